@@ -1,0 +1,85 @@
+import { TabdockError } from '../shared/errors.ts';
+import type { Descriptor } from './manifest.ts';
+import { digestMismatch, sha256Hasher, sizeMismatch } from './verify.ts';
+
+/**
+ * A verified blob stream that resumes with `Range` after a cut connection, so a 30 MiB
+ * layer does not start over because one packet went missing. The hash runs across the
+ * resumed parts; the stream ends in an error unless size and digest check out.
+ */
+export type Opener = (offset: number) => Promise<Response>;
+
+export interface BlobProgress {
+  (done: number, total: number): void;
+}
+
+export function resumableBlob(desc: Descriptor, what: string, open: Opener, opts: { retries?: number; onProgress?: BlobProgress; sleep?: (ms: number) => Promise<void> } = {}): ReadableStream<Uint8Array> {
+  const retries = opts.retries ?? 3;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let received = 0;
+  let skip = 0;
+  let cuts = 0;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let hasher: Awaited<ReturnType<typeof sha256Hasher>> | undefined;
+
+  async function connect(): Promise<void> {
+    const res = await open(received);
+    if (!res.body) throw new TabdockError('BLOB_EMPTY', `${what}: the registry sent no body`, {});
+    // A server that ignores Range answers 200 with the whole blob: skip what we have.
+    skip = received > 0 && res.status !== 206 ? received : 0;
+    reader = res.body.getReader();
+  }
+
+  return new ReadableStream<Uint8Array>({
+    async start() {
+      hasher = await sha256Hasher();
+      await connect();
+    },
+    async pull(ctl) {
+      for (;;) {
+        let r: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
+        try {
+          r = await reader!.read();
+        } catch (e) {
+          if (++cuts > retries) throw new TabdockError('DOWNLOAD_INTERRUPTED', `${what}: the download was cut ${cuts} times; last: ${e instanceof Error ? e.message : String(e)}`, { received }, true);
+          await sleep(200 * 2 ** cuts);
+          await connect();
+          continue;
+        }
+        if (r.done) {
+          if (received !== desc.size) {
+            // A body that ended early without an error is a cut too (a proxy closed it).
+            if (received < desc.size && ++cuts <= retries) {
+              await connect();
+              continue;
+            }
+            throw sizeMismatch(what, desc.size, received, false);
+          }
+          const got = hasher!.digest();
+          if (!got.equals(desc.digest)) throw digestMismatch(what, desc.digest, got);
+          ctl.close();
+          return;
+        }
+        let chunk = r.value;
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.byteLength);
+          skip -= n;
+          chunk = chunk.subarray(n);
+          if (chunk.byteLength === 0) continue;
+        }
+        if (received + chunk.byteLength > desc.size) {
+          await reader!.cancel().catch(() => {});
+          throw sizeMismatch(what, desc.size, received + chunk.byteLength, true);
+        }
+        received += chunk.byteLength;
+        hasher!.update(chunk);
+        opts.onProgress?.(received, desc.size);
+        ctl.enqueue(chunk);
+        return;
+      }
+    },
+    async cancel(reason) {
+      await reader?.cancel(reason).catch(() => {});
+    },
+  });
+}

@@ -1,0 +1,199 @@
+import { TabdockError } from '../shared/errors.ts';
+import { Digest } from './digest.ts';
+import { parseImageConfig, type ImageConfig } from './image-config.ts';
+import { parseManifest, selectPlatform, noMatchingPlatform, type Descriptor, type ImageIndex, type ImageManifest } from './manifest.ts';
+import { layerKind, MANIFEST_ACCEPT } from './media-types.ts';
+import { DEFAULT_PLATFORM, formatPlatform, normalizePlatform, platformMatches, type Platform } from './platform.ts';
+import { DOCKER_HUB, type Reference } from './reference.ts';
+import { resumableBlob, type BlobProgress } from './blob-stream.ts';
+import { Transport, type Endpoint, type TransportOptions } from './transport.ts';
+import { digestMismatch, sha256 } from './verify.ts';
+
+export interface RegistryClientOptions extends TransportOptions {
+  /** Docker's `registry-mirrors`: base URLs tried, in order, before Docker Hub itself. */
+  mirrors?: readonly string[];
+}
+
+export interface ResolvedManifest extends ImageManifest {
+  digest: Digest;
+  bytes: Uint8Array;
+}
+
+export interface ResolvedImage {
+  reference: Reference;
+  /** What the reference points at (the index when there is one): Docker's RepoDigest. */
+  digest: Digest;
+  index?: { digest: Digest; mediaType: string; bytes: Uint8Array };
+  manifest: ResolvedManifest;
+  platform: Platform;
+  /** The endpoint that answered (a mirror or the registry itself). */
+  endpoint: Endpoint;
+}
+
+export interface OpenBlobOptions {
+  onProgress?: BlobProgress;
+}
+
+/** Manifests larger than this are refused (the distribution spec's 4 MiB guidance). */
+const MANIFEST_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * A registry client in go-containerregistry's spirit: `resolve` returns a handle with
+ * the verified manifest; bytes of config and layers come only when opened, verified.
+ */
+export class RegistryClient {
+  readonly transport: Transport;
+
+  constructor(private readonly opts: RegistryClientOptions = {}) {
+    this.transport = new Transport(opts);
+  }
+
+  /** Where to ask for a reference: the mirrors first for Docker Hub, then the registry. */
+  endpoints(ref: Reference): Endpoint[] {
+    const own = this.transport.endpoint(ref.apiHost, ref.registry);
+    if (ref.registry !== DOCKER_HUB || !this.opts.mirrors?.length) return [own];
+    const mirrors = this.opts.mirrors.map((m) => {
+      const u = new URL(/^https?:\/\//.test(m) ? m : `https://${m}`);
+      return { host: u.host, registry: ref.registry, secure: u.protocol === 'https:' } satisfies Endpoint;
+    });
+    return [...mirrors, own];
+  }
+
+  /** Resolves a reference to one platform's manifest, every byte digest-checked. */
+  async resolve(ref: Reference, opts: { platform?: Platform } = {}): Promise<ResolvedImage> {
+    const eps = this.endpoints(ref);
+    let last: unknown;
+    for (const [i, ep] of eps.entries()) {
+      try {
+        return await this.resolveAt(ep, ref, opts.platform);
+      } catch (e) {
+        last = e;
+        // A mirror that fails is skipped, as Docker does; the registry's own answer is final.
+        const isMirror = i < eps.length - 1;
+        if (!isMirror || (TabdockError.is(e) && (e.code === 'NO_MATCHING_PLATFORM' || e.code === 'DIGEST_MISMATCH'))) throw e;
+      }
+    }
+    throw last;
+  }
+
+  private async resolveAt(ep: Endpoint, ref: Reference, wanted: Platform | undefined): Promise<ResolvedImage> {
+    const platform = normalizePlatform(wanted ?? DEFAULT_PLATFORM);
+    const what = ref.familiar();
+    const top = await this.getManifest(ep, ref, ref.manifestRef, what);
+    if (top.parsed.kind === 'manifest') {
+      return { reference: ref, digest: top.digest, manifest: { ...top.parsed, digest: top.digest, bytes: top.bytes }, platform, endpoint: ep };
+    }
+    const index: ImageIndex = top.parsed;
+    let chosen = selectPlatform(index, platform, what);
+    let child = await this.getManifest(ep, ref, chosen.digest.toString(), what, chosen);
+    // An index may point at another index (rare, but valid OCI): one more level.
+    if (child.parsed.kind === 'index') {
+      chosen = selectPlatform(child.parsed, platform, what);
+      child = await this.getManifest(ep, ref, chosen.digest.toString(), what, chosen);
+    }
+    if (child.parsed.kind !== 'manifest') throw new TabdockError('MANIFEST_INVALID', `the index of ${what} nests too deeply`, { what });
+    return {
+      reference: ref,
+      digest: top.digest,
+      index: { digest: top.digest, mediaType: index.mediaType, bytes: top.bytes },
+      manifest: { ...child.parsed, digest: child.digest, bytes: child.bytes },
+      platform: normalizePlatform(chosen.platform ?? platform),
+      endpoint: ep,
+    };
+  }
+
+  private async getManifest(ep: Endpoint, ref: Reference, manifestRef: string, what: string, desc?: Descriptor) {
+    const res = await this.transport.request(ep, {
+      path: `/v2/${ref.repository}/manifests/${manifestRef}`,
+      headers: { accept: MANIFEST_ACCEPT.join(', ') },
+      repository: ref.repository,
+      ctx: { registry: ref.registry, repository: ref.familiarName, what },
+    });
+    const bytes = await readLimited(res, MANIFEST_LIMIT, `the manifest of ${what}`);
+    const digest = await sha256(bytes);
+    // Pinned by digest: the bytes must hash to it. Otherwise trust the registry's header
+    // only if the bytes agree with it (OCI distribution spec, "Pulling manifests").
+    const expected = Digest.tryParse(manifestRef) ?? desc?.digest;
+    if (expected && !expected.equals(digest)) throw digestMismatch(`the manifest of ${what}`, expected, digest);
+    const header = Digest.tryParse(res.headers.get('docker-content-digest') ?? '');
+    if (header && header.algorithm === 'sha256' && !header.equals(digest)) throw digestMismatch(`the manifest of ${what} (Docker-Content-Digest)`, header, digest);
+    if (desc && desc.size !== bytes.byteLength) {
+      throw new TabdockError('SIZE_MISMATCH', `the manifest of ${what}: expected ${desc.size} bytes, received ${bytes.byteLength}`, {});
+    }
+    return { bytes, digest, parsed: parseManifest(bytes, res.headers.get('content-type'), what) };
+  }
+
+  /** Fetches and parses the image config, checking it is the platform that was asked for. */
+  async fetchConfig(img: ResolvedImage): Promise<{ bytes: Uint8Array; config: ImageConfig & { diffIds: Digest[] } }> {
+    const what = img.reference.familiar();
+    const bytes = new Uint8Array(await new Response(this.openBlob(img, img.manifest.config)).arrayBuffer());
+    const config = parseImageConfig(bytes, what);
+    const actual = normalizePlatform({ os: config.os, architecture: config.architecture, variant: config.variant });
+    if (!img.index && !platformMatches(img.platform, actual)) {
+      throw noMatchingPlatform(img.platform, [formatPlatform(actual)], what);
+    }
+    if (config.diffIds.length !== img.manifest.layers.length) {
+      throw new TabdockError('CONFIG_INVALID', `${what}: its config lists ${config.diffIds.length} layers but its manifest ${img.manifest.layers.length}`, { what });
+    }
+    return { bytes, config };
+  }
+
+  /**
+   * Opens a blob as a verified stream. Foreign (non-distributable) layers are tried at
+   * their `urls` first. Read to the end before trusting anything it gave.
+   */
+  openBlob(img: ResolvedImage, desc: Descriptor, opts: OpenBlobOptions = {}): ReadableStream<Uint8Array> {
+    const ref = img.reference;
+    const what = `${ref.familiar()} blob ${desc.digest.short}`;
+    const ep = img.endpoint;
+    const urls = layerKind(desc.mediaType)?.foreign ? (desc.urls ?? []).filter((u) => /^https?:\/\//.test(u)) : [];
+    let urlIndex = 0;
+    return resumableBlob(desc, what, async (offset) => {
+      const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+      while (urlIndex < urls.length && offset === 0) {
+        const url = urls[urlIndex++]!;
+        try {
+          const res = await this.transport.fetch(this.transport.wire(url), { headers });
+          if (res.ok) return res;
+          await res.body?.cancel();
+        } catch {
+          // Fall through to the next URL, then to the registry.
+        }
+      }
+      return this.transport.request(ep, {
+        path: `/v2/${ref.repository}/blobs/${desc.digest}`,
+        headers,
+        repository: ref.repository,
+        ctx: { registry: ref.registry, repository: ref.familiarName, what: ref.familiar() },
+      });
+    }, { ...opts, ...(this.opts.retries !== undefined ? { retries: this.opts.retries } : {}), ...(this.opts.sleep ? { sleep: this.opts.sleep } : {}) });
+  }
+}
+
+async function readLimited(res: Response, limit: number, what: string): Promise<Uint8Array> {
+  const len = Number(res.headers.get('content-length') ?? '0');
+  if (len > limit) {
+    await res.body?.cancel();
+    throw new TabdockError('MANIFEST_TOO_LARGE', `${what} is ${len} bytes, more than the ${limit} this client accepts`, { size: len });
+  }
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  const reader = res.body!.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > limit) {
+      await reader.cancel();
+      throw new TabdockError('MANIFEST_TOO_LARGE', `${what} is more than the ${limit} bytes this client accepts`, { size: n });
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,39 @@
+/** Media types of the OCI image spec and Docker's image manifest v2 schema 2. */
+export const MediaType = {
+  OciIndex: 'application/vnd.oci.image.index.v1+json',
+  OciManifest: 'application/vnd.oci.image.manifest.v1+json',
+  OciConfig: 'application/vnd.oci.image.config.v1+json',
+  DockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  DockerConfig: 'application/vnd.docker.container.image.v1+json',
+} as const;
+
+/** The Accept list sent for manifests: indexes first, as Docker does. */
+export const MANIFEST_ACCEPT = [MediaType.OciIndex, MediaType.DockerList, MediaType.OciManifest, MediaType.DockerManifest];
+
+export type Compression = 'none' | 'gzip' | 'zstd';
+
+export interface LayerKind {
+  compression: Compression;
+  /** Non-distributable ("foreign") layers may be fetched from the descriptor's urls. */
+  foreign: boolean;
+}
+
+const LAYER_TYPES: Record<string, LayerKind> = {
+  'application/vnd.oci.image.layer.v1.tar': { compression: 'none', foreign: false },
+  'application/vnd.oci.image.layer.v1.tar+gzip': { compression: 'gzip', foreign: false },
+  'application/vnd.oci.image.layer.v1.tar+zstd': { compression: 'zstd', foreign: false },
+  'application/vnd.oci.image.layer.nondistributable.v1.tar': { compression: 'none', foreign: true },
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip': { compression: 'gzip', foreign: true },
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd': { compression: 'zstd', foreign: true },
+  'application/vnd.docker.image.rootfs.diff.tar': { compression: 'none', foreign: false },
+  'application/vnd.docker.image.rootfs.diff.tar.gzip': { compression: 'gzip', foreign: false },
+  'application/vnd.docker.image.rootfs.diff.tar.zstd': { compression: 'zstd', foreign: false },
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': { compression: 'gzip', foreign: true },
+  'application/vnd.docker.image.rootfs.foreign.diff.tar': { compression: 'none', foreign: true },
+};
+
+/** The layer kind of a media type, or undefined when it is not a layer we can apply. */
+export function layerKind(mediaType: string): LayerKind | undefined {
+  return LAYER_TYPES[mediaType];
+}
