@@ -3,7 +3,7 @@
 // `os.tmpdir()/tabdock-fixtures-<hash of this file>/<name>`; a build happens in a temp
 // dir and is renamed into place, so concurrent test files never see half a layout.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, mkdtempSync, openSync, readSync, closeSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,8 @@ export interface FixtureManifest {
   diffIds: string[];
   layerDigests: string[];
   layerMediaTypes: string[];
+  /** Compressed sizes, as in the manifest. */
+  layerSizes: number[];
 }
 
 export interface FixtureInfo {
@@ -93,6 +95,7 @@ export function fixtureLayout(name: FixtureName, variant: FixtureVariant = {}): 
 async function ensureBuilt(key: string, build: Builder): Promise<string> {
   const final = join(FIXTURE_CACHE, key);
   if (existsSync(join(final, 'index.json'))) return final;
+  if (!existsSync(FIXTURE_CACHE)) pruneStaleCaches();
   mkdirSync(FIXTURE_CACHE, { recursive: true });
   const work = mkdtempSync(join(FIXTURE_CACHE, `.build-${key}-`));
   try {
@@ -109,6 +112,20 @@ async function ensureBuilt(key: string, build: Builder): Promise<string> {
     rmSync(work, { recursive: true, force: true });
   }
   return final;
+}
+
+/** Caches of older versions of this file, untouched for a day, are dropped. */
+function pruneStaleCaches(): void {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const entry of readdirSync(tmpdir())) {
+    if (!/^tabdock-fixtures-[0-9a-f]{12}$/.test(entry)) continue;
+    const dir = join(tmpdir(), entry);
+    try {
+      if (dir !== FIXTURE_CACHE && statSync(dir).mtimeMs < dayAgo) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Another process pruned it first.
+    }
+  }
 }
 
 /** Facts about a built fixture, read back from its layout. */
@@ -128,6 +145,7 @@ export async function fixtureInfo(name: FixtureName, variant: FixtureVariant = {
       diffIds: c.rootfs?.diff_ids ?? [],
       layerDigests: m.layers.map((l) => l.digest),
       layerMediaTypes: m.layers.map((l) => l.mediaType),
+      layerSizes: m.layers.map((l) => l.size),
     };
   };
   if (top.mediaType === MT.ociIndex) {

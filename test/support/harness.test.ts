@@ -230,6 +230,26 @@ describe('fault proxy in front of a registry', () => {
   });
 });
 
+describe('fixtures', () => {
+  it('offer no linux/386 in amd64only, as an index and as a single manifest', async () => {
+    const idx = await fixtureInfo('amd64only');
+    expect(idx.indexDigest).toBeDefined();
+    expect(idx.manifests.map((m) => m.platform)).toEqual([
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    ]);
+    const single = await fixtureInfo('amd64only-single');
+    expect(single.indexDigest).toBeUndefined();
+    expect(single.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(single.manifests.map((m) => m.platform)).toEqual([{ os: 'linux', architecture: 'amd64' }]);
+  });
+
+  it('make big a ~32 MiB incompressible layer', async () => {
+    const big = await fixtureInfo('big');
+    expect(Math.max(...big.manifests[0]!.layerSizes)).toBeGreaterThan(32 << 20);
+  });
+});
+
 /** Entry names of an uncompressed tar (ustar/GNU headers; enough for the fixtures). */
 function tarNames(tar: Buffer): string[] {
   const names: string[] = [];

@@ -59,7 +59,10 @@ export function run(cmd: string, args: string[], opts: { cwd?: string } = {}): P
 export interface Daemon {
   readonly output: () => string;
   readonly exited: Promise<number | null>;
+  /** Ends the daemon (SIGTERM), then the watchdog removes `cleanupDir`. */
   stop(): Promise<void>;
+  /** Kills only the watchdog, without cleanup: for a daemon that has already exited. */
+  abandon(): Promise<void>;
 }
 
 /**
@@ -67,10 +70,17 @@ export interface Daemon {
  * when this process dies for any reason (even SIGKILL) the pipe closes and the watchdog
  * kills the daemon, so no registry outlives its test run.
  */
-export function startDaemon(cmd: string, args: string[]): Daemon {
+export function startDaemon(cmd: string, args: string[], opts: { cleanupDir?: string } = {}): Daemon {
   installExitHook();
-  const script = '"$@" </dev/null & p=$!; cat >/dev/null; kill $p 2>/dev/null; wait $p';
-  const child = spawn('sh', ['-c', script, 'sh', cmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // After the daemon exits, the watchdog also removes `cleanupDir` (its storage), so a
+  // killed test run leaves nothing behind.
+  const script =
+    '"$@" </dev/null & p=$!; cat >/dev/null; kill $p 2>/dev/null; wait $p; ' +
+    'if [ -n "$TABDOCK_CLEANUP_DIR" ]; then rm -rf "$TABDOCK_CLEANUP_DIR"; fi';
+  const child = spawn('sh', ['-c', script, 'sh', cmd, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, TABDOCK_CLEANUP_DIR: opts.cleanupDir ?? '' },
+  });
   liveChildren.add(child);
   let log = '';
   const keep = (b: Buffer): void => {
@@ -93,6 +103,11 @@ export function startDaemon(cmd: string, args: string[]): Daemon {
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
+    },
+    async abandon() {
+      if (!liveChildren.has(child)) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

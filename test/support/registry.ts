@@ -117,14 +117,15 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
       const configFile = join(dir, 'config.yml');
       // YAML is a superset of JSON, so the config is written as JSON.
       writeFileSync(configFile, JSON.stringify(config, null, 2));
-      daemon = startDaemon('docker-registry', ['serve', configFile]);
+      daemon = startDaemon('docker-registry', ['serve', configFile], { cleanupDir: dir });
       if (await waitForHttp(`http://127.0.0.1:${port}/v2/`, daemon)) break;
       const log = daemon.output();
-      await daemon.stop();
-      daemon = undefined;
       if (attempt >= 3 || !/address already in use/.test(log)) {
         throw new Error(`docker-registry did not start:\n${log}`);
       }
+      // It exited on its own (port taken); keep the dir (certs, htpasswd) for the retry.
+      await daemon.abandon();
+      daemon = undefined;
     }
 
     const host = `127.0.0.1:${port}`;
