@@ -3,20 +3,22 @@
 // `os.tmpdir()/tabdock-fixtures-<hash of this file>/<name>`; a build happens in a temp
 // dir and is renamed into place, so concurrent test files never see half a layout.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync, mkdtempSync, openSync, readSync, closeSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync, mkdtempSync, openSync, readSync, closeSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { run } from './proc.ts';
 import {
-  MT, editConfig, platformOf, readJson, setTag, tagged, writeBlob, writeJsonBlob,
+  MT, editConfig, platformOf, readJson, rewriteLayers, setTag, tagged, writeBlob, writeJsonBlob,
   type Descriptor, type ImageConfig, type Index, type Manifest, type Platform,
 } from './oci-layout.ts';
 
 export type FixtureName =
-  | 'busybox' | 'multi' | 'multi-noattest' | 'amd64only' | 'amd64only-single' | 'whiteouts' | 'big';
+  | 'busybox' | 'multi' | 'multi-noattest' | 'amd64only' | 'amd64only-single' | 'whiteouts' | 'big'
+  | 'truncated-gzip';
 export const FIXTURE_NAMES: readonly FixtureName[] = [
-  'busybox', 'multi', 'multi-noattest', 'amd64only', 'amd64only-single', 'whiteouts', 'big',
+  'busybox', 'multi', 'multi-noattest', 'amd64only', 'amd64only-single', 'whiteouts', 'big', 'truncated-gzip',
 ];
 
 export interface FixtureVariant {
@@ -26,6 +28,8 @@ export interface FixtureVariant {
    * of its own. Not for `multi` (skopeo cannot rewrite its in-toto attestation layer).
    */
   zstd?: boolean;
+  /** Layers stored as plain `tar` (`application/vnd.oci.image.layer.v1.tar`); same config and diff IDs. */
+  uncompressed?: boolean;
 }
 
 /** The tag every fixture layout uses in its `index.json`. */
@@ -67,7 +71,8 @@ export const FIXTURE_CACHE = join(tmpdir(), `tabdock-fixtures-${VERSION}`);
 
 const building = new Map<string, Promise<string>>();
 
-const layoutName = (name: FixtureName, v: FixtureVariant): string => (v.zstd ? `${name}-zstd` : name);
+const layoutName = (name: FixtureName, v: FixtureVariant): string =>
+  v.zstd ? `${name}-zstd` : v.uncompressed ? `${name}-tar` : name;
 
 /** Builds (once per machine) and returns the skopeo reference `oci:PATH:latest`. */
 export function fixtureLayout(name: FixtureName, variant: FixtureVariant = {}): Promise<string> {
@@ -75,6 +80,7 @@ export function fixtureLayout(name: FixtureName, variant: FixtureVariant = {}): 
   if (variant.zstd && name === 'multi') {
     return Promise.reject(new Error("no zstd variant of 'multi' (in-toto layer); use 'multi-noattest'"));
   }
+  if (variant.zstd && variant.uncompressed) return Promise.reject(new Error('zstd or uncompressed, not both'));
   const key = layoutName(name, variant);
   let p = building.get(key);
   if (!p) {
@@ -84,7 +90,16 @@ export function fixtureLayout(name: FixtureName, variant: FixtureVariant = {}): 
           const all = tagged(join(FIXTURE_CACHE, name), TAG).mediaType === MT.ociIndex ? ['--all'] : [];
           await run('skopeo', ['copy', '--quiet', ...all, '--dest-compress', '--dest-compress-format', 'zstd', src, `oci:${layout}:${TAG}`]);
         }
-      : BUILDERS[name];
+      : variant.uncompressed
+        ? async (layout) => {
+            // Derived from the built fixture, so config and diff IDs are the same.
+            await fixtureLayout(name);
+            cpSync(join(FIXTURE_CACHE, name), layout, { recursive: true });
+            rewriteLayers(layout, TAG, (l, data) =>
+              l.mediaType === MT.ociLayerGzip ? { mediaType: MT.ociLayerTar, data: gunzipSync(data) } : null,
+            );
+          }
+        : BUILDERS[name];
     p = ensureBuilt(key, build).then((dir) => `oci:${dir}:${TAG}`);
     building.set(key, p);
     p.catch(() => building.delete(key));
@@ -344,6 +359,16 @@ const BUILDERS: Record<FixtureName, Builder> = {
       setPlatform({ os: 'linux', architecture: '386' })(c);
       c.config = { ...(c.config ?? {}), Env: [PATH_ENV], Labels: { 'org.tabdock.fixture': 'whiteouts' } };
     });
+  },
+
+  /**
+   * busybox whose gzip layer is cut in half. The blob's digest and size are those of the cut
+   * bytes, so the download verifies; only decompression fails (unexpected end of stream).
+   * The config's diff_id is still that of the whole tar.
+   */
+  async 'truncated-gzip'(layout, work) {
+    await buildBusybox(layout, work, TAG);
+    rewriteLayers(layout, TAG, (l, data) => ({ mediaType: l.mediaType, data: data.subarray(0, data.length >> 1) }));
   },
 
   async big(layout, work) {

@@ -110,6 +110,21 @@ describe('registry, no auth, CDN redirects', () => {
     const zm = await getManifest(reg.url, 'conv/busybox', 'zstd');
     expect(zm.json!.layers[0].mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
     expect(zinfo.manifests[0]!.diffIds).toEqual((await fixtureInfo('busybox')).manifests[0]!.diffIds);
+ 
+    const tar = await reg.push('busybox', 'conv/busybox:tar', { uncompressed: true });
+    const tm = await getManifest(reg.url, 'conv/busybox', tar.digest);
+    expect(tm.json!.layers[0].mediaType).toBe('application/vnd.oci.image.layer.v1.tar');
+    const tarBlob = await fetch(`${reg.url}/v2/conv/busybox/blobs/${tm.json!.layers[0].digest}`);
+    expect(sha256(new Uint8Array(await tarBlob.arrayBuffer()))).toBe(zinfo.manifests[0]!.diffIds[0]);
+  });
+
+  it('serves a truncated gzip layer whose digest still verifies', async () => {
+    const info = await fixtureInfo('truncated-gzip');
+    await reg.push('truncated-gzip', 'bad/truncated:latest');
+    const layer = info.manifests[0]!.layerDigests[0]!;
+    const blob = new Uint8Array(await (await fetch(`${reg.url}/v2/bad/truncated/blobs/${layer}`)).arrayBuffer());
+    expect(sha256(blob)).toBe(layer);
+    expect(() => gunzipSync(blob)).toThrow(/unexpected end/);
   });
 
   it('has the whiteouts layers as written', async () => {

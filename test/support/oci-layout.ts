@@ -9,6 +9,8 @@ export const MT = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociConfig: 'application/vnd.oci.image.config.v1+json',
   inToto: 'application/vnd.in-toto+json',
+  ociLayerTar: 'application/vnd.oci.image.layer.v1.tar',
+  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
 } as const;
 
 export interface Descriptor {
@@ -106,4 +108,37 @@ export function platformOf(layout: string, manifestDigest: string): Platform {
   const m = readJson<Manifest>(layout, manifestDigest);
   const c = readJson<ImageConfig>(layout, m.config.digest);
   return c.variant ? { os: c.os, architecture: c.architecture, variant: c.variant } : { os: c.os, architecture: c.architecture };
+}
+
+/**
+ * Rewrites every layer of the image or index tagged `tag` through `fn` (null keeps a layer),
+ * then the manifests and index that point at them, and re-tags the result.
+ */
+export function rewriteLayers(
+  layout: string,
+  tag: string,
+  fn: (layer: Descriptor, data: Buffer) => { mediaType: string; data: Buffer } | null,
+): Descriptor {
+  const rewriteManifest = (d: Descriptor): Descriptor => {
+    const m = readJson<Manifest>(layout, d.digest);
+    m.layers = m.layers.map((l) => {
+      const out = fn(l, readBlob(layout, l.digest));
+      if (!out) return l;
+      const nd = writeBlob(layout, out.mediaType, out.data);
+      return l.annotations ? { ...nd, annotations: l.annotations } : nd;
+    });
+    const nd = writeJsonBlob(layout, d.mediaType, m);
+    return { ...nd, ...(d.platform ? { platform: d.platform } : {}), ...(d.annotations ? { annotations: d.annotations } : {}) };
+  };
+  const top = tagged(layout, tag);
+  let out: Descriptor;
+  if (top.mediaType === MT.ociIndex) {
+    const idx = readJson<Index>(layout, top.digest);
+    idx.manifests = idx.manifests.map(rewriteManifest);
+    out = writeJsonBlob(layout, MT.ociIndex, idx);
+  } else {
+    out = rewriteManifest(top);
+  }
+  setTag(layout, tag, out);
+  return out;
 }

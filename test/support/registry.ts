@@ -33,6 +33,8 @@ export interface PushOptions {
    * registry already has, so prefer fixtures).
    */
   zstd?: boolean;
+  /** Push the fixture's uncompressed variant (plain `tar` layers). */
+  uncompressed?: boolean;
 }
 
 export interface PushResult {
@@ -147,7 +149,10 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
       async push(fixture, dest, pushOpts = {}) {
         if (pushOpts.zstd && pushOpts.format === 'v2s2') throw new Error('Docker v2s2 has no zstd layers');
         const raw = fixture.includes(':');
-        const src = raw ? fixture : await fixtureLayout(fixture as FixtureName, { zstd: pushOpts.zstd === true });
+        const src = raw ? fixture : await fixtureLayout(fixture as FixtureName, {
+              zstd: pushOpts.zstd === true,
+              uncompressed: pushOpts.uncompressed === true,
+            });
         const digestFile = join(dir, `digest-${randomBytes(6).toString('hex')}`);
         const args = ['copy', '--quiet', '--dest-tls-verify=false', '--digestfile', digestFile];
         if (credentials) args.push('--dest-creds', `${credentials.user}:${credentials.password}`);
