@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { BUILDERS, FIXTURE_NAMES, TAG, type Builder, type FixtureName } from './fixture-builders.ts';
-import { MT, platformOf, readJson, rewriteLayers, tagged, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from './oci-layout.ts';
+import { MT, allLayers, platformOf, readJson, rewriteLayers, tagged, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from './oci-layout.ts';
 import { run } from './proc.ts';
 
 export { FIXTURE_NAMES, WHITEOUT_LAYERS, WHITEOUT_RESULT, busyboxI386, type FixtureName } from './fixture-builders.ts';
@@ -77,7 +77,13 @@ export function fixtureLayout(name: FixtureName, variant: FixtureVariant = {}): 
       ? async (layout) => {
           const src = await fixtureLayout(name);
           const all = tagged(join(FIXTURE_CACHE, name), TAG).mediaType === MT.ociIndex ? ['--all'] : [];
-          await run('skopeo', ['copy', '--quiet', ...all, '--dest-compress', '--dest-compress-format', 'zstd', src, `oci:${layout}:${TAG}`]);
+          await run('skopeo', [
+            '--insecure-policy', 'copy', '--quiet', ...all,
+            '--dest-compress', '--dest-compress-format', 'zstd', src, `oci:${layout}:${TAG}`,
+          ]);
+          // skopeo may reuse a blob instead of recompressing it: make sure it did not.
+          const kept = allLayers(layout, TAG).find((l) => /gzip|\.tar$/.test(l.mediaType));
+          if (kept) throw new Error(`zstd variant of ${name} kept a ${kept.mediaType} layer`);
         }
       : variant.uncompressed
         ? async (layout) => {

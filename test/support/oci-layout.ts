@@ -142,3 +142,10 @@ export function rewriteLayers(
   setTag(layout, tag, out);
   return out;
 }
+
+/** Every layer descriptor of the image or index tagged `tag`. */
+export function allLayers(layout: string, tag: string): Descriptor[] {
+  const top = tagged(layout, tag);
+  const manifests = top.mediaType === MT.ociIndex ? readJson<Index>(layout, top.digest).manifests : [top];
+  return manifests.flatMap((d) => readJson<Manifest>(layout, d.digest).layers);
+}

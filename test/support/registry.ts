@@ -154,7 +154,8 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
               uncompressed: pushOpts.uncompressed === true,
             });
         const digestFile = join(dir, `digest-${randomBytes(6).toString('hex')}`);
-        const args = ['copy', '--quiet', '--dest-tls-verify=false', '--digestfile', digestFile];
+        // --insecure-policy: no dependence on the machine's /etc/containers/policy.json.
+        const args = ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', '--digestfile', digestFile];
         if (credentials) args.push('--dest-creds', `${credentials.user}:${credentials.password}`);
         if (pushOpts.all) args.push('--all');
         if (pushOpts.format) args.push('--format', pushOpts.format);
