@@ -40,6 +40,10 @@ export type FaultRule = RuleBase &
     { kind: 'corrupt'; atByte: number }
     | /** Passes through with these response headers replaced (e.g. a lying `Docker-Content-Digest`). */
     { kind: 'headers'; set: Record<string, string> }
+    | /** Closes the connection without answering (a network error for the client). */
+    { kind: 'drop' }
+    | /** Passes through after `ms` milliseconds (for timeouts and slow-link progress). */
+    { kind: 'delay'; ms: number }
   );
 
 export interface FaultProxy {
@@ -111,16 +115,24 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
       }, 'service unavailable\n');
     }
     if (rule?.kind === 'status') return answer(rule.status, rule.headers ?? {}, rule.body ?? '');
+    if (rule?.kind === 'drop') {
+      req.resume();
+      return void req.socket.destroy();
+    }
+    if (rule?.kind === 'delay') return void setTimeout(forward, rule.ms);
+    forward();
 
-    const up = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method, path, headers: req.headers },
-      (upRes) => relay(upRes),
-    );
-    up.on('error', (e) => {
-      if (!res.headersSent) answer(502, { 'content-type': 'text/plain' }, `fault proxy: upstream error ${e.message}\n`);
-      else res.destroy();
-    });
-    req.pipe(up);
+    function forward(): void {
+      const up = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method, path, headers: req.headers },
+        (upRes) => relay(upRes),
+      );
+      up.on('error', (e) => {
+        if (!res.headersSent) answer(502, { 'content-type': 'text/plain' }, `fault proxy: upstream error ${e.message}\n`);
+        else res.destroy();
+      });
+      req.pipe(up);
+    }
 
     function relay(upRes: IncomingMessage): void {
       rec.status = upRes.statusCode ?? 502;

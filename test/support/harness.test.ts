@@ -138,10 +138,10 @@ describe('registry, no auth, CDN redirects', () => {
   });
 });
 
-describe('registry with token auth', () => {
+describe('registry with token auth and CDN redirects', () => {
   let reg: TestRegistry;
   beforeAll(async () => {
-    reg = await startRegistry({ auth: 'token', users: { alice: 'wonderland' }, privateRepos: ['private/busybox'] });
+    reg = await startRegistry({ auth: 'token', users: { alice: 'wonderland' }, privateRepos: ['private/busybox'], redirect: true });
     await reg.push('busybox', 'library/busybox:latest');
     await reg.push('busybox', 'private/busybox:latest');
   });
@@ -160,6 +160,9 @@ describe('registry with token auth', () => {
     const layer = again.json!.layers[0].digest as string;
     const blob = await fetch(`${reg.url}/v2/library/busybox/blobs/${layer}`, { headers: { authorization: `Bearer ${token}` } });
     expect(sha256(new Uint8Array(await blob.arrayBuffer()))).toBe(layer);
+    // fetch drops Authorization on the cross-origin 307, as a registry client must.
+    expect(blob.redirected).toBe(true);
+    expect(reg.cdn!.authorizationSeen).toBe(false);
     expect(ts.requests).toHaveLength(1);
     expect(ts.requests[0]).toMatchObject({ user: null, scopes: ['repository:library/busybox:pull'], granted: ['repository:library/busybox:pull'] });
   });
@@ -203,7 +206,7 @@ describe('fault proxy in front of a registry', () => {
   });
   afterAll(() => reg.stop());
 
-  it('injects 429, 503, truncation, corruption and lying headers, then passes through', async () => {
+  it('injects 429, 503, truncation, corruption, drops, delays and lying headers, then passes through', async () => {
     const info = await fixtureInfo('busybox');
     const layer = info.manifests[0]!.layerDigests[0]!;
     const blobPath = `/v2/library/busybox/blobs/${layer}`;
@@ -234,6 +237,12 @@ describe('fault proxy in front of a registry', () => {
       expect(sha256(bad)).not.toBe(layer);
       const good = new Uint8Array(await (await fetch(`${proxy.url}${blobPath}`)).arrayBuffer());
       expect(sha256(good)).toBe(layer);
+
+      proxy.setRules([{ kind: 'drop', match: '/manifests/', times: 1 }, { kind: 'delay', match: '/manifests/', ms: 300 }]);
+      await expect(fetch(`${proxy.url}/v2/library/busybox/manifests/latest`)).rejects.toThrow();
+      const t0 = Date.now();
+      expect((await getManifest(proxy.url, 'library/busybox', 'latest')).res.status).toBe(200);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
 
       proxy.setRules([{ kind: 'headers', match: '/manifests/', set: { 'Docker-Content-Digest': `sha256:${'0'.repeat(64)}` } }]);
       const lie = await getManifest(proxy.url, 'library/busybox', 'latest');
