@@ -1,0 +1,34 @@
+/*
+ * tabdock agent wire protocol: the one definition on the guest side.
+ * The host side (src/emulator/protocol.ts) mirrors these numbers; the format is
+ * documented in src/emulator/README.md ("Control channel").
+ *
+ * Every frame: 12-byte header, little endian, then `len` payload bytes.
+ *   0  u8  'T'        magic
+ *   1  u8  'D'        magic
+ *   2  u8  type       FRAME_*
+ *   3  u8  flags      DATA: stream (1 stdout, 2 stderr); RES: 0 ok, 1 error
+ *   4  u32 id         request id (REQ/RES) or stream id (DATA/CREDIT/EXIT)
+ *   8  u32 len        payload length, <= MAX_PAYLOAD
+ */
+#ifndef TABDOCK_PROTO_H
+#define TABDOCK_PROTO_H
+
+#define PROTO_VERSION 1
+#define HDR_LEN 12
+#define MAX_PAYLOAD 65536
+
+enum frame_type {
+	FRAME_REQ = 1,    /* host->guest: id=request id, payload = NUL-terminated fields */
+	FRAME_RES = 2,    /* guest->host: id=request id, flags 0 ok / 1 error, fields */
+	FRAME_DATA = 3,   /* both: id=stream. host->guest = stdin (empty = close stdin) */
+	FRAME_CREDIT = 4, /* both: id=stream, u32 more bytes the peer may send on it */
+	FRAME_EXIT = 5,   /* guest->host: id=stream, i32 status (code, or 128+signal) */
+	FRAME_ACK = 6,    /* guest->host: u32 link bytes read since the last ACK */
+	FRAME_READY = 7,  /* guest->host: agent started, fields version=, proto= */
+};
+
+/* Each side may send this much DATA on a new stream before any CREDIT arrives. */
+#define INITIAL_STREAM_CREDIT 65536
+
+#endif

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Build the tabdock guest kernel (i386 bzImage) from Debian's linux-source-6.1.
+#
+#   kernel/build-kernel.sh            # builds into $BUILD_DIR, copies kernel/dist/bzImage
+#
+# Needs (Debian): linux-source-6.1 bc flex bison libelf-dev libssl-dev gcc-i686-linux-gnu make
+# The source is unpacked OUTSIDE the repository (default /work/build). The config is
+# `tinyconfig` with kernel/config-fragment merged on top; every symbol the fragment asks
+# for is checked afterwards, so a silently dropped option fails the build.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD_DIR=${BUILD_DIR:-/work/build}
+SRC_TAR=${SRC_TAR:-/usr/src/linux-source-6.1.tar.xz}
+SRC=$BUILD_DIR/linux-source-6.1
+JOBS=${JOBS:-2}
+OUT=$HERE/dist
+
+# Reproducible build stamps (the version string otherwise embeds host, user and time).
+export KBUILD_BUILD_USER=tabdock KBUILD_BUILD_HOST=tabdock
+export KBUILD_BUILD_TIMESTAMP=${KBUILD_BUILD_TIMESTAMP:-"2026-01-01 00:00:00 UTC"}
+export KBUILD_BUILD_VERSION=1
+MAKE="make ARCH=i386 CROSS_COMPILE=i686-linux-gnu- -j$JOBS"
+
+mkdir -p "$BUILD_DIR" "$OUT"
+if [ ! -f "$SRC/Makefile" ]; then
+  echo "unpacking $SRC_TAR into $BUILD_DIR"
+  tar -C "$BUILD_DIR" -xf "$SRC_TAR"
+fi
+cd "$SRC"
+
+$MAKE tinyconfig >/dev/null
+./scripts/kconfig/merge_config.sh -m .config "$HERE/config-fragment" >/dev/null
+$MAKE olddefconfig >/dev/null
+
+# Every line of the fragment must survive olddefconfig (dependencies can drop options).
+bad=0
+grep -E '^(CONFIG_|# CONFIG_)' "$HERE/config-fragment" | while IFS= read -r want; do
+  case $want in
+    "# CONFIG_"*) sym=${want#\# }; sym=${sym%% *}
+      if grep -q "^$sym=" .config; then echo "config: $sym should be off but is on"; echo x >>.config-bad; fi ;;
+    *) if ! grep -qxF "$want" .config; then echo "config: wanted $want, got: $(grep "^${want%%=*}=" .config || echo unset)"; echo x >>.config-bad; fi ;;
+  esac
+done
+if [ -f .config-bad ]; then rm -f .config-bad; echo "config check failed" >&2; exit 1; fi
+
+start=$(date +%s)
+$MAKE bzImage
+end=$(date +%s)
+cp arch/x86/boot/bzImage "$OUT/bzImage"
+cp .config "$OUT/kernel.config"
+echo "built $OUT/bzImage ($(stat -c %s "$OUT/bzImage") bytes) in $((end - start)) s"

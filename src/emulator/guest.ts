@@ -1,0 +1,241 @@
+/**
+ * The tabdock guest in v86: boot (bzImage + initramfs through SeaBIOS) or restore a saved
+ * state, connect the agent client to its control port, serve 9P through the caller's
+ * `handle9p`, save state, dispose. Platform-neutral: images and the wasm come in as bytes.
+ */
+import { V86, type V86Options } from 'v86';
+import { TabdockError } from '../shared/errors.ts';
+import { AgentClient, type AgentInfo, type AgentTransport } from './agent-client.ts';
+
+/** 9P2000.L request frame in, response frame out (possibly later; see DESIGN "v86 facts"). */
+export type Handle9p = (request: Uint8Array, reply: (response: Uint8Array) => void) => void;
+
+export interface GuestImages {
+  bios: ArrayBuffer;
+  vgaBios: ArrayBuffer;
+  /** Needed for a cold boot only. */
+  bzImage?: ArrayBuffer;
+  /** Needed for a cold boot only. */
+  initrd?: ArrayBuffer;
+}
+
+export type BootPhase = 'emulator' | 'kernel' | 'agent' | 'ready';
+
+export interface GuestOptions {
+  images: GuestImages;
+  /** v86.wasm bytes (the worker fetches them; Node reads node_modules/v86/build). */
+  wasm: ArrayBuffer | Uint8Array;
+  /** Guest RAM. The initrd loads at 64 MiB, so this must exceed 64 MiB + initrd size. */
+  memoryBytes?: number;
+  /** Extra kernel command-line words. */
+  cmdline?: string;
+  /** Serves the guest's 9P device (tag host9p). Absent: v86's built-in in-memory filesystem. */
+  handle9p?: Handle9p;
+  /** An uncompressed `saveState()` of the same guest build and options: skip the boot. */
+  state?: ArrayBuffer;
+  /** Kernel and init messages from the serial console. */
+  onSerial?: (text: string) => void;
+  onProgress?: (phase: BootPhase) => void;
+  /** Give up on a boot or restore that has no agent after this long. */
+  timeoutMs?: number;
+}
+
+/** The agent's console port: hvc1 (port 0 stays free for a user console later). */
+export const CONTROL_PORT = 1;
+export const DEFAULT_MEMORY = 256 * 1024 * 1024;
+/**
+ * quiet: no per-line cost on the emulated UART; tsc=reliable + no_timer_check: skip the
+ * clock checks that are slow under emulation; init_on_free: freed pages are zeroed, which
+ * keeps the saved state small once compressed.
+ */
+export const KERNEL_CMDLINE = 'console=ttyS0 quiet loglevel=3 tsc=reliable no_timer_check mitigations=off random.trust_cpu=on init_on_free=1 8250.nr_uarts=1 panic=-1';
+
+const SERIAL_TAIL = 8192;
+
+export class Guest {
+  private serial = '';
+  private inFlight9p = 0;
+  private disposed = false;
+
+  private constructor(
+    /** The v86 instance (escape hatch: built-in 9P filesystem, screenshots, debugging). */
+    readonly emulator: V86,
+    readonly agent: AgentClient,
+    private readonly onSerial?: (text: string) => void,
+  ) {}
+
+  /** Boot from scratch, or restore `options.state`; resolves once the agent answers. */
+  static async start(options: GuestOptions): Promise<Guest> {
+    const memory = options.memoryBytes ?? DEFAULT_MEMORY;
+    const initrdSize = options.images.initrd?.byteLength ?? 0;
+    if (!options.state && (!options.images.bzImage || !options.images.initrd)) {
+      throw new TabdockError('EMULATOR_NO_KERNEL', 'A cold boot needs the kernel (bzImage) and the initramfs.', {});
+    }
+    if (!options.state && memory <= 64 * 1024 * 1024 + initrdSize) {
+      throw new TabdockError('EMULATOR_MEMORY_TOO_SMALL', `Guest memory must exceed 64 MiB plus the initramfs (${initrdSize} bytes): v86 loads the initrd at 64 MiB.`, { memory, initrdSize });
+    }
+    const wasm = options.wasm;
+    let guestRef: Guest | undefined;
+    const v86Options: V86Options = {
+      wasm_fn: async (imports: object) => (await wasmApi().instantiate(wasm, imports)).instance.exports,
+      memory_size: memory,
+      vga_memory_size: 2 * 1024 * 1024,
+      bios: { buffer: options.images.bios },
+      vga_bios: { buffer: options.images.vgaBios },
+      virtio_console: { type: 'none' },
+      autostart: true,
+      disable_keyboard: true,
+      disable_mouse: true,
+      disable_speaker: true,
+      filesystem: options.handle9p ? { handle9p: (req, reply) => guestRef?.serve9p(options.handle9p!, req, reply) } : {},
+    };
+    if (options.state) {
+      v86Options.initial_state = { buffer: options.state };
+    } else {
+      v86Options.bzimage = { buffer: options.images.bzImage! };
+      v86Options.initrd = { buffer: options.images.initrd! };
+      v86Options.cmdline = options.cmdline ? `${KERNEL_CMDLINE} ${options.cmdline}` : KERNEL_CMDLINE;
+    }
+    options.onProgress?.('emulator');
+    const emulator = new V86(v86Options);
+    const bus = busOf(emulator);
+    const transport: AgentTransport = {
+      send: (bytes) => bus.send(`virtio-console${CONTROL_PORT}-input-bytes`, bytes),
+      onReceive: (listener) => {
+        const name = `virtio-console${CONTROL_PORT}-output-bytes`;
+        const fn = (bytes: Uint8Array) => listener(bytes);
+        bus.register(name, fn);
+        return () => bus.unregister(name, fn);
+      },
+      buffersPosted: () => postedBuffers(emulator),
+    };
+    const agent = new AgentClient(transport, (e) => guestRef?.log(`[tabdock] ${e.message}\n`));
+    const guest = new Guest(emulator, agent, options.onSerial);
+    guestRef = guest;
+    emulator.add_listener('serial0-output-byte', (byte: number) => guest.log(String.fromCharCode(byte)));
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    try {
+      if (options.state) {
+        options.onProgress?.('agent');
+        await withTimeout(waitForEmulatorStart(emulator).then(() => agent.ping()), timeoutMs, guest, 'restored guest');
+      } else {
+        options.onProgress?.('kernel');
+        await withTimeout(agent.whenReady(), timeoutMs, guest, 'booting guest');
+      }
+    } catch (e) {
+      await guest.dispose();
+      throw e;
+    }
+    options.onProgress?.('ready');
+    return guest;
+  }
+
+  /** Agent identity (version, kernel, machine). */
+  info(): Promise<AgentInfo> {
+    return this.agent.ping();
+  }
+
+  /** The last few KiB of the serial console (kernel log, init errors). */
+  serialLog(): string {
+    return this.serial;
+  }
+
+  /**
+   * Save the machine state. Only a quiet guest can be saved: no running process, no
+   * request or link bytes outstanding, no 9P request in flight (DESIGN "v86 facts").
+   */
+  async saveState(): Promise<ArrayBuffer> {
+    if (this.agent.activeStreams > 0) {
+      throw new TabdockError('EMULATOR_BUSY', 'The guest still runs processes; a snapshot must be taken while it is idle.', { streams: this.agent.activeStreams });
+    }
+    await this.agent.quiesce();
+    for (let i = 0; this.inFlight9p > 0; i++) {
+      if (i > 2000) throw new TabdockError('EMULATOR_BUSY', '9P requests are still in flight; cannot save the guest state.', { inFlight: this.inFlight9p });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return this.emulator.save_state();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.agent.dispose();
+    await this.emulator.stop();
+    await this.emulator.destroy();
+  }
+
+  private serve9p(handler: Handle9p, req: Uint8Array, reply: (r: Uint8Array) => void): void {
+    this.inFlight9p++;
+    let answered = false;
+    handler(req, (response) => {
+      if (answered) return;
+      answered = true;
+      this.inFlight9p--;
+      reply(response);
+    });
+  }
+
+  private log(text: string): void {
+    this.serial = (this.serial + text).slice(-SERIAL_TAIL);
+    this.onSerial?.(text);
+  }
+}
+
+interface Bus {
+  send(name: string, data: unknown): void;
+  register(name: string, fn: (data: never) => void, thisValue?: unknown): void;
+  unregister(name: string, fn: (data: never) => void): void;
+}
+
+/** The emulator's message bus (public in v86, missing from its typings). */
+function busOf(emulator: V86): Bus {
+  const bus = (emulator as unknown as { bus?: Bus }).bus;
+  if (!bus) throw new TabdockError('EMULATOR_UNSUPPORTED_V86', 'This v86 build has no message bus; the control channel cannot be wired.', {});
+  return bus;
+}
+
+interface VirtQueue {
+  count_requests(): number;
+}
+
+/** Receive buffers posted on the control port's queue, if this v86 build exposes them. */
+function postedBuffers(emulator: V86): number | undefined {
+  try {
+    const dev = (emulator as unknown as { v86?: { cpu?: { devices?: { virtio_console?: { virtio?: { queues?: VirtQueue[] } } } } } }).v86?.cpu?.devices?.virtio_console;
+    const queue = dev?.virtio?.queues?.[receiveQueueOf(CONTROL_PORT)];
+    return queue ? queue.count_requests() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** virtio-console queue numbering: port 0 rx is queue 0, port n>0 rx is queue 2n+2. */
+function receiveQueueOf(port: number): number {
+  return port === 0 ? 0 : port * 2 + 2;
+}
+
+interface WasmApi {
+  instantiate(bytes: ArrayBuffer | Uint8Array, imports: object): Promise<{ instance: { exports: object } }>;
+}
+
+/** WebAssembly exists in Node and workers; the repo's libs (no DOM) do not declare it. */
+function wasmApi(): WasmApi {
+  return (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+}
+
+function waitForEmulatorStart(emulator: V86): Promise<void> {
+  if (emulator.is_running()) return Promise.resolve();
+  return new Promise((resolve) => emulator.add_listener('emulator-started', () => resolve()));
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, guest: Guest, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TabdockError('EMULATOR_AGENT_TIMEOUT', `The ${what} did not reach its agent within ${Math.round(ms / 1000)} s.`, { serialTail: guest.serialLog().slice(-2000) }, true)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

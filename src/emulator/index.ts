@@ -1,0 +1,13 @@
+/**
+ * emulator: the tabdock guest in v86 — boot and snapshot, the control channel to the
+ * guest agent, 9P served by the caller. Platform-neutral; Node-only helpers live in
+ * ./node.ts (artifact loading, state compression).
+ */
+export { Guest, CONTROL_PORT, DEFAULT_MEMORY, KERNEL_CMDLINE } from './guest.ts';
+export type { GuestOptions, GuestImages, Handle9p, BootPhase } from './guest.ts';
+export { AgentClient } from './agent-client.ts';
+export type { AgentTransport, AgentInfo, ProcessOptions, RunOptions, ExecOptions, MountOptions, ContainerEntry } from './agent-client.ts';
+export { GuestProcess } from './guest-process.ts';
+export type { OutputFd, OutputListener } from './guest-process.ts';
+export { decompressState } from './snapshot.ts';
+export { PROTO_VERSION } from './protocol.ts';
