@@ -1,0 +1,152 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { TabdockError } from '../shared/errors.ts';
+import { Digest, sha256Hasher } from '../registry-client/index.ts';
+import type { BlobStore, MetaStore } from './store.ts';
+
+/**
+ * The Node store: content-addressed blobs in `<root>/blobs/sha256/<hex>`, written to
+ * `<root>/tmp/` first and renamed into place only after the digest checked out (a rename
+ * is atomic on one filesystem, so a killed process leaves only a temp file, which the
+ * next open sweeps away).
+ */
+export class DirBlobStore implements BlobStore {
+  private readonly blobs: string;
+  private readonly tmp: string;
+
+  private constructor(readonly root: string) {
+    this.blobs = join(root, 'blobs', 'sha256');
+    this.tmp = join(root, 'tmp');
+  }
+
+  static async open(root: string): Promise<DirBlobStore> {
+    const s = new DirBlobStore(root);
+    await mkdir(s.blobs, { recursive: true });
+    // Leftovers of interrupted writes are never complete blobs: sweep them.
+    await rm(s.tmp, { recursive: true, force: true });
+    await mkdir(s.tmp, { recursive: true });
+    return s;
+  }
+
+  private path(d: Digest): string {
+    return join(this.blobs, d.hex);
+  }
+
+  async has(d: Digest): Promise<boolean> {
+    return (await this.size(d)) !== undefined;
+  }
+
+  async size(d: Digest): Promise<number | undefined> {
+    try {
+      return (await stat(this.path(d))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async put(d: Digest, data: ReadableStream<Uint8Array> | Uint8Array): Promise<void> {
+    const stream = data instanceof Uint8Array ? new Blob([data]).stream() : data;
+    const tmp = join(this.tmp, `${d.hex}.${Math.random().toString(36).slice(2)}.partial`);
+    const h = await sha256Hasher();
+    const hashing = new Transform({
+      transform(chunk: Uint8Array, _enc, cb) {
+        h.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    try {
+      // pipeline() destroys every stage on failure, which cancels the web stream too, so
+      // a tee'd sibling never buffers the rest of a layer nobody reads.
+      await pipeline(Readable.fromWeb(stream as never), hashing, createWriteStream(tmp));
+      const got = h.digest();
+      if (!got.equals(d)) throw new TabdockError('DIGEST_MISMATCH', `blob ${d.short}: content does not match its digest (got ${got}); not stored`, { expected: d.toString(), actual: got.toString() });
+      const fh = await open(tmp, 'r');
+      await fh.sync();
+      await fh.close();
+      await rename(tmp, this.path(d));
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw diskError(e, d);
+    }
+  }
+
+  async get(d: Digest): Promise<ReadableStream<Uint8Array> | undefined> {
+    if (!(await this.has(d))) return undefined;
+    const { createReadStream } = await import('node:fs');
+    return Readable.toWeb(createReadStream(this.path(d))) as ReadableStream<Uint8Array>;
+  }
+
+  async delete(d: Digest): Promise<void> {
+    await rm(this.path(d), { force: true });
+  }
+
+  async list(): Promise<Digest[]> {
+    const names = await readdir(this.blobs);
+    return names.map((n) => Digest.tryParse(`sha256:${n}`)).filter((x): x is Digest => x !== undefined);
+  }
+
+  async usage(): Promise<number> {
+    let n = 0;
+    for (const d of await this.list()) n += (await this.size(d)) ?? 0;
+    return n;
+  }
+}
+
+function diskError(e: unknown, d: Digest): unknown {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new TabdockError('STORE_FULL', `the store is full while writing blob ${d.short}: free space with 'tabdock rmi' or 'tabdock image prune'`, { digest: d.toString() });
+  }
+  return e;
+}
+
+/** JSON records as files, `key` mapped to a path; written to a temp file and renamed. */
+export class DirMetaStore implements MetaStore {
+  private constructor(private readonly root: string) {}
+
+  static async open(root: string): Promise<DirMetaStore> {
+    await mkdir(root, { recursive: true });
+    return new DirMetaStore(root);
+  }
+
+  private file(key: string): string {
+    return join(this.root, `${encodeURIComponent(key)}.json`);
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readFile(this.file(key), 'utf8')) as T;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async put(key: string, value: unknown): Promise<void> {
+    const f = this.file(key);
+    const tmp = `${f}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
+      await writeFile(tmp, JSON.stringify(value));
+      await rename(tmp, f);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.file(key), { force: true });
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    const names = await readdir(this.root);
+    return names
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => decodeURIComponent(n.slice(0, -'.json'.length)))
+      .filter((k) => k.startsWith(prefix))
+      .sort();
+  }
+}
