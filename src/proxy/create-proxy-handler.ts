@@ -2,7 +2,7 @@ import { corsHeaders, originAllowed, preflightHeaders } from './cors.ts';
 import { boundedBody } from './bounded-body.ts';
 import { forwardUpstream } from './forward-upstream.ts';
 import { DEFAULT_ALLOWED_HOSTS, HostPolicy, parseHostPort } from './host-policy.ts';
-import { parseProxiedPath } from './proxied-url.ts';
+import { parseProxiedPath } from '../shared/proxied-url.ts';
 import {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_MAX_BLOB_BYTES,

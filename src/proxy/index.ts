@@ -14,7 +14,7 @@ export {
   DEFAULT_HEADERS_TIMEOUT_MS,
 } from './proxy-options.ts';
 export { proxyOptionsFromEnv } from './proxy-options-from-env.ts';
-export { proxiedUrl, parseProxiedPath, upstreamUrlOf, type ProxiedTarget } from './proxied-url.ts';
+export { proxiedUrl, parseProxiedPath, upstreamUrlOf, type ProxiedTarget } from '../shared/proxied-url.ts';
 export { DEFAULT_ALLOWED_HOSTS, parseHostPort, type HostPort } from './host-policy.ts';
 export { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limiter.ts';
 export { EXPOSED_HEADERS, type AllowedOrigins } from './cors.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxyServer, type ProxyServer } from './node-server.ts';
-import { proxiedUrl } from './proxied-url.ts';
+import { proxiedUrl } from '../shared/proxied-url.ts';
 import { CDN_BYTES, MANIFEST, cdnRoute, endlessClosed, registryRoutes, startLoopback, type Loopback } from './test-fixtures.ts';
 
 let registry: Loopback;

@@ -1,4 +1,5 @@
 import { TabdockError } from '../shared/errors.ts';
+import { proxiedUrl } from '../shared/proxied-url.ts';
 import { basicAuth, parseChallenges, TokenCache, type Challenge, type CredentialLookup } from './auth.ts';
 import { httpError, networkError, rateLimitFigures, type RegistryErrorContext } from './errors.ts';
 
@@ -60,9 +61,7 @@ export class Transport {
 
   /** The URL actually fetched for an upstream URL: through the proxy when one is set. */
   wire(upstream: string): string {
-    if (!this.opts.proxy) return upstream;
-    const u = new URL(upstream);
-    return `${this.opts.proxy.replace(/\/+$/, '')}/${u.host}${u.pathname}${u.search}`;
+    return this.opts.proxy ? proxiedUrl(this.opts.proxy, upstream) : upstream;
   }
 
   /**
@@ -146,8 +145,10 @@ export class Transport {
 
   private async fetchToken(url: string, headers: Record<string, string>, ep: Endpoint): Promise<Response> {
     const u = new URL(url);
-    // Token realms are HTTPS; a plain-HTTP realm is allowed only when its host is insecure too.
-    if (u.protocol === 'http:' && !isInsecure(u.host, this.opts.insecureRegistries ?? [])) {
+    // Token realms are HTTPS; a plain-HTTP realm is allowed only for a registry already
+    // spoken to in plain HTTP, or a realm host that is itself an insecure registry.
+    // Through the proxy the proxy decides the scheme, by its own insecure list.
+    if (u.protocol === 'http:' && !this.opts.proxy && ep.secure && !isInsecure(u.host, this.opts.insecureRegistries ?? [])) {
       throw new TabdockError('INSECURE_REALM', `${ep.registry} sent a plain-HTTP token realm (${u.host}) that is not an insecure registry; refusing to send credentials there`, { realm: url });
     }
     try {

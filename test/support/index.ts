@@ -4,3 +4,4 @@ export * from './fixtures.ts';
 export * from './token-server.ts';
 export * from './cdn.ts';
 export * from './fault-proxy.ts';
+export * from './cli.ts';

@@ -1,4 +1,4 @@
-import { TabdockError } from '../shared/errors.ts';
+import { TabdockError } from './errors.ts';
 
 /**
  * The proxy's URL scheme, the one contract the registry client relies on:

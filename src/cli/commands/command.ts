@@ -1,0 +1,14 @@
+import type { FlagSpec, Parsed } from '../args.ts';
+import type { Io, Services } from '../context.ts';
+
+export interface Command {
+  name: string;
+  aliases?: string[];
+  usage: string;
+  description: string;
+  flags: FlagSpec[];
+  stopAtPositional?: boolean;
+  /** Positional argument count: [min, max]. */
+  args: [number, number];
+  run(p: Parsed, io: Io, services: () => Promise<Services>): Promise<number>;
+}

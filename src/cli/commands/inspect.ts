@@ -1,0 +1,37 @@
+import { inspectImage } from '../../engine/index.ts';
+import { TabdockError } from '../../shared/errors.ts';
+import type { Command } from './command.ts';
+
+export const imageInspect: Command = {
+  name: 'image inspect',
+  aliases: ['inspect'],
+  usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]',
+  description: 'Display detailed information on one or more images',
+  flags: [{ name: 'format', short: 'f', type: 'string', value: 'string', help: 'Print one field, e.g. {{.Id}} or {{json .RootFS.Layers}}' }],
+  args: [1, Infinity],
+  async run(p, io, services) {
+    const { images } = await services();
+    const out: Record<string, unknown>[] = [];
+    let missing: string | undefined;
+    for (const a of p.args) {
+      const r = await images.find(a);
+      if (r) out.push(inspectImage(r));
+      else missing ??= a;
+    }
+    const format = p.flags['format'] as string | undefined;
+    if (format) for (const o of out) io.out(`${goTemplateField(format, o)}\n`);
+    else io.out(`${JSON.stringify(out, null, 4)}\n`);
+    if (missing) throw new TabdockError('NO_SUCH_IMAGE', `No such image: ${missing}`, {});
+    return 0;
+  },
+};
+
+/** The common `{{.A.B}}` and `{{json .A}}` forms of Go templates; anything else is refused. */
+export function goTemplateField(format: string, obj: Record<string, unknown>): string {
+  const m = /^\{\{\s*(json\s+)?((?:\.[A-Za-z0-9_]+)+|\.)\s*\}\}$/.exec(format.trim());
+  if (!m) throw new TabdockError('FLAG_ERROR', `template: unsupported format ${JSON.stringify(format)}: tabdock supports {{.Field.Sub}} and {{json .Field}}`, {});
+  let v: unknown = obj;
+  for (const k of m[2] === '.' ? [] : m[2]!.slice(1).split('.')) v = (v as Record<string, unknown> | undefined)?.[k];
+  if (m[1] || (typeof v === 'object' && v !== null)) return JSON.stringify(v ?? null);
+  return v === undefined ? '<no value>' : String(v);
+}

@@ -1,0 +1,25 @@
+import type { Command } from './command.ts';
+
+export const proxy: Command = {
+  name: 'proxy',
+  usage: 'proxy [OPTIONS]',
+  description: 'Run the CORS proxy the browser playground pulls through',
+  flags: [
+    { name: 'port', short: 'p', type: 'string', value: 'int', help: 'Port to listen on (default 8080)' },
+    { name: 'host', type: 'string', value: 'string', help: 'Address to listen on (default 127.0.0.1)' },
+  ],
+  args: [0, 0],
+  async run(p, io) {
+    const { startProxyServer, proxyOptionsFromEnv } = await import('../../proxy/index.ts');
+    const port = Number(p.flags['port'] ?? 8080);
+    const host = String(p.flags['host'] ?? '127.0.0.1');
+    const server = await startProxyServer({ ...proxyOptionsFromEnv(io.env), port, host });
+    io.out(`tabdock proxy listening on ${server.url}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => void server.close().then(resolve);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};

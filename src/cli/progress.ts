@@ -1,0 +1,52 @@
+import type { PullEvent } from '../engine/index.ts';
+import { humanSize } from './format.ts';
+
+/**
+ * Docker's pull output. On a terminal each layer has one line redrawn in place with a
+ * progress bar (jsonmessage's cursor moves); otherwise only status changes are printed,
+ * one line each, as `docker pull | cat` shows them.
+ */
+export class PullPrinter {
+  private readonly lines: string[] = [];
+  private readonly text = new Map<string, string>();
+  private lastStatus = new Map<string, string>();
+
+  constructor(private readonly write: (s: string) => void, private readonly tty: boolean) {}
+
+  onEvent = (e: PullEvent): void => {
+    if (e.type === 'resolving') return;
+    if (e.type === 'resolved') {
+      for (const l of e.layers) this.line(l.id, `${l.id}: Pulling fs layer`, 'Pulling fs layer', false);
+      return;
+    }
+    let body: string = e.status;
+    if (e.status === 'Downloading' && e.done !== undefined && e.total) body = `Downloading ${bar(e.done, e.total)}  ${humanSize(e.done)}/${humanSize(e.total)}`;
+    this.line(e.id, `${e.id}: ${body}`, e.status, e.status === 'Downloading');
+  };
+
+  private line(id: string, text: string, status: string, isProgress: boolean): void {
+    if (!this.tty) {
+      if (isProgress || this.lastStatus.get(id) === status) return;
+      this.lastStatus.set(id, status);
+      this.write(`${text}\n`);
+      return;
+    }
+    const i = this.lines.indexOf(id);
+    if (i === -1) {
+      this.lines.push(id);
+      this.text.set(id, text);
+      this.write(`${text}\n`);
+      return;
+    }
+    if (this.text.get(id) === text) return;
+    this.text.set(id, text);
+    const up = this.lines.length - i;
+    this.write(`\x1b[${up}A\r\x1b[2K${text}\r\x1b[${up}B`);
+  }
+}
+
+function bar(done: number, total: number): string {
+  const width = 50;
+  const n = Math.min(width, Math.floor((done / total) * width));
+  return `[${'='.repeat(Math.max(0, n - 1))}${n > 0 ? '>' : ''}${' '.repeat(width - n)}]`;
+}

@@ -1,0 +1,36 @@
+import type { ImageConfig } from '../registry-client/index.ts';
+
+/** What the engine keeps of one pulled image (keyed by its ID, the config digest). */
+export interface LayerRecord {
+  /** Digest of the blob as distributed (compressed). */
+  digest: string;
+  size: number;
+  mediaType: string;
+  /** Digest of the uncompressed tar (OCI "DiffID"). */
+  diffId: string;
+  uncompressedSize: number;
+}
+
+export interface ImageRecord {
+  /** `sha256:` + config digest hex: Docker's image ID. */
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  manifestDigest: string;
+  manifestMediaType: string;
+  platform: { os: string; architecture: string; variant?: string };
+  layers: LayerRecord[];
+  config: ImageConfig;
+  /** Unpacked size: the sum of the layers' uncompressed sizes, as `docker images` shows. */
+  size: number;
+  pulledAt: string;
+  lastTagTime: string;
+}
+
+/** Tag and digest references to image IDs, like Docker's repositories.json. */
+export interface Repositories {
+  /** `docker.io/library/busybox:latest` -> image ID */
+  tags: Record<string, string>;
+  /** `docker.io/library/busybox@sha256:...` -> image ID */
+  digests: Record<string, string>;
+}

@@ -1,0 +1,148 @@
+import type { BlobStore, MetaStore } from '../fs-layers/index.ts';
+import { Digest, parseReference, sha256, type RegistryClient } from '../registry-client/index.ts';
+import { TabdockError } from '../shared/errors.ts';
+import type { ImageRecord } from './image-record.ts';
+import { ImageStore } from './image-store.ts';
+import { pullImage, type PullOptions, type PullResult } from './pull.ts';
+
+export interface ImageServiceDeps {
+  registry: RegistryClient;
+  blobs: BlobStore;
+  meta: MetaStore;
+  now?: () => Date;
+  /** Answers the ID of a container that uses the image, if any (the container layer sets this). */
+  imageInUse?: (imageId: string) => Promise<string | undefined>;
+}
+
+export interface RemoveResult {
+  untagged: string[];
+  deleted: string[];
+}
+
+/** Docker's image commands over the stores: pull, list, inspect, tag, remove. */
+export class ImageService {
+  readonly store: ImageStore;
+
+  constructor(private readonly deps: ImageServiceDeps) {
+    this.store = new ImageStore(deps.meta);
+  }
+
+  pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
+    return pullImage({ ...this.deps, images: this.store }, ref, opts);
+  }
+
+  list(): Promise<ImageRecord[]> {
+    return this.store.list();
+  }
+
+  /**
+   * Finds an image as Docker does: by reference (`busybox`, `busybox:1`, `name@digest`),
+   * by full ID, or by an unambiguous ID prefix.
+   */
+  async find(text: string): Promise<ImageRecord | undefined> {
+    const repos = await this.store.repositories();
+    const ref = tryRef(text);
+    if (ref) {
+      const key = ref.digest ? `${ref.name}@${ref.digest}` : `${ref.name}:${ref.tag}`;
+      const id = ref.digest ? repos.digests[key] : repos.tags[key];
+      if (id) return this.store.get(id);
+    }
+    const hex = text.replace(/^sha256:/, '');
+    if (/^[a-f0-9]{1,64}$/.test(hex)) {
+      const hits = (await this.store.list()).filter((r) => r.id.slice('sha256:'.length).startsWith(hex));
+      if (hits.length > 1) throw new TabdockError('AMBIGUOUS_ID', `image ID prefix ${text} is ambiguous: it matches ${hits.length} images`, { prefix: text });
+      return hits[0];
+    }
+    return undefined;
+  }
+
+  async get(text: string): Promise<ImageRecord> {
+    const r = await this.find(text);
+    if (!r) throw new TabdockError('NO_SUCH_IMAGE', `No such image: ${text}`, { image: text });
+    return r;
+  }
+
+  /** `docker tag SOURCE TARGET` */
+  async tag(source: string, target: string): Promise<void> {
+    const img = await this.get(source);
+    const ref = parseReference(target);
+    if (ref.digest) throw new TabdockError('INVALID_REFERENCE', `refusing to create a tag with a digest reference`, { target });
+    await this.store.save(img, { tag: `${ref.name}:${ref.tag}` });
+  }
+
+  /** `docker rmi`: untags, and deletes the image and its unshared blobs once nothing names it. */
+  async remove(text: string, opts: { force?: boolean } = {}): Promise<RemoveResult> {
+    const img = await this.get(text);
+    const out: RemoveResult = { untagged: [], deleted: [] };
+    const ref = tryRef(text);
+    const repos = await this.store.repositories();
+    const byRef = ref && (ref.digest ? repos.digests[`${ref.name}@${ref.digest}`] : repos.tags[`${ref.name}:${ref.tag}`]) === img.id;
+    if (byRef && ref) {
+      const key = ref.digest ? `${ref.name}@${ref.digest}` : `${ref.name}:${ref.tag}`;
+      await this.store.untag(key);
+      out.untagged.push(familiar(key));
+      const left = (await this.store.get(img.id))!;
+      // Other tags still name it: untagging was all (Docker keeps the image).
+      if (left.repoTags.length > 0 && !opts.force) return out;
+    } else if (!opts.force && new Set(img.repoTags.map((t) => t.replace(/:[^:/]+$/, ''))).size > 1) {
+      throw new TabdockError('CONFLICT', `conflict: unable to delete ${img.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`, { id: img.id });
+    }
+    const user = await this.deps.imageInUse?.(img.id);
+    if (user && !opts.force) {
+      throw new TabdockError('CONFLICT', `conflict: unable to remove repository reference "${text}" (must force) - container ${user.slice(0, 12)} is using its referenced image ${img.id.slice(7, 19)}`, { id: img.id, container: user });
+    }
+    const current = (await this.store.get(img.id))!;
+    for (const r of [...current.repoTags, ...current.repoDigests]) {
+      await this.store.untag(r);
+      out.untagged.push(familiar(r));
+    }
+    if (user) return out; // forced while in use: Docker untags but keeps the image.
+    await this.store.remove(img.id);
+    out.deleted.push(img.id);
+    out.deleted.push(...(await this.freeBlobs(img)));
+    return out;
+  }
+
+  /** Deletes the blobs of a removed image that no other image uses; returns the layers' chain IDs. */
+  private async freeBlobs(img: ImageRecord): Promise<string[]> {
+    const inUse = new Set<string>();
+    for (const r of await this.store.list()) {
+      inUse.add(r.id).add(r.manifestDigest);
+      for (const l of r.layers) inUse.add(l.digest);
+    }
+    const chain = await chainIds(img.layers.map((l) => l.diffId));
+    const deleted: string[] = [];
+    for (const [i, l] of img.layers.entries()) {
+      if (inUse.has(l.digest)) continue;
+      await this.deps.blobs.delete(Digest.parse(l.digest));
+      await this.deps.meta.delete(`layer/${l.digest}`);
+      deleted.push(chain[i]!);
+    }
+    for (const d of [img.id, img.manifestDigest]) if (!inUse.has(d)) await this.deps.blobs.delete(Digest.parse(d));
+    return deleted.reverse();
+  }
+}
+
+/** OCI ChainIDs: ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)). */
+export async function chainIds(diffIds: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of diffIds) {
+    const prev = out[out.length - 1];
+    out.push(prev === undefined ? d : (await sha256(new TextEncoder().encode(`${prev} ${d}`))).toString());
+  }
+  return out;
+}
+
+function tryRef(text: string) {
+  try {
+    return parseReference(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `docker.io/library/busybox:latest` -> `busybox:latest` */
+export function familiar(full: string): string {
+  const r = tryRef(full);
+  return r ? r.familiar() : full;
+}

@@ -1,0 +1,6 @@
+/** engine: Docker semantics over the registry client and the stores. */
+export { ImageService, chainIds, familiar, type ImageServiceDeps, type RemoveResult } from './images.ts';
+export { ImageStore } from './image-store.ts';
+export { pullImage, type PullEvent, type PullOptions, type PullResult, type LayerStatus } from './pull.ts';
+export type { ImageRecord, LayerRecord, Repositories } from './image-record.ts';
+export { inspectImage } from './inspect.ts';

@@ -1,0 +1,170 @@
+import { decompressor, type BlobStore, type MetaStore } from '../fs-layers/index.ts';
+import {
+  Digest, layerKind, parseReference, sha256Hasher, type Descriptor, type Platform, type RegistryClient, type ResolvedImage,
+} from '../registry-client/index.ts';
+import { TabdockError } from '../shared/errors.ts';
+import type { ImageRecord, LayerRecord } from './image-record.ts';
+import type { ImageStore } from './image-store.ts';
+
+/** Docker's per-layer pull states, in the order they happen. */
+export type LayerStatus = 'Already exists' | 'Pulling fs layer' | 'Waiting' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete';
+
+export type PullEvent =
+  | { type: 'resolving'; reference: string }
+  | { type: 'resolved'; reference: string; digest: string; platform: Platform; layers: { id: string; size: number }[] }
+  | { type: 'layer'; id: string; status: LayerStatus; done?: number; total?: number };
+
+export interface PullOptions {
+  platform?: Platform;
+  onProgress?: (e: PullEvent) => void;
+  /** Layers fetched at once (Docker's default is 3). */
+  concurrency?: number;
+}
+
+export interface PullResult {
+  image: ImageRecord;
+  /** The digest Docker prints: the index's when there is one. */
+  digest: Digest;
+  /** Whether anything new was stored. */
+  updated: boolean;
+  reference: string;
+}
+
+interface LayerFacts {
+  diffId: string;
+  uncompressedSize: number;
+}
+
+export interface PullDeps {
+  registry: RegistryClient;
+  blobs: BlobStore;
+  meta: MetaStore;
+  images: ImageStore;
+  now?: () => Date;
+}
+
+/**
+ * Pulls one image: resolve -> config -> layers (3 at a time) -> record. Every blob is
+ * stored under its digest only after it verified; each layer's uncompressed stream is
+ * hashed on the way and must match the config's diff ID, so a truncated gzip never
+ * lands. The image record is written last: an interrupted pull leaves no image.
+ */
+export async function pullImage(deps: PullDeps, refText: string, opts: PullOptions = {}): Promise<PullResult> {
+  const ref = parseReference(refText);
+  const emit = opts.onProgress ?? (() => {});
+  emit({ type: 'resolving', reference: ref.familiar() });
+  const img = await deps.registry.resolve(ref, opts.platform ? { platform: opts.platform } : {});
+  const { bytes: configBytes, config } = await deps.registry.fetchConfig(img);
+  const id = img.manifest.config.digest;
+  const layers = img.manifest.layers;
+  emit({ type: 'resolved', reference: ref.familiar(), digest: img.digest.toString(), platform: img.platform, layers: layers.map((l) => ({ id: l.digest.short, size: l.size })) });
+
+  for (const l of layers) {
+    if (!layerKind(l.mediaType)) {
+      throw new TabdockError('UNSUPPORTED_LAYER', `${ref.familiar()} has a layer of media type ${l.mediaType}, which is not a container filesystem layer`, { mediaType: l.mediaType });
+    }
+  }
+
+  let updated = false;
+  const facts: LayerFacts[] = new Array(layers.length);
+  const queue = layers.map((l, i) => ({ l, i }));
+  const workers = Array.from({ length: Math.min(opts.concurrency ?? 3, layers.length) }, async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      const r = await pullLayer(deps, img, job.l, config.diffIds[job.i]!, emit);
+      facts[job.i] = r.facts;
+      updated ||= r.downloaded;
+    }
+  });
+  for (const l of layers.slice(3)) emit({ type: 'layer', id: l.digest.short, status: 'Waiting' });
+  await Promise.all(workers);
+
+  // Config and manifest(s) are kept as blobs too, so inspect and push need no network.
+  await putIfMissing(deps.blobs, id, configBytes);
+  await putIfMissing(deps.blobs, img.manifest.digest, img.manifest.bytes);
+  if (img.index) await putIfMissing(deps.blobs, img.index.digest, img.index.bytes);
+
+  const layerRecords: LayerRecord[] = layers.map((l, i) => ({
+    digest: l.digest.toString(), size: l.size, mediaType: l.mediaType, diffId: facts[i]!.diffId, uncompressedSize: facts[i]!.uncompressedSize,
+  }));
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const existing = await deps.images.get(id.toString());
+  const digestRef = `${ref.name}@${img.digest}`;
+  const tagRef = ref.tag ? `${ref.name}:${ref.tag}` : undefined;
+  const previous = tagRef ? await deps.images.resolveTag(tagRef) : undefined;
+  const record: ImageRecord = {
+    id: id.toString(),
+    repoTags: existing?.repoTags ?? [],
+    repoDigests: existing?.repoDigests ?? [],
+    manifestDigest: img.manifest.digest.toString(),
+    manifestMediaType: img.manifest.mediaType,
+    platform: img.platform,
+    layers: layerRecords,
+    config,
+    size: layerRecords.reduce((a, l) => a + l.uncompressedSize, 0),
+    pulledAt: existing?.pulledAt ?? now,
+    lastTagTime: now,
+  };
+  updated ||= !existing || previous !== record.id;
+  await deps.images.save(record, { tag: tagRef, digestRef });
+  const final = (await deps.images.get(record.id))!;
+  return { image: final, digest: img.digest, updated, reference: ref.familiar() };
+}
+
+async function putIfMissing(blobs: BlobStore, d: Digest, bytes: Uint8Array): Promise<void> {
+  if (!(await blobs.has(d))) await blobs.put(d, bytes);
+}
+
+async function pullLayer(deps: PullDeps, img: ResolvedImage, l: Descriptor, diffId: Digest, emit: (e: PullEvent) => void): Promise<{ facts: LayerFacts; downloaded: boolean }> {
+  const id = l.digest.short;
+  const known = await deps.meta.get<LayerFacts>(`layer/${l.digest}`);
+  if (known && known.diffId === diffId.toString() && (await deps.blobs.has(l.digest))) {
+    emit({ type: 'layer', id, status: 'Already exists' });
+    return { facts: known, downloaded: false };
+  }
+  const what = `layer ${id} of ${img.reference.familiar()}`;
+  const kind = layerKind(l.mediaType)!;
+  emit({ type: 'layer', id, status: 'Pulling fs layer' });
+  let source: ReadableStream<Uint8Array>;
+  let downloaded = true;
+  if (await deps.blobs.has(l.digest)) {
+    source = (await deps.blobs.get(l.digest))!;
+    downloaded = false;
+  } else {
+    source = deps.registry.openBlob(img, l, { onProgress: (done, total) => emit({ type: 'layer', id, status: 'Downloading', done, total }) });
+  }
+  // One pass: the compressed bytes go to the store while the inflated bytes are hashed.
+  const [toStore, toInflate] = source.tee();
+  const h = await sha256Hasher();
+  let uncompressedSize = 0;
+  const inflate = toInflate.pipeThrough(decompressor(kind.compression, what)).pipeTo(
+    new WritableStream({
+      write(chunk) {
+        uncompressedSize += chunk.byteLength;
+        h.update(chunk);
+      },
+    }),
+  );
+  const store = downloaded ? deps.blobs.put(l.digest, toStore) : toStore.cancel();
+  const [s, i] = await Promise.allSettled([store, inflate]);
+  // The download's own error (digest, size, network) explains more than the inflater's.
+  if (s.status === 'rejected') {
+    if (downloaded) await deps.blobs.delete(l.digest);
+    throw s.reason;
+  }
+  if (i.status === 'rejected') {
+    if (downloaded) await deps.blobs.delete(l.digest);
+    throw i.reason;
+  }
+  emit({ type: 'layer', id, status: 'Verifying Checksum' });
+  emit({ type: 'layer', id, status: 'Download complete' });
+  const got = h.digest();
+  if (!got.equals(diffId)) {
+    if (downloaded) await deps.blobs.delete(l.digest);
+    throw new TabdockError('DIFF_ID_MISMATCH', `${what}: its uncompressed content (${got}) does not match the image config's diff ID ${diffId}; refusing it`, { expected: diffId.toString(), actual: got.toString() });
+  }
+  const facts = { diffId: diffId.toString(), uncompressedSize };
+  await deps.meta.put(`layer/${l.digest}`, facts);
+  emit({ type: 'layer', id, status: 'Pull complete' });
+  return { facts, downloaded };
+}
+

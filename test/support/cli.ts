@@ -1,0 +1,42 @@
+// Runs the real `tabdock` command (bin/tabdock.mjs) in a child process, as a user would.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tabdock.mjs');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliHome {
+  home: string;
+  env: Record<string, string>;
+  run(...args: string[]): Promise<CliResult>;
+  dispose(): void;
+}
+
+/** A fresh `$TABDOCK_HOME` and a runner bound to it. */
+export function cliHome(env: Record<string, string> = {}): CliHome {
+  const home = mkdtempSync(join(tmpdir(), 'tabdock-home-'));
+  const fullEnv = { ...env, TABDOCK_HOME: home };
+  return {
+    home,
+    env: fullEnv,
+    run: (...args) => runCli(args, fullEnv),
+    dispose: () => rmSync(home, { recursive: true, force: true }),
+  };
+}
+
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
