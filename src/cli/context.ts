@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { DirBlobStore, DirMetaStore } from '../fs-layers/index.ts';
 import { ImageService } from '../engine/index.ts';
 import { RegistryClient } from '../registry-client/index.ts';
+import { nodeSha256 } from '../registry-client/node.ts';
 import { credentialLookup, loadSettings, type Settings } from './home.ts';
 
 /** What a command gets: its output, its environment, and the services, opened on first use. */
@@ -25,6 +26,7 @@ export async function openServices(env: Io['env']): Promise<Services> {
     mirrors: settings.mirrors,
     credentials: credentialLookup(settings.home),
     userAgent: 'tabdock/0.1',
+    hasher: nodeSha256,
   });
   const blobs = await DirBlobStore.open(join(settings.home, 'store'));
   const meta = await DirMetaStore.open(join(settings.home, 'meta'));

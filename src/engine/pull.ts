@@ -134,7 +134,7 @@ async function pullLayer(deps: PullDeps, img: ResolvedImage, l: Descriptor, diff
   }
   // One pass: the compressed bytes go to the store while the inflated bytes are hashed.
   const [toStore, toInflate] = source.tee();
-  const h = await sha256Hasher();
+  const h = await (deps.registry.hasher ?? sha256Hasher)();
   let uncompressedSize = 0;
   const inflate = toInflate.pipeThrough(decompressor(kind.compression, what)).pipeTo(
     new WritableStream({

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TabdockError } from '../shared/errors.ts';
-import { Digest, sha256Hasher } from '../registry-client/index.ts';
-import type { BlobStore, MetaStore } from './store.ts';
+import { Digest } from '../registry-client/index.ts';
+import { nodeSha256 } from '../registry-client/node.ts';
+import type { BlobStore, MetaStore, PutOptions, StoreOptions } from './store.ts';
+import { isNoSpace, storeFull } from './store-full.ts';
 
 /**
  * The Node store: content-addressed blobs in `<root>/blobs/sha256/<hex>`, written to
@@ -17,17 +19,21 @@ export class DirBlobStore implements BlobStore {
   private readonly blobs: string;
   private readonly tmp: string;
 
-  private constructor(readonly root: string) {
+  /** Bytes of committed blobs, counted at open when a cap is set. */
+  private used = 0;
+
+  private constructor(readonly root: string, private readonly opts: StoreOptions) {
     this.blobs = join(root, 'blobs', 'sha256');
     this.tmp = join(root, 'tmp');
   }
 
-  static async open(root: string): Promise<DirBlobStore> {
-    const s = new DirBlobStore(root);
+  static async open(root: string, opts: StoreOptions = {}): Promise<DirBlobStore> {
+    const s = new DirBlobStore(root, opts);
     await mkdir(s.blobs, { recursive: true });
     // Leftovers of interrupted writes are never complete blobs: sweep them.
     await rm(s.tmp, { recursive: true, force: true });
     await mkdir(s.tmp, { recursive: true });
+    if (opts.maxBytes !== undefined) s.used = await s.usage();
     return s;
   }
 
@@ -47,10 +53,12 @@ export class DirBlobStore implements BlobStore {
     }
   }
 
-  async put(d: Digest, data: ReadableStream<Uint8Array> | Uint8Array): Promise<void> {
+  async put(d: Digest, data: ReadableStream<Uint8Array> | Uint8Array, o: PutOptions = {}): Promise<void> {
+    const size = data instanceof Uint8Array ? data.byteLength : o.size;
+    let written = 0;
     const stream = data instanceof Uint8Array ? new Blob([data]).stream() : data;
     const tmp = join(this.tmp, `${d.hex}.${Math.random().toString(36).slice(2)}.partial`);
-    const h = await sha256Hasher();
+    const h = await nodeSha256();
     const hashing = new Transform({
       transform(chunk: Uint8Array, _enc, cb) {
         h.update(chunk);
@@ -66,10 +74,36 @@ export class DirBlobStore implements BlobStore {
       const fh = await open(tmp, 'r');
       await fh.sync();
       await fh.close();
+      const existed = await this.has(d);
       await rename(tmp, this.path(d));
+      if (!existed) this.used += written;
     } catch (e) {
       await rm(tmp, { force: true });
-      throw diskError(e, d);
+      if (isNoSpace(e)) {
+        throw storeFull({ what: `blob ${d.short}`, needed: size !== undefined ? size - written : 0, used: this.used, reclaimable: await this.opts.reclaimable?.().catch(() => undefined) });
+      }
+      throw e;
+    }
+  }
+
+  async read(d: Digest, offset: number, length: number): Promise<Uint8Array | undefined> {
+    let fh;
+    try {
+      fh = await open(this.path(d), 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === length ? buf : buf.slice(0, got);
+    } finally {
+      await fh.close();
     }
   }
 
@@ -80,7 +114,9 @@ export class DirBlobStore implements BlobStore {
   }
 
   async delete(d: Digest): Promise<void> {
+    const n = await this.size(d);
     await rm(this.path(d), { force: true });
+    if (n !== undefined) this.used -= n;
   }
 
   async list(): Promise<Digest[]> {
@@ -93,14 +129,6 @@ export class DirBlobStore implements BlobStore {
     for (const d of await this.list()) n += (await this.size(d)) ?? 0;
     return n;
   }
-}
-
-function diskError(e: unknown, d: Digest): unknown {
-  const code = (e as { code?: string }).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new TabdockError('STORE_FULL', `the store is full while writing blob ${d.short}: free space with 'tabdock rmi' or 'tabdock image prune'`, { digest: d.toString() });
-  }
-  return e;
 }
 
 /** JSON records as files, `key` mapped to a path; written to a temp file and renamed. */
@@ -133,6 +161,7 @@ export class DirMetaStore implements MetaStore {
       await rename(tmp, f);
     } catch (e) {
       await rm(tmp, { force: true });
+      if (isNoSpace(e)) throw storeFull({ what: `record ${key}`, needed: JSON.stringify(value).length, used: 0 });
       throw e;
     }
   }

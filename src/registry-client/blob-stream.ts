@@ -1,6 +1,6 @@
 import { TabdockError } from '../shared/errors.ts';
 import type { Descriptor } from './manifest.ts';
-import { digestMismatch, sha256Hasher, sizeMismatch } from './verify.ts';
+import { digestMismatch, sha256Hasher, sizeMismatch, type HasherFactory } from './verify.ts';
 
 /**
  * A verified blob stream that resumes with `Range` after a cut connection, so a 30 MiB
@@ -13,7 +13,7 @@ export interface BlobProgress {
   (done: number, total: number): void;
 }
 
-export function resumableBlob(desc: Descriptor, what: string, open: Opener, opts: { retries?: number; onProgress?: BlobProgress; sleep?: (ms: number) => Promise<void> } = {}): ReadableStream<Uint8Array> {
+export function resumableBlob(desc: Descriptor, what: string, open: Opener, opts: { retries?: number; onProgress?: BlobProgress; sleep?: (ms: number) => Promise<void>; hasher?: HasherFactory } = {}): ReadableStream<Uint8Array> {
   const retries = opts.retries ?? 3;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let received = 0;
@@ -32,7 +32,7 @@ export function resumableBlob(desc: Descriptor, what: string, open: Opener, opts
 
   return new ReadableStream<Uint8Array>({
     async start() {
-      hasher = await sha256Hasher();
+      hasher = await (opts.hasher ?? sha256Hasher)();
       await connect();
     },
     async pull(ctl) {

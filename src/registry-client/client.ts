@@ -7,11 +7,13 @@ import { DEFAULT_PLATFORM, formatPlatform, normalizePlatform, platformMatches, t
 import { DOCKER_HUB, type Reference } from './reference.ts';
 import { resumableBlob, type BlobProgress } from './blob-stream.ts';
 import { Transport, type Endpoint, type TransportOptions } from './transport.ts';
-import { digestMismatch, sha256 } from './verify.ts';
+import { digestMismatch, sha256, type HasherFactory } from './verify.ts';
 
 export interface RegistryClientOptions extends TransportOptions {
   /** Docker's `registry-mirrors`: base URLs tried, in order, before Docker Hub itself. */
   mirrors?: readonly string[];
+  /** The sha256 used to verify what arrives (default hash-wasm; Node passes OpenSSL's). */
+  hasher?: HasherFactory;
 }
 
 export interface ResolvedManifest extends ImageManifest {
@@ -43,6 +45,10 @@ const MANIFEST_LIMIT = 4 * 1024 * 1024;
  */
 export class RegistryClient {
   readonly transport: Transport;
+  /** The sha256 in use, for others that verify what this client fetched (diff IDs). */
+  get hasher(): HasherFactory | undefined {
+    return this.opts.hasher;
+  }
 
   constructor(private readonly opts: RegistryClientOptions = {}) {
     this.transport = new Transport(opts);
@@ -110,7 +116,7 @@ export class RegistryClient {
       ctx: { registry: ref.registry, repository: ref.familiarName, what },
     });
     const bytes = await readLimited(res, MANIFEST_LIMIT, `the manifest of ${what}`);
-    const digest = await sha256(bytes);
+    const digest = await sha256(bytes, this.opts.hasher);
     // Pinned by digest: the bytes must hash to it. Otherwise trust the registry's header
     // only if the bytes agree with it (OCI distribution spec, "Pulling manifests").
     const expected = Digest.tryParse(manifestRef) ?? desc?.digest;
@@ -166,7 +172,7 @@ export class RegistryClient {
         repository: ref.repository,
         ctx: { registry: ref.registry, repository: ref.familiarName, what: ref.familiar() },
       });
-    }, { ...opts, ...(this.opts.retries !== undefined ? { retries: this.opts.retries } : {}), ...(this.opts.sleep ? { sleep: this.opts.sleep } : {}) });
+    }, { ...opts, ...(this.opts.retries !== undefined ? { retries: this.opts.retries } : {}), ...(this.opts.sleep ? { sleep: this.opts.sleep } : {}), ...(this.opts.hasher ? { hasher: this.opts.hasher } : {}) });
   }
 }
 

@@ -8,5 +8,5 @@ export { parseImageConfig, type ImageConfig, type ContainerConfig, type HistoryE
 export { RegistryClient, type RegistryClientOptions, type ResolvedImage, type ResolvedManifest, type OpenBlobOptions } from './client.ts';
 export { Transport, isInsecure, type TransportOptions, type Endpoint } from './transport.ts';
 export { parseChallenges, TokenCache, basicAuth, type Credentials, type CredentialLookup } from './auth.ts';
-export { sha256, sha256Hasher, verifier, type Hasher, type Expected } from './verify.ts';
+export { sha256, sha256Hasher, verifier, type Hasher, type HasherFactory, type Expected } from './verify.ts';
 export type { BlobProgress } from './blob-stream.ts';

@@ -18,6 +18,9 @@ export interface Hasher {
   digest(): Digest;
 }
 
+/** Makes a fresh streaming sha256. Injected: hash-wasm by default, OpenSSL in Node. */
+export type HasherFactory = () => Promise<Hasher>;
+
 export async function sha256Hasher(): Promise<Hasher> {
   const h = await createSHA256();
   h.init();
@@ -27,8 +30,8 @@ export async function sha256Hasher(): Promise<Hasher> {
   };
 }
 
-export async function sha256(bytes: Uint8Array): Promise<Digest> {
-  const h = await sha256Hasher();
+export async function sha256(bytes: Uint8Array, hasher: HasherFactory = sha256Hasher): Promise<Digest> {
+  const h = await hasher();
   h.update(bytes);
   return h.digest();
 }

@@ -1,0 +1,1 @@
+import './pull-panel.ts';
