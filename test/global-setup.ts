@@ -6,6 +6,7 @@ const NEEDED: [string, string][] = [
   ['skopeo', 'skopeo'],
   ['umoci', 'umoci'],
   ['openssl', 'openssl'],
+  ['chromium', 'chromium'],
 ];
 
 export default function setup(): void {

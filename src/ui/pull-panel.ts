@@ -43,7 +43,7 @@ export class PullPanel extends LitElement {
       </form>
       <p class="status">${this.status}</p>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
-      ${this.rows.map((r) => html`<div class="row"><span>${r.id}</span><progress max=${r.total} value=${r.done}></progress><span>${r.state} ${Math.round(r.done / 1000)}/${Math.round(r.total / 1000)} kB</span></div>`)}
+      ${this.rows.map((r) => html`<div class="row"><span>${r.id}</span><progress max=${r.total} value=${r.done}></progress><span>${r.state} ${size(r.done)}/${size(r.total)}</span></div>`)}
     `;
   }
 
@@ -75,11 +75,16 @@ export class PullPanel extends LitElement {
       }));
       this.status += ' — every layer verified';
     } catch (err) {
+      this.status = '';
       this.error = err instanceof Error ? err.message : String(err);
     } finally {
       this.busy = false;
     }
   }
+}
+
+function size(n: number): string {
+  return n < 1000 ? `${n} B` : n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`;
 }
 
 customElements.define('tabdock-pull-panel', PullPanel);

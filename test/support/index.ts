@@ -5,3 +5,4 @@ export * from './token-server.ts';
 export * from './cdn.ts';
 export * from './fault-proxy.ts';
 export * from './cli.ts';
+export * from './browser.ts';
