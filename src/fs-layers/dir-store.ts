@@ -59,9 +59,19 @@ export class DirBlobStore implements BlobStore {
     const stream = data instanceof Uint8Array ? new Blob([data]).stream() : data;
     const tmp = join(this.tmp, `${d.hex}.${Math.random().toString(36).slice(2)}.partial`);
     const h = await nodeSha256();
+    const limit = this.opts.maxBytes;
+    const used = this.used;
+    const reclaimable = this.opts.reclaimable;
     const hashing = new Transform({
       transform(chunk: Uint8Array, _enc, cb) {
         h.update(chunk);
+        written += chunk.byteLength;
+        if (limit !== undefined && used + written > limit) {
+          // A cap is a full disk that says so before writing.
+          void (reclaimable?.() ?? Promise.resolve(undefined)).catch(() => undefined).then((r) =>
+            cb(storeFull({ what: `blob ${d.short}`, needed: used + (size ?? written) - limit, used, limit, reclaimable: r })));
+          return;
+        }
         cb(null, chunk);
       },
     });

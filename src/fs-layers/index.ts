@@ -1,4 +1,6 @@
-/** fs-layers: blob and metadata stores (the layer store and union FS build on these). */
-export type { BlobStore, MetaStore } from './store.ts';
+/** fs-layers: blob and metadata stores, layer store, union view, writable layers, 9P2000.L server. */
+export type { BlobStore, MetaStore, PutOptions, StoreOptions } from './store.ts';
 export { DirBlobStore, DirMetaStore } from './dir-store.ts';
+export { IdbBlobStore, IdbMetaStore } from './idb-store.ts';
+export { storeFull, isNoSpace } from './store-full.ts';
 export { decompressor } from './decompress.ts';

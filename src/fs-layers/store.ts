@@ -13,9 +13,14 @@ export interface BlobStore {
    * visible only after the stream ended without error and the digest matched; a failed
    * or interrupted write leaves nothing behind under that digest.
    */
-  put(digest: Digest, data: ReadableStream<Uint8Array> | Uint8Array): Promise<void>;
+  put(digest: Digest, data: ReadableStream<Uint8Array> | Uint8Array, opts?: PutOptions): Promise<void>;
   /** The blob's bytes, or undefined when absent. */
   get(digest: Digest): Promise<ReadableStream<Uint8Array> | undefined>;
+  /**
+   * Up to `length` bytes from `offset` (fewer at the end), or undefined when absent: the
+   * union view reads file chunks this way without streaming whole blobs.
+   */
+  read(digest: Digest, offset: number, length: number): Promise<Uint8Array | undefined>;
   delete(digest: Digest): Promise<void>;
   list(): Promise<Digest[]>;
   /** Bytes used by all blobs. */
@@ -27,6 +32,22 @@ export interface MetaStore {
   get<T>(key: string): Promise<T | undefined>;
   put(key: string, value: unknown): Promise<void>;
   delete(key: string): Promise<void>;
-  /** Keys starting with the prefix. */
+  /** Keys starting with the prefix, sorted. */
   keys(prefix: string): Promise<string[]>;
+}
+
+/** Options both store implementations take. */
+export interface StoreOptions {
+  /**
+   * A cap on blob bytes (beyond the platform's own quota): a write that would pass it
+   * fails with STORE_FULL before writing, as a full disk would.
+   */
+  maxBytes?: number;
+  /** Bytes `image prune` could free now; named in STORE_FULL errors. Wired by the owner. */
+  reclaimable?: () => Promise<number>;
+}
+
+export interface PutOptions {
+  /** The expected size, when known: lets a full store say how much was needed. */
+  size?: number;
 }
