@@ -7,6 +7,12 @@ import { digestMismatch, sha256Hasher, sizeMismatch, type HasherFactory } from '
  * layer does not start over because one packet went missing. The hash runs across the
  * resumed parts; the stream ends in an error unless size and digest check out.
  */
+/**
+ * Chunks read ahead of the consumer: lets the download overlap the hashing, inflating and
+ * writing downstream instead of moving one 64 KiB chunk at a time through every stage.
+ */
+const READ_AHEAD_CHUNKS = 64;
+
 export type Opener = (offset: number) => Promise<Response>;
 
 export interface BlobProgress {
@@ -81,5 +87,5 @@ export function resumableBlob(desc: Descriptor, what: string, open: Opener, opts
     async cancel(reason) {
       await reader?.cancel(reason).catch(() => {});
     },
-  });
+  }, new CountQueuingStrategy({ highWaterMark: READ_AHEAD_CHUNKS }));
 }
