@@ -1,0 +1,82 @@
+import { Digest } from '../registry-client/index.ts';
+import { TabdockError } from '../shared/errors.ts';
+import { CHUNK } from './layer-entry.ts';
+import type { Inode } from './inode.ts';
+import type { BlobStore } from './store.ts';
+
+/**
+ * Hot chunks kept in memory within a byte budget (least recently used out first);
+ * concurrent reads of one chunk share one store read.
+ */
+export class ChunkCache {
+  private readonly lru = new Map<string, Uint8Array>();
+  private readonly loading = new Map<string, Promise<Uint8Array>>();
+  private bytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly store: BlobStore, readonly budget = 64 << 20) {}
+
+  async get(hex: string): Promise<Uint8Array> {
+    const hit = this.lru.get(hex);
+    if (hit) {
+      this.hits++;
+      this.lru.delete(hex);
+      this.lru.set(hex, hit);
+      return hit;
+    }
+    let p = this.loading.get(hex);
+    if (!p) {
+      this.misses++;
+      p = this.store.read(Digest.fromHex(hex), 0, CHUNK).then((b) => {
+        if (!b) throw new TabdockError('CHUNK_MISSING', `file data chunk ${hex.slice(0, 12)} is missing from the store; remove and pull the image again`, { chunk: hex });
+        this.keep(hex, b);
+        return b;
+      }).finally(() => this.loading.delete(hex));
+      this.loading.set(hex, p);
+    }
+    return p;
+  }
+
+  private keep(hex: string, b: Uint8Array): void {
+    if (b.byteLength > this.budget) return;
+    this.lru.set(hex, b);
+    this.bytes += b.byteLength;
+    for (const [k, v] of this.lru) {
+      if (this.bytes <= this.budget) break;
+      this.lru.delete(k);
+      this.bytes -= v.byteLength;
+    }
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+}
+
+/** Bytes [offset, offset+length) of a file, clamped to its size; holes read as zeros. */
+export async function readFile(cache: ChunkCache, n: Inode, offset: number, length: number): Promise<Uint8Array> {
+  const end = Math.min(n.size, offset + length);
+  if (end <= offset) return new Uint8Array(0);
+  const out = new Uint8Array(end - offset);
+  const first = Math.floor(offset / CHUNK);
+  const last = Math.floor((end - 1) / CHUNK);
+  const jobs: Promise<void>[] = [];
+  for (let i = first; i <= last; i++) {
+    const cs = i * CHUNK;
+    const from = Math.max(offset, cs);
+    const to = Math.min(end, cs + CHUNK);
+    const put = (data: Uint8Array) => {
+      const slice = data.subarray(from - cs, Math.min(to - cs, data.byteLength));
+      out.set(slice, from - offset);
+    };
+    const dirty = n.dirty?.get(i);
+    if (dirty) put(dirty);
+    else {
+      const hex = n.chunks[i];
+      if (hex) jobs.push(cache.get(hex).then(put));
+    }
+  }
+  await Promise.all(jobs);
+  return out;
+}

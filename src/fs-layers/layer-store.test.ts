@@ -1,0 +1,156 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../registry-client/index.ts';
+import { readFile } from './chunk-cache.ts';
+import { lookupPath, type Inode } from './inode.ts';
+import { CHUNK } from './layer-entry.ts';
+import { BACKENDS, dir, file, special, streamOf, tarLayer, unpackTar, type StoreKit } from './test-helpers.ts';
+
+const kits: StoreKit[] = [];
+afterAll(() => kits.forEach((k) => k.cleanup()));
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+/** Bytes with no period (so no two chunks dedupe). */
+const noise = (len: number, seed: number) => {
+  const b = new Uint8Array(len);
+  let x = seed;
+  for (let i = 0; i < len; i++) b[i] = (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) >>> 24;
+  return b;
+};
+
+for (const [backend, open] of Object.entries(BACKENDS)) {
+  describe(`layer store on ${backend}`, () => {
+    const kit = async () => {
+      const k = await open();
+      kits.push(k);
+      return k;
+    };
+
+    it('keeps every entry type with its metadata; hard links within and across layers share an inode', async () => {
+      const { layers } = await kit();
+      const long = `deep/${'d'.repeat(120)}/${'n'.repeat(140)}.txt`;
+      const l1 = await tarLayer([
+        dir('etc/', { uid: 5, gid: 6, mode: 0o750 }),
+        file('etc/passwd', 'root:x:0:0\n', { uid: 1, gid: 2, mode: 0o600, mtime: new Date(1_600_000_000_000) }),
+        special('etc/pw-link', 'link', 'etc/passwd'),
+        special('bin/sh', 'symlink', '/bin/busybox'),
+        special('dev/null', 'character-device'),
+        special('dev/sda', 'block-device'),
+        special('run/fifo', 'fifo'),
+        file(long, 'long name\n'),
+        file('xattr.bin', 'x', { pax: { 'SCHILY.xattr.security.capability': 'cap', 'SCHILY.xattr.user.k': 'v' } }),
+        file('/abs/path', 'abs\n'),
+        file('./dot/../dotted', 'dotted\n'),
+      ]);
+      const l2 = await tarLayer([special('etc/pw-link2', 'link', 'etc/passwd')]);
+      await unpackTar(layers, l1);
+      await unpackTar(layers, l2);
+      const t = await layers.imageTree([l1.diffId, l2.diffId]);
+      const at = (p: string) => lookupPath(t.root, p)!;
+      expect(at('etc').mode).toBe(0o750);
+      expect([at('etc').uid, at('etc').gid]).toEqual([5, 6]);
+      const pw = at('etc/passwd');
+      expect([pw.kind, pw.mode, pw.uid, pw.gid, pw.mtime, pw.size]).toEqual(['f', 0o600, 1, 2, 1_600_000_000, 11]);
+      expect(at('etc/pw-link')).toBe(pw);
+      expect(at('etc/pw-link2')).toBe(pw);
+      expect(pw.nlink).toBe(3);
+      expect(text(await readFile(layers.cache, pw, 0, 100))).toBe('root:x:0:0\n');
+      expect([at('bin/sh').kind, at('bin/sh').target]).toEqual(['l', '/bin/busybox']);
+      expect(at('dev/null').kind).toBe('c');
+      expect(at('dev/sda').kind).toBe('b');
+      expect(at('run/fifo').kind).toBe('p');
+      expect(text(await readFile(layers.cache, at(long), 0, 100))).toBe('long name\n');
+      expect(at('xattr.bin').xattrs).toEqual({ 'security.capability': 'cap', 'user.k': 'v' });
+      expect(text(await readFile(layers.cache, at('abs/path'), 0, 9))).toBe('abs\n');
+      expect(text(await readFile(layers.cache, at('dotted'), 0, 9))).toBe('dotted\n');
+    });
+
+    it('refuses breakouts and entries through a symlink; the host never follows one', async () => {
+      const { layers } = await kit();
+      const evil = await tarLayer([file('a/../../etc/shadow', 'x')]);
+      await expect(unpackTar(layers, evil)).rejects.toMatchObject({ code: 'LAYER_UNSAFE' });
+      expect(await layers.has(evil.diffId)).toBe(false);
+      const via = await tarLayer([special('lnk', 'symlink', '/etc'), file('lnk/passwd', 'owned')]);
+      const r = await unpackTar(layers, via);
+      expect(r.skipped).toEqual(['lnk/passwd: passes through a symlink of the same layer']);
+      const t = await layers.imageTree([via.diffId]);
+      expect(lookupPath(t.root, 'lnk')!.kind).toBe('l');
+      expect(lookupPath(t.root, 'etc')).toBeUndefined();
+      // Across layers: a later layer cannot write through a lower symlink either.
+      const later = await tarLayer([file('lnk/x', 'y')]);
+      await unpackTar(layers, later);
+      const t2 = await layers.imageTree([via.diffId, later.diffId]);
+      expect(lookupPath(t2.root, 'lnk')!.kind).toBe('l');
+      expect(t2.skipped).toEqual(['lnk/x: a parent is a symlink']);
+    });
+
+    it('reads a big file by range, chunk by chunk; zero chunks take no space', async () => {
+      const { layers, chunks } = await kit();
+      const big = noise(3 * CHUNK + 1000, 1);
+      big.fill(0, CHUNK, 2 * CHUNK); // one hole
+      const l = await tarLayer([file('big.bin', big)]);
+      const r = await unpackTar(layers, l);
+      expect(r.entries[0]!.c!.map((c) => c === null)).toEqual([false, true, false, false]);
+      expect(await chunks.usage()).toBe(2 * CHUNK + 1000);
+      const t = await layers.imageTree([l.diffId]);
+      const n = lookupPath(t.root, 'big.bin')!;
+      const got = await readFile(layers.cache, n, CHUNK - 10, CHUNK + 20);
+      expect(Buffer.compare(got, big.subarray(CHUNK - 10, 2 * CHUNK + 10))).toBe(0);
+      expect((await readFile(layers.cache, n, big.length - 5, 100)).length).toBe(5);
+    });
+
+    it('an interrupted unpack is never complete; a later one finishes; gc sweeps leftovers', async () => {
+      const k = await kit();
+      const big = noise(4 * CHUNK, 2);
+      const l = await tarLayer([file('a.bin', big), file('b.txt', 'b\n')]);
+      const half = l.tar.slice(0, 2 * CHUNK + 4096);
+      let sent = false;
+      const dying = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (sent) return c.error(new Error('tab closed'));
+          c.enqueue(half);
+          sent = true;
+        },
+      });
+      await expect(k.layers.unpack({ diffId: l.diffId, source: dying, compression: 'none', what: 'x' })).rejects.toThrow();
+      const again = await k.reopen();
+      expect(await again.layers.has(l.diffId)).toBe(false);
+      expect((await again.chunks.list()).length).toBeGreaterThan(0);
+      expect(await again.layers.gc()).toMatchObject({ layers: 0, chunks: 2 });
+      expect(await again.chunks.list()).toEqual([]);
+      await unpackTar(again.layers, l);
+      expect(await again.layers.has(l.diffId)).toBe(true);
+    });
+
+    it('a wrong diff ID leaves no layer', async () => {
+      const { layers } = await kit();
+      const l = await tarLayer([file('a', 'a')]);
+      const wrong = await sha256(new Uint8Array([1]));
+      await expect(layers.unpack({ diffId: wrong, source: streamOf(l.tar), compression: 'none', what: 'layer' })).rejects.toMatchObject({ code: 'DIFF_ID_MISMATCH' });
+      expect(await layers.has(wrong)).toBe(false);
+    });
+
+    it('a shared layer is stored once; removing one image keeps it; removing both frees it', async () => {
+      const { layers, chunks } = await kit();
+      const base = await tarLayer([file('base.txt', 'base'.repeat(1000))]);
+      const top = await tarLayer([file('top.txt', 'top'.repeat(1000))]);
+      await unpackTar(layers, base);
+      const again = await unpackTar(layers, base);
+      expect(again.stored).toBe(4000);
+      await unpackTar(layers, top);
+      await layers.retain('image-a', [base.diffId]);
+      await layers.retain('image-b', [base.diffId, top.diffId]);
+      expect((await layers.refs(base.diffId)).sort()).toEqual(['image-a', 'image-b']);
+      expect(await chunks.usage()).toBe(7000);
+      await layers.release('image-b');
+      expect(await layers.reclaimable()).toBe(3000);
+      expect(await layers.gc()).toEqual({ layers: 1, chunks: 1, bytes: 3000 });
+      expect(await layers.has(base.diffId)).toBe(true);
+      expect(await layers.has(top.diffId)).toBe(false);
+      await layers.release('image-a');
+      await layers.gc();
+      expect(await chunks.usage()).toBe(0);
+      expect(await layers.has(base.diffId)).toBe(false);
+    });
+  });
+}
+
+export type { Inode };

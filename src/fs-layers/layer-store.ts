@@ -1,0 +1,184 @@
+import { Digest, sha256Hasher } from '../registry-client/index.ts';
+import { TabdockError } from '../shared/errors.ts';
+import { ChunkCache } from './chunk-cache.ts';
+import { buildTree, type ImageTree } from './image-tree.ts';
+import type { BlobStore, MetaStore } from './store.ts';
+import { unpackLayer, type HasherFactory, type LayerRecord, type UnpackInput } from './unpack.ts';
+
+export interface LayerStoreDeps {
+  /** A blob store of its own for file chunks (gc sweeps every blob nobody references). */
+  chunks: BlobStore;
+  meta: MetaStore;
+  hasher?: HasherFactory;
+  /** Budget for hot chunks in memory (default 64 MiB). */
+  cacheBytes?: number;
+}
+
+export interface GcResult {
+  layers: number;
+  chunks: number;
+  bytes: number;
+}
+
+// Meta keys. A layer record's presence is what "complete" means.
+export const K = {
+  layer: (diffHex: string) => `fsl/layer/${diffHex}`,
+  ref: (diffHex: string, owner: string) => `fsl/ref/${diffHex}/${owner}`,
+  owner: (owner: string) => `fsl/owner/${owner}`,
+  rw: 'fsl/rw/',
+};
+
+/**
+ * Layers unpacked once, keyed by diff ID (a layer two images share is stored once), with
+ * owner references (`retain(image, diffIds)`), garbage collection of what nobody holds,
+ * and merged image trees built once per image and cached.
+ */
+export class LayerStore {
+  readonly cache: ChunkCache;
+  readonly hasher: HasherFactory;
+  private readonly records = new Map<string, LayerRecord>();
+  private readonly unpacking = new Map<string, Promise<LayerRecord>>();
+  private readonly trees = new Map<string, Promise<ImageTree>>();
+  private gcRunning: Promise<GcResult> | undefined;
+
+  constructor(readonly deps: LayerStoreDeps) {
+    this.cache = new ChunkCache(deps.chunks, deps.cacheBytes);
+    this.hasher = deps.hasher ?? sha256Hasher;
+  }
+
+  get chunks(): BlobStore {
+    return this.deps.chunks;
+  }
+
+  get meta(): MetaStore {
+    return this.deps.meta;
+  }
+
+  /** The record of a complete layer, or undefined (absent, or an unpack never finished). */
+  async record(diffId: Digest): Promise<LayerRecord | undefined> {
+    const had = this.records.get(diffId.hex);
+    if (had) return had;
+    const r = await this.deps.meta.get<LayerRecord>(K.layer(diffId.hex));
+    if (r?.v === 1 && r.diffId === diffId.toString()) this.records.set(diffId.hex, r);
+    return r?.v === 1 ? r : undefined;
+  }
+
+  async has(diffId: Digest): Promise<boolean> {
+    return (await this.record(diffId)) !== undefined;
+  }
+
+  /**
+   * Unpacks a layer unless it is already complete (then the source is cancelled). The
+   * record is written last, in one put, after the diff ID checked out.
+   */
+  async unpack(inp: UnpackInput): Promise<LayerRecord> {
+    const done = await this.record(inp.diffId);
+    if (done) {
+      await inp.source.cancel().catch(() => {});
+      return done;
+    }
+    const running = this.unpacking.get(inp.diffId.hex);
+    if (running) {
+      await inp.source.cancel().catch(() => {});
+      return running;
+    }
+    const job = (async () => {
+      await this.gcRunning;
+      const r = await unpackLayer(this.deps.chunks, this.hasher, inp);
+      await this.deps.meta.put(K.layer(inp.diffId.hex), r);
+      this.records.set(inp.diffId.hex, r);
+      return r;
+    })().finally(() => this.unpacking.delete(inp.diffId.hex));
+    this.unpacking.set(inp.diffId.hex, job);
+    return job;
+  }
+
+  /** Records that `owner` (an image or container ID) uses these layers. */
+  async retain(owner: string, diffIds: readonly Digest[]): Promise<void> {
+    const prev = (await this.deps.meta.get<string[]>(K.owner(owner))) ?? [];
+    const all = [...new Set([...prev, ...diffIds.map((d) => d.hex)])];
+    for (const hex of all) await this.deps.meta.put(K.ref(hex, owner), 1);
+    await this.deps.meta.put(K.owner(owner), all);
+  }
+
+  /** Drops every reference `owner` held; `gc()` then frees what nobody uses. */
+  async release(owner: string): Promise<void> {
+    const held = (await this.deps.meta.get<string[]>(K.owner(owner))) ?? [];
+    for (const hex of held) await this.deps.meta.delete(K.ref(hex, owner));
+    await this.deps.meta.delete(K.owner(owner));
+  }
+
+  async refs(diffId: Digest): Promise<string[]> {
+    const prefix = K.ref(diffId.hex, '');
+    return (await this.deps.meta.keys(prefix)).map((k) => k.slice(prefix.length));
+  }
+
+  /** Complete layers nobody references. */
+  private async unreferenced(): Promise<string[]> {
+    const layers = (await this.deps.meta.keys('fsl/layer/')).map((k) => k.slice('fsl/layer/'.length));
+    const held = new Set((await this.deps.meta.keys('fsl/ref/')).map((k) => k.split('/')[2]!));
+    return layers.filter((hex) => !held.has(hex) && !this.unpacking.has(hex));
+  }
+
+  /** Bytes gc would free now (chunks of unreferenced layers; shared chunks counted once). */
+  async reclaimable(): Promise<number> {
+    let n = 0;
+    for (const hex of await this.unreferenced()) n += (await this.record(Digest.fromHex(hex)))?.stored ?? 0;
+    return n;
+  }
+
+  /**
+   * Removes layers nobody references, then every chunk no remaining layer or writable
+   * layer names (leftovers of interrupted unpacks included). Unpacks wait for it.
+   */
+  gc(): Promise<GcResult> {
+    this.gcRunning ??= (async () => {
+      await Promise.allSettled([...this.unpacking.values()]);
+      const gone = await this.unreferenced();
+      for (const hex of gone) {
+        await this.deps.meta.delete(K.layer(hex));
+        this.records.delete(hex);
+      }
+      this.trees.clear();
+      const live = new Set<string>();
+      for (const k of await this.deps.meta.keys('fsl/layer/')) {
+        const r = await this.deps.meta.get<LayerRecord>(k);
+        for (const e of r?.entries ?? []) for (const c of e.c ?? []) if (c) live.add(c);
+      }
+      for (const k of await this.deps.meta.keys(K.rw)) {
+        if (!k.includes('/i/')) continue;
+        for (const c of (await this.deps.meta.get<{ c?: (string | null)[] }>(k))?.c ?? []) if (c) live.add(c);
+      }
+      let chunks = 0;
+      let bytes = 0;
+      for (const d of await this.deps.chunks.list()) {
+        if (live.has(d.hex)) continue;
+        bytes += (await this.deps.chunks.size(d)) ?? 0;
+        await this.deps.chunks.delete(d);
+        chunks++;
+      }
+      return { layers: gone.length, chunks, bytes };
+    })().finally(() => (this.gcRunning = undefined));
+    return this.gcRunning;
+  }
+
+  /** The merged tree of an image's layers (bottom first), built once and cached. */
+  imageTree(diffIds: readonly Digest[]): Promise<ImageTree> {
+    const key = diffIds.map((d) => d.hex).join(',');
+    let t = this.trees.get(key);
+    if (!t) {
+      t = (async () => {
+        const recs: LayerRecord[] = [];
+        for (const d of diffIds) {
+          const r = await this.record(d);
+          if (!r) throw new TabdockError('LAYER_MISSING', `layer ${d.short} is not unpacked in the store; pull the image again`, { diffId: d.toString() });
+          recs.push(r);
+        }
+        return buildTree(recs);
+      })();
+      t.catch(() => this.trees.delete(key));
+      this.trees.set(key, t);
+    }
+    return t;
+  }
+}

@@ -1,0 +1,174 @@
+import { createTarDecoder, type ParsedTarEntry } from 'modern-tar';
+import { type Digest, type Compression, type Hasher } from '../registry-client/index.ts';
+import { TabdockError } from '../shared/errors.ts';
+import { decompressor } from './decompress.ts';
+import { CHUNK, entryOf, type LayerEntry } from './layer-entry.ts';
+import type { BlobStore } from './store.ts';
+
+export type HasherFactory = () => Promise<Hasher>;
+
+/** What a finished unpack records under `fsl/layer/<diff ID hex>`: its presence means complete. */
+export interface LayerRecord {
+  v: 1;
+  diffId: string;
+  /** Uncompressed tar bytes. */
+  size: number;
+  /** Chunk bytes this layer added to the store (not counting chunks already there). */
+  stored: number;
+  entries: LayerEntry[];
+  /** Entries refused (paths through a symlink of the same layer), with the reason. */
+  skipped: string[];
+}
+
+export interface UnpackInput {
+  diffId: Digest;
+  source: ReadableStream<Uint8Array>;
+  compression: Compression;
+  what: string;
+  onProgress?: (uncompressedBytes: number) => void;
+}
+
+/** At most this many chunk writes in flight: bounds memory to a few chunks. */
+const IN_FLIGHT = 4;
+
+/**
+ * Streams one layer: compressed bytes -> decompressor -> tar decoder -> fixed-size chunks
+ * into the chunk store, hashing the tar on the way. Returns the record once the diff ID
+ * checked out; the caller writes it (making the layer visible). On any failure the
+ * chunks already written are merely unreferenced: `gc` sweeps them.
+ */
+export async function unpackLayer(chunks: BlobStore, hasher: HasherFactory, inp: UnpackInput): Promise<LayerRecord> {
+  const h = await hasher();
+  let size = 0;
+  const counted = inp.source.pipeThrough(decompressor(inp.compression, inp.what)).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(c, ctl) {
+        h.update(c);
+        size += c.byteLength;
+        inp.onProgress?.(size);
+        ctl.enqueue(c);
+      },
+    }),
+  );
+  const dec = createTarDecoder();
+  // Drain the input to its very end (tar padding included) so the diff ID covers it all.
+  const piping = counted.pipeTo(dec.writable);
+  piping.catch(() => {});
+  const entries: LayerEntry[] = [];
+  const skipped: string[] = [];
+  const symlinks = new Set<string>();
+  const writer = new ChunkWriter(chunks, hasher);
+  const reader = dec.readable.getReader();
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      const e = entryOf(r.value.header);
+      if (!e || throughSymlink(e.p, symlinks)) {
+        if (e) skipped.push(`${e.p}: passes through a symlink of the same layer`);
+        await r.value.body.cancel();
+        continue;
+      }
+      if (e.t === 'l') symlinks.add(e.p);
+      if (e.t === 'f') {
+        e.s = r.value.header.size;
+        e.c = await writer.file(r.value, e.s);
+      } else await r.value.body.cancel();
+      entries.push(e);
+    }
+    await piping;
+    await writer.done();
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    await writer.done().catch(() => {});
+    if (e instanceof TabdockError) throw e;
+    throw new TabdockError('LAYER_CORRUPT', `${inp.what}: the layer is not a readable tar (${e instanceof Error ? e.message : String(e)})`, { what: inp.what });
+  }
+  const got = h.digest();
+  if (!got.equals(inp.diffId)) {
+    throw new TabdockError('DIFF_ID_MISMATCH', `${inp.what}: its uncompressed content (${got}) does not match the diff ID ${inp.diffId}; refusing it`, { expected: inp.diffId.toString(), actual: got.toString() });
+  }
+  return { v: 1, diffId: inp.diffId.toString(), size, stored: writer.stored, entries, skipped };
+}
+
+function throughSymlink(p: string, symlinks: Set<string>): boolean {
+  if (symlinks.size === 0) return false;
+  for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) if (symlinks.has(p.slice(0, i))) return true;
+  return false;
+}
+
+/** Cuts file bodies into CHUNK-sized, content-addressed blobs; zero chunks become null. */
+export class ChunkWriter {
+  stored = 0;
+  private readonly pending = new Set<Promise<void>>();
+  private readonly seen = new Set<string>();
+  private failure: unknown;
+
+  constructor(private readonly store: BlobStore, private readonly hasher: HasherFactory) {}
+
+  async file(entry: ParsedTarEntry, size: number): Promise<(string | null)[]> {
+    const out: (string | null)[] = [];
+    let left = size;
+    let buf = new Uint8Array(Math.min(CHUNK, left));
+    let fill = 0;
+    const reader = entry.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (let off = 0; off < value.byteLength;) {
+        const take = Math.min(buf.byteLength - fill, value.byteLength - off);
+        buf.set(value.subarray(off, off + take), fill);
+        fill += take;
+        off += take;
+        if (fill === buf.byteLength && buf.byteLength > 0) {
+          out.push(await this.chunk(buf));
+          left -= fill;
+          buf = new Uint8Array(Math.min(CHUNK, left));
+          fill = 0;
+        }
+      }
+    }
+    if (left !== 0) throw new TabdockError('LAYER_CORRUPT', `tar entry ${entry.header.name} is shorter than its header says`, {});
+    return out;
+  }
+
+  /** Stores one chunk (unless all zeros or already there); returns its hex or null. */
+  async chunk(bytes: Uint8Array): Promise<string | null> {
+    if (this.failure) throw this.failure;
+    if (isZero(bytes)) return null;
+    const h = await this.hasher();
+    h.update(bytes);
+    const d = h.digest();
+    if (this.seen.has(d.hex)) return d.hex;
+    this.seen.add(d.hex);
+    while (this.pending.size >= IN_FLIGHT) await Promise.race(this.pending);
+    if (this.failure) throw this.failure;
+    const p: Promise<void> = (async () => {
+      if (await this.store.has(d)) return;
+      await this.store.put(d, bytes);
+      this.stored += bytes.byteLength;
+    })().catch((e: unknown) => {
+      this.failure ??= e;
+    }).finally(() => this.pending.delete(p));
+    this.pending.add(p);
+    return d.hex;
+  }
+
+  async done(): Promise<void> {
+    await Promise.all(this.pending);
+    if (this.failure) throw this.failure;
+  }
+}
+
+export function isZero(b: Uint8Array): boolean {
+  // Word-wise where aligned: this runs over every byte of every layer.
+  if (b.byteOffset % 4 === 0) {
+    const w = new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
+    for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+    for (let i = w.length << 2; i < b.byteLength; i++) if (b[i] !== 0) return false;
+    return true;
+  }
+  for (let i = 0; i < b.byteLength; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
