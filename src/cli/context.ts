@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { DirBlobStore, DirMetaStore } from '../fs-layers/index.ts';
-import { ImageService } from '../engine/index.ts';
+import { Engine, type EngineApi } from '../engine/index.ts';
 import { RegistryClient } from '../registry-client/index.ts';
 import { nodeSha256 } from '../registry-client/node.ts';
-import { credentialLookup, loadSettings, type Settings } from './home.ts';
+import { connectDaemon } from './daemon/daemon.ts';
+import { credentialLookup, loadSettings } from './home.ts';
 
-/** What a command gets: its output, its environment, and the services, opened on first use. */
+/** What a command gets: its output, its environment, and the engine (through the daemon). */
 export interface Io {
   out(s: string): void;
   err(s: string): void;
@@ -13,13 +14,16 @@ export interface Io {
   env: Record<string, string | undefined>;
 }
 
-export interface Services {
-  settings: Settings;
-  images: ImageService;
+export interface Ctx {
+  io: Io;
+  /** The engine: the daemon's, started on first need (`TABDOCK_DAEMON=off`: in this process). */
+  engine(): Promise<EngineApi>;
+  /** Closes what `engine()` opened. */
+  dispose(): void;
 }
 
-/** The Node composition root: the stores under $TABDOCK_HOME, the registry client, the engine. */
-export async function openServices(env: Io['env']): Promise<Services> {
+/** The Node composition root: stores under $TABDOCK_HOME, the registry client, the engine. */
+export async function openEngine(env: Io['env']): Promise<Engine> {
   const settings = await loadSettings(env);
   const registry = new RegistryClient({
     insecureRegistries: settings.insecureRegistries,
@@ -30,5 +34,22 @@ export async function openServices(env: Io['env']): Promise<Services> {
   });
   const blobs = await DirBlobStore.open(join(settings.home, 'store'));
   const meta = await DirMetaStore.open(join(settings.home, 'meta'));
-  return { settings, images: new ImageService({ registry, blobs, meta }) };
+  return new Engine({ registry, blobs, meta });
+}
+
+export function makeCtx(io: Io): Ctx {
+  let engine: Promise<EngineApi> | undefined;
+  let close: (() => void) | undefined;
+  return {
+    io,
+    engine: () =>
+      (engine ??= (async () => {
+        if (io.env['TABDOCK_DAEMON'] === 'off') return openEngine(io.env);
+        await loadSettings(io.env); // creates $TABDOCK_HOME, and checks daemon.json before the daemon does
+        const d = (await connectDaemon(io.env))!;
+        close = d.close;
+        return d.api;
+      })()),
+    dispose: () => close?.(),
+  };
 }

@@ -1,6 +1,6 @@
 import { TabdockError, messageOf } from '../shared/errors.ts';
 import { parseArgs, usageText } from './args.ts';
-import { openServices, type Io, type Services } from './context.ts';
+import { makeCtx, type Io } from './context.ts';
 import type { Command } from './commands/command.ts';
 import { images } from './commands/images.ts';
 import { imageInspect } from './commands/inspect.ts';
@@ -8,12 +8,13 @@ import { pull } from './commands/pull.ts';
 import { rmi, tag } from './commands/rmi.ts';
 import { proxy } from './commands/proxy.ts';
 import { version } from './commands/version.ts';
+import { daemon } from './commands/daemon.ts';
 
 /**
  * `tabdock`: the docker CLI's command names, flags, output and exit codes. Errors are
  * one line; flag errors exit 125 as Docker's do, other failures 1.
  */
-export const COMMANDS: Command[] = [pull, images, imageInspect, rmi, tag, proxy, version];
+export const COMMANDS: Command[] = [pull, images, imageInspect, rmi, tag, proxy, daemon, version];
 
 function findCommand(argv: string[]): { cmd: Command; rest: string[] } | undefined {
   for (const n of [2, 1]) {
@@ -55,8 +56,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.out(usageText(cmd.usage, cmd.description, cmd.flags));
     return 0;
   }
-  let services: Promise<Services> | undefined;
-  const getServices = () => (services ??= openServices(io.env));
+  const ctx = makeCtx(io);
   try {
     const parsed = parseArgs(rest, cmd.flags, { stopAtPositional: cmd.stopAtPositional ?? false });
     const [min, max] = cmd.args;
@@ -64,7 +64,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const want = min === max ? `exactly ${min} argument${min === 1 ? '' : 's'}` : max === Infinity ? `at least ${min} argument${min === 1 ? '' : 's'}` : `at most ${max} argument${max === 1 ? '' : 's'}`;
       throw new TabdockError('FLAG_ERROR', `"tabdock ${cmd.name}" requires ${want}.\nSee 'tabdock ${cmd.name} --help'.\n\nUsage:  tabdock ${cmd.usage}\n\n${cmd.description}`, {});
     }
-    return await cmd.run(parsed, io, getServices);
+    return await cmd.run(parsed, ctx);
   } catch (e) {
     if (TabdockError.is(e, 'FLAG_ERROR')) {
       io.err(`tabdock: ${e.message}${e.message.includes('--help') ? '' : `\nSee 'tabdock ${cmd.name} --help'.`}\n`);
@@ -78,6 +78,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err(`Error response from daemon: ${text.split('\n')[0]}\n`);
     if (io.env['TABDOCK_DEBUG'] && e instanceof Error) io.err(`${e.stack}\n`);
     return 1;
+  } finally {
+    ctx.dispose();
   }
 }
 

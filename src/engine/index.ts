@@ -4,3 +4,5 @@ export { ImageStore } from './image-store.ts';
 export { pullImage, type PullEvent, type PullOptions, type PullResult, type LayerStatus } from './pull.ts';
 export type { ImageRecord, LayerRecord, Repositories } from './image-record.ts';
 export { inspectImage } from './inspect.ts';
+export { Engine, ENGINE_VERSION } from './engine.ts';
+export type { EngineApi, ImageSummary, PullSummary } from './api.ts';

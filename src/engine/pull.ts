@@ -27,7 +27,9 @@ export interface PullResult {
   digest: Digest;
   /** Whether anything new was stored. */
   updated: boolean;
+  /** Familiar form (`busybox:latest`) and fully qualified (`docker.io/library/busybox:latest`). */
   reference: string;
+  canonical: string;
 }
 
 interface LayerFacts {
@@ -107,7 +109,7 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
   updated ||= !existing || previous !== record.id;
   await deps.images.save(record, { tag: tagRef, digestRef });
   const final = (await deps.images.get(record.id))!;
-  return { image: final, digest: img.digest, updated, reference: ref.familiar() };
+  return { image: final, digest: img.digest, updated, reference: ref.familiar(), canonical: ref.toString() };
 }
 
 async function putIfMissing(blobs: BlobStore, d: Digest, bytes: Uint8Array): Promise<void> {

@@ -1,6 +1,6 @@
 // Runs the real `tabdock` command (bin/tabdock.mjs) in a child process, as a user would.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,12 +23,16 @@ export interface CliHome {
 /** A fresh `$TABDOCK_HOME` and a runner bound to it. */
 export function cliHome(env: Record<string, string> = {}): CliHome {
   const home = mkdtempSync(join(tmpdir(), 'tabdock-home-'));
-  const fullEnv = { ...env, TABDOCK_HOME: home };
+  // The daemon the CLI starts on first need exits by itself soon after the test.
+  const fullEnv = { TABDOCK_DAEMON_IDLE_SECONDS: '20', ...env, TABDOCK_HOME: home };
   return {
     home,
     env: fullEnv,
     run: (...args) => runCli(args, fullEnv),
-    dispose: () => rmSync(home, { recursive: true, force: true }),
+    dispose: () => {
+      stopDaemon(home);
+      rmSync(home, { recursive: true, force: true });
+    },
   };
 }
 
@@ -39,4 +43,13 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Ends the daemon a test's CLI started (it would exit when idle anyway). */
+export function stopDaemon(home: string): void {
+  try {
+    process.kill(Number(readFileSync(join(home, 'tabdock.pid'), 'utf8')), 'SIGTERM');
+  } catch {
+    // not running
+  }
 }

@@ -1,5 +1,5 @@
 import type { FlagSpec, Parsed } from '../args.ts';
-import type { Io, Services } from '../context.ts';
+import type { Ctx } from '../context.ts';
 
 export interface Command {
   name: string;
@@ -10,5 +10,5 @@ export interface Command {
   stopAtPositional?: boolean;
   /** Positional argument count: [min, max]. */
   args: [number, number];
-  run(p: Parsed, io: Io, services: () => Promise<Services>): Promise<number>;
+  run(p: Parsed, ctx: Ctx): Promise<number>;
 }

@@ -15,18 +15,18 @@ export const images: Command = {
     { name: 'all', short: 'a', type: 'bool', help: 'Show all images (default hides intermediate images)' },
   ],
   args: [0, 1],
-  async run(p, io, services) {
-    const { images: svc } = await services();
+  async run(p, { io, engine }) {
+    const api = await engine();
     const now = new Date();
     const noTrunc = p.flags['no-trunc'] === true;
     const filter = p.args[0] ? parseReference(p.args[0]) : undefined;
     const filterHasTag = p.args[0] ? /:[^/]*$/.test(p.args[0]) : false;
-    const records = (await svc.list()).sort((a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? ''));
+    const records = (await api.listImages()).sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
     const rows: { repo: string; tag: string; digest: string; id: string; created: string; size: string }[] = [];
     for (const r of records) {
       const id = noTrunc ? r.id : r.id.slice(7, 19);
       const digestOf = (name: string) => r.repoDigests.find((d) => d.startsWith(`${name}@`))?.split('@')[1] ?? '<none>';
-      const base = { id, created: ago(r.config.created, now), size: humanSize(r.size) };
+      const base = { id, created: ago(r.created, now), size: humanSize(r.size) };
       const tags = r.repoTags.length ? r.repoTags : r.repoDigests.map((d) => `${d.split('@')[0]}:<none>`);
       if (!tags.length) rows.push({ repo: '<none>', tag: '<none>', digest: '<none>', ...base });
       for (const t of tags) {

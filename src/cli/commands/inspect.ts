@@ -1,4 +1,3 @@
-import { inspectImage } from '../../engine/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import type { Command } from './command.ts';
 
@@ -9,15 +8,10 @@ export const imageInspect: Command = {
   description: 'Display detailed information on one or more images',
   flags: [{ name: 'format', short: 'f', type: 'string', value: 'string', help: 'Print one field, e.g. {{.Id}} or {{json .RootFS.Layers}}' }],
   args: [1, Infinity],
-  async run(p, io, services) {
-    const { images } = await services();
-    const out: Record<string, unknown>[] = [];
-    let missing: string | undefined;
-    for (const a of p.args) {
-      const r = await images.find(a);
-      if (r) out.push(inspectImage(r));
-      else missing ??= a;
-    }
+  async run(p, { io, engine }) {
+    const found = await (await engine()).inspectImages(p.args);
+    const out = found.filter((x): x is Record<string, unknown> => x !== undefined);
+    const missing = p.args.find((_, i) => found[i] === undefined);
     const format = p.flags['format'] as string | undefined;
     if (format) for (const o of out) io.out(`${goTemplateField(format, o)}\n`);
     else io.out(`${JSON.stringify(out, null, 4)}\n`);

@@ -9,7 +9,7 @@ export const proxy: Command = {
     { name: 'host', type: 'string', value: 'string', help: 'Address to listen on (default 127.0.0.1)' },
   ],
   args: [0, 0],
-  async run(p, io) {
+  async run(p, { io }) {
     const { startProxyServer, proxyOptionsFromEnv } = await import('../../proxy/index.ts');
     const port = Number(p.flags['port'] ?? 8080);
     const host = String(p.flags['host'] ?? '127.0.0.1');

@@ -12,23 +12,24 @@ export const pull: Command = {
     { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress verbose output' },
   ],
   args: [1, 1],
-  async run(p, io, services) {
+  async run(p, { io, engine }) {
     const text = p.args[0]!;
     const ref = parseReference(text);
-    const platform = p.flags['platform'] ? parsePlatform(String(p.flags['platform'])) : undefined;
+    const platform = p.flags['platform'] ? String(p.flags['platform']) : undefined;
+    if (platform) parsePlatform(platform); // a bad --platform is a flag error before any network
     const quiet = p.flags['quiet'] === true;
-    const { images } = await services();
+    const api = await engine();
     if (!quiet) {
       if (usesDefaultTag(text)) io.out('Using default tag: latest\n');
       io.out(`${ref.digest ? ref.digest.toString() : ref.tag}: Pulling from ${ref.repository}\n`);
     }
     const printer = new PullPrinter(io.out, io.isTTY);
-    const r = await images.pull(text, { ...(platform ? { platform } : {}), ...(quiet ? {} : { onProgress: printer.onEvent }) });
+    const r = await api.pull(text, platform ? { platform } : {}, quiet ? undefined : printer.onEvent);
     if (!quiet) {
       io.out(`Digest: ${r.digest}\n`);
       io.out(r.updated ? `Status: Downloaded newer image for ${r.reference}\n` : `Status: Image is up to date for ${r.reference}\n`);
     }
-    io.out(`${ref.toString()}\n`);
+    io.out(`${r.canonical}\n`);
     return 0;
   },
 };

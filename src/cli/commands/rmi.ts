@@ -8,12 +8,12 @@ export const rmi: Command = {
   description: 'Remove one or more images',
   flags: [{ name: 'force', short: 'f', type: 'bool', help: 'Force removal of the image' }],
   args: [1, Infinity],
-  async run(p, io, services) {
-    const { images } = await services();
+  async run(p, { io, engine }) {
+    const api = await engine();
     let failed: unknown;
     for (const a of p.args) {
       try {
-        const r = await images.remove(a, { force: p.flags['force'] === true });
+        const r = await api.removeImage(a, { force: p.flags['force'] === true });
         for (const u of r.untagged) io.out(`Untagged: ${u}\n`);
         for (const d of r.deleted) io.out(`Deleted: ${d}\n`);
       } catch (e) {
@@ -34,9 +34,8 @@ export const tag: Command = {
   description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
   flags: [],
   args: [2, 2],
-  async run(p, _io, services) {
-    const { images } = await services();
-    await images.tag(p.args[0]!, p.args[1]!);
+  async run(p, { engine }) {
+    await (await engine()).tagImage(p.args[0]!, p.args[1]!);
     return 0;
   },
 };

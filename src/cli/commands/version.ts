@@ -8,7 +8,7 @@ export const version: Command = {
   description: 'Show the tabdock version information',
   flags: [],
   args: [0, 0],
-  async run(_p, io) {
+  async run(_p, { io }) {
     io.out(`tabdock version ${VERSION}\nNode ${process.version} (${process.platform}/${process.arch})\n`);
     return 0;
   },

@@ -1,0 +1,39 @@
+import { TabdockError } from '../../shared/errors.ts';
+import { connectDaemon, runDaemon } from '../daemon/daemon.ts';
+import { openEngine } from '../context.ts';
+import type { Command } from './command.ts';
+
+export const daemon: Command = {
+  name: 'daemon',
+  usage: 'daemon run|stop|status',
+  description: "Manage the background daemon that holds the engine (started on first need)",
+  flags: [],
+  args: [1, 1],
+  async run(p, { io }) {
+    const sub = p.args[0];
+    if (sub === 'run') {
+      await runDaemon(io.env, () => openEngine(io.env));
+      return 0;
+    }
+    if (sub === 'stop' || sub === 'status') {
+      const d = await connectDaemon(io.env, { autostart: false });
+      if (!d) {
+        io.out(sub === 'stop' ? 'tabdock daemon is not running\n' : 'not running\n');
+        return sub === 'stop' ? 0 : 1;
+      }
+      try {
+        if (sub === 'stop') {
+          await d.api.shutdown();
+          io.out('tabdock daemon stopped\n');
+        } else {
+          const s = await d.api.status();
+          io.out(`running: pid ${s.pid}, home ${s.home}, since ${s.startedAt}\n`);
+        }
+      } finally {
+        d.close();
+      }
+      return 0;
+    }
+    throw new TabdockError('FLAG_ERROR', `unknown daemon command "${sub}": use run, stop or status`, {});
+  },
+};

@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { openSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TabdockError } from '../../shared/errors.ts';
+import type { EngineApi } from '../../engine/index.ts';
+import { tabdockHome } from '../home.ts';
+import { RpcPeer } from './rpc.ts';
+
+/**
+ * Like `dockerd`: one background process per `$TABDOCK_HOME` holds the engine (and, with
+ * the guest, the emulator), so `run -d` then `ps`, `logs`, `exec` from other invocations
+ * work and a warm `run` restores nothing. The CLI starts it on first need; it exits after
+ * an idle period with no client connected.
+ */
+type Env = Record<string, string | undefined>;
+
+export interface DaemonControl {
+  shutdown(): Promise<void>;
+  status(): Promise<{ pid: number; home: string; connections: number; startedAt: string }>;
+}
+
+export type DaemonApi = EngineApi & DaemonControl;
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'tabdock.mjs');
+
+export function socketPath(home: string): string {
+  return join(home, 'tabdock.sock');
+}
+
+function tryConnect(path: string): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => resolve(s));
+    s.once('error', () => resolve(undefined));
+  });
+}
+
+/** Serves the engine on the socket until shut down or idle. Resolves when it stopped. */
+export async function runDaemon(env: Env, makeEngine: () => Promise<EngineApi>): Promise<void> {
+  const home = tabdockHome(env);
+  const path = socketPath(home);
+  const existing = await tryConnect(path);
+  if (existing) {
+    existing.destroy();
+    throw new TabdockError('DAEMON_RUNNING', `a tabdock daemon is already running for ${home}`, { home });
+  }
+  rmSync(path, { force: true }); // a stale socket of a daemon that died
+  const engine = await makeEngine();
+  const idleMs = Number(env['TABDOCK_DAEMON_IDLE_SECONDS'] ?? 600) * 1000;
+  const startedAt = new Date().toISOString();
+  let connections = 0;
+  let idle: NodeJS.Timeout | undefined;
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+
+  const server = createServer((socket) => {
+    connections++;
+    clearTimeout(idle);
+    const peer = new RpcPeer(socket);
+    const control: DaemonControl = {
+      shutdown: async () => void setImmediate(() => shutdown()),
+      status: async () => ({ pid: process.pid, home, connections, startedAt }),
+    };
+    peer.expose(new Proxy(engine as object, { get: (t, k) => (k in control ? control[k as keyof DaemonControl] : (t as Record<string | symbol, unknown>)[k]) }));
+    peer.onClose.push(() => {
+      connections--;
+      armIdle();
+    });
+  });
+  const armIdle = () => {
+    clearTimeout(idle);
+    if (connections === 0) idle = setTimeout(shutdown, idleMs).unref();
+  };
+  const shutdown = () => {
+    server.close();
+    rmSync(path, { force: true });
+    rmSync(join(home, 'tabdock.pid'), { force: true });
+    stop();
+  };
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
+  writeFileSync(join(home, 'tabdock.pid'), `${process.pid}\n`);
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  armIdle();
+  await stopped;
+}
+
+/** Connects to the daemon of `$TABDOCK_HOME`, starting it first when none answers. */
+export async function connectDaemon(env: Env, opts: { autostart?: boolean } = {}): Promise<{ api: DaemonApi; close(): void } | undefined> {
+  const home = tabdockHome(env);
+  const path = socketPath(home);
+  let socket = await tryConnect(path);
+  if (!socket && opts.autostart !== false) {
+    const log = openSync(join(home, 'daemon.log'), 'a');
+    const child = spawn(process.execPath, [BIN, 'daemon', 'run'], { env: { ...process.env, ...env } as NodeJS.ProcessEnv, detached: true, stdio: ['ignore', log, log] });
+    child.unref();
+    const deadline = Date.now() + 15_000;
+    while (!socket && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (existsSync(path)) socket = await tryConnect(path);
+      if (child.exitCode !== null && !socket) socket = await tryConnect(path);
+    }
+    if (!socket) throw new TabdockError('DAEMON_START_FAILED', `the tabdock daemon did not start; see ${join(home, 'daemon.log')}`, { home });
+  }
+  if (!socket) return undefined;
+  const peer = new RpcPeer(socket);
+  return { api: peer.remote<DaemonApi>(), close: () => peer.close() };
+}
