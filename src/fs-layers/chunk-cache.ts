@@ -70,7 +70,7 @@ export async function readFile(cache: ChunkCache, n: Inode, offset: number, leng
       const slice = data.subarray(from - cs, Math.min(to - cs, data.byteLength));
       out.set(slice, from - offset);
     };
-    const dirty = n.dirty?.get(i);
+    const dirty = n.dirty?.get(i) ?? n.flushing?.get(i);
     if (dirty) put(dirty);
     else {
       const hex = n.chunks[i];

@@ -10,3 +10,6 @@ export { CHUNK, type LayerEntry } from './layer-entry.ts';
 export { Inode, lookupPath, type Kind } from './inode.ts';
 export type { ImageTree } from './image-tree.ts';
 export { ChunkCache, readFile } from './chunk-cache.ts';
+export { ContainerFs, type NewNode, type SetAttr } from './container-fs.ts';
+export { changes, exportLayer, type Change } from './layer-export.ts';
+export { FsError, E as Errno, errnoOf } from './fs-error.ts';

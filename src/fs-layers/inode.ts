@@ -23,6 +23,10 @@ export class Inode {
   chunks: (string | null)[] = [];
   /** Chunks written but not yet stored (writable layer), by chunk index. */
   dirty: Map<number, Uint8Array> | undefined;
+  /** Chunks being stored by a flush right now (still read from here until done). */
+  flushing: Map<number, Uint8Array> | undefined;
+  /** A directory made in the container: lower content at its path stays hidden. */
+  opaque = false;
   /** Whether the container's writable layer holds a record of this inode. */
   rw = false;
   target: string | undefined;
