@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuild every committed guest artifact in kernel/dist and its checksums.
+# Rebuild every committed guest artifact in kernel/images and its checksums.
 #   nice -n 10 kernel/build-all.sh
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -1,11 +1,11 @@
 #!/bin/sh
 # Take SeaBIOS (bios.bin, vgabios-stdvga.bin) and its licence from Debian's `seabios`
-# package at the version pinned in kernel/PACKAGES, into kernel/dist/.
+# package at the version pinned in kernel/PACKAGES, into kernel/images/.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD_DIR=${BUILD_DIR:-/work/build}
 W=$BUILD_DIR/bios
-OUT=$HERE/dist
+OUT=$HERE/images
 rm -rf "$W"
 mkdir -p "$W" "$OUT"
 cd "$W"

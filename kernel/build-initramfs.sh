@@ -2,7 +2,7 @@
 # Build the tabdock guest initramfs: Debian i386 busybox-static + crun and its libraries,
 # the two-stage init from kernel/rootfs/, and the static guest agent from kernel/agent/.
 #
-#   kernel/build-initramfs.sh          # -> kernel/dist/initramfs.cpio.zst
+#   kernel/build-initramfs.sh          # -> kernel/images/initramfs.cpio.zst
 #   UPDATE_PACKAGES=1 kernel/build-initramfs.sh   # re-pin kernel/PACKAGES to the archive's versions
 #
 # Needs (Debian, with `dpkg --add-architecture i386`): apt-get, dpkg-deb, binutils,
@@ -15,7 +15,7 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD_DIR=${BUILD_DIR:-/work/build}
 W=$BUILD_DIR/initramfs
-OUT=$HERE/dist
+OUT=$HERE/images
 SRC=$BUILD_DIR/linux-source-6.1
 STAMP=1767225600 # 2026-01-01T00:00:00Z
 PKGS="busybox-static crun libc6 libgcc-s1 libcap2 libseccomp2 libsystemd0 libyajl2 libgcrypt20 libgpg-error0 liblz4-1 liblzma5 libzstd1"
@@ -64,8 +64,9 @@ L=$W/cpio.list
   fi
   echo "file /usr/bin/crun $W/deb/usr/bin/crun 0755 0 0"
   echo "file /sbin/tabdock-agent $W/tabdock-agent 0755 0 0"
-  echo "file /init $HERE/rootfs/init 0755 0 0"
-  echo "file /sbin/tabdock-init $HERE/rootfs/tabdock-init 0755 0 0"
+  cp "$HERE/rootfs/init" "$HERE/rootfs/tabdock-init" "$W/"
+  echo "file /init $W/init 0755 0 0"
+  echo "file /sbin/tabdock-init $W/tabdock-init 0755 0 0"
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$W/passwd"
   printf 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' >"$W/group"
   echo "file /etc/passwd $W/passwd 0644 0 0"
@@ -94,6 +95,8 @@ L=$W/cpio.list
 } >"$L"
 
 # 4. Pack (newc, fixed mtime) and compress. The kernel has RD_ZSTD.
+# gen_init_cpio -t only stamps entries without a source file: stamp the files too.
+find "$W" -path "$W/debs" -prune -o -exec touch -h -d "@$STAMP" {} +
 "$W/gen_init_cpio" -t "$STAMP" "$L" >"$W/initramfs.cpio"
 zstd -q -19 -f "$W/initramfs.cpio" -o "$OUT/initramfs.cpio.zst"
 echo "built $OUT/initramfs.cpio.zst ($(stat -c %s "$OUT/initramfs.cpio.zst") bytes; $(stat -c %s "$W/initramfs.cpio") unpacked)"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build the tabdock guest kernel (i386 bzImage) from Debian's linux-source-6.1.
 #
-#   kernel/build-kernel.sh            # builds into $BUILD_DIR, copies kernel/dist/bzImage
+#   kernel/build-kernel.sh            # builds into $BUILD_DIR, copies kernel/images/bzImage
 #
 # Needs (Debian): linux-source-6.1 bc flex bison libelf-dev libssl-dev gcc-i686-linux-gnu make
 # The source is unpacked OUTSIDE the repository (default /work/build). The config is
@@ -14,7 +14,7 @@ BUILD_DIR=${BUILD_DIR:-/work/build}
 SRC_TAR=${SRC_TAR:-/usr/src/linux-source-6.1.tar.xz}
 SRC=$BUILD_DIR/linux-source-6.1
 JOBS=${JOBS:-2}
-OUT=$HERE/dist
+OUT=$HERE/images
 
 # Reproducible build stamps (the version string otherwise embeds host, user and time).
 export KBUILD_BUILD_USER=tabdock KBUILD_BUILD_HOST=tabdock

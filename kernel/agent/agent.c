@@ -750,16 +750,25 @@ static void op_delete(const struct fields *f, uint32_t id)
 		reply_err(id, EINVAL, "delete needs id=");
 		return;
 	}
+	/* `crun run` in the foreground deletes its container when it exits: an exited
+	 * container we ran is only our record, so deleting it just drops the record. */
+	struct container *c = container_by_id(cid);
+	if (c && !c->running) {
+		c->used = 0;
+		reply_ok(id, NULL);
+		return;
+	}
+	if (c && c->running && !fnum(f, "force", 0)) {
+		reply_err(id, EBUSY, "container %s is running; stop it or delete with force", cid);
+		return;
+	}
 	const char *argv[] = { CRUN, "delete", fnum(f, "force", 0) ? "-f" : cid, fnum(f, "force", 0) ? cid : NULL, NULL };
 	char out[1024];
 	int st;
 	if (run_capture(argv, out, sizeof out, &st) < 0 || exit_code(st) != 0) {
-		reply_err(id, EBUSY, "crun delete %s: %s", cid, out);
+		reply_err(id, c ? EBUSY : ESRCH, "crun delete %s: %s", cid, out);
 		return;
 	}
-	struct container *c = container_by_id(cid);
-	if (c && !c->running)
-		c->used = 0;
 	reply_ok(id, NULL);
 }
 
@@ -1099,6 +1108,9 @@ int main(int argc, char **argv)
 {
 	const char *dev = argc > 1 ? argv[1] : "/dev/hvc1";
 	signal(SIGPIPE, SIG_IGN);
+	/* with /usr/bin/crun read-only (tabdock-init), this lets crun skip its memfd re-exec */
+	setenv("_LIBCONTAINER_CLONED_BINARY", "1", 1);
+	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -1121,8 +1133,10 @@ int main(int argc, char **argv)
 	struct utsname u;
 	uname(&u);
 	char ready[256];
-	int rl = snprintf(ready, sizeof ready, "version=%s%cproto=%d%ckernel=%s%c", AGENT_VERSION, 0,
-			  PROTO_VERSION, 0, u.release, 0);
+	struct timespec boot;
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	int rl = snprintf(ready, sizeof ready, "version=%s%cproto=%d%ckernel=%s%cuptime_ms=%lld%c", AGENT_VERSION, 0,
+			  PROTO_VERSION, 0, u.release, 0, (long long)boot.tv_sec * 1000 + boot.tv_nsec / 1000000, 0);
 	send_frame(FRAME_READY, 0, 0, ready, (size_t)rl);
 
 	struct pollfd pfds[2 + 4 * MAX_PROCS];

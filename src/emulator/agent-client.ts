@@ -22,6 +22,8 @@ export interface AgentInfo {
   proto: number;
   kernel: string;
   machine?: string;
+  /** Guest uptime when the agent started (READY only): the kernel + init share of a boot. */
+  uptimeMs?: number;
 }
 
 export interface ProcessOptions {
@@ -85,6 +87,11 @@ export class AgentClient implements StreamHost {
     });
     this.decoder = new FrameDecoder((f) => this.handleFrame(f), (e) => this.onProtocolError(e));
     this.unsubscribe = transport.onReceive((bytes) => this.decoder.push(bytes));
+  }
+
+  /** What READY (cold boot) or the last ping said. */
+  get info(): AgentInfo | undefined {
+    return this.readyInfo;
   }
 
   /** Resolves when the agent announced itself (READY after a cold boot). */
@@ -229,7 +236,7 @@ export class AgentClient implements StreamHost {
         return;
       case FrameType.Ready: {
         const fields = decodeFields(f.payload);
-        this.markReady({ version: one(fields, 'version'), proto: Number(one(fields, 'proto')), kernel: one(fields, 'kernel') });
+        this.markReady({ version: one(fields, 'version'), proto: Number(one(fields, 'proto')), kernel: one(fields, 'kernel'), uptimeMs: Number(one(fields, 'uptime_ms')) });
         return;
       }
       case FrameType.Res: {
@@ -255,7 +262,7 @@ export class AgentClient implements StreamHost {
   }
 
   private markReady(info: AgentInfo): void {
-    this.readyInfo = info;
+    this.readyInfo = { ...this.readyInfo, ...info };
     for (const w of this.readyWaiters.splice(0)) w(info);
   }
 }

@@ -38,6 +38,8 @@ export interface GuestOptions {
   onProgress?: (phase: BootPhase) => void;
   /** Give up on a boot or restore that has no agent after this long. */
   timeoutMs?: number;
+  /** Abandon the boot (the emulator is destroyed, start() rejects with EMULATOR_ABORTED). */
+  signal?: AbortSignal;
 }
 
 /** The agent's console port: hvc1 (port 0 stays free for a user console later). */
@@ -92,8 +94,9 @@ export class Guest {
     if (options.state) {
       v86Options.initial_state = { buffer: options.state };
     } else {
-      v86Options.bzimage = { buffer: options.images.bzImage! };
-      v86Options.initrd = { buffer: options.images.initrd! };
+      // copies: v86 patches the boot header inside the buffer it is given
+      v86Options.bzimage = { buffer: options.images.bzImage!.slice(0) };
+      v86Options.initrd = { buffer: options.images.initrd!.slice(0) };
       v86Options.cmdline = options.cmdline ? `${KERNEL_CMDLINE} ${options.cmdline}` : KERNEL_CMDLINE;
     }
     options.onProgress?.('emulator');
@@ -114,13 +117,19 @@ export class Guest {
     guestRef = guest;
     emulator.add_listener('serial0-output-byte', (byte: number) => guest.log(String.fromCharCode(byte)));
     const timeoutMs = options.timeoutMs ?? 120_000;
+    const aborted = new Promise<never>((_, reject) => {
+      const fail = () => reject(new TabdockError('EMULATOR_ABORTED', 'The guest start was cancelled.', {}));
+      if (options.signal?.aborted) fail();
+      else options.signal?.addEventListener('abort', fail, { once: true });
+    });
+    aborted.catch(() => {});
     try {
       if (options.state) {
         options.onProgress?.('agent');
-        await withTimeout(waitForEmulatorStart(emulator).then(() => agent.ping()), timeoutMs, guest, 'restored guest');
+        await withTimeout(Promise.race([waitForEmulatorStart(emulator).then(() => agent.ping()), aborted]), timeoutMs, guest, 'restored guest');
       } else {
         options.onProgress?.('kernel');
-        await withTimeout(agent.whenReady(), timeoutMs, guest, 'booting guest');
+        await withTimeout(Promise.race([agent.whenReady(), aborted]), timeoutMs, guest, 'booting guest');
       }
     } catch (e) {
       await guest.dispose();

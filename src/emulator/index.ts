@@ -10,4 +10,5 @@ export type { AgentTransport, AgentInfo, ProcessOptions, RunOptions, ExecOptions
 export { GuestProcess } from './guest-process.ts';
 export type { OutputFd, OutputListener } from './guest-process.ts';
 export { decompressState } from './snapshot.ts';
+export { refuse9p } from './refuse9p.ts';
 export { PROTO_VERSION } from './protocol.ts';

@@ -3,15 +3,18 @@
  * artifacts and v86's wasm from disk, compress a state with the zstd CLI.
  */
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TabdockError } from '../shared/errors.ts';
-import type { GuestImages } from './guest.ts';
+import { DEFAULT_MEMORY, Guest, type GuestImages } from './guest.ts';
+import { refuse9p } from './refuse9p.ts';
+import { decompressState } from './snapshot.ts';
 
-/** kernel/dist of this checkout. */
-export const DEFAULT_ARTIFACT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../kernel/dist');
+/** kernel/images of this checkout. */
+export const DEFAULT_ARTIFACT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../kernel/images');
 /** Where the build-time snapshot is written (gitignored, regenerated in seconds). */
 export const DEFAULT_SNAPSHOT_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../kernel/snapshot/guest-state.bin.zst');
 
@@ -54,4 +57,93 @@ export async function writeCompressedState(state: ArrayBuffer, path: string, lev
       err ? rej(new TabdockError('EMULATOR_ZSTD_FAILED', `zstd could not compress the guest state: ${err.message}`, { path })) : res(),
     ),
   );
+}
+
+export interface SnapshotResult {
+  /** zstd-compressed state written to `path`. */
+  path: string;
+  compressedBytes: number;
+  rawBytes: number;
+  bootMs: number;
+  saveMs: number;
+  compressMs: number;
+}
+
+export interface SnapshotMeta {
+  v86: string;
+  memoryBytes: number;
+  /** The 9P device kind the state was saved with; restore needs the same kind. */
+  ninep: 'handler' | 'builtin';
+  bzImageSha256: string;
+  initrdSha256: string;
+}
+
+/**
+ * Boot once, wait for the agent, save, compress: the build step behind
+ * kernel/make-snapshot.ts. The state holds the 9P device as configured here, so a state
+ * for the engine is made with a handler (`ninep: 'handler'`; no 9P request happens during
+ * boot, so a handler that refuses everything is enough) and one for v86's built-in
+ * filesystem with `ninep: 'builtin'`.
+ */
+export async function createSnapshot(o: { path?: string; ninep?: 'handler' | 'builtin'; memoryBytes?: number; artifactDir?: string; level?: number } = {}): Promise<SnapshotResult & { meta: SnapshotMeta }> {
+  const path = o.path ?? DEFAULT_SNAPSHOT_PATH;
+  const ninep = o.ninep ?? 'handler';
+  const a = await loadArtifacts(o.artifactDir);
+  const bzImageSha256 = sha(a.images.bzImage);
+  const initrdSha256 = sha(a.images.initrd);
+  const t0 = performance.now();
+  const guest = await Guest.start({ images: a.images, wasm: a.wasm, ...(o.memoryBytes ? { memoryBytes: o.memoryBytes } : {}), ...(ninep === 'handler' ? { handle9p: refuse9p } : {}) });
+  const bootMs = performance.now() - t0;
+  try {
+    await guest.agent.sync();
+    const t1 = performance.now();
+    const state = await guest.saveState();
+    const saveMs = performance.now() - t1;
+    await mkdir(dirname(path), { recursive: true });
+    const t2 = performance.now();
+    await writeCompressedState(state, path, o.level ?? 19);
+    const compressMs = performance.now() - t2;
+    const meta: SnapshotMeta = {
+      v86: await v86Version(),
+      memoryBytes: o.memoryBytes ?? DEFAULT_MEMORY,
+      ninep,
+      bzImageSha256,
+      initrdSha256,
+    };
+    await writeFile(path.replace(/\.bin\.zst$/, '') + '.json', JSON.stringify(meta, null, 2) + '\n');
+    return { path, compressedBytes: (await stat(path)).size, rawBytes: state.byteLength, bootMs, saveMs, compressMs, meta };
+  } finally {
+    await guest.dispose();
+  }
+}
+
+function sha(b: ArrayBuffer): string {
+  return createHash('sha256').update(new Uint8Array(b)).digest('hex');
+}
+
+/**
+ * Read a snapshot written by createSnapshot and check that it fits these artifacts and this
+ * v86 (a state only restores into the same emulator build, memory size and devices).
+ */
+export async function loadSnapshot(path = DEFAULT_SNAPSHOT_PATH, artifacts?: LoadedArtifacts): Promise<{ state: ArrayBuffer; meta: SnapshotMeta }> {
+  let bytes: Uint8Array;
+  let meta: SnapshotMeta;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+    meta = JSON.parse(await readFile(path.replace(/\.bin\.zst$/, '') + '.json', 'utf8')) as SnapshotMeta;
+  } catch (e) {
+    throw new TabdockError('EMULATOR_NO_SNAPSHOT', `No guest snapshot at ${path}; run kernel/make-snapshot.ts.`, { path, cause: String(e) });
+  }
+  const a = artifacts ?? (await loadArtifacts());
+  const v86 = await v86Version();
+  if (meta.v86 !== v86 || meta.bzImageSha256 !== sha(a.images.bzImage) || meta.initrdSha256 !== sha(a.images.initrd)) {
+    throw new TabdockError('EMULATOR_STALE_SNAPSHOT', 'The guest snapshot was made with another kernel, initramfs or v86; run kernel/make-snapshot.ts again.', { path, meta, v86 });
+  }
+  return { state: decompressState(bytes), meta };
+}
+
+async function v86Version(): Promise<string> {
+  const main = createRequire(import.meta.url).resolve('v86');
+  const pkg = JSON.parse(await readFile(join(dirname(main), '..', 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
 }
