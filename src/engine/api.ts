@@ -1,5 +1,6 @@
 import type { PullEvent } from './pull.ts';
 import type { RemoveResult } from './images.ts';
+import type { Attachment, CreateRequest } from './containers/service.ts';
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -26,7 +27,7 @@ export interface PullSummary {
   imageId: string;
 }
 
-export interface EngineApi {
+export interface EngineApi extends ContainerApi {
   version(): Promise<{ version: string; pid?: number }>;
   pull(ref: string, opts: { platform?: string }, onEvent?: (e: PullEvent) => void): Promise<PullSummary>;
   listImages(): Promise<ImageSummary[]>;
@@ -34,4 +35,54 @@ export interface EngineApi {
   inspectImages(refs: string[]): Promise<(Record<string, unknown> | undefined)[]>;
   removeImage(ref: string, opts: { force?: boolean }): Promise<RemoveResult>;
   tagImage(source: string, target: string): Promise<void>;
+}
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Command: string;
+  Created: string;
+  State: string;
+  Status: string;
+  /** For STATUS: when it started or finished, and the exit code. */
+  StartedAt: string;
+  FinishedAt: string;
+  ExitCode: number;
+}
+
+export interface ExecRequest {
+  args: string[];
+  tty?: boolean;
+  interactive?: boolean;
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  cols?: number;
+  rows?: number;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  /** Number of lines from the end, or undefined for all. */
+  tail?: number;
+  timestamps?: boolean;
+}
+
+/** Containers, on the same contract (an Attachment's functions work across the boundary). */
+export interface ContainerApi {
+  createContainer(req: CreateRequest): Promise<{ Id: string; Warnings: string[] }>;
+  startContainer(ref: string, opts?: { cols?: number; rows?: number }): Promise<void>;
+  attachContainer(ref: string, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void): Promise<Attachment>;
+  waitContainer(ref: string): Promise<{ StatusCode: number; Error?: string }>;
+  stopContainer(ref: string, timeoutSeconds?: number): Promise<string>;
+  killContainer(ref: string, signal?: string): Promise<string>;
+  restartContainer(ref: string, timeoutSeconds?: number): Promise<string>;
+  removeContainer(ref: string, opts: { force?: boolean }): Promise<string>;
+  listContainers(opts: { all?: boolean }): Promise<ContainerSummary[]>;
+  inspectContainer(ref: string): Promise<Record<string, unknown>>;
+  /** Sends the log (and with `follow`, live output until the container stops), then resolves. */
+  containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void): Promise<void>;
+  execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void): Promise<Attachment & { wait(): Promise<number> }>;
 }

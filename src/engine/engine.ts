@@ -1,17 +1,48 @@
 import { formatPlatform, parsePlatform } from '../registry-client/index.ts';
-import type { EngineApi, ImageSummary, PullSummary } from './api.ts';
+import { TabdockError } from '../shared/errors.ts';
+import type { EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary } from './api.ts';
+import { EngineContainers } from './containers/engine-containers.ts';
+import type { ContainerRecord } from './containers/record.ts';
+import type { ContainerRuntime } from './containers/runtime.ts';
+import { ContainerService, type CreateRequest, type SpecBuilder } from './containers/service.ts';
 import { ImageService, type ImageServiceDeps } from './images.ts';
 import { inspectImage } from './inspect.ts';
 import type { PullEvent } from './pull.ts';
 
 export const ENGINE_VERSION = '0.1.0';
 
+export interface EngineDeps extends ImageServiceDeps {
+  /** The runtime a container runs under (the guest for linux images); started on first need. */
+  runtime?: (c: ContainerRecord) => Promise<ContainerRuntime>;
+  buildSpec?: SpecBuilder;
+}
+
 /** The engine behind the RPC contract; one per store, shared by every client. */
 export class Engine implements EngineApi {
   readonly images: ImageService;
+  readonly containers: ContainerService;
+  private readonly c: EngineContainers;
 
-  constructor(deps: ImageServiceDeps) {
-    this.images = new ImageService(deps);
+  constructor(deps: EngineDeps) {
+    const runtime = deps.runtime ?? (async () => {
+      throw new TabdockError('NO_RUNTIME', 'this engine has no container runtime configured', {});
+    });
+    const buildSpec: SpecBuilder = deps.buildSpec ?? (async () => {
+      throw new TabdockError('NO_RUNTIME', 'this engine cannot build container configs', {});
+    });
+    this.images = new ImageService({
+      ...deps,
+      // `rmi` refuses an image a container uses (looked up when asked, not now).
+      imageInUse: async (id) => (await this.containers.store.list()).find((c) => c.Image === id)?.Id,
+    });
+    this.containers = new ContainerService({ meta: deps.meta, images: this.images, runtime, buildSpec, ...(deps.now ? { now: deps.now } : {}) });
+    this.c = new EngineContainers(this.containers, runtime);
+  }
+
+  /** Marks containers that were running when the engine last stopped as exited. */
+  async init(): Promise<this> {
+    await this.containers.reconcile();
+    return this;
   }
 
   async version() {
@@ -46,4 +77,20 @@ export class Engine implements EngineApi {
   tagImage(source: string, target: string) {
     return this.images.tag(source, target);
   }
+
+  // The container half of the contract (engine-containers.ts).
+  createContainer(req: CreateRequest) { return this.c.createContainer(req); }
+  startContainer(ref: string, opts?: { cols?: number; rows?: number }) { return this.c.startContainer(ref, opts); }
+  attachContainer(ref: string, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) { return this.c.attachContainer(ref, onOutput); }
+  waitContainer(ref: string) { return this.c.waitContainer(ref); }
+  stopContainer(ref: string, timeoutSeconds?: number) { return this.c.stopContainer(ref, timeoutSeconds); }
+  killContainer(ref: string, signal?: string) { return this.c.killContainer(ref, signal); }
+  restartContainer(ref: string, timeoutSeconds?: number) { return this.c.restartContainer(ref, timeoutSeconds); }
+  removeContainer(ref: string, opts: { force?: boolean }) { return this.c.removeContainer(ref, opts); }
+  listContainers(opts: { all?: boolean }) { return this.c.listContainers(opts); }
+  inspectContainer(ref: string) { return this.c.inspectContainer(ref); }
+  containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void) { return this.c.containerLogs(ref, opts, onEntry); }
+  execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) { return this.c.execContainer(ref, req, onOutput); }
 }
+
+export type { CreateRequest, ExecRequest, LogOptions };

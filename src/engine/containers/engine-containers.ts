@@ -1,0 +1,116 @@
+import { TabdockError } from '../../shared/errors.ts';
+import { parseSignal } from '../spec/signals.ts';
+import type { ContainerApi, ContainerSummary, ExecRequest, LogOptions } from '../api.ts';
+import type { LogEntry } from './logs.ts';
+import type { ContainerRecord } from './record.ts';
+import type { ContainerRuntime } from './runtime.ts';
+import type { ContainerService, CreateRequest } from './service.ts';
+
+/** The container half of the engine's RPC contract, over the container service. */
+export class EngineContainers implements ContainerApi {
+  constructor(private readonly svc: ContainerService, private readonly runtime: (c: ContainerRecord) => Promise<ContainerRuntime>) {}
+
+  createContainer(req: CreateRequest) {
+    return this.svc.create(req);
+  }
+
+  startContainer(ref: string, opts: { cols?: number; rows?: number } = {}) {
+    return this.svc.start(ref, opts);
+  }
+
+  attachContainer(ref: string, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) {
+    return this.svc.attach(ref, onOutput);
+  }
+
+  waitContainer(ref: string) {
+    return this.svc.wait(ref);
+  }
+
+  async stopContainer(ref: string, timeoutSeconds?: number) {
+    const c = await this.svc.store.find(ref);
+    const sig = c.Config.StopSignal ? parseSignal(c.Config.StopSignal).number : 15;
+    await this.svc.stop(c.Id, timeoutSeconds, sig);
+    return c.Id;
+  }
+
+  async killContainer(ref: string, signal = 'KILL') {
+    const c = await this.svc.store.find(ref);
+    await this.svc.kill(c.Id, parseSignal(signal).number);
+    return c.Id;
+  }
+
+  async restartContainer(ref: string, timeoutSeconds?: number) {
+    const id = await this.stopContainer(ref, timeoutSeconds);
+    await this.svc.start(id);
+    return id;
+  }
+
+  removeContainer(ref: string, opts: { force?: boolean }) {
+    return this.svc.remove(ref, opts);
+  }
+
+  async listContainers(opts: { all?: boolean }): Promise<ContainerSummary[]> {
+    return (await this.svc.store.list())
+      .filter((c) => opts.all || c.State.Running)
+      .map((c) => ({
+        Id: c.Id, Names: [c.Name], Image: c.Config.Image, ImageID: c.Image, Command: [c.Path, ...c.Args].filter(Boolean).join(' '),
+        Created: c.Created, State: c.State.Status, Status: c.State.Status, StartedAt: c.State.StartedAt, FinishedAt: c.State.FinishedAt, ExitCode: c.State.ExitCode,
+      }));
+  }
+
+  async inspectContainer(ref: string): Promise<Record<string, unknown>> {
+    return { ...(await this.svc.store.find(ref)) } as unknown as Record<string, unknown>;
+  }
+
+  async containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void): Promise<void> {
+    const c = await this.svc.store.find(ref);
+    const live: LogEntry[] = [];
+    let streaming = false;
+    const stopFollow = opts.follow ? this.svc.logs.follow(c.Id, (e) => (streaming ? onEntry(e.stream, e.data, e.time) : live.push(e))) : () => {};
+    try {
+      let stored = await this.svc.logs.read(c.Id);
+      if (opts.tail !== undefined) stored = tailLines(stored, opts.tail);
+      for (const e of stored) onEntry(e.stream, e.data, e.time);
+      const last = stored.at(-1)?.n ?? 0;
+      for (const e of live) if (e.n > last) onEntry(e.stream, e.data, e.time);
+      streaming = true;
+      if (opts.follow && this.svc.isRunning(c.Id)) await this.svc.wait(c.Id);
+    } finally {
+      stopFollow();
+    }
+  }
+
+  async execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) {
+    const c = await this.svc.store.find(ref);
+    if (!this.svc.isRunning(c.Id)) throw new TabdockError('CONFLICT', `container ${c.Id} is not running`, {});
+    const proc = await (await this.runtime(c)).exec({
+      container: c, args: req.args, env: req.env ?? [], cwd: req.workdir || c.Config.WorkingDir || '/', user: req.user ?? c.Config.User,
+      tty: req.tty ?? false, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
+    });
+    proc.onOutput(onOutput);
+    return {
+      write: (d: Uint8Array) => proc.write(d),
+      closeStdin: async () => proc.closeStdin(),
+      resize: (cols: number, rows: number) => proc.resize(cols, rows),
+      detach: async () => {},
+      wait: async () => (await proc.exit).code,
+    };
+  }
+}
+
+/** The last `n` lines of a log, split where the output had newlines (json-file keeps lines). */
+function tailLines(entries: LogEntry[], n: number): LogEntry[] {
+  if (n < 0) return entries;
+  const lines: LogEntry[] = [];
+  for (const e of entries) {
+    let start = 0;
+    for (let i = 0; i < e.data.length; i++) {
+      if (e.data[i] === 10) {
+        lines.push({ ...e, data: e.data.subarray(start, i + 1) });
+        start = i + 1;
+      }
+    }
+    if (start < e.data.length) lines.push({ ...e, data: e.data.subarray(start) });
+  }
+  return n === 0 ? [] : lines.slice(-n);
+}

@@ -1,0 +1,89 @@
+/**
+ * A container as the engine keeps it, in Docker's field names so `inspect` is the record
+ * itself (docker API `ContainerJSON`, trimmed to what tabdock has).
+ */
+export type ContainerStatus = 'created' | 'running' | 'exited' | 'removing' | 'dead';
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export interface ContainerConfig {
+  Hostname: string;
+  User: string;
+  Tty: boolean;
+  OpenStdin: boolean;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  Env: string[];
+  Cmd: string[] | null;
+  Entrypoint: string[] | null;
+  Image: string;
+  WorkingDir: string;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+}
+
+export interface HostConfig {
+  AutoRemove: boolean;
+  Privileged: boolean;
+  ReadonlyRootfs: boolean;
+  CapAdd: string[] | null;
+  CapDrop: string[] | null;
+  SecurityOpt: string[] | null;
+  Memory: number;
+  MemorySwap: number;
+  NanoCpus: number;
+  PidsLimit: number | null;
+  Tmpfs: Record<string, string> | null;
+  Binds: string[] | null;
+  NetworkMode: string;
+  Init: boolean;
+}
+
+export interface MountPoint {
+  Type: 'volume' | 'tmpfs' | 'bind';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Mode: string;
+  RW: boolean;
+}
+
+export interface ContainerRecord {
+  Id: string;
+  /** With Docker's leading slash: `/quirky_turing`. */
+  Name: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  /** Image ID (config digest). */
+  Image: string;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  Mounts: MountPoint[];
+  Platform: string;
+  /** Runtime the container runs under: the Linux guest or WebAssembly. */
+  Driver: 'tabdock-guest' | 'tabdock-wasi';
+  RestartCount: number;
+}
+
+export function freshState(): ContainerState {
+  return {
+    Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+    Pid: 0, ExitCode: 0, Error: '', StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z',
+  };
+}

@@ -1,0 +1,55 @@
+import type { ContainerRecord } from './record.ts';
+
+/**
+ * Where a container's process runs: the Linux guest (crun over 9P) or WebAssembly. The
+ * container service keeps Docker's semantics; a runtime only starts processes on the
+ * container's filesystem and reports how they ended.
+ */
+export interface RuntimeProcess {
+  onOutput(listener: (chunk: Uint8Array, fd: 1 | 2) => void): () => void;
+  write(data: Uint8Array): Promise<void>;
+  closeStdin(): void;
+  resize(cols: number, rows: number): Promise<void>;
+  kill(signal: number): Promise<void>;
+  /** The exit status (code, or 128 + signal) and what the runtime knows about why. */
+  readonly exit: Promise<RuntimeExit>;
+}
+
+export interface RuntimeExit {
+  code: number;
+  oomKilled?: boolean;
+  /** Set when the process could not be started or the runtime went away. */
+  error?: string;
+}
+
+export interface StartRequest {
+  container: ContainerRecord;
+  /** The OCI runtime config (config.json) for the Linux guest; the WASI runtime reads the record. */
+  spec: Record<string, unknown>;
+  tty: boolean;
+  cols?: number;
+  rows?: number;
+}
+
+export interface ExecRequest {
+  container: ContainerRecord;
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: string;
+  tty: boolean;
+  cols?: number;
+  rows?: number;
+}
+
+export interface ContainerRuntime {
+  /** Creates the container's filesystem (its writable layer over the image). */
+  prepare(container: ContainerRecord): Promise<void>;
+  /** Reads a file of the container's tree (for /etc/passwd, /etc/group), undefined if absent. */
+  readFile(container: ContainerRecord, path: string): Promise<Uint8Array | undefined>;
+  start(req: StartRequest): Promise<RuntimeProcess>;
+  exec(req: ExecRequest): Promise<RuntimeProcess>;
+  /** Frees the container's filesystem. */
+  remove(container: ContainerRecord): Promise<void>;
+  dispose(): Promise<void>;
+}
