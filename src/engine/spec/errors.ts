@@ -1,0 +1,20 @@
+import { TabdockError } from '../../shared/errors.ts';
+
+/**
+ * Errors of the run-spec core. Two kinds, as in Docker: the CLI's flag errors
+ * (`invalid argument "12x" for "-m, --memory" flag: ...`, code FLAG_ERROR) and the
+ * daemon's refusals of a config (`No command specified`, code INVALID_CONFIG or a more
+ * specific one). Both end a `run` with exit status 125.
+ */
+export function flagError(message: string, data: Record<string, unknown> = {}): TabdockError {
+  return new TabdockError('FLAG_ERROR', message, { exitCode: 125, ...data });
+}
+
+/** pflag's sentence for a value its Set() refused (spf13/pflag `flag.go`, failf). */
+export function invalidFlagValue(flag: string, value: string, reason: string): TabdockError {
+  return flagError(`invalid argument "${value}" for "${flag}" flag: ${reason}`, { flag, value });
+}
+
+export function configError(message: string, code = 'INVALID_CONFIG', data: Record<string, unknown> = {}): TabdockError {
+  return new TabdockError(code, message, { exitCode: 125, ...data });
+}
