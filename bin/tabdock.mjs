@@ -9,5 +9,12 @@ const code = await main(process.argv.slice(2), {
   err: (s) => process.stderr.write(s),
   isTTY: Boolean(process.stdout.isTTY),
   env: process.env,
+  stdin: process.stdin,
+  size: () => (process.stdout.isTTY ? { cols: process.stdout.columns, rows: process.stdout.rows } : undefined),
+  onResize: (f) => {
+    process.stdout.on('resize', f);
+    return () => process.stdout.off('resize', f);
+  },
 });
-process.exitCode = code;
+// Let stdout drain, then leave even if stdin or the daemon socket is still open.
+process.stdout.write('', () => process.exit(code));

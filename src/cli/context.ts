@@ -8,10 +8,15 @@ import { credentialLookup, loadSettings } from './home.ts';
 
 /** What a command gets: its output, its environment, and the engine (through the daemon). */
 export interface Io {
-  out(s: string): void;
-  err(s: string): void;
+  out(s: string | Uint8Array): void;
+  err(s: string | Uint8Array): void;
   isTTY: boolean;
   env: Record<string, string | undefined>;
+  /** The terminal or pipe behind `-i` (absent when the CLI runs embedded). */
+  stdin?: NodeJS.ReadStream;
+  /** Terminal size, and a subscription to its changes (SIGWINCH). */
+  size?: () => { cols: number; rows: number } | undefined;
+  onResize?: (f: () => void) => () => void;
 }
 
 export interface Ctx {

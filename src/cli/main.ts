@@ -9,12 +9,15 @@ import { rmi, tag } from './commands/rmi.ts';
 import { proxy } from './commands/proxy.ts';
 import { version } from './commands/version.ts';
 import { daemon } from './commands/daemon.ts';
+import { kill, logs, ps, restart, rm, start, stop, wait } from './commands/containers.ts';
+import { create, exec, run } from './commands/run.ts';
+import { inspect } from './commands/inspect.ts';
 
 /**
  * `tabdock`: the docker CLI's command names, flags, output and exit codes. Errors are
  * one line; flag errors exit 125 as Docker's do, other failures 1.
  */
-export const COMMANDS: Command[] = [pull, images, imageInspect, rmi, tag, proxy, daemon, version];
+export const COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, inspect, pull, images, imageInspect, rmi, tag, proxy, daemon, version];
 
 function findCommand(argv: string[]): { cmd: Command; rest: string[] } | undefined {
   for (const n of [2, 1]) {
@@ -70,14 +73,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(`tabdock: ${e.message}${e.message.includes('--help') ? '' : `\nSee 'tabdock ${cmd.name} --help'.`}\n`);
       return 125;
     }
-    if (TabdockError.is(e, 'NO_SUCH_IMAGE') && cmd.name === 'image inspect') {
+    if ((TabdockError.is(e, 'NO_SUCH_IMAGE') && cmd.name === 'image inspect') || TabdockError.is(e, 'NO_SUCH_OBJECT')) {
       io.err(`Error: ${e.message}\n`);
       return 1;
     }
     const text = TabdockError.is(e) || e instanceof Error ? messageOf(e) : String(e);
-    io.err(`Error response from daemon: ${text.split('\n')[0]}\n`);
+    io.err(`${cmd.name === 'run' || cmd.name === 'create' ? 'tabdock: ' : ''}Error response from daemon: ${text.split('\n')[0]}\n`);
     if (io.env['TABDOCK_DEBUG'] && e instanceof Error) io.err(`${e.stack}\n`);
-    return 1;
+    // `run` exits 125 when the engine failed before the command ran (docker run reference).
+    const code = TabdockError.is(e) ? e.data['exitCode'] : undefined;
+    return typeof code === 'number' ? code : cmd.name === 'run' || cmd.name === 'create' ? 125 : 1;
   } finally {
     ctx.dispose();
   }

@@ -5,4 +5,7 @@ export { pullImage, type PullEvent, type PullOptions, type PullResult, type Laye
 export type { ImageRecord, LayerRecord, Repositories } from './image-record.ts';
 export { inspectImage } from './inspect.ts';
 export { Engine, ENGINE_VERSION } from './engine.ts';
-export type { EngineApi, ImageSummary, PullSummary } from './api.ts';
+export type { EngineApi, ImageSummary, PullSummary, ContainerSummary, ContainerApi, ExecRequest, LogOptions } from './api.ts';
+export type { CreateRequest, Attachment } from './containers/service.ts';
+export type { ContainerRecord } from './containers/record.ts';
+export type { ContainerRuntime, RuntimeProcess, RuntimeExit, StartRequest } from './containers/runtime.ts';

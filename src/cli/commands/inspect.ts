@@ -3,7 +3,6 @@ import type { Command } from './command.ts';
 
 export const imageInspect: Command = {
   name: 'image inspect',
-  aliases: ['inspect'],
   usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]',
   description: 'Display detailed information on one or more images',
   flags: [{ name: 'format', short: 'f', type: 'string', value: 'string', help: 'Print one field, e.g. {{.Id}} or {{json .RootFS.Layers}}' }],
@@ -29,3 +28,29 @@ export function goTemplateField(format: string, obj: Record<string, unknown>): s
   if (m[1] || (typeof v === 'object' && v !== null)) return JSON.stringify(v ?? null);
   return v === undefined ? '<no value>' : String(v);
 }
+
+/** `docker inspect`: containers first, then images, as the docker CLI looks them up. */
+export const inspect: Command = {
+  name: 'inspect',
+  aliases: ['container inspect'],
+  usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
+  description: 'Return low-level information on Docker objects',
+  flags: imageInspect.flags,
+  args: [1, Infinity],
+  async run(p, { io, engine }) {
+    const api = await engine();
+    const out: Record<string, unknown>[] = [];
+    let missing: string | undefined;
+    for (const ref of p.args) {
+      const c = await api.inspectContainer(ref).catch(() => undefined);
+      const obj = c ?? (await api.inspectImages([ref]))[0];
+      if (obj) out.push(obj);
+      else missing ??= ref;
+    }
+    const format = p.flags['format'] as string | undefined;
+    if (format) for (const o of out) io.out(`${goTemplateField(format, o)}\n`);
+    else io.out(`${JSON.stringify(out, null, 4)}\n`);
+    if (missing) throw new TabdockError('NO_SUCH_OBJECT', `No such object: ${missing}`, {});
+    return 0;
+  },
+};

@@ -1,3 +1,5 @@
+import type { RunOptions } from '../spec/run-options.ts';
+
 /**
  * A container as the engine keeps it, in Docker's field names so `inspect` is the record
  * itself (docker API `ContainerJSON`, trimmed to what tabdock has).
@@ -79,6 +81,8 @@ export interface ContainerRecord {
   /** Runtime the container runs under: the Linux guest or WebAssembly. */
   Driver: 'tabdock-guest' | 'tabdock-wasi';
   RestartCount: number;
+  /** What the run/create flags said, kept to build config.json at every start. */
+  RunOptions: RunOptions;
 }
 
 export function freshState(): ContainerState {

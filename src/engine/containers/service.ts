@@ -4,6 +4,7 @@ import type { ImageRecord } from '../image-record.ts';
 import type { ImageService } from '../images.ts';
 import { ContainerLogs, type LogEntry } from './logs.ts';
 import { generateName, VALID_NAME } from './names.ts';
+import type { RunOptions } from '../spec/run-options.ts';
 import { freshState, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint } from './record.ts';
 import type { ContainerRuntime, RuntimeProcess } from './runtime.ts';
 import { ContainerStore } from './store.ts';
@@ -12,11 +13,10 @@ import { ContainerStore } from './store.ts';
 export type SpecBuilder = (c: ContainerRecord, image: ImageRecord, readFile: (path: string) => Promise<string | undefined>) => Promise<Record<string, unknown>>;
 
 export interface CreateRequest {
+  /** The image as the user named it (resolved to an ID at create). */
   image: string;
-  name?: string;
-  config: Partial<ContainerConfig>;
-  hostConfig: Partial<HostConfig>;
-  mounts?: MountPoint[];
+  /** Everything the `run`/`create` flags said (engine/spec parses them). */
+  options: RunOptions;
 }
 
 export interface Attachment {
@@ -65,33 +65,47 @@ export class ContainerService {
   }
 
   async create(req: CreateRequest): Promise<{ Id: string; Warnings: string[] }> {
+    const o = req.options;
     const image = await this.deps.images.get(req.image);
-    if (req.name !== undefined && !VALID_NAME.test(req.name)) {
-      throw new TabdockError('FLAG_ERROR', `Invalid container name (${req.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, {});
-    }
     const all = await this.store.list();
     const taken = new Set(all.map((c) => c.Name));
-    if (req.name && taken.has(`/${req.name.replace(/^\//, '')}`)) {
-      const other = all.find((c) => c.Name === `/${req.name!.replace(/^\//, '')}`)!;
-      throw new TabdockError('CONFLICT', `Conflict. The container name "/${req.name.replace(/^\//, '')}" is already in use by container "${other.Id}". You have to remove (or rename) that container to be able to reuse that name.`, {});
+    const wanted = o.name?.replace(/^\//, '');
+    if (wanted !== undefined && !VALID_NAME.test(wanted)) {
+      throw new TabdockError('FLAG_ERROR', `Invalid container name (${wanted}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, {});
+    }
+    if (wanted && taken.has(`/${wanted}`)) {
+      const other = all.find((c) => c.Name === `/${wanted}`)!;
+      throw new TabdockError('CONFLICT', `Conflict. The container name "/${wanted}" is already in use by container "${other.Id}". You have to remove (or rename) that container to be able to reuse that name.`, {});
     }
     const id = this.deps.randomId?.() ?? randomHex(32);
-    const name = req.name ? req.name.replace(/^\//, '') : generateName((n) => taken.has(`/${n}`));
+    const name = wanted ?? generateName((n) => taken.has(`/${n}`));
     const ic = image.config.config ?? {};
+    // moby's merge: --entrypoint replaces the image's and clears its Cmd; args replace Cmd.
+    const entrypoint = o.entrypoint !== undefined ? (o.entrypoint === '' ? null : [o.entrypoint]) : (ic.Entrypoint ?? null);
+    const cmd = o.cmd.length ? o.cmd : o.entrypoint !== undefined ? null : (ic.Cmd ?? null);
     const config: ContainerConfig = {
-      Hostname: id.slice(0, 12), User: ic.User ?? '', Tty: false, OpenStdin: false, AttachStdin: false, AttachStdout: true, AttachStderr: true,
-      Env: ic.Env ?? [], Cmd: ic.Cmd ?? null, Entrypoint: ic.Entrypoint ?? null, Image: req.image, WorkingDir: ic.WorkingDir ?? '',
-      Labels: ic.Labels ?? {}, ...(ic.StopSignal ? { StopSignal: ic.StopSignal } : {}), ...stripUndefined(req.config),
+      Hostname: o.hostname ?? id.slice(0, 12), User: o.user ?? ic.User ?? '', Tty: o.tty, OpenStdin: o.interactive, AttachStdin: o.interactive && !o.detach,
+      AttachStdout: !o.detach, AttachStderr: !o.detach, Env: o.env, Cmd: cmd, Entrypoint: entrypoint, Image: req.image,
+      WorkingDir: o.workdir ?? ic.WorkingDir ?? '', Labels: { ...(ic.Labels ?? {}), ...o.labels },
+      ...((o.stopSignal ?? ic.StopSignal) ? { StopSignal: o.stopSignal ?? ic.StopSignal } : {}), ...(o.stopTimeout !== undefined ? { StopTimeout: o.stopTimeout } : {}),
     };
     const hostConfig: HostConfig = {
-      AutoRemove: false, Privileged: false, ReadonlyRootfs: false, CapAdd: null, CapDrop: null, SecurityOpt: null, Memory: 0, MemorySwap: 0,
-      NanoCpus: 0, PidsLimit: null, Tmpfs: null, Binds: null, NetworkMode: 'none', Init: false, ...stripUndefined(req.hostConfig),
+      AutoRemove: o.rm, Privileged: o.privileged, ReadonlyRootfs: o.readOnly, CapAdd: o.capAdd.length ? o.capAdd : null, CapDrop: o.capDrop.length ? o.capDrop : null,
+      SecurityOpt: [...(o.seccomp === 'unconfined' ? ['seccomp=unconfined'] : []), ...(o.noNewPrivileges ? ['no-new-privileges'] : [])],
+      Memory: o.memory ?? 0, MemorySwap: o.memorySwap ?? 0, NanoCpus: o.nanoCpus ?? 0, PidsLimit: o.pidsLimit ?? null,
+      Tmpfs: o.tmpfs.length ? Object.fromEntries(o.tmpfs.map((t) => [t.target, t.data])) : null,
+      Binds: null, NetworkMode: o.network === 'default' ? 'none' : o.network, Init: o.init,
     };
-    const args = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+    const args = [...(entrypoint ?? []), ...(cmd ?? [])];
+    if (args.length === 0) throw new TabdockError('NO_COMMAND', 'No command specified', {});
     const rec: ContainerRecord = {
-      Id: id, Name: `/${name}`, Created: this.now().toISOString(), Path: args[0] ?? '', Args: args.slice(1), State: freshState(),
-      Image: image.id, Config: config, HostConfig: hostConfig, Mounts: req.mounts ?? [],
-      Platform: image.platform.os, Driver: image.platform.os === 'linux' ? 'tabdock-guest' : 'tabdock-wasi', RestartCount: 0,
+      Id: id, Name: `/${name}`, Created: this.now().toISOString(), Path: args[0]!, Args: args.slice(1), State: freshState(),
+      Image: image.id, Config: config, HostConfig: hostConfig,
+      Mounts: [
+        ...o.volumes.map((v): MountPoint => ({ Type: v.type, ...(v.type === 'volume' ? { Name: v.source ?? '' } : {}), Source: v.source ?? '', Destination: v.target, Mode: v.readOnly ? 'ro' : 'rw', RW: !v.readOnly })),
+        ...o.tmpfs.map((t): MountPoint => ({ Type: 'tmpfs', Source: '', Destination: t.target, Mode: t.data, RW: true })),
+      ],
+      Platform: image.platform.os, Driver: image.platform.os === 'linux' ? 'tabdock-guest' : 'tabdock-wasi', RestartCount: 0, RunOptions: o,
     };
     await this.store.save(rec);
     try {
@@ -228,6 +242,3 @@ function randomHex(bytes: number): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

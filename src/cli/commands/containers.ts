@@ -1,0 +1,147 @@
+import type { ContainerSummary } from '../../engine/index.ts';
+import { TabdockError } from '../../shared/errors.ts';
+import { ago, humanDuration, table } from '../format.ts';
+import type { Command } from './command.ts';
+
+/** `docker ps` STATUS: `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`. */
+export function statusText(c: ContainerSummary, now: Date): string {
+  if (c.State === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))}`;
+  if (c.State === 'exited') return `Exited (${c.ExitCode}) ${ago(c.FinishedAt, now)}`;
+  return c.State === 'created' ? 'Created' : c.State[0]!.toUpperCase() + c.State.slice(1);
+}
+
+/** docker's `Ellipsis(command, 20)`, then quoted. */
+function commandText(cmd: string, trunc: boolean): string {
+  const c = trunc && [...cmd].length > 20 ? `${[...cmd].slice(0, 19).join('')}…` : cmd;
+  return JSON.stringify(c);
+}
+
+export const ps: Command = {
+  name: 'ps',
+  aliases: ['container ls', 'container list', 'container ps'],
+  usage: 'ps [OPTIONS]',
+  description: 'List containers',
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', help: 'Show all containers (default shows just running)' },
+    { name: 'quiet', short: 'q', type: 'bool', help: 'Only display container IDs' },
+    { name: 'no-trunc', type: 'bool', help: "Don't truncate output" },
+  ],
+  args: [0, 0],
+  async run(p, { io, engine }) {
+    const list = await (await engine()).listContainers({ all: p.flags['all'] === true });
+    const trunc = p.flags['no-trunc'] !== true;
+    if (p.flags['quiet'] === true) {
+      io.out(list.map((c) => `${trunc ? c.Id.slice(0, 12) : c.Id}\n`).join(''));
+      return 0;
+    }
+    const now = new Date();
+    io.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], list.map((c) => [
+      trunc ? c.Id.slice(0, 12) : c.Id, c.Image, commandText(c.Command, trunc), ago(c.Created, now), statusText(c, now), '', c.Names.map((n) => n.slice(1)).join(','),
+    ])));
+    return 0;
+  },
+};
+
+/** Commands that take container names and act on each, printing the name as Docker does. */
+function each(name: string, alias: string, description: string, act: (api: Awaited<ReturnType<Parameters<Command['run']>[1]['engine']>>, ref: string, p: Parameters<Command['run']>[0]) => Promise<unknown>, flags: Command['flags'] = []): Command {
+  return {
+    name,
+    aliases: [alias],
+    usage: `${name} [OPTIONS] CONTAINER [CONTAINER...]`,
+    description,
+    flags,
+    args: [1, Infinity],
+    async run(p, { io, engine }) {
+      const api = await engine();
+      let failed = false;
+      for (const ref of p.args) {
+        try {
+          await act(api, ref, p);
+          io.out(`${ref}\n`);
+        } catch (e) {
+          if (!TabdockError.is(e)) throw e;
+          io.err(`Error response from daemon: ${e.message}\n`);
+          failed = true;
+        }
+      }
+      return failed ? 1 : 0;
+    },
+  };
+}
+
+const timeFlag = { name: 'time', short: 't', type: 'string' as const, value: 'int', help: 'Seconds to wait before killing the container' };
+const timeOf = (p: { flags: Record<string, unknown> }) => (p.flags['time'] !== undefined ? Number(p.flags['time']) : undefined);
+
+export const stop = each('stop', 'container stop', 'Stop one or more running containers', (api, ref, p) => api.stopContainer(ref, timeOf(p)), [timeFlag]);
+export const restart = each('restart', 'container restart', 'Restart one or more containers', (api, ref, p) => api.restartContainer(ref, timeOf(p)), [timeFlag]);
+export const kill = each('kill', 'container kill', 'Kill one or more running containers', (api, ref, p) => api.killContainer(ref, String(p.flags['signal'] ?? 'KILL')), [
+  { name: 'signal', short: 's', type: 'string', value: 'string', help: 'Signal to send to the container' },
+]);
+export const rm = each('rm', 'container rm', 'Remove one or more containers', (api, ref, p) => api.removeContainer(ref, { force: p.flags['force'] === true }), [
+  { name: 'force', short: 'f', type: 'bool', help: 'Force the removal of a running container (uses SIGKILL)' },
+  { name: 'volumes', short: 'v', type: 'bool', help: 'Remove anonymous volumes associated with the container' },
+]);
+
+export const wait: Command = {
+  name: 'wait',
+  aliases: ['container wait'],
+  usage: 'wait CONTAINER [CONTAINER...]',
+  description: 'Block until one or more containers stop, then print their exit codes',
+  flags: [],
+  args: [1, Infinity],
+  async run(p, { io, engine }) {
+    const api = await engine();
+    for (const ref of p.args) io.out(`${(await api.waitContainer(ref)).StatusCode}\n`);
+    return 0;
+  },
+};
+
+export const logs: Command = {
+  name: 'logs',
+  aliases: ['container logs'],
+  usage: 'logs [OPTIONS] CONTAINER',
+  description: 'Fetch the logs of a container',
+  flags: [
+    { name: 'follow', short: 'f', type: 'bool', help: 'Follow log output' },
+    { name: 'tail', short: 'n', type: 'string', value: 'string', help: 'Number of lines to show from the end of the logs (default "all")' },
+    { name: 'timestamps', short: 't', type: 'bool', help: 'Show timestamps' },
+  ],
+  args: [1, 1],
+  async run(p, { io, engine }) {
+    const tailFlag = p.flags['tail'] as string | undefined;
+    const tail = tailFlag === undefined || tailFlag === 'all' ? undefined : Number(tailFlag);
+    if (tail !== undefined && !Number.isInteger(tail)) throw new TabdockError('FLAG_ERROR', `invalid value for --tail: ${tailFlag}`, {});
+    const ts = p.flags['timestamps'] === true;
+    await (await engine()).containerLogs(p.args[0]!, { follow: p.flags['follow'] === true, ...(tail !== undefined ? { tail } : {}), timestamps: ts }, (stream, data, time) => {
+      const write = stream === 'stderr' ? io.err : io.out;
+      if (ts) write(`${time} `);
+      write(data);
+    });
+    return 0;
+  },
+};
+
+export const start: Command = {
+  name: 'start',
+  aliases: ['container start'],
+  usage: 'start [OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Start one or more stopped containers',
+  flags: [{ name: 'attach', short: 'a', type: 'bool', help: 'Attach STDOUT/STDERR and forward signals' }],
+  args: [1, Infinity],
+  async run(p, { io, engine }) {
+    const api = await engine();
+    if (p.flags['attach'] === true) {
+      const ref = p.args[0]!;
+      const a = await api.attachContainer(ref, (chunk, fd) => (fd === 2 ? io.err : io.out)(chunk));
+      await api.startContainer(ref);
+      const r = await api.waitContainer(ref);
+      await a.detach();
+      return r.StatusCode;
+    }
+    for (const ref of p.args) {
+      await api.startContainer(ref);
+      io.out(`${ref}\n`);
+    }
+    return 0;
+  },
+};
