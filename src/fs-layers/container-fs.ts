@@ -197,12 +197,12 @@ export class ContainerFs {
   async setattr(n: Inode, a: SetAttr): Promise<void> {
     await this.locked(n, async () => {
       this.own(n);
+      if (a.size !== undefined) await this.truncate(n, a.size);
       if (a.mode !== undefined) n.mode = a.mode & 0o7777;
       if (a.uid !== undefined) n.uid = a.uid;
       if (a.gid !== undefined) n.gid = a.gid;
       if (a.atime !== undefined) n.atime = a.atime;
       if (a.mtime !== undefined) n.mtime = a.mtime;
-      if (a.size !== undefined) await this.truncate(n, a.size);
       n.ctime = this.now();
     });
   }

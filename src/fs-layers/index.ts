@@ -13,3 +13,4 @@ export { ChunkCache, readFile } from './chunk-cache.ts';
 export { ContainerFs, type NewNode, type SetAttr } from './container-fs.ts';
 export { changes, exportLayer, type Change } from './layer-export.ts';
 export { FsError, E as Errno, errnoOf } from './fs-error.ts';
+export { P9Server, type P9Deps } from './p9-server.ts';

@@ -1,6 +1,7 @@
 import { CHUNK } from './layer-entry.ts';
 
-export type Kind = 'f' | 'd' | 'l' | 'c' | 'b' | 'p';
+/** file, dir, symlink, char dev, block dev, fifo, socket (sockets only come from the guest). */
+export type Kind = 'f' | 'd' | 'l' | 'c' | 'b' | 'p' | 's';
 
 /** One name of an inode: directories have exactly one, files one per hard link. */
 export interface Link {
@@ -9,7 +10,7 @@ export interface Link {
 }
 
 /** POSIX type bits for each kind (S_IFREG etc.; v86 and Linux need them in modes). */
-export const S_IF: Record<Kind, number> = { f: 0o100000, d: 0o040000, l: 0o120000, c: 0o020000, b: 0o060000, p: 0o010000 };
+export const S_IF: Record<Kind, number> = { f: 0o100000, d: 0o040000, l: 0o120000, c: 0o020000, b: 0o060000, p: 0o010000, s: 0o140000 };
 
 /**
  * An in-memory inode of a union tree. Image trees are built once per image and never

@@ -18,7 +18,8 @@ export function changes(fs: ContainerFs): Change[] {
   return out;
 }
 
-const TYPE: Record<Kind, NonNullable<TarHeader['type']>> = {
+// Sockets are not carried in layers (Docker skips them too).
+const TYPE: Record<Exclude<Kind, 's'>, NonNullable<TarHeader['type']>> = {
   f: 'file', d: 'directory', l: 'symlink', c: 'character-device', b: 'block-device', p: 'fifo',
 };
 
@@ -41,7 +42,7 @@ export function exportLayer(fs: ContainerFs): ReadableStream<Uint8Array> {
           continue;
         }
         const n = lookupPath(fs.root, p);
-        if (!n) continue;
+        if (!n || n.kind === 's') continue;
         const base: TarHeader = { name: n.kind === 'd' ? `${p}/` : p, size: 0, type: TYPE[n.kind], mode: n.mode, uid: n.uid, gid: n.gid, mtime: new Date(n.mtime * 1000) };
         if (n.xattrs && Object.keys(n.xattrs).length) base.pax = Object.fromEntries(Object.entries(n.xattrs).map(([k, v]) => [`SCHILY.xattr.${k}`, v]));
         const first = seen.get(n);

@@ -1,0 +1,236 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { ContainerFs } from './container-fs.ts';
+import { E, FsError } from './fs-error.ts';
+import { CHUNK } from './layer-entry.ts';
+import { P9Server } from './p9-server.ts';
+import { T, WireReader, WireWriter } from './p9-wire.ts';
+import { BACKENDS, dir, file, special, tarLayer, unpackTar, type StoreKit } from './test-helpers.ts';
+
+// Wire-level: frames in, frames out, exactly as v86 hands them to `handle9p`.
+const kits: StoreKit[] = [];
+afterAll(() => kits.forEach((k) => k.cleanup()));
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+class Client {
+  private tag = 1;
+  constructor(readonly server: P9Server) {}
+
+  /** Sends one request; resolves with the reply's type and a reader over its body. */
+  call(type: number, body: (w: WireWriter) => unknown = () => {}): Promise<{ type: number; r: WireReader; raw: Uint8Array }> {
+    const w = new WireWriter();
+    body(w);
+    const tag = this.tag++ & 0xffff;
+    const req = w.finish(type, tag);
+    return new Promise((resolve) => this.server.handle9p(req, (raw) => {
+      expect(raw[5]! | (raw[6]! << 8)).toBe(tag);
+      expect(new DataView(raw.buffer, raw.byteOffset).getUint32(0, true)).toBe(raw.byteLength);
+      resolve({ type: raw[4]!, r: new WireReader(raw), raw });
+    }));
+  }
+
+  async ok(type: number, body?: (w: WireWriter) => unknown): Promise<WireReader> {
+    const { type: got, r } = await this.call(type, body);
+    if (got === T.lerror) throw new FsError(r.u32());
+    expect(got).toBe(type + 1);
+    return r;
+  }
+
+  async errno(type: number, body?: (w: WireWriter) => unknown): Promise<number> {
+    const { type: got, r } = await this.call(type, body);
+    expect(got).toBe(T.lerror);
+    return r.u32();
+  }
+
+  walk(fid: number, newfid: number, ...names: string[]) {
+    return this.ok(T.walk, (w) => {
+      w.u32(fid).u32(newfid).u16(names.length);
+      names.forEach((n) => w.str(n));
+    });
+  }
+
+  async getattr(fid: number) {
+    const r = await this.ok(T.getattr, (w) => w.u32(fid).u64(0x7ff));
+    const valid = r.u64();
+    const qid = { type: r.u8(), version: r.u32(), path: r.u64() };
+    return { valid, qid, mode: r.u32(), uid: r.u32(), gid: r.u32(), nlink: r.u64(), rdev: r.u64(), size: r.u64(), blksize: r.u64(), blocks: r.u64(), atime: r.u64() + r.u64() / 1e9, mtime: r.u64() + r.u64() / 1e9 };
+  }
+
+  async read(fid: number, offset: number, count: number) {
+    const r = await this.ok(T.read, (w) => w.u32(fid).u64(offset).u32(count));
+    return r.bytes(r.u32()).slice();
+  }
+
+  async readdir(fid: number, count = 8192): Promise<string[]> {
+    const names: string[] = [];
+    for (let off = 0; ;) {
+      const r = await this.ok(T.readdir, (w) => w.u32(fid).u64(off).u32(count));
+      const n = r.u32();
+      if (n === 0) return names;
+      const end = 11 + n;
+      const body = new WireReader(r.buf);
+      body.bytes(4);
+      let pos = 11;
+      while (pos < end) {
+        body.bytes(13);
+        off = body.u64();
+        body.u8();
+        const name = body.str();
+        names.push(name);
+        pos += 13 + 8 + 1 + 2 + new TextEncoder().encode(name).byteLength;
+      }
+    }
+  }
+}
+
+async function setup(backend: string) {
+  const k = await BACKENDS[backend]!();
+  kits.push(k);
+  const big = new Uint8Array(2 * CHUNK + 5).map((_, i) => (i * 31) % 251);
+  const l = await tarLayer([dir('etc/'), file('etc/hostname', 'base\n'), file('big.bin', big), special('bin/sh', 'symlink', 'busybox'), special('dev/null', 'character-device')]);
+  await unpackTar(k.layers, l);
+  const fs = await ContainerFs.open(k.layers, 'c9', [l.diffId]);
+  const server = new P9Server({ attach: async (aname) => (aname === 'c9' ? fs : Promise.reject(new FsError(E.ENOENT))), maxMsize: 256 * 1024 });
+  const c = new Client(server);
+  return { k, fs, server, c, big };
+}
+
+async function mount(c: Client) {
+  const r = await c.ok(T.version, (w) => w.u32(1 << 20).str('9P2000.L'));
+  expect([r.u32(), r.str()]).toEqual([256 * 1024, '9P2000.L']);
+  await c.ok(T.attach, (w) => w.u32(0).u32(0xffffffff).str('root').str('c9').u32(0));
+}
+
+for (const backend of Object.keys(BACKENDS)) {
+  describe(`9P2000.L server on ${backend}`, () => {
+    it('negotiates, attaches by aname, walks, stats, reads; errors are Rlerror', async () => {
+      const { c, big } = await setup(backend);
+      const v = await c.ok(T.version, (w) => w.u32(8192).str('9P2000.u'));
+      expect([v.u32(), v.str()]).toEqual([8192, 'unknown']);
+      expect(await c.errno(T.attach, (w) => w.u32(0).u32(0xffffffff).str('').str('nope').u32(0))).toBe(E.ENOENT);
+      await mount(c);
+      const root = await c.getattr(0);
+      expect(root.qid.type).toBe(0x80);
+      expect(root.mode & 0o170000).toBe(0o040000);
+      const w = await c.walk(0, 1, 'etc', 'hostname');
+      expect(w.u16()).toBe(2);
+      const st = await c.getattr(1);
+      expect([st.mode, st.size, st.nlink, st.valid]).toEqual([0o100644, 5, 1, 0x7ff]);
+      // Partial walk: qids up to the failure, newfid not made; first-element failure: ENOENT.
+      expect((await c.walk(0, 2, 'etc', 'missing', 'x')).u16()).toBe(1);
+      expect(await c.errno(T.getattr, (w) => w.u32(2).u64(0x7ff))).toBe(E.EBADF);
+      expect(await c.errno(T.walk, (w) => w.u32(0).u32(2).u16(1).str('missing'))).toBe(E.ENOENT);
+      await c.walk(0, 3, 'big.bin');
+      await c.ok(T.lopen, (w) => w.u32(3).u32(0));
+      const got = await c.read(3, CHUNK - 3, 10);
+      expect(Buffer.compare(got, big.subarray(CHUNK - 3, CHUNK + 7))).toBe(0);
+      // A read never exceeds what msize can carry.
+      expect((await c.read(3, 0, 1 << 20)).byteLength).toBe(256 * 1024 - 11);
+      await c.walk(0, 4, 'bin', 'sh');
+      expect((await c.ok(T.readlink, (w) => w.u32(4))).str()).toBe('busybox');
+      expect((await c.getattr(4)).qid.type).toBe(0x02);
+      await c.walk(0, 5, 'dev', 'null');
+      expect((await c.getattr(5)).mode & 0o170000).toBe(0o020000);
+      // Unknown and legacy types get Rlerror, never silence; short frames EPROTO.
+      expect(await c.errno(200)).toBe(E.EOPNOTSUPP);
+      expect(await c.errno(T.auth, (w) => w.u32(9).str('u').str('a').u32(0))).toBe(E.EOPNOTSUPP);
+      expect(await c.errno(T.walk, (w) => w.u32(0))).toBe(E.EPROTO);
+      const sf = await c.ok(T.statfs, (w) => w.u32(0));
+      expect([sf.u32(), sf.u32()]).toEqual([0x01021997, 4096]);
+    });
+
+    it('creates, writes, appends, truncates, links, renames, unlinks, and it is all in the store', async () => {
+      const { c, fs, k } = await setup(backend);
+      await mount(c);
+      await c.walk(0, 1, 'etc');
+      await c.walk(1, 2);
+      const cr = await c.ok(T.lcreate, (w) => w.u32(2).str('app.log').u32(0o2 | 0o100).u32(0o640).u32(7));
+      expect(cr.u8()).toBe(0);
+      await c.ok(T.write, (w) => w.u32(2).u64(0).u32(6).bytes(new TextEncoder().encode('hello\n')));
+      await c.walk(1, 3, 'app.log');
+      await c.ok(T.lopen, (w) => w.u32(3).u32(0o2 | 0o2000)); // O_RDWR|O_APPEND
+      await c.ok(T.write, (w) => w.u32(3).u64(0).u32(6).bytes(new TextEncoder().encode('world\n')));
+      expect(text(await c.read(3, 0, 100))).toBe('hello\nworld\n');
+      const st = await c.getattr(3);
+      expect([st.mode, st.uid, st.gid, st.size]).toEqual([0o100640, 0, 7, 12]);
+      // setattr: truncate, chmod, chown, utimes.
+      await c.ok(T.setattr, (w) => w.u32(3).u32(0x1 | 0x2 | 0x8 | 0x20 | 0x100).u32(0o600).u32(42).u32(0).u64(5).u64(0).u64(0).u64(1234567890).u64(500));
+      const st2 = await c.getattr(3);
+      expect([st2.mode, st2.uid, st2.size, Math.round(st2.mtime)]).toEqual([0o100600, 42, 5, 1234567890]);
+      // mkdir, symlink, mknod, hard link, renameat, unlinkat.
+      await c.ok(T.mkdir, (w) => w.u32(1).str('sub').u32(0o755).u32(0));
+      await c.ok(T.symlink, (w) => w.u32(1).str('sym').str('app.log').u32(0));
+      await c.ok(T.mknod, (w) => w.u32(1).str('fifo').u32(0o010644).u32(0).u32(0).u32(0));
+      await c.ok(T.link, (w) => w.u32(1).u32(3).str('hard.log'));
+      expect((await c.getattr(3)).nlink).toBe(2);
+      await c.ok(T.renameat, (w) => w.u32(1).str('hard.log').u32(1).str('moved.log'));
+      expect(await c.errno(T.renameat, (w) => w.u32(1).str('app.log').u32(1).str('sub'))).toBe(E.EISDIR);
+      await c.ok(T.renameat, (w) => w.u32(1).str('hostname').u32(1).str('sym')); // over an existing name
+      expect(await c.errno(T.unlinkat, (w) => w.u32(0).str('etc').u32(0x200))).toBe(E.ENOTEMPTY);
+      await c.ok(T.unlinkat, (w) => w.u32(1).str('fifo').u32(0));
+      expect(await c.errno(T.mkdir, (w) => w.u32(1).str('sub').u32(0o755).u32(0))).toBe(E.EEXIST);
+      expect(await c.errno(T.mkdir, (w) => w.u32(1).str('sub').u32(0o755).u32(0))).toBe(E.EEXIST);
+      await c.ok(T.mkdir, (w) => w.u32(1).str('d2').u32(0o700).u32(0));
+      await c.ok(T.unlinkat, (w) => w.u32(1).str('d2').u32(0x200));
+      expect((await c.readdir(1)).sort()).toEqual(['.', '..', 'app.log', 'moved.log', 'sub', 'sym']);
+      // Unlink of an open file: the fid still reads it.
+      await c.ok(T.unlinkat, (w) => w.u32(1).str('app.log').u32(0));
+      expect(text(await c.read(3, 0, 100))).toBe('hello');
+      // xattrs: create by write+clunk, list and read by walk.
+      await c.walk(1, 4, 'sub');
+      await c.ok(T.xattrcreate, (w) => w.u32(4).str('user.k').u64(3).u32(0));
+      await c.ok(T.write, (w) => w.u32(4).u64(0).u32(3).bytes(new TextEncoder().encode('val')));
+      await c.ok(T.clunk, (w) => w.u32(4));
+      await c.walk(1, 4, 'sub');
+      const xs = await c.ok(T.xattrwalk, (w) => w.u32(4).u32(5).str(''));
+      expect(xs.u64()).toBe(7);
+      expect(text(await c.read(5, 0, 100))).toBe('user.k\0');
+      const xv = await c.ok(T.xattrwalk, (w) => w.u32(4).u32(6).str('user.k'));
+      expect(xv.u64()).toBe(3);
+      expect(text(await c.read(6, 0, 100))).toBe('val');
+      expect(await c.errno(T.xattrwalk, (w) => w.u32(4).u32(6).str('user.none'))).toBe(E.ENODATA);
+      // lock/getlock/fsync.
+      expect((await c.ok(T.lock, (w) => w.u32(4).u8(1).u32(0).u64(0).u64(0).u32(1).str('guest'))).u8()).toBe(0);
+      expect((await c.ok(T.getlock, (w) => w.u32(4).u8(1).u64(0).u64(10).u32(1).str('guest'))).u8()).toBe(2);
+      await c.ok(T.fsync, (w) => w.u32(4).u32(0));
+      // What the guest did is in the store: a reload sees it.
+      const again = await k.reopen();
+      const fs2 = await ContainerFs.open(again.layers, 'c9', []);
+      void fs;
+      const etc = fs2.lookup(fs2.root, 'etc');
+      expect([...etc.children!.keys()].sort()).toEqual(['moved.log', 'sub', 'sym']);
+      expect(text(await fs2.read(fs2.lookup(etc, 'moved.log'), 0, 100))).toBe('hello');
+      expect(fs2.lookup(etc, 'sym').kind).toBe('f'); // hostname renamed over the symlink
+      expect(fs2.getxattr(fs2.lookup(etc, 'sub'), 'user.k')).toBe('val');
+    });
+
+    it('answers out of order, pages a 10,000-entry directory, and flushes after the flushed reply', async () => {
+      const { c, fs } = await setup(backend);
+      await mount(c);
+      for (let i = 0; i < 10000; i++) fs.create(fs.root, `f${i}`, 'f', { mode: 0o644, uid: 0, gid: 0 });
+      await c.walk(0, 1);
+      await c.ok(T.lopen, (w) => w.u32(1).u32(0));
+      const names = await c.readdir(1, 4000);
+      expect(names.length).toBe(10000 + 2 + 4);
+      expect(new Set(names).size).toBe(names.length);
+      // A cold ranged read and a getattr in flight at once: the getattr's reply may come first.
+      await c.walk(0, 2, 'big.bin');
+      const order: string[] = [];
+      const slow = c.read(2, 0, 200000).then(() => order.push('read'));
+      const fast = c.getattr(0).then(() => order.push('getattr'));
+      await Promise.all([slow, fast]);
+      expect(order).toEqual(['getattr', 'read']);
+      const tagOfRead = 100;
+      let readDone = false;
+      const w = new WireWriter().u32(2).u64(0).u32(1000);
+      const flushed = new Promise<void>((res) => c.server.handle9p(w.finish(T.read, tagOfRead), () => {
+        readDone = true;
+        res();
+      }));
+      const fl = await c.ok(T.flush, (x) => x.u16(tagOfRead));
+      expect(readDone).toBe(true);
+      void fl;
+      await flushed;
+      await fs.close();
+    });
+  });
+}

@@ -1,0 +1,341 @@
+import type { ContainerFs, SetAttr } from './container-fs.ts';
+import { E, FsError, errnoOf, fail } from './fs-error.ts';
+import type { Inode, Kind } from './inode.ts';
+import { QID_SIZE, T, WireReader, WireWriter } from './p9-wire.ts';
+
+/**
+ * A 9P2000.L server over container trees, shaped for v86's `filesystem.handle9p(reqbuf,
+ * reply)`: every request frame comes in whole; its reply goes out through `reply` when
+ * ready (async, any order; v86 matches replies to requests by tag). Failures become
+ * Rlerror with a Linux errno; nothing throws out of `handle9p`.
+ * Protocol: the 9P2000.L messages of Linux's net/9p (Documentation/filesystems/9p.rst,
+ * include/net/9p/9p.h) and diod's protocol.md.
+ */
+export interface P9Deps {
+  /** The tree `aname` names (a container ID); fail with FsError(ENOENT) for none. */
+  attach(aname: string): Promise<ContainerFs>;
+  /** The largest msize granted (the client proposes; we take the smaller). */
+  maxMsize?: number;
+  now?: () => number;
+}
+
+interface XattrWrite {
+  name: string;
+  flags: number;
+  data: Uint8Array;
+}
+
+interface Fid {
+  fs: ContainerFs;
+  node: Inode;
+  /** Where the fid was walked to (for Tremove/Trename). */
+  parent?: Inode;
+  name?: string;
+  uid: number;
+  open?: number;
+  dir?: [string, Inode][];
+  xr?: Uint8Array;
+  xw?: XattrWrite;
+}
+
+const HEADER = 7;
+const O_ACCMODE = 3;
+const O_TRUNC = 0o1000;
+const O_APPEND = 0o2000;
+const AT_REMOVEDIR = 0x200;
+const XATTR_SIZE_MAX = 65536;
+const DT: Record<Kind, number> = { f: 8, d: 4, l: 10, c: 2, b: 6, p: 1, s: 12 };
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+type Handler = (r: WireReader, w: WireWriter) => Promise<void> | void;
+
+export class P9Server {
+  msize = 8192;
+  private readonly fids = new Map<number, Fid>();
+  private readonly inflight = new Map<number, Promise<void>>();
+  /** Requests served, by message type (for benches and tests). */
+  readonly counts = new Map<number, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: P9Deps) {
+    this.now = deps.now ?? (() => Date.now() / 1000);
+  }
+
+  /** v86's hook: `new V86({ filesystem: { handle9p: server.handle9p } })`. */
+  readonly handle9p = (req: Uint8Array, reply: (buf: Uint8Array) => void): void => {
+    if (req.byteLength < HEADER) return; // no tag to answer to
+    const type = req[4]!;
+    const tag = req[5]! | (req[6]! << 8);
+    this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
+    const job = this.serve(type, tag, req).then(reply, () => reply(lerror(tag, E.EIO)));
+    this.inflight.set(tag, job);
+    void job.finally(() => {
+      if (this.inflight.get(tag) === job) this.inflight.delete(tag);
+    });
+  };
+
+  private async serve(type: number, tag: number, req: Uint8Array): Promise<Uint8Array> {
+    const h = this.handlers[type];
+    if (!h) return lerror(tag, E.EOPNOTSUPP);
+    const w = new WireWriter();
+    try {
+      await h(new WireReader(req), w);
+      return w.finish(type + 1, tag);
+    } catch (e) {
+      return lerror(tag, e instanceof RangeError ? E.EPROTO : errnoOf(e));
+    }
+  }
+
+  private fid(n: number): Fid {
+    return this.fids.get(n) ?? fail(E.EBADF);
+  }
+
+  private readonly handlers: Record<number, Handler> = {
+    [T.version]: (r, w) => {
+      const msize = r.u32();
+      const version = r.str();
+      this.msize = Math.max(4096, Math.min(msize, this.deps.maxMsize ?? 512 * 1024));
+      this.fids.clear();
+      w.u32(this.msize).str(version.startsWith('9P2000.L') ? '9P2000.L' : 'unknown');
+    },
+    [T.attach]: async (r, w) => {
+      const fid = r.u32();
+      r.u32(); // afid: no auth
+      r.str(); // uname
+      const aname = r.str();
+      const nUname = r.u32();
+      const fs = await this.deps.attach(aname);
+      this.fids.set(fid, { fs, node: fs.root, uid: nUname === 0xffffffff ? 0 : nUname });
+      w.qid(fs.root);
+    },
+    [T.walk]: (r, w) => {
+      const src = this.fid(r.u32());
+      const newfid = r.u32();
+      const names = Array.from({ length: r.u16() }, () => r.str());
+      let node = src.node;
+      let parent = src.parent;
+      let name = src.name;
+      const qids: Inode[] = [];
+      for (const part of names) {
+        let next: Inode;
+        try {
+          next = src.fs.lookup(node, part);
+        } catch (e) {
+          if (qids.length === 0) throw e;
+          break;
+        }
+        if (part === '.' || part === '..') {
+          parent = next.links[0]?.dir;
+          name = next.links[0]?.name;
+        } else {
+          parent = node;
+          name = part;
+        }
+        node = next;
+        qids.push(node);
+      }
+      if (qids.length === names.length) this.fids.set(newfid, { fs: src.fs, node, parent, name, uid: src.uid });
+      w.u16(qids.length);
+      for (const q of qids) w.qid(q);
+    },
+    [T.getattr]: (r, w) => {
+      const n = this.fid(r.u32()).node;
+      const [maj, min] = n.rdev ?? [0, 0];
+      // new_encode_dev(): what v9fs decodes st_rdev with.
+      const rdev = (min & 0xff) | (maj << 8) | ((min & ~0xff) << 12);
+      w.u64(0x7ff).qid(n).u32(n.fullMode).u32(n.uid).u32(n.gid).u64(n.nlink).u64(rdev >>> 0).u64(n.size).u64(4096).u64(n.blocks);
+      for (const t of [n.atime, n.mtime, n.ctime, 0]) w.u64(Math.floor(t)).u64(Math.round((t % 1) * 1e9) % 1e9);
+      w.u64(0).u64(0);
+    },
+    [T.setattr]: async (r, w) => {
+      const f = this.fid(r.u32());
+      const valid = r.u32();
+      const mode = r.u32();
+      const uid = r.u32();
+      const gid = r.u32();
+      const size = r.u64();
+      const at = r.u64() + r.u64() / 1e9;
+      const mt = r.u64() + r.u64() / 1e9;
+      const a: SetAttr = {};
+      if (valid & 0x1) a.mode = mode;
+      if (valid & 0x2) a.uid = uid;
+      if (valid & 0x4) a.gid = gid;
+      if (valid & 0x8) a.size = size;
+      if (valid & 0x10) a.atime = valid & 0x80 ? at : this.now();
+      if (valid & 0x20) a.mtime = valid & 0x100 ? mt : this.now();
+      await f.fs.setattr(f.node, a);
+      void w;
+    },
+    [T.lopen]: async (r, w) => {
+      const f = this.fid(r.u32());
+      const flags = r.u32();
+      if (f.node.kind === 'd' && (flags & O_ACCMODE) !== 0) fail(E.EISDIR);
+      if (flags & O_TRUNC && f.node.kind === 'f' && (flags & O_ACCMODE) !== 0) await f.fs.setattr(f.node, { size: 0 });
+      f.open = flags;
+      f.dir = undefined;
+      w.qid(f.node).u32(0);
+    },
+    [T.lcreate]: (r, w) => {
+      const f = this.fid(r.u32());
+      const name = r.str();
+      const flags = r.u32();
+      const mode = r.u32();
+      const gid = r.u32();
+      const n = f.fs.create(f.node, name, 'f', { mode, uid: f.uid, gid });
+      Object.assign(f, { parent: f.node, name, node: n, open: flags, dir: undefined });
+      w.qid(n).u32(0);
+    },
+    [T.symlink]: (r, w) => {
+      const f = this.fid(r.u32());
+      const name = r.str();
+      const target = r.str();
+      const gid = r.u32();
+      w.qid(f.fs.create(f.node, name, 'l', { mode: 0o777, uid: f.uid, gid, target }));
+    },
+    [T.mknod]: (r, w) => {
+      const f = this.fid(r.u32());
+      const name = r.str();
+      const mode = r.u32();
+      const major = r.u32();
+      const minor = r.u32();
+      const gid = r.u32();
+      const kinds: Record<number, Kind> = { 0o020000: 'c', 0o060000: 'b', 0o010000: 'p', 0o140000: 's', 0o100000: 'f', 0: 'f' };
+      const kind = kinds[mode & 0o170000] ?? fail(E.EINVAL);
+      w.qid(f.fs.create(f.node, name, kind, { mode, uid: f.uid, gid, rdev: [major, minor] }));
+    },
+    [T.mkdir]: (r, w) => {
+      const f = this.fid(r.u32());
+      const name = r.str();
+      const mode = r.u32();
+      const gid = r.u32();
+      w.qid(f.fs.create(f.node, name, 'd', { mode, uid: f.uid, gid }));
+    },
+    [T.readlink]: (r, w) => {
+      const f = this.fid(r.u32());
+      w.str(f.fs.readlink(f.node));
+    },
+    [T.link]: (r) => {
+      const d = this.fid(r.u32());
+      const f = this.fid(r.u32());
+      d.fs.link(d.node, r.str(), f.node);
+    },
+    [T.rename]: (r) => {
+      const f = this.fid(r.u32());
+      const d = this.fid(r.u32());
+      const name = r.str();
+      if (!f.parent || f.name === undefined) fail(E.EINVAL);
+      f.fs.rename(f.parent!, f.name!, d.node, name);
+      Object.assign(f, { parent: d.node, name });
+    },
+    [T.renameat]: (r) => {
+      const od = this.fid(r.u32());
+      const oname = r.str();
+      const nd = this.fid(r.u32());
+      od.fs.rename(od.node, oname, nd.node, r.str());
+    },
+    [T.unlinkat]: (r) => {
+      const d = this.fid(r.u32());
+      const name = r.str();
+      d.fs.unlink(d.node, name, (r.u32() & AT_REMOVEDIR) !== 0);
+    },
+    [T.remove]: (r) => {
+      const n = r.u32();
+      const f = this.fid(n);
+      this.fids.delete(n); // Tremove clunks the fid even when the removal fails
+      if (!f.parent || f.name === undefined) fail(E.EPERM);
+      f.fs.unlink(f.parent!, f.name!, f.node.kind === 'd');
+    },
+    [T.statfs]: (r, w) => {
+      this.fid(r.u32());
+      // V9FS_MAGIC; sizes are nominal: the real limit is the store's quota.
+      w.u32(0x01021997).u32(4096).u64(1 << 24).u64(1 << 23).u64(1 << 23).u64(1 << 24).u64(1 << 23).u64(0).u32(255);
+    },
+    [T.fsync]: async (r) => {
+      await this.fid(r.u32()).fs.sync();
+    },
+    [T.lock]: (r, w) => {
+      this.fid(r.u32());
+      // One client (the guest kernel), which arbitrates its own processes' locks.
+      w.u8(0);
+    },
+    [T.getlock]: (r, w) => {
+      this.fid(r.u32());
+      r.u8();
+      const start = r.u64();
+      const length = r.u64();
+      const proc = r.u32();
+      w.u8(2).u64(start).u64(length).u32(proc).str(r.str()); // F_UNLCK: nothing conflicts
+    },
+    [T.xattrwalk]: (r, w) => {
+      const f = this.fid(r.u32());
+      const newfid = r.u32();
+      const name = r.str();
+      const data = name === ''
+        ? enc.encode(f.fs.listxattr(f.node).map((k) => `${k}\0`).join(''))
+        : enc.encode(f.fs.getxattr(f.node, name));
+      this.fids.set(newfid, { fs: f.fs, node: f.node, uid: f.uid, xr: data });
+      w.u64(data.byteLength);
+    },
+    [T.xattrcreate]: (r) => {
+      const f = this.fid(r.u32());
+      const name = r.str();
+      const size = r.u64();
+      const flags = r.u32();
+      if (size > XATTR_SIZE_MAX) fail(E.ERANGE);
+      f.xw = { name, flags, data: new Uint8Array(size) };
+    },
+    [T.read]: async (r, w) => {
+      const f = this.fid(r.u32());
+      const offset = r.u64();
+      const count = Math.min(r.u32(), this.msize - 11);
+      const data = f.xr ? f.xr.subarray(offset, offset + count) : await f.fs.read(f.node, offset, count);
+      w.u32(data.byteLength).bytes(data);
+    },
+    [T.write]: async (r, w) => {
+      const f = this.fid(r.u32());
+      let offset = r.u64();
+      const data = r.bytes(r.u32());
+      if (f.xw) {
+        if (offset + data.byteLength > f.xw.data.byteLength) fail(E.ERANGE);
+        f.xw.data.set(data, offset);
+      } else {
+        if ((f.open ?? 0) & O_APPEND) offset = f.node.size;
+        await f.fs.write(f.node, offset, data);
+      }
+      w.u32(data.byteLength);
+    },
+    [T.readdir]: (r, w) => {
+      const f = this.fid(r.u32());
+      const offset = r.u64();
+      const count = Math.min(r.u32(), this.msize - 11);
+      if (offset === 0 || !f.dir) f.dir = [['.', f.node], ['..', f.node.links[0]?.dir ?? f.node], ...f.fs.readdir(f.node)];
+      const out = new WireWriter();
+      let used = 0;
+      for (let i = offset; i < f.dir.length; i++) {
+        const [name, n] = f.dir[i]!;
+        const len = QID_SIZE + 8 + 1 + 2 + enc.encode(name).byteLength;
+        if (used + len > count) break;
+        out.qid(n).u64(i + 1).u8(DT[n.kind]).str(name);
+        used += len;
+      }
+      w.u32(used).bytes(out.finish(0, 0).subarray(HEADER));
+    },
+    [T.clunk]: (r) => {
+      const n = r.u32();
+      const f = this.fid(n);
+      this.fids.delete(n);
+      if (f.xw) f.fs.setxattr(f.node, f.xw.name, f.xw.data.byteLength ? dec.decode(f.xw.data) : undefined, f.xw.flags);
+    },
+    [T.flush]: async (r) => {
+      // Rflush only after the flushed request's reply went out (v86 keys replies by tag).
+      await this.inflight.get(r.u16());
+    },
+  };
+}
+
+function lerror(tag: number, errno: number): Uint8Array {
+  return new WireWriter().u32(errno).finish(T.lerror, tag);
+}
+
+export { FsError };
