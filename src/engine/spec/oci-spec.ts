@@ -107,14 +107,15 @@ const depth = (p: string) => cleanPath(p).split('/').length;
 
 function buildMounts(input: OciSpecInput): OciMount[] {
   const o = input.options;
+  // moby WithMounts: volumes (setupMounts), then tmpfs, stably sorted by path depth.
   const user: OciMount[] = [
-    ...o.tmpfs.map((t): OciMount => ({ destination: t.target, type: 'tmpfs', source: 'tmpfs', options: tmpfsOptions(t.data) })),
     ...(input.volumes ?? []).map((v): OciMount => ({
       destination: cleanPath(v.destination),
       type: 'bind',
       source: v.hostPath,
       options: v.readOnly ? ['rbind', 'ro'] : ['rbind'],
     })),
+    ...o.tmpfs.map((t): OciMount => ({ destination: t.target, type: 'tmpfs', source: 'tmpfs', options: tmpfsOptions(t.data) })),
   ].sort((a, b) => depth(a.destination) - depth(b.destination));
   const userDest = new Set(user.map((m) => m.destination));
   const devMounted = userDest.has('/dev');
