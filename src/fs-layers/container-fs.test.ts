@@ -130,6 +130,26 @@ for (const [backend, open] of Object.entries(BACKENDS)) {
       expect(await again.layers.refs(base.diffId)).toEqual([]);
     });
 
+    it('the journal compacts: many flushes, few records, same tree after a reload', async () => {
+      const k = await open();
+      kits.push(k);
+      const base = await tarLayer([file('f', 'lower\n')]);
+      await unpackTar(k.layers, base);
+      const fs = await ContainerFs.open(k.layers, 'j', [base.diffId]);
+      for (let i = 0; i < 150; i++) {
+        const n = fs.create(fs.root, `n${i}`, 'f', { mode: 0o644, uid: 0, gid: 0 });
+        await fs.write(n, 0, enc(`${i}`));
+        if (i % 2) fs.unlink(fs.root, `n${i - 1}`, false);
+        await fs.sync();
+      }
+      expect((await k.meta.keys('fsl/rw/j/')).length).toBeLessThanOrEqual(65);
+      const want = await snapshot(k.layers, fs.root);
+      const again = await k.reopen();
+      const fs2 = await ContainerFs.open(again.layers, 'j', [base.diffId]);
+      expect(await snapshot(again.layers, fs2.root)).toEqual(want);
+      expect(Object.keys(want).length).toBe(76);
+    });
+
     it('two containers of one image do not see each other', async () => {
       const k = await open();
       kits.push(k);

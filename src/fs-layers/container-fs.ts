@@ -46,7 +46,7 @@ export class ContainerFs {
     const image = await layers.imageTree(diffIds);
     const root = cloneTree(image.root);
     const rw = new WritableLayer(layers.meta, layers.chunks, layers.hasher, id);
-    await rw.load(root, diffIds);
+    await rw.load(root);
     await layers.retain(`container:${id}`, diffIds);
     return new ContainerFs(layers, rw, root, image.root, now);
   }

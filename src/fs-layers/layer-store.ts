@@ -145,9 +145,10 @@ export class LayerStore {
         const r = await this.deps.meta.get<LayerRecord>(k);
         for (const e of r?.entries ?? []) for (const c of e.c ?? []) if (c) live.add(c);
       }
+      // Writable-layer journals: every chunk any segment names (over-approximate, safe).
       for (const k of await this.deps.meta.keys(K.rw)) {
-        if (!k.includes('/i/')) continue;
-        for (const c of (await this.deps.meta.get<{ c?: (string | null)[] }>(k))?.c ?? []) if (c) live.add(c);
+        const seg = await this.deps.meta.get<{ i?: Record<string, { c?: (string | null)[] } | null> }>(k);
+        for (const r of Object.values(seg?.i ?? {})) for (const c of r?.c ?? []) if (c) live.add(c);
       }
       let chunks = 0;
       let bytes = 0;

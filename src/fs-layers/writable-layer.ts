@@ -1,4 +1,3 @@
-import type { Digest } from '../registry-client/index.ts';
 import { Inode, attach, detach, lookupPath, type Kind } from './inode.ts';
 import { CHUNK } from './layer-entry.ts';
 import { K } from './layer-store.ts';
@@ -6,12 +5,14 @@ import type { BlobStore, MetaStore } from './store.ts';
 import { isZero, type HasherFactory } from './unpack.ts';
 
 /**
- * A container's writable layer as records in the meta store (so it survives a reload):
- *   fsl/rw/<id>/m          {next inode number, image diff IDs}
- *   fsl/rw/<id>/p/<hash>   a path: {p, i: inode} or {p, w: 1} (whiteout); `o: 1` = opaque dir
- *   fsl/rw/<id>/i/<ino>    an inode's metadata and chunk list (chunks in the chunk store)
- * Records are keyed by a hash of the path so keys stay short on any store. Changes
- * collect in memory and are written by `flush()` (chunks first, then inodes, then paths).
+ * A container's writable layer, kept in the meta store as a journal so it survives a
+ * reload: each `flush()` writes one segment `fsl/rw/<id>/j/<seq>` holding the path
+ * records ({p, i: inode} or {p, w: 1} for a whiteout; `o: 1` = opaque directory) and
+ * inode records (metadata + chunk list) changed since the last one, `null` for removed.
+ * One put per flush is atomic on both stores: a crash loses at most the unflushed batch,
+ * never half of one. Every COMPACT_AFTER segments a snapshot segment (`s: 1`) restates
+ * everything and the older segments are deleted; loading starts at the last snapshot.
+ * File chunks are stored before the segment naming them.
  */
 export interface PathRec {
   p: string;
@@ -35,26 +36,20 @@ interface InodeRec {
   x?: Record<string, string>;
 }
 
-interface HeadRec {
-  v: 1;
-  next: number;
-  image: string[];
+interface Segment {
+  /** Next free inode number after this segment. */
+  n: number;
+  /** A snapshot: everything before it is superseded. */
+  s?: 1;
+  p: Record<string, PathRec | null>;
+  i: Record<string, InodeRec | null>;
 }
+
+const COMPACT_AFTER = 64;
+const seqKey = (n: number) => String(n).padStart(12, '0');
 
 /** New inodes are numbered from here (image trees use 1..count). */
 const FIRST_RW_INO = 2 ** 32;
-
-export function pathHash(p: string): string {
-  // Two FNV-1a lanes: 64 bits, enough to never collide within one container.
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < p.length; i++) {
-    const c = p.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
-}
 
 export class WritableLayer {
   /** Path records as persisted (plus pending ones): the basis of `changes()` and export. */
@@ -62,35 +57,44 @@ export class WritableLayer {
   private readonly pendingPaths = new Map<string, PathRec | null>();
   private readonly dirtyInodes = new Set<Inode>();
   private readonly deadInodes = new Set<number>();
+  /** Inode records as persisted, for snapshots. */
+  private readonly inodeRecs = new Map<number, InodeRec>();
   private next = FIRST_RW_INO;
+  private seq = 0;
+  private sinceSnapshot = 0;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly meta: MetaStore, private readonly chunks: BlobStore, private readonly hasher: HasherFactory, readonly id: string) {}
 
-  private key(kind: 'm' | 'p' | 'i', k = ''): string {
-    return `${K.rw}${this.id}/${kind}${k === '' ? '' : `/${k}`}`;
+  private get prefix(): string {
+    return `${K.rw}${this.id}/j/`;
   }
 
   newIno(): number {
     return this.next++;
   }
 
-  /** Loads the records and applies them on a fresh clone of the image tree. */
-  async load(root: Inode, image: readonly Digest[]): Promise<void> {
-    const head = await this.meta.get<HeadRec>(this.key('m'));
-    this.next = head?.next ?? FIRST_RW_INO;
-    if (!head) await this.meta.put(this.key('m'), { v: 1, next: this.next, image: image.map(String) } satisfies HeadRec);
+  /** Loads the journal and applies it on a fresh clone of the image tree. */
+  async load(root: Inode): Promise<void> {
+    const keys = await this.meta.keys(this.prefix);
+    const segs: Segment[] = [];
+    for (const k of keys) {
+      const seg = await this.meta.get<Segment>(k);
+      if (!seg) continue;
+      if (seg.s) segs.length = 0;
+      segs.push(seg);
+      this.seq = Number(k.slice(this.prefix.length)) + 1;
+    }
+    const paths = new Map<string, PathRec>();
+    for (const seg of segs) {
+      this.next = Math.max(this.next, seg.n);
+      for (const [p, r] of Object.entries(seg.p)) r ? paths.set(p, r) : paths.delete(p);
+      for (const [i, r] of Object.entries(seg.i)) r ? this.inodeRecs.set(Number(i), r) : this.inodeRecs.delete(Number(i));
+    }
+    this.sinceSnapshot = segs.length;
     const inodes = new Map<number, Inode>();
-    for (const k of await this.meta.keys(`${this.key('i')}/`)) {
-      const r = await this.meta.get<InodeRec>(k);
-      const ino = Number(k.slice(k.lastIndexOf('/') + 1));
-      if (r) inodes.set(ino, fromRec(ino, r));
-    }
-    const recs: PathRec[] = [];
-    for (const k of await this.meta.keys(`${this.key('p')}/`)) {
-      const r = await this.meta.get<PathRec>(k);
-      if (r) recs.push(r);
-    }
+    for (const [ino, r] of this.inodeRecs) inodes.set(ino, fromRec(ino, r));
+    const recs = [...paths.values()];
     const depth = (p: string) => (p === '' ? 0 : p.split('/').length);
     recs.sort((x, y) => depth(x.p) - depth(y.p) || (x.p < y.p ? -1 : 1));
     for (const r of recs) {
@@ -148,6 +152,7 @@ export class WritableLayer {
   }
 
   private async flushNow(): Promise<void> {
+    if (this.dirtyInodes.size === 0 && this.pendingPaths.size === 0 && this.deadInodes.size === 0) return;
     const inodes = [...this.dirtyInodes];
     const paths = [...this.pendingPaths];
     const dead = [...this.deadInodes];
@@ -156,13 +161,25 @@ export class WritableLayer {
     this.deadInodes.clear();
     try {
       for (const n of inodes) await this.storeChunks(n);
-      for (const n of inodes) await this.meta.put(this.key('i', String(n.ino)), toRec(n));
-      for (const [p, r] of paths) {
-        if (r) await this.meta.put(this.key('p', pathHash(p)), r);
-        else await this.meta.delete(this.key('p', pathHash(p)));
+      const seg: Segment = { n: this.next, p: Object.fromEntries(paths), i: {} };
+      for (const n of inodes) seg.i[n.ino] = toRec(n);
+      for (const ino of dead) seg.i[ino] = null;
+      const snapshot = this.sinceSnapshot >= COMPACT_AFTER;
+      if (snapshot) {
+        seg.s = 1;
+        const all = new Map(this.inodeRecs);
+        for (const [i, r] of Object.entries(seg.i)) r ? all.set(Number(i), r) : all.delete(Number(i));
+        seg.p = Object.fromEntries(this.records);
+        seg.i = Object.fromEntries(all);
       }
-      for (const ino of dead) await this.meta.delete(this.key('i', String(ino)));
-      await this.meta.put(this.key('m'), { ...(await this.meta.get<HeadRec>(this.key('m')))!, next: this.next });
+      const seq = this.seq++;
+      await this.meta.put(this.prefix + seqKey(seq), seg);
+      for (const [i, r] of Object.entries(seg.i)) r ? this.inodeRecs.set(Number(i), r) : this.inodeRecs.delete(Number(i));
+      this.sinceSnapshot++;
+      if (snapshot) {
+        this.sinceSnapshot = 1;
+        for (const k of await this.meta.keys(this.prefix)) if (k < this.prefix + seqKey(seq)) await this.meta.delete(k);
+      }
     } catch (e) {
       // Keep what failed for the next flush (e.g. after space was freed).
       for (const n of inodes) this.dirtyInodes.add(n);
