@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { DirBlobStore, DirMetaStore } from '../fs-layers/index.ts';
-import { Engine, type EngineApi } from '../engine/index.ts';
+import { DirBlobStore, DirMetaStore, LayerStore } from '../fs-layers/index.ts';
+import { Engine, GuestRuntime, guestSpec, type EngineApi } from '../engine/index.ts';
+import { startNodeGuest } from './node-guest.ts';
 import { RegistryClient } from '../registry-client/index.ts';
 import { nodeSha256 } from '../registry-client/node.ts';
 import { connectDaemon } from './daemon/daemon.ts';
@@ -39,7 +40,15 @@ export async function openEngine(env: Io['env']): Promise<Engine> {
   });
   const blobs = await DirBlobStore.open(join(settings.home, 'store'));
   const meta = await DirMetaStore.open(join(settings.home, 'meta'));
-  return new Engine({ registry, blobs, meta });
+  const layers = new LayerStore({ chunks: await DirBlobStore.open(join(settings.home, 'chunks')), meta, hasher: nodeSha256 });
+  let runtime: GuestRuntime | undefined;
+  const engine: Engine = new Engine({
+    registry, blobs, meta, buildSpec: guestSpec,
+    // The guest boots (or restores) only when the first container starts.
+    runtime: async () => (runtime ??= new GuestRuntime({ layers, blobs, images: engine.images, startGuest: (h) => startNodeGuest(h, env) })),
+    dispose: async () => runtime?.dispose(),
+  });
+  return engine.init();
 }
 
 export function makeCtx(io: Io): Ctx {

@@ -15,6 +15,8 @@ export interface EngineDeps extends ImageServiceDeps {
   /** The runtime a container runs under (the guest for linux images); started on first need. */
   runtime?: (c: ContainerRecord) => Promise<ContainerRuntime>;
   buildSpec?: SpecBuilder;
+  /** Frees what the runtime holds (the guest) when the engine shuts down. */
+  dispose?: () => Promise<void>;
 }
 
 /** The engine behind the RPC contract; one per store, shared by every client. */
@@ -37,6 +39,18 @@ export class Engine implements EngineApi {
     });
     this.containers = new ContainerService({ meta: deps.meta, images: this.images, runtime, buildSpec, ...(deps.now ? { now: deps.now } : {}) });
     this.c = new EngineContainers(this.containers, runtime);
+    this.disposeRuntime = deps.dispose;
+  }
+
+  private readonly disposeRuntime: (() => Promise<void>) | undefined;
+
+  /** Whether containers are running (a daemon must not idle out under them). */
+  get busy(): boolean {
+    return this.containers.runningCount > 0;
+  }
+
+  async dispose(): Promise<void> {
+    await this.disposeRuntime?.();
   }
 
   /** Marks containers that were running when the engine last stopped as exited. */

@@ -9,3 +9,5 @@ export type { EngineApi, ImageSummary, PullSummary, ContainerSummary, ContainerA
 export type { CreateRequest, Attachment } from './containers/service.ts';
 export type { ContainerRecord } from './containers/record.ts';
 export type { ContainerRuntime, RuntimeProcess, RuntimeExit, StartRequest } from './containers/runtime.ts';
+export { GuestRuntime, guestBundlePath, type GuestRuntimeDeps } from './containers/guest-runtime.ts';
+export { guestSpec } from './containers/guest-spec.ts';

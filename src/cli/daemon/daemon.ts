@@ -38,7 +38,7 @@ function tryConnect(path: string): Promise<Socket | undefined> {
 }
 
 /** Serves the engine on the socket until shut down or idle. Resolves when it stopped. */
-export async function runDaemon(env: Env, makeEngine: () => Promise<EngineApi>): Promise<void> {
+export async function runDaemon(env: Env, makeEngine: () => Promise<EngineApi & { busy?: boolean; dispose?: () => Promise<void> }>): Promise<void> {
   const home = tabdockHome(env);
   const path = socketPath(home);
   const existing = await tryConnect(path);
@@ -71,13 +71,15 @@ export async function runDaemon(env: Env, makeEngine: () => Promise<EngineApi>):
   });
   const armIdle = () => {
     clearTimeout(idle);
-    if (connections === 0) idle = setTimeout(shutdown, idleMs).unref();
+    if (connections > 0) return;
+    // Detached containers keep the daemon (and its guest) alive.
+    idle = setTimeout(() => (engine.busy ? armIdle() : shutdown()), idleMs).unref();
   };
   const shutdown = () => {
     server.close();
     rmSync(path, { force: true });
     rmSync(join(home, 'tabdock.pid'), { force: true });
-    stop();
+    void (engine.dispose?.() ?? Promise.resolve()).catch(() => {}).finally(stop);
   };
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
   writeFileSync(join(home, 'tabdock.pid'), `${process.pid}\n`);

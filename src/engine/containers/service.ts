@@ -221,6 +221,10 @@ export class ContainerService {
     return this.logs.read((await this.store.find(ref)).Id);
   }
 
+  get runningCount(): number {
+    return this.live.size;
+  }
+
   isRunning(id: string): boolean {
     return this.live.has(id);
   }

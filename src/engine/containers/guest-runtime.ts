@@ -1,0 +1,157 @@
+import type { Guest, GuestProcess, Handle9p } from '../../emulator/index.ts';
+import { ContainerFs, Errno, FsError, LayerStore, lookupPath, P9Server, type BlobStore } from '../../fs-layers/index.ts';
+import { Digest, layerKind } from '../../registry-client/index.ts';
+import { TabdockError } from '../../shared/errors.ts';
+import type { ImageService } from '../images.ts';
+import type { ContainerRecord } from './record.ts';
+import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, StartRequest } from './runtime.ts';
+
+/**
+ * Linux containers in the guest: each container's tree (its image's layers plus its
+ * writable layer) is served by our 9P server under aname = container ID, mounted in the
+ * guest at `/run/tabdock/<id>/rootfs`, beside the `config.json` we write there; the agent
+ * runs `crun run` on that bundle. The guest starts on the first container start.
+ */
+export interface GuestRuntimeDeps {
+  layers: LayerStore;
+  /** Compressed layer blobs, as pulled (unpacked into the layer store on first use). */
+  blobs: BlobStore;
+  images: ImageService;
+  /** Boots or restores the guest with our 9P server on its device. */
+  startGuest(handle9p: Handle9p): Promise<Guest>;
+}
+
+export function guestBundlePath(id: string): string {
+  return `/run/tabdock/${id}`;
+}
+
+export class GuestRuntime implements ContainerRuntime {
+  private guest: Promise<Guest> | undefined;
+  private readonly trees = new Map<string, Promise<ContainerFs>>();
+  private readonly server: P9Server;
+
+  constructor(private readonly deps: GuestRuntimeDeps) {
+    this.server = new P9Server({ attach: (aname) => this.fs(aname) });
+  }
+
+  private async diffIds(c: ContainerRecord): Promise<Digest[]> {
+    const img = await this.deps.images.get(c.Image);
+    // Unpack what the pull stored compressed: once per layer, shared by every container.
+    for (const l of img.layers) {
+      const diffId = Digest.parse(l.diffId);
+      if (await this.deps.layers.has(diffId)) continue;
+      const source = await this.deps.blobs.get(Digest.parse(l.digest));
+      if (!source) throw new TabdockError('LAYER_MISSING', `layer ${l.digest.slice(7, 19)} of image ${img.id.slice(7, 19)} is missing from the store: pull the image again`, {});
+      await this.deps.layers.unpack({ diffId, source, compression: layerKind(l.mediaType)?.compression ?? 'gzip', what: `layer ${l.digest.slice(7, 19)}` });
+    }
+    return img.layers.map((l) => Digest.parse(l.diffId));
+  }
+
+  /** 9P attach: the tree of a container that is open (prepared or started), else ENOENT. */
+  private fs(id: string): Promise<ContainerFs> {
+    return this.trees.get(id) ?? Promise.reject(new FsError(Errno.ENOENT, `no container tree ${id}`));
+  }
+
+  private async open(c: ContainerRecord): Promise<ContainerFs> {
+    let t = this.trees.get(c.Id);
+    if (!t) {
+      t = this.diffIds(c).then((d) => ContainerFs.open(this.deps.layers, c.Id, d));
+      this.trees.set(c.Id, t);
+      t.catch(() => this.trees.delete(c.Id));
+    }
+    return t;
+  }
+
+  private bootGuest(): Promise<Guest> {
+    this.guest ??= this.deps.startGuest((req, reply) => this.server.handle9p(req, reply));
+    this.guest.catch(() => (this.guest = undefined));
+    return this.guest;
+  }
+
+  async prepare(c: ContainerRecord): Promise<void> {
+    await this.open(c);
+  }
+
+  async readFile(c: ContainerRecord, path: string): Promise<Uint8Array | undefined> {
+    const fs = await this.open(c);
+    const n = lookupPath(fs.root, path.replace(/^\/+/, ''));
+    if (!n || n.kind !== 'f') return undefined;
+    return fs.read(n, 0, n.size);
+  }
+
+  async start(req: StartRequest): Promise<RuntimeProcess> {
+    const c = req.container;
+    const fs = await this.open(c);
+    // Docker creates a missing WorkingDir (and crun would fail to chdir into it).
+    const cwd = (req.spec['process'] as { cwd?: string } | undefined)?.cwd;
+    if (cwd) await mkdirs(fs, cwd);
+    const guest = await this.bootGuest();
+    const dir = guestBundlePath(c.Id);
+    await run(guest, ['/bin/mkdir', '-p', `${dir}/rootfs`]);
+    await this.writeGuestFile(guest, `${dir}/config.json`, JSON.stringify(req.spec));
+    await guest.agent.mount({ aname: c.Id, path: `${dir}/rootfs` });
+    const proc = await guest.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
+    return this.wrap(proc, async (sig) => guest.agent.kill(c.Id, sig), async () => {
+      await guest.agent.delete(c.Id, true).catch(() => {});
+      await guest.agent.umount(`${dir}/rootfs`, true).catch(() => {});
+      await (await this.open(c)).sync();
+    });
+  }
+
+  async exec(req: ExecRequest): Promise<RuntimeProcess> {
+    const guest = await this.bootGuest();
+    const proc = await guest.agent.exec({
+      id: req.container.Id, args: req.args, env: req.env, cwd: req.cwd, ...(req.user ? { user: req.user } : {}), tty: req.tty,
+      ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}),
+    });
+    return this.wrap(proc, (sig) => proc.kill(sig), async () => {});
+  }
+
+  private wrap(proc: GuestProcess, kill: (sig: number) => Promise<void>, cleanup: () => Promise<void>): RuntimeProcess {
+    const exit: Promise<RuntimeExit> = proc.exit.then(async (code) => {
+      await cleanup();
+      return { code };
+    });
+    return {
+      onOutput: (l) => proc.onOutput(l),
+      write: (d) => proc.write(d),
+      closeStdin: () => proc.closeStdin(),
+      resize: (cols, rows) => proc.resize(rows, cols),
+      kill,
+      exit,
+    };
+  }
+
+  private async writeGuestFile(guest: Guest, path: string, text: string): Promise<void> {
+    const p = await guest.agent.spawn(['/bin/sh', '-c', 'cat > "$0"', path]);
+    await p.write(new TextEncoder().encode(text));
+    p.closeStdin();
+    const out = await p.output();
+    if (out.status !== 0) throw new TabdockError('GUEST_WRITE_FAILED', `could not write ${path} in the guest: ${out.stderr.trim()}`, { path });
+  }
+
+  async remove(c: ContainerRecord): Promise<void> {
+    const fs = await this.open(c).catch(() => undefined);
+    this.trees.delete(c.Id);
+    await fs?.remove();
+  }
+
+  async dispose(): Promise<void> {
+    for (const t of this.trees.values()) await (await t.catch(() => undefined))?.close();
+    const g = await this.guest?.catch(() => undefined);
+    await g?.dispose();
+  }
+}
+
+async function run(guest: Guest, args: string[]): Promise<void> {
+  const out = await (await guest.agent.spawn(args)).output();
+  if (out.status !== 0) throw new TabdockError('GUEST_COMMAND_FAILED', `${args.join(' ')} failed in the guest: ${out.stderr.trim()}`, { args });
+}
+
+async function mkdirs(fs: ContainerFs, path: string): Promise<void> {
+  let dir = fs.root;
+  for (const name of path.split('/').filter(Boolean)) {
+    const next = dir.children?.get(name);
+    dir = next ?? fs.create(dir, name, 'd', { mode: 0o755, uid: 0, gid: 0 });
+  }
+}

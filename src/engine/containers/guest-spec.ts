@@ -1,0 +1,18 @@
+import { buildOciSpec } from '../spec/oci-spec.ts';
+import { guestBundlePath } from './guest-runtime.ts';
+import type { SpecBuilder } from './service.ts';
+
+/** config.json for a container in the guest: moby's rules (spec/) with our bundle paths. */
+export const guestSpec: SpecBuilder = async (c, image, readFile) => {
+  const [passwd, group] = await Promise.all([readFile('/etc/passwd'), readFile('/etc/group')]);
+  return buildOciSpec({
+    image: image.config,
+    options: c.RunOptions,
+    containerId: c.Id,
+    hostname: c.Config.Hostname,
+    rootfsPath: `${guestBundlePath(c.Id)}/rootfs`,
+    ...(passwd !== undefined ? { passwd } : {}),
+    ...(group !== undefined ? { group } : {}),
+    tty: c.Config.Tty,
+  }) as unknown as Record<string, unknown>;
+};
