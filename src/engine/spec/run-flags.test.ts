@@ -67,6 +67,14 @@ describe('parseRunOptions', () => {
     expect(() => run(['--env-file', 'missing.env', 'img'], ctx)).toThrow('open missing.env: no such file or directory');
   });
 
+  it('--security-opt forms', () => {
+    expect(run(['--security-opt', 'seccomp:unconfined', 'img']).seccomp).toBe('unconfined');
+    expect(run(['--security-opt', 'seccomp=builtin', 'img']).seccomp).toBe('default');
+    expect(run(['--security-opt', 'no-new-privileges=true', 'img']).noNewPrivileges).toBe(true);
+    expect(run(['--security-opt', 'no-new-privileges:false', 'img']).noNewPrivileges).toBe(false);
+    expect(run(['--security-opt', 'apparmor=unconfined', 'img']).seccomp).toBe('default');
+  });
+
   it('records -p mappings', () => {
     expect(run(['-p', '8080:80', '-p', '127.0.0.1:53:53/udp', '-p', '9000', 'img']).publish).toEqual([
       { hostPort: '8080', containerPort: '80', protocol: 'tcp' },

@@ -196,6 +196,7 @@ function parseSecurity(parsed: Parsed, o: RunOptions): void {
       else if (value === 'false') o.noNewPrivileges = false;
       else throw configError(`invalid --security-opt 2: "${s}"`);
     } else if (key === 'seccomp' && value === 'unconfined') o.seccomp = 'unconfined';
+    else if (key === 'seccomp' && value === 'builtin') o.seccomp = 'default';
     else if (key === 'seccomp' && value !== undefined) {
       throw configError(`custom seccomp profiles are not supported yet: use --security-opt seccomp=unconfined or the default`, 'UNSUPPORTED');
     } else if ((key === 'apparmor' || key === 'label') && value !== undefined) {
