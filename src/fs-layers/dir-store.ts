@@ -54,7 +54,8 @@ export class DirBlobStore implements BlobStore {
   }
 
   async put(d: Digest, data: ReadableStream<Uint8Array> | Uint8Array, o: PutOptions = {}): Promise<void> {
-    const size = data instanceof Uint8Array ? data.byteLength : o.size;
+    if (data instanceof Uint8Array) return this.putBytes(d, data);
+    const size = o.size;
     let written = 0;
     const stream = data instanceof Uint8Array ? new Blob([data]).stream() : data;
     const tmp = join(this.tmp, `${d.hex}.${Math.random().toString(36).slice(2)}.partial`);
@@ -91,6 +92,37 @@ export class DirBlobStore implements BlobStore {
       await rm(tmp, { force: true });
       if (isNoSpace(e)) {
         throw storeFull({ what: `blob ${d.short}`, needed: size !== undefined ? size - written : 0, used: this.used, reclaimable: await this.opts.reclaimable?.().catch(() => undefined) });
+      }
+      throw e;
+    }
+  }
+
+  /** Bytes in hand (file chunks): no stream machinery, one write, fsync, rename. */
+  private async putBytes(d: Digest, data: Uint8Array): Promise<void> {
+    const h = await nodeSha256();
+    h.update(data);
+    const got = h.digest();
+    if (!got.equals(d)) throw new TabdockError('DIGEST_MISMATCH', `blob ${d.short}: content does not match its digest (got ${got}); not stored`, { expected: d.toString(), actual: got.toString() });
+    const limit = this.opts.maxBytes;
+    if (limit !== undefined && this.used + data.byteLength > limit) {
+      throw storeFull({ what: `blob ${d.short}`, needed: this.used + data.byteLength - limit, used: this.used, limit, reclaimable: await this.opts.reclaimable?.() });
+    }
+    const tmp = join(this.tmp, `${d.hex}.${Math.random().toString(36).slice(2)}.partial`);
+    try {
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const existed = await this.has(d);
+      await rename(tmp, this.path(d));
+      if (!existed) this.used += data.byteLength;
+    } catch (e) {
+      await rm(tmp, { force: true });
+      if (isNoSpace(e)) {
+        throw storeFull({ what: `blob ${d.short}`, needed: data.byteLength, used: this.used, reclaimable: await this.opts.reclaimable?.().catch(() => undefined) });
       }
       throw e;
     }

@@ -29,7 +29,7 @@ export interface UnpackInput {
 }
 
 /** At most this many chunk writes in flight: bounds memory to a few chunks. */
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 8;
 
 /**
  * Streams one layer: compressed bytes -> decompressor -> tar decoder -> fixed-size chunks
