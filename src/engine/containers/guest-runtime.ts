@@ -3,6 +3,7 @@ import { ContainerFs, Errno, FsError, LayerStore, lookupPath, P9Server, type Blo
 import { Digest, layerKind } from '../../registry-client/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import type { ImageService } from '../images.ts';
+import { exitCodeForStartError } from '../spec/exit-codes.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, StartRequest } from './runtime.ts';
 
@@ -91,7 +92,7 @@ export class GuestRuntime implements ContainerRuntime {
     await this.writeGuestFile(guest, `${dir}/config.json`, JSON.stringify(req.spec));
     await guest.agent.mount({ aname: c.Id, path: `${dir}/rootfs` });
     const proc = await guest.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
-    return this.wrap(proc, async (sig) => guest.agent.kill(c.Id, sig), async () => {
+    return this.wrap(proc, c.Path, async (sig) => guest.agent.kill(c.Id, sig), async () => {
       await guest.agent.delete(c.Id, true).catch(() => {});
       await guest.agent.umount(`${dir}/rootfs`, true).catch(() => {});
       await (await this.open(c)).sync();
@@ -104,16 +105,34 @@ export class GuestRuntime implements ContainerRuntime {
       id: req.container.Id, args: req.args, env: req.env, cwd: req.cwd, ...(req.user ? { user: req.user } : {}), tty: req.tty,
       ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}),
     });
-    return this.wrap(proc, (sig) => proc.kill(sig), async () => {});
+    return this.wrap(proc, req.args[0] ?? '', (sig) => proc.kill(sig), async () => {});
   }
 
-  private wrap(proc: GuestProcess, kill: (sig: number) => Promise<void>, cleanup: () => Promise<void>): RuntimeProcess {
+  private wrap(proc: GuestProcess, command: string, kill: (sig: number) => Promise<void>, cleanup: () => Promise<void>): RuntimeProcess {
+    // crun reports a command it could not start on stderr and exits 1; Docker's statuses
+    // for that are 127 (not found) and 126 (cannot invoke), from the same sentences.
+    let head = '';
+    const listeners = new Set<(chunk: Uint8Array, fd: 1 | 2) => void>();
+    const early: [Uint8Array, 1 | 2][] = [];
+    proc.onOutput((chunk, fd) => {
+      if (fd === 2 && head.length < 4096) head += new TextDecoder().decode(chunk);
+      if (listeners.size === 0) early.push([chunk, fd]);
+      for (const l of listeners) l(chunk, fd);
+    });
     const exit: Promise<RuntimeExit> = proc.exit.then(async (code) => {
       await cleanup();
+      if (code === 1 && /^crun: /m.test(head)) {
+        const mapped = exitCodeForStartError(head, command);
+        return { code: mapped === 125 ? 125 : mapped, error: head.trim().split('\n')[0]! };
+      }
       return { code };
     });
     return {
-      onOutput: (l) => proc.onOutput(l),
+      onOutput: (l) => {
+        listeners.add(l);
+        for (const [chunk, fd] of early.splice(0)) l(chunk, fd);
+        return () => listeners.delete(l);
+      },
       write: (d) => proc.write(d),
       closeStdin: () => proc.closeStdin(),
       resize: (cols, rows) => proc.resize(rows, cols),

@@ -135,6 +135,8 @@ export class ContainerService {
       this.logs.append(c.Id, fd === 2 ? 'stderr' : 'stdout', chunk);
       for (const l of listeners) l(chunk, fd);
     });
+    // Without -i the container's stdin is empty, as Docker gives it /dev/null.
+    if (!c.Config.OpenStdin) proc.closeStdin();
     c.State = { ...freshState(), Status: RUNNING, Running: true, Pid: 1, StartedAt: this.now().toISOString() };
     await this.store.save(c);
     const exited = proc.exit.then((end) => this.finish(c, end));
