@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TabdockError } from '../shared/errors.ts';
-import { DEFAULT_MEMORY, Guest, type GuestImages } from './guest.ts';
+import { DEFAULT_MEMORY, Guest, SNAPSHOT_CMDLINE, type GuestImages } from './guest.ts';
 import { refuse9p } from './refuse9p.ts';
 import { decompressState } from './snapshot.ts';
 
@@ -35,7 +35,7 @@ export async function loadArtifacts(dir = DEFAULT_ARTIFACT_DIR): Promise<LoadedA
       throw new TabdockError('EMULATOR_ARTIFACT_MISSING', `Guest artifact ${name} is missing in ${dir}; run kernel/build-all.sh.`, { dir, name, cause: String(e) });
     }
   };
-  const [bios, vgaBios, bzImage, initrd] = await Promise.all([read('bios.bin'), read('vgabios-stdvga.bin'), read('bzImage'), read('initramfs.cpio.zst')]);
+  const [bios, vgaBios, bzImage, initrd] = await Promise.all([read('bios.bin'), read('vgabios-stdvga.bin'), read('bzImage'), read('initramfs.cpio')]);
   return {
     images: { bios: toArrayBuffer(bios), vgaBios: toArrayBuffer(vgaBios), bzImage: toArrayBuffer(bzImage), initrd: toArrayBuffer(initrd) },
     wasm: await readV86Wasm(),
@@ -92,7 +92,7 @@ export async function createSnapshot(o: { path?: string; ninep?: 'handler' | 'bu
   const bzImageSha256 = sha(a.images.bzImage);
   const initrdSha256 = sha(a.images.initrd);
   const t0 = performance.now();
-  const guest = await Guest.start({ images: a.images, wasm: a.wasm, ...(o.memoryBytes ? { memoryBytes: o.memoryBytes } : {}), ...(ninep === 'handler' ? { handle9p: refuse9p } : {}) });
+  const guest = await Guest.start({ images: a.images, wasm: a.wasm, cmdline: SNAPSHOT_CMDLINE, ...(o.memoryBytes ? { memoryBytes: o.memoryBytes } : {}), ...(ninep === 'handler' ? { handle9p: refuse9p } : {}) });
   const bootMs = performance.now() - t0;
   try {
     await guest.agent.sync();
