@@ -230,11 +230,15 @@ export class ContainerFs {
     return readFile(this.layers.cache, n, offset, length);
   }
 
-  /** Writes at an offset (copy-up by chunk); returns the bytes written. */
-  async write(n: Inode, offset: number, data: Uint8Array): Promise<number> {
+  /**
+   * Writes at an offset (copy-up by chunk), or at the end when `append` (O_APPEND: the
+   * end as of this write, decided under the inode's lock so appenders never overlap).
+   */
+  async write(n: Inode, at: number, data: Uint8Array, append = false): Promise<number> {
     if (n.kind !== 'f') fail(n.kind === 'd' ? E.EISDIR : E.EINVAL);
     if (this.rw.pendingBytes > DIRTY_LIMIT) await this.sync();
     await this.locked(n, async () => {
+      const offset = append ? n.size : at;
       this.own(n);
       for (let done = 0; done < data.byteLength;) {
         const pos = offset + done;

@@ -294,14 +294,13 @@ export class P9Server {
     },
     [T.write]: async (r, w) => {
       const f = this.fid(r.u32());
-      let offset = r.u64();
+      const offset = r.u64();
       const data = r.bytes(r.u32());
       if (f.xw) {
         if (offset + data.byteLength > f.xw.data.byteLength) fail(E.ERANGE);
         f.xw.data.set(data, offset);
       } else {
-        if ((f.open ?? 0) & O_APPEND) offset = f.node.size;
-        await f.fs.write(f.node, offset, data);
+        await f.fs.write(f.node, offset, data, ((f.open ?? 0) & O_APPEND) !== 0);
       }
       w.u32(data.byteLength);
     },

@@ -1,0 +1,77 @@
+/**
+ * The real Linux 9p client over our server: a guest (v86, the committed kernel) mounts a
+ * container tree served by fs-layers' P9Server, built from a real image (umoci fixture).
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Guest } from '../../src/emulator/index.ts';
+import { loadArtifacts, loadSnapshot } from '../../src/emulator/node.ts';
+import { ContainerFs, DirBlobStore, DirMetaStore, LayerStore, P9Server, FsError, Errno } from '../../src/fs-layers/index.ts';
+import { Digest, layerKind } from '../../src/registry-client/index.ts';
+import { nodeSha256 } from '../../src/registry-client/node.ts';
+import { fixtureInfo } from '../support/index.ts';
+
+export interface PosixRig {
+  guest: Guest;
+  fs: ContainerFs;
+  layers: LayerStore;
+  server: P9Server;
+  root: string;
+  diffIds: Digest[];
+  /** Runs a busybox shell script in the guest (not in a container). */
+  sh(script: string): Promise<{ status: number; stdout: string; stderr: string }>;
+  /** Reopens the store from disk: what a reload would see. */
+  reopen(): Promise<ContainerFs>;
+  dispose(): Promise<void>;
+  boot: 'snapshot' | 'cold';
+  bootMs: number;
+}
+
+export const MNT = '/mnt/c';
+const ID = 'posix';
+
+export async function startPosixRig(): Promise<PosixRig> {
+  const root = await mkdtemp(join(tmpdir(), 'tabdock-fs9p-'));
+  const open = async () => {
+    const chunks = await DirBlobStore.open(join(root, 'chunks'));
+    const meta = await DirMetaStore.open(join(root, 'meta'));
+    return new LayerStore({ chunks, meta, hasher: nodeSha256 });
+  };
+  const layers = await open();
+  const info = await fixtureInfo('busybox');
+  const m = info.manifests[0]!;
+  const diffIds = m.diffIds.map((d) => Digest.parse(d));
+  for (let i = 0; i < diffIds.length; i++) {
+    const bytes = new Uint8Array(readFileSync(join(info.layoutDir, 'blobs', 'sha256', Digest.parse(m.layerDigests[i]!).hex)));
+    const source = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(bytes); c.close(); } });
+    await layers.unpack({ diffId: diffIds[i]!, source, compression: layerKind(m.layerMediaTypes[i]!)!.compression, what: `layer ${i}` });
+  }
+  const fs = await ContainerFs.open(layers, ID, diffIds);
+  const server = new P9Server({ attach: async (aname) => (aname === ID ? fs : Promise.reject(new FsError(Errno.ENOENT))), maxMsize: 512 * 1024 });
+  const a = await loadArtifacts();
+  const t0 = performance.now();
+  let guest: Guest;
+  let boot: 'snapshot' | 'cold' = 'snapshot';
+  try {
+    const { state } = await loadSnapshot(undefined, a);
+    guest = await Guest.start({ images: a.images, wasm: a.wasm, state, handle9p: server.handle9p, timeoutMs: 120_000 });
+  } catch {
+    boot = 'cold';
+    guest = await Guest.start({ images: a.images, wasm: a.wasm, handle9p: server.handle9p, timeoutMs: 240_000 });
+  }
+  const bootMs = performance.now() - t0;
+  await guest.agent.setTime(Date.now());
+  await guest.agent.mount({ aname: ID, path: MNT });
+  return {
+    guest, fs, layers, server, root, diffIds, boot, bootMs,
+    sh: async (script) => (await guest.agent.spawn(['/bin/busybox', 'sh', '-c', script])).output(),
+    reopen: async () => ContainerFs.open(await open(), ID, diffIds),
+    dispose: async () => {
+      await guest.dispose();
+      await fs.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
