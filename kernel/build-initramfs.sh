@@ -1,6 +1,8 @@
 #!/bin/sh
 # Build the tabdock guest initramfs: Debian i386 busybox-static + crun and its libraries,
-# the two-stage init from kernel/rootfs/, and the static guest agent from kernel/agent/.
+# the two-stage init from kernel/rootfs/, the static guest agent from kernel/agent/, and
+# a libsystemd stand-in from kernel/sdstub/ (crun uses systemd only for its systemd cgroup
+# manager and sd_notify; the real library pulls 3.5 MB of libraries into every start).
 #
 #   kernel/build-initramfs.sh          # -> kernel/images/initramfs.cpio
 #   UPDATE_PACKAGES=1 kernel/build-initramfs.sh   # re-pin kernel/PACKAGES to the archive's versions
@@ -18,7 +20,7 @@ W=$BUILD_DIR/initramfs
 OUT=$HERE/images
 SRC=$BUILD_DIR/linux-source-6.1
 STAMP=1767225600 # 2026-01-01T00:00:00Z
-PKGS="busybox-static crun libc6 libgcc-s1 libcap2 libseccomp2 libsystemd0 libyajl2 libgcrypt20 libgpg-error0 liblz4-1 liblzma5 libzstd1"
+PKGS="busybox-static crun libc6 libgcc-s1 libcap2 libseccomp2 libyajl2"
 
 rm -rf "$W"
 mkdir -p "$W/debs" "$W/deb" "$W/root" "$OUT"
@@ -42,6 +44,10 @@ i686-linux-gnu-gcc -O2 -Wall -Wextra -Wno-unused-parameter -std=gnu11 -static -s
   -o "$W/tabdock-agent" "$HERE/agent/agent.c"
 [ -f "$SRC/usr/gen_init_cpio.c" ] || { echo "run build-kernel.sh first (needs $SRC)" >&2; exit 1; }
 cc -O2 -o "$W/gen_init_cpio" "$SRC/usr/gen_init_cpio.c"
+# libsystemd stand-in (see sdstub/sdstub.c): crun needs none of systemd in the guest
+i686-linux-gnu-gcc -O2 -Wall -shared -fPIC -nostdlib -Wl,-soname,libsystemd.so.0 \
+  -Wl,--version-script="$HERE/sdstub/sdstub.map" -Wl,--build-id=none -s \
+  -o "$W/libsystemd.so.0" "$HERE/sdstub/sdstub.c"
 
 # 3. The file list for gen_init_cpio.
 L=$W/cpio.list
@@ -82,6 +88,10 @@ L=$W/cpio.list
     for lib in $need; do
       case "$seen" in *" $lib "*) continue ;; esac
       seen="$seen$lib "
+      if [ "$lib" = libsystemd.so.0 ]; then
+        echo "file /lib/i386-linux-gnu/$lib $W/libsystemd.so.0 0755 0 0"
+        continue
+      fi
       f=""
       for dir in lib/i386-linux-gnu usr/lib/i386-linux-gnu; do
         [ -e "$W/deb/$dir/$lib" ] && f=$(readlink -f "$W/deb/$dir/$lib") && break
