@@ -235,6 +235,9 @@ export class AgentClient implements StreamHost {
         this.link.ack(readU32(f.payload));
         return;
       case FrameType.Ready: {
+        // A second READY means the guest rebooted (the kernel reboots on panic): whatever
+        // was running is gone, and the link's unacknowledged sends died with it.
+        if (this.readyInfo) this.guestRestarted();
         const fields = decodeFields(f.payload);
         this.markReady({ version: one(fields, 'version'), proto: Number(one(fields, 'proto')), kernel: one(fields, 'kernel'), uptimeMs: Number(one(fields, 'uptime_ms')) });
         return;
@@ -259,6 +262,16 @@ export class AgentClient implements StreamHost {
       default:
         this.onProtocolError(new TabdockError('EMULATOR_BAD_FRAME', `The guest agent sent an unknown frame type ${f.type}.`, { type: f.type }));
     }
+  }
+
+  private guestRestarted(): void {
+    const err = new TabdockError('EMULATOR_GUEST_RESTARTED', 'The guest restarted (a kernel panic reboots it); its running containers are gone.', {});
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const p of this.processes.values()) p.abandon(-1);
+    this.processes.clear();
+    this.link.reset();
+    this.onProtocolError(err);
   }
 
   private markReady(info: AgentInfo): void {

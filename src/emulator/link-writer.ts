@@ -51,6 +51,17 @@ export class LinkWriter {
     this.pump();
   }
 
+  /** Forget everything queued and in flight (the guest restarted: nobody will ACK it). */
+  reset(): void {
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.queued = 0;
+    this.sentTotal = 0;
+    this.ackedTotal = 0;
+    this.inFlightEnds.length = 0;
+    this.pump();
+  }
+
   /** Nothing queued and nothing unacknowledged. */
   get idle(): boolean {
     return this.queued === 0 && this.inFlightEnds.length === 0;
