@@ -72,6 +72,12 @@ describe('guest boot', () => {
 });
 
 describe('containers from a rootfs served over 9P', () => {
+  it('has one 9P mount at a time: Linux binds a virtio-9p channel to one mount, v86 has one device', async () => {
+    // so containers share one mount and differ by bundle path (see src/emulator/README.md)
+    const err = await guest.agent.mount({ aname: 'second', path: '/mnt/second' }).catch((e: unknown) => e);
+    expect(TabdockError.is(err, 'AGENT_REQUEST_FAILED') && err.data.errno).toBe(16); // EBUSY
+  });
+
   it('runs echo', async () => {
     expect(await runContainer('echo', [BB, 'echo', 'hello from 9p'])).toEqual({ status: 0, stdout: 'hello from 9p\n', stderr: '' });
   });
