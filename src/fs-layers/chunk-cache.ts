@@ -38,6 +38,17 @@ export class ChunkCache {
     return p;
   }
 
+  /** The chunk if it is in memory now (counts as a use), else undefined. */
+  peek(hex: string): Uint8Array | undefined {
+    const hit = this.lru.get(hex);
+    if (hit) {
+      this.hits++;
+      this.lru.delete(hex);
+      this.lru.set(hex, hit);
+    }
+    return hit;
+  }
+
   private keep(hex: string, b: Uint8Array): void {
     if (b.byteLength > this.budget) return;
     this.lru.set(hex, b);
@@ -78,5 +89,40 @@ export async function readFile(cache: ChunkCache, n: Inode, offset: number, leng
     }
   }
   await Promise.all(jobs);
+  return out;
+}
+
+/**
+ * The same bytes as `readFile`, synchronously, when every chunk they need is in memory
+ * (written, cached or a hole); undefined when one must come from the store.
+ */
+export function readFileNow(cache: ChunkCache, n: Inode, offset: number, length: number): Uint8Array | undefined {
+  const end = Math.min(n.size, offset + length);
+  if (end <= offset) return new Uint8Array(0);
+  const first = Math.floor(offset / CHUNK);
+  const last = Math.floor((end - 1) / CHUNK);
+  const parts: (Uint8Array | null)[] = [];
+  for (let i = first; i <= last; i++) {
+    const d = n.dirty?.get(i) ?? n.flushing?.get(i);
+    if (d) parts.push(d);
+    else {
+      const hex = n.chunks[i];
+      if (!hex) parts.push(null);
+      else {
+        const c = cache.peek(hex);
+        if (!c) return undefined;
+        parts.push(c);
+      }
+    }
+  }
+  const out = new Uint8Array(end - offset);
+  for (let i = first; i <= last; i++) {
+    const data = parts[i - first];
+    if (!data) continue;
+    const cs = i * CHUNK;
+    const from = Math.max(offset, cs);
+    const to = Math.min(end, cs + CHUNK);
+    out.set(data.subarray(from - cs, Math.min(to - cs, data.byteLength)), from - offset);
+  }
   return out;
 }

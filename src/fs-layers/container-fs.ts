@@ -1,5 +1,5 @@
 import type { Digest } from '../registry-client/index.ts';
-import { readFile } from './chunk-cache.ts';
+import { readFile, readFileNow } from './chunk-cache.ts';
 import { E, fail } from './fs-error.ts';
 import { cloneTree } from './image-tree.ts';
 import { Inode, attach, detach, lookupPath, type Kind } from './inode.ts';
@@ -225,9 +225,10 @@ export class ContainerFs {
     n.mtime = this.now();
   }
 
-  read(n: Inode, offset: number, length: number): Promise<Uint8Array> {
+  /** Bytes at (offset, length); synchronous when they are all in memory. */
+  read(n: Inode, offset: number, length: number): Uint8Array | Promise<Uint8Array> {
     if (n.kind === 'd') fail(E.EISDIR);
-    return readFile(this.layers.cache, n, offset, length);
+    return readFileNow(this.layers.cache, n, offset, length) ?? readFile(this.layers.cache, n, offset, length);
   }
 
   /**

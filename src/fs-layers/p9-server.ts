@@ -68,24 +68,24 @@ export class P9Server {
     const type = req[4]!;
     const tag = req[5]! | (req[6]! << 8);
     this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
-    const job = this.serve(type, tag, req).then(reply, () => reply(lerror(tag, E.EIO)));
+    const h = this.handlers[type];
+    if (!h) return reply(lerror(tag, E.EOPNOTSUPP));
+    const w = new WireWriter();
+    let pending: Promise<void> | void;
+    try {
+      pending = h(new WireReader(req), w);
+    } catch (e) {
+      return reply(lerror(tag, errnoFor(e)));
+    }
+    // Answer at once when the work was synchronous (walk, getattr, readdir, cached reads):
+    // the reply then reaches the guest within the same emulation slice, not the next one.
+    if (!pending) return reply(w.finish(type + 1, tag));
+    const job = pending.then(() => reply(w.finish(type + 1, tag)), (e: unknown) => reply(lerror(tag, errnoFor(e))));
     this.inflight.set(tag, job);
     void job.finally(() => {
       if (this.inflight.get(tag) === job) this.inflight.delete(tag);
     });
   };
-
-  private async serve(type: number, tag: number, req: Uint8Array): Promise<Uint8Array> {
-    const h = this.handlers[type];
-    if (!h) return lerror(tag, E.EOPNOTSUPP);
-    const w = new WireWriter();
-    try {
-      await h(new WireReader(req), w);
-      return w.finish(type + 1, tag);
-    } catch (e) {
-      return lerror(tag, e instanceof RangeError ? E.EPROTO : errnoOf(e));
-    }
-  }
 
   private fid(n: number): Fid {
     return this.fids.get(n) ?? fail(E.EBADF);
@@ -167,14 +167,14 @@ export class P9Server {
       await f.fs.setattr(f.node, a);
       void w;
     },
-    [T.lopen]: async (r, w) => {
+    [T.lopen]: (r, w) => {
       const f = this.fid(r.u32());
       const flags = r.u32();
       if (f.node.kind === 'd' && (flags & O_ACCMODE) !== 0) fail(E.EISDIR);
-      if (flags & O_TRUNC && f.node.kind === 'f' && (flags & O_ACCMODE) !== 0) await f.fs.setattr(f.node, { size: 0 });
       f.open = flags;
       f.dir = undefined;
       w.qid(f.node).u32(0);
+      if (flags & O_TRUNC && f.node.kind === 'f' && (flags & O_ACCMODE) !== 0 && f.node.size > 0) return f.fs.setattr(f.node, { size: 0 });
     },
     [T.lcreate]: (r, w) => {
       const f = this.fid(r.u32());
@@ -251,9 +251,7 @@ export class P9Server {
       // V9FS_MAGIC; sizes are nominal: the real limit is the store's quota.
       w.u32(0x01021997).u32(4096).u64(1 << 24).u64(1 << 23).u64(1 << 23).u64(1 << 24).u64(1 << 23).u64(0).u32(255);
     },
-    [T.fsync]: async (r) => {
-      await this.fid(r.u32()).fs.sync();
-    },
+    [T.fsync]: (r) => this.fid(r.u32()).fs.sync(),
     [T.lock]: (r, w) => {
       this.fid(r.u32());
       // One client (the guest kernel), which arbitrates its own processes' locks.
@@ -285,12 +283,13 @@ export class P9Server {
       if (size > XATTR_SIZE_MAX) fail(E.ERANGE);
       f.xw = { name, flags, data: new Uint8Array(size) };
     },
-    [T.read]: async (r, w) => {
+    [T.read]: (r, w) => {
       const f = this.fid(r.u32());
       const offset = r.u64();
       const count = Math.min(r.u32(), this.msize - 11);
-      const data = f.xr ? f.xr.subarray(offset, offset + count) : await f.fs.read(f.node, offset, count);
-      w.u32(data.byteLength).bytes(data);
+      const data = f.xr ? f.xr.subarray(offset, offset + count) : f.fs.read(f.node, offset, count);
+      if (data instanceof Uint8Array) return void w.u32(data.byteLength).bytes(data);
+      return data.then((d) => void w.u32(d.byteLength).bytes(d));
     },
     [T.write]: async (r, w) => {
       const f = this.fid(r.u32());
@@ -326,11 +325,16 @@ export class P9Server {
       this.fids.delete(n);
       if (f.xw) f.fs.setxattr(f.node, f.xw.name, f.xw.data.byteLength ? dec.decode(f.xw.data) : undefined, f.xw.flags);
     },
-    [T.flush]: async (r) => {
+    [T.flush]: (r) => {
       // Rflush only after the flushed request's reply went out (v86 keys replies by tag).
-      await this.inflight.get(r.u16());
+      const old = this.inflight.get(r.u16());
+      if (old) return old;
     },
   };
+}
+
+function errnoFor(e: unknown): number {
+  return e instanceof RangeError ? E.EPROTO : errnoOf(e);
 }
 
 function lerror(tag: number, errno: number): Uint8Array {

@@ -10,7 +10,7 @@ type Msg =
   | { t: 'call'; id: number; method: string; args: unknown[] }
   | { t: 'ok'; id: number; value: unknown }
   | { t: 'err'; id: number; error: SerializedError }
-  | { t: 'invoke'; fn: number; args: unknown[] }
+  | { t: 'invoke'; id: number; fn: number; args: unknown[] }
   | { t: 'release'; fn: number };
 
 type Fn = (...args: unknown[]) => unknown;
@@ -78,7 +78,19 @@ export class RpcPeer {
       const o = v as Record<string, unknown>;
       if (typeof o['__fn'] === 'number') {
         const fn = o['__fn'];
-        return (...args: unknown[]) => this.send({ t: 'invoke', fn, args: args.map((a) => this.marshal(a)) });
+        // A handle's call resolves with what the function returned on the other side.
+        return (...args: unknown[]) => {
+          const id = this.nextId++;
+          const p = new Promise((resolve, reject) => {
+            if (this.closed) return reject(new TabdockError('DAEMON_GONE', 'the other side of the connection is gone', {}, true));
+            this.pending.set(id, { resolve, reject });
+            this.send({ t: 'invoke', id, fn, args: args.map((a) => this.marshal(a)) });
+          });
+          // Callbacks are often fired and forgotten (output to a client that left): a
+          // failure then is no crash; whoever awaits the call still gets it.
+          p.catch(() => {});
+          return p;
+        };
       }
       if (typeof o['__bytes'] === 'string') return new Uint8Array(Buffer.from(o['__bytes'], 'base64'));
       const out: Record<string, unknown> = {};
@@ -121,9 +133,13 @@ export class RpcPeer {
       }
       case 'invoke':
         try {
-          await this.fns.get(m.fn)?.(...m.args.map((a) => this.unmarshal(a)));
-        } catch {
-          // A callback's own failure is the caller's business, not the connection's.
+          const fn = this.fns.get(m.fn);
+          if (!fn) throw new TabdockError('RPC_UNKNOWN', 'that function handle is no longer valid', {});
+          const value = await fn(...m.args.map((a) => this.unmarshal(a)));
+          this.send({ t: 'ok', id: m.id, value: this.marshal(value) });
+        } catch (e) {
+          const err = TabdockError.is(e) ? e : new TabdockError('INTERNAL', e instanceof Error ? e.message : String(e), {});
+          this.send({ t: 'err', id: m.id, error: err.toJSON() });
         }
         return;
       case 'release':

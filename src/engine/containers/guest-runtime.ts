@@ -4,14 +4,16 @@ import { Digest, layerKind } from '../../registry-client/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import type { ImageService } from '../images.ts';
 import { exitCodeForStartError } from '../spec/exit-codes.ts';
+import { MuxFs } from './mux-fs.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, StartRequest } from './runtime.ts';
 
 /**
- * Linux containers in the guest: each container's tree (its image's layers plus its
- * writable layer) is served by our 9P server under aname = container ID, mounted in the
- * guest at `/run/tabdock/<id>/rootfs`, beside the `config.json` we write there; the agent
- * runs `crun run` on that bundle. The guest starts on the first container start.
+ * Linux containers in the guest: every container's tree (its image's layers plus its
+ * writable layer) is served by our 9P server inside one tree (MuxFs: the device can be
+ * mounted only once), mounted in the guest at `/run/tabdock/fs`; a container's bundle is
+ * `/run/tabdock/<id>/config.json` with its root at `/run/tabdock/fs/<id>`, and the agent
+ * runs `crun run` on it. The guest starts (or restores) on the first container start.
  */
 export interface GuestRuntimeDeps {
   layers: LayerStore;
@@ -22,17 +24,30 @@ export interface GuestRuntimeDeps {
   startGuest(handle9p: Handle9p): Promise<Guest>;
 }
 
+export const GUEST_TREE = '/run/tabdock/fs';
+const ANAME = 'tabdock';
+
 export function guestBundlePath(id: string): string {
   return `/run/tabdock/${id}`;
+}
+
+export function guestRootfsPath(id: string): string {
+  return `${GUEST_TREE}/${id}`;
 }
 
 export class GuestRuntime implements ContainerRuntime {
   private guest: Promise<Guest> | undefined;
   private readonly trees = new Map<string, Promise<ContainerFs>>();
+  private readonly mux = new MuxFs();
   private readonly server: P9Server;
 
   constructor(private readonly deps: GuestRuntimeDeps) {
-    this.server = new P9Server({ attach: (aname) => this.fs(aname) });
+    this.server = new P9Server({
+      attach: async (aname) => {
+        if (aname !== ANAME) throw new FsError(Errno.ENOENT, `no tree ${aname}`);
+        return this.mux.asContainerFs();
+      },
+    });
   }
 
   private async diffIds(c: ContainerRecord): Promise<Digest[]> {
@@ -48,15 +63,14 @@ export class GuestRuntime implements ContainerRuntime {
     return img.layers.map((l) => Digest.parse(l.diffId));
   }
 
-  /** 9P attach: the tree of a container that is open (prepared or started), else ENOENT. */
-  private fs(id: string): Promise<ContainerFs> {
-    return this.trees.get(id) ?? Promise.reject(new FsError(Errno.ENOENT, `no container tree ${id}`));
-  }
-
   private async open(c: ContainerRecord): Promise<ContainerFs> {
     let t = this.trees.get(c.Id);
     if (!t) {
-      t = this.diffIds(c).then((d) => ContainerFs.open(this.deps.layers, c.Id, d));
+      t = this.diffIds(c).then(async (d) => {
+        const fs = await ContainerFs.open(this.deps.layers, c.Id, d);
+        this.mux.add(c.Id, fs);
+        return fs;
+      });
       this.trees.set(c.Id, t);
       t.catch(() => this.trees.delete(c.Id));
     }
@@ -64,7 +78,12 @@ export class GuestRuntime implements ContainerRuntime {
   }
 
   private bootGuest(): Promise<Guest> {
-    this.guest ??= this.deps.startGuest((req, reply) => this.server.handle9p(req, reply));
+    this.guest ??= (async () => {
+      const g = await this.deps.startGuest((req, reply) => this.server.handle9p(req, reply));
+      await run(g, ['/bin/mkdir', '-p', GUEST_TREE]);
+      await g.agent.mount({ aname: ANAME, path: GUEST_TREE });
+      return g;
+    })();
     this.guest.catch(() => (this.guest = undefined));
     return this.guest;
   }
@@ -88,13 +107,11 @@ export class GuestRuntime implements ContainerRuntime {
     if (cwd) await mkdirs(fs, cwd);
     const guest = await this.bootGuest();
     const dir = guestBundlePath(c.Id);
-    await run(guest, ['/bin/mkdir', '-p', `${dir}/rootfs`]);
+    await run(guest, ['/bin/mkdir', '-p', dir]);
     await this.writeGuestFile(guest, `${dir}/config.json`, JSON.stringify(req.spec));
-    await guest.agent.mount({ aname: c.Id, path: `${dir}/rootfs` });
     const proc = await guest.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
     return this.wrap(proc, c.Path, async (sig) => guest.agent.kill(c.Id, sig), async () => {
       await guest.agent.delete(c.Id, true).catch(() => {});
-      await guest.agent.umount(`${dir}/rootfs`, true).catch(() => {});
       await (await this.open(c)).sync();
     });
   }
@@ -109,7 +126,8 @@ export class GuestRuntime implements ContainerRuntime {
   }
 
   private wrap(proc: GuestProcess, command: string, kill: (sig: number) => Promise<void>, cleanup: () => Promise<void>): RuntimeProcess {
-    // crun reports a command it could not start on stderr and exits 1; Docker's statuses
+    // crun reports a command it could not start on stderr (`executable file `x` not found
+    // in $PATH: ...`, `open executable: Permission denied`) and exits 1; Docker's statuses
     // for that are 127 (not found) and 126 (cannot invoke), from the same sentences.
     let head = '';
     const listeners = new Set<(chunk: Uint8Array, fd: 1 | 2) => void>();
@@ -121,7 +139,7 @@ export class GuestRuntime implements ContainerRuntime {
     });
     const exit: Promise<RuntimeExit> = proc.exit.then(async (code) => {
       await cleanup();
-      if (code === 1 && /^crun: /m.test(head)) {
+      if (code === 1 && /^(crun: )?(executable file|open executable|exec)/.test(head)) {
         const mapped = exitCodeForStartError(head, command);
         return { code: mapped === 125 ? 125 : mapped, error: head.trim().split('\n')[0]! };
       }
@@ -151,6 +169,7 @@ export class GuestRuntime implements ContainerRuntime {
 
   async remove(c: ContainerRecord): Promise<void> {
     const fs = await this.open(c).catch(() => undefined);
+    this.mux.delete(c.Id);
     this.trees.delete(c.Id);
     await fs?.remove();
   }

@@ -1,5 +1,5 @@
 import { buildOciSpec } from '../spec/oci-spec.ts';
-import { guestBundlePath } from './guest-runtime.ts';
+import { guestRootfsPath } from './guest-runtime.ts';
 import type { SpecBuilder } from './service.ts';
 
 /** config.json for a container in the guest: moby's rules (spec/) with our bundle paths. */
@@ -10,7 +10,7 @@ export const guestSpec: SpecBuilder = async (c, image, readFile) => {
     options: c.RunOptions,
     containerId: c.Id,
     hostname: c.Config.Hostname,
-    rootfsPath: `${guestBundlePath(c.Id)}/rootfs`,
+    rootfsPath: guestRootfsPath(c.Id),
     ...(passwd !== undefined ? { passwd } : {}),
     ...(group !== undefined ? { group } : {}),
     tty: c.Config.Tty,

@@ -146,6 +146,9 @@ export class ContainerService {
   private async finish(c: ContainerRecord, end: { code: number; oomKilled?: boolean; error?: string }): Promise<ContainerRecord> {
     await this.logs.flush(c.Id);
     const fresh = (await this.store.get(c.Id)) ?? c;
+    // A status below 0 means the runtime went away under it (guest stopped or crashed):
+    // reported like a kill, with the reason, as `reconcile` does after a restart.
+    if (end.code < 0) end = { code: 137, error: end.error ?? 'the guest stopped while the container was running' };
     fresh.State = { ...fresh.State, Status: 'exited', Running: false, Pid: 0, ExitCode: end.code, OOMKilled: end.oomKilled ?? false, Error: end.error ?? '', FinishedAt: this.now().toISOString() };
     this.live.delete(c.Id);
     await this.store.save(fresh);

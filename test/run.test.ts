@@ -1,0 +1,157 @@
+// `tabdock run` and friends end to end, as a user types them: a real registry, our store
+// and 9P server, the committed guest in v86, crun inside it. Docker's behaviour and exit
+// codes, and the isolation a container must have.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliHome, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
+
+let reg: TestRegistry;
+let cli: CliHome;
+let IMG: string;
+
+beforeAll(async () => {
+  reg = await startRegistry();
+  await reg.push('busybox', 'busybox:latest');
+  IMG = `${reg.host}/busybox`;
+  cli = cliHome({ TABDOCK_INSECURE_REGISTRIES: reg.host, TABDOCK_DAEMON_IDLE_SECONDS: '120' });
+  const first = await cli.run('pull', IMG);
+  expect(first.code, first.stderr).toBe(0);
+}, 300_000);
+afterAll(async () => {
+  cli?.dispose();
+  await reg?.stop();
+});
+
+const sh = (script: string, ...flags: string[]) => cli.run('run', '--rm', ...flags, IMG, 'sh', '-c', script);
+
+describe('tabdock run', () => {
+  it('prints what the container prints and returns its exit code', async () => {
+    expect(await cli.run('run', '--rm', IMG, 'echo', 'hello')).toEqual({ code: 0, stdout: 'hello\n', stderr: '' });
+    const r = await sh('echo out; echo err >&2; exit 7');
+    expect(r).toEqual({ code: 7, stdout: 'out\n', stderr: 'err\n' });
+  }, 120_000);
+
+  it('exits 127 for a command that does not exist, 126 for one that cannot be invoked, 125 for engine errors', async () => {
+    const nf = await cli.run('run', '--rm', IMG, 'no-such-command');
+    expect(nf.code).toBe(127);
+    const ni = await cli.run('run', '--rm', IMG, '/etc/passwd');
+    expect(ni.code).toBe(126);
+    const flag = await cli.run('run', '--memory', '12x', IMG, 'true');
+    expect(flag.code).toBe(125);
+    expect(flag.stderr).toContain('invalid argument "12x"');
+    const noImage = await cli.run('run', '--rm', `${reg.host}/nothere`, 'true');
+    expect(noImage.code).toBe(125);
+    expect(noImage.stderr).toContain("Unable to find image");
+  }, 120_000);
+
+  it('follows the image config and the flags: Cmd, Env, WorkingDir (created), user, hostname', async () => {
+    expect((await cli.run('run', '--rm', IMG)).code).toBe(0); // Cmd ["sh"] with no stdin: exits 0
+    const env = await sh('echo "$PATH|$HOSTNAME|$HOME|$FOO"', '-e', 'FOO=bar', '-h', 'box');
+    expect(env.stdout).toBe('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|box|/root|bar\n');
+    expect((await sh('pwd', '-w', '/work/here')).stdout).toBe('/work/here\n');
+    expect((await sh('id -u; id -g', '-u', '1000:1000')).stdout).toBe('1000\n1000\n');
+    expect((await sh('hostname', '-h', 'myhost')).stdout).toBe('myhost\n');
+    const entry = await cli.run('run', '--rm', '--entrypoint', 'echo', IMG, 'a', 'b');
+    expect(entry.stdout).toBe('a b\n');
+  }, 120_000);
+});
+
+describe('isolation', () => {
+  it('sees only its own processes (PID 1 is its command), its hostname, and only lo', async () => {
+    const r = await sh('echo $$; ps -o pid= | wc -l; ls /sys/class/net');
+    const [pid, , net] = r.stdout.trim().split('\n');
+    expect(pid).toBe('1');
+    expect(net).toBe('lo');
+  }, 60_000);
+
+  it('ends with 137 when it exceeds -m, and the guest survives', async () => {
+    // dd's 64 MiB buffer is filled by the kernel: the cgroup limit, not the CPU, ends it.
+    const r = await sh('busybox dd if=/dev/zero of=/dev/null bs=64M count=1', '-m', '32m');
+    expect(r.code).toBe(137);
+    expect((await cli.run('run', '--rm', IMG, 'echo', 'alive')).stdout).toBe('alive\n');
+  }, 120_000);
+
+  it('--pids-limit contains a fork storm and the next container runs', async () => {
+    const r = await sh('cat /sys/fs/cgroup/pids.max; for i in $(seq 60); do sleep 2 & done; wait; echo survived', '--pids-limit', '32');
+    expect(r.stdout.split('\n')[0]).toBe('32');
+    expect(r.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
+    expect((await cli.run('run', '--rm', IMG, 'echo', 'next')).stdout).toBe('next\n');
+  }, 120_000);
+
+  it('cannot remount its root, write /proc/sys, or see the agent’s console', async () => {
+    const r = await sh('mount -o remount,rw / 2>/dev/null && echo remounted; echo x 2>/dev/null > /proc/sys/kernel/hostname && echo wrote; ls /dev | grep -c hvc');
+    expect(r.stdout).toBe('0\n');
+  }, 60_000);
+});
+
+describe('containers over time: -d, ps, logs, exec, stop, rm', () => {
+  it('runs detached, lists, logs, execs, keeps files apart, stops and removes', async () => {
+    const d = await cli.run('run', '-d', '--name', 'sleeper', IMG, 'sh', '-c', 'echo started; echo secret > /mine; sleep 300');
+    expect(d.code, d.stderr).toBe(0);
+    const id = d.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const ps = await cli.run('ps');
+    expect(ps.stdout).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n/);
+    // Docker joins Path and Args with spaces (no inner quoting), cut at 20 characters.
+    expect(ps.stdout).toMatch(new RegExp(`${id.slice(0, 12)}\\s+${IMG.replace(/[.]/g, '\\.')}\\s+"sh -c echo started;…"\\s+.+ ago\\s+Up .+\\s+sleeper\\n`));
+    expect(await eventually(async () => (await cli.run('logs', 'sleeper')).stdout, (s) => s !== '')).toBe('started\n');
+
+    expect((await cli.run('exec', 'sleeper', 'cat', '/mine')).stdout).toBe('secret\n');
+    expect((await cli.run('exec', 'sleeper', 'sh', '-c', 'exit 4')).code).toBe(4);
+    // A second container sees neither the first's files nor its processes.
+    const other = await sh('cat /mine 2>&1; ps -o args= | grep -c "[s]leep 300"');
+    expect(other.stdout).toContain('No such file or directory');
+    expect(other.stdout.trim().endsWith('0')).toBe(true);
+    // As non-root it cannot read a root-only file.
+    await cli.run('exec', 'sleeper', 'sh', '-c', 'echo s > /root-only; chmod 600 /root-only');
+    const denied = await cli.run('exec', '-u', '1000', 'sleeper', 'cat', '/root-only');
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain('Permission denied');
+
+    const stop = await cli.run('stop', '-t', '1', 'sleeper');
+    expect(stop.stdout).toBe('sleeper\n');
+    const all = await cli.run('ps', '-a');
+    expect(all.stdout).toMatch(/Exited \(\d+\) .+ ago\s+sleeper\n/);
+    expect((await cli.run('ps', '-q')).stdout).toBe('');
+    expect((await cli.run('logs', sleeperTail())).stdout).toBe('started\n');
+    const ins = JSON.parse((await cli.run('inspect', 'sleeper')).stdout);
+    expect(ins[0]).toMatchObject({ Id: id, Name: '/sleeper', State: { Status: 'exited', Running: false }, Config: { Image: IMG }, HostConfig: { AutoRemove: false } });
+    expect((await cli.run('rm', 'sleeper')).stdout).toBe('sleeper\n');
+    expect((await cli.run('ps', '-aq')).stdout).toBe('');
+  }, 180_000);
+
+  it('keeps a stopped container and its logs across a daemon restart; a container running when the engine went away shows as exited', async () => {
+    await cli.run('run', '--name', 'keeper', IMG, 'sh', '-c', 'echo kept');
+    const d = await cli.run('run', '-d', '--name', 'orphan', IMG, 'sleep', '300');
+    expect(d.code).toBe(0);
+    expect((await cli.run('daemon', 'stop')).code).toBe(0);
+    expect((await cli.run('logs', 'keeper')).stdout).toBe('kept\n');
+    const all = await cli.run('ps', '-a');
+    expect(all.stdout).toMatch(/Exited \(0\) .+ ago\s+keeper\n/);
+    expect(all.stdout, all.stdout).toMatch(/Exited \(137\) .+ ago\s+orphan\n/);
+    expect((await cli.run('start', '-a', 'keeper')).stdout).toBe('kept\n');
+    expect((await cli.run('logs', '--tail', '1', 'keeper')).stdout).toBe('kept\n');
+    expect((await cli.run('logs', 'keeper')).stdout).toBe('kept\nkept\n');
+    expect((await cli.run('rm', '-f', 'keeper', 'orphan')).code).toBe(0);
+  }, 240_000);
+});
+
+function sleeperTail(): string {
+  return 'sleeper';
+}
+
+/** Polls until `done` holds (a detached container starts in its own time), up to 20 s. */
+async function eventually<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const v = await get();
+    if (done(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+it('the daemon log records no engine errors', () => {
+  const log = readFileSync(join(cli.home, 'daemon.log'), 'utf8');
+  expect(log).not.toMatch(/Error|TypeError|Unhandled/);
+});
