@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,7 +101,9 @@ export async function createSnapshot(o: { path?: string; ninep?: 'handler' | 'bu
     const saveMs = performance.now() - t1;
     await mkdir(dirname(path), { recursive: true });
     const t2 = performance.now();
-    await writeCompressedState(state, path, o.level ?? 19);
+    // written under temporary names and renamed: a concurrent reader sees old or new, never half
+    const tmp = `${path}.${process.pid}.tmp.bin.zst`;
+    await writeCompressedState(state, tmp, o.level ?? 19);
     const compressMs = performance.now() - t2;
     const meta: SnapshotMeta = {
       v86: await v86Version(),
@@ -110,10 +112,30 @@ export async function createSnapshot(o: { path?: string; ninep?: 'handler' | 'bu
       bzImageSha256,
       initrdSha256,
     };
-    await writeFile(path.replace(/\.bin\.zst$/, '') + '.json', JSON.stringify(meta, null, 2) + '\n');
+    await writeFile(metaPathOf(tmp), JSON.stringify(meta, null, 2) + '\n');
+    await rename(tmp, path);
+    await rename(metaPathOf(tmp), metaPathOf(path));
     return { path, compressedBytes: (await stat(path)).size, rawBytes: state.byteLength, bootMs, saveMs, compressMs, meta };
   } finally {
     await guest.dispose();
+  }
+}
+
+function metaPathOf(statePath: string): string {
+  return statePath.replace(/\.bin\.zst$/, '') + '.json';
+}
+
+/**
+ * The snapshot for these artifacts, made first if it is missing or stale (a boot and a
+ * compression: about half a minute here). What a Node composition root (CLI, tests) calls.
+ */
+export async function loadOrCreateSnapshot(path = DEFAULT_SNAPSHOT_PATH, artifacts?: LoadedArtifacts): Promise<{ state: ArrayBuffer; meta: SnapshotMeta }> {
+  try {
+    return await loadSnapshot(path, artifacts);
+  } catch (e) {
+    if (!TabdockError.is(e, 'EMULATOR_NO_SNAPSHOT') && !TabdockError.is(e, 'EMULATOR_STALE_SNAPSHOT')) throw e;
+    await createSnapshot({ path });
+    return loadSnapshot(path, artifacts);
   }
 }
 
@@ -130,7 +152,7 @@ export async function loadSnapshot(path = DEFAULT_SNAPSHOT_PATH, artifacts?: Loa
   let meta: SnapshotMeta;
   try {
     bytes = new Uint8Array(await readFile(path));
-    meta = JSON.parse(await readFile(path.replace(/\.bin\.zst$/, '') + '.json', 'utf8')) as SnapshotMeta;
+    meta = JSON.parse(await readFile(metaPathOf(path), 'utf8')) as SnapshotMeta;
   } catch (e) {
     throw new TabdockError('EMULATOR_NO_SNAPSHOT', `No guest snapshot at ${path}; run kernel/make-snapshot.ts.`, { path, cause: String(e) });
   }
