@@ -39,36 +39,36 @@ describe('guest boot', () => {
     expect(info.kernel).toMatch(/^6\.1\.\d+-tabdock$/);
     expect(bootMs).toBeGreaterThan(0);
     console.log(`cold boot to agent-ready: ${Math.round(bootMs)} ms`);
-  });
+  }, 180_000);
 
   it('is a 32-bit x86 guest: uname -m is i686', async () => {
     const out = await (await guest.agent.spawn(['/bin/uname', '-m'])).output();
     expect(out).toEqual({ status: 0, stdout: 'i686\n', stderr: '' });
-  });
+  }, 180_000);
 
   it('has crun, which answers --version', async () => {
     const out = await (await guest.agent.spawn(['/usr/bin/crun', '--version'])).output();
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/^crun version 1\.\d+/);
     expect(out.stdout).toContain('+SECCOMP');
-  });
+  }, 180_000);
 
   it('has cgroup v2 with the container controllers enabled', async () => {
     const out = await (await guest.agent.spawn(['/bin/cat', '/sys/fs/cgroup/cgroup.subtree_control'])).output();
     expect(out.stdout.trim().split(' ').sort()).toEqual(['cpu', 'cpuset', 'io', 'memory', 'pids']);
-  });
+  }, 180_000);
 
   it('sleeps for real (time32 syscalls of 32-bit userland work)', async () => {
     const t0 = performance.now();
     const out = await (await guest.agent.spawn([BB, 'sleep', '1'])).output();
     expect(out.status).toBe(0);
     expect(performance.now() - t0).toBeGreaterThan(900);
-  });
+  }, 180_000);
 
   it('reports a failed request as a TabdockError with the agent\'s reason', async () => {
     const err = await guest.agent.mount({ aname: 'x', path: '/proc/nope/x' }).catch((e: unknown) => e);
     expect(TabdockError.is(err, 'AGENT_REQUEST_FAILED')).toBe(true);
-  });
+  }, 180_000);
 });
 
 describe('containers from a rootfs served over 9P', () => {
@@ -76,19 +76,19 @@ describe('containers from a rootfs served over 9P', () => {
     // so containers share one mount and differ by bundle path (see src/emulator/README.md)
     const err = await guest.agent.mount({ aname: 'second', path: '/mnt/second' }).catch((e: unknown) => e);
     expect(TabdockError.is(err, 'AGENT_REQUEST_FAILED') && err.data.errno).toBe(16); // EBUSY
-  });
+  }, 180_000);
 
   it('runs echo', async () => {
     expect(await runContainer('echo', [BB, 'echo', 'hello from 9p'])).toEqual({ status: 0, stdout: 'hello from 9p\n', stderr: '' });
-  });
+  }, 180_000);
 
   it('returns the exit code: sh -c "exit 7" -> 7', async () => {
     expect((await runContainer('exit7', sh('exit 7'))).status).toBe(7);
-  });
+  }, 180_000);
 
   it('keeps stdout and stderr apart', async () => {
     expect(await runContainer('fds', sh('echo out; echo err >&2'))).toEqual({ status: 0, stdout: 'out\n', stderr: 'err\n' });
-  });
+  }, 180_000);
 
   it('sees its own PID 1 and its own hostname', async () => {
     const out = await runContainer('ns', sh(`echo $$; ${BB} hostname; ${BB} ps | ${BB} wc -l`), { hostname: 'box-one' });
@@ -97,12 +97,12 @@ describe('containers from a rootfs served over 9P', () => {
     expect(host).toBe('box-one');
     // header + sh + ps + wc: nothing of the guest (agent, init) is visible
     expect(Number(psLines)).toBeLessThanOrEqual(4);
-  });
+  }, 180_000);
 
   it('enforces its memory limit: the OOM kill exits 137', async () => {
     const out = await runContainer('oom', [BB, 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=48M', 'count=1'], { memoryLimit: 16 * 1024 * 1024 });
     expect(out.status).toBe(137);
-  });
+  }, 180_000);
 
   it('gives crun errors as stderr and a non-zero status', async () => {
     const bundle = await writeBundle(guest, 'missing', { args: ['/bin/does-not-exist'] });
@@ -110,7 +110,7 @@ describe('containers from a rootfs served over 9P', () => {
     expect(out.status).not.toBe(0);
     expect(out.stderr).toMatch(/does-not-exist/);
     await guest.agent.delete('missing', true);
-  });
+  }, 180_000);
 
   it('lists, stats, execs into, signals and deletes a running container', async () => {
     const bundle = await writeBundle(guest, 'sleeper', { args: [BB, 'sleep', '600'], memoryLimit: 64 * 1024 * 1024 });
@@ -132,7 +132,7 @@ describe('containers from a rootfs served over 9P', () => {
     expect((await guest.agent.list()).find((c) => c.id === 'sleeper')).toMatchObject({ status: 'exited', exitCode: 137 });
     await guest.agent.delete('sleeper');
     expect((await guest.agent.list()).find((c) => c.id === 'sleeper')).toBeUndefined();
-  });
+  }, 180_000);
 
   it('runs with a pseudo-terminal of the requested size, and resizes it', async () => {
     const bundle = await writeBundle(guest, 'tty', { args: sh(`${BB} stty size; read x; ${BB} stty size; echo "got $x"`), terminal: true });
@@ -146,7 +146,7 @@ describe('containers from a rootfs served over 9P', () => {
     expect(text).toContain('50 132');
     expect(text).toContain('got typed');
     await guest.agent.delete('tty');
-  });
+  }, 180_000);
 });
 
 describe('control channel under load', () => {
@@ -163,7 +163,7 @@ describe('control channel under load', () => {
     expect(back.length).toBe(data.length);
     expect(back.equals(data)).toBe(true);
     await guest.agent.delete('cat');
-  });
+  }, 180_000);
 
   it('keeps ten containers printing at once apart, in order', async () => {
     const lines = 400;
@@ -180,5 +180,5 @@ describe('control channel under load', () => {
       expect(o.stderr).toBe(`c${i} err\n`);
     });
     for (let i = 0; i < 10; i++) await guest.agent.delete(`many${i}`);
-  });
+  }, 180_000);
 });

@@ -48,7 +48,7 @@ describe('snapshot', () => {
     } finally {
       await guest.dispose();
     }
-  });
+  }, 180_000);
 
   it('restores a handle9p state, and the guest\'s 9P requests reach the handler', async () => {
     const { state } = await loadSnapshot(made.handler.path, artifacts);
@@ -70,14 +70,14 @@ describe('snapshot', () => {
     } finally {
       await guest.dispose();
     }
-  });
+  }, 180_000);
 
   it('refuses a state made for other artifacts', async () => {
     const other = { ...artifacts, images: { ...artifacts.images, initrd: new ArrayBuffer(8) } };
     await expect(loadSnapshot(made.builtin.path, other)).rejects.toSatisfy((e: unknown) => TabdockError.is(e, 'EMULATOR_STALE_SNAPSHOT'));
-  });
+  }, 180_000);
 
   it('keeps the compressed state small (target <= 12 MB)', () => {
     expect(made.handler.compressedBytes).toBeLessThan(12_000_000);
-  });
+  }, 180_000);
 });
