@@ -12,7 +12,12 @@ export type Handle9p = (request: Uint8Array, reply: (response: Uint8Array) => vo
 
 export interface GuestImages {
   bios: ArrayBuffer;
-  vgaBios: ArrayBuffer;
+  /**
+   * SeaBIOS's VGA option ROM. Optional: nothing here draws on a screen, and without it
+   * SeaBIOS runs ~2.8 million fewer guest instructions before the kernel (about 7% of a
+   * cold boot to init).
+   */
+  vgaBios?: ArrayBuffer;
   /** Needed for a cold boot only. */
   bzImage?: ArrayBuffer;
   /** Needed for a cold boot only. */
@@ -87,7 +92,7 @@ export class Guest {
       memory_size: memory,
       vga_memory_size: 2 * 1024 * 1024,
       bios: { buffer: options.images.bios },
-      vga_bios: { buffer: options.images.vgaBios },
+      ...(options.images.vgaBios ? { vga_bios: { buffer: options.images.vgaBios } } : {}),
       virtio_console: { type: 'none' },
       autostart: true,
       disable_keyboard: true,

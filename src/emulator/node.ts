@@ -19,7 +19,7 @@ export const DEFAULT_ARTIFACT_DIR = resolve(dirname(fileURLToPath(import.meta.ur
 export const DEFAULT_SNAPSHOT_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../kernel/snapshot/guest-state.bin.zst');
 
 export interface LoadedArtifacts {
-  images: Required<GuestImages>;
+  images: Required<Omit<GuestImages, 'vgaBios'>> & Pick<GuestImages, 'vgaBios'>;
   wasm: Uint8Array;
 }
 
@@ -27,7 +27,8 @@ function toArrayBuffer(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
-export async function loadArtifacts(dir = DEFAULT_ARTIFACT_DIR): Promise<LoadedArtifacts> {
+/** The committed guest images (the VGA ROM only with `vga: true`) and v86's wasm. */
+export async function loadArtifacts(dir = DEFAULT_ARTIFACT_DIR, o: { vga?: boolean } = {}): Promise<LoadedArtifacts> {
   const read = async (name: string) => {
     try {
       return await readFile(join(dir, name));
@@ -35,9 +36,9 @@ export async function loadArtifacts(dir = DEFAULT_ARTIFACT_DIR): Promise<LoadedA
       throw new TabdockError('EMULATOR_ARTIFACT_MISSING', `Guest artifact ${name} is missing in ${dir}; run kernel/build-all.sh.`, { dir, name, cause: String(e) });
     }
   };
-  const [bios, vgaBios, bzImage, initrd] = await Promise.all([read('bios.bin'), read('vgabios-stdvga.bin'), read('bzImage'), read('initramfs.cpio')]);
+  const [bios, bzImage, initrd] = await Promise.all([read('bios.bin'), read('bzImage'), read('initramfs.cpio')]);
   return {
-    images: { bios: toArrayBuffer(bios), vgaBios: toArrayBuffer(vgaBios), bzImage: toArrayBuffer(bzImage), initrd: toArrayBuffer(initrd) },
+    images: { bios: toArrayBuffer(bios), bzImage: toArrayBuffer(bzImage), initrd: toArrayBuffer(initrd), ...(o.vga ? { vgaBios: toArrayBuffer(await read('vgabios-stdvga.bin')) } : {}) },
     wasm: await readV86Wasm(),
   };
 }
