@@ -38,8 +38,11 @@ export class ContainerFs {
   private readonly locks = new WeakMap<Inode, Promise<unknown>>();
   /** The last background flush's failure, reported by the next `sync()`. */
   private flushError: unknown;
+  private readonly unhook: () => void;
 
-  private constructor(readonly layers: LayerStore, readonly rw: WritableLayer, readonly root: Inode, private readonly lower: Inode, readonly now: () => number) {}
+  private constructor(readonly layers: LayerStore, readonly rw: WritableLayer, readonly root: Inode, private readonly lower: Inode, readonly now: () => number) {
+    this.unhook = layers.beforeGc(() => this.sync());
+  }
 
   /** Opens (creating) container `id` over an image's layers; takes a reference on them. */
   static async open(layers: LayerStore, id: string, diffIds: readonly Digest[], now: () => number = () => Date.now() / 1000): Promise<ContainerFs> {
@@ -319,10 +322,12 @@ export class ContainerFs {
   /** Flushes and stops background work; the object is not used after this. */
   async close(): Promise<void> {
     await this.sync();
+    this.unhook();
   }
 
   /** Deletes the container's writable layer and drops its layer references. */
   async remove(): Promise<void> {
+    this.unhook();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.rw.remove();

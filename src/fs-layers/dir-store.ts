@@ -21,6 +21,8 @@ export class DirBlobStore implements BlobStore {
 
   /** Bytes of committed blobs, counted at open when a cap is set. */
   private used = 0;
+  /** Bytes of writes in flight, held against the cap so concurrent puts cannot overrun it. */
+  private reserved = 0;
 
   private constructor(readonly root: string, private readonly opts: StoreOptions) {
     this.blobs = join(root, 'blobs', 'sha256');
@@ -104,10 +106,11 @@ export class DirBlobStore implements BlobStore {
     const got = h.digest();
     if (!got.equals(d)) throw new TabdockError('DIGEST_MISMATCH', `blob ${d.short}: content does not match its digest (got ${got}); not stored`, { expected: d.toString(), actual: got.toString() });
     const limit = this.opts.maxBytes;
-    if (limit !== undefined && this.used + data.byteLength > limit) {
-      throw storeFull({ what: `blob ${d.short}`, needed: this.used + data.byteLength - limit, used: this.used, limit, reclaimable: await this.opts.reclaimable?.() });
+    if (limit !== undefined && this.used + this.reserved + data.byteLength > limit) {
+      throw storeFull({ what: `blob ${d.short}`, needed: this.used + this.reserved + data.byteLength - limit, used: this.used, limit, reclaimable: await this.opts.reclaimable?.() });
     }
     const tmp = join(this.tmp, `${d.hex}.${Math.random().toString(36).slice(2)}.partial`);
+    this.reserved += data.byteLength;
     try {
       const fh = await open(tmp, 'w');
       try {
@@ -125,6 +128,8 @@ export class DirBlobStore implements BlobStore {
         throw storeFull({ what: `blob ${d.short}`, needed: data.byteLength, used: this.used, reclaimable: await this.opts.reclaimable?.().catch(() => undefined) });
       }
       throw e;
+    } finally {
+      this.reserved -= data.byteLength;
     }
   }
 

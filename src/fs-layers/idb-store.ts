@@ -42,6 +42,8 @@ const newWid = () => `${Date.now().toString(36)}.${Math.random().toString(36).sl
 
 export class IdbBlobStore implements BlobStore {
   private used = 0;
+  /** Bytes of small writes in flight, held against the cap. */
+  private reserved = 0;
 
   private constructor(private readonly db: Db, private readonly opts: StoreOptions) {}
 
@@ -103,14 +105,19 @@ export class IdbBlobStore implements BlobStore {
         // Small blobs (file chunks): pieces and record in one transaction.
         h.update(data);
         this.check(d, h.digest());
-        await room(data.byteLength);
-        const tx = this.db.transaction(['blobs', 'pieces'], 'readwrite');
-        if (!(await tx.objectStore('blobs').get(d.hex))) {
-          await tx.objectStore('pieces').put(data.slice(), [wid, 0] as unknown as string);
-          await tx.objectStore('blobs').put({ size: data.byteLength, wid, pieces: 1 } satisfies BlobRecord, d.hex);
-          this.used += data.byteLength;
+        await room(this.reserved + data.byteLength);
+        this.reserved += data.byteLength;
+        try {
+          const tx = this.db.transaction(['blobs', 'pieces'], 'readwrite');
+          if (!(await tx.objectStore('blobs').get(d.hex))) {
+            await tx.objectStore('pieces').put(data.slice(), [wid, 0] as unknown as string);
+            await tx.objectStore('blobs').put({ size: data.byteLength, wid, pieces: 1 } satisfies BlobRecord, d.hex);
+            this.used += data.byteLength;
+          }
+          await tx.done;
+        } finally {
+          this.reserved -= data.byteLength;
         }
-        await tx.done;
         return;
       }
       const stream = data instanceof Uint8Array ? new Blob([data]).stream() : data;

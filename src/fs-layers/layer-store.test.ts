@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../registry-client/index.ts';
 import { readFile } from './chunk-cache.ts';
 import { lookupPath, type Inode } from './inode.ts';
+import { LayerStore } from './layer-store.ts';
 import { CHUNK } from './layer-entry.ts';
 import { BACKENDS, dir, file, special, streamOf, tarLayer, unpackTar, type StoreKit } from './test-helpers.ts';
 
@@ -118,6 +119,31 @@ for (const [backend, open] of Object.entries(BACKENDS)) {
       expect(await again.chunks.list()).toEqual([]);
       await unpackTar(again.layers, l);
       expect(await again.layers.has(l.diffId)).toBe(true);
+    });
+
+    it('a full store fails the unpack with STORE_FULL and leaves no layer; gc frees the rest', async () => {
+      const k = await kit();
+      const chunks = await k.chunksWith({ maxBytes: 2 * CHUNK });
+      const capped = new LayerStore({ chunks, meta: k.meta });
+      const l = await tarLayer([file('a.bin', noise(3 * CHUNK, 5))]);
+      await expect(unpackTar(capped, l)).rejects.toMatchObject({ code: 'STORE_FULL' });
+      expect(await capped.has(l.diffId)).toBe(false);
+      expect(await chunks.usage()).toBeLessThanOrEqual(2 * CHUNK);
+      await capped.gc();
+      expect(await chunks.usage()).toBe(0);
+    });
+
+    it('gc waits for open containers to flush what they wrote', async () => {
+      const k = await kit();
+      const l = await tarLayer([file('f', 'x')]);
+      await unpackTar(k.layers, l);
+      const { ContainerFs } = await import('./container-fs.ts');
+      const fs = await ContainerFs.open(k.layers, 'gc', [l.diffId]);
+      const n = fs.create(fs.root, 'new', 'f', { mode: 0o644, uid: 0, gid: 0 });
+      await fs.write(n, 0, noise(1000, 9));
+      await k.layers.gc();
+      expect(await k.chunks.usage()).toBe(1001);
+      await fs.close();
     });
 
     it('a wrong diff ID leaves no layer', async () => {

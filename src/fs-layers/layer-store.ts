@@ -40,6 +40,7 @@ export class LayerStore {
   private readonly unpacking = new Map<string, Promise<LayerRecord>>();
   private readonly trees = new Map<string, Promise<ImageTree>>();
   private gcRunning: Promise<GcResult> | undefined;
+  private readonly beforeGcHooks = new Set<() => Promise<void>>();
 
   constructor(readonly deps: LayerStoreDeps) {
     this.cache = new ChunkCache(deps.chunks, deps.cacheBytes);
@@ -93,6 +94,15 @@ export class LayerStore {
     return job;
   }
 
+  /**
+   * Runs `fn` before every gc (open containers flush, so chunks they wrote are named by
+   * a journal segment before the sweep). Returns the unregister function.
+   */
+  beforeGc(fn: () => Promise<void>): () => void {
+    this.beforeGcHooks.add(fn);
+    return () => this.beforeGcHooks.delete(fn);
+  }
+
   /** Records that `owner` (an image or container ID) uses these layers. */
   async retain(owner: string, diffIds: readonly Digest[]): Promise<void> {
     const prev = (await this.deps.meta.get<string[]>(K.owner(owner))) ?? [];
@@ -134,6 +144,7 @@ export class LayerStore {
   gc(): Promise<GcResult> {
     this.gcRunning ??= (async () => {
       await Promise.allSettled([...this.unpacking.values()]);
+      for (const fn of this.beforeGcHooks) await fn();
       const gone = await this.unreferenced();
       for (const hex of gone) {
         await this.deps.meta.delete(K.layer(hex));

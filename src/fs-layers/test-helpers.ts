@@ -8,7 +8,7 @@ import { sha256, type Digest } from '../registry-client/index.ts';
 import { DirBlobStore, DirMetaStore } from './dir-store.ts';
 import { IdbBlobStore, IdbMetaStore } from './idb-store.ts';
 import { LayerStore } from './layer-store.ts';
-import type { BlobStore, MetaStore } from './store.ts';
+import type { BlobStore, MetaStore, StoreOptions } from './store.ts';
 
 export interface StoreKit {
   chunks: BlobStore;
@@ -16,6 +16,8 @@ export interface StoreKit {
   layers: LayerStore;
   /** The same backing storage opened afresh (a reload). */
   reopen: () => Promise<StoreKit>;
+  /** The chunk store opened again with options (e.g. a cap). */
+  chunksWith: (o: StoreOptions) => Promise<BlobStore>;
   cleanup: () => void;
 }
 
@@ -28,7 +30,7 @@ export const BACKENDS: Record<string, () => Promise<StoreKit>> = {
     const open = async (): Promise<StoreKit> => {
       const chunks = await DirBlobStore.open(join(root, 'chunks'));
       const meta = await DirMetaStore.open(join(root, 'meta'));
-      return { chunks, meta, layers: new LayerStore({ chunks, meta }), reopen: open, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+      return { chunks, meta, layers: new LayerStore({ chunks, meta }), reopen: open, chunksWith: (o) => DirBlobStore.open(join(root, 'chunks'), o), cleanup: () => rmSync(root, { recursive: true, force: true }) };
     };
     return open();
   },
@@ -37,7 +39,7 @@ export const BACKENDS: Record<string, () => Promise<StoreKit>> = {
     const open = async (): Promise<StoreKit> => {
       const chunks = await IdbBlobStore.open(`${name}-chunks`);
       const meta = await IdbMetaStore.open(name);
-      return { chunks, meta, layers: new LayerStore({ chunks, meta }), reopen: open, cleanup: () => {} };
+      return { chunks, meta, layers: new LayerStore({ chunks, meta }), reopen: open, chunksWith: (o) => IdbBlobStore.open(`${name}-chunks`, o), cleanup: () => {} };
     };
     return open();
   },
