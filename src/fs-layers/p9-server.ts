@@ -1,6 +1,8 @@
 import type { ContainerFs, SetAttr } from './container-fs.ts';
 import { E, FsError, errnoOf, fail } from './fs-error.ts';
 import type { Inode, Kind } from './inode.ts';
+import type { Fid, Handler, P9Context } from './p9-fid.ts';
+import { namespaceHandlers } from './p9-namespace.ts';
 import { QID_SIZE, T, WireReader, WireWriter } from './p9-wire.ts';
 
 /**
@@ -19,40 +21,19 @@ export interface P9Deps {
   now?: () => number;
 }
 
-interface XattrWrite {
-  name: string;
-  flags: number;
-  data: Uint8Array;
-}
-
-interface Fid {
-  fs: ContainerFs;
-  node: Inode;
-  /** Where the fid was walked to (for Tremove/Trename). */
-  parent?: Inode;
-  name?: string;
-  uid: number;
-  open?: number;
-  dir?: [string, Inode][];
-  xr?: Uint8Array;
-  xw?: XattrWrite;
-}
-
 const HEADER = 7;
 const O_ACCMODE = 3;
 const O_TRUNC = 0o1000;
 const O_APPEND = 0o2000;
-const AT_REMOVEDIR = 0x200;
-const XATTR_SIZE_MAX = 65536;
 const DT: Record<Kind, number> = { f: 8, d: 4, l: 10, c: 2, b: 6, p: 1, s: 12 };
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-type Handler = (r: WireReader, w: WireWriter) => Promise<void> | void;
 
 export class P9Server {
   msize = 8192;
   private readonly fids = new Map<number, Fid>();
+  private readonly ctx: P9Context = { fid: (n) => this.fid(n), fids: this.fids };
   private readonly inflight = new Map<number, Promise<void>>();
   /** Requests served, by message type (for benches and tests). */
   readonly counts = new Map<number, number>();
@@ -176,76 +157,6 @@ export class P9Server {
       w.qid(f.node).u32(0);
       if (flags & O_TRUNC && f.node.kind === 'f' && (flags & O_ACCMODE) !== 0 && f.node.size > 0) return f.fs.setattr(f.node, { size: 0 });
     },
-    [T.lcreate]: (r, w) => {
-      const f = this.fid(r.u32());
-      const name = r.str();
-      const flags = r.u32();
-      const mode = r.u32();
-      const gid = r.u32();
-      const n = f.fs.create(f.node, name, 'f', { mode, uid: f.uid, gid });
-      Object.assign(f, { parent: f.node, name, node: n, open: flags, dir: undefined });
-      w.qid(n).u32(0);
-    },
-    [T.symlink]: (r, w) => {
-      const f = this.fid(r.u32());
-      const name = r.str();
-      const target = r.str();
-      const gid = r.u32();
-      w.qid(f.fs.create(f.node, name, 'l', { mode: 0o777, uid: f.uid, gid, target }));
-    },
-    [T.mknod]: (r, w) => {
-      const f = this.fid(r.u32());
-      const name = r.str();
-      const mode = r.u32();
-      const major = r.u32();
-      const minor = r.u32();
-      const gid = r.u32();
-      const kinds: Record<number, Kind> = { 0o020000: 'c', 0o060000: 'b', 0o010000: 'p', 0o140000: 's', 0o100000: 'f', 0: 'f' };
-      const kind = kinds[mode & 0o170000] ?? fail(E.EINVAL);
-      w.qid(f.fs.create(f.node, name, kind, { mode, uid: f.uid, gid, rdev: [major, minor] }));
-    },
-    [T.mkdir]: (r, w) => {
-      const f = this.fid(r.u32());
-      const name = r.str();
-      const mode = r.u32();
-      const gid = r.u32();
-      w.qid(f.fs.create(f.node, name, 'd', { mode, uid: f.uid, gid }));
-    },
-    [T.readlink]: (r, w) => {
-      const f = this.fid(r.u32());
-      w.str(f.fs.readlink(f.node));
-    },
-    [T.link]: (r) => {
-      const d = this.fid(r.u32());
-      const f = this.fid(r.u32());
-      d.fs.link(d.node, r.str(), f.node);
-    },
-    [T.rename]: (r) => {
-      const f = this.fid(r.u32());
-      const d = this.fid(r.u32());
-      const name = r.str();
-      if (!f.parent || f.name === undefined) fail(E.EINVAL);
-      f.fs.rename(f.parent!, f.name!, d.node, name);
-      Object.assign(f, { parent: d.node, name });
-    },
-    [T.renameat]: (r) => {
-      const od = this.fid(r.u32());
-      const oname = r.str();
-      const nd = this.fid(r.u32());
-      od.fs.rename(od.node, oname, nd.node, r.str());
-    },
-    [T.unlinkat]: (r) => {
-      const d = this.fid(r.u32());
-      const name = r.str();
-      d.fs.unlink(d.node, name, (r.u32() & AT_REMOVEDIR) !== 0);
-    },
-    [T.remove]: (r) => {
-      const n = r.u32();
-      const f = this.fid(n);
-      this.fids.delete(n); // Tremove clunks the fid even when the removal fails
-      if (!f.parent || f.name === undefined) fail(E.EPERM);
-      f.fs.unlink(f.parent!, f.name!, f.node.kind === 'd');
-    },
     [T.statfs]: (r, w) => {
       this.fid(r.u32());
       // V9FS_MAGIC; sizes are nominal: the real limit is the store's quota.
@@ -264,24 +175,6 @@ export class P9Server {
       const length = r.u64();
       const proc = r.u32();
       w.u8(2).u64(start).u64(length).u32(proc).str(r.str()); // F_UNLCK: nothing conflicts
-    },
-    [T.xattrwalk]: (r, w) => {
-      const f = this.fid(r.u32());
-      const newfid = r.u32();
-      const name = r.str();
-      const data = name === ''
-        ? enc.encode(f.fs.listxattr(f.node).map((k) => `${k}\0`).join(''))
-        : enc.encode(f.fs.getxattr(f.node, name));
-      this.fids.set(newfid, { fs: f.fs, node: f.node, uid: f.uid, xr: data });
-      w.u64(data.byteLength);
-    },
-    [T.xattrcreate]: (r) => {
-      const f = this.fid(r.u32());
-      const name = r.str();
-      const size = r.u64();
-      const flags = r.u32();
-      if (size > XATTR_SIZE_MAX) fail(E.ERANGE);
-      f.xw = { name, flags, data: new Uint8Array(size) };
     },
     [T.read]: (r, w) => {
       const f = this.fid(r.u32());
@@ -330,6 +223,7 @@ export class P9Server {
       const old = this.inflight.get(r.u16());
       if (old) return old;
     },
+    ...namespaceHandlers(this.ctx),
   };
 }
 

@@ -1,0 +1,32 @@
+import type { ContainerFs } from './container-fs.ts';
+import type { Inode } from './inode.ts';
+import type { WireReader, WireWriter } from './p9-wire.ts';
+
+/** One 9P request handler: sync work returns nothing, async work a promise. */
+export type Handler = (r: WireReader, w: WireWriter) => Promise<void> | void;
+
+/** What handlers outside the server class need of it. */
+export interface P9Context {
+  fid(n: number): Fid;
+  fids: Map<number, Fid>;
+}
+
+export interface XattrWrite {
+  name: string;
+  flags: number;
+  data: Uint8Array;
+}
+
+export interface Fid {
+  fs: ContainerFs;
+  node: Inode;
+  /** Where the fid was walked to (for Tremove/Trename). */
+  parent?: Inode;
+  name?: string;
+  uid: number;
+  open?: number;
+  dir?: [string, Inode][];
+  xr?: Uint8Array;
+  xw?: XattrWrite;
+}
+
