@@ -544,10 +544,15 @@ static void op_run(const struct fields *f, uint32_t id)
 	if (stream_common(f, id, &p, K_RUN) < 0)
 		return;
 	snprintf(p->cid, sizeof p->cid, "%s", cid);
+	/* the container's init pid, for stats without a `crun state` round trip */
+	mkdir("/run/tabdock", 0700);
+	snprintf(p->pid_file, sizeof p->pid_file, "/run/tabdock/run-%u.pid", p->sid);
 	const char *argv[16];
 	int a = 0;
 	argv[a++] = CRUN;
 	argv[a++] = "run";
+	argv[a++] = "--pid-file";
+	argv[a++] = p->pid_file;
 	argv[a++] = "--bundle";
 	argv[a++] = bundle;
 	if (p->tty) {
@@ -775,7 +780,14 @@ static void op_delete(const struct fields *f, uint32_t id)
 static void op_stats(const struct fields *f, uint32_t id)
 {
 	const char *cid = fget(f, "id");
-	pid_t pid = cid ? container_pid(cid) : -1;
+	pid_t pid = -1;
+	struct container *c = cid ? container_by_id(cid) : NULL;
+	struct proc *rp = c && c->running ? proc_by_sid(c->sid) : NULL;
+	char pbuf[32];
+	if (rp && rp->pid_file[0] && read_small(rp->pid_file, pbuf, sizeof pbuf) == 0)
+		pid = (pid_t)strtol(pbuf, NULL, 10);
+	if (pid <= 0 && cid)
+		pid = container_pid(cid);
 	if (pid <= 0) {
 		reply_err(id, ESRCH, "container %s is not running", cid ? cid : "");
 		return;
