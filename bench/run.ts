@@ -23,6 +23,7 @@ const sections = [
   { name: 'pull', run: benchPull },
   await optional('fs-layers', 'fs-layers.ts', 'benchFsLayers'),
   await optional('guest', 'guest.ts', 'benchGuest'),
+  await optional('engine', 'engine.ts', 'benchEngine'),
 ].filter((s): s is Section => s !== undefined && (only.length === 0 || only.includes(s.name)));
 
 const rows: (BenchRow & { section: string })[] = [];

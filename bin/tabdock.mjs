@@ -1,9 +1,30 @@
 #!/usr/bin/env node
-// The `tabdock` command: runs the TypeScript CLI through tsx, so `npx tabdock` works
-// straight after `npm ci` with no build step.
-import { tsImport } from 'tsx/esm/api';
+// The `tabdock` command. Runs the bundle `npm ci` built (dist/tabdock/cli.mjs) when it is
+// newer than every source file; otherwise the TypeScript sources through tsx, so edits
+// take effect at once and `npx tabdock` works even where no bundle was built.
+import { readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const { main } = await tsImport('../src/cli/main.ts', import.meta.url);
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = `${dir}/${e.name}`;
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+const bundle = new URL('../dist/tabdock/cli.mjs', import.meta.url);
+let main;
+try {
+  if (statSync(bundle).mtimeMs >= newest(fileURLToPath(new URL('../src', import.meta.url)))) ({ main } = await import(bundle.href));
+} catch {
+  // no bundle: fall through to the sources
+}
+if (!main) {
+  const { tsImport } = await import('tsx/esm/api');
+  ({ main } = await tsImport('../src/cli/main.ts', import.meta.url));
+}
 const code = await main(process.argv.slice(2), {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),

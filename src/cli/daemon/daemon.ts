@@ -23,7 +23,8 @@ export interface DaemonControl {
 
 export type DaemonApi = EngineApi & DaemonControl;
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'tabdock.mjs');
+/** The daemon is started with the same entry the CLI was (bin/tabdock.mjs, bundle or not). */
+const BIN = process.env['TABDOCK_BIN'] ?? (/tabdock(\.mjs)?$/.test(process.argv[1] ?? '') ? process.argv[1]! : join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'tabdock.mjs'));
 
 export function socketPath(home: string): string {
   return join(home, 'tabdock.sock');

@@ -107,11 +107,11 @@ export class GuestRuntime implements ContainerRuntime {
     if (cwd) await mkdirs(fs, cwd);
     const guest = await this.bootGuest();
     const dir = guestBundlePath(c.Id);
-    await run(guest, ['/bin/mkdir', '-p', dir]);
     await this.writeGuestFile(guest, `${dir}/config.json`, JSON.stringify(req.spec));
     const proc = await guest.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
     return this.wrap(proc, c.Path, async (sig) => guest.agent.kill(c.Id, sig), async () => {
-      await guest.agent.delete(c.Id, true).catch(() => {});
+      // crun run already deleted its container; this only drops the agent's record.
+      void guest.agent.delete(c.Id, true).catch(() => {});
       await (await this.open(c)).sync();
     });
   }
@@ -160,7 +160,8 @@ export class GuestRuntime implements ContainerRuntime {
   }
 
   private async writeGuestFile(guest: Guest, path: string, text: string): Promise<void> {
-    const p = await guest.agent.spawn(['/bin/sh', '-c', 'cat > "$0"', path]);
+    // One guest process makes the directory and writes the file (each spawn costs a fork+exec in the emulator).
+    const p = await guest.agent.spawn(['/bin/sh', '-c', 'mkdir -p "${0%/*}" && cat > "$0"', path]);
     await p.write(new TextEncoder().encode(text));
     p.closeStdin();
     const out = await p.output();
