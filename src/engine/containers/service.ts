@@ -66,6 +66,9 @@ export class ContainerService {
 
   async create(req: CreateRequest): Promise<{ Id: string; Warnings: string[] }> {
     const o = req.options;
+    // Refused rather than silently dropped until the runtime serves volume trees.
+    if (o.volumes.length) throw new TabdockError('UNSUPPORTED', `volumes (-v/--mount ${o.volumes[0]!.type}) are not supported by tabdock yet; use --tmpfs for scratch space`, { exitCode: 125 });
+    if (o.init) throw new TabdockError('UNSUPPORTED', '--init is not available: the guest has no docker-init (tini) yet', { exitCode: 125 });
     const image = await this.deps.images.get(req.image);
     const all = await this.store.list();
     const taken = new Set(all.map((c) => c.Name));
