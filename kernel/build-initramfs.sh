@@ -41,7 +41,7 @@ for d in *.deb; do dpkg-deb -x "$d" "$W/deb"; done
 
 # 2. The agent (static) and gen_init_cpio (host tool from the kernel tree).
 i686-linux-gnu-gcc -O2 -Wall -Wextra -Wno-unused-parameter -std=gnu11 -static -s \
-  -o "$W/tabdock-agent" "$HERE/agent/agent.c"
+  -Wmissing-prototypes -o "$W/tabdock-agent" "$HERE"/agent/*.c
 [ -f "$SRC/usr/gen_init_cpio.c" ] || { echo "run build-kernel.sh first (needs $SRC)" >&2; exit 1; }
 cc -O2 -o "$W/gen_init_cpio" "$SRC/usr/gen_init_cpio.c"
 # libsystemd stand-in (see sdstub/sdstub.c): crun needs none of systemd in the guest
