@@ -115,8 +115,8 @@ describe('containers from a rootfs served over 9P', () => {
   it('lists, stats, execs into, signals and deletes a running container', async () => {
     const bundle = await writeBundle(guest, 'sleeper', { args: [BB, 'sleep', '600'], memoryLimit: 64 * 1024 * 1024 });
     const main = await guest.agent.run({ id: 'sleeper', bundle });
-    await expect.poll(async () => (await guest.agent.list()).find((c) => c.id === 'sleeper')?.status, { timeout: 30_000 }).toBe('running');
-    await expect.poll(async () => (await guest.agent.stats('sleeper').catch(() => ({}) as Record<string, string>))['pids.current'], { timeout: 30_000, interval: 500 }).toBe('1');
+    await expect.poll(async () => (await guest.agent.list()).find((c) => c.id === 'sleeper')?.status, { timeout: 90_000 }).toBe('running');
+    await expect.poll(async () => (await guest.agent.stats('sleeper').catch(() => ({}) as Record<string, string>))['pids.current'], { timeout: 90_000, interval: 500 }).toBe('1');
     const stats = await guest.agent.stats('sleeper');
     expect(Number(stats['memory.max'])).toBe(64 * 1024 * 1024);
     expect(Number(stats['memory.current'])).toBeGreaterThan(0);
@@ -139,7 +139,7 @@ describe('containers from a rootfs served over 9P', () => {
     const proc = await guest.agent.run({ id: 'tty', bundle, tty: true, rows: 40, cols: 120 });
     let text = '';
     proc.onOutput((c) => (text += new TextDecoder().decode(c)));
-    await expect.poll(() => text, { timeout: 30_000 }).toContain('40 120');
+    await expect.poll(() => text, { timeout: 90_000 }).toContain('40 120');
     await proc.resize(50, 132);
     await proc.write('typed\r');
     expect(await proc.exit).toBe(0);
