@@ -7,6 +7,7 @@ const NEEDED: [string, string][] = [
   ['umoci', 'umoci'],
   ['openssl', 'openssl'],
   ['chromium', 'chromium'],
+  ['tmux', 'tmux'],
 ];
 
 export default function setup(): void {

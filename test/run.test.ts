@@ -155,3 +155,24 @@ it('the daemon log records no engine errors', () => {
   const log = readFileSync(join(cli.home, 'daemon.log'), 'utf8');
   expect(log).not.toMatch(/Error|TypeError|Unhandled/);
 });
+
+describe('run -it in a real terminal (tmux)', () => {
+  it('gives the container a PTY of the terminal’s size, and returns the shell’s exit status', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { BIN } = await import('./support/index.ts');
+    const tmux = (...a: string[]) => execFileSync('tmux', a, { encoding: 'utf8' });
+    const session = `tabdock-it-${process.pid}`;
+    const screen = () => tmux('capture-pane', '-p', '-t', session);
+    tmux('new-session', '-d', '-x', '100', '-y', '20', '-s', session,
+      `TABDOCK_HOME=${cli.home} TABDOCK_INSECURE_REGISTRIES=${reg.host} ${process.execPath} ${BIN} run -it --rm ${IMG} sh; echo EXITED=$?; sleep 60`);
+    try {
+      expect(await eventually(async () => screen(), (s) => s.includes('/ #'))).toContain('/ #');
+      tmux('send-keys', '-t', session, 'echo pid=$$ size=$(stty size)', 'Enter');
+      expect(await eventually(async () => screen(), (s) => s.includes('pid=1 size='))).toContain('pid=1 size=20 100');
+      tmux('send-keys', '-t', session, 'exit 3', 'Enter');
+      expect(await eventually(async () => screen(), (s) => s.includes('EXITED='))).toContain('EXITED=3');
+    } finally {
+      tmux('kill-session', '-t', session);
+    }
+  }, 120_000);
+});
