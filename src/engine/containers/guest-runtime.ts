@@ -118,6 +118,10 @@ export class GuestRuntime implements ContainerRuntime {
 
   async exec(req: ExecRequest): Promise<RuntimeProcess> {
     const guest = await this.bootGuest();
+    // `run -d` returns once the agent started crun; crun may not have created the
+    // container yet. Wait (bounded, 5 s) for its state before `crun exec`.
+    const state = `/run/crun/${req.container.Id}/status`;
+    await run(guest, ['/bin/sh', '-c', 'i=0; while [ ! -e "$0" ] && [ $i -lt 100 ]; do usleep 50000; i=$((i+1)); done', state]);
     const proc = await guest.agent.exec({
       id: req.container.Id, args: req.args, env: req.env, cwd: req.cwd, ...(req.user ? { user: req.user } : {}), tty: req.tty,
       ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}),
