@@ -49,11 +49,11 @@ export class Inode {
     if (kind === 'd') this.children = new Map();
   }
 
+  /** Child directories (kept by attach/detach: getattr must not scan a big directory). */
+  subdirs = 0;
+
   get nlink(): number {
-    if (this.kind !== 'd') return this.links.length;
-    let n = 2;
-    for (const c of this.children!.values()) if (c.kind === 'd') n++;
-    return n;
+    return this.kind === 'd' ? 2 + this.subdirs : this.links.length;
   }
 
   /** The full type+permission mode, as stat reports it. */
@@ -74,6 +74,7 @@ export class Inode {
 }
 
 export function attach(dir: Inode, name: string, node: Inode): void {
+  if (node.kind === 'd') dir.subdirs++;
   dir.children!.set(name, node);
   node.links.push({ dir, name });
 }
@@ -82,6 +83,7 @@ export function detach(dir: Inode, name: string): Inode | undefined {
   const node = dir.children!.get(name);
   if (!node) return undefined;
   dir.children!.delete(name);
+  if (node.kind === 'd') dir.subdirs--;
   const i = node.links.findIndex((l) => l.dir === dir && l.name === name);
   if (i >= 0) node.links.splice(i, 1);
   return node;

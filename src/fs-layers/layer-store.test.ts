@@ -47,6 +47,7 @@ for (const [backend, open] of Object.entries(BACKENDS)) {
       const t = await layers.imageTree([l1.diffId, l2.diffId]);
       const at = (p: string) => lookupPath(t.root, p)!;
       expect(at('etc').mode).toBe(0o750);
+      expect([t.root.nlink, at('etc').nlink]).toEqual([8, 2]); // 2 + subdirectories
       expect([at('etc').uid, at('etc').gid]).toEqual([5, 6]);
       const pw = at('etc/passwd');
       expect([pw.kind, pw.mode, pw.uid, pw.gid, pw.mtime, pw.size]).toEqual(['f', 0o600, 1, 2, 1_600_000_000, 11]);
