@@ -16,3 +16,4 @@ export { ContainerFs, type NewNode, type SetAttr } from './container-fs.ts';
 export { changes, exportLayer, type Change } from './layer-export.ts';
 export { FsError, E as Errno, errnoOf } from './fs-error.ts';
 export { P9Server, type P9Deps } from './p9-server.ts';
+export { ensureImageLayers, type ImageLayer } from './image-layers.ts';

@@ -6,7 +6,9 @@ import { Digest, layerKind } from '../registry-client/index.ts';
 import { readFile } from './chunk-cache.ts';
 import type { Inode } from './inode.ts';
 import type { LayerStore } from './layer-store.ts';
+import { ensureImageLayers } from './image-layers.ts';
 import { BACKENDS, streamOf, type StoreKit } from './test-helpers.ts';
+import { IdbBlobStore } from './idb-store.ts';
 
 // Real layers built by umoci (test/support, fixture `whiteouts`): the merged tree must be
 // exactly what Docker shows — OCI image spec layer.md, "Whiteouts" and "Opaque Whiteout".
@@ -59,3 +61,23 @@ for (const [backend, open] of Object.entries(BACKENDS)) {
     }
   });
 }
+
+describe('ensureImageLayers', () => {
+  it('unpacks an image from the blobs a pull stored, once, and takes the reference', async () => {
+    const k = await BACKENDS.idb!();
+    const blobs = await IdbBlobStore.open('ensure-blobs');
+    const info = await fixtureInfo('whiteouts');
+    const m = info.manifests[0]!;
+    const image = m.layerDigests.map((d, i) => ({ digest: Digest.parse(d), mediaType: m.layerMediaTypes[i]!, diffId: Digest.parse(m.diffIds[i]!) }));
+    for (const l of image) await blobs.put(l.digest, readFileSync(join(info.layoutDir, 'blobs', 'sha256', l.digest.hex)));
+    const seen: string[] = [];
+    await ensureImageLayers(k.layers, blobs, 'img', image, (d) => seen.push(d.hex));
+    expect(new Set(seen).size).toBe(3);
+    seen.length = 0;
+    await ensureImageLayers(k.layers, blobs, 'img2', image, (d) => seen.push(d.hex));
+    expect(seen).toEqual([]);
+    expect((await k.layers.refs(image[0]!.diffId)).sort()).toEqual(['img', 'img2']);
+    const t = await k.layers.imageTree(image.map((l) => l.diffId));
+    expect(await regularFiles(k.layers, t.root)).toEqual(WHITEOUT_RESULT);
+  });
+});
