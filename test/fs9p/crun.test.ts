@@ -1,0 +1,51 @@
+/**
+ * The whole path: a real image (umoci `busybox` fixture) unpacked by fs-layers, its
+ * container tree served by our 9P server to the guest, and run by crun there; what the
+ * container wrote lands in the writable layer (docker diff) and in the store.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changes, lookupPath } from '../../src/fs-layers/index.ts';
+import { ociConfig } from '../guest/guest-fixture.ts';
+import { MNT, startPosixRig, type PosixRig } from './guest-posix-fixture.ts';
+
+let rig: PosixRig;
+
+beforeAll(async () => {
+  rig = await startPosixRig();
+}, 300_000);
+
+afterAll(async () => {
+  await rig?.dispose();
+});
+
+async function run(id: string, args: string[]) {
+  const config = ociConfig({ args, rootPath: MNT, hostname: id });
+  const made = await rig.sh(`mkdir -p /tmp/${id} && printf '%s' '${config}' > /tmp/${id}/config.json`);
+  expect(made.status).toBe(0);
+  const proc = await rig.guest.agent.run({ id, bundle: `/tmp/${id}` });
+  const out = await proc.output();
+  await rig.guest.agent.delete(id).catch(() => {});
+  return out;
+}
+
+describe('crun runs a container from our union filesystem over 9P', () => {
+  it('runs the image\'s shell, reads its files, and its writes land in the writable layer', async () => {
+    const out = await run('c1', ['/bin/sh', '-c', 'echo hello from $(hostname); head -1 /etc/passwd; echo written > /root/note; ls /bin | wc -l']);
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+    const [hello, passwd, count] = out.stdout.trim().split('\n');
+    expect(hello).toBe('hello from c1');
+    expect(passwd).toMatch(/^root:x:0:0:/);
+    expect(Number(count)).toBeGreaterThan(5);
+    const note = lookupPath(rig.fs.root, 'root/note')!;
+    expect(new TextDecoder().decode(await rig.fs.read(note, 0, 100))).toBe('written\n');
+    expect(changes(rig.fs)).toContainEqual({ kind: 'A', path: '/root/note' });
+    await rig.fs.sync();
+    const again = await rig.reopen();
+    expect(lookupPath(again.root, 'root/note')!.size).toBe(8);
+  }, 120_000);
+
+  it('returns the exit status of the container process', async () => {
+    expect((await run('c2', ['/bin/sh', '-c', 'exit 7'])).status).toBe(7);
+  }, 120_000);
+});
