@@ -124,6 +124,14 @@ describe('containers from a rootfs served over 9P', () => {
     const ex = await (await guest.agent.exec({ id: 'sleeper', args: [BB, 'sh', '-c', 'echo in $(cat /proc/1/comm); exit 3'] })).output();
     expect(ex).toEqual({ status: 3, stdout: 'in busybox\n', stderr: '' }); // PID 1 of the container is the main process
 
+    const envCwd = await (await guest.agent.exec({ id: 'sleeper', args: [BB, 'sh', '-c', 'echo "$FOO $(pwd)"'], env: ['FOO=bar', 'PATH=/bin'], cwd: '/tmp' })).output();
+    expect(envCwd).toEqual({ status: 0, stdout: 'bar /tmp\n', stderr: '' });
+
+    const cat = await guest.agent.exec({ id: 'sleeper', args: [BB, 'cat'] });
+    await cat.write('through exec stdin\n');
+    cat.closeStdin();
+    expect(await cat.output()).toEqual({ status: 0, stdout: 'through exec stdin\n', stderr: '' });
+
     const tty = await guest.agent.exec({ id: 'sleeper', args: [BB, 'stty', 'size'], tty: true, rows: 33, cols: 101 });
     expect((await tty.output()).stdout.trim()).toBe('33 101');
 
