@@ -9,6 +9,10 @@ export type Handler = (r: WireReader, w: WireWriter) => Promise<void> | void;
 export interface P9Context {
   fid(n: number): Fid;
   fids: Map<number, Fid>;
+  /** The fid's container tree; EPERM on the shared root, which holds no files. */
+  fs(f: Fid): ContainerFs;
+  /** What the fid's qid paths are offset by (unique across trees on one mount). */
+  base(f: Fid): number;
 }
 
 export interface XattrWrite {
@@ -18,7 +22,8 @@ export interface XattrWrite {
 }
 
 export interface Fid {
-  fs: ContainerFs;
+  /** Undefined on the shared root (attach name ''), whose entries are the trees. */
+  fs: ContainerFs | undefined;
   node: Inode;
   /** Where the fid was walked to (for Tremove/Trename). */
   parent?: Inode;

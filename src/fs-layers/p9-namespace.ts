@@ -19,16 +19,16 @@ export function namespaceHandlers(ctx: P9Context): Record<number, Handler> {
       const flags = r.u32();
       const mode = r.u32();
       const gid = r.u32();
-      const n = f.fs.create(f.node, name, 'f', { mode, uid: f.uid, gid });
+      const n = ctx.fs(f).create(f.node, name, 'f', { mode, uid: f.uid, gid });
       Object.assign(f, { parent: f.node, name, node: n, open: flags, dir: undefined });
-      w.qid(n).u32(0);
+      w.qid(n, ctx.base(f)).u32(0);
     },
     [T.symlink]: (r, w) => {
       const f = ctx.fid(r.u32());
       const name = r.str();
       const target = r.str();
       const gid = r.u32();
-      w.qid(f.fs.create(f.node, name, 'l', { mode: 0o777, uid: f.uid, gid, target }));
+      w.qid(ctx.fs(f).create(f.node, name, 'l', { mode: 0o777, uid: f.uid, gid, target }), ctx.base(f));
     },
     [T.mknod]: (r, w) => {
       const f = ctx.fid(r.u32());
@@ -39,57 +39,57 @@ export function namespaceHandlers(ctx: P9Context): Record<number, Handler> {
       const gid = r.u32();
       const kinds: Record<number, Kind> = { 0o020000: 'c', 0o060000: 'b', 0o010000: 'p', 0o140000: 's', 0o100000: 'f', 0: 'f' };
       const kind = kinds[mode & 0o170000] ?? fail(E.EINVAL);
-      w.qid(f.fs.create(f.node, name, kind, { mode, uid: f.uid, gid, rdev: [major, minor] }));
+      w.qid(ctx.fs(f).create(f.node, name, kind, { mode, uid: f.uid, gid, rdev: [major, minor] }), ctx.base(f));
     },
     [T.mkdir]: (r, w) => {
       const f = ctx.fid(r.u32());
       const name = r.str();
       const mode = r.u32();
       const gid = r.u32();
-      w.qid(f.fs.create(f.node, name, 'd', { mode, uid: f.uid, gid }));
+      w.qid(ctx.fs(f).create(f.node, name, 'd', { mode, uid: f.uid, gid }), ctx.base(f));
     },
     [T.readlink]: (r, w) => {
       const f = ctx.fid(r.u32());
-      w.str(f.fs.readlink(f.node));
+      w.str(ctx.fs(f).readlink(f.node));
     },
     [T.link]: (r) => {
       const d = ctx.fid(r.u32());
       const f = ctx.fid(r.u32());
-      d.fs.link(d.node, r.str(), f.node);
+      ctx.fs(d).link(d.node, r.str(), f.node);
     },
     [T.rename]: (r) => {
       const f = ctx.fid(r.u32());
       const d = ctx.fid(r.u32());
       const name = r.str();
       if (!f.parent || f.name === undefined) fail(E.EINVAL);
-      f.fs.rename(f.parent!, f.name!, d.node, name);
+      ctx.fs(f).rename(f.parent!, f.name!, d.node, name);
       Object.assign(f, { parent: d.node, name });
     },
     [T.renameat]: (r) => {
       const od = ctx.fid(r.u32());
       const oname = r.str();
       const nd = ctx.fid(r.u32());
-      od.fs.rename(od.node, oname, nd.node, r.str());
+      ctx.fs(od).rename(od.node, oname, nd.node, r.str());
     },
     [T.unlinkat]: (r) => {
       const d = ctx.fid(r.u32());
       const name = r.str();
-      d.fs.unlink(d.node, name, (r.u32() & AT_REMOVEDIR) !== 0);
+      ctx.fs(d).unlink(d.node, name, (r.u32() & AT_REMOVEDIR) !== 0);
     },
     [T.remove]: (r) => {
       const n = r.u32();
       const f = ctx.fid(n);
       ctx.fids.delete(n); // Tremove clunks the fid even when the removal fails
       if (!f.parent || f.name === undefined) fail(E.EPERM);
-      f.fs.unlink(f.parent!, f.name!, f.node.kind === 'd');
+      ctx.fs(f).unlink(f.parent!, f.name!, f.node.kind === 'd');
     },
     [T.xattrwalk]: (r, w) => {
       const f = ctx.fid(r.u32());
       const newfid = r.u32();
       const name = r.str();
       const data = name === ''
-        ? enc.encode(f.fs.listxattr(f.node).map((k) => `${k}\0`).join(''))
-        : enc.encode(f.fs.getxattr(f.node, name));
+        ? enc.encode(ctx.fs(f).listxattr(f.node).map((k) => `${k}\0`).join(''))
+        : enc.encode(ctx.fs(f).getxattr(f.node, name));
       ctx.fids.set(newfid, { fs: f.fs, node: f.node, uid: f.uid, xr: data });
       w.u64(data.byteLength);
     },

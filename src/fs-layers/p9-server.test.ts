@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { Digest } from '../registry-client/index.ts';
 import { ContainerFs } from './container-fs.ts';
 import { E, FsError } from './fs-error.ts';
 import { CHUNK } from './layer-entry.ts';
@@ -201,6 +202,24 @@ for (const backend of Object.keys(BACKENDS)) {
       expect(text(await fs2.read(fs2.lookup(etc, 'moved.log'), 0, 100))).toBe('hello');
       expect(fs2.lookup(etc, 'sym').kind).toBe('f'); // hostname renamed over the symlink
       expect(fs2.getxattr(fs2.lookup(etc, 'sub'), 'user.k')).toBe('val');
+    });
+
+    it('a shared root (attach name \'\') lists the trees and walks into them; qids differ per tree', async () => {
+      const { fs, k } = await setup(backend);
+      const other = await ContainerFs.open(k.layers, 'other', [...(await k.meta.keys('fsl/layer/'))].map((key) => Digest.fromHex(key.slice('fsl/layer/'.length))));
+      const server = new P9Server({ attach: async (a) => ({ c9: fs, other } as Record<string, ContainerFs>)[a] ?? Promise.reject(new FsError(E.ENOENT)), list: () => ['c9', 'other'] });
+      const c = new Client(server);
+      await c.ok(T.version, (w) => w.u32(65536).str('9P2000.L'));
+      await c.ok(T.attach, (w) => w.u32(0).u32(0xffffffff).str('root').str('').u32(0));
+      await c.ok(T.lopen, (w) => w.u32(0).u32(0));
+      expect(await c.readdir(0)).toEqual(['.', '..', 'c9', 'other']);
+      expect((await c.walk(0, 1, 'c9', 'etc', 'hostname')).u16()).toBe(3);
+      expect((await c.getattr(1)).size).toBe(5);
+      await c.walk(0, 2, 'other', 'etc', 'hostname');
+      expect((await c.getattr(1)).qid.path).not.toBe((await c.getattr(2)).qid.path);
+      expect(await c.errno(T.walk, (w) => w.u32(0).u32(3).u16(1).str('nope'))).toBe(E.ENOENT);
+      expect(await c.errno(T.mkdir, (w) => w.u32(0).str('x').u32(0o755).u32(0))).toBe(E.EPERM);
+      await other.close();
     });
 
     it('answers out of order, pages a 10,000-entry directory, and flushes after the flushed reply', async () => {

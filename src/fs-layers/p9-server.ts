@@ -1,6 +1,6 @@
 import type { ContainerFs, SetAttr } from './container-fs.ts';
 import { E, FsError, errnoOf, fail } from './fs-error.ts';
-import type { Inode, Kind } from './inode.ts';
+import { Inode, type Kind } from './inode.ts';
 import type { Fid, Handler, P9Context } from './p9-fid.ts';
 import { namespaceHandlers } from './p9-namespace.ts';
 import { QID_SIZE, T, WireReader, WireWriter } from './p9-wire.ts';
@@ -16,6 +16,12 @@ import { QID_SIZE, T, WireReader, WireWriter } from './p9-wire.ts';
 export interface P9Deps {
   /** The tree `aname` names (a container ID); fail with FsError(ENOENT) for none. */
   attach(aname: string): Promise<ContainerFs>;
+  /**
+   * The attach names of all trees. When given, attach name '' mounts a shared root whose
+   * directories are the trees: Linux allows one mount per virtio 9P channel and v86 has
+   * one, so the guest mounts this once and bind-mounts each container's directory.
+   */
+  list?: () => string[] | Promise<string[]>;
   /** The largest msize granted (the client proposes; we take the smaller). */
   maxMsize?: number;
   now?: () => number;
@@ -33,7 +39,12 @@ const dec = new TextDecoder();
 export class P9Server {
   msize = 8192;
   private readonly fids = new Map<number, Fid>();
-  private readonly ctx: P9Context = { fid: (n) => this.fid(n), fids: this.fids };
+  private readonly ctx: P9Context = {
+    fid: (n) => this.fid(n),
+    fids: this.fids,
+    fs: (f) => f.fs ?? fail(E.EPERM),
+    base: (f) => (f.fs ? this.base(f.fs) : 0),
+  };
   private readonly inflight = new Map<number, Promise<void>>();
   /** Requests served, by message type (for benches and tests). */
   readonly counts = new Map<number, number>();
@@ -68,6 +79,61 @@ export class P9Server {
     });
   };
 
+  /** The shared root's inode (attach name ''), when `list` is given. */
+  private readonly shared = new Inode(1, 'd', 0o755, 0, 0, 0);
+  private readonly bases = new Map<ContainerFs, number>();
+
+  /** Qid paths of tree n start at n * 2^33 (image inodes < 2^32, new ones from 2^32). */
+  private base(fs: ContainerFs): number {
+    let b = this.bases.get(fs);
+    if (b === undefined) this.bases.set(fs, (b = (this.bases.size + 1) * 2 ** 33));
+    return b;
+  }
+
+  private walkIn(src: Fid, newfid: number, names: string[], w: WireWriter, qids: Inode[]): void {
+    const fs = src.fs!;
+    let node = src.node;
+    let parent = src.parent;
+    let name = src.name;
+    const walked = qids.length;
+    for (const part of names) {
+      let next: Inode;
+      try {
+        next = fs.lookup(node, part);
+      } catch (e) {
+        if (qids.length === 0) throw e;
+        break;
+      }
+      if (part === '.' || part === '..') {
+        parent = next.links[0]?.dir;
+        name = next.links[0]?.name;
+      } else {
+        parent = node;
+        name = part;
+      }
+      node = next;
+      qids.push(node);
+    }
+    if (qids.length === names.length + walked) this.fids.set(newfid, { fs, node, parent, name, uid: src.uid });
+    w.u16(qids.length);
+    for (const q of qids) w.qid(q, this.base(fs));
+  }
+
+  /** Directory entries from the fid's snapshot, from cookie `offset`, within `count` bytes. */
+  private dirents(f: Fid, offset: number, count: number, w: WireWriter): void {
+    const dir = f.dir!;
+    const out = new WireWriter();
+    let used = 0;
+    for (let i = offset; i < dir.length; i++) {
+      const [name, n] = dir[i]!;
+      const len = QID_SIZE + 8 + 1 + 2 + enc.encode(name).byteLength;
+      if (used + len > count) break;
+      out.qid(n, this.ctx.base(f)).u64(i + 1).u8(DT[n.kind]).str(name);
+      used += len;
+    }
+    w.u32(used).bytes(out.finish(0, 0).subarray(HEADER));
+  }
+
   private fid(n: number): Fid {
     return this.fids.get(n) ?? fail(E.EBADF);
   }
@@ -86,46 +152,43 @@ export class P9Server {
       r.str(); // uname
       const aname = r.str();
       const nUname = r.u32();
+      const uid = nUname === 0xffffffff ? 0 : nUname;
+      if (aname === '' && this.deps.list) {
+        // The shared root: one mount for every tree (Linux allows one mount per virtio
+        // 9P channel, and v86 has one), each tree a directory named by its attach name.
+        this.fids.set(fid, { fs: undefined, node: this.shared, uid });
+        return void w.qid(this.shared);
+      }
       const fs = await this.deps.attach(aname);
-      this.fids.set(fid, { fs, node: fs.root, uid: nUname === 0xffffffff ? 0 : nUname });
-      w.qid(fs.root);
+      this.fids.set(fid, { fs, node: fs.root, uid });
+      w.qid(fs.root, this.base(fs));
     },
     [T.walk]: (r, w) => {
       const src = this.fid(r.u32());
       const newfid = r.u32();
       const names = Array.from({ length: r.u16() }, () => r.str());
-      let node = src.node;
-      let parent = src.parent;
-      let name = src.name;
-      const qids: Inode[] = [];
-      for (const part of names) {
-        let next: Inode;
-        try {
-          next = src.fs.lookup(node, part);
-        } catch (e) {
-          if (qids.length === 0) throw e;
-          break;
-        }
-        if (part === '.' || part === '..') {
-          parent = next.links[0]?.dir;
-          name = next.links[0]?.name;
-        } else {
-          parent = node;
-          name = part;
-        }
-        node = next;
-        qids.push(node);
+      if (!src.fs && names.length > 0 && names[0] !== '.' && names[0] !== '..') {
+        // Into a tree from the shared root: open it (async), then walk on inside it.
+        return this.deps.attach(names[0]!).then((fs) => {
+          const inside: Fid = { fs, node: fs.root, parent: this.shared, name: names[0], uid: src.uid };
+          this.walkIn(inside, newfid, names.slice(1), w, [fs.root]);
+        }, () => fail(E.ENOENT));
       }
-      if (qids.length === names.length) this.fids.set(newfid, { fs: src.fs, node, parent, name, uid: src.uid });
-      w.u16(qids.length);
-      for (const q of qids) w.qid(q);
+      if (!src.fs) {
+        this.fids.set(newfid, { ...src });
+        w.u16(names.length);
+        for (let i = 0; i < names.length; i++) w.qid(this.shared);
+        return;
+      }
+      this.walkIn(src, newfid, names, w, []);
     },
     [T.getattr]: (r, w) => {
-      const n = this.fid(r.u32()).node;
+      const f = this.fid(r.u32());
+      const n = f.node;
       const [maj, min] = n.rdev ?? [0, 0];
       // new_encode_dev(): what v9fs decodes st_rdev with.
       const rdev = (min & 0xff) | (maj << 8) | ((min & ~0xff) << 12);
-      w.u64(0x7ff).qid(n).u32(n.fullMode).u32(n.uid).u32(n.gid).u64(n.nlink).u64(rdev >>> 0).u64(n.size).u64(4096).u64(n.blocks);
+      w.u64(0x7ff).qid(n, this.ctx.base(f)).u32(n.fullMode).u32(n.uid).u32(n.gid).u64(n.nlink).u64(rdev >>> 0).u64(n.size).u64(4096).u64(n.blocks);
       for (const t of [n.atime, n.mtime, n.ctime, 0]) w.u64(Math.floor(t)).u64(Math.round((t % 1) * 1e9) % 1e9);
       w.u64(0).u64(0);
     },
@@ -145,7 +208,7 @@ export class P9Server {
       if (valid & 0x8) a.size = size;
       if (valid & 0x10) a.atime = valid & 0x80 ? at : this.now();
       if (valid & 0x20) a.mtime = valid & 0x100 ? mt : this.now();
-      await f.fs.setattr(f.node, a);
+      await this.ctx.fs(f).setattr(f.node, a);
       void w;
     },
     [T.lopen]: (r, w) => {
@@ -154,15 +217,15 @@ export class P9Server {
       if (f.node.kind === 'd' && (flags & O_ACCMODE) !== 0) fail(E.EISDIR);
       f.open = flags;
       f.dir = undefined;
-      w.qid(f.node).u32(0);
-      if (flags & O_TRUNC && f.node.kind === 'f' && (flags & O_ACCMODE) !== 0 && f.node.size > 0) return f.fs.setattr(f.node, { size: 0 });
+      w.qid(f.node, this.ctx.base(f)).u32(0);
+      if (flags & O_TRUNC && f.node.kind === 'f' && (flags & O_ACCMODE) !== 0 && f.node.size > 0) return this.ctx.fs(f).setattr(f.node, { size: 0 });
     },
     [T.statfs]: (r, w) => {
       this.fid(r.u32());
       // V9FS_MAGIC; sizes are nominal: the real limit is the store's quota.
       w.u32(0x01021997).u32(4096).u64(1 << 24).u64(1 << 23).u64(1 << 23).u64(1 << 24).u64(1 << 23).u64(0).u32(255);
     },
-    [T.fsync]: (r) => this.fid(r.u32()).fs.sync(),
+    [T.fsync]: (r) => this.fid(r.u32()).fs?.sync(),
     [T.lock]: (r, w) => {
       this.fid(r.u32());
       // One client (the guest kernel), which arbitrates its own processes' locks.
@@ -180,7 +243,7 @@ export class P9Server {
       const f = this.fid(r.u32());
       const offset = r.u64();
       const count = Math.min(r.u32(), this.msize - 11);
-      const data = f.xr ? f.xr.subarray(offset, offset + count) : f.fs.read(f.node, offset, count);
+      const data = f.xr ? f.xr.subarray(offset, offset + count) : this.ctx.fs(f).read(f.node, offset, count);
       if (data instanceof Uint8Array) return void w.u32(data.byteLength).bytes(data);
       return data.then((d) => void w.u32(d.byteLength).bytes(d));
     },
@@ -192,7 +255,7 @@ export class P9Server {
         if (offset + data.byteLength > f.xw.data.byteLength) fail(E.ERANGE);
         f.xw.data.set(data, offset);
       } else {
-        await f.fs.write(f.node, offset, data, ((f.open ?? 0) & O_APPEND) !== 0);
+        await this.ctx.fs(f).write(f.node, offset, data, ((f.open ?? 0) & O_APPEND) !== 0);
       }
       w.u32(data.byteLength);
     },
@@ -200,23 +263,23 @@ export class P9Server {
       const f = this.fid(r.u32());
       const offset = r.u64();
       const count = Math.min(r.u32(), this.msize - 11);
-      if (offset === 0 || !f.dir) f.dir = [['.', f.node], ['..', f.node.links[0]?.dir ?? f.node], ...f.fs.readdir(f.node)];
-      const out = new WireWriter();
-      let used = 0;
-      for (let i = offset; i < f.dir.length; i++) {
-        const [name, n] = f.dir[i]!;
-        const len = QID_SIZE + 8 + 1 + 2 + enc.encode(name).byteLength;
-        if (used + len > count) break;
-        out.qid(n).u64(i + 1).u8(DT[n.kind]).str(name);
-        used += len;
+      if (!f.fs) {
+        if (offset !== 0 && f.dir) return this.dirents(f, offset, count, w);
+        // The shared root lists the trees; their qids here are placeholders (the client
+        // walks in for real ones).
+        return Promise.resolve(this.deps.list!()).then((names) => {
+          f.dir = [['.', this.shared], ['..', this.shared], ...names.map((n, i): [string, Inode] => [n, new Inode(2 + i, 'd', 0o755, 0, 0, 0)])];
+          this.dirents(f, offset, count, w);
+        });
       }
-      w.u32(used).bytes(out.finish(0, 0).subarray(HEADER));
+      if (offset === 0 || !f.dir) f.dir = [['.', f.node], ['..', f.node.links[0]?.dir ?? f.node], ...f.fs.readdir(f.node)];
+      this.dirents(f, offset, count, w);
     },
     [T.clunk]: (r) => {
       const n = r.u32();
       const f = this.fid(n);
       this.fids.delete(n);
-      if (f.xw) f.fs.setxattr(f.node, f.xw.name, f.xw.data.byteLength ? dec.decode(f.xw.data) : undefined, f.xw.flags);
+      if (f.xw) this.ctx.fs(f).setxattr(f.node, f.xw.name, f.xw.data.byteLength ? dec.decode(f.xw.data) : undefined, f.xw.flags);
     },
     [T.flush]: (r) => {
       // Rflush only after the flushed request's reply went out (v86 keys replies by tag).

@@ -107,9 +107,10 @@ export class WireWriter {
     this.off += b.byteLength;
     return this;
   }
-  qid(n: Inode): this {
-    // type: high byte of the mode (QTDIR 0x80, QTSYMLINK 0x02); version 0; path = inode.
-    return this.u8(n.kind === 'd' ? 0x80 : n.kind === 'l' ? 0x02 : 0).u32(0).u64(n.ino);
+  qid(n: Inode, base = 0): this {
+    // type: high byte of the mode (QTDIR 0x80, QTSYMLINK 0x02); version 0; path = inode
+    // (offset per tree, so trees sharing one mount never share an inode number).
+    return this.u8(n.kind === 'd' ? 0x80 : n.kind === 'l' ? 0x02 : 0).u32(0).u64(base + n.ino);
   }
 
   finish(type: number, tag: number): Uint8Array {

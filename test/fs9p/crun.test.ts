@@ -6,12 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changes, lookupPath } from '../../src/fs-layers/index.ts';
 import { ociConfig } from '../guest/guest-fixture.ts';
-import { MNT, startPosixRig, type PosixRig } from './guest-posix-fixture.ts';
+import { WHITEOUT_RESULT } from '../support/index.ts';
+import { startPosixRig, type PosixRig } from './guest-posix-fixture.ts';
 
 let rig: PosixRig;
 
 beforeAll(async () => {
-  rig = await startPosixRig();
+  rig = await startPosixRig({ extra: ['whiteouts'], shared: true });
 }, 300_000);
 
 afterAll(async () => {
@@ -19,7 +20,7 @@ afterAll(async () => {
 });
 
 async function run(id: string, args: string[]) {
-  const config = ociConfig({ args, rootPath: MNT, hostname: id });
+  const config = ociConfig({ args, rootPath: rig.mnt, hostname: id });
   const made = await rig.sh(`mkdir -p /tmp/${id} && printf '%s' '${config}' > /tmp/${id}/config.json`);
   expect(made.status).toBe(0);
   const proc = await rig.guest.agent.run({ id, bundle: `/tmp/${id}` });
@@ -43,6 +44,20 @@ describe('crun runs a container from our union filesystem over 9P', () => {
     await rig.fs.sync();
     const again = await rig.reopen();
     expect(lookupPath(again.root, 'root/note')!.size).toBe(8);
+  }, 120_000);
+
+  it('the shared root lists the trees', async () => {
+    expect((await rig.sh('ls /mnt/all')).stdout).toBe('posix\nwhiteouts\n');
+  });
+
+  it('the guest sees exactly the tree Docker would of an image whose layers delete, replace and re-create', async () => {
+    // One mount serves every tree: the whiteouts image sits beside the busybox container.
+    const out = await rig.sh('cd /mnt/all/whiteouts && for f in $(find . -type f | sort); do printf "%s=%s|" "${f#./}" "$(cat $f)"; done; echo; find . -type d | sort | tr "\\n" " "');
+    expect(out.status).toBe(0);
+    const [files, dirs] = out.stdout.split('\n');
+    const want = Object.entries(WHITEOUT_RESULT).sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, c]) => `${p}=${c.replace(/\n$/, '')}|`).join('');
+    expect(files).toBe(want);
+    expect(dirs!.trim().split(' ')).toEqual(['.', './etc', './file2dir', './opaque']);
   }, 120_000);
 
   it('returns the exit status of the container process', async () => {

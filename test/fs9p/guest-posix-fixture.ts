@@ -12,13 +12,15 @@ import { ContainerFs, LayerStore, P9Server, FsError, Errno } from '../../src/fs-
 import { DirBlobStore, DirMetaStore } from '../../src/fs-layers/node.ts';
 import { Digest, layerKind } from '../../src/registry-client/index.ts';
 import { nodeSha256 } from '../../src/registry-client/node.ts';
-import { fixtureInfo } from '../support/index.ts';
+import { fixtureInfo, type FixtureName } from '../support/index.ts';
 
 export interface PosixRig {
   guest: Guest;
   fs: ContainerFs;
   layers: LayerStore;
   server: P9Server;
+  /** Where the `posix` container's tree is in the guest. */
+  mnt: string;
   root: string;
   diffIds: Digest[];
   /** Runs a busybox shell script in the guest (not in a container). */
@@ -33,7 +35,26 @@ export interface PosixRig {
 export const MNT = '/mnt/c';
 const ID = 'posix';
 
-export async function startPosixRig(): Promise<PosixRig> {
+/** Other images to serve too: each fixture's tree under the attach name of the fixture. */
+export interface RigOptions {
+  extra?: FixtureName[];
+  /** Mount the shared root (attach name '') once at /mnt/all instead of one tree at MNT. */
+  shared?: boolean;
+}
+
+async function unpackFixture(layers: LayerStore, name: FixtureName): Promise<Digest[]> {
+  const info = await fixtureInfo(name);
+  const m = info.manifests[0]!;
+  const diffIds = m.diffIds.map((d) => Digest.parse(d));
+  for (let i = 0; i < diffIds.length; i++) {
+    const bytes = new Uint8Array(readFileSync(join(info.layoutDir, 'blobs', 'sha256', Digest.parse(m.layerDigests[i]!).hex)));
+    const source = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(bytes); c.close(); } });
+    await layers.unpack({ diffId: diffIds[i]!, source, compression: layerKind(m.layerMediaTypes[i]!)!.compression, what: `${name} layer ${i}` });
+  }
+  return diffIds;
+}
+
+export async function startPosixRig(opts: RigOptions = {}): Promise<PosixRig> {
   const root = await mkdtemp(join(tmpdir(), 'tabdock-fs9p-'));
   const open = async () => {
     const chunks = await DirBlobStore.open(join(root, 'chunks'));
@@ -41,16 +62,11 @@ export async function startPosixRig(): Promise<PosixRig> {
     return new LayerStore({ chunks, meta, hasher: nodeSha256 });
   };
   const layers = await open();
-  const info = await fixtureInfo('busybox');
-  const m = info.manifests[0]!;
-  const diffIds = m.diffIds.map((d) => Digest.parse(d));
-  for (let i = 0; i < diffIds.length; i++) {
-    const bytes = new Uint8Array(readFileSync(join(info.layoutDir, 'blobs', 'sha256', Digest.parse(m.layerDigests[i]!).hex)));
-    const source = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(bytes); c.close(); } });
-    await layers.unpack({ diffId: diffIds[i]!, source, compression: layerKind(m.layerMediaTypes[i]!)!.compression, what: `layer ${i}` });
-  }
+  const diffIds = await unpackFixture(layers, 'busybox');
   const fs = await ContainerFs.open(layers, ID, diffIds);
-  const server = new P9Server({ attach: async (aname) => (aname === ID ? fs : Promise.reject(new FsError(Errno.ENOENT))), maxMsize: 512 * 1024 });
+  const trees = new Map<string, ContainerFs>([[ID, fs]]);
+  for (const name of opts.extra ?? []) trees.set(name, await ContainerFs.open(layers, name, await unpackFixture(layers, name)));
+  const server = new P9Server({ attach: async (aname) => trees.get(aname) ?? Promise.reject(new FsError(Errno.ENOENT)), list: () => [...trees.keys()], maxMsize: 512 * 1024 });
   const a = await loadArtifacts();
   const t0 = performance.now();
   let guest: Guest;
@@ -64,14 +80,15 @@ export async function startPosixRig(): Promise<PosixRig> {
   }
   const bootMs = performance.now() - t0;
   await guest.agent.setTime(Date.now());
-  await guest.agent.mount({ aname: ID, path: MNT });
+  const mnt = opts.shared ? `/mnt/all/${ID}` : MNT;
+  await guest.agent.mount(opts.shared ? { aname: '', path: '/mnt/all' } : { aname: ID, path: MNT });
   return {
-    guest, fs, layers, server, root, diffIds, boot, bootMs,
+    guest, fs, layers, server, root, diffIds, boot, bootMs, mnt,
     sh: async (script) => (await guest.agent.spawn(['/bin/busybox', 'sh', '-c', script])).output(),
     reopen: async () => ContainerFs.open(await open(), ID, diffIds),
     dispose: async () => {
       await guest.dispose();
-      await fs.close();
+      for (const t of trees.values()) await t.close();
       await rm(root, { recursive: true, force: true });
     },
   };
