@@ -35,6 +35,7 @@ export class GuestProcess {
   private readonly stdinQueue: Array<{ bytes: Uint8Array; done?: () => void }> = [];
   private stdinClosed = false;
   private exited = false;
+  private paused = false;
 
   constructor(private readonly host: StreamHost, readonly sid: number, readonly tty: boolean) {
     this.exit = new Promise((resolve) => (this.resolveExit = resolve));
@@ -66,6 +67,20 @@ export class GuestProcess {
     this.pumpStdin();
   }
 
+  /**
+   * Stop granting output credit: the agent stops reading the process's output once the
+   * credit it has is spent (at most INITIAL_STREAM_CREDIT more bytes arrive), so the
+   * process blocks on write. For a consumer that cannot keep up (a terminal, a slow sink).
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.grant(0);
+  }
+
   /** Resize the pseudo-terminal (tty processes only). */
   async resize(rows: number, cols: number): Promise<void> {
     await this.host.request('resize', [['sid', this.sid], ['rows', rows], ['cols', cols]]);
@@ -94,11 +109,7 @@ export class GuestProcess {
         const fd: OutputFd = frame.flags === 2 ? 2 : 1;
         if (this.listeners.size === 0) this.early.push([frame.payload, fd]);
         else for (const l of this.listeners) l(frame.payload, fd);
-        this.ungranted += frame.payload.length;
-        if (this.ungranted >= GRANT_BATCH) {
-          this.host.sendFrame(FrameType.Credit, this.sid, u32Payload(this.ungranted));
-          this.ungranted = 0;
-        }
+        this.grant(frame.payload.length);
         break;
       }
       case FrameType.Credit:
@@ -119,6 +130,16 @@ export class GuestProcess {
     this.exited = true;
     for (const q of this.stdinQueue.splice(0)) q.done?.();
     this.resolveExit(reason);
+  }
+
+  /** Give back delivered output as credit, in batches, unless paused. */
+  private grant(delivered: number): void {
+    this.ungranted += delivered;
+    if (this.paused || this.exited || this.ungranted === 0) return;
+    if (this.ungranted >= GRANT_BATCH || delivered === 0) {
+      this.host.sendFrame(FrameType.Credit, this.sid, u32Payload(this.ungranted));
+      this.ungranted = 0;
+    }
   }
 
   private pumpStdin(): void {

@@ -173,6 +173,26 @@ describe('control channel under load', () => {
     await guest.agent.delete('cat');
   }, 180_000);
 
+  it('applies backpressure: a paused stream stops its container, others carry on', async () => {
+    const flood = await guest.agent.run({ id: 'flood', bundle: await writeBundle(guest, 'flood', { args: [BB, 'yes', 'flood'] }) });
+    let received = 0;
+    flood.onOutput((c) => (received += c.length));
+    await expect.poll(() => received, { timeout: 90_000 }).toBeGreaterThan(0);
+    flood.pause();
+    await new Promise((r) => setTimeout(r, 1500));
+    const atPause = received;
+    await new Promise((r) => setTimeout(r, 1500));
+    // at most the credit the agent already had (64 KiB window) arrives after pausing
+    expect(received - atPause).toBeLessThanOrEqual(65536);
+    expect(received).toBeLessThanOrEqual(atPause + 65536);
+    const other = await (await guest.agent.run({ id: 'other', bundle: await writeBundle(guest, 'other', { args: [BB, 'echo', 'still here'] }) })).output();
+    expect(other.stdout).toBe('still here\n');
+    flood.resume();
+    await expect.poll(() => received, { timeout: 90_000 }).toBeGreaterThan(atPause + 65536);
+    await guest.agent.kill('flood', 9);
+    expect(await flood.exit).toBe(137);
+  }, 180_000);
+
   it('keeps ten containers printing at once apart, in order', async () => {
     const lines = 400;
     const procs = await Promise.all(
