@@ -81,6 +81,8 @@ export class GuestRuntime implements ContainerRuntime {
     this.guest ??= (async () => {
       const g = await this.deps.startGuest((req, reply) => this.server.handle9p(req, reply));
       await run(g, ['/bin/mkdir', '-p', GUEST_TREE]);
+      // cache=none, not loose: inode numbers repeat across container trees, and a caching
+      // client merges inodes by qid (tried: one container then saw another's files).
       await g.agent.mount({ aname: ANAME, path: GUEST_TREE });
       return g;
     })();
