@@ -60,6 +60,13 @@ export function parseArgs(argv: string[], specs: FlagSpec[], opts: { stopAtPosit
         const s = byShort.get(c);
         if (!s) throw flagError(`unknown shorthand flag: '${c}' in ${a}`);
         if (s.type === 'bool') {
+          // `-H=false`: pflag takes a value for a short bool flag after '='.
+          if (a[j + 1] === '=') {
+            const v = a.slice(j + 2);
+            if (v !== 'true' && v !== 'false') throw flagError(`invalid argument "${v}" for "-${c}, --${s.name}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
+            set(s, v === 'true');
+            break;
+          }
           set(s, true);
           continue;
         }

@@ -1,6 +1,9 @@
 import type { PullEvent } from './pull.ts';
 import type { RemoveResult } from './images.ts';
 import type { Attachment, CreateRequest } from './containers/service.ts';
+import type { Change, CopyEntry, PathStat } from './containers/container-files.ts';
+import type { ImageHistoryItem } from './image-history.ts';
+import type { ImagePruneReport } from './image-prune.ts';
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -35,6 +38,10 @@ export interface EngineApi extends ContainerApi {
   inspectImages(refs: string[]): Promise<(Record<string, unknown> | undefined)[]>;
   removeImage(ref: string, opts: { force?: boolean }): Promise<RemoveResult>;
   tagImage(source: string, target: string): Promise<void>;
+  /** `docker history`: the config's steps, newest first. */
+  imageHistory(ref: string): Promise<ImageHistoryItem[]>;
+  /** `docker image prune [-a]`: dangling images, or every image no container uses. */
+  pruneImages(opts: { all?: boolean }): Promise<ImagePruneReport>;
 }
 
 export interface ContainerSummary {
@@ -85,4 +92,14 @@ export interface ContainerApi {
   /** Sends the log (and with `follow`, live output until the container stops), then resolves. */
   containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void): Promise<void>;
   execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void): Promise<Attachment & { wait(): Promise<number> }>;
+  /** `docker diff`: the writable layer's changes (A added, C changed, D deleted), by path. */
+  containerChanges(ref: string): Promise<Change[]>;
+  /** What is at a path in the container (symlinks followed except the last), or undefined. */
+  statContainerPath(ref: string, path: string): Promise<PathStat | undefined>;
+  /** `docker cp CONTAINER:SRC ...`: the tree at `path`, entry by entry (awaits each callback). */
+  copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void): Promise<void>;
+  /** `docker cp ... CONTAINER:DEST`: pulls entries until `next` gives none; the root entry becomes `path`. */
+  copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean }): Promise<void>;
+  /** `docker container prune`: removes containers that are not running. */
+  pruneContainers(): Promise<{ deleted: string[]; reclaimed: number }>;
 }

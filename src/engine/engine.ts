@@ -8,6 +8,9 @@ import { ContainerService, type CreateRequest, type SpecBuilder } from './contai
 import { ImageService, type ImageServiceDeps } from './images.ts';
 import { inspectImage } from './inspect.ts';
 import type { PullEvent } from './pull.ts';
+import type { CopyEntry } from './containers/container-files.ts';
+import { imageHistory } from './image-history.ts';
+import { pruneImages } from './image-prune.ts';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -92,6 +95,15 @@ export class Engine implements EngineApi {
     return this.images.tag(source, target);
   }
 
+  async imageHistory(ref: string) {
+    return imageHistory(await this.images.get(ref));
+  }
+
+  async pruneImages(opts: { all?: boolean }) {
+    const used = new Set((await this.containers.store.list()).map((c) => c.Image));
+    return pruneImages(this.images, used, opts);
+  }
+
   // The container half of the contract (engine-containers.ts).
   createContainer(req: CreateRequest) { return this.c.createContainer(req); }
   startContainer(ref: string, opts?: { cols?: number; rows?: number }) { return this.c.startContainer(ref, opts); }
@@ -105,6 +117,11 @@ export class Engine implements EngineApi {
   inspectContainer(ref: string) { return this.c.inspectContainer(ref); }
   containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void) { return this.c.containerLogs(ref, opts, onEntry); }
   execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) { return this.c.execContainer(ref, req, onOutput); }
+  containerChanges(ref: string) { return this.c.containerChanges(ref); }
+  statContainerPath(ref: string, path: string) { return this.c.statContainerPath(ref, path); }
+  copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void) { return this.c.copyFromContainer(ref, path, onEntry); }
+  copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}) { return this.c.copyToContainer(ref, path, next, opts); }
+  pruneContainers() { return this.c.pruneContainers(); }
 }
 
 export type { CreateRequest, ExecRequest, LogOptions };

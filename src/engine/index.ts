@@ -11,3 +11,6 @@ export type { ContainerRecord } from './containers/record.ts';
 export type { ContainerRuntime, RuntimeProcess, RuntimeExit, StartRequest } from './containers/runtime.ts';
 export { GuestRuntime, guestBundlePath, type GuestRuntimeDeps } from './containers/guest-runtime.ts';
 export { guestSpec } from './containers/guest-spec.ts';
+export type { Change, CopyEntry, PathStat } from './containers/container-files.ts';
+export { imageHistory, type ImageHistoryItem } from './image-history.ts';
+export type { ImagePruneReport } from './image-prune.ts';

@@ -1,6 +1,7 @@
 import { TabdockError } from '../../shared/errors.ts';
 import { parseSignal } from '../spec/signals.ts';
 import type { ContainerApi, ContainerSummary, ExecRequest, LogOptions } from '../api.ts';
+import { copyIn, copyOut, diff, statPath, writableSize, type Change, type CopyEntry, type PathStat } from './container-files.ts';
 import type { LogEntry } from './logs.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerRuntime } from './runtime.ts';
@@ -78,6 +79,42 @@ export class EngineContainers implements ContainerApi {
     } finally {
       stopFollow();
     }
+  }
+
+  async containerChanges(ref: string): Promise<Change[]> {
+    return diff(await this.tree(ref));
+  }
+
+  async statContainerPath(ref: string, path: string): Promise<PathStat | undefined> {
+    return statPath(await this.tree(ref), path);
+  }
+
+  async copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void): Promise<void> {
+    await copyOut(await this.tree(ref), path, onEntry);
+  }
+
+  async copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}): Promise<void> {
+    const c = await this.svc.store.find(ref);
+    if (c.HostConfig.ReadonlyRootfs && this.svc.isRunning(c.Id)) throw new TabdockError('READ_ONLY', 'container rootfs is marked read-only', {});
+    await copyIn(await (await this.runtime(c)).tree(c), path, next, opts);
+  }
+
+  /** `docker container prune`: every container not running, with its writable layer's size. */
+  async pruneContainers(): Promise<{ deleted: string[]; reclaimed: number }> {
+    const out = { deleted: [] as string[], reclaimed: 0 };
+    for (const c of await this.svc.store.list()) {
+      if (c.State.Running || this.svc.isRunning(c.Id)) continue;
+      const size = await (await this.runtime(c)).tree(c).then(writableSize, () => 0);
+      await this.svc.remove(c.Id);
+      out.deleted.push(c.Id);
+      out.reclaimed += size;
+    }
+    return out;
+  }
+
+  private async tree(ref: string) {
+    const c = await this.svc.store.find(ref);
+    return (await this.runtime(c)).tree(c);
   }
 
   async execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) {

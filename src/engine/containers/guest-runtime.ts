@@ -94,6 +94,10 @@ export class GuestRuntime implements ContainerRuntime {
     await this.open(c);
   }
 
+  tree(c: ContainerRecord): Promise<ContainerFs> {
+    return this.open(c);
+  }
+
   async readFile(c: ContainerRecord, path: string): Promise<Uint8Array | undefined> {
     const fs = await this.open(c);
     const n = lookupPath(fs.root, path.replace(/^\/+/, ''));

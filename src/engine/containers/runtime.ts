@@ -1,3 +1,4 @@
+import type { ContainerFs } from '../../fs-layers/index.ts';
 import type { ContainerRecord } from './record.ts';
 
 /**
@@ -47,6 +48,11 @@ export interface ContainerRuntime {
   prepare(container: ContainerRecord): Promise<void>;
   /** Reads a file of the container's tree (for /etc/passwd, /etc/group), undefined if absent. */
   readFile(container: ContainerRecord, path: string): Promise<Uint8Array | undefined>;
+  /**
+   * The container's tree (image layers + writable layer), running or not: the object the
+   * runtime serves to the container, so changes made here are what the container sees.
+   */
+  tree(container: ContainerRecord): Promise<ContainerFs>;
   start(req: StartRequest): Promise<RuntimeProcess>;
   exec(req: ExecRequest): Promise<RuntimeProcess>;
   /** Frees the container's filesystem. */

@@ -1,0 +1,130 @@
+// `diff`, `cp`, `history`, `image prune` and `container prune` end to end, as a user types
+// them: a real registry, our store and 9P server, the committed guest in v86, crun inside.
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliHome, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
+
+let reg: TestRegistry;
+let cli: CliHome;
+let IMG: string;
+let host: string;
+
+beforeAll(async () => {
+  reg = await startRegistry();
+  await reg.push('busybox', 'busybox:latest');
+  IMG = `${reg.host}/busybox`;
+  cli = cliHome({ TABDOCK_INSECURE_REGISTRIES: reg.host, TABDOCK_DAEMON_IDLE_SECONDS: '120' });
+  const first = await cli.run('pull', IMG);
+  expect(first.code, first.stderr).toBe(0);
+  host = mkdtempSync(join(tmpdir(), 'tabdock-cp-'));
+}, 300_000);
+afterAll(async () => {
+  cli?.dispose();
+  await reg?.stop();
+  if (host) rmSync(host, { recursive: true, force: true });
+});
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await cli.run(...args);
+  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+describe('tabdock diff', () => {
+  it('lists what a container added, changed and deleted, stopped or running', async () => {
+    await ok('run', '--name', 'changer', IMG, 'sh', '-c', 'echo hi > /tmp/new; echo x >> /etc/passwd; rm /etc/group; mkdir -p /root/d/e');
+    const lines = (await ok('diff', 'changer')).trim().split('\n');
+    for (const l of ['C /etc', 'C /etc/passwd', 'D /etc/group', 'C /tmp', 'A /tmp/new', 'C /root', 'A /root/d', 'A /root/d/e']) expect(lines).toContain(l);
+    const paths = lines.map((l) => l.slice(2));
+    expect([...paths].sort()).toEqual(paths); // by path, as Docker lists them
+    // The runtime's mountpoints are Docker's init layer, never in the diff.
+    expect(lines.filter((l) => /^A \/(dev|proc|sys)$/.test(l))).toEqual([]);
+    const running = await ok('run', '-d', '--name', 'live-diff', IMG, 'sh', '-c', 'echo y > /made; sleep 300');
+    await eventually(async () => (await cli.run('diff', 'live-diff')).stdout, (s) => s.includes('A /made'));
+    expect((await ok('diff', 'live-diff')).split('\n')).toContain('A /made');
+    await ok('rm', '-f', running.trim());
+    const missing = await cli.run('diff', 'no-such-container');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('No such container');
+  }, 180_000);
+});
+
+describe('tabdock history', () => {
+  it("prints the image config's steps, newest first, with layer sizes", async () => {
+    const id = JSON.parse(await ok('image', 'inspect', IMG))[0].Id as string;
+    const out = await ok('history', IMG);
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+    expect(lines[1]).toMatch(new RegExp(`^${id.slice(7, 19)}\\s+.+ ago\\s+umoci config\\s+0B$`));
+    expect(lines[2]).toMatch(/^<missing>\s+.+ ago\s+umoci repack\s+\d+(\.\d+)?MB$/);
+    expect(lines).toHaveLength(3);
+    expect(await ok('history', '-q', IMG)).toBe(`${id.slice(7, 19)}\n<missing>\n`);
+    expect(await ok('history', '-q', '--no-trunc', IMG)).toBe(`${id}\n<missing>\n`);
+    const raw = (await ok('history', '-H=false', IMG)).trimEnd().split('\n');
+    expect(raw[1]).toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+umoci config\s+0$/);
+    expect(raw[2]).toMatch(/umoci repack\s+\d{6,}$/);
+  }, 120_000);
+});
+
+describe('tabdock image prune / container prune', () => {
+  it('removes an untagged image and keeps one a container uses', async () => {
+    // `other` first names the whiteouts image; re-pointed at busybox, it leaves that image untagged.
+    await reg.push('whiteouts', 'other:latest');
+    await ok('pull', `${reg.host}/other`);
+    const old = JSON.parse(await ok('image', 'inspect', `${reg.host}/other`))[0].Id as string;
+    await reg.push('busybox', 'other:latest');
+    await ok('pull', `${reg.host}/other`);
+    expect(await ok('images', '-q', '--no-trunc')).toContain(old);
+
+    const notty = await cli.run('image', 'prune');
+    expect(notty.code).toBe(1);
+    expect(notty.stderr).toContain('-f');
+
+    const out = await ok('image', 'prune', '-f');
+    expect(out).toMatch(new RegExp(`^Deleted Images:\\nuntagged: ${reg.host.replace(/[.]/g, '\\.')}/other@sha256:[0-9a-f]{64}\\ndeleted: ${old}\\n(deleted: sha256:[0-9a-f]{64}\\n)*\\nTotal reclaimed space: \\d+(\\.\\d+)?[kM]?B\\n$`));
+    expect(await ok('images', '-q', '--no-trunc')).not.toContain(old);
+    expect(await ok('image', 'prune', '-f')).toBe('Total reclaimed space: 0B\n');
+
+    // -a: every image without a container goes, tagged or not; the one a container uses stays.
+    await reg.push('whiteouts', 'third:latest');
+    await ok('pull', `${reg.host}/third`);
+    const third = JSON.parse(await ok('image', 'inspect', `${reg.host}/third`))[0].Id as string;
+    const c = (await ok('create', IMG, 'true')).trim();
+    const pruned = await ok('image', 'prune', '-a', '-f');
+    expect(pruned).toContain(`untagged: ${reg.host}/third:latest\n`);
+    expect(pruned).toContain(`deleted: ${third}\n`);
+    expect(pruned).not.toContain('busybox');
+    expect((await cli.run('image', 'inspect', IMG)).code).toBe(0);
+    await ok('rm', c);
+  }, 240_000);
+
+  it('removes stopped containers and leaves running ones', async () => {
+    const a = (await ok('run', '-d', IMG, 'sh', '-c', 'echo data > /file')).trim();
+    const b = (await ok('create', IMG, 'true')).trim();
+    const live = (await ok('run', '-d', IMG, 'sleep', '300')).trim();
+    expect(await ok('wait', a)).toBe('0\n');
+    const notty = await cli.run('container', 'prune');
+    expect(notty.code).toBe(1);
+    const out = await ok('container', 'prune', '-f');
+    expect(out).toMatch(/^Deleted Containers:\n([0-9a-f]{64}\n)+\nTotal reclaimed space: \d+(\.\d+)?[kM]?B\n$/);
+    expect(out).toContain(`${a}\n`);
+    expect(out).toContain(`${b}\n`);
+    expect(out).not.toContain(live);
+    const left = await ok('ps', '-a', '-q', '--no-trunc');
+    expect(left).toBe(`${live}\n`);
+    await ok('rm', '-f', live);
+  }, 240_000);
+});
+
+async function eventually<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const v = await get();
+    if (done(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+void [mkdirSync, readFileSync, statSync, writeFileSync];
