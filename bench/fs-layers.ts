@@ -16,7 +16,7 @@ import { nodeSha256 } from '../src/registry-client/node.ts';
 import { fixtureInfo } from '../test/support/index.ts';
 import { median, type BenchRow } from './table.ts';
 
-const RUNS = 3;
+const RUNS = Number(process.env.TABDOCK_BENCH_RUNS ?? 3);
 const MiB = 1 << 20;
 
 function streamOf(b: Uint8Array): ReadableStream<Uint8Array> {
@@ -125,7 +125,7 @@ const SMALL_FILES = 2500;
  * 2,500 small files and `find` over the tree — served by our P9Server from the layer
  * store, beside the same files on v86's built-in 9P filesystem (in memory) in the same run.
  */
-export async function benchGuest9p(): Promise<BenchRow[]> {
+export async function benchGuest9p(only?: string[]): Promise<BenchRow[]> {
   const info = await fixtureInfo('big');
   const m = info.manifests[0]!;
   const root = mkdtempSync(join(tmpdir(), 'tabdock-bench-9p-'));
@@ -175,7 +175,7 @@ export async function benchGuest9p(): Promise<BenchRow[]> {
     for (const e of small) await writeFile(g2, `/bench/${e.header.name}`, e.body as string);
     await g2.agent.mount({ aname: 'bench', path: '/mnt/b' });
     // Alternate the two, so a busy machine weighs on both alike.
-    for (const [k, w] of Object.entries(WORK)) {
+    for (const [k, w] of Object.entries(WORK).filter(([k]) => !only || only.includes(k))) {
       const xs: number[] = [];
       const ys: number[] = [];
       for (let i = 0; i < RUNS; i++) {
@@ -195,7 +195,7 @@ export async function benchGuest9p(): Promise<BenchRow[]> {
     row('guest: sequential read of a 32 MiB file over our 9P', 'seq'),
     row(`guest: cat of ${SMALL_FILES} small files over our 9P`, 'small'),
     row('guest: find over the image over our 9P', 'find'),
-  ];
+  ].filter((_, i) => !only || only.includes(['seq', 'small', 'find'][i]!));
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {

@@ -244,8 +244,8 @@ export class P9Server {
       const offset = r.u64();
       const count = Math.min(r.u32(), this.msize - 11);
       const data = f.xr ? f.xr.subarray(offset, offset + count) : this.ctx.fs(f).read(f.node, offset, count);
-      if (data instanceof Uint8Array) return void w.u32(data.byteLength).bytes(data);
-      return data.then((d) => void w.u32(d.byteLength).bytes(d));
+      if (data instanceof Uint8Array) return void w.reserve(4 + data.byteLength).u32(data.byteLength).bytes(data);
+      return data.then((d) => void w.reserve(4 + d.byteLength).u32(d.byteLength).bytes(d));
     },
     [T.write]: async (r, w) => {
       const f = this.fid(r.u32());

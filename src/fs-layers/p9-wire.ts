@@ -67,6 +67,12 @@ export class WireWriter {
     this.v = new DataView(b.buffer);
   }
 
+  /** Makes room for `n` more bytes up front (large read replies: one allocation). */
+  reserve(n: number): this {
+    this.room(n);
+    return this;
+  }
+
   get length(): number {
     return this.off;
   }
