@@ -1,6 +1,6 @@
 // `diff`, `cp`, `history`, `image prune` and `container prune` end to end, as a user types
 // them: a real registry, our store and 9P server, the committed guest in v86, crun inside.
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,55 @@ describe('tabdock diff', () => {
     const missing = await cli.run('diff', 'no-such-container');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('No such container');
+  }, 180_000);
+});
+
+describe('tabdock cp', () => {
+  it('copies a file and a directory out of a stopped container', async () => {
+    await ok('run', '--name', 'source', IMG, 'sh', '-c', 'mkdir -p /data/sub; echo one > /data/a; echo two > /data/sub/b; chmod 640 /data/a; ln -s a /data/link');
+    await ok('cp', 'source:/data/a', join(host, 'a.txt'));
+    expect(readFileSync(join(host, 'a.txt'), 'utf8')).toBe('one\n');
+    expect(statSync(join(host, 'a.txt')).mode & 0o777).toBe(0o640);
+    // Into an existing directory: under the source's name.
+    mkdirSync(join(host, 'into'));
+    await ok('cp', 'source:/etc/passwd', join(host, 'into'));
+    expect(readFileSync(join(host, 'into', 'passwd'), 'utf8')).toBe('root:x:0:0:root:/root:/bin/sh\n');
+    // A directory, recursively, to a new path; then its contents into an existing one (SRC/.).
+    await ok('cp', 'source:/data', join(host, 'data'));
+    expect(readFileSync(join(host, 'data', 'sub', 'b'), 'utf8')).toBe('two\n');
+    expect(readFileSync(join(host, 'data', 'link'), 'utf8')).toBe('one\n');
+    await ok('cp', 'source:/data/.', join(host, 'into'));
+    expect(readFileSync(join(host, 'into', 'sub', 'b'), 'utf8')).toBe('two\n');
+    const missing = await cli.run('cp', 'source:/nope', host);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Could not find the file /nope in container source');
+  }, 180_000);
+
+  it('copies a file and a directory into a running container, which sees them (owned by root)', async () => {
+    await ok('run', '-d', '--name', 'target', IMG, 'sleep', '300');
+    writeFileSync(join(host, 'hello.txt'), 'hello from the host\n');
+    chmodSync(join(host, 'hello.txt'), 0o640);
+    if (process.getuid?.() === 0) chownSync(join(host, 'hello.txt'), 1234, 1235);
+    await ok('cp', join(host, 'hello.txt'), 'target:/tmp/');
+    expect(await ok('exec', 'target', 'cat', '/tmp/hello.txt')).toBe('hello from the host\n');
+    // Owned by the container's root; with -a the host's uid/gid are kept.
+    expect(await ok('exec', 'target', 'ls', '-ln', '/tmp/hello.txt')).toMatch(/^-rw-r-----\s+1 0\s+0\s+20 /);
+    await ok('cp', '-a', join(host, 'hello.txt'), 'target:/tmp/kept');
+    const uid = process.getuid?.() === 0 ? '1234\\s+1235' : `${process.getuid?.()}\\s+${process.getgid?.()}`;
+    expect(await ok('exec', 'target', 'ls', '-ln', '/tmp/kept')).toMatch(new RegExp(`^-rw-r-----\\s+1 ${uid}\\s+20 `));
+    // Over an existing file, and a new name.
+    writeFileSync(join(host, 'hello.txt'), 'v2\n');
+    await ok('cp', join(host, 'hello.txt'), 'target:/tmp/hello.txt');
+    await ok('cp', join(host, 'hello.txt'), 'target:/renamed');
+    expect(await ok('exec', 'target', 'cat', '/tmp/hello.txt', '/renamed')).toBe('v2\nv2\n');
+    mkdirSync(join(host, 'tree', 'deep'), { recursive: true });
+    writeFileSync(join(host, 'tree', 'deep', 'f'), 'deep\n');
+    await ok('cp', join(host, 'tree'), 'target:/root');
+    expect(await ok('exec', 'target', 'cat', '/root/tree/deep/f')).toBe('deep\n');
+    expect((await ok('diff', 'target')).split('\n')).toEqual(expect.arrayContaining(['A /tmp/hello.txt', 'A /renamed', 'A /root/tree/deep/f']));
+    const noDir = await cli.run('cp', join(host, 'hello.txt'), 'target:/no/such/');
+    expect(noDir.code).not.toBe(0);
+    await ok('rm', '-f', 'target');
   }, 180_000);
 });
 
@@ -126,5 +175,3 @@ async function eventually<T>(get: () => Promise<T>, done: (v: T) => boolean): Pr
     await new Promise((r) => setTimeout(r, 250));
   }
 }
-
-void [mkdirSync, readFileSync, statSync, writeFileSync];

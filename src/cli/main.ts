@@ -13,6 +13,7 @@ import { kill, logs, ps, restart, rm, start, stop, wait } from './commands/conta
 import { create, exec, run } from './commands/run.ts';
 import { inspect } from './commands/inspect.ts';
 import { diff } from './commands/diff.ts';
+import { cp } from './commands/cp.ts';
 import { history } from './commands/history.ts';
 import { containerPrune, imagePrune } from './commands/prune.ts';
 
@@ -20,7 +21,7 @@ import { containerPrune, imagePrune } from './commands/prune.ts';
  * `tabdock`: the docker CLI's command names, flags, output and exit codes. Errors are
  * one line; flag errors exit 125 as Docker's do, other failures 1.
  */
-export const COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, diff, containerPrune, inspect, pull, images, imageInspect, history, imagePrune, rmi, tag, proxy, daemon, version];
+export const COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, diff, cp, containerPrune, inspect, pull, images, imageInspect, history, imagePrune, rmi, tag, proxy, daemon, version];
 
 function findCommand(argv: string[]): { cmd: Command; rest: string[] } | undefined {
   for (const n of [2, 1]) {

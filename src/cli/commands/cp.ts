@@ -1,0 +1,182 @@
+import { lstatSync, mkdirSync, openSync, closeSync, writeSync, readSync, readdirSync, readlinkSync, chmodSync, symlinkSync, rmSync, utimesSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { CopyEntry } from '../../engine/index.ts';
+import { flagError } from '../args.ts';
+import { humanSize } from '../format.ts';
+import type { Command } from './command.ts';
+
+/** docker's `splitCpArg`: `CONTAINER:PATH`, unless the argument is an absolute (local) path. */
+export function splitCpArg(arg: string): { container?: string; path: string } {
+  if (arg.startsWith('/') || arg.startsWith('.')) return { path: arg };
+  const i = arg.indexOf(':');
+  return i <= 0 ? { path: arg } : { container: arg.slice(0, i), path: arg.slice(i + 1) };
+}
+
+/**
+ * Where a copy lands (moby `archive.CopyInfoDestinationPath` and `PrepareArchiveCopy`): into
+ * an existing directory under the source's name (its contents, for `SRC/.`), over an
+ * existing file, or at DEST itself when nothing is there (a directory is created; a file
+ * needs DEST not to end in `/`). Returns the target path or the sentence for the error.
+ */
+export function cpTarget(src: string, srcIsDir: boolean, dest: string, destKind: 'd' | 'f' | undefined): { target: string } | { error: string } {
+  const contentsOnly = srcIsDir && /(^|\/)\.$/.test(src);
+  if (destKind === 'd') return { target: contentsOnly ? dest : joinPath(dest, baseName(src)) };
+  if (destKind === 'f') {
+    if (srcIsDir) return { error: `cannot copy a directory to a file: ${dest}` };
+    if (dest.endsWith('/')) return { error: `${dest} is not a directory` };
+    return { target: dest };
+  }
+  if (!srcIsDir && dest.endsWith('/')) return { error: `no such directory: ${dest}` };
+  return { target: dest.replace(/(.)\/+$/, '$1') };
+}
+
+function baseName(p: string): string {
+  const parts = p.split('/').filter((x) => x !== '' && x !== '.');
+  return parts.at(-1) ?? '/';
+}
+
+function joinPath(dir: string, name: string): string {
+  return `${dir.replace(/\/+$/, '')}/${name}`;
+}
+
+function kindOf(st: Stats): 'f' | 'd' | 'l' | undefined {
+  return st.isDirectory() ? 'd' : st.isFile() ? 'f' : st.isSymbolicLink() ? 'l' : undefined;
+}
+
+function hostStat(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The host tree at `root` as copy entries (files in 1 MiB pieces), parents first. */
+async function* hostEntries(root: string): AsyncGenerator<CopyEntry> {
+  const walk = function* (path: string, rel: string): Generator<CopyEntry> {
+    const st = lstatSync(path);
+    const kind = kindOf(st);
+    if (!kind) return; // sockets, devices, fifos: docker cp skips what it cannot archive usefully
+    const base = { path: rel, kind, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtimeMs / 1000 };
+    if (kind === 'l') return yield { ...base, target: readlinkSync(path) };
+    if (kind === 'd') {
+      yield base;
+      for (const name of readdirSync(path).sort()) yield* walk(join(path, name), rel ? `${rel}/${name}` : name);
+      return;
+    }
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(1 << 20);
+      let offset = 0;
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, offset);
+        if (n === 0 && offset > 0) break;
+        yield { ...base, data: new Uint8Array(buf.subarray(0, n)), offset };
+        offset += n;
+        if (n === 0) break;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  };
+  yield* walk(root, '');
+}
+
+/** Writes entries from a container under `target` on the host (no chown: docker cp's NoLchown). */
+function hostWriter(target: string) {
+  const dirTimes: [string, number][] = [];
+  let bytes = 0;
+  return {
+    write(e: CopyEntry): void {
+      const path = e.path ? join(target, e.path) : target;
+      if (e.kind === 'd') {
+        const st = hostStat(path);
+        if (st && !st.isDirectory()) throw new Error(`cannot overwrite non-directory "${path}" with directory`);
+        if (!st) mkdirSync(path);
+        chmodSync(path, e.mode);
+        dirTimes.push([path, e.mtime]);
+        return;
+      }
+      if (e.kind === 'l') {
+        const st = hostStat(path);
+        if (st?.isDirectory()) throw new Error(`cannot overwrite directory "${path}" with non-directory`);
+        if (st) rmSync(path);
+        symlinkSync(e.target ?? '', path);
+        return;
+      }
+      const first = (e.offset ?? 0) === 0;
+      if (first && hostStat(path)?.isDirectory()) throw new Error(`cannot overwrite directory "${path}" with non-directory`);
+      const fd = openSync(path, first ? 'w' : 'r+', e.mode);
+      try {
+        if (e.data?.byteLength) writeSync(fd, e.data, 0, e.data.byteLength, e.offset ?? 0);
+      } finally {
+        closeSync(fd);
+      }
+      bytes += e.data?.byteLength ?? 0;
+      chmodSync(path, e.mode);
+      utimesSync(path, e.mtime, e.mtime);
+    },
+    finish(): number {
+      for (const [p, t] of dirTimes.reverse()) utimesSync(p, t, t);
+      return bytes;
+    },
+  };
+}
+
+export const cp: Command = {
+  name: 'cp',
+  aliases: ['container cp'],
+  usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH\n\ttabdock cp [OPTIONS] SRC_PATH CONTAINER:DEST_PATH',
+  description: 'Copy files/folders between a container and the local filesystem',
+  flags: [
+    { name: 'archive', short: 'a', type: 'bool', help: 'Archive mode (copy all uid/gid information)' },
+    { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached' },
+  ],
+  args: [2, 2],
+  async run(p, { io, engine }) {
+    const from = splitCpArg(p.args[0]!);
+    const to = splitCpArg(p.args[1]!);
+    if (from.container && to.container) throw flagError('copying between containers is not supported');
+    if (!from.container && !to.container) throw flagError('must specify at least one container source');
+    if (from.path === '-' || to.path === '-') throw flagError('tar streams on stdin/stdout (-) are not supported by tabdock cp yet');
+    const fail = (msg: string) => {
+      io.err(`${msg}\n`);
+      return 1;
+    };
+    const api = await engine();
+    let bytes = 0;
+    let shown: string;
+    if (from.container) {
+      const src = from.path.startsWith('/') ? from.path : `/${from.path}`;
+      const st = await api.statContainerPath(from.container, src);
+      if (!st) return fail(`Error response from daemon: Could not find the file ${src} in container ${from.container}`);
+      const dest = hostStat(to.path);
+      const where = cpTarget(src, st.kind === 'd', to.path, dest ? (dest.isDirectory() ? 'd' : 'f') : undefined);
+      if ('error' in where) return fail(where.error);
+      if (!hostStat(dirname(where.target))) return fail(`no such directory: ${dirname(where.target)}`);
+      const w = hostWriter(where.target);
+      await api.copyFromContainer(from.container, src, async (e) => w.write(e));
+      bytes = w.finish();
+      shown = to.path;
+    } else {
+      const st = hostStat(from.path);
+      if (!st) return fail(`lstat ${from.path}: no such file or directory`);
+      const dest = to.path.startsWith('/') ? to.path : `/${to.path}`;
+      const ds = await api.statContainerPath(to.container!, dest);
+      const destKind = ds ? (ds.kind === 'd' ? 'd' : 'f') : undefined;
+      const where = cpTarget(from.path, st.isDirectory(), dest, destKind);
+      if ('error' in where) return fail(where.error);
+      const it = hostEntries(from.path);
+      await api.copyToContainer(to.container!, where.target, async () => {
+        const r = await it.next();
+        if (r.done) return null;
+        bytes += r.value.data?.byteLength ?? 0;
+        return r.value;
+      }, { keepOwner: p.flags['archive'] === true });
+      shown = `${to.container}:${to.path}`;
+    }
+    // docker prints this only to a terminal (cli/command/container/cp.go).
+    if (io.isTTY && p.flags['quiet'] !== true) io.err(`Successfully copied ${humanSize(bytes, 4)} to ${shown}\n`);
+    return 0;
+  },
+};
