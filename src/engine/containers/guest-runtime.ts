@@ -1,19 +1,19 @@
 import type { Guest, GuestProcess, Handle9p } from '../../emulator/index.ts';
-import { ContainerFs, Errno, FsError, LayerStore, lookupPath, P9Server, type BlobStore } from '../../fs-layers/index.ts';
-import { Digest, layerKind } from '../../registry-client/index.ts';
+import { ContainerFs, Errno, FsError, LayerStore, ensureImageLayers, lookupPath, P9Server, type BlobStore } from '../../fs-layers/index.ts';
+import { Digest } from '../../registry-client/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import type { ImageService } from '../images.ts';
 import { exitCodeForStartError } from '../spec/exit-codes.ts';
-import { MuxFs } from './mux-fs.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, StartRequest } from './runtime.ts';
 
 /**
  * Linux containers in the guest: every container's tree (its image's layers plus its
- * writable layer) is served by our 9P server inside one tree (MuxFs: the device can be
- * mounted only once), mounted in the guest at `/run/tabdock/fs`; a container's bundle is
- * `/run/tabdock/<id>/config.json` with its root at `/run/tabdock/fs/<id>`, and the agent
- * runs `crun run` on it. The guest starts (or restores) on the first container start.
+ * writable layer) is served by our 9P server under the shared root (attach name '': one
+ * directory per open tree, inode numbers offset per tree; Linux mounts a virtio 9P
+ * channel once and v86 has one), mounted in the guest at `/run/tabdock/fs`. A container's
+ * bundle is `/run/tabdock/<id>/config.json` with its root at `/run/tabdock/fs/<id>`; the
+ * agent runs `crun run` on it. The guest starts (or restores) on the first container start.
  */
 export interface GuestRuntimeDeps {
   layers: LayerStore;
@@ -25,7 +25,6 @@ export interface GuestRuntimeDeps {
 }
 
 export const GUEST_TREE = '/run/tabdock/fs';
-const ANAME = 'tabdock';
 
 export function guestBundlePath(id: string): string {
   return `/run/tabdock/${id}`;
@@ -38,29 +37,27 @@ export function guestRootfsPath(id: string): string {
 export class GuestRuntime implements ContainerRuntime {
   private guest: Promise<Guest> | undefined;
   private readonly trees = new Map<string, Promise<ContainerFs>>();
-  private readonly mux = new MuxFs();
+  /** Trees open now: what the shared 9P root lists. */
+  private readonly open9p = new Map<string, ContainerFs>();
   private readonly server: P9Server;
 
   constructor(private readonly deps: GuestRuntimeDeps) {
     this.server = new P9Server({
-      attach: async (aname) => {
-        if (aname !== ANAME) throw new FsError(Errno.ENOENT, `no tree ${aname}`);
-        return this.mux.asContainerFs();
+      attach: async (id) => {
+        const fs = this.open9p.get(id);
+        if (!fs) throw new FsError(Errno.ENOENT, `no container tree ${id}`);
+        return fs;
       },
+      list: () => [...this.open9p.keys()],
     });
   }
 
+  /** The image's layers, unpacked into the layer store on first use (shared by every container). */
   private async diffIds(c: ContainerRecord): Promise<Digest[]> {
     const img = await this.deps.images.get(c.Image);
-    // Unpack what the pull stored compressed: once per layer, shared by every container.
-    for (const l of img.layers) {
-      const diffId = Digest.parse(l.diffId);
-      if (await this.deps.layers.has(diffId)) continue;
-      const source = await this.deps.blobs.get(Digest.parse(l.digest));
-      if (!source) throw new TabdockError('LAYER_MISSING', `layer ${l.digest.slice(7, 19)} of image ${img.id.slice(7, 19)} is missing from the store: pull the image again`, {});
-      await this.deps.layers.unpack({ diffId, source, compression: layerKind(l.mediaType)?.compression ?? 'gzip', what: `layer ${l.digest.slice(7, 19)}` });
-    }
-    return img.layers.map((l) => Digest.parse(l.diffId));
+    const layers = img.layers.map((l) => ({ digest: Digest.parse(l.digest), diffId: Digest.parse(l.diffId), mediaType: l.mediaType }));
+    await ensureImageLayers(this.deps.layers, this.deps.blobs, img.id, layers);
+    return layers.map((l) => l.diffId);
   }
 
   private async open(c: ContainerRecord): Promise<ContainerFs> {
@@ -68,7 +65,7 @@ export class GuestRuntime implements ContainerRuntime {
     if (!t) {
       t = this.diffIds(c).then(async (d) => {
         const fs = await ContainerFs.open(this.deps.layers, c.Id, d);
-        this.mux.add(c.Id, fs);
+        this.open9p.set(c.Id, fs);
         return fs;
       });
       this.trees.set(c.Id, t);
@@ -81,9 +78,7 @@ export class GuestRuntime implements ContainerRuntime {
     this.guest ??= (async () => {
       const g = await this.deps.startGuest((req, reply) => this.server.handle9p(req, reply));
       await run(g, ['/bin/mkdir', '-p', GUEST_TREE]);
-      // cache=none, not loose: inode numbers repeat across container trees, and a caching
-      // client merges inodes by qid (tried: one container then saw another's files).
-      await g.agent.mount({ aname: ANAME, path: GUEST_TREE });
+      await g.agent.mount({ aname: '', path: GUEST_TREE });
       return g;
     })();
     this.guest.catch(() => (this.guest = undefined));
@@ -180,7 +175,7 @@ export class GuestRuntime implements ContainerRuntime {
 
   async remove(c: ContainerRecord): Promise<void> {
     const fs = await this.open(c).catch(() => undefined);
-    this.mux.delete(c.Id);
+    this.open9p.delete(c.Id);
     this.trees.delete(c.Id);
     await fs?.remove();
   }
