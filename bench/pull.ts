@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageService } from '../src/engine/index.ts';
-import { DirBlobStore, DirMetaStore } from '../src/fs-layers/index.ts';
+import { DirBlobStore, DirMetaStore } from '../src/fs-layers/node.ts';
 import { RegistryClient } from '../src/registry-client/index.ts';
 import { nodeSha256 } from '../src/registry-client/node.ts';
 import { fixtureInfo, startRegistry } from '../test/support/index.ts';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageService } from '../src/engine/index.ts';
-import { DirBlobStore, DirMetaStore } from '../src/fs-layers/index.ts';
+import { DirBlobStore, DirMetaStore } from '../src/fs-layers/node.ts';
 import { startProxyServer, type ProxyServer } from '../src/proxy/index.ts';
 import { RegistryClient } from '../src/registry-client/index.ts';
 import { fixtureInfo, startRegistry, type TestRegistry } from './support/index.ts';

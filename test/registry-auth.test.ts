@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageService, type PullEvent } from '../src/engine/index.ts';
-import { DirBlobStore, DirMetaStore } from '../src/fs-layers/index.ts';
+import { DirBlobStore, DirMetaStore } from '../src/fs-layers/node.ts';
 import { Digest, RegistryClient, type RegistryClientOptions } from '../src/registry-client/index.ts';
 import { fixtureInfo, startFaultProxy, startRegistry, type FaultProxy, type TestRegistry } from './support/index.ts';
 

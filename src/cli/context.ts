@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { DirBlobStore, DirMetaStore, LayerStore } from '../fs-layers/index.ts';
+import { LayerStore } from '../fs-layers/index.ts';
+import { DirBlobStore, DirMetaStore } from '../fs-layers/node.ts';
 import { Engine, GuestRuntime, guestSpec, type EngineApi } from '../engine/index.ts';
 import { startNodeGuest } from './node-guest.ts';
 import { RegistryClient } from '../registry-client/index.ts';

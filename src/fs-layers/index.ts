@@ -2,7 +2,6 @@
 export type { BlobStore, MetaStore, PutOptions, StoreOptions } from './store.ts';
 // Node only: kept here until every Node caller imports them from './node.ts'; then this
 // line goes, so that browser bundles never pull in node:fs.
-export { DirBlobStore, DirMetaStore } from './dir-store.ts';
 export { IdbBlobStore, IdbMetaStore } from './idb-store.ts';
 export { storeFull, isNoSpace } from './store-full.ts';
 export { decompressor } from './decompress.ts';
