@@ -176,3 +176,15 @@ describe('run -it in a real terminal (tmux)', () => {
     }
   }, 120_000);
 });
+
+describe('removing the image frees its unpacked layers', () => {
+  it('rmi after the last container is gone leaves no chunk behind', async () => {
+    const { readdirSync, existsSync } = await import('node:fs');
+    const chunks = join(cli.home, 'chunks', 'blobs', 'sha256');
+    expect(readdirSync(chunks).length).toBeGreaterThan(0);
+    expect((await cli.run('ps', '-aq')).stdout).toBe('');
+    const r = await cli.run('rmi', IMG);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(chunks) ? readdirSync(chunks) : []).toEqual([]);
+  }, 60_000);
+});

@@ -45,6 +45,11 @@ export async function openEngine(env: Io['env']): Promise<Engine> {
   let runtime: GuestRuntime | undefined;
   const engine: Engine = new Engine({
     registry, blobs, meta, buildSpec: guestSpec,
+    // Unpacked layers are held per image; an image's removal frees what no one else holds.
+    onImageDeleted: async (id) => {
+      await layers.release(id);
+      await layers.gc();
+    },
     // The guest boots (or restores) only when the first container starts.
     runtime: async () => (runtime ??= new GuestRuntime({ layers, blobs, images: engine.images, startGuest: (h) => startNodeGuest(h, env) })),
     dispose: async () => runtime?.dispose(),

@@ -10,6 +10,8 @@ export interface ImageServiceDeps {
   blobs: BlobStore;
   meta: MetaStore;
   now?: () => Date;
+  /** After an image is deleted: free what only it held (the unpacked layers' chunks). */
+  onImageDeleted?: (imageId: string) => Promise<void>;
   /** Answers the ID of a container that uses the image, if any (the container layer sets this). */
   imageInUse?: (imageId: string) => Promise<string | undefined>;
 }
@@ -100,6 +102,7 @@ export class ImageService {
     await this.store.remove(img.id);
     out.deleted.push(img.id);
     out.deleted.push(...(await this.freeBlobs(img)));
+    await this.deps.onImageDeleted?.(img.id);
     return out;
   }
 
