@@ -1,6 +1,6 @@
 // `diff`, `cp`, `history`, `image prune` and `container prune` end to end, as a user types
 // them: a real registry, our store and 9P server, the committed guest in v86, crun inside.
-import { chmodSync, chownSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdtempSync, mkdirSync, readlinkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,12 @@ describe('tabdock cp', () => {
     expect(readFileSync(join(host, 'data', 'link'), 'utf8')).toBe('one\n');
     await ok('cp', 'source:/data/.', join(host, 'into'));
     expect(readFileSync(join(host, 'into', 'sub', 'b'), 'utf8')).toBe('two\n');
+    // A link is copied as a link; -L copies what it names.
+    await ok('cp', 'source:/data/link', join(host, 'l'));
+    expect(readlinkSync(join(host, 'l'))).toBe('a');
+    await ok('cp', '-L', 'source:/data/link', join(host, 'followed'));
+    expect(lstatSync(join(host, 'followed')).isFile()).toBe(true);
+    expect(readFileSync(join(host, 'followed'), 'utf8')).toBe('one\n');
     const missing = await cli.run('cp', 'source:/nope', host);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Could not find the file /nope in container source');
@@ -94,6 +100,10 @@ describe('tabdock cp', () => {
     await ok('cp', join(host, 'tree'), 'target:/root');
     expect(await ok('exec', 'target', 'cat', '/root/tree/deep/f')).toBe('deep\n');
     expect((await ok('diff', 'target')).split('\n')).toEqual(expect.arrayContaining(['A /tmp/hello.txt', 'A /renamed', 'A /root/tree/deep/f']));
+    // A destination that is a link to a directory is that directory.
+    await ok('exec', 'target', 'busybox', 'ln', '-s', '/root/tree', '/treelink');
+    await ok('cp', join(host, 'hello.txt'), 'target:/treelink');
+    expect(await ok('exec', 'target', 'cat', '/root/tree/hello.txt')).toBe('v2\n');
     const noDir = await cli.run('cp', join(host, 'hello.txt'), 'target:/no/such/');
     expect(noDir.code).not.toBe(0);
     await ok('rm', '-f', 'target');
@@ -161,8 +171,11 @@ describe('tabdock image prune / container prune', () => {
     expect(out).toContain(`${a}\n`);
     expect(out).toContain(`${b}\n`);
     expect(out).not.toContain(live);
-    const left = await ok('ps', '-a', '-q', '--no-trunc');
-    expect(left).toBe(`${live}\n`);
+    const left = (await ok('ps', '-a', '-q', '--no-trunc')).split('\n');
+    expect(left).toContain(live);
+    expect(left).not.toContain(a);
+    expect(left).not.toContain(b);
+    expect(await ok('ps', '-a')).not.toMatch(/Exited|Created/);
     await ok('rm', '-f', live);
   }, 240_000);
 });

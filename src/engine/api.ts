@@ -94,10 +94,10 @@ export interface ContainerApi {
   execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void): Promise<Attachment & { wait(): Promise<number> }>;
   /** `docker diff`: the writable layer's changes (A added, C changed, D deleted), by path. */
   containerChanges(ref: string): Promise<Change[]>;
-  /** What is at a path in the container (symlinks followed except the last), or undefined. */
-  statContainerPath(ref: string, path: string): Promise<PathStat | undefined>;
-  /** `docker cp CONTAINER:SRC ...`: the tree at `path`, entry by entry (awaits each callback). */
-  copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void): Promise<void>;
+  /** What is at a path in the container (symlinks followed except the last, unless `followLink`), or undefined. */
+  statContainerPath(ref: string, path: string, opts?: { followLink?: boolean }): Promise<PathStat | undefined>;
+  /** `docker cp [-L] CONTAINER:SRC ...`: the tree at `path`, entry by entry (awaits each callback). */
+  copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void, opts?: { followLink?: boolean }): Promise<void>;
   /** `docker cp ... CONTAINER:DEST`: pulls entries until `next` gives none; the root entry becomes `path`. */
   copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean }): Promise<void>;
   /** `docker container prune`: removes containers that are not running. */

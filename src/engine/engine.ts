@@ -118,8 +118,8 @@ export class Engine implements EngineApi {
   containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void) { return this.c.containerLogs(ref, opts, onEntry); }
   execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) { return this.c.execContainer(ref, req, onOutput); }
   containerChanges(ref: string) { return this.c.containerChanges(ref); }
-  statContainerPath(ref: string, path: string) { return this.c.statContainerPath(ref, path); }
-  copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void) { return this.c.copyFromContainer(ref, path, onEntry); }
+  statContainerPath(ref: string, path: string, opts: { followLink?: boolean } = {}) { return this.c.statContainerPath(ref, path, opts); }
+  copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void, opts: { followLink?: boolean } = {}) { return this.c.copyFromContainer(ref, path, onEntry, opts); }
   copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}) { return this.c.copyToContainer(ref, path, next, opts); }
   pruneContainers() { return this.c.pruneContainers(); }
 }

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, openSync, closeSync, writeSync, readSync, readdirSync, readlinkSync, chmodSync, symlinkSync, rmSync, utimesSync, type Stats } from 'node:fs';
+import { lstatSync, statSync, mkdirSync, openSync, closeSync, writeSync, readSync, readdirSync, readlinkSync, chmodSync, symlinkSync, rmSync, utimesSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CopyEntry } from '../../engine/index.ts';
 import { flagError } from '../args.ts';
@@ -43,18 +43,18 @@ function kindOf(st: Stats): 'f' | 'd' | 'l' | undefined {
   return st.isDirectory() ? 'd' : st.isFile() ? 'f' : st.isSymbolicLink() ? 'l' : undefined;
 }
 
-function hostStat(path: string): Stats | undefined {
+function hostStat(path: string, follow = false): Stats | undefined {
   try {
-    return lstatSync(path);
+    return follow ? statSync(path) : lstatSync(path);
   } catch {
     return undefined;
   }
 }
 
 /** The host tree at `root` as copy entries (files in 1 MiB pieces), parents first. */
-async function* hostEntries(root: string): AsyncGenerator<CopyEntry> {
+async function* hostEntries(root: string, followLink: boolean): AsyncGenerator<CopyEntry> {
   const walk = function* (path: string, rel: string): Generator<CopyEntry> {
-    const st = lstatSync(path);
+    const st = rel === '' && followLink ? statSync(path) : lstatSync(path);
     const kind = kindOf(st);
     if (!kind) return; // sockets, devices, fifos: docker cp skips what it cannot archive usefully
     const base = { path: rel, kind, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtimeMs / 1000 };
@@ -130,6 +130,7 @@ export const cp: Command = {
   description: 'Copy files/folders between a container and the local filesystem',
   flags: [
     { name: 'archive', short: 'a', type: 'bool', help: 'Archive mode (copy all uid/gid information)' },
+    { name: 'follow-link', short: 'L', type: 'bool', help: 'Always follow symbol link in SRC_PATH' },
     { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached' },
   ],
   args: [2, 2],
@@ -144,29 +145,32 @@ export const cp: Command = {
       return 1;
     };
     const api = await engine();
+    const followLink = p.flags['follow-link'] === true;
     let bytes = 0;
     let shown: string;
     if (from.container) {
       const src = from.path.startsWith('/') ? from.path : `/${from.path}`;
-      const st = await api.statContainerPath(from.container, src);
+      const st = await api.statContainerPath(from.container, src, { followLink });
       if (!st) return fail(`Error response from daemon: Could not find the file ${src} in container ${from.container}`);
-      const dest = hostStat(to.path);
+      // The destination's links are followed (a link to a directory is that directory).
+      const dest = hostStat(to.path, true);
       const where = cpTarget(src, st.kind === 'd', to.path, dest ? (dest.isDirectory() ? 'd' : 'f') : undefined);
       if ('error' in where) return fail(where.error);
       if (!hostStat(dirname(where.target))) return fail(`no such directory: ${dirname(where.target)}`);
       const w = hostWriter(where.target);
-      await api.copyFromContainer(from.container, src, async (e) => w.write(e));
+      await api.copyFromContainer(from.container, src, async (e) => w.write(e), { followLink });
       bytes = w.finish();
       shown = to.path;
     } else {
-      const st = hostStat(from.path);
+      const st = hostStat(from.path, followLink);
       if (!st) return fail(`lstat ${from.path}: no such file or directory`);
       const dest = to.path.startsWith('/') ? to.path : `/${to.path}`;
-      const ds = await api.statContainerPath(to.container!, dest);
+      let ds = await api.statContainerPath(to.container!, dest);
+      if (ds?.kind === 'l') ds = (await api.statContainerPath(to.container!, dest, { followLink: true })) ?? ds;
       const destKind = ds ? (ds.kind === 'd' ? 'd' : 'f') : undefined;
       const where = cpTarget(from.path, st.isDirectory(), dest, destKind);
       if ('error' in where) return fail(where.error);
-      const it = hostEntries(from.path);
+      const it = hostEntries(from.path, followLink);
       await api.copyToContainer(to.container!, where.target, async () => {
         const r = await it.next();
         if (r.done) return null;

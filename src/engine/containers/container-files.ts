@@ -82,8 +82,8 @@ export function resolve(root: Inode, path: string, followLast = false): { node: 
   return { node, parent: stack[stack.length - 2], name: parts.filter((p) => p !== '..').at(-1) ?? '/' };
 }
 
-export function statPath(fs: ContainerFs, path: string): PathStat | undefined {
-  const { node, name } = resolve(fs.root, path);
+export function statPath(fs: ContainerFs, path: string, followLink = false): PathStat | undefined {
+  const { node, name } = resolve(fs.root, path, followLink);
   if (!node) return undefined;
   const kind = node.kind === 'f' || node.kind === 'd' || node.kind === 'l' ? node.kind : 'other';
   return { name, kind, size: node.size, mode: node.mode, mtime: node.mtime, ...(node.target !== undefined ? { linkTarget: node.target } : {}) };
@@ -93,9 +93,9 @@ function noSuchPath(path: string): TabdockError {
   return new TabdockError('NO_SUCH_PATH', `Could not find the file ${path} in container`, { path });
 }
 
-/** Sends the tree at `path` (a file, a link, or a directory with everything under it). */
-export async function copyOut(fs: ContainerFs, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void): Promise<void> {
-  const { node } = resolve(fs.root, path);
+/** Sends the tree at `path` (a file, a link, or a directory with everything under it; `-L`: what a link names). */
+export async function copyOut(fs: ContainerFs, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void, followLink = false): Promise<void> {
+  const { node } = resolve(fs.root, path, followLink);
   if (!node) throw noSuchPath(path);
   const walk = async (n: Inode, rel: string): Promise<void> => {
     if (n.kind !== 'f' && n.kind !== 'd' && n.kind !== 'l') return; // devices, fifos, sockets: skipped

@@ -85,12 +85,12 @@ export class EngineContainers implements ContainerApi {
     return diff(await this.tree(ref));
   }
 
-  async statContainerPath(ref: string, path: string): Promise<PathStat | undefined> {
-    return statPath(await this.tree(ref), path);
+  async statContainerPath(ref: string, path: string, opts: { followLink?: boolean } = {}): Promise<PathStat | undefined> {
+    return statPath(await this.tree(ref), path, opts.followLink);
   }
 
-  async copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void): Promise<void> {
-    await copyOut(await this.tree(ref), path, onEntry);
+  async copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void, opts: { followLink?: boolean } = {}): Promise<void> {
+    await copyOut(await this.tree(ref), path, onEntry, opts.followLink);
   }
 
   async copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}): Promise<void> {
@@ -104,7 +104,7 @@ export class EngineContainers implements ContainerApi {
     const out = { deleted: [] as string[], reclaimed: 0 };
     for (const c of await this.svc.store.list()) {
       if (c.State.Running || this.svc.isRunning(c.Id)) continue;
-      const size = await (await this.runtime(c)).tree(c).then(writableSize, () => 0);
+      const size = await this.runtime(c).then((r) => r.tree(c)).then(writableSize, () => 0);
       await this.svc.remove(c.Id);
       out.deleted.push(c.Id);
       out.reclaimed += size;
