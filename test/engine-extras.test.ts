@@ -3,7 +3,10 @@
 import { chmodSync, chownSync, lstatSync, mkdtempSync, mkdirSync, readlinkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { packTar, unpackTar } from 'modern-tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from './support/cli.ts';
 import { cliHome, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
 
 let reg: TestRegistry;
@@ -73,6 +76,12 @@ describe('tabdock cp', () => {
     await ok('cp', '-L', 'source:/data/link', join(host, 'followed'));
     expect(lstatSync(join(host, 'followed')).isFile()).toBe(true);
     expect(readFileSync(join(host, 'followed'), 'utf8')).toBe('one\n');
+    // `-`: a tar on stdout, named under the source's base name.
+    const tar = await cli.run('cp', 'source:/data', '-');
+    expect(tar.code, tar.stderr).toBe(0);
+    const entries = await unpackTar(new TextEncoder().encode(tar.stdout));
+    expect(entries.map((e) => e.header.name).sort()).toEqual(['data/', 'data/a', 'data/link', 'data/sub/', 'data/sub/b']);
+    expect(new TextDecoder().decode(entries.find((e) => e.header.name === 'data/sub/b')!.data)).toBe('two\n');
     const missing = await cli.run('cp', 'source:/nope', host);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Could not find the file /nope in container source');
@@ -104,6 +113,18 @@ describe('tabdock cp', () => {
     await ok('exec', 'target', 'busybox', 'ln', '-s', '/root/tree', '/treelink');
     await ok('cp', join(host, 'hello.txt'), 'target:/treelink');
     expect(await ok('exec', 'target', 'cat', '/root/tree/hello.txt')).toBe('v2\n');
+    // `-`: a tar on stdin, extracted into a directory (parents made as needed).
+    const archive = await packTar([
+      { header: { name: 'from-tar/', type: 'directory', size: 0, mode: 0o750 } },
+      { header: { name: 'from-tar/x', type: 'file', size: 4, mode: 0o600 }, body: 'tar\n' },
+      { header: { name: 'loose/dir/y', type: 'file', size: 2, mode: 0o644 }, body: 'y\n' },
+    ]);
+    const tmpMode = async () => (await ok('exec', 'target', 'ls', '-ld', '/tmp')).split(/\s+/)[0];
+    const before = await tmpMode();
+    const piped = await runWithStdin(['cp', '-', 'target:/tmp'], archive);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(await ok('exec', 'target', 'cat', '/tmp/from-tar/x', '/tmp/loose/dir/y')).toBe('tar\ny\n');
+    expect(await tmpMode()).toBe(before); // the directory merged into keeps its mode
     const noDir = await cli.run('cp', join(host, 'hello.txt'), 'target:/no/such/');
     expect(noDir.code).not.toBe(0);
     await ok('rm', '-f', 'target');
@@ -179,6 +200,16 @@ describe('tabdock image prune / container prune', () => {
     await ok('rm', '-f', live);
   }, 240_000);
 });
+
+function runWithStdin(args: string[], input: Uint8Array): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...cli.env }, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+    child.stdin.end(input);
+  });
+}
 
 async function eventually<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
   const deadline = Date.now() + 60_000;

@@ -4,6 +4,7 @@ import type { CopyEntry } from '../../engine/index.ts';
 import { flagError } from '../args.ts';
 import { humanSize } from '../format.ts';
 import type { Command } from './command.ts';
+import { tarIn, tarOut } from './cp-tar.ts';
 
 /** docker's `splitCpArg`: `CONTAINER:PATH`, unless the argument is an absolute (local) path. */
 export function splitCpArg(arg: string): { container?: string; path: string } {
@@ -139,7 +140,6 @@ export const cp: Command = {
     const to = splitCpArg(p.args[1]!);
     if (from.container && to.container) throw flagError('copying between containers is not supported');
     if (!from.container && !to.container) throw flagError('must specify at least one container source');
-    if (from.path === '-' || to.path === '-') throw flagError('tar streams on stdin/stdout (-) are not supported by tabdock cp yet');
     const fail = (msg: string) => {
       io.err(`${msg}\n`);
       return 1;
@@ -148,6 +148,28 @@ export const cp: Command = {
     const followLink = p.flags['follow-link'] === true;
     let bytes = 0;
     let shown: string;
+    if (from.container && to.path === '-') {
+      // A tar of the source on stdout, its entries under the source's base name.
+      const src = from.path.startsWith('/') ? from.path : `/${from.path}`;
+      const st = await api.statContainerPath(from.container, src, { followLink });
+      if (!st) return fail(`Error response from daemon: Could not find the file ${src} in container ${from.container}`);
+      const tar = tarOut(st.name === '/' ? '.' : st.name, (b) => io.out(b));
+      await api.copyFromContainer(from.container, src, (e) => tar.write(e), { followLink });
+      await tar.finish();
+      return 0;
+    }
+    if (to.container && from.path === '-') {
+      // A tar on stdin, extracted into the destination directory.
+      if (!io.stdin) return fail('no stdin to read the archive from');
+      const dest = to.path.startsWith('/') ? to.path : `/${to.path}`;
+      const ds = await api.statContainerPath(to.container, dest, { followLink: true });
+      if (!ds) return fail(`Error response from daemon: Could not find the file ${dest} in container ${to.container}`);
+      if (ds.kind !== 'd') return fail(`Error response from daemon: extraction point is not a directory`);
+      const it = tarIn(io.stdin, { mode: ds.mode, uid: 0, gid: 0, mtime: ds.mtime });
+      await api.copyToContainer(to.container, dest, async () => (await it.next()).value ?? null, { keepOwner: p.flags['archive'] === true });
+      return 0;
+    }
+    if (from.path === '-' || to.path === '-') throw flagError('"-" (a tar stream) goes with a container path on the other side');
     if (from.container) {
       const src = from.path.startsWith('/') ? from.path : `/${from.path}`;
       const st = await api.statContainerPath(from.container, src, { followLink });

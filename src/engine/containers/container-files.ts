@@ -33,6 +33,8 @@ export interface CopyEntry {
   gid: number;
   mtime: number;
   target?: string;
+  /** A file's whole size (its pieces may come in several entries). */
+  size?: number;
   data?: Uint8Array;
   offset?: number;
 }
@@ -99,7 +101,7 @@ export async function copyOut(fs: ContainerFs, path: string, onEntry: (e: CopyEn
   if (!node) throw noSuchPath(path);
   const walk = async (n: Inode, rel: string): Promise<void> => {
     if (n.kind !== 'f' && n.kind !== 'd' && n.kind !== 'l') return; // devices, fifos, sockets: skipped
-    const base: CopyEntry = { path: rel, kind: n.kind, mode: n.mode, uid: n.uid, gid: n.gid, mtime: n.mtime, ...(n.kind === 'l' ? { target: n.target ?? '' } : {}) };
+    const base: CopyEntry = { path: rel, kind: n.kind, mode: n.mode, uid: n.uid, gid: n.gid, mtime: n.mtime, ...(n.kind === 'l' ? { target: n.target ?? '' } : {}), ...(n.kind === 'f' ? { size: n.size } : {}) };
     if (n.kind !== 'f') {
       await onEntry(base);
       if (n.kind === 'd') for (const [name, c] of [...n.children!].sort(([a], [b]) => (a < b ? -1 : 1))) await walk(c, rel ? `${rel}/${name}` : name);
@@ -121,6 +123,8 @@ export async function copyIn(fs: ContainerFs, path: string, next: () => Promise<
   const at = resolve(fs.root, path);
   if (!at.parent && !at.node) throw new TabdockError('NO_SUCH_PATH', `Could not find the file ${path.replace(/\/[^/]*$/, '') || '/'} in container`, { path });
   const made = new Map<string, Inode>();
+  // A directory the copy merges into at its root keeps its own mode and owner (`SRC/.`, `cp -`).
+  let keepRoot = false;
   for (let e = await next(); e; e = await next()) {
     const owner = opts.keepOwner ? { uid: e.uid, gid: e.gid } : { uid: 0, gid: 0 };
     let n = made.get(e.path);
@@ -130,7 +134,10 @@ export async function copyIn(fs: ContainerFs, path: string, next: () => Promise<
       const name = e.path === '' ? at.name : e.path.slice(slash + 1);
       if (!parent || parent.kind !== 'd') throw new TabdockError('CP_ORDER', `copy entry ${e.path} came before its directory`, { path: e.path });
       const existing = e.path === '' && at.node ? at.node : parent.children!.get(name);
-      if (existing && existing.kind === 'd' && e.kind === 'd') n = existing;
+      if (existing && existing.kind === 'd' && e.kind === 'd') {
+        n = existing;
+        keepRoot = e.path === '';
+      }
       else if (existing && (existing.kind === 'd') !== (e.kind === 'd')) {
         throw new TabdockError('CP_KIND', e.kind === 'd' ? `cannot overwrite non-directory ${join(path, e.path)} with directory` : `cannot overwrite directory ${join(path, e.path)} with non-directory`, {});
       } else if (existing && existing.kind === 'f' && e.kind === 'f') {
@@ -143,7 +150,7 @@ export async function copyIn(fs: ContainerFs, path: string, next: () => Promise<
       made.set(e.path, n);
     }
     if (e.data && e.data.byteLength > 0) await fs.write(n, e.offset ?? 0, e.data);
-    if (e.kind !== 'l') await fs.setattr(n, { mode: e.mode, ...owner, mtime: e.mtime });
+    if (e.kind !== 'l' && !(e.path === '' && keepRoot)) await fs.setattr(n, { mode: e.mode, ...owner, mtime: e.mtime });
   }
   await fs.sync();
 }
