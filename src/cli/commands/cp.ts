@@ -127,7 +127,7 @@ function hostWriter(target: string) {
 export const cp: Command = {
   name: 'cp',
   aliases: ['container cp'],
-  usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH\n\ttabdock cp [OPTIONS] SRC_PATH CONTAINER:DEST_PATH',
+  usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\ttabdock cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
   description: 'Copy files/folders between a container and the local filesystem',
   flags: [
     { name: 'archive', short: 'a', type: 'bool', help: 'Archive mode (copy all uid/gid information)' },
