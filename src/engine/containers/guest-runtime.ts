@@ -144,7 +144,7 @@ export class GuestRuntime implements ContainerRuntime {
     });
     const exit: Promise<RuntimeExit> = proc.exit.then(async (code) => {
       await cleanup();
-      if (code === 1 && /^(crun: )?(executable file|open executable|exec)/.test(head)) {
+      if ((code === 1 || code === 255) && /^(crun: )?(executable file|open executable|exec)/.test(head)) {
         const mapped = exitCodeForStartError(head, command);
         return { code: mapped === 125 ? 125 : mapped, error: head.trim().split('\n')[0]! };
       }
