@@ -11,22 +11,13 @@ import { execFile } from 'node:child_process';
 import { Guest, refuse9p } from '../src/emulator/index.ts';
 import { createSnapshot, loadArtifacts, loadSnapshot, type LoadedArtifacts } from '../src/emulator/node.ts';
 import { MNT, prepareNinePTree, writeBundle } from '../test/guest/guest-fixture.ts';
+import { median, type BenchRow } from './table.ts';
 
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: string;
-  baselineValue?: number;
-  target?: string;
-}
+export type { BenchRow };
+
 
 const INIT_MARKER = 'tabdock-init: stage 1';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
 
 /** Boot `bzImage` with our initramfs; ms to the init marker, and to agent-ready unless `initOnly`. */
 async function coldBoot(a: LoadedArtifacts, bzImage: ArrayBuffer, initOnly: boolean): Promise<{ initMs: number; readyMs: number }> {

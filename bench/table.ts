@@ -33,5 +33,5 @@ function fmt(n: number): string {
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return s[Math.floor(s.length / 2)] ?? NaN;
 }

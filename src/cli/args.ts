@@ -5,19 +5,9 @@ import { TabdockError } from '../shared/errors.ts';
  * flags, and `--` to end flags. Parsing stops at the first positional when a command
  * takes a command line of its own (`run IMAGE CMD...`).
  */
-export interface FlagSpec {
-  name: string;
-  short?: string;
-  type: 'bool' | 'string' | 'list';
-  help: string;
-  /** Shown in --help as the value's name. */
-  value?: string;
-}
+import type { FlagSpec, Parsed } from '../shared/flags.ts';
 
-export interface Parsed {
-  flags: Record<string, string | boolean | string[] | undefined>;
-  args: string[];
-}
+export type { FlagSpec, Parsed };
 
 export function flagError(message: string): TabdockError {
   return new TabdockError('FLAG_ERROR', message, {});

@@ -1,21 +1,8 @@
 import type { TmpfsMount, VolumeMount } from './mounts.ts';
 
-/**
- * The CLI's flag table entry and parse result (src/cli/args.ts), restated here so the
- * engine does not import the CLI; the two are structurally the same type.
- */
-export interface FlagSpec {
-  name: string;
-  short?: string;
-  type: 'bool' | 'string' | 'list';
-  help: string;
-  value?: string;
-}
+import type { FlagSpec, Parsed } from '../../shared/flags.ts';
 
-export interface Parsed {
-  flags: Record<string, string | boolean | string[] | undefined>;
-  args: string[];
-}
+export type { FlagSpec, Parsed };
 
 /** A `-p` mapping, recorded as given (publishing is not supported by the guest yet). */
 export interface PortMapping {
