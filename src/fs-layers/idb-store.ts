@@ -120,7 +120,7 @@ export class IdbBlobStore implements BlobStore {
         }
         return;
       }
-      const stream = data instanceof Uint8Array ? new Blob([data]).stream() : data;
+      const stream = data instanceof Uint8Array ? new Blob([data as Uint8Array<ArrayBuffer>]).stream() : data;
       const reader = stream.getReader();
       let buf = new Uint8Array(PIECE);
       let fill = 0;
