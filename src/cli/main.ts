@@ -8,6 +8,7 @@ import { pull } from './commands/pull.ts';
 import { rmi, tag } from './commands/rmi.ts';
 import { proxy } from './commands/proxy.ts';
 import { version } from './commands/version.ts';
+import { login, logout } from './commands/login.ts';
 import { daemon } from './commands/daemon.ts';
 import { kill, logs, ps, restart, rm, start, stop, wait } from './commands/containers.ts';
 import { create, exec, run } from './commands/run.ts';
@@ -21,7 +22,7 @@ import { containerPrune, imagePrune } from './commands/prune.ts';
  * `tabdock`: the docker CLI's command names, flags, output and exit codes. Errors are
  * one line; flag errors exit 125 as Docker's do, other failures 1.
  */
-export const COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, diff, cp, containerPrune, inspect, pull, images, imageInspect, history, imagePrune, rmi, tag, proxy, daemon, version];
+export const COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, diff, cp, containerPrune, inspect, pull, images, imageInspect, history, imagePrune, rmi, tag, login, logout, proxy, daemon, version];
 
 function findCommand(argv: string[]): { cmd: Command; rest: string[] } | undefined {
   for (const n of [2, 1]) {

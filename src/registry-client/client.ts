@@ -4,7 +4,7 @@ import { parseImageConfig, type ImageConfig } from './image-config.ts';
 import { parseManifest, selectPlatform, noMatchingPlatform, type Descriptor, type ImageIndex, type ImageManifest } from './manifest.ts';
 import { layerKind, MANIFEST_ACCEPT } from './media-types.ts';
 import { DEFAULT_PLATFORM, formatPlatform, normalizePlatform, platformMatches, type Platform } from './platform.ts';
-import { DOCKER_HUB, type Reference } from './reference.ts';
+import { DOCKER_HUB, DOCKER_HUB_API, type Reference } from './reference.ts';
 import { resumableBlob, type BlobProgress } from './blob-stream.ts';
 import { Transport, type Endpoint, type TransportOptions } from './transport.ts';
 import { digestMismatch, sha256, type HasherFactory } from './verify.ts';
@@ -52,6 +52,20 @@ export class RegistryClient {
 
   constructor(private readonly opts: RegistryClientOptions = {}) {
     this.transport = new Transport(opts);
+  }
+
+  /**
+   * `docker login`'s check: GET /v2/ with the credentials this client was given (the token
+   * flow with no repository scope, or Basic). Resolves when the registry accepts them.
+   */
+  async checkCredentials(registry: string): Promise<void> {
+    const host = registry === DOCKER_HUB ? DOCKER_HUB_API : registry;
+    const res = await this.transport.request(this.transport.endpoint(host, registry), {
+      path: '/v2/',
+      repository: '',
+      ctx: { registry },
+    });
+    await res.body?.cancel();
   }
 
   /** Where to ask for a reference: the mirrors first for Docker Hub, then the registry. */

@@ -138,7 +138,8 @@ export class Transport {
     const creds = await this.opts.credentials?.(ep.registry);
     if (c.scheme === 'basic') return creds ? basicAuth(creds) : undefined;
     if (c.scheme !== 'bearer') return undefined;
-    const scope = fresh && c.params['scope'] ? c.params['scope'] : `repository:${repository}:pull`;
+    // No repository (a login's check of /v2/): a token for the service alone, as Docker asks.
+    const scope = fresh && c.params['scope'] ? c.params['scope'] : repository ? `repository:${repository}:pull` : '';
     const token = await this.tokens.get(c, scope, creds, (url, headers) => this.fetchToken(url, headers, ep), ep.registry);
     return `Bearer ${token}`;
   }
