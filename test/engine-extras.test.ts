@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { packTar, unpackTar } from 'modern-tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from './support/cli.ts';
-import { cliHome, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
+import { busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
 
 let reg: TestRegistry;
 let cli: CliHome;
@@ -15,12 +15,7 @@ let IMG: string;
 let host: string;
 
 beforeAll(async () => {
-  reg = await startRegistry();
-  await reg.push('busybox', 'busybox:latest');
-  IMG = `${reg.host}/busybox`;
-  cli = cliHome({ TABDOCK_INSECURE_REGISTRIES: reg.host, TABDOCK_DAEMON_IDLE_SECONDS: '120' });
-  const first = await cli.run('pull', IMG);
-  expect(first.code, first.stderr).toBe(0);
+  ({ reg, cli, image: IMG } = await busyboxCli());
   host = mkdtempSync(join(tmpdir(), 'tabdock-cp-'));
 }, 300_000);
 afterAll(async () => {

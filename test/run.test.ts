@@ -4,19 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliHome, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
+import { busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
 
 let reg: TestRegistry;
 let cli: CliHome;
 let IMG: string;
 
 beforeAll(async () => {
-  reg = await startRegistry();
-  await reg.push('busybox', 'busybox:latest');
-  IMG = `${reg.host}/busybox`;
-  cli = cliHome({ TABDOCK_INSECURE_REGISTRIES: reg.host, TABDOCK_DAEMON_IDLE_SECONDS: '120' });
-  const first = await cli.run('pull', IMG);
-  expect(first.code, first.stderr).toBe(0);
+  ({ reg, cli, image: IMG } = await busyboxCli());
 }, 300_000);
 afterAll(async () => {
   cli?.dispose();

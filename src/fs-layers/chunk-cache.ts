@@ -18,13 +18,8 @@ export class ChunkCache {
   constructor(private readonly store: BlobStore, readonly budget = 64 << 20) {}
 
   async get(hex: string): Promise<Uint8Array> {
-    const hit = this.lru.get(hex);
-    if (hit) {
-      this.hits++;
-      this.lru.delete(hex);
-      this.lru.set(hex, hit);
-      return hit;
-    }
+    const hit = this.peek(hex);
+    if (hit) return hit;
     let p = this.loading.get(hex);
     if (!p) {
       this.misses++;

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startRegistry, type TestRegistry } from './registry.ts';
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tabdock.mjs');
 
@@ -52,4 +53,18 @@ export function stopDaemon(home: string): void {
   } catch {
     // not running
   }
+}
+
+/**
+ * The setup of the container tests: a real registry holding the `busybox` fixture, a
+ * fresh $TABDOCK_HOME whose daemon trusts it, and the image already pulled.
+ */
+export async function busyboxCli(): Promise<{ reg: TestRegistry; cli: CliHome; image: string }> {
+  const reg = await startRegistry();
+  await reg.push('busybox', 'busybox:latest');
+  const image = `${reg.host}/busybox`;
+  const cli = cliHome({ TABDOCK_INSECURE_REGISTRIES: reg.host, TABDOCK_DAEMON_IDLE_SECONDS: '120' });
+  const first = await cli.run('pull', image);
+  if (first.code !== 0) throw new Error(`tabdock pull ${image} failed: ${first.stderr}`);
+  return { reg, cli, image };
 }
