@@ -1,11 +1,15 @@
 import { defineConfig } from 'vite';
 import { tabdockProxy } from './src/proxy/index.ts';
+import { tabdockGuestAssets } from './src/emulator/vite-guest-assets.ts';
 
-// `npm run dev` serves the page and mounts the CORS proxy at /proxy, configured from the
-// environment (TABDOCK_PROXY_ALLOW, TABDOCK_INSECURE_REGISTRIES); Vite's own --port and
-// --strictPort work as usual.
+// `npm run dev` serves the page, mounts the CORS proxy at /proxy (configured from the
+// environment: TABDOCK_PROXY_ALLOW, TABDOCK_INSECURE_REGISTRIES) and serves the guest
+// (kernel images, v86's wasm, the snapshot) at /guest/; Vite's own --port and
+// --strictPort work as usual. `npm run build` writes the same guest files into dist/guest/.
 export default defineConfig({
-  plugins: [tabdockProxy()],
+  plugins: [tabdockProxy(), tabdockGuestAssets()],
   build: { target: 'es2022', outDir: 'dist' },
   worker: { format: 'es' },
+  // Pre-bundled up front: a dependency discovered on first use makes Vite reload the page.
+  optimizeDeps: { include: ['comlink', 'idb', 'v86', 'fzstd', 'hash-wasm', 'modern-tar', 'lit', '@xterm/xterm', '@xterm/addon-fit'] },
 });

@@ -85,6 +85,11 @@ export class GuestRuntime implements ContainerRuntime {
     return this.guest;
   }
 
+  /** Boots (restores) the guest now, before any container needs it. */
+  async warmUp(): Promise<void> {
+    await this.bootGuest();
+  }
+
   async prepare(c: ContainerRecord): Promise<void> {
     await this.open(c);
   }

@@ -1,0 +1,80 @@
+/**
+ * Vite plugin (Node side): serves the guest at `<base>guest/` in `vite dev` and writes it
+ * into the build output: the committed kernel images, v86's wasm and the build-time
+ * snapshot, under content-hashed names listed in `manifest.json`.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import type { Plugin } from 'vite';
+import { DEFAULT_ARTIFACT_DIR, DEFAULT_SNAPSHOT_PATH } from './node.ts';
+import { GUEST_MANIFEST, type GuestAssetManifest } from './guest-assets.ts';
+
+interface Asset { name: string; path: string }
+
+const hashes = new Map<string, string>();
+
+function hashed(path: string, as: string): Asset {
+  const st = statSync(path);
+  const key = `${path}:${st.size}:${st.mtimeMs}`;
+  const h = hashes.get(key) ?? createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 12);
+  hashes.set(key, h);
+  const dot = as.indexOf('.');
+  return { name: dot === -1 ? `${as}.${h}` : `${as.slice(0, dot)}.${h}${as.slice(dot)}`, path };
+}
+
+/** The guest files as they are on disk now (a snapshot rebuilt since gets a new name). */
+export function collectGuestAssets(o: { artifactDir?: string; snapshotPath?: string } = {}): { manifest: GuestAssetManifest; assets: Asset[] } {
+  const dir = o.artifactDir ?? DEFAULT_ARTIFACT_DIR;
+  const snap = o.snapshotPath ?? DEFAULT_SNAPSHOT_PATH;
+  const v86Dir = dirname(createRequire(import.meta.url).resolve('v86'));
+  const bios = hashed(join(dir, 'bios.bin'), 'bios.bin');
+  const bzImage = hashed(join(dir, 'bzImage'), 'bzImage');
+  const initrd = hashed(join(dir, 'initramfs.cpio'), 'initramfs.cpio');
+  const wasm = hashed(join(v86Dir, 'v86.wasm'), 'v86.wasm');
+  const state = existsSync(snap) ? hashed(snap, basename(snap)) : undefined;
+  const assets = [bios, bzImage, initrd, wasm, ...(state ? [state] : [])];
+  const v86 = (JSON.parse(readFileSync(join(v86Dir, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const manifest: GuestAssetManifest = {
+    v86,
+    files: { bios: bios.name, bzImage: bzImage.name, initrd: initrd.name, wasm: wasm.name, ...(state ? { state: state.name } : {}) },
+    sizes: Object.fromEntries(assets.map((a) => [a.name, statSync(a.path).size])),
+  };
+  return { manifest, assets };
+}
+
+export function tabdockGuestAssets(o: { prefix?: string } = {}): Plugin {
+  const prefix = o.prefix ?? 'guest/';
+  return {
+    name: 'tabdock-guest-assets',
+    configureServer(server) {
+      const at = `${server.config.base}${prefix}`;
+      server.middlewares.use((req, res, next) => {
+        const url = (req.url ?? '').split('?')[0]!;
+        if (!url.startsWith(at)) return next();
+        // Collected per request: `npm run snapshot` while the dev server runs is picked up.
+        const { manifest, assets } = collectGuestAssets();
+        const name = url.slice(at.length);
+        if (name === GUEST_MANIFEST) {
+          res.setHeader('content-type', 'application/json');
+          res.setHeader('cache-control', 'no-cache');
+          res.end(JSON.stringify(manifest));
+          return;
+        }
+        const a = assets.find((x) => x.name === name);
+        if (!a) return next();
+        res.setHeader('content-type', name.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream');
+        res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+        res.setHeader('content-length', String(statSync(a.path).size));
+        res.end(readFileSync(a.path));
+      });
+    },
+    generateBundle() {
+      const { manifest, assets } = collectGuestAssets();
+      if (!manifest.files.state) this.warn('no guest snapshot (kernel/snapshot/guest-state.bin.zst): the built site will boot the guest from scratch; run `npm run snapshot` first');
+      for (const a of assets) this.emitFile({ type: 'asset', fileName: `${prefix}${a.name}`, source: readFileSync(a.path) });
+      this.emitFile({ type: 'asset', fileName: `${prefix}${GUEST_MANIFEST}`, source: JSON.stringify(manifest) });
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// Runs in real Chromium: the engine worker through its page-side client, as the
+// playground uses it. The test drives it through `globalThis.tabdockWorker`.
+import { connectEngine } from '../../src/engine/browser/client.ts';
+import type { BrowserEngine, EngineEvent } from '../../src/engine/browser/events.ts';
+import { parseRunOptions } from '../../src/engine/spec/run-flags.ts';
+
+let engine: BrowserEngine | undefined;
+const events: EngineEvent[] = [];
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+const api = {
+  connect(db: string) {
+    engine = connectEngine({ db });
+    engine.subscribe((e) => events.push(e));
+    return true;
+  },
+  async pull(ref: string) {
+    return engine!.pull(ref, {}, () => {});
+  },
+  /** create + attach + start + wait, as `docker run --rm` does; the output and the exit code. */
+  async run(image: string, cmd: string[], opts: { tty?: boolean; input?: string } = {}) {
+    const t0 = performance.now();
+    let first: number | undefined;
+    const options = parseRunOptions({ flags: { rm: true, tty: opts.tty ?? false, interactive: opts.input !== undefined }, args: [image, ...cmd] });
+    const { Id } = await engine!.createContainer({ image, options });
+    let out = '';
+    const a = await engine!.attachContainer(Id, (chunk) => {
+      first ??= performance.now() - t0;
+      out += text(chunk);
+    });
+    await engine!.startContainer(Id, {});
+    if (opts.input !== undefined) {
+      await a.write(new TextEncoder().encode(opts.input));
+      await a.closeStdin();
+    }
+    const r = await engine!.waitContainer(Id);
+    return { out, code: r.StatusCode, firstOutputMs: first, totalMs: performance.now() - t0 };
+  },
+  async error(ref: string) {
+    try {
+      await engine!.pull(ref, {});
+      return { code: 'none' };
+    } catch (e) {
+      const err = e as { name: string; code: string; message: string; data: Record<string, unknown> };
+      return { name: err.name, code: err.code, message: err.message, isTabdock: e instanceof Error && 'code' in e };
+    }
+  },
+  async warmUp() {
+    const t0 = performance.now();
+    await engine!.warmUp();
+    return performance.now() - t0;
+  },
+  async list() {
+    return { images: await engine!.listImages(), containers: await engine!.listContainers({ all: true }) };
+  },
+  events: () => events.map((e) => e.type === 'boot' ? `boot:${e.status.phase}` : e.type),
+  async reset() {
+    await engine!.reset();
+    return true;
+  },
+};
+
+(globalThis as unknown as { tabdockWorker: typeof api }).tabdockWorker = api;
+document.title = 'ready';

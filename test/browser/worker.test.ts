@@ -1,0 +1,56 @@
+// The engine worker in real Chromium, through the page-side client the playground uses:
+// IndexedDB stores, the registry behind the Vite-mounted proxy, the guest restored from
+// the snapshot served as a static asset, typed errors across the boundary.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { launchChromium, startDevServer, startRegistry, type TestRegistry } from '../support/index.ts';
+
+let reg: TestRegistry;
+let dev: { url: string; server: ViteDevServer };
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  reg = await startRegistry();
+  await reg.push('busybox', 'busybox:1', { all: true });
+  dev = await startDevServer({ TABDOCK_PROXY_ALLOW: reg.host, TABDOCK_INSECURE_REGISTRIES: reg.host });
+  browser = await launchChromium();
+  page = await browser.newPage();
+  page.on('console', (m) => process.env['TABDOCK_DEBUG'] && console.log('[page]', m.text()));
+  await page.goto(`${dev.url}test/browser/worker-page.html`);
+  await page.waitForFunction(() => document.title === 'ready', null, { timeout: 60_000 });
+  await call('connect', 'worker-test');
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await dev?.server.close();
+  await reg?.stop();
+});
+
+const call = (k: string, ...args: unknown[]) =>
+  page.evaluate(([k, args]) => (globalThis as unknown as { tabdockWorker: Record<string, (...a: unknown[]) => unknown> }).tabdockWorker[k as string]!(...(args as unknown[])), [k, args] as const) as Promise<Record<string, unknown>>;
+
+it('pulls through the proxy and runs a container in the restored guest', async () => {
+  const pulled = await call('pull', `${reg.host}/busybox:1`);
+  expect(pulled['reference']).toBe(`${reg.host}/busybox:1`);
+  const r = await call('run', `${reg.host}/busybox:1`, ['echo', 'hello']);
+  expect(r['out']).toBe('hello\n');
+  expect(r['code']).toBe(0);
+  const events = (await call('events')) as unknown as string[];
+  expect(events).toContain('boot:restoring');
+  expect(events).toContain('boot:ready');
+  expect(events).not.toContain('boot:booting');
+}, 180_000);
+
+it('gives the exit code and stdin across the boundary', async () => {
+  const r = await call('run', `${reg.host}/busybox:1`, ['sh', '-c', 'cat; exit 3'], { input: 'from the page\n' });
+  expect(r).toMatchObject({ out: 'from the page\n', code: 3 });
+}, 60_000);
+
+it('keeps TabdockErrors whole across the worker boundary', async () => {
+  const r = await call('error', '127.0.0.1:9/nothing:1');
+  expect(r['name']).toBe('TabdockError');
+  expect(r['code']).toBeTruthy();
+  expect(String(r['message'])).toMatch(/127\.0\.0\.1:9/);
+}, 60_000);
