@@ -19,7 +19,7 @@ export async function launchChromium(): Promise<Browser> {
 /** `npm run dev` in process: the page plus the proxy, configured by the given environment. */
 export async function startDevServer(env: Record<string, string>): Promise<{ url: string; server: ViteDevServer }> {
   Object.assign(process.env, env);
-  const server = await createServer({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', server: { port: 0, host: '127.0.0.1' } });
+  const server = await createServer({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null } });
   await server.listen();
   const addr = server.httpServer!.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
