@@ -44,14 +44,14 @@ export async function openEngine(env: Io['env']): Promise<Engine> {
   const layers = new LayerStore({ chunks: await DirBlobStore.open(join(settings.home, 'chunks')), meta, hasher: nodeSha256 });
   let runtime: GuestRuntime | undefined;
   const engine: Engine = new Engine({
-    registry, blobs, meta, buildSpec: guestSpec,
+    registry, blobs, meta, layers, buildSpec: guestSpec,
     // Unpacked layers are held per image; an image's removal frees what no one else holds.
     onImageDeleted: async (id) => {
       await layers.release(id);
       await layers.gc();
     },
     // The guest boots (or restores) only when the first container starts.
-    runtime: async () => (runtime ??= new GuestRuntime({ layers, blobs, images: engine.images, startGuest: (h) => startNodeGuest(h, env) })),
+    runtime: async () => (runtime ??= new GuestRuntime({ layers, blobs, images: engine.images, startGuest: (h) => startNodeGuest(h, env), ...(engine.volumes ? { volumes: engine.volumes } : {}) })),
     dispose: async () => runtime?.dispose(),
   });
   return engine.init();

@@ -30,7 +30,32 @@ export interface PullSummary {
   imageId: string;
 }
 
-export interface EngineApi extends ContainerApi {
+/** `docker volume inspect` / `ls` data (moby `volume.Volume`). */
+export interface VolumeSummary {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt: string;
+  Labels: Record<string, string>;
+  Scope: string;
+  Options: Record<string, string>;
+  /** Bytes in the volume and how many containers mount it (`docker system df -v`). */
+  UsageData?: { Size: number; RefCount: number };
+}
+
+/** Volumes: named and anonymous trees kept apart from any container (see engine/volumes.ts). */
+export interface VolumeApi {
+  /** `docker volume create [NAME]`: an existing name comes back as it is. */
+  createVolume(name: string | undefined, opts: { labels?: Record<string, string> }): Promise<VolumeSummary>;
+  listVolumes(): Promise<VolumeSummary[]>;
+  /** `undefined` for a name that is no volume. */
+  inspectVolumes(names: string[]): Promise<(VolumeSummary | undefined)[]>;
+  removeVolume(name: string, opts: { force?: boolean }): Promise<void>;
+  /** Unused anonymous volumes, or with `all` every unused one. */
+  pruneVolumes(opts: { all?: boolean }): Promise<{ deleted: string[]; reclaimed: number }>;
+}
+
+export interface EngineApi extends ContainerApi, VolumeApi {
   version(): Promise<{ version: string; pid?: number }>;
   pull(ref: string, opts: { platform?: string }, onEvent?: (e: PullEvent) => void): Promise<PullSummary>;
   listImages(): Promise<ImageSummary[]>;
@@ -86,7 +111,8 @@ export interface ContainerApi {
   stopContainer(ref: string, timeoutSeconds?: number): Promise<string>;
   killContainer(ref: string, signal?: string): Promise<string>;
   restartContainer(ref: string, timeoutSeconds?: number): Promise<string>;
-  removeContainer(ref: string, opts: { force?: boolean }): Promise<string>;
+  /** `volumes`: its anonymous volumes go too (`rm -v`). */
+  removeContainer(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<string>;
   listContainers(opts: { all?: boolean }): Promise<ContainerSummary[]>;
   inspectContainer(ref: string): Promise<Record<string, unknown>>;
   /** Sends the log (and with `follow`, live output until the container stops), then resolves. */

@@ -1,6 +1,8 @@
 import { formatPlatform, parsePlatform } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
-import type { EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary } from './api.ts';
+import type { EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
+import { VolumeService, type VolumeRecord } from './volumes.ts';
+import type { LayerStore } from '../fs-layers/index.ts';
 import { EngineContainers } from './containers/engine-containers.ts';
 import type { ContainerRecord } from './containers/record.ts';
 import type { ContainerRuntime } from './containers/runtime.ts';
@@ -18,6 +20,8 @@ export interface EngineDeps extends ImageServiceDeps {
   /** The runtime a container runs under (the guest for linux images); started on first need. */
   runtime?: (c: ContainerRecord) => Promise<ContainerRuntime>;
   buildSpec?: SpecBuilder;
+  /** Where volumes keep their trees (the layer store); absent: no volumes. */
+  layers?: LayerStore;
   /** Frees what the runtime holds (the guest) when the engine shuts down. */
   dispose?: () => Promise<void>;
 }
@@ -26,6 +30,7 @@ export interface EngineDeps extends ImageServiceDeps {
 export class Engine implements EngineApi {
   readonly images: ImageService;
   readonly containers: ContainerService;
+  readonly volumes: VolumeService | undefined;
   private readonly c: EngineContainers;
 
   constructor(deps: EngineDeps) {
@@ -40,7 +45,12 @@ export class Engine implements EngineApi {
       // `rmi` refuses an image a container uses (looked up when asked, not now).
       imageInUse: async (id) => (await this.containers.store.list()).find((c) => c.Image === id)?.Id,
     });
-    this.containers = new ContainerService({ meta: deps.meta, images: this.images, runtime, buildSpec, ...(deps.now ? { now: deps.now } : {}) });
+    const usedBy = async (name: string) =>
+      (await this.containers.store.list()).filter((c) => c.Mounts.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.Id);
+    this.volumes = deps.layers ? new VolumeService({ meta: deps.meta, layers: deps.layers, usedBy, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
+    this.containers = new ContainerService({
+      meta: deps.meta, images: this.images, runtime, buildSpec, ...(this.volumes ? { volumes: this.volumes } : {}), ...(deps.now ? { now: deps.now } : {}),
+    });
     this.c = new EngineContainers(this.containers, runtime);
     this.disposeRuntime = deps.dispose;
   }
@@ -112,7 +122,7 @@ export class Engine implements EngineApi {
   stopContainer(ref: string, timeoutSeconds?: number) { return this.c.stopContainer(ref, timeoutSeconds); }
   killContainer(ref: string, signal?: string) { return this.c.killContainer(ref, signal); }
   restartContainer(ref: string, timeoutSeconds?: number) { return this.c.restartContainer(ref, timeoutSeconds); }
-  removeContainer(ref: string, opts: { force?: boolean }) { return this.c.removeContainer(ref, opts); }
+  removeContainer(ref: string, opts: { force?: boolean; volumes?: boolean }) { return this.c.removeContainer(ref, opts); }
   listContainers(opts: { all?: boolean }) { return this.c.listContainers(opts); }
   inspectContainer(ref: string) { return this.c.inspectContainer(ref); }
   containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void) { return this.c.containerLogs(ref, opts, onEntry); }
@@ -122,6 +132,43 @@ export class Engine implements EngineApi {
   copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void, opts: { followLink?: boolean } = {}) { return this.c.copyFromContainer(ref, path, onEntry, opts); }
   copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}) { return this.c.copyToContainer(ref, path, next, opts); }
   pruneContainers() { return this.c.pruneContainers(); }
+
+  // Volumes (volumes.ts).
+  async createVolume(name: string | undefined, opts: { labels?: Record<string, string> } = {}) {
+    return this.summary(await this.requireVolumes().create(name, opts.labels ?? {}), false);
+  }
+
+  async listVolumes() {
+    return Promise.all((await this.requireVolumes().list()).map((v) => this.summary(v, false)));
+  }
+
+  async inspectVolumes(names: string[]) {
+    const vs = this.requireVolumes();
+    return Promise.all(names.map(async (n) => {
+      const v = await vs.find(n);
+      return v ? this.summary(v, true) : undefined;
+    }));
+  }
+
+  async removeVolume(name: string, opts: { force?: boolean } = {}) {
+    await this.requireVolumes().remove(name, opts);
+  }
+
+  pruneVolumes(opts: { all?: boolean } = {}) {
+    return this.requireVolumes().prune(opts);
+  }
+
+  private requireVolumes(): VolumeService {
+    if (!this.volumes) throw new TabdockError('UNSUPPORTED', 'this engine has no volume store', {});
+    return this.volumes;
+  }
+
+  private async summary(v: VolumeRecord, usage: boolean): Promise<VolumeSummary> {
+    const { Populated: _, ...rest } = v;
+    if (!usage) return rest;
+    const refs = (await this.containers.store.list()).filter((c) => c.Mounts.some((m) => m.Type === 'volume' && m.Name === v.Name)).length;
+    return { ...rest, UsageData: { Size: await this.volumes!.size(v.Name), RefCount: refs } };
+  }
 }
 
 export type { CreateRequest, ExecRequest, LogOptions };

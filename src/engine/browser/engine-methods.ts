@@ -9,6 +9,7 @@ export const ENGINE_METHODS = [
   'createContainer', 'startContainer', 'attachContainer', 'waitContainer', 'stopContainer', 'killContainer',
   'restartContainer', 'removeContainer', 'listContainers', 'inspectContainer', 'containerLogs', 'execContainer',
   'containerChanges', 'statContainerPath', 'copyFromContainer', 'copyToContainer', 'pruneContainers',
+  'createVolume', 'listVolumes', 'inspectVolumes', 'removeVolume', 'pruneVolumes',
 ] as const satisfies readonly (keyof EngineApi)[];
 
 type Missing = Exclude<keyof EngineApi, (typeof ENGINE_METHODS)[number]>;
@@ -16,6 +17,8 @@ export const ENGINE_METHODS_COMPLETE: [Missing] extends [never] ? true : Missing
 
 /** Calls after which the container list may differ. */
 export const CONTAINER_CHANGES: ReadonlySet<string> = new Set(['createContainer', 'startContainer', 'waitContainer', 'stopContainer', 'killContainer', 'restartContainer', 'removeContainer', 'pruneContainers', 'removeImage']);
+/** Calls after which the volume list may differ. */
+export const VOLUME_CHANGES: ReadonlySet<string> = new Set(['createContainer', 'removeContainer', 'pruneContainers', 'createVolume', 'removeVolume', 'pruneVolumes']);
 /** Calls after which the image list may differ. */
 export const IMAGE_CHANGES: ReadonlySet<string> = new Set(['pull', 'removeImage', 'tagImage', 'pruneImages']);
 /** Calls that hand back a live handle (functions): returned by reference, not copied. */

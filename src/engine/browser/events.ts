@@ -26,7 +26,9 @@ export type EngineEvent =
   /** The container list may have changed (create, start, exit, stop, rm). */
   | { type: 'containers' }
   /** The image list may have changed (pull, tag, rmi, prune). */
-  | { type: 'images' };
+  | { type: 'images' }
+  /** The volume list may have changed. */
+  | { type: 'volumes' };
 
 export interface BrowserEngine extends EngineApi {
   /** Engine events for this page; the returned function unsubscribes. */

@@ -16,7 +16,7 @@ import { GuestRuntime } from '../containers/guest-runtime.ts';
 import { guestSpec } from '../containers/guest-spec.ts';
 import type { PullEvent } from '../pull.ts';
 import type { BootStatus, EngineEvent } from './events.ts';
-import { CONTAINER_CHANGES, ENGINE_METHODS, IMAGE_CHANGES, RETURNS_HANDLE } from './engine-methods.ts';
+import { CONTAINER_CHANGES, ENGINE_METHODS, IMAGE_CHANGES, RETURNS_HANDLE, VOLUME_CHANGES } from './engine-methods.ts';
 
 export interface WorkerConfig {
   /** CORS proxy base URL (`<origin>/proxy` with `npm run dev`). */
@@ -93,6 +93,7 @@ export class WorkerHost {
     } finally {
       if (CONTAINER_CHANGES.has(method)) this.containersChanged(engine);
       if (IMAGE_CHANGES.has(method)) this.emit({ type: 'images' });
+      if (VOLUME_CHANGES.has(method)) this.emit({ type: 'volumes' });
     }
   }
 
@@ -158,7 +159,7 @@ export class WorkerHost {
       const registry = new RegistryClient({ proxy: cfg.proxy });
       let runtime: GuestRuntime | undefined;
       const engine: Engine = new Engine({
-        registry, blobs, meta, buildSpec: guestSpec,
+        registry, blobs, meta, layers, buildSpec: guestSpec,
         onImageDeleted: async (id) => {
           await layers.release(id);
           await layers.gc();
@@ -167,7 +168,7 @@ export class WorkerHost {
         runtime: async () => getRuntime(),
         dispose: async () => runtime?.dispose(),
       });
-      const getRuntime = () => (runtime ??= new GuestRuntime({ layers, blobs, images: engine.images, startGuest: (h) => this.startGuest(h, cfg) }));
+      const getRuntime = () => (runtime ??= new GuestRuntime({ layers, blobs, images: engine.images, startGuest: (h) => this.startGuest(h, cfg), ...(engine.volumes ? { volumes: engine.volumes } : {}) }));
       await engine.init();
       return { engine, runtime: getRuntime, close: () => [blobs, chunks, meta].forEach((s) => s.dispose()) };
     })();

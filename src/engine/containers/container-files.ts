@@ -128,6 +128,12 @@ export async function copyIn(fs: ContainerFs, path: string, next: () => Promise<
   for (let e = await next(); e; e = await next()) {
     const owner = opts.keepOwner ? { uid: e.uid, gid: e.gid } : { uid: 0, gid: 0 };
     let n = made.get(e.path);
+    // Into the tree's root itself (a volume being populated): the root stays, its entries merge.
+    if (!n && e.path === '' && !at.parent && at.node?.kind === 'd') {
+      n = at.node;
+      keepRoot = true;
+      made.set('', n);
+    }
     if (!n) {
       const slash = e.path.lastIndexOf('/');
       const parent = e.path === '' ? at.parent : made.get(slash < 0 ? '' : e.path.slice(0, slash));

@@ -46,7 +46,7 @@ export class EngineContainers implements ContainerApi {
     return id;
   }
 
-  removeContainer(ref: string, opts: { force?: boolean }) {
+  removeContainer(ref: string, opts: { force?: boolean; volumes?: boolean }) {
     return this.svc.remove(ref, opts);
   }
 

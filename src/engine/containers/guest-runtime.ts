@@ -5,6 +5,7 @@ import { TabdockError } from '../../shared/errors.ts';
 import type { ImageService } from '../images.ts';
 import { exitCodeForStartError } from '../spec/exit-codes.ts';
 import type { ContainerRecord } from './record.ts';
+import { volumeTreeId, type VolumeService } from '../volumes.ts';
 import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, StartRequest } from './runtime.ts';
 
 /**
@@ -22,9 +23,16 @@ export interface GuestRuntimeDeps {
   images: ImageService;
   /** Boots or restores the guest with our 9P server on its device. */
   startGuest(handle9p: Handle9p): Promise<Guest>;
+  /** Volume trees, served beside the container trees (bound into containers by config.json). */
+  volumes?: Pick<VolumeService, 'tree' | 'openNames' | 'populate'>;
 }
 
 export const GUEST_TREE = '/run/tabdock/fs';
+
+/** Where a volume's tree is in the guest (a sibling of the container trees in the shared 9P root). */
+export function guestVolumePath(name: string): string {
+  return `${GUEST_TREE}/${volumeTreeId(name)}`;
+}
 
 export function guestBundlePath(id: string): string {
   return `/run/tabdock/${id}`;
@@ -44,11 +52,11 @@ export class GuestRuntime implements ContainerRuntime {
   constructor(private readonly deps: GuestRuntimeDeps) {
     this.server = new P9Server({
       attach: async (id) => {
-        const fs = this.open9p.get(id);
+        const fs = this.open9p.get(id) ?? (id.startsWith('v.') && this.deps.volumes ? await this.deps.volumes.tree(id.slice(2)).catch(() => undefined) : undefined);
         if (!fs) throw new FsError(Errno.ENOENT, `no container tree ${id}`);
         return fs;
       },
-      list: () => [...this.open9p.keys()],
+      list: () => [...this.open9p.keys(), ...(this.deps.volumes?.openNames().map(volumeTreeId) ?? [])],
     });
   }
 
@@ -111,6 +119,13 @@ export class GuestRuntime implements ContainerRuntime {
     // Docker creates a missing WorkingDir (and crun would fail to chdir into it).
     const cwd = (req.spec['process'] as { cwd?: string } | undefined)?.cwd;
     if (cwd) await mkdirs(fs, cwd);
+    // A new volume gets the image's files at its mount point (unless nocopy), before crun binds it.
+    for (const m of c.Mounts) {
+      if (m.Type !== 'volume' || !m.Name || !this.deps.volumes) continue;
+      const noCopy = c.RunOptions.volumes.find((v) => v.target === m.Destination)?.noCopy ?? false;
+      if (!noCopy) await this.deps.volumes.populate(m.Name, fs, m.Destination);
+      await this.deps.volumes.tree(m.Name);
+    }
     const guest = await this.bootGuest();
     const dir = guestBundlePath(c.Id);
     await this.writeGuestFile(guest, `${dir}/config.json`, JSON.stringify(req.spec));

@@ -1,5 +1,5 @@
 import { buildOciSpec } from '../spec/oci-spec.ts';
-import { guestRootfsPath } from './guest-runtime.ts';
+import { guestRootfsPath, guestVolumePath } from './guest-runtime.ts';
 import type { SpecBuilder } from './service.ts';
 
 /** config.json for a container in the guest: moby's rules (spec/) with our bundle paths. */
@@ -13,6 +13,7 @@ export const guestSpec: SpecBuilder = async (c, image, readFile) => {
     rootfsPath: guestRootfsPath(c.Id),
     ...(passwd !== undefined ? { passwd } : {}),
     ...(group !== undefined ? { group } : {}),
+    volumes: c.Mounts.filter((m) => m.Type === 'volume' && m.Name).map((m) => ({ name: m.Name!, hostPath: guestVolumePath(m.Name!), destination: m.Destination, readOnly: !m.RW })),
     tty: c.Config.Tty,
   }) as unknown as Record<string, unknown>;
 };

@@ -8,6 +8,8 @@ import type { RunOptions } from '../spec/run-options.ts';
 import { freshState, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint } from './record.ts';
 import type { ContainerRuntime, RuntimeProcess } from './runtime.ts';
 import { ContainerStore } from './store.ts';
+import { anonymousVolumeTargets } from '../spec/container-config.ts';
+import { ANONYMOUS_LABEL, type VolumeService } from '../volumes.ts';
 
 /** Builds config.json for a container from its record, its image and its files. */
 export type SpecBuilder = (c: ContainerRecord, image: ImageRecord, readFile: (path: string) => Promise<string | undefined>) => Promise<Record<string, unknown>>;
@@ -32,6 +34,8 @@ export interface ContainerServiceDeps {
   /** The runtime for a record (started on first need: the guest boots only when a container runs). */
   runtime: (c: ContainerRecord) => Promise<ContainerRuntime>;
   buildSpec: SpecBuilder;
+  /** Named and anonymous volumes; absent: `-v`/`--mount` volumes are refused. */
+  volumes?: VolumeService;
   now?: () => Date;
   randomId?: () => string;
 }
@@ -66,8 +70,9 @@ export class ContainerService {
 
   async create(req: CreateRequest): Promise<{ Id: string; Warnings: string[] }> {
     const o = req.options;
-    // Refused rather than silently dropped until the runtime serves volume trees.
-    if (o.volumes.length) throw new TabdockError('UNSUPPORTED', `volumes (-v/--mount ${o.volumes[0]!.type}) are not supported by tabdock yet; use --tmpfs for scratch space`, { exitCode: 125 });
+    const bind = o.volumes.find((v) => v.type === 'bind');
+    if (bind) throw new TabdockError('UNSUPPORTED', `bind mounts (${bind.source}:${bind.target}) need a host directory, and tabdock's guest has no host file system to share; use a named volume instead (-v NAME:${bind.target})`, { exitCode: 125 });
+    if (o.volumes.length && !this.deps.volumes) throw new TabdockError('UNSUPPORTED', 'this engine has no volume store; -v/--mount volumes are not available', { exitCode: 125 });
     if (o.init) throw new TabdockError('UNSUPPORTED', '--init is not available: the guest has no docker-init (tini) yet', { exitCode: 125 });
     const image = await this.deps.images.get(req.image);
     const all = await this.store.list();
@@ -105,7 +110,7 @@ export class ContainerService {
       Id: id, Name: `/${name}`, Created: this.now().toISOString(), Path: args[0]!, Args: args.slice(1), State: freshState(),
       Image: image.id, Config: config, HostConfig: hostConfig,
       Mounts: [
-        ...o.volumes.map((v): MountPoint => ({ Type: v.type, ...(v.type === 'volume' ? { Name: v.source ?? '' } : {}), Source: v.source ?? '', Destination: v.target, Mode: v.readOnly ? 'ro' : 'rw', RW: !v.readOnly })),
+        ...(await this.volumeMounts(image.config.config, o)),
         ...o.tmpfs.map((t): MountPoint => ({ Type: 'tmpfs', Source: '', Destination: t.target, Mode: t.data, RW: true })),
       ],
       Platform: image.platform.os, Driver: image.platform.os === 'linux' ? 'tabdock-guest' : 'tabdock-wasi', RestartCount: 0, RunOptions: o,
@@ -115,6 +120,7 @@ export class ContainerService {
       await (await this.deps.runtime(rec)).prepare(rec);
     } catch (e) {
       await this.store.delete(id);
+      await this.removeAnonymousVolumes(rec);
       throw e;
     }
     return { Id: id, Warnings: [] };
@@ -155,7 +161,7 @@ export class ContainerService {
     fresh.State = { ...fresh.State, Status: 'exited', Running: false, Pid: 0, ExitCode: end.code, OOMKilled: end.oomKilled ?? false, Error: end.error ?? '', FinishedAt: this.now().toISOString() };
     this.live.delete(c.Id);
     await this.store.save(fresh);
-    if (fresh.HostConfig.AutoRemove) await this.remove(fresh.Id, { force: true }).catch(() => {});
+    if (fresh.HostConfig.AutoRemove) await this.remove(fresh.Id, { force: true, volumes: true }).catch(() => {});
     return fresh;
   }
 
@@ -222,7 +228,40 @@ export class ContainerService {
     await (await this.deps.runtime(c)).remove(c);
     await this.logs.remove(c.Id);
     await this.store.delete(c.Id);
+    // `rm -v` and `run --rm` take the container's anonymous volumes with it; named ones stay.
+    if (opts.volumes) await this.removeAnonymousVolumes(c);
     return c.Id;
+  }
+
+  /**
+   * The volumes a new container mounts: `-v NAME:/path` (created when missing), `-v /path`
+   * and the image's VOLUMEs not covered otherwise (anonymous: a fresh random name each).
+   */
+  private async volumeMounts(ic: Parameters<typeof anonymousVolumeTargets>[0], o: RunOptions): Promise<MountPoint[]> {
+    const vs = this.deps.volumes;
+    if (!vs) return [];
+    const out: MountPoint[] = [];
+    for (const v of o.volumes) {
+      if (v.source === undefined) continue;
+      const rec = await vs.create(v.source);
+      out.push({ Type: 'volume', Name: rec.Name, Source: rec.Mountpoint, Destination: v.target, Mode: v.readOnly ? 'ro' : 'z', RW: !v.readOnly });
+    }
+    for (const target of anonymousVolumeTargets(ic, o)) {
+      const ro = o.volumes.find((v) => v.source === undefined && v.target === target)?.readOnly ?? false;
+      const rec = await vs.create();
+      out.push({ Type: 'volume', Name: rec.Name, Source: rec.Mountpoint, Destination: target, Mode: ro ? 'ro' : '', RW: !ro });
+    }
+    return out;
+  }
+
+  private async removeAnonymousVolumes(c: ContainerRecord): Promise<void> {
+    const vs = this.deps.volumes;
+    if (!vs) return;
+    for (const m of c.Mounts) {
+      if (m.Type !== 'volume' || !m.Name) continue;
+      const v = await vs.find(m.Name);
+      if (v && ANONYMOUS_LABEL in v.Labels) await vs.remove(m.Name).catch(() => {});
+    }
   }
 
   async readLogs(ref: string): Promise<LogEntry[]> {

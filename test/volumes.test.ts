@@ -1,0 +1,58 @@
+// Volumes end to end, as a user types them: named volumes outlive their containers and
+// are shared, a new volume takes the image's files, anonymous ones go with `--rm`, bind
+// mounts are refused with a sentence. Real registry, store, 9P server, guest and crun.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
+
+let reg: TestRegistry;
+let cli: CliHome;
+let IMG: string;
+
+beforeAll(async () => {
+  ({ reg, cli, image: IMG } = await busyboxCli());
+}, 300_000);
+afterAll(async () => {
+  cli?.dispose();
+  await reg?.stop();
+});
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await cli.run(...args);
+  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+it('keeps a named volume across containers', async () => {
+  await ok('run', '--rm', '-v', 'data:/data', IMG, 'sh', '-c', 'echo kept > /data/f && mkdir /data/d');
+  expect(await ok('run', '--rm', '-v', 'data:/srv/x', IMG, 'sh', '-c', 'cat /srv/x/f; ls /srv/x')).toBe('kept\nd\nf\n');
+}, 120_000);
+
+it('shares a volume between two running containers', async () => {
+  const a = (await ok('run', '-d', '-v', 'shared:/s', IMG, 'sh', '-c', 'while [ ! -e /s/ping ]; do usleep 100000; done; echo pong > /s/pong')).trim();
+  await ok('run', '--rm', '-v', 'shared:/s', IMG, 'sh', '-c', ': > /s/ping');
+  expect((await ok('wait', a)).trim()).toBe('0');
+  expect(await ok('run', '--rm', '-v', 'shared:/s', IMG, 'cat', '/s/pong')).toBe('pong\n');
+  await ok('rm', a);
+}, 120_000);
+
+it('fills a new volume with the image files at its mount point, once', async () => {
+  const passwd = await ok('run', '--rm', IMG, 'cat', '/etc/passwd');
+  expect(await ok('run', '--rm', '-v', 'etcvol:/etc', IMG, 'cat', '/etc/passwd')).toBe(passwd);
+  await ok('run', '--rm', '-v', 'etcvol:/etc', IMG, 'rm', '/etc/passwd');
+  // not filled again: the volume is no longer new
+  const r = await cli.run('run', '--rm', '-v', 'etcvol:/etc', IMG, 'cat', '/etc/passwd');
+  expect(r.code).toBe(1);
+}, 120_000);
+
+it('mounts read-only with :ro', async () => {
+  const r = await cli.run('run', '--rm', '-v', 'data:/data:ro', IMG, 'sh', '-c', 'cat /data/f && touch /data/g');
+  expect(r.stdout).toBe('kept\n');
+  expect(r.stderr).toMatch(/Read-only file system/);
+  expect(r.code).toBe(1);
+}, 60_000);
+
+it('refuses a bind mount with a sentence and exit 125', async () => {
+  const r = await cli.run('run', '--rm', '-v', '/tmp:/host', IMG, 'true');
+  expect(r.code).toBe(125);
+  expect(r.stderr).toMatch(/bind mounts \(\/tmp:\/host\) need a host directory.*use a named volume/);
+}, 60_000);
