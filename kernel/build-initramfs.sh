@@ -20,7 +20,7 @@ W=$BUILD_DIR/initramfs
 OUT=$HERE/images
 SRC=$BUILD_DIR/linux-source-6.1
 STAMP=1767225600 # 2026-01-01T00:00:00Z
-PKGS="busybox-static crun libc6 libgcc-s1 libcap2 libseccomp2 libyajl2"
+PKGS="busybox-static crun libc6 libgcc-s1 libcap2 libseccomp2 libyajl2 tini"
 
 rm -rf "$W"
 mkdir -p "$W/debs" "$W/deb" "$W/root" "$OUT"
@@ -69,6 +69,8 @@ L=$W/cpio.list
     done
   fi
   echo "file /usr/bin/crun $W/deb/usr/bin/crun 0755 0 0"
+  # `docker run --init`: Debian's static tini, bound at /sbin/docker-init as Docker does
+  echo "file /usr/bin/docker-init $W/deb/usr/bin/tini-static 0755 0 0"
   echo "file /sbin/tabdock-agent $W/tabdock-agent 0755 0 0"
   cp "$HERE/rootfs/init" "$HERE/rootfs/tabdock-init" "$W/"
   echo "file /init $W/init 0755 0 0"

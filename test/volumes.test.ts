@@ -1,6 +1,7 @@
 // Volumes end to end, as a user types them: named volumes outlive their containers and
 // are shared, a new volume takes the image's files, anonymous ones go with `--rm`, bind
-// mounts are refused with a sentence. Real registry, store, 9P server, guest and crun.
+// mounts are refused with a sentence; and `--init` (tini from the guest). Real registry,
+// store, 9P server, guest and crun.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
 
@@ -56,3 +57,14 @@ it('refuses a bind mount with a sentence and exit 125', async () => {
   expect(r.code).toBe(125);
   expect(r.stderr).toMatch(/bind mounts \(\/tmp:\/host\) need a host directory.*use a named volume/);
 }, 60_000);
+
+it('runs the command under docker-init with --init (PID 1 is tini, signals reach the child)', async () => {
+  expect(await ok('run', '--rm', '--init', IMG, 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; echo $$')).toMatch(/^\/sbin\/docker-init -- sh -c .*\n[0-9]+\n$/);
+  const id = (await ok('run', '-d', '--init', IMG, 'sleep', '60')).trim();
+  const t0 = Date.now();
+  await ok('stop', '-t', '20', id);
+  // tini forwards SIGTERM to sleep, so the stop does not wait out its timeout
+  expect(Date.now() - t0).toBeLessThan(15_000);
+  expect((await ok('inspect', '-f', '{{.State.ExitCode}}', id)).trim()).toBe('143');
+  await ok('rm', id);
+}, 120_000);

@@ -130,7 +130,8 @@ export class GuestRuntime implements ContainerRuntime {
     const dir = guestBundlePath(c.Id);
     await this.writeGuestFile(guest, `${dir}/config.json`, JSON.stringify(req.spec));
     const proc = await guest.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
-    return this.wrap(proc, c.Path, async (sig) => guest.agent.kill(c.Id, sig), async () => {
+    // A signal right after `run -d` may come before crun made the container: wait for it.
+    return this.wrap(proc, c.Path, async (sig) => (await waitCreated(guest, c.Id), guest.agent.kill(c.Id, sig)), async () => {
       // crun run already deleted its container; this only drops the agent's record.
       void guest.agent.delete(c.Id, true).catch(() => {});
       await (await this.open(c)).sync();
@@ -141,8 +142,7 @@ export class GuestRuntime implements ContainerRuntime {
     const guest = await this.bootGuest();
     // `run -d` returns once the agent started crun; crun may not have created the
     // container yet. Wait (bounded, 5 s) for its state before `crun exec`.
-    const state = `/run/crun/${req.container.Id}/status`;
-    await run(guest, ['/bin/sh', '-c', 'i=0; while [ ! -e "$0" ] && [ $i -lt 100 ]; do usleep 50000; i=$((i+1)); done', state]);
+    await waitCreated(guest, req.container.Id);
     const proc = await guest.agent.exec({
       id: req.container.Id, args: req.args, env: req.env, cwd: req.cwd, ...(req.user ? { user: req.user } : {}), tty: req.tty,
       ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}),
@@ -205,6 +205,11 @@ export class GuestRuntime implements ContainerRuntime {
     const g = await this.guest?.catch(() => undefined);
     await g?.dispose();
   }
+}
+
+/** Until crun has created container `id` (its state file exists), at most 5 s. */
+async function waitCreated(guest: Guest, id: string): Promise<void> {
+  await run(guest, ['/bin/sh', '-c', 'i=0; while [ ! -e "$0" ] && [ $i -lt 100 ]; do usleep 50000; i=$((i+1)); done', `/run/crun/${id}/status`]);
 }
 
 async function run(guest: Guest, args: string[]): Promise<void> {

@@ -1,4 +1,7 @@
 import { buildOciSpec } from '../spec/oci-spec.ts';
+
+/** Debian's static tini in the guest (kernel/build-initramfs.sh), bound at /sbin/docker-init for `--init`. */
+export const GUEST_INIT = '/usr/bin/docker-init';
 import { guestRootfsPath, guestVolumePath } from './guest-runtime.ts';
 import type { SpecBuilder } from './service.ts';
 
@@ -15,5 +18,6 @@ export const guestSpec: SpecBuilder = async (c, image, readFile) => {
     ...(group !== undefined ? { group } : {}),
     volumes: c.Mounts.filter((m) => m.Type === 'volume' && m.Name).map((m) => ({ name: m.Name!, hostPath: guestVolumePath(m.Name!), destination: m.Destination, readOnly: !m.RW })),
     tty: c.Config.Tty,
+    initPath: GUEST_INIT,
   }) as unknown as Record<string, unknown>;
 };

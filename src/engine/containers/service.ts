@@ -73,7 +73,6 @@ export class ContainerService {
     const bind = o.volumes.find((v) => v.type === 'bind');
     if (bind) throw new TabdockError('UNSUPPORTED', `bind mounts (${bind.source}:${bind.target}) need a host directory, and tabdock's guest has no host file system to share; use a named volume instead (-v NAME:${bind.target})`, { exitCode: 125 });
     if (o.volumes.length && !this.deps.volumes) throw new TabdockError('UNSUPPORTED', 'this engine has no volume store; -v/--mount volumes are not available', { exitCode: 125 });
-    if (o.init) throw new TabdockError('UNSUPPORTED', '--init is not available: the guest has no docker-init (tini) yet', { exitCode: 125 });
     const image = await this.deps.images.get(req.image);
     const all = await this.store.list();
     const taken = new Set(all.map((c) => c.Name));
