@@ -102,6 +102,20 @@ export interface LogOptions {
   timestamps?: boolean;
 }
 
+/** One `docker stats` sample (the Docker API's stats object, the fields the CLI uses). */
+export interface ContainerStats {
+  id: string;
+  name: string;
+  read: string;
+  running: boolean;
+  /** total_usage: the container's CPU time (ns); system_cpu_usage: a wall clock (ns) to divide by. */
+  cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number; online_cpus: number };
+  memory_stats: { usage: number; limit: number };
+  pids_stats: { current: number; limit?: number };
+  /** Containers have no network but lo (tabdock gives no container network yet). */
+  networks: Record<string, { rx_bytes: number; tx_bytes: number }>;
+}
+
 /** Containers, on the same contract (an Attachment's functions work across the boundary). */
 export interface ContainerApi {
   createContainer(req: CreateRequest): Promise<{ Id: string; Warnings: string[] }>;
@@ -126,6 +140,8 @@ export interface ContainerApi {
   copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void, opts?: { followLink?: boolean }): Promise<void>;
   /** `docker cp ... CONTAINER:DEST`: pulls entries until `next` gives none; the root entry becomes `path`. */
   copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean }): Promise<void>;
+  /** `docker stats`: one sample of a container's resource use (zeros when it is not running). */
+  containerStats(ref: string): Promise<ContainerStats>;
   /** `docker container prune`: removes containers that are not running. */
   pruneContainers(): Promise<{ deleted: string[]; reclaimed: number }>;
 }

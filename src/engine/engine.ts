@@ -132,6 +132,7 @@ export class Engine implements EngineApi {
   copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void, opts: { followLink?: boolean } = {}) { return this.c.copyFromContainer(ref, path, onEntry, opts); }
   copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}) { return this.c.copyToContainer(ref, path, next, opts); }
   pruneContainers() { return this.c.pruneContainers(); }
+  containerStats(ref: string) { return this.c.containerStats(ref); }
 
   // Volumes (volumes.ts).
   async createVolume(name: string | undefined, opts: { labels?: Record<string, string> } = {}) {

@@ -8,7 +8,7 @@ export const ENGINE_METHODS = [
   'version', 'pull', 'listImages', 'inspectImages', 'removeImage', 'tagImage', 'imageHistory', 'pruneImages',
   'createContainer', 'startContainer', 'attachContainer', 'waitContainer', 'stopContainer', 'killContainer',
   'restartContainer', 'removeContainer', 'listContainers', 'inspectContainer', 'containerLogs', 'execContainer',
-  'containerChanges', 'statContainerPath', 'copyFromContainer', 'copyToContainer', 'pruneContainers',
+  'containerChanges', 'statContainerPath', 'copyFromContainer', 'copyToContainer', 'pruneContainers', 'containerStats',
   'createVolume', 'listVolumes', 'inspectVolumes', 'removeVolume', 'pruneVolumes',
 ] as const satisfies readonly (keyof EngineApi)[];
 

@@ -1,6 +1,6 @@
 import { TabdockError } from '../../shared/errors.ts';
 import { parseSignal } from '../spec/signals.ts';
-import type { ContainerApi, ContainerSummary, ExecRequest, LogOptions } from '../api.ts';
+import type { ContainerApi, ContainerStats, ContainerSummary, ExecRequest, LogOptions } from '../api.ts';
 import { copyIn, copyOut, diff, statPath, writableSize, type Change, type CopyEntry, type PathStat } from './container-files.ts';
 import type { LogEntry } from './logs.ts';
 import type { ContainerRecord } from './record.ts';
@@ -115,6 +115,20 @@ export class EngineContainers implements ContainerApi {
   private async tree(ref: string) {
     const c = await this.svc.store.find(ref);
     return (await this.runtime(c)).tree(c);
+  }
+
+  async containerStats(ref: string): Promise<ContainerStats> {
+    const c = await this.svc.store.find(ref);
+    const running = this.svc.isRunning(c.Id);
+    const runtime = running ? await this.runtime(c) : undefined;
+    const s = running && runtime?.stats ? await runtime.stats(c).catch(() => undefined) : undefined;
+    return {
+      id: c.Id, name: c.Name, read: new Date().toISOString(), running,
+      cpu_stats: { cpu_usage: { total_usage: s?.cpuUsageNs ?? 0 }, system_cpu_usage: Math.round(performance.now() * 1e6), online_cpus: 1 },
+      memory_stats: { usage: s?.memoryBytes ?? 0, limit: s ? (s.memoryLimit ?? s.machineMemory) : 0 },
+      pids_stats: { current: s?.pids ?? 0, ...(s?.pidsLimit !== undefined ? { limit: s.pidsLimit } : {}) },
+      networks: {},
+    };
   }
 
   async execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) {

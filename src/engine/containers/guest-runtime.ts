@@ -1,4 +1,4 @@
-import type { Guest, GuestProcess, Handle9p } from '../../emulator/index.ts';
+import { DEFAULT_MEMORY, type Guest, type GuestProcess, type Handle9p } from '../../emulator/index.ts';
 import { ContainerFs, Errno, FsError, LayerStore, ensureImageLayers, lookupPath, P9Server, type BlobStore } from '../../fs-layers/index.ts';
 import { Digest } from '../../registry-client/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
@@ -6,7 +6,7 @@ import type { ImageService } from '../images.ts';
 import { exitCodeForStartError } from '../spec/exit-codes.ts';
 import type { ContainerRecord } from './record.ts';
 import { volumeTreeId, type VolumeService } from '../volumes.ts';
-import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, StartRequest } from './runtime.ts';
+import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, RuntimeStats, StartRequest } from './runtime.ts';
 
 /**
  * Linux containers in the guest: every container's tree (its image's layers plus its
@@ -23,6 +23,8 @@ export interface GuestRuntimeDeps {
   images: ImageService;
   /** Boots or restores the guest with our 9P server on its device. */
   startGuest(handle9p: Handle9p): Promise<Guest>;
+  /** The guest's memory (the limit `docker stats` shows for a container without -m). */
+  guestMemory?: number;
   /** Volume trees, served beside the container trees (bound into containers by config.json). */
   volumes?: Pick<VolumeService, 'tree' | 'openNames' | 'populate'>;
 }
@@ -191,6 +193,18 @@ export class GuestRuntime implements ContainerRuntime {
     p.closeStdin();
     const out = await p.output();
     if (out.status !== 0) throw new TabdockError('GUEST_WRITE_FAILED', `could not write ${path} in the guest: ${out.stderr.trim()}`, { path });
+  }
+
+  async stats(c: ContainerRecord): Promise<RuntimeStats> {
+    const guest = await this.bootGuest();
+    const f = await guest.agent.stats(c.Id);
+    const num = (k: string) => (f[k] === undefined || f[k]!.trim() === 'max' ? undefined : Number(f[k]!.trim()));
+    return {
+      memoryBytes: num('memory.current') ?? 0, ...(num('memory.max') !== undefined ? { memoryLimit: num('memory.max')! } : {}),
+      machineMemory: this.deps.guestMemory ?? DEFAULT_MEMORY,
+      pids: num('pids.current') ?? 0, ...(num('pids.max') !== undefined ? { pidsLimit: num('pids.max')! } : {}),
+      cpuUsageNs: (num('cpu.usage_usec') ?? 0) * 1000,
+    };
   }
 
   async remove(c: ContainerRecord): Promise<void> {

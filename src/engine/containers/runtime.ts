@@ -43,6 +43,17 @@ export interface ExecRequest {
   rows?: number;
 }
 
+/** A running container's cgroup figures (cgroup v2: memory.current/max, pids.current/max, cpu.stat). */
+export interface RuntimeStats {
+  memoryBytes: number;
+  /** undefined: no limit of its own (the machine's memory bounds it). */
+  memoryLimit?: number;
+  machineMemory: number;
+  pids: number;
+  pidsLimit?: number;
+  cpuUsageNs: number;
+}
+
 export interface ContainerRuntime {
   /** Creates the container's filesystem (its writable layer over the image). */
   prepare(container: ContainerRecord): Promise<void>;
@@ -57,5 +68,7 @@ export interface ContainerRuntime {
   exec(req: ExecRequest): Promise<RuntimeProcess>;
   /** Frees the container's filesystem. */
   remove(container: ContainerRecord): Promise<void>;
+  /** Resource use of a running container (`docker stats`); absent where the runtime cannot tell. */
+  stats?(container: ContainerRecord): Promise<RuntimeStats>;
   dispose(): Promise<void>;
 }
