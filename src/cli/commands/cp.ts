@@ -1,9 +1,8 @@
 import { lstatSync, statSync, mkdirSync, openSync, closeSync, writeSync, readSync, readdirSync, readlinkSync, chmodSync, symlinkSync, rmSync, utimesSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CopyEntry } from '../../engine/index.ts';
-import { flagError } from '../args.ts';
-import { humanSize } from '../format.ts';
-import type { Command } from './command.ts';
+import { flagError, humanSize } from '../../docker-cli/index.ts';
+import type { NodeCommand } from './command.ts';
 import { tarIn, tarOut } from './cp-tar.ts';
 
 /** docker's `splitCpArg`: `CONTAINER:PATH`, unless the argument is an absolute (local) path. */
@@ -124,7 +123,7 @@ function hostWriter(target: string) {
   };
 }
 
-export const cp: Command = {
+export const cp: NodeCommand = {
   name: 'cp',
   aliases: ['container cp'],
   usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\ttabdock cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
@@ -135,7 +134,7 @@ export const cp: Command = {
     { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached' },
   ],
   args: [2, 2],
-  async run(p, { io, engine }) {
+  async run(p, { io, engine, stdinStream }) {
     const from = splitCpArg(p.args[0]!);
     const to = splitCpArg(p.args[1]!);
     if (from.container && to.container) throw flagError('copying between containers is not supported');
@@ -160,12 +159,12 @@ export const cp: Command = {
     }
     if (to.container && from.path === '-') {
       // A tar on stdin, extracted into the destination directory.
-      if (!io.stdin) return fail('no stdin to read the archive from');
+      if (!stdinStream) return fail('no stdin to read the archive from');
       const dest = to.path.startsWith('/') ? to.path : `/${to.path}`;
       const ds = await api.statContainerPath(to.container, dest, { followLink: true });
       if (!ds) return fail(`Error response from daemon: Could not find the file ${dest} in container ${to.container}`);
       if (ds.kind !== 'd') return fail(`Error response from daemon: extraction point is not a directory`);
-      const it = tarIn(io.stdin, { mode: ds.mode, uid: 0, gid: 0, mtime: ds.mtime });
+      const it = tarIn(stdinStream, { mode: ds.mode, uid: 0, gid: 0, mtime: ds.mtime });
       await api.copyToContainer(to.container, dest, async () => (await it.next()).value ?? null, { keepOwner: p.flags['archive'] === true });
       return 0;
     }

@@ -1,9 +1,9 @@
 import { TabdockError } from '../../shared/errors.ts';
 import { connectDaemon, runDaemon } from '../daemon/daemon.ts';
 import { openEngine } from '../context.ts';
-import type { Command } from './command.ts';
+import type { NodeCommand } from './command.ts';
 
-export const daemon: Command = {
+export const daemon: NodeCommand = {
   name: 'daemon',
   usage: 'daemon run|stop|status',
   description: "Manage the background daemon that holds the engine (started on first need)",

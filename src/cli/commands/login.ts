@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RegistryClient } from '../../registry-client/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import { loadSettings } from '../home.ts';
-import type { Command } from './command.ts';
+import type { NodeCommand, NodeCtx } from './command.ts';
 
 /** Docker keeps Docker Hub's credentials under its v1 index URL; others under the host. */
 function authKey(server: string): string {
@@ -33,14 +33,14 @@ async function writeConfig(path: string, cfg: ConfigFile): Promise<void> {
   await rename(tmp, path);
 }
 
-async function readStdin(io: Parameters<Command['run']>[1]['io']): Promise<string> {
-  if (!io.stdin) return '';
+async function readStdin(stdin: NodeCtx['stdinStream']): Promise<string> {
+  if (!stdin) return '';
   const chunks: Buffer[] = [];
-  for await (const c of io.stdin) chunks.push(c as Buffer);
+  for await (const c of stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-export const login: Command = {
+export const login: NodeCommand = {
   name: 'login',
   usage: 'login [OPTIONS] [SERVER]',
   description: 'Log in to a registry (credentials are kept in $TABDOCK_HOME/config.json, as Docker keeps them)',
@@ -50,13 +50,13 @@ export const login: Command = {
     { name: 'password-stdin', type: 'bool', help: 'Take the password from stdin' },
   ],
   args: [0, 1],
-  async run(p, { io }) {
+  async run(p, { io, stdinStream }) {
     const server = p.args[0] ?? 'docker.io';
     const username = p.flags['username'] as string | undefined;
     let password = p.flags['password'] as string | undefined;
     if (p.flags['password-stdin'] === true) {
       if (password !== undefined) throw new TabdockError('FLAG_ERROR', '--password and --password-stdin are mutually exclusive', {});
-      password = await readStdin(io);
+      password = await readStdin(stdinStream);
     }
     if (!username || !password) throw new TabdockError('FLAG_ERROR', 'Must provide --username with --password or --password-stdin (tabdock does not prompt)', {});
     if (p.flags['password'] !== undefined) io.err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
@@ -73,7 +73,7 @@ export const login: Command = {
   },
 };
 
-export const logout: Command = {
+export const logout: NodeCommand = {
   name: 'logout',
   usage: 'logout [SERVER]',
   description: 'Log out from a registry',

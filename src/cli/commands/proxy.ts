@@ -1,6 +1,6 @@
-import type { Command } from './command.ts';
+import type { NodeCommand } from './command.ts';
 
-export const proxy: Command = {
+export const proxy: NodeCommand = {
   name: 'proxy',
   usage: 'proxy [OPTIONS]',
   description: 'Run the CORS proxy the browser playground pulls through',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../cli/args.ts';
+import { parseArgs } from '../../docker-cli/index.ts';
 import { RUN_FLAGS, parseRunOptions } from './run-flags.ts';
 import type { RunOptionsContext } from './run-options.ts';
 

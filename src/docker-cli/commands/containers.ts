@@ -1,7 +1,8 @@
-import type { ContainerSummary } from '../../engine/index.ts';
+import type { ContainerSummary } from '../../engine/api.ts';
 import { TabdockError } from '../../shared/errors.ts';
+import type { Command } from '../command.ts';
 import { ago, humanDuration, table } from '../format.ts';
-import type { Command } from './command.ts';
+import { untilInterrupt } from '../io.ts';
 
 /** `docker ps` STATUS: `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`. */
 export function statusText(c: ContainerSummary, now: Date): string {
@@ -91,8 +92,10 @@ export const wait: Command = {
   args: [1, Infinity],
   async run(p, { io, engine }) {
     const api = await engine();
-    for (const ref of p.args) io.out(`${(await api.waitContainer(ref)).StatusCode}\n`);
-    return 0;
+    return untilInterrupt(io, (async () => {
+      for (const ref of p.args) io.out(`${(await api.waitContainer(ref)).StatusCode}\n`);
+      return 0;
+    })());
   },
 };
 
@@ -112,12 +115,16 @@ export const logs: Command = {
     const tail = tailFlag === undefined || tailFlag === 'all' ? undefined : Number(tailFlag);
     if (tail !== undefined && !Number.isInteger(tail)) throw new TabdockError('FLAG_ERROR', `invalid value for --tail: ${tailFlag}`, {});
     const ts = p.flags['timestamps'] === true;
-    await (await engine()).containerLogs(p.args[0]!, { follow: p.flags['follow'] === true, ...(tail !== undefined ? { tail } : {}), timestamps: ts }, (stream, data, time) => {
+    const api = await engine();
+    // Ctrl-C ends `logs -f`; what the engine still sends after that is not shown.
+    let ended = false;
+    const done = api.containerLogs(p.args[0]!, { follow: p.flags['follow'] === true, ...(tail !== undefined ? { tail } : {}), timestamps: ts }, (stream, data, time) => {
+      if (ended) return;
       const write = stream === 'stderr' ? io.err : io.out;
       if (ts) write(`${time} `);
       write(data);
     });
-    return 0;
+    return untilInterrupt(io, done.then(() => 0), () => (ended = true));
   },
 };
 
@@ -133,10 +140,16 @@ export const start: Command = {
     if (p.flags['attach'] === true) {
       const ref = p.args[0]!;
       const a = await api.attachContainer(ref, (chunk, fd) => (fd === 2 ? io.err : io.out)(chunk));
-      await api.startContainer(ref);
-      const r = await api.waitContainer(ref);
-      await a.detach();
-      return r.StatusCode;
+      // `start -a` forwards signals as `run` does (sig-proxy).
+      const off = io.onInterrupt?.(() => void api.killContainer(ref, 'SIGINT').catch(() => {})) ?? (() => {});
+      try {
+        await api.startContainer(ref);
+        const r = await api.waitContainer(ref);
+        await a.detach();
+        return r.StatusCode;
+      } finally {
+        off();
+      }
     }
     for (const ref of p.args) {
       await api.startContainer(ref);

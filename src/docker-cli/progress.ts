@@ -1,4 +1,4 @@
-import type { PullEvent } from '../engine/index.ts';
+import type { PullEvent } from '../engine/pull.ts';
 import { humanSize } from './format.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { parsePlatform, parseReference, usesDefaultTag } from '../../registry-client/index.ts';
 import { PullPrinter } from '../progress.ts';
-import type { Command } from './command.ts';
+import type { Command } from '../command.ts';
 
 export const pull: Command = {
   name: 'pull',

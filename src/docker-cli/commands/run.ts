@@ -1,23 +1,40 @@
-import { readFileSync } from 'node:fs';
-import type { Attachment, EngineApi } from '../../engine/index.ts';
+import type { EngineApi } from '../../engine/api.ts';
 import { RUN_FLAGS, parseRunOptions } from '../../engine/spec/run-flags.ts';
 import type { RunOptions } from '../../engine/spec/run-options.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import { parseReference } from '../../registry-client/index.ts';
-import type { Parsed } from '../args.ts';
-import type { Io } from '../context.ts';
+import type { FlagSpec, Parsed } from '../args.ts';
+import type { Command } from '../command.ts';
+import { untilInterrupt, type TerminalIo } from '../io.ts';
 import { PullPrinter } from '../progress.ts';
-import type { Command } from './command.ts';
+import { wireStdin } from './stdin.ts';
 
 /** Docker's exit codes for `run`: 125 when the engine fails before the command runs. */
 export const ENGINE_ERROR = 125;
 
-function options(p: Parsed, io: Io): RunOptions {
-  return parseRunOptions(p, { lookupEnv: (k) => io.env[k], readFile: (f) => readFileSync(f, 'utf8'), cpuCount: 1 });
+/** A terminal without files (the page) refuses `--env-file` with a flag error that says why. */
+function noFiles(): string {
+  throw new Error('files are not available in this terminal (no file system to read --env-file from)');
+}
+
+function options(p: Parsed, io: TerminalIo): RunOptions {
+  return parseRunOptions(p, { lookupEnv: (k) => io.env[k], readFile: io.readFile ? (f) => io.readFile!(f) : noFiles, cpuCount: 1 });
+}
+
+/** docker run's `--sig-proxy` (cli/command/container/run.go AddRunFlags): not a container setting. */
+const SIG_PROXY: FlagSpec = { name: 'sig-proxy', type: 'bool', help: 'Proxy received signals to the process (default true)' };
+
+/**
+ * docker's sig-proxy: while attached, Ctrl-C (SIGINT to the CLI) is sent to the container
+ * and the CLI goes on waiting for it to exit. With `-it` the terminal is raw, so Ctrl-C is
+ * a byte for the PTY instead and never arrives here.
+ */
+function proxySignals(api: EngineApi, id: string, io: TerminalIo): () => void {
+  return io.onInterrupt?.(() => void api.killContainer(id, 'SIGINT').catch(() => {})) ?? (() => {});
 }
 
 /** create, pulling first as Docker does when the image is missing ("Unable to find image"). */
-async function createWithPull(api: EngineApi, o: RunOptions, io: Io): Promise<string> {
+async function createWithPull(api: EngineApi, o: RunOptions, io: TerminalIo): Promise<string> {
   const ref = o.image;
   if (o.pull === 'always') await pullTo(api, ref, o, io);
   try {
@@ -30,7 +47,7 @@ async function createWithPull(api: EngineApi, o: RunOptions, io: Io): Promise<st
   }
 }
 
-async function pullTo(api: EngineApi, ref: string, o: RunOptions, io: Io): Promise<void> {
+async function pullTo(api: EngineApi, ref: string, o: RunOptions, io: TerminalIo): Promise<void> {
   const r = parseReference(ref);
   io.err(`${r.digest ? r.digest.toString() : r.tag}: Pulling from ${r.repository}\n`);
   const printer = new PullPrinter(io.err, false);
@@ -38,36 +55,12 @@ async function pullTo(api: EngineApi, ref: string, o: RunOptions, io: Io): Promi
   io.err(`Digest: ${s.digest}\nStatus: Downloaded newer image for ${s.reference}\n`);
 }
 
-/** Wires the terminal to an attachment: stdin, raw mode for -t, and window size. */
-function wireStdin(a: Attachment, io: Io, tty: boolean): () => void {
-  const stdin = io.stdin;
-  if (!stdin) return () => {};
-  const raw = tty && stdin.isTTY;
-  if (raw) stdin.setRawMode(true);
-  const onData = (d: Buffer) => void a.write(new Uint8Array(d));
-  const onEnd = () => void a.closeStdin();
-  stdin.on('data', onData);
-  stdin.once('end', onEnd);
-  stdin.resume();
-  const offResize = tty && io.onResize ? io.onResize(() => {
-    const s = io.size?.();
-    if (s) void a.resize(s.cols, s.rows);
-  }) : () => {};
-  return () => {
-    stdin.off('data', onData);
-    stdin.off('end', onEnd);
-    if (raw) stdin.setRawMode(false);
-    stdin.pause();
-    offResize();
-  };
-}
-
 export const run: Command = {
   name: 'run',
   aliases: ['container run'],
   usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]',
   description: 'Create and run a new container from an image',
-  flags: RUN_FLAGS,
+  flags: [...RUN_FLAGS, SIG_PROXY],
   stopAtPositional: true,
   args: [1, Infinity],
   async run(p, { io, engine }) {
@@ -94,6 +87,7 @@ export const run: Command = {
     }
     const attachment = await api.attachContainer(id, (chunk, fd) => (fd === 2 ? io.err : io.out)(chunk));
     const unwire = o.interactive ? wireStdin(attachment, io, o.tty) : () => {};
+    const unproxy = p.flags['sig-proxy'] !== false ? proxySignals(api, id, io) : () => {};
     try {
       const size = o.tty ? io.size?.() : undefined;
       await api.startContainer(id, size ?? {}).catch((e: unknown) => {
@@ -102,6 +96,7 @@ export const run: Command = {
       const r = await api.waitContainer(id);
       return r.StatusCode;
     } finally {
+      unproxy();
       unwire();
     }
   },
@@ -148,7 +143,8 @@ export const exec: Command = {
     if (p.flags['detach'] === true) return 0;
     const unwire = p.flags['interactive'] === true ? wireStdin(h, io, tty) : (h.closeStdin(), () => {});
     try {
-      return await h.wait();
+      // docker exec proxies no signals: Ctrl-C ends the client and leaves the process running.
+      return await untilInterrupt(io, h.wait(), () => void h.detach().catch(() => {}));
     } finally {
       unwire();
     }

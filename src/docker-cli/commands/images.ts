@@ -1,7 +1,15 @@
-import { ago, humanSize, table } from '../format.ts';
-import { familiar } from '../../engine/index.ts';
 import { parseReference } from '../../registry-client/index.ts';
-import type { Command } from './command.ts';
+import type { Command } from '../command.ts';
+import { ago, humanSize, table } from '../format.ts';
+
+/** `docker.io/library/busybox` -> `busybox` (the repository column's familiar form). */
+function familiarName(name: string): string {
+  try {
+    return parseReference(`${name}:x`).familiar().replace(/:x$/, '');
+  } catch {
+    return name;
+  }
+}
 
 export const images: Command = {
   name: 'images',
@@ -33,7 +41,7 @@ export const images: Command = {
         const i = t.lastIndexOf(':');
         const name = t.slice(0, i);
         if (filter && (name !== filter.name || (filterHasTag && t.slice(i + 1) !== filter.tag))) continue;
-        rows.push({ repo: familiar(`${name}:x`).replace(/:x$/, ''), tag: t.slice(i + 1), digest: digestOf(name), ...base });
+        rows.push({ repo: familiarName(name), tag: t.slice(i + 1), digest: digestOf(name), ...base });
       }
     }
     if (p.flags['quiet'] === true) {

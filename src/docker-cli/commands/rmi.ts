@@ -1,4 +1,4 @@
-import type { Command } from './command.ts';
+import type { Command } from '../command.ts';
 import { TabdockError } from '../../shared/errors.ts';
 
 export const rmi: Command = {

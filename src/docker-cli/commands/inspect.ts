@@ -1,5 +1,5 @@
 import { TabdockError } from '../../shared/errors.ts';
-import type { Command } from './command.ts';
+import type { Command } from '../command.ts';
 
 export const imageInspect: Command = {
   name: 'image inspect',

@@ -1,6 +1,6 @@
-import type { ImageHistoryItem } from '../../engine/index.ts';
+import type { ImageHistoryItem } from '../../engine/image-history.ts';
 import { ago, humanSize, table } from '../format.ts';
-import type { Command } from './command.ts';
+import type { Command } from '../command.ts';
 
 /** docker's `formatter.Ellipsis`: cut to `max` characters, the last one an ellipsis. */
 function ellipsis(s: string, max: number): string {

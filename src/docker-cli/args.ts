@@ -1,18 +1,18 @@
 import { TabdockError } from '../shared/errors.ts';
-
-/**
- * Docker-style flags: `--name v`, `--name=v`, `-q`, grouped `-it`, `-p v`, repeated list
- * flags, and `--` to end flags. Parsing stops at the first positional when a command
- * takes a command line of its own (`run IMAGE CMD...`).
- */
 import type { FlagSpec, Parsed } from '../shared/flags.ts';
 
 export type { FlagSpec, Parsed };
 
+/** A usage error: the dispatcher prints it with a `--help` hint and exits 125. */
 export function flagError(message: string): TabdockError {
   return new TabdockError('FLAG_ERROR', message, {});
 }
 
+/**
+ * Docker-style flags (spf13/pflag as the docker CLI sets it up): `--name v`, `--name=v`,
+ * `-q`, grouped `-it`, `-p v`, repeated list flags, and `--` to end flags. Parsing stops
+ * at the first positional when a command takes a command line of its own (`run IMAGE CMD...`).
+ */
 export function parseArgs(argv: string[], specs: FlagSpec[], opts: { stopAtPositional?: boolean } = {}): Parsed {
   const flags: Parsed['flags'] = {};
   const args: string[] = [];
@@ -77,8 +77,9 @@ export function parseArgs(argv: string[], specs: FlagSpec[], opts: { stopAtPosit
   return { flags, args };
 }
 
-export function usageText(usage: string, description: string, specs: FlagSpec[]): string {
-  const lines = [`Usage:  tabdock ${usage}`, '', description];
+/** A command's `--help`: usage after the program's name, the description, the flag table. */
+export function usageText(prog: string, usage: string, description: string, specs: FlagSpec[]): string {
+  const lines = [`Usage:  ${prog} ${usage}`, '', description];
   if (specs.length) {
     lines.push('', 'Options:');
     const cols = specs.map((s) => {

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import type { InputSource, TerminalIo } from '../docker-cli/index.ts';
+import type { Io } from './context.ts';
+
+/** The shared commands' terminal over the process's stdio (`Io`, as bin/tabdock.mjs builds it). */
+export function terminalIo(io: Io): TerminalIo {
+  return {
+    out: io.out,
+    err: io.err,
+    isTTY: io.isTTY,
+    env: io.env,
+    ...(io.stdin ? { stdin: nodeInput(io.stdin) } : {}),
+    ...(io.size ? { size: io.size } : {}),
+    ...(io.onResize ? { onResize: io.onResize } : {}),
+    // A handler replaces SIGINT's default action (ending the process) while a command holds one.
+    onInterrupt: (f) => {
+      const h = () => f();
+      process.on('SIGINT', h);
+      return once(() => process.off('SIGINT', h));
+    },
+    readFile: (path) => readFileSync(path, 'utf8'),
+  };
+}
+
+/** A readable stream as an InputSource: flowing while someone listens, paused otherwise. */
+export function nodeInput(stream: NodeJS.ReadStream): InputSource {
+  let listening = 0;
+  return {
+    isTTY: Boolean(stream.isTTY),
+    onData(f) {
+      const h = (d: Buffer | string) => f(typeof d === 'string' ? new TextEncoder().encode(d) : new Uint8Array(d));
+      stream.on('data', h);
+      if (listening++ === 0) stream.resume();
+      return once(() => {
+        stream.off('data', h);
+        if (--listening === 0) stream.pause();
+      });
+    },
+    onEnd(f) {
+      if (stream.readableEnded) {
+        queueMicrotask(f);
+        return () => {};
+      }
+      stream.once('end', f);
+      return once(() => stream.off('end', f));
+    },
+    ...(stream.isTTY ? { setRaw: (on: boolean) => void stream.setRawMode(on) } : {}),
+  };
+}
+
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) f();
+    done = true;
+  };
+}

@@ -1,0 +1,14 @@
+import type { Command } from './command.ts';
+import { kill, logs, ps, restart, rm, start, stop, wait } from './commands/containers.ts';
+import { diff } from './commands/diff.ts';
+import { history } from './commands/history.ts';
+import { images } from './commands/images.ts';
+import { imageInspect, inspect } from './commands/inspect.ts';
+import { containerPrune, imagePrune } from './commands/prune.ts';
+import { pull } from './commands/pull.ts';
+import { rmi, tag } from './commands/rmi.ts';
+import { create, exec, run } from './commands/run.ts';
+import { version } from './commands/version.ts';
+
+/** Every command that works over EngineApi alone, in the order `--help` lists them. */
+export const COMMON_COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, diff, containerPrune, inspect, pull, images, imageInspect, history, imagePrune, rmi, tag, version];

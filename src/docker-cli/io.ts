@@ -1,0 +1,64 @@
+/**
+ * The terminal a command runs in, without Node or the DOM: the Node CLI builds one from
+ * process stdio, the page's shell from its xterm.js terminal.
+ */
+
+/** The terminal or pipe behind `-i`. */
+export interface InputSource {
+  /** Input bytes as they come; returns the unsubscribe function. */
+  onData(f: (d: Uint8Array) => void): () => void;
+  /** End of input (Ctrl-D in a non-tty session, EOF of a pipe); returns the unsubscribe function. */
+  onEnd(f: () => void): () => void;
+  /**
+   * `-t`: raw mode while attached, so every key (Ctrl-C and Ctrl-D included) reaches the
+   * container's PTY as a byte. A shell that has it sends Ctrl-C to `onInterrupt` only
+   * while raw mode is off.
+   */
+  setRaw?(on: boolean): void;
+  /** The input is a terminal someone types at (prune asks for confirmation only then). */
+  isTTY?: boolean;
+}
+
+export interface TerminalIo {
+  out(s: string | Uint8Array): void;
+  err(s: string | Uint8Array): void;
+  /** Output goes to a terminal (pull draws progress bars, `cp` reports). */
+  isTTY: boolean;
+  env: Record<string, string | undefined>;
+  stdin?: InputSource;
+  size?(): { cols: number; rows: number } | undefined;
+  /** Terminal size changes (SIGWINCH); returns the unsubscribe function. */
+  onResize?(f: () => void): () => void;
+  /**
+   * Ctrl-C while a command runs, like SIGINT reaching a process: a command that
+   * subscribes handles it (`run` forwards it to the container: docker's sig-proxy;
+   * `logs -f`, `wait`, `exec` end with 130). Returns the unsubscribe function.
+   */
+  onInterrupt?(f: () => void): () => void;
+  /** `--env-file` and similar; absent in the browser, where such flags fail with a flag error. */
+  readFile?(path: string): string;
+}
+
+/** Exit status of a command ended by Ctrl-C (128 + SIGINT), as a shell reports it. */
+export const INTERRUPTED = 130;
+
+/**
+ * Runs `work` until it settles or Ctrl-C comes (then `onInterrupt` runs and the result is
+ * INTERRUPTED). Without `io.onInterrupt` it is just `work`: in Node the signal's default
+ * action ends the process.
+ */
+export async function untilInterrupt(io: TerminalIo, work: Promise<number>, onInterrupt?: () => void): Promise<number> {
+  if (!io.onInterrupt) return work;
+  let off = () => {};
+  const interrupted = new Promise<number>((resolve) => {
+    off = io.onInterrupt!(() => {
+      onInterrupt?.();
+      resolve(INTERRUPTED);
+    });
+  });
+  try {
+    return await Promise.race([work, interrupted]);
+  } finally {
+    off();
+  }
+}
