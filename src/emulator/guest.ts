@@ -88,7 +88,8 @@ export class Guest {
     const wasm = options.wasm;
     let guestRef: Guest | undefined;
     const v86Options: V86Options = {
-      wasm_fn: async (imports: object) => (await wasmApi().instantiate(wasm, imports)).instance.exports,
+      // (typed loosely: v86's Imports/Exports types differ between the DOM and Node libs)
+      wasm_fn: (async (imports: object) => (await wasmApi().instantiate(wasm, imports)).instance.exports) as unknown as V86Options['wasm_fn'],
       memory_size: memory,
       vga_memory_size: 2 * 1024 * 1024,
       bios: { buffer: options.images.bios },
