@@ -68,3 +68,47 @@ it('runs the command under docker-init with --init (PID 1 is tini, signals reach
   expect((await ok('inspect', '-f', '{{.State.ExitCode}}', id)).trim()).toBe('143');
   await ok('rm', id);
 }, 120_000);
+
+it('lists, inspects, refuses to remove in use, and prunes volumes (docker volume)', async () => {
+  expect(await ok('volume', 'create', 'made')).toBe('made\n');
+  const ls = await ok('volume', 'ls');
+  expect(ls).toMatch(/^DRIVER +VOLUME NAME\n/);
+  expect(ls).toMatch(/local +data\n/);
+  expect(ls).toMatch(/local +made\n/);
+  const [v] = JSON.parse(await ok('volume', 'inspect', 'data')) as { Name: string; Driver: string; Mountpoint: string; UsageData: { Size: number } }[];
+  expect(v).toMatchObject({ Name: 'data', Driver: 'local', Mountpoint: '/var/lib/docker/volumes/data/_data' });
+  expect(v!.UsageData.Size).toBeGreaterThan(0);
+
+  const id = (await ok('create', '-v', 'made:/m', IMG, 'true')).trim();
+  const busy = await cli.run('volume', 'rm', 'made');
+  expect(busy.code).toBe(1);
+  expect(busy.stderr).toContain(`remove made: volume is in use - [${id}]`);
+  await ok('rm', id);
+  expect(await ok('volume', 'rm', 'made')).toBe('made\n');
+  const gone = await cli.run('volume', 'inspect', 'made');
+  expect(gone.code).toBe(1);
+  expect(gone.stderr).toContain('get made: no such volume');
+
+  // an anonymous volume (an image-less `-v /path`) stays after rm, goes with rm -v / prune
+  const a = (await ok('create', '-v', '/scratch', IMG, 'true')).trim();
+  const anon = (JSON.parse(await ok('inspect', a)) as { Mounts: { Name: string }[] }[])[0]!.Mounts[0]!.Name;
+  expect(anon).toMatch(/^[0-9a-f]{64}$/);
+  await ok('rm', a);
+  expect(await ok('volume', 'ls', '-q')).toContain(anon);
+  const pruned = await ok('volume', 'prune', '-f');
+  expect(pruned).toContain(`Deleted Volumes:\n${anon}\n`);
+  expect(await ok('volume', 'ls', '-q')).toContain('data'); // named volumes stay without -a
+  const b = (await ok('create', '-v', '/scratch', IMG, 'true')).trim();
+  const anon2 = (JSON.parse(await ok('inspect', b)) as { Mounts: { Name: string }[] }[])[0]!.Mounts[0]!.Name;
+  await ok('rm', '-v', b);
+  expect(await ok('volume', 'ls', '-q')).not.toContain(anon2);
+}, 120_000);
+
+it('shows a running container in stats --no-stream', async () => {
+  const id = (await ok('run', '-d', '-m', '64m', IMG, 'sleep', '30')).trim();
+  const out = await ok('stats', '--no-stream', id);
+  const [head, line] = out.trimEnd().split('\n');
+  expect(head).toMatch(/^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS$/);
+  expect(line).toMatch(new RegExp(`^${id.slice(0, 12)} +\\S+ +\\d+\\.\\d\\d% +[\\d.]+(B|KiB|MiB) / 64MiB +\\d+\\.\\d\\d% +0B / 0B +0B / 0B +1$`));
+  await ok('rm', '-f', id);
+}, 120_000);

@@ -9,6 +9,8 @@ import { pull } from './commands/pull.ts';
 import { rmi, tag } from './commands/rmi.ts';
 import { create, exec, run } from './commands/run.ts';
 import { version } from './commands/version.ts';
+import { stats } from './commands/stats.ts';
+import { VOLUME_COMMANDS } from './commands/volume.ts';
 
 /** Every command that works over EngineApi alone, in the order `--help` lists them. */
-export const COMMON_COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, diff, containerPrune, inspect, pull, images, imageInspect, history, imagePrune, rmi, tag, version];
+export const COMMON_COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, stats, diff, containerPrune, inspect, pull, images, imageInspect, history, imagePrune, rmi, tag, ...VOLUME_COMMANDS, version];

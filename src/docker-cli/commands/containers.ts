@@ -78,7 +78,7 @@ export const restart = each('restart', 'container restart', 'Restart one or more
 export const kill = each('kill', 'container kill', 'Kill one or more running containers', (api, ref, p) => api.killContainer(ref, String(p.flags['signal'] ?? 'KILL')), [
   { name: 'signal', short: 's', type: 'string', value: 'string', help: 'Signal to send to the container' },
 ]);
-export const rm = each('rm', 'container rm', 'Remove one or more containers', (api, ref, p) => api.removeContainer(ref, { force: p.flags['force'] === true }), [
+export const rm = each('rm', 'container rm', 'Remove one or more containers', (api, ref, p) => api.removeContainer(ref, { force: p.flags['force'] === true, volumes: p.flags['volumes'] === true }), [
   { name: 'force', short: 'f', type: 'bool', help: 'Force the removal of a running container (uses SIGKILL)' },
   { name: 'volumes', short: 'v', type: 'bool', help: 'Remove anonymous volumes associated with the container' },
 ]);

@@ -2,7 +2,7 @@ import type { Command, DockerCtx } from '../command.ts';
 import { humanSize } from '../format.ts';
 import type { TerminalIo } from '../io.ts';
 
-const forceFlag = { name: 'force', short: 'f', type: 'bool' as const, help: 'Do not prompt for confirmation' };
+export const forceFlag = { name: 'force', short: 'f', type: 'bool' as const, help: 'Do not prompt for confirmation' };
 
 /**
  * Docker's `PromptForConfirmation`. On a terminal it asks and reads a line; with stdin not
@@ -36,7 +36,7 @@ async function confirm(io: TerminalIo, warning: string): Promise<boolean | 'no-t
 }
 
 /** `true` to go on, or the exit code to end with. */
-async function confirmed({ io, prog }: DockerCtx, force: boolean, warning: string, cmd: string): Promise<true | number> {
+export async function confirmed({ io, prog }: DockerCtx, force: boolean, warning: string, cmd: string): Promise<true | number> {
   if (force) return true;
   const ok = await confirm(io, warning);
   if (ok === 'no-tty') {
@@ -47,7 +47,7 @@ async function confirmed({ io, prog }: DockerCtx, force: boolean, warning: strin
 }
 
 /** Docker's prune report: the list (if any), a blank line, then the space freed (units.HumanSize). */
-function report(io: TerminalIo, title: string, lines: string[], reclaimed: number): void {
+export function report(io: TerminalIo, title: string, lines: string[], reclaimed: number): void {
   if (lines.length) io.out(`${title}\n${lines.map((l) => `${l}\n`).join('')}\n`);
   io.out(`Total reclaimed space: ${humanSize(reclaimed, 4)}\n`);
 }

@@ -1,0 +1,87 @@
+import type { ContainerStats, EngineApi } from '../../engine/api.ts';
+import type { Command } from '../command.ts';
+import { humanSize, table } from '../format.ts';
+import { untilInterrupt } from '../io.ts';
+
+/** docker's `units.BytesSize`: binary units, 4 significant digits (`1.203MiB`). */
+export function bytesSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number.parseFloat(v.toPrecision(4))}${units[i]}`;
+}
+
+/** docker/cli `calculateCPUPercentUnix`: the container's CPU time over the wall clock between two samples. */
+export function cpuPercent(prev: ContainerStats | undefined, cur: ContainerStats): number {
+  if (!prev) return 0;
+  const cpu = cur.cpu_stats.cpu_usage.total_usage - prev.cpu_stats.cpu_usage.total_usage;
+  const sys = cur.cpu_stats.system_cpu_usage - prev.cpu_stats.system_cpu_usage;
+  return sys > 0 && cpu > 0 ? (cpu / sys) * cur.cpu_stats.online_cpus * 100 : 0;
+}
+
+function row(prev: ContainerStats | undefined, s: ContainerStats, trunc: boolean): string[] {
+  const mem = s.memory_stats;
+  const net = Object.values(s.networks).reduce((a, n) => [a[0]! + n.rx_bytes, a[1]! + n.tx_bytes], [0, 0]);
+  return [
+    trunc ? s.id.slice(0, 12) : s.id, s.name.replace(/^\//, ''), s.running ? `${cpuPercent(prev, s).toFixed(2)}%` : '0.00%',
+    `${bytesSize(mem.usage)} / ${bytesSize(mem.limit)}`, mem.limit ? `${((mem.usage / mem.limit) * 100).toFixed(2)}%` : '0.00%',
+    `${humanSize(net[0]!)} / ${humanSize(net[1]!)}`, '0B / 0B', String(s.pids_stats.current),
+  ];
+}
+
+const HEADER = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'];
+
+async function sample(api: EngineApi, refs: string[]): Promise<ContainerStats[]> {
+  return (await Promise.all(refs.map((r) => api.containerStats(r).catch(() => undefined)))).filter((s): s is ContainerStats => s !== undefined);
+}
+
+export const stats: Command = {
+  name: 'stats',
+  aliases: ['container stats'],
+  usage: 'stats [OPTIONS] [CONTAINER...]',
+  description: 'Display a live stream of container(s) resource usage statistics',
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', help: 'Show all containers (default shows just running)' },
+    { name: 'no-stream', type: 'bool', help: 'Disable streaming stats and only pull the first result' },
+    { name: 'no-trunc', type: 'bool', help: 'Do not truncate output' },
+  ],
+  args: [0, Infinity],
+  async run(p, { io, engine }) {
+    const api = await engine();
+    const trunc = p.flags['no-trunc'] !== true;
+    const named = p.args.length > 0;
+    // Named containers must exist (docker: "No such container" and exit 1).
+    for (const ref of p.args) await api.inspectContainer(ref);
+    const refs = async () => (named ? p.args : (await api.listContainers({ all: p.flags['all'] === true })).map((c) => c.Id));
+    let prev = new Map<string, ContainerStats>();
+    const tick = async () => {
+      const now = await sample(api, await refs());
+      const out = table(HEADER, now.map((s) => row(prev.get(s.id), s, trunc)));
+      prev = new Map(now.map((s) => [s.id, s]));
+      return out;
+    };
+    // The CPU figure needs two samples: docker's daemon takes them a second apart too.
+    await tick();
+    await sleep(1000);
+    if (p.flags['no-stream'] === true) {
+      io.out(await tick());
+      return 0;
+    }
+    let stop = false;
+    return untilInterrupt(io, (async () => {
+      while (!stop) {
+        const text = await tick();
+        if (io.isTTY) io.out(`\x1b[2J\x1b[H${text}`);
+        else io.out(text);
+        await sleep(1000);
+      }
+      return 0;
+    })(), () => (stop = true));
+  },
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
