@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['src/ui/**', 'node_modules/**'],
+    // src/ui's *.test.ts are the DOM-free shell logic's unit tests (Node); page tests live in test/browser.
+    exclude: ['node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
