@@ -33,6 +33,12 @@ export class ChunkCache {
     return p;
   }
 
+  /** Starts loading a chunk that is neither in memory nor on its way (read-ahead). */
+  prefetch(hex: string): void {
+    if (this.lru.has(hex) || this.loading.has(hex)) return;
+    void this.get(hex).catch(() => {});
+  }
+
   /** The chunk if it is in memory now (counts as a use), else undefined. */
   peek(hex: string): Uint8Array | undefined {
     const hit = this.lru.get(hex);
@@ -83,8 +89,20 @@ export async function readFile(cache: ChunkCache, n: Inode, offset: number, leng
       if (hex) jobs.push(cache.get(hex).then(put));
     }
   }
+  readAhead(cache, n, last);
   await Promise.all(jobs);
   return out;
+}
+
+/** Chunks loaded ahead of a read: a sequential reader finds the next ones in memory. */
+export const READ_AHEAD_CHUNKS = 4;
+
+function readAhead(cache: ChunkCache, n: Inode, last: number): void {
+  const end = Math.min(n.chunks.length - 1, last + READ_AHEAD_CHUNKS);
+  for (let i = last + 1; i <= end; i++) {
+    const hex = n.chunks[i];
+    if (hex && !n.dirty?.has(i)) cache.prefetch(hex);
+  }
 }
 
 /**
@@ -110,6 +128,7 @@ export function readFileNow(cache: ChunkCache, n: Inode, offset: number, length:
       }
     }
   }
+  readAhead(cache, n, last);
   const out = new Uint8Array(end - offset);
   for (let i = first; i <= last; i++) {
     const data = parts[i - first];
