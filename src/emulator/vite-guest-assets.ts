@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { Plugin } from 'vite';
-import { DEFAULT_ARTIFACT_DIR, DEFAULT_SNAPSHOT_PATH } from './node.ts';
+import { DEFAULT_ARTIFACT_DIR, DEFAULT_SNAPSHOT_PATH, type SnapshotMeta } from './node.ts';
 import { GUEST_MANIFEST, type GuestAssetManifest } from './guest-assets.ts';
 
 interface Asset { name: string; path: string }
@@ -33,15 +33,37 @@ export function collectGuestAssets(o: { artifactDir?: string; snapshotPath?: str
   const bzImage = hashed(join(dir, 'bzImage'), 'bzImage');
   const initrd = hashed(join(dir, 'initramfs.cpio'), 'initramfs.cpio');
   const wasm = hashed(join(v86Dir, 'v86.wasm'), 'v86.wasm');
-  const state = existsSync(snap) ? hashed(snap, basename(snap)) : undefined;
-  const assets = [bios, bzImage, initrd, wasm, ...(state ? [state] : [])];
   const v86 = (JSON.parse(readFileSync(join(v86Dir, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  // A state only fits the kernel, initramfs and v86 it was made with (DESIGN "v86 facts").
+  const state = existsSync(snap) && snapshotFits(snap, bzImage.path, initrd.path, v86) ? hashed(snap, basename(snap)) : undefined;
+  const assets = [bios, bzImage, initrd, wasm, ...(state ? [state] : [])];
   const manifest: GuestAssetManifest = {
     v86,
     files: { bios: bios.name, bzImage: bzImage.name, initrd: initrd.name, wasm: wasm.name, ...(state ? { state: state.name } : {}) },
     sizes: Object.fromEntries(assets.map((a) => [a.name, statSync(a.path).size])),
   };
   return { manifest, assets };
+}
+
+const fits = new Map<string, boolean>();
+
+function snapshotFits(snap: string, bzImage: string, initrd: string, v86: string): boolean {
+  const key = [snap, bzImage, initrd].map((p) => `${p}:${statSync(p).mtimeMs}`).join('|') + v86;
+  const known = fits.get(key);
+  if (known !== undefined) return known;
+  const r = checkSnapshot(snap, bzImage, initrd, v86);
+  fits.set(key, r);
+  return r;
+}
+
+function checkSnapshot(snap: string, bzImage: string, initrd: string, v86: string): boolean {
+  try {
+    const meta = JSON.parse(readFileSync(snap.replace(/\.bin\.zst$/, '.json'), 'utf8')) as SnapshotMeta;
+    const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+    return meta.v86 === v86 && meta.ninep === 'handler' && meta.bzImageSha256 === sha(bzImage) && meta.initrdSha256 === sha(initrd);
+  } catch {
+    return false;
+  }
 }
 
 export function tabdockGuestAssets(o: { prefix?: string } = {}): Plugin {
@@ -72,7 +94,7 @@ export function tabdockGuestAssets(o: { prefix?: string } = {}): Plugin {
     },
     generateBundle() {
       const { manifest, assets } = collectGuestAssets();
-      if (!manifest.files.state) this.warn('no guest snapshot (kernel/snapshot/guest-state.bin.zst): the built site will boot the guest from scratch; run `npm run snapshot` first');
+      if (!manifest.files.state) this.warn('no guest snapshot that fits this kernel, initramfs and v86 (kernel/snapshot/guest-state.bin.zst): the built site will boot the guest from scratch; run `npm run snapshot` first');
       for (const a of assets) this.emitFile({ type: 'asset', fileName: `${prefix}${a.name}`, source: readFileSync(a.path) });
       this.emitFile({ type: 'asset', fileName: `${prefix}${GUEST_MANIFEST}`, source: JSON.stringify(manifest) });
     },
