@@ -11,7 +11,7 @@ import type { BrowserEngine, EngineEvent } from './events.ts';
 import type { WorkerConfig, WorkerHost } from './worker-host.ts';
 
 export interface ConnectOptions {
-  /** CORS proxy base URL; default `proxy` beside the site's root. */
+  /** CORS proxy base URL; default: the page's `<meta name="tabdock-proxy">`, else `proxy` beside the site's root. */
   proxy?: string;
   /** Where the guest files are; default `guest/` beside the site's root. */
   assets?: string;
@@ -34,8 +34,11 @@ export function connectEngine(o: ConnectOptions = {}): BrowserEngine {
   const root = siteRoot();
   const worker = o.worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'tabdock-engine' });
   const host: Remote<WorkerHost> = wrap<WorkerHost>(worker);
+  // A site whose proxy lives elsewhere (`tabdock proxy`, the edge worker) names it in
+  // <meta name="tabdock-proxy" content="https://...">.
+  const meta = typeof document !== 'undefined' ? document.querySelector<HTMLMetaElement>('meta[name="tabdock-proxy"]')?.content : undefined;
   const config: WorkerConfig = {
-    proxy: o.proxy ?? new URL('proxy', root).href.replace(/\/$/, ''),
+    proxy: o.proxy ?? (meta ? new URL(meta, document.baseURI).href : new URL('proxy', root).href).replace(/\/$/, ''),
     assets: o.assets ?? new URL('guest/', root).href,
     db: o.db ?? 'tabdock',
   };
