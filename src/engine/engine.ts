@@ -13,6 +13,7 @@ import type { PullEvent } from './pull.ts';
 import type { CopyEntry } from './containers/container-files.ts';
 import { imageHistory } from './image-history.ts';
 import { pruneImages } from './image-prune.ts';
+import { wasiSpec } from './wasi/spec.ts';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -37,9 +38,11 @@ export class Engine implements EngineApi {
     const runtime = deps.runtime ?? (async () => {
       throw new TabdockError('NO_RUNTIME', 'this engine has no container runtime configured', {});
     });
-    const buildSpec: SpecBuilder = deps.buildSpec ?? (async () => {
+    const linuxSpec: SpecBuilder = deps.buildSpec ?? (async () => {
       throw new TabdockError('NO_RUNTIME', 'this engine cannot build container configs', {});
     });
+    // A WASI container's "spec" is its process (args, env, cwd); Linux parts do not apply.
+    const buildSpec: SpecBuilder = (c, image, readFile) => (c.Driver === 'tabdock-wasi' ? wasiSpec(c, image) : linuxSpec(c, image, readFile));
     this.images = new ImageService({
       ...deps,
       // `rmi` refuses an image a container uses (looked up when asked, not now).

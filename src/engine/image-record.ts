@@ -6,9 +6,14 @@ export interface LayerRecord {
   digest: string;
   size: number;
   mediaType: string;
-  /** Digest of the uncompressed tar (OCI "DiffID"). */
+  /**
+   * Digest of the uncompressed tar (OCI "DiffID"). For a raw wasm layer (the WebAssembly
+   * artifact form), the digest of the one-file tar it is stored as (wasi/artifact.ts).
+   */
   diffId: string;
   uncompressedSize: number;
+  /** Raw wasm layers: the module's path in the container tree. */
+  file?: string;
 }
 
 export interface ImageRecord {

@@ -14,3 +14,4 @@ export { guestSpec } from './containers/guest-spec.ts';
 export type { Change, CopyEntry, PathStat } from './containers/container-files.ts';
 export { imageHistory, type ImageHistoryItem } from './image-history.ts';
 export type { ImagePruneReport } from './image-prune.ts';
+export { WasiRuntime, createWasiRuntime, fromWebWorker, type WasiRuntimeDeps, type SpawnWorker, type WasiWorker, type WebWorkerLike } from './wasi/index.ts';

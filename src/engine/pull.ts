@@ -1,10 +1,11 @@
 import { decompressor, type BlobStore, type MetaStore } from '../fs-layers/index.ts';
 import {
-  Digest, layerKind, parseReference, sha256Hasher, type Descriptor, type Platform, type RegistryClient, type ResolvedImage,
+  Digest, isWasmLayer, layerKind, parseReference, sha256Hasher, type Descriptor, type Platform, type RegistryClient, type ResolvedImage,
 } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import type { ImageRecord, LayerRecord } from './image-record.ts';
 import type { ImageStore } from './image-store.ts';
+import { wasmLayerDiffId, wasmLayerPaths, withWasmEntrypoint } from './wasi/artifact.ts';
 
 /** Docker's per-layer pull states, in the order they happen. */
 export type LayerStatus = 'Already exists' | 'Pulling fs layer' | 'Waiting' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete';
@@ -56,13 +57,14 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
   const emit = opts.onProgress ?? (() => {});
   emit({ type: 'resolving', reference: ref.familiar() });
   const img = await deps.registry.resolve(ref, opts.platform ? { platform: opts.platform } : {});
-  const { bytes: configBytes, config } = await deps.registry.fetchConfig(img);
+  const { bytes: configBytes, config, platform } = await deps.registry.fetchConfig(img);
   const id = img.manifest.config.digest;
   const layers = img.manifest.layers;
-  emit({ type: 'resolved', reference: ref.familiar(), digest: img.digest.toString(), platform: img.platform, layers: layers.map((l) => ({ id: l.digest.short, size: l.size })) });
+  emit({ type: 'resolved', reference: ref.familiar(), digest: img.digest.toString(), platform, layers: layers.map((l) => ({ id: l.digest.short, size: l.size })) });
 
   for (const l of layers) {
-    if (!layerKind(l.mediaType)) {
+    // A raw .wasm layer (the WebAssembly artifact form) is kept as the one-file tar it stands for.
+    if (!layerKind(l.mediaType) && !isWasmLayer(l.mediaType)) {
       throw new TabdockError('UNSUPPORTED_LAYER', `${ref.familiar()} has a layer of media type ${l.mediaType}, which is not a container filesystem layer`, { mediaType: l.mediaType });
     }
   }
@@ -85,9 +87,13 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
   await putIfMissing(deps.blobs, img.manifest.digest, img.manifest.bytes);
   if (img.index) await putIfMissing(deps.blobs, img.index.digest, img.index.bytes);
 
-  const layerRecords: LayerRecord[] = layers.map((l, i) => ({
-    digest: l.digest.toString(), size: l.size, mediaType: l.mediaType, diffId: facts[i]!.diffId, uncompressedSize: facts[i]!.uncompressedSize,
-  }));
+  const files = wasmLayerPaths(config, layers);
+  const layerRecords: LayerRecord[] = [];
+  for (const [i, l] of layers.entries()) {
+    const file = files[i];
+    const diffId = file ? (await wasmLayerDiffId(file, l.size, (await deps.blobs.get(l.digest))!, deps.registry.hasher)).toString() : facts[i]!.diffId;
+    layerRecords.push({ digest: l.digest.toString(), size: l.size, mediaType: l.mediaType, diffId, uncompressedSize: facts[i]!.uncompressedSize, ...(file ? { file } : {}) });
+  }
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const existing = await deps.images.get(id.toString());
   const digestRef = `${ref.name}@${img.digest}`;
@@ -99,9 +105,9 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
     repoDigests: existing?.repoDigests ?? [],
     manifestDigest: img.manifest.digest.toString(),
     manifestMediaType: img.manifest.mediaType,
-    platform: img.platform,
+    platform,
     layers: layerRecords,
-    config,
+    config: withWasmEntrypoint(config, files),
     size: layerRecords.reduce((a, l) => a + l.uncompressedSize, 0),
     pulledAt: existing?.pulledAt ?? now,
     lastTagTime: now,
@@ -124,7 +130,8 @@ async function pullLayer(deps: PullDeps, img: ResolvedImage, l: Descriptor, diff
     return { facts: known, downloaded: false };
   }
   const what = `layer ${id} of ${img.reference.familiar()}`;
-  const kind = layerKind(l.mediaType)!;
+  // A raw wasm layer is its own uncompressed content: its config diff ID is its digest.
+  const kind = layerKind(l.mediaType) ?? { compression: 'none' as const };
   emit({ type: 'layer', id, status: 'Pulling fs layer' });
   let source: ReadableStream<Uint8Array>;
   let downloaded = true;

@@ -1,9 +1,9 @@
 import { TabdockError } from '../shared/errors.ts';
 import { Digest } from './digest.ts';
-import { parseImageConfig, type ImageConfig } from './image-config.ts';
+import { parseImageConfig, parseWasmArtifactConfig, type ImageConfig } from './image-config.ts';
 import { parseManifest, selectPlatform, noMatchingPlatform, type Descriptor, type ImageIndex, type ImageManifest } from './manifest.ts';
-import { layerKind, MANIFEST_ACCEPT } from './media-types.ts';
-import { DEFAULT_PLATFORM, formatPlatform, normalizePlatform, platformMatches, type Platform } from './platform.ts';
+import { isWasmConfig, isWasmLayer, layerKind, MANIFEST_ACCEPT } from './media-types.ts';
+import { DEFAULT_PLATFORM, formatPlatform, isWasiPlatform, normalizePlatform, platformMatches, type Platform } from './platform.ts';
 import { DOCKER_HUB, DOCKER_HUB_API, type Reference } from './reference.ts';
 import { resumableBlob, type BlobProgress } from './blob-stream.ts';
 import { Transport, type Endpoint, type TransportOptions } from './transport.ts';
@@ -28,6 +28,8 @@ export interface ResolvedImage {
   index?: { digest: Digest; mediaType: string; bytes: Uint8Array };
   manifest: ResolvedManifest;
   platform: Platform;
+  /** The platform the caller asked for (`--platform`); undefined: the default was used. */
+  requested?: Platform;
   /** The endpoint that answered (a mirror or the registry itself). */
   endpoint: Endpoint;
 }
@@ -98,17 +100,18 @@ export class RegistryClient {
 
   private async resolveAt(ep: Endpoint, ref: Reference, wanted: Platform | undefined): Promise<ResolvedImage> {
     const platform = normalizePlatform(wanted ?? DEFAULT_PLATFORM);
+    const requested = wanted ? { requested: platform } : {};
     const what = ref.familiar();
     const top = await this.getManifest(ep, ref, ref.manifestRef, what);
     if (top.parsed.kind === 'manifest') {
-      return { reference: ref, digest: top.digest, manifest: { ...top.parsed, digest: top.digest, bytes: top.bytes }, platform, endpoint: ep };
+      return { reference: ref, digest: top.digest, manifest: { ...top.parsed, digest: top.digest, bytes: top.bytes }, platform, ...requested, endpoint: ep };
     }
     const index: ImageIndex = top.parsed;
-    let chosen = selectPlatform(index, platform, what);
+    let chosen = selectPlatform(index, platform, what, !wanted);
     let child = await this.getManifest(ep, ref, chosen.digest.toString(), what, chosen);
     // An index may point at another index (rare, but valid OCI): one more level.
     if (child.parsed.kind === 'index') {
-      chosen = selectPlatform(child.parsed, platform, what);
+      chosen = selectPlatform(child.parsed, platform, what, !wanted);
       child = await this.getManifest(ep, ref, chosen.digest.toString(), what, chosen);
     }
     if (child.parsed.kind !== 'manifest') throw new TabdockError('MANIFEST_INVALID', `the index of ${what} nests too deeply`, { what });
@@ -118,6 +121,7 @@ export class RegistryClient {
       index: { digest: top.digest, mediaType: index.mediaType, bytes: top.bytes },
       manifest: { ...child.parsed, digest: child.digest, bytes: child.bytes },
       platform: normalizePlatform(chosen.platform ?? platform),
+      ...requested,
       endpoint: ep,
     };
   }
@@ -143,19 +147,27 @@ export class RegistryClient {
     return { bytes, digest, parsed: parseManifest(bytes, res.headers.get('content-type'), what) };
   }
 
-  /** Fetches and parses the image config, checking it is the platform that was asked for. */
-  async fetchConfig(img: ResolvedImage): Promise<{ bytes: Uint8Array; config: ImageConfig & { diffIds: Digest[] } }> {
+  /**
+   * Fetches and parses the image config, checking it is the platform that was asked for,
+   * and returns the image's platform (for a single manifest: what its config says). A
+   * single-manifest WASI image is taken without --platform: tabdock runs it without the
+   * guest. WebAssembly artifacts (a wasm config media type, or raw wasm layers under a
+   * config that is not an image config) get an image config made from what they have.
+   */
+  async fetchConfig(img: ResolvedImage): Promise<{ bytes: Uint8Array; config: ImageConfig & { diffIds: Digest[] }; platform: Platform }> {
     const what = img.reference.familiar();
-    const bytes = new Uint8Array(await new Response(this.openBlob(img, img.manifest.config)).arrayBuffer());
-    const config = parseImageConfig(bytes, what);
+    const m = img.manifest;
+    const bytes = new Uint8Array(await new Response(this.openBlob(img, m.config)).arrayBuffer());
+    const artifact = isWasmConfig(m.config.mediaType) || (m.layers.some((l) => isWasmLayer(l.mediaType)) && !looksLikeImageConfig(bytes));
+    const config = artifact ? parseWasmArtifactConfig(bytes, m.layers.map((l) => l.digest), what) : parseImageConfig(bytes, what);
     const actual = normalizePlatform({ os: config.os, architecture: config.architecture, variant: config.variant });
-    if (!img.index && !platformMatches(img.platform, actual)) {
+    if (!img.index && !platformMatches(img.platform, actual) && (img.requested || !isWasiPlatform(actual))) {
       throw noMatchingPlatform(img.platform, [formatPlatform(actual)], what);
     }
-    if (config.diffIds.length !== img.manifest.layers.length) {
-      throw new TabdockError('CONFIG_INVALID', `${what}: its config lists ${config.diffIds.length} layers but its manifest ${img.manifest.layers.length}`, { what });
+    if (config.diffIds.length !== m.layers.length) {
+      throw new TabdockError('CONFIG_INVALID', `${what}: its config lists ${config.diffIds.length} layers but its manifest ${m.layers.length}`, { what });
     }
-    return { bytes, config };
+    return { bytes, config, platform: img.index ? img.platform : actual };
   }
 
   /**
@@ -187,6 +199,16 @@ export class RegistryClient {
         ctx: { registry: ref.registry, repository: ref.familiarName, what: ref.familiar() },
       });
     }, { ...opts, ...(this.opts.retries !== undefined ? { retries: this.opts.retries } : {}), ...(this.opts.sleep ? { sleep: this.opts.sleep } : {}), ...(this.opts.hasher ? { hasher: this.opts.hasher } : {}) });
+  }
+}
+
+/** Whether config bytes are an image config (os, architecture, rootfs), not an artifact's. */
+function looksLikeImageConfig(bytes: Uint8Array): boolean {
+  try {
+    const j = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown> | null;
+    return !!j && typeof j['os'] === 'string' && typeof j['architecture'] === 'string' && typeof j['rootfs'] === 'object';
+  } catch {
+    return false;
   }
 }
 

@@ -1,7 +1,7 @@
 import { TabdockError } from '../shared/errors.ts';
 import { Digest } from './digest.ts';
 import { MediaType } from './media-types.ts';
-import { formatPlatform, normalizePlatform, platformMatches, type Platform } from './platform.ts';
+import { formatPlatform, isWasiPlatform, normalizePlatform, platformMatches, type Platform } from './platform.ts';
 
 /** OCI image spec descriptors, manifests and indexes (and Docker's v2s2 equivalents). */
 export interface Descriptor {
@@ -85,17 +85,24 @@ export function indexPlatforms(index: ImageIndex): Platform[] {
   return index.manifests.filter((d) => d.platform && !isAttestation(d)).map((d) => normalizePlatform(d.platform!));
 }
 
-/** Picks the manifest for `wanted` from an index, or explains what the image has. */
-export function selectPlatform(index: ImageIndex, wanted: Platform, what: string): Descriptor {
+/**
+ * Picks the manifest for `wanted` from an index, or explains what the image has. With
+ * `byDefault` (no --platform given), an index whose only platform is WASI is taken as
+ * that: tabdock runs those without the guest.
+ */
+export function selectPlatform(index: ImageIndex, wanted: Platform, what: string, byDefault = false): Descriptor {
   const candidates = index.manifests.filter((d) => d.platform && !isAttestation(d));
   const hit = candidates.find((d) => platformMatches(wanted, d.platform!));
   if (hit) return hit;
   const have = [...new Set(indexPlatforms(index).map(formatPlatform))];
+  if (byDefault && have.length === 1 && isWasiPlatform(candidates[0]!.platform!)) return candidates[0]!;
   throw noMatchingPlatform(wanted, have, what);
 }
 
 export function noMatchingPlatform(wanted: Platform, have: string[], what: string): TabdockError {
-  const hint = wanted.os === 'linux' && wanted.architecture === '386' ? ' tabdock runs 32-bit x86 (linux/386) images, the only kind its emulator can run.' : '';
+  let hint = wanted.os === 'linux' && wanted.architecture === '386' ? ' tabdock runs 32-bit x86 (linux/386) images, the only kind its emulator can run.' : '';
+  const wasi = have.find((p) => /^wasi(p1)?\/wasm$/.test(p));
+  if (wasi && !isWasiPlatform(wanted)) hint += ` It also offers ${wasi}, which tabdock runs without the emulator: add --platform wasi/wasm.`;
   return new TabdockError(
     'NO_MATCHING_PLATFORM',
     `no matching manifest for ${formatPlatform(wanted)} in the manifest list entries of ${what}; it has ${have.length ? have.join(', ') : 'no platforms listed'}.${hint}`,

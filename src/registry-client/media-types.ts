@@ -37,3 +37,26 @@ const LAYER_TYPES: Record<string, LayerKind> = {
 export function layerKind(mediaType: string): LayerKind | undefined {
   return LAYER_TYPES[mediaType];
 }
+
+/**
+ * Layers that are one raw WebAssembly binary, not a tar: the WebAssembly OCI artifact
+ * forms. `application/wasm` is the CNCF TAG Runtime "Wasm OCI Artifact" layout;
+ * `application/vnd.wasm.content.layer.v1+wasm` is wasm-to-oci's (and ORAS users'); the
+ * `vnd.module.` variant is wasmCloud's older one; containerd's runwasi accepts any `+wasm`
+ * type its engine lists (`application/vnd.bytecodealliance.wasm.component.layer.v0+wasm`).
+ */
+export const WasmMediaType = {
+  Layer: 'application/wasm',
+  ContentLayer: 'application/vnd.wasm.content.layer.v1+wasm',
+  ConfigV0: 'application/vnd.wasm.config.v0+json',
+  ConfigV1: 'application/vnd.wasm.config.v1+json',
+} as const;
+
+export function isWasmLayer(mediaType: string): boolean {
+  return mediaType === WasmMediaType.Layer || mediaType.endsWith('+wasm');
+}
+
+/** Config media types of the WebAssembly artifact forms (their configs are not image configs). */
+export function isWasmConfig(mediaType: string): boolean {
+  return mediaType.startsWith('application/vnd.wasm.config.');
+}

@@ -43,10 +43,29 @@ export function formatPlatform(p: Platform): string {
   return p.variant ? `${p.os}/${p.architecture}/${p.variant}` : `${p.os}/${p.architecture}`;
 }
 
+/**
+ * WebAssembly modules for WASI preview 1, which tabdock runs without the guest: Docker's
+ * `wasi/wasm` and the `wasip1/wasm` the Go toolchain and the CNCF wasm artifact spec use
+ * (the same ABI, `wasi_snapshot_preview1`). `wasip2/wasm` (components) is another ABI.
+ */
+export const WASI_PLATFORM: Platform = { os: 'wasi', architecture: 'wasm' };
+
+export function isWasiPlatform(p: { os: string; architecture: string }): boolean {
+  const os = p.os.toLowerCase();
+  return p.architecture.toLowerCase() === 'wasm' && (os === 'wasi' || os === 'wasip1');
+}
+
+/** Any WebAssembly platform (wasi, wasip1, wasip2...): not something the guest can run. */
+export function isWasmPlatform(p: { architecture: string }): boolean {
+  return p.architecture.toLowerCase() === 'wasm';
+}
+
 /** True when `candidate` (as listed by an index) satisfies the `wanted` platform. */
 export function platformMatches(wanted: Platform, candidate: { os: string; architecture: string; variant?: string | undefined }): boolean {
   const c = normalizePlatform(candidate);
   const w = normalizePlatform(wanted);
+  // `--platform wasi/wasm` takes a `wasip1/wasm` entry too: one ABI under two names.
+  if (isWasiPlatform(c) && isWasiPlatform(w)) return true;
   if (c.os !== w.os || c.architecture !== w.architecture) return false;
   // An unspecified wanted variant accepts any (Docker picks the best one listed first).
   return wanted.variant === undefined || c.variant === w.variant;

@@ -8,6 +8,7 @@ import type { RunOptions } from '../spec/run-options.ts';
 import { freshState, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint } from './record.ts';
 import type { ContainerRuntime, RuntimeProcess } from './runtime.ts';
 import { ContainerStore } from './store.ts';
+import { checkWasiOptions, driverFor } from '../wasi/spec.ts';
 import { anonymousVolumeTargets } from '../spec/container-config.ts';
 import { ANONYMOUS_LABEL, type VolumeService } from '../volumes.ts';
 
@@ -74,6 +75,8 @@ export class ContainerService {
     if (bind) throw new TabdockError('UNSUPPORTED', `bind mounts (${bind.source}:${bind.target}) need a host directory, and tabdock's guest has no host file system to share; use a named volume instead (-v NAME:${bind.target})`, { exitCode: 125 });
     if (o.volumes.length && !this.deps.volumes) throw new TabdockError('UNSUPPORTED', 'this engine has no volume store; -v/--mount volumes are not available', { exitCode: 125 });
     const image = await this.deps.images.get(req.image);
+    const driver = driverFor(image.platform);
+    if (driver === 'tabdock-wasi') checkWasiOptions(o);
     const all = await this.store.list();
     const taken = new Set(all.map((c) => c.Name));
     const wanted = o.name?.replace(/^\//, '');
@@ -112,7 +115,7 @@ export class ContainerService {
         ...(await this.volumeMounts(image.config.config, o)),
         ...o.tmpfs.map((t): MountPoint => ({ Type: 'tmpfs', Source: '', Destination: t.target, Mode: t.data, RW: true })),
       ],
-      Platform: image.platform.os, Driver: image.platform.os === 'linux' ? 'tabdock-guest' : 'tabdock-wasi', RestartCount: 0, RunOptions: o,
+      Platform: image.platform.os, Driver: driver, RestartCount: 0, RunOptions: o,
     };
     await this.store.save(rec);
     try {
@@ -149,6 +152,12 @@ export class ContainerService {
     await this.store.save(c);
     const exited = proc.exit.then((end) => this.finish(c, end));
     this.live.set(c.Id, { proc, listeners, exited });
+    const early = this.earlyStdin.get(c.Id);
+    this.earlyStdin.delete(c.Id);
+    if (early && c.Config.OpenStdin) {
+      for (const d of early.data) void proc.write(d);
+      if (early.closed) proc.closeStdin();
+    }
   }
 
   private async finish(c: ContainerRecord, end: { code: number; oomKilled?: boolean; error?: string }): Promise<ContainerRecord> {
@@ -158,11 +167,23 @@ export class ContainerService {
     // reported like a kill, with the reason, as `reconcile` does after a restart.
     if (end.code < 0) end = { code: 137, error: end.error ?? 'the guest stopped while the container was running' };
     fresh.State = { ...fresh.State, Status: 'exited', Running: false, Pid: 0, ExitCode: end.code, OOMKilled: end.oomKilled ?? false, Error: end.error ?? '', FinishedAt: this.now().toISOString() };
-    this.live.delete(c.Id);
+    // Saved before the process leaves `live`: a `wait` in between must not read the old state.
     await this.store.save(fresh);
-    if (fresh.HostConfig.AutoRemove) await this.remove(fresh.Id, { force: true, volumes: true }).catch(() => {});
+    this.live.delete(c.Id);
+    if (fresh.HostConfig.AutoRemove) {
+      this.autoRemoved.set(fresh.Id, { name: fresh.Name.slice(1), end: { StatusCode: end.code, ...(end.error ? { Error: end.error } : {}) } });
+      if (this.autoRemoved.size > 64) this.autoRemoved.delete(this.autoRemoved.keys().next().value!);
+      await this.remove(fresh.Id, { force: true, volumes: true }).catch(() => {});
+    }
     return fresh;
   }
+
+  /**
+   * How recent `--rm` containers ended: a run may end and be removed before its `wait`
+   * arrives (a WebAssembly module can finish in milliseconds), and `run` must still get
+   * the status, as Docker's waits on "removed".
+   */
+  private readonly autoRemoved = new Map<string, { name: string; end: { StatusCode: number; Error?: string } }>();
 
   /** Attaches to a container's output (and stdin): before `start` to miss nothing. */
   async attach(ref: string, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void): Promise<Attachment> {
@@ -175,9 +196,23 @@ export class ContainerService {
       this.pendingAttach.set(c.Id, set);
     }
     const proc = () => this.live.get(c.Id)?.proc;
+    // Input that comes before `start` (a pipe into `run -i`) waits for the process.
+    const early = () => {
+      const e = this.earlyStdin.get(c.Id) ?? { data: [], closed: false };
+      this.earlyStdin.set(c.Id, e);
+      return e;
+    };
     return {
-      write: async (d) => void (await proc()?.write(d)),
-      closeStdin: async () => proc()?.closeStdin(),
+      write: async (d) => {
+        const p = proc();
+        if (p) await p.write(d);
+        else early().data.push(new Uint8Array(d));
+      },
+      closeStdin: async () => {
+        const p = proc();
+        if (p) p.closeStdin();
+        else early().closed = true;
+      },
       resize: async (cols, rows) => proc()?.resize(cols, rows),
       detach: async () => {
         this.live.get(c.Id)?.listeners.delete(onOutput);
@@ -187,12 +222,19 @@ export class ContainerService {
   }
 
   private readonly pendingAttach = new Map<string, Set<(chunk: Uint8Array, fd: 1 | 2) => void>>();
+  private readonly earlyStdin = new Map<string, { data: Uint8Array[]; closed: boolean }>();
 
   /** Resolves with the exit code once the container is not running. */
   async wait(ref: string): Promise<{ StatusCode: number; Error?: string }> {
-    const c = await this.store.find(ref);
+    const c = await this.store.find(ref).catch((e: unknown) => {
+      const gone = [...this.autoRemoved].find(([id, r]) => id.startsWith(ref) || r.name === ref.replace(/^\//, ''));
+      if (gone) return gone[1].end;
+      throw e;
+    });
+    if (!('Id' in c)) return c;
     const l = this.live.get(c.Id);
-    const done = l ? await l.exited : c;
+    // Not live: read it again, the record found may predate an exit saved since.
+    const done = l ? await l.exited : ((await this.store.get(c.Id)) ?? c);
     return { StatusCode: done.State.ExitCode, ...(done.State.Error ? { Error: done.State.Error } : {}) };
   }
 
@@ -226,6 +268,7 @@ export class ContainerService {
     }
     await (await this.deps.runtime(c)).remove(c);
     await this.logs.remove(c.Id);
+    this.earlyStdin.delete(c.Id);
     await this.store.delete(c.Id);
     // `rm -v` and `run --rm` take the container's anonymous volumes with it; named ones stay.
     if (opts.volumes) await this.removeAnonymousVolumes(c);

@@ -1,0 +1,163 @@
+import { ContainerFs, lookupPath, type BlobStore, type Inode, type LayerStore } from '../../fs-layers/index.ts';
+import { TabdockError } from '../../shared/errors.ts';
+import type { ContainerRecord } from '../containers/record.ts';
+import type { ContainerRuntime, RuntimeProcess, StartRequest } from '../containers/runtime.ts';
+import type { ImageService } from '../images.ts';
+import { ensureWasiImageLayers } from './artifact.ts';
+import { ModuleCache, checkLinkage, findModule } from './module.ts';
+import { startWasiProcess } from './process.ts';
+import type { SpawnWorker, WasiWorker } from './protocol.ts';
+import type { WasiProcessSpec } from './spec.ts';
+import { TreeMirror, snapshotTree } from './tree-mirror.ts';
+
+export interface WasiRuntimeDeps {
+  layers: LayerStore;
+  /** Layer blobs as pulled (unpacked into the layer store on first use). */
+  blobs: BlobStore;
+  images: ImageService;
+  /** Makes a worker running worker.ts (Node: node.ts `nodeWasiWorker`; a page: `fromWebWorker(new Worker(...))`). */
+  spawnWorker: SpawnWorker;
+  /** Bytes of files a container may have: its tree is copied into the worker (default 512 MiB). */
+  maxTreeBytes?: number;
+  /** Compiled modules kept (default 16). */
+  moduleCacheSize?: number;
+  /** Live stdin through SharedArrayBuffer (default: when available). */
+  shareMemory?: boolean;
+}
+
+/**
+ * WebAssembly containers (`wasi/wasm`, `wasip1/wasm`): each run is one worker running the
+ * module through browser_wasi_shim, on the container's tree (image layers + writable
+ * layer, the same ContainerFs the guest would serve), with no guest at all. Node and the
+ * browser share this code; only `spawnWorker` differs. See README.md for the design.
+ */
+export class WasiRuntime implements ContainerRuntime {
+  private readonly trees = new Map<string, Promise<ContainerFs>>();
+  private readonly modules: ModuleCache;
+  private readonly pool: WorkerPool;
+
+  constructor(private readonly deps: WasiRuntimeDeps) {
+    this.modules = new ModuleCache(deps.moduleCacheSize);
+    this.pool = new WorkerPool(deps.spawnWorker);
+  }
+
+  private open(c: ContainerRecord): Promise<ContainerFs> {
+    let t = this.trees.get(c.Id);
+    if (!t) {
+      t = (async () => {
+        const img = await this.deps.images.get(c.Image);
+        const diffIds = await ensureWasiImageLayers(this.deps.layers, this.deps.blobs, img.id, img.layers);
+        return ContainerFs.open(this.deps.layers, c.Id, diffIds);
+      })();
+      this.trees.set(c.Id, t);
+      t.catch(() => this.trees.delete(c.Id));
+    }
+    return t;
+  }
+
+  async prepare(c: ContainerRecord): Promise<void> {
+    await this.open(c);
+  }
+
+  tree(c: ContainerRecord): Promise<ContainerFs> {
+    return this.open(c);
+  }
+
+  async readFile(c: ContainerRecord, path: string): Promise<Uint8Array | undefined> {
+    const fs = await this.open(c);
+    const n = lookupPath(fs.root, path.replace(/^\/+/, ''));
+    return n?.kind === 'f' ? fs.read(n, 0, n.size) : undefined;
+  }
+
+  async start(req: StartRequest): Promise<RuntimeProcess> {
+    const c = req.container;
+    const proc = req.spec['process'] as WasiProcessSpec | undefined;
+    if (!proc) throw new TabdockError('INVALID_CONFIG', `container ${c.Id} has no WASI process spec`, { exitCode: 125 });
+    const fs = await this.open(c);
+    mkdirs(fs, proc.cwd);
+    const ref = findModule(fs, proc.args[0] ?? '', proc.cwd, proc.env);
+    // An image's file the container did not change: one compilation for every run of the image.
+    const key = ref.node.rw ? undefined : `${c.Image}:${ref.path}`;
+    const module = await this.modules.load(key, async () => fs.read(ref.node, 0, ref.node.size), ref.path);
+    checkLinkage(module, ref);
+    const tree = await snapshotTree(fs, this.deps.maxTreeBytes ?? 512 << 20);
+    const memory = c.RunOptions.memory;
+    return startWasiProcess({
+      worker: this.pool.take(),
+      run: {
+        type: 'run', module, func: ref.func, args: proc.args, env: proc.env, tree: tree.entries, aliases: tree.aliases, nextId: tree.nextId,
+        tty: req.tty, readOnly: c.HostConfig.ReadonlyRootfs, ...(memory ? { memoryLimit: memory } : {}),
+      },
+      transfer: tree.transfer,
+      mirror: new TreeMirror(fs, tree.nodes),
+      fs,
+      interactive: c.Config.OpenStdin,
+      ...(this.deps.shareMemory !== undefined ? { shareMemory: this.deps.shareMemory } : {}),
+    });
+  }
+
+  async exec(): Promise<RuntimeProcess> {
+    throw new TabdockError('UNSUPPORTED', 'exec is not supported in WebAssembly (wasi/wasm) containers: a module is a single process', { exitCode: 126 });
+  }
+
+  async remove(c: ContainerRecord): Promise<void> {
+    const fs = await this.open(c).catch(() => undefined);
+    this.trees.delete(c.Id);
+    await fs?.remove();
+  }
+
+  async dispose(): Promise<void> {
+    this.pool.dispose();
+    this.modules.clear();
+    for (const t of this.trees.values()) await (await t.catch(() => undefined))?.close();
+  }
+}
+
+export function createWasiRuntime(deps: WasiRuntimeDeps): WasiRuntime {
+  return new WasiRuntime(deps);
+}
+
+/** Docker makes a missing WorkingDir. */
+function mkdirs(fs: ContainerFs, path: string): void {
+  let dir: Inode = fs.root;
+  for (const name of path.split('/').filter(Boolean)) {
+    const next = dir.children?.get(name);
+    dir = next ?? fs.create(dir, name, 'd', { mode: 0o755, uid: 0, gid: 0 });
+  }
+}
+
+/**
+ * One worker per run, and one spare made ready in the background after each start, so a
+ * run does not wait for a worker to load (a thread and the shim: tens of ms in Node,
+ * more where the worker's TypeScript is compiled on load).
+ */
+class WorkerPool {
+  private spare: { worker: WasiWorker; failed: boolean } | undefined;
+  private disposed = false;
+
+  constructor(private readonly spawn: SpawnWorker) {}
+
+  take(): WasiWorker {
+    const s = this.spare;
+    this.spare = undefined;
+    const worker = s && !s.failed ? s.worker : this.spawn();
+    if (s?.failed) s.worker.terminate();
+    worker.ref?.();
+    setTimeout(() => this.fill(), 0);
+    return worker;
+  }
+
+  private fill(): void {
+    if (this.spare || this.disposed) return;
+    const s = { worker: this.spawn(), failed: false };
+    s.worker.onError(() => (s.failed = true));
+    s.worker.unref?.();
+    this.spare = s;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.spare?.worker.terminate();
+    this.spare = undefined;
+  }
+}

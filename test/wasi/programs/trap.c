@@ -1,0 +1,8 @@
+// Prints, then traps (wasm `unreachable`).
+#include <stdio.h>
+
+int main(void) {
+  puts("about to trap");
+  fflush(stdout);
+  __builtin_trap();
+}
