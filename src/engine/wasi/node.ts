@@ -16,12 +16,18 @@ export function nodeWasiWorker(entry: URL): SpawnWorker {
     let exited = false;
     return {
       post: (msg: RunMessage, transfer: ArrayBuffer[]) => w.postMessage(msg, transfer),
-      onMessage: (l) => w.on('message', (m: WorkerMessage) => l(m)),
+      onMessage: (l) => {
+        const f = (m: WorkerMessage) => l(m);
+        w.on('message', f);
+        return () => w.off('message', f);
+      },
       onError: (l) => {
-        w.on('error', (e) => l(e.message));
-        w.on('exit', (code) => {
+        const err = (e: Error) => l(e.message);
+        const exit = (code: number) => {
           if (!exited) l(`the worker exited (${code})`);
-        });
+        };
+        w.on('error', err).on('exit', exit);
+        return () => w.off('error', err).off('exit', exit);
       },
       terminate: () => {
         exited = true;

@@ -7,6 +7,8 @@ import { LineDiscipline, onlcr } from './tty.ts';
 
 export interface ProcessStart {
   worker: WasiWorker;
+  /** Takes the worker back after a run that ended by itself (it can serve another). */
+  release(worker: WasiWorker): void;
   run: Omit<RunMessage, 'stdin'>;
   transfer: ArrayBuffer[];
   mirror: TreeMirror;
@@ -40,10 +42,14 @@ export function startWasiProcess(s: ProcessStart): RuntimeProcess {
   let resolveExit!: (e: RuntimeExit) => void;
   const exit = new Promise<RuntimeExit>((r) => (resolveExit = r));
   let ended = false;
-  const finish = (end: RuntimeExit) => {
+  const unlisten: (() => void)[] = [];
+  /** `reusable`: the module ended by itself and the worker is idle again. */
+  const finish = (end: RuntimeExit, reusable = false) => {
     if (ended) return;
     ended = true;
-    s.worker.terminate();
+    for (const u of unlisten) u();
+    if (reusable) s.release(s.worker);
+    else s.worker.terminate();
     void (async () => {
       await s.mirror.settled();
       const saved = await s.fs.sync().then(() => undefined, (e: unknown) => `the container's files were not saved: ${e instanceof Error ? e.message : String(e)}`);
@@ -91,7 +97,7 @@ export function startWasiProcess(s: ProcessStart): RuntimeProcess {
     finish({ code: 128 + sig });
   };
 
-  s.worker.onMessage((m: WorkerMessage) => {
+  unlisten.push(s.worker.onMessage((m: WorkerMessage) => {
     if (ended) return;
     if (m.type === 'out') emit(m.data, m.fd);
     else if (m.type === 'fs') s.mirror.apply(m.op);
@@ -99,10 +105,10 @@ export function startWasiProcess(s: ProcessStart): RuntimeProcess {
     else if (m.type === 'exit') {
       // A trap or a failure inside the module: said on stderr, exit 137 as runwasi's shims do.
       if (m.code < 0) emit(new TextEncoder().encode(`tabdock: ${m.error}\n`), 2);
-      finish({ code: m.code < 0 ? 137 : m.code, ...(m.oomKilled ? { oomKilled: true } : {}), ...(m.error ? { error: m.error } : {}) });
+      finish({ code: m.code < 0 ? 137 : m.code, ...(m.oomKilled ? { oomKilled: true } : {}), ...(m.error ? { error: m.error } : {}) }, true);
     }
-  });
-  s.worker.onError((message) => finish({ code: 137, error: `the WebAssembly worker failed: ${message}` }));
+  }));
+  unlisten.push(s.worker.onError((message) => finish({ code: 137, error: `the WebAssembly worker failed: ${message}` })));
 
   const post = () => {
     posted = true;

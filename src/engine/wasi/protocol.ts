@@ -73,9 +73,10 @@ export type WorkerMessage =
 /** The message port of a worker as the engine sees it (Node worker_threads or a Web Worker). */
 export interface WasiWorker {
   post(msg: RunMessage, transfer: ArrayBuffer[]): void;
-  onMessage(listener: (msg: WorkerMessage) => void): void;
+  /** Returns the function that removes the listener (a worker serves run after run). */
+  onMessage(listener: (msg: WorkerMessage) => void): () => void;
   /** The worker failed (did not load, or threw outside the module). */
-  onError(listener: (message: string) => void): void;
+  onError(listener: (message: string) => void): () => void;
   terminate(): void;
   /** Node: a spare worker must not keep the process alive; a running one should. */
   ref?(): void;
@@ -85,20 +86,28 @@ export interface WasiWorker {
 export type SpawnWorker = () => WasiWorker;
 
 /** The structural part of a browser `Worker` the adapter needs (no DOM lib here). */
+type WebListener = (e: { data?: unknown; message?: string }) => void;
+
 export interface WebWorkerLike {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  addEventListener(type: 'message' | 'error' | 'messageerror', listener: (e: { data?: unknown; message?: string }) => void): void;
+  addEventListener(type: 'message' | 'error' | 'messageerror', listener: WebListener): void;
+  removeEventListener(type: 'message' | 'error' | 'messageerror', listener: WebListener): void;
   terminate(): void;
 }
 
 /** A browser Worker (or anything shaped like one) as a WasiWorker. */
 export function fromWebWorker(w: WebWorkerLike): WasiWorker {
+  const on = (type: 'message' | 'error' | 'messageerror', f: WebListener) => {
+    w.addEventListener(type, f);
+    return () => w.removeEventListener(type, f);
+  };
   return {
     post: (msg, transfer) => w.postMessage(msg, transfer),
-    onMessage: (l) => w.addEventListener('message', (e) => l(e.data as WorkerMessage)),
+    onMessage: (l) => on('message', (e) => l(e.data as WorkerMessage)),
     onError: (l) => {
-      w.addEventListener('error', (e) => l(e.message || 'the WebAssembly worker failed'));
-      w.addEventListener('messageerror', () => l('a message to the WebAssembly worker could not be read'));
+      const a = on('error', (e) => l(e.message || 'the WebAssembly worker failed'));
+      const b = on('messageerror', () => l('a message to the WebAssembly worker could not be read'));
+      return () => (a(), b());
     },
     terminate: () => w.terminate(),
   };

@@ -84,6 +84,7 @@ export class WasiRuntime implements ContainerRuntime {
     const memory = c.RunOptions.memory;
     return startWasiProcess({
       worker: this.pool.take(),
+      release: (w) => this.pool.release(w),
       run: {
         type: 'run', module, func: ref.func, args: proc.args, env: proc.env, tree: tree.entries, aliases: tree.aliases, nextId: tree.nextId,
         tty: req.tty, readOnly: c.HostConfig.ReadonlyRootfs, ...(memory ? { memoryLimit: memory } : {}),
@@ -127,37 +128,45 @@ function mkdirs(fs: ContainerFs, path: string): void {
 }
 
 /**
- * One worker per run, and one spare made ready in the background after each start, so a
- * run does not wait for a worker to load (a thread and the shim: tens of ms in Node,
- * more where the worker's TypeScript is compiled on load).
+ * Workers ready to run a module, so a run does not wait for one to load (a thread and the
+ * shim: tens of ms in Node). A worker whose module ended by itself serves the next run (each
+ * run has its own shim, instance and memory; nothing of the last one is reachable); one
+ * that was killed is gone. One spare is made in the background whenever none is idle.
  */
 class WorkerPool {
-  private spare: { worker: WasiWorker; failed: boolean } | undefined;
+  private readonly idle: { worker: WasiWorker; failed: boolean; off: () => void }[] = [];
   private disposed = false;
 
-  constructor(private readonly spawn: SpawnWorker) {}
+  constructor(private readonly spawn: SpawnWorker, private readonly keep = 2) {}
 
   take(): WasiWorker {
-    const s = this.spare;
-    this.spare = undefined;
-    const worker = s && !s.failed ? s.worker : this.spawn();
-    if (s?.failed) s.worker.terminate();
-    worker.ref?.();
-    setTimeout(() => this.fill(), 0);
-    return worker;
+    let w: WasiWorker | undefined;
+    for (let s = this.idle.pop(); s && !w; s = this.idle.pop()) {
+      s.off();
+      if (s.failed) s.worker.terminate();
+      else w = s.worker;
+    }
+    w ??= this.spawn();
+    w.ref?.();
+    setTimeout(() => this.idle.length === 0 && this.add(this.spawn()), 0);
+    return w;
   }
 
-  private fill(): void {
-    if (this.spare || this.disposed) return;
-    const s = { worker: this.spawn(), failed: false };
-    s.worker.onError(() => (s.failed = true));
-    s.worker.unref?.();
-    this.spare = s;
+  release(worker: WasiWorker): void {
+    if (this.disposed || this.idle.length >= this.keep) worker.terminate();
+    else this.add(worker);
+  }
+
+  private add(worker: WasiWorker): void {
+    if (this.disposed) return worker.terminate();
+    const s = { worker, failed: false, off: () => {} };
+    s.off = worker.onError(() => (s.failed = true));
+    worker.unref?.();
+    this.idle.push(s);
   }
 
   dispose(): void {
     this.disposed = true;
-    this.spare?.worker.terminate();
-    this.spare = undefined;
+    for (const s of this.idle.splice(0)) s.worker.terminate();
   }
 }
