@@ -1,1 +1,2 @@
-import './pull-panel.ts';
+// The playground page (index.html): everything is in <tabdock-playground>.
+import './playground/playground.ts';

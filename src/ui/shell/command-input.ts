@@ -1,8 +1,8 @@
 import { splitKeys } from './keys.ts';
 import type { InputSource } from './terminal-io.ts';
 
-/** Ctrl-C nobody handles; the third Ctrl-C; Ctrl-P Ctrl-Q. */
-export type AbandonReason = 'interrupt' | 'force' | 'detach';
+/** Ctrl-C nobody handles; the third Ctrl-C; Ctrl-P Ctrl-Q; the terminal went away. */
+export type AbandonReason = 'interrupt' | 'force' | 'detach' | 'hangup';
 
 export interface CommandInputOptions {
   /** Echo to the terminal (the tty's ECHO, for cooked input and ^C). */
@@ -42,6 +42,8 @@ export class CommandInput implements InputSource {
   private interrupts = 0;
   private heldCtrlP = false;
   private readonly encoder = new TextEncoder();
+  /** Someone types at it (prune asks for confirmation only then). */
+  readonly isTTY = true;
 
   constructor(private readonly opts: CommandInputOptions) {}
 
@@ -93,6 +95,16 @@ export class CommandInput implements InputSource {
     if (this.dataFns.size === 0 || this.ended) return this.unread(data);
     if (this.raw) return this.rawKeys(data);
     this.cookedKeys(data);
+  }
+
+  /**
+   * The terminal is going away (its tab was closed): the command gets one interrupt (so
+   * `logs -f` and `exec` end) and is given up on.
+   */
+  hangUp(): void {
+    if (this.closed) return;
+    for (const f of [...this.interruptFns]) f();
+    this.giveUp('hangup');
   }
 
   /** The command ended: nothing more reaches it. Returns keys nobody read (the shell's typeahead). */

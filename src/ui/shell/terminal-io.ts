@@ -1,24 +1,6 @@
-/**
- * The docker command layer's terminal contract (src/docker-cli's TerminalIo), declared
- * here until that module lands; the shell implements it over xterm.js.
- */
-export interface InputSource {
-  onData(f: (d: Uint8Array) => void): () => void;
-  onEnd(f: () => void): () => void;
-  setRaw?(on: boolean): void;
-}
+import type { TerminalIo } from '../../docker-cli/index.ts';
 
-export interface TerminalIo {
-  out(s: string | Uint8Array): void;
-  err(s: string | Uint8Array): void;
-  isTTY: boolean;
-  env: Record<string, string | undefined>;
-  stdin?: InputSource;
-  size?(): { cols: number; rows: number } | undefined;
-  onResize?(f: () => void): () => void;
-  onInterrupt?(f: () => void): () => void;
-  readFile?(path: string): string;
-}
+export type { InputSource, TerminalIo } from '../../docker-cli/index.ts';
 
 /** Runs one docker command line (argv without the program name); resolves to its exit status. */
 export type DockerRunner = (argv: string[], io: TerminalIo) => Promise<number>;

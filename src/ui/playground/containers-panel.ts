@@ -1,0 +1,93 @@
+import { LitElement, html } from 'lit';
+import type { ContainerSummary } from '../../engine/api.ts';
+import type { BrowserEngine } from '../engine.ts';
+import { containerStatus } from '../model/container-status.ts';
+import { openTab, reportError } from './panel-events.ts';
+import { panelStyles } from './panel-styles.ts';
+import { refresher } from './refresher.ts';
+
+/**
+ * `<tabdock-containers>`: every container (`ps -a`) with its status, and what can be
+ * done with it: a terminal (`exec -it ... sh`) and logs in a tab of their own, stop, remove.
+ */
+export class ContainersPanel extends LitElement {
+  static override properties = { engine: { attribute: false }, list: { state: true }, busy: { state: true } };
+  static override styles = panelStyles;
+
+  engine: BrowserEngine | undefined;
+  list: ContainerSummary[] | undefined;
+  busy = new Set<string>();
+  private off: (() => void) | undefined;
+  /** "Up 5 seconds" ages: draw again now and then. */
+  private clock: ReturnType<typeof setInterval> | undefined;
+  private readonly refresh = refresher(async () => {
+    try {
+      this.list = await this.engine!.listContainers({ all: true });
+    } catch (e) {
+      reportError(this, e);
+    }
+  });
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (!this.engine) return;
+    this.off = this.engine.subscribe((e) => {
+      if (e.type === 'containers') this.refresh();
+    });
+    this.refresh();
+    this.clock = setInterval(() => this.requestUpdate(), 10_000);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.off?.();
+    clearInterval(this.clock);
+  }
+
+  override render() {
+    const list = this.list;
+    return html`
+      <h2>Containers</h2>
+      ${list === undefined ? html`<p class="empty">Loading…</p>` : list.length === 0 ? html`<p class="empty">No containers yet.</p>` : html`
+        <table>
+          <tr><th>Name</th><th>Image</th><th>Status</th><th></th></tr>
+          ${list.map((c) => this.row(c))}
+        </table>`}
+    `;
+  }
+
+  private row(c: ContainerSummary) {
+    const name = (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, '');
+    const running = c.State === 'running';
+    const busy = this.busy.has(c.Id);
+    return html`
+      <tr data-id=${c.Id} data-name=${name}>
+        <td class="mono clip" title=${`${name}\n${c.Id}`}>${name}</td>
+        <td class="mono clip" title=${c.Image}>${c.Image}</td>
+        <td class="status">${containerStatus(c, new Date())}</td>
+        <td class="actions">
+          ${running ? html`<button title="Open a shell in the container (docker exec -it ${name} sh)" @click=${() => openTab(this, { kind: 'exec', id: c.Id, name, running })}>terminal</button>` : ''}
+          <button title="docker logs ${name}" @click=${() => openTab(this, { kind: 'logs', id: c.Id, name, running })}>logs</button>
+          ${running
+            ? html`<button ?disabled=${busy} @click=${() => this.act(c.Id, () => this.engine!.stopContainer(c.Id))}>stop</button>`
+            : html`<button class="danger" ?disabled=${busy} @click=${() => this.act(c.Id, () => this.engine!.removeContainer(c.Id, {}))}>remove</button>`}
+        </td>
+      </tr>`;
+  }
+
+  private async act(id: string, f: () => Promise<unknown>): Promise<void> {
+    this.busy = new Set(this.busy).add(id);
+    try {
+      await f();
+    } catch (e) {
+      reportError(this, e);
+    } finally {
+      const b = new Set(this.busy);
+      b.delete(id);
+      this.busy = b;
+      this.refresh();
+    }
+  }
+}
+
+customElements.define('tabdock-containers', ContainersPanel);

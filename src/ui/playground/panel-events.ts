@@ -1,0 +1,22 @@
+/** What a panel asks of the playground: open a terminal tab, or show an error. */
+export interface OpenTabDetail {
+  kind: 'exec' | 'logs';
+  id: string;
+  name: string;
+  running: boolean;
+}
+
+export function openTab(from: HTMLElement, detail: OpenTabDetail): void {
+  from.dispatchEvent(new CustomEvent<OpenTabDetail>('tabdock-open', { detail, bubbles: true, composed: true }));
+}
+
+export function reportError(from: HTMLElement, error: unknown): void {
+  from.dispatchEvent(new CustomEvent<unknown>('tabdock-error', { detail: error, bubbles: true, composed: true }));
+}
+
+declare global {
+  interface HTMLElementEventMap {
+    'tabdock-open': CustomEvent<OpenTabDetail>;
+    'tabdock-error': CustomEvent<unknown>;
+  }
+}

@@ -1,0 +1,248 @@
+import { LitElement, css, html } from 'lit';
+import type { BootStatus } from '../../engine/browser/events.ts';
+import { dockerRunner, pageEngine, type BrowserEngine } from '../engine.ts';
+import { describeError, type ErrorView } from '../model/describe-error.ts';
+import { autorunnable, commandFromUrl, shareUrl } from '../model/share-link.ts';
+import { RunningCommand } from '../shell/running-command.ts';
+import { Shell } from '../shell/shell.ts';
+import type { HistoryStore } from '../shell/history.ts';
+import { TerminalView } from '../terminal/terminal-view.ts';
+import type { OpenTabDetail } from './panel-events.ts';
+import './boot-indicator.ts';
+import './containers-panel.ts';
+import './error-list.ts';
+import './images-panel.ts';
+import './pull-progress.ts';
+
+interface Tab {
+  id: string;
+  title: string;
+  view: TerminalView;
+  /** Ends what runs in the tab when it is closed (the shell's tab is never closed). */
+  close?: () => void;
+}
+
+const HISTORY_KEY = 'tabdock.history';
+const MAX_ERRORS = 3;
+
+const BANNER = [
+  '\x1b[1mtabdock\x1b[0m: Docker in this browser tab.',
+  'Images come from real registries; containers run in a Linux guest in this page.',
+  "Try \x1b[1mdocker run -it busybox sh\x1b[0m, or type \x1b[1mhelp\x1b[0m.",
+  '',
+].join('\r\n');
+
+/**
+ * `<tabdock-playground>`: the page. A shell in a terminal (more tabs for `exec` shells
+ * and logs), the guest's boot state, pulls with a bar per layer, the containers and
+ * images panels, errors as sentences, a share link for the last command line, and reset.
+ */
+export class Playground extends LitElement {
+  static override properties = { tabs: { state: true }, active: { state: true }, boot: { state: true }, errors: { state: true }, shareLine: { state: true } };
+
+  readonly engine: BrowserEngine = pageEngine();
+  readonly shell: Shell;
+  tabs: Tab[];
+  active = 'shell';
+  boot: BootStatus = { phase: 'idle' };
+  errors: ErrorView[] = [];
+  shareLine: string | undefined;
+  private readonly run = dockerRunner(this.engine);
+  private readonly linkLine = commandFromUrl(location.href);
+  private off: (() => void) | undefined;
+  private tabCount = 0;
+
+  constructor() {
+    super();
+    const view = document.createElement('tabdock-terminal');
+    const offered = this.linkLine !== undefined && !autorunnable(this.linkLine);
+    this.shell = new Shell({
+      term: view,
+      run: this.run,
+      history: localHistory(),
+      banner: BANNER + (offered ? "\r\n\x1b[33mThis link's command is at the prompt: read it, then press Enter to run it.\x1b[0m\r\n" : '') + '\r\n',
+      onCommandLine: (line) => (this.shareLine = line),
+    });
+    view.handler = this.shell;
+    this.tabs = [{ id: 'shell', title: 'shell', view }];
+    this.shareLine = this.linkLine;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.off ??= this.engine.subscribe((e) => {
+      if (e.type === 'boot') {
+        this.boot = e.status;
+        if (e.status.phase === 'failed' && e.status.error) this.addError(e.status.error);
+      } else if (e.type === 'pull-done' && e.error) {
+        this.addError(e.error);
+      }
+    });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.off?.();
+    this.off = undefined;
+  }
+
+  protected override firstUpdated(): void {
+    this.shell.start();
+    const line = this.linkLine;
+    if (line !== undefined) {
+      if (autorunnable(line)) void this.shell.submit(line);
+      else this.shell.prefill(line);
+    }
+    this.tabs[0]!.view.focus();
+    this.engine.bootStatus().then((s) => (this.boot = s), () => {});
+    // Restore the guest now, so that the first `docker run` does not wait for it.
+    this.engine.warmUp().catch(() => {
+      // A failed boot arrives as a 'boot' event with its error.
+    });
+  }
+
+  /** A terminal tab's text (the shell's by default), for tests and for copying. */
+  terminalText(index = 0): string {
+    return this.tabs[index]?.view.text() ?? '';
+  }
+
+  static override styles = css`
+    :host { display: grid; grid-template-rows: auto auto 1fr; height: 100vh; box-sizing: border-box; padding: 0.6rem 1rem 1rem; gap: 0.6rem; font: 14px/1.4 system-ui, sans-serif; color: #1f2328; background: #f6f8fa; }
+    header { display: flex; align-items: center; gap: 1rem; flex-wrap: wrap; }
+    h1 { font-size: 1.2rem; margin: 0; }
+    h1 small { font-weight: normal; color: #57606a; font-size: 0.85rem; margin-left: 0.4rem; }
+    .spacer { flex: 1; }
+    a.share { font-size: 13px; }
+    button { font: inherit; font-size: 13px; padding: 0.2rem 0.6rem; border: 1px solid #d0d7de; border-radius: 6px; background: #fff; cursor: pointer; }
+    button.reset { color: #b42318; }
+    main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(18rem, 26rem); gap: 0.8rem; min-height: 0; }
+    .terminals { display: flex; flex-direction: column; min-height: 0; min-width: 0; }
+    nav { display: flex; gap: 0.25rem; flex-wrap: wrap; }
+    nav .tab { display: inline-flex; align-items: center; gap: 0.3rem; border: 1px solid #d0d7de; border-bottom: none; border-radius: 6px 6px 0 0; padding: 0.15rem 0.6rem; background: #eaeef2; cursor: pointer; font-size: 13px; }
+    nav .tab[aria-selected='true'] { background: #16181d; color: #e6e6e6; border-color: #16181d; }
+    nav .close { border: none; background: none; padding: 0 0.1rem; color: inherit; font-size: 15px; line-height: 1; }
+    .pane { flex: 1; min-height: 0; display: flex; }
+    .pane[hidden] { display: none; }
+    .pane tabdock-terminal { flex: 1; border-top-left-radius: 0; }
+    aside { display: flex; flex-direction: column; gap: 0.8rem; overflow: auto; min-height: 0; }
+    aside > * { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: 0.5rem 0.6rem; }
+    @media (max-width: 900px) {
+      :host { height: auto; min-height: 100vh; }
+      main { grid-template-columns: 1fr; }
+      .pane { height: 60vh; flex: none; }
+    }
+  `;
+
+  override render() {
+    return html`
+      <header>
+        <h1>tabdock<small>Docker in a browser tab</small></h1>
+        <tabdock-boot-indicator .status=${this.boot}></tabdock-boot-indicator>
+        <span class="spacer"></span>
+        ${this.shareLine ? html`<a class="share" href=${shareUrl(location.href, this.shareLine)} title=${`A link that runs: ${this.shareLine}`}>Link to this command</a>` : ''}
+        <button class="reset" @click=${this.reset} title="Remove every image, container and volume this page keeps">Reset</button>
+      </header>
+      <tabdock-errors .errors=${this.errors} @dismiss=${(e: CustomEvent<ErrorView[]>) => (this.errors = e.detail)}></tabdock-errors>
+      <main @tabdock-open=${(e: CustomEvent<OpenTabDetail>) => void this.openTab(e.detail)} @tabdock-error=${(e: CustomEvent<unknown>) => this.addError(e.detail)}>
+        <section class="terminals">
+          <nav role="tablist">
+            ${this.tabs.map((t) => html`
+              <span class="tab" role="tab" aria-selected=${t.id === this.active ? 'true' : 'false'} data-tab=${t.id} @click=${() => this.select(t.id)}>
+                ${t.title}${t.close ? html`<button class="close" aria-label="close ${t.title}" @click=${(e: Event) => (e.stopPropagation(), this.closeTab(t))}>×</button>` : ''}
+              </span>`)}
+          </nav>
+          ${this.tabs.map((t) => html`<div class="pane" role="tabpanel" data-tab=${t.id} ?hidden=${t.id !== this.active}>${t.view}</div>`)}
+        </section>
+        <aside>
+          <tabdock-pull-progress .engine=${this.engine}></tabdock-pull-progress>
+          <tabdock-containers .engine=${this.engine}></tabdock-containers>
+          <tabdock-images .engine=${this.engine}></tabdock-images>
+        </aside>
+      </main>
+    `;
+  }
+
+  private addError(e: unknown): void {
+    const v = describeError(e);
+    if (this.errors[0]?.sentence === v.sentence) return;
+    this.errors = [v, ...this.errors].slice(0, MAX_ERRORS);
+  }
+
+  private async select(id: string): Promise<void> {
+    this.active = id;
+    await this.updateComplete;
+    const view = this.tabs.find((t) => t.id === id)?.view;
+    view?.fit();
+    view?.focus();
+  }
+
+  /** A tab running one command: `exec -it ID sh` (a shell in the container) or `logs [-f] ID`. */
+  private async openTab(d: OpenTabDetail): Promise<void> {
+    const view = document.createElement('tabdock-terminal');
+    const argv = d.kind === 'exec' ? ['exec', '-it', d.id, 'sh'] : ['logs', ...(d.running ? ['-f'] : []), d.id];
+    const tab: Tab = { id: `${d.kind}-${++this.tabCount}`, title: d.kind === 'exec' ? `sh: ${d.name}` : `logs: ${d.name}`, view };
+    this.tabs = [...this.tabs, tab];
+    // Shown and fitted first: exec takes the terminal's size when it starts.
+    await this.select(tab.id);
+    view.write(`\x1b[2m$ docker ${argv.map((a) => (a === d.id ? d.name : a)).join(' ')}\x1b[0m\r\n`);
+    const cmd = new RunningCommand(view, this.run, argv);
+    view.handler = { input: (data) => cmd.input.key(data), resize: () => cmd.input.resize() };
+    tab.close = () => cmd.input.hangUp();
+    this.requestUpdate();
+    const r = await cmd.done;
+    if (r.abandoned === 'hangup') return;
+    view.handler = undefined;
+    view.write(`\r\n\x1b[2m[${d.kind === 'exec' ? 'shell' : 'logs'} ended${r.status ? `, status ${r.status}` : ''}]\x1b[0m\r\n`);
+  }
+
+  private closeTab(t: Tab): void {
+    t.close?.();
+    t.view.dispose();
+    this.tabs = this.tabs.filter((x) => x !== t);
+    if (this.active === t.id) void this.select('shell');
+  }
+
+  private readonly reset = async (): Promise<void> => {
+    if (!confirm('Reset removes every image, container and volume this page keeps, and the shell history, then reloads the page. Reset now?')) return;
+    try {
+      await this.engine.reset();
+      try {
+        localStorage.removeItem(HISTORY_KEY);
+      } catch {
+        // storage disabled: nothing kept
+      }
+      location.reload();
+    } catch (e) {
+      this.addError(e);
+    }
+  };
+}
+
+/** The shell's history in localStorage (nothing kept where storage is disabled). */
+function localHistory(): HistoryStore {
+  return {
+    load: () => {
+      try {
+        const v: unknown = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]');
+        return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+      } catch {
+        return [];
+      }
+    },
+    save: (entries) => {
+      try {
+        localStorage.setItem(HISTORY_KEY, JSON.stringify(entries));
+      } catch {
+        // storage full or disabled: the history lives for this page only
+      }
+    },
+  };
+}
+
+customElements.define('tabdock-playground', Playground);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'tabdock-playground': Playground;
+  }
+}

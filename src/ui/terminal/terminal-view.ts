@@ -1,0 +1,113 @@
+import { LitElement, css, html, unsafeCSS } from 'lit';
+import { Terminal, type ITheme } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import xtermCss from '@xterm/xterm/css/xterm.css?inline';
+
+/** Who the keyboard and resizes go to: a Shell, or one running command. */
+export interface TerminalHandler {
+  input(data: string): void;
+  resize(): void;
+}
+
+const THEME: ITheme = { background: '#16181d', foreground: '#e6e6e6', cursor: '#9cdcfe', selectionBackground: '#3a3f4b' };
+
+/**
+ * `<tabdock-terminal>`: an xterm.js terminal that fills its box (FitAddon, refitted when
+ * the box changes size) and hands keys and resizes to its `handler`. It can be written
+ * to before it is on the page (xterm buffers; the size is 80x24 until the first fit).
+ * `dispose()` when it is done with; moving it in the page keeps it.
+ */
+export class TerminalView extends LitElement {
+  static override styles = [
+    unsafeCSS(xtermCss),
+    css`
+      :host { display: block; position: relative; min-height: 12rem; background: #16181d; border-radius: 6px; overflow: hidden; }
+      .host { position: absolute; inset: 6px 0 6px 8px; }
+    `,
+  ];
+
+  readonly term = new Terminal({
+    fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
+    fontSize: 14,
+    cursorBlink: true,
+    scrollback: 5000,
+    theme: THEME,
+  });
+  handler: TerminalHandler | undefined;
+  private readonly fitter = new FitAddon();
+  private observer: ResizeObserver | undefined;
+  private opened = false;
+  private focusWhenOpen = false;
+
+  constructor() {
+    super();
+    this.term.loadAddon(this.fitter);
+    this.term.onData((d) => this.handler?.input(d));
+    this.term.onResize(() => this.handler?.resize());
+  }
+
+  override render() {
+    return html`<div class="host"></div>`;
+  }
+
+  protected override firstUpdated(): void {
+    this.term.open(this.renderRoot.querySelector('.host') as HTMLElement);
+    this.opened = true;
+    this.observer = new ResizeObserver(() => this.fit());
+    this.observer.observe(this);
+    this.fit();
+    if (this.focusWhenOpen) this.term.focus();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.observer?.disconnect();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.opened) this.observer?.observe(this);
+  }
+
+  /** Fits rows and columns to the box; a hidden terminal (zero size) keeps its size. */
+  fit(): void {
+    if (!this.opened || this.clientWidth === 0 || this.clientHeight === 0) return;
+    const d = this.fitter.proposeDimensions();
+    if (d && Number.isFinite(d.cols) && Number.isFinite(d.rows) && (d.cols !== this.term.cols || d.rows !== this.term.rows)) this.fitter.fit();
+  }
+
+  write(s: string | Uint8Array): void {
+    this.term.write(s);
+  }
+
+  size(): { cols: number; rows: number } {
+    return { cols: this.term.cols, rows: this.term.rows };
+  }
+
+  override focus(): void {
+    if (this.opened) this.term.focus();
+    else this.focusWhenOpen = true;
+  }
+
+  /** The terminal's text, line by line (scrollback included), trailing blank lines dropped. */
+  text(): string {
+    const b = this.term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
+    return lines.join('\n').replace(/\n+$/, '');
+  }
+
+  dispose(): void {
+    this.observer?.disconnect();
+    this.handler = undefined;
+    this.term.dispose();
+  }
+}
+
+customElements.define('tabdock-terminal', TerminalView);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'tabdock-terminal': TerminalView;
+  }
+}

@@ -1,0 +1,204 @@
+// The playground page in real Chromium, as a person uses it: typing docker commands into
+// the terminal (containers run in the guest restored in the page's worker), the panels,
+// a reload keeping images and containers, errors as sentences, and a ?run= link.
+import { createServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { artifactPath, launchChromium, startDevServer, startRegistry, type TestRegistry } from '../support/index.ts';
+
+/** What the test reads of <tabdock-playground> (its module needs Vite's CSS imports, so it is not imported here). */
+interface Playground extends HTMLElement {
+  shell: { isBusy: boolean };
+  terminalText(tab?: number): string;
+}
+declare global {
+  interface HTMLElementTagNameMap {
+    'tabdock-playground': Playground;
+  }
+}
+
+let reg: TestRegistry;
+let dev: { url: string; server: ViteDevServer };
+let browser: Browser;
+let page: Page;
+let image: string;
+
+// A loopback port nothing listens on: the registry error a person gets for a host that is down.
+let DOWN: string;
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+beforeAll(async () => {
+  reg = await startRegistry();
+  await reg.push('busybox', 'busybox:1', { all: true });
+  await reg.push('amd64only', 'amd64only:1', { all: true });
+  image = `${reg.host}/busybox:1`;
+  DOWN = `127.0.0.1:${await closedPort()}`;
+  dev = await startDevServer({ TABDOCK_PROXY_ALLOW: `${reg.host},${DOWN}`, TABDOCK_INSECURE_REGISTRIES: `${reg.host},${DOWN}` });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => process.env['TABDOCK_DEBUG'] && console.log('[page]', m.text()));
+  page.on('pageerror', (e) => console.log('[page error]', e.message));
+  await open('');
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await dev?.server.close();
+  await reg?.stop();
+});
+
+async function open(search: string): Promise<void> {
+  await page.goto(`${dev.url}${search}`);
+  await page.waitForFunction(() => document.querySelector('tabdock-playground')?.terminalText().includes('tabdock $'), null, { timeout: 60_000 });
+}
+
+const terminalText = (tab = 0) => page.evaluate((i) => document.querySelector('tabdock-playground')!.terminalText(i), tab);
+
+/** Types a line into the shell and waits for the prompt to come back; the line's output. */
+async function command(line: string, timeout = 120_000): Promise<string> {
+  const before = (await terminalText()).length;
+  await page.locator('tabdock-playground tabdock-terminal').first().click();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+  await idle(timeout);
+  const text = await terminalText();
+  return text.slice(before);
+}
+
+async function idle(timeout = 120_000): Promise<void> {
+  await page.waitForFunction(() => {
+    const pg = document.querySelector('tabdock-playground') as Playground;
+    return !pg.shell.isBusy;
+  }, null, { timeout, polling: 100 });
+}
+
+async function waitForText(re: RegExp, tab = 0, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(([src, flags, i]) => new RegExp(src, flags).test(document.querySelector('tabdock-playground')!.terminalText(i)), [re.source, re.flags, tab] as const, { timeout, polling: 100 });
+}
+
+/** The text of a panel (or any element of the playground's shadow root). */
+const shadowText = (selector: string) => page.evaluate((s) => {
+  const el = document.querySelector('tabdock-playground')!.shadowRoot!.querySelector(s);
+  return (el?.shadowRoot ?? el)?.textContent?.replace(/\s+/g, ' ') ?? '';
+}, selector);
+
+/** The error banners, newest first. */
+const errorsShown = () => page.evaluate(() => {
+  const root = document.querySelector('tabdock-playground')!.shadowRoot!.querySelector('tabdock-errors')!.shadowRoot!;
+  return [...root.querySelectorAll('.error')].map((e) => ({ headline: e.querySelector('strong')!.textContent!, sentence: e.querySelector('.sentence')!.textContent! }));
+});
+
+it('runs docker run --rm and prints the output', async () => {
+  const out = await command(`docker run --rm ${image} echo hello`, 240_000);
+  expect(out).toMatch(/\nhello\n/);
+  expect(await shadowText('tabdock-boot-indicator')).toContain('Linux guest ready');
+  expect(await shadowText('tabdock-pull-progress')).toContain(`${image} (linux/386) done`);
+  await page.screenshot({ path: artifactPath('playground-hello.png') });
+}, 300_000);
+
+it('docker run -it attaches the container to the terminal; exit 3 comes back as the status', async () => {
+  await page.locator('tabdock-playground tabdock-terminal').first().click();
+  await page.keyboard.type(`docker run -it --name interactive ${image} sh`);
+  await page.keyboard.press('Enter');
+  await waitForText(/\/ # $/);
+  await page.keyboard.type('echo $$');
+  await page.keyboard.press('Enter');
+  await waitForText(/echo \$\$\n1\n\/ # $/);
+  // Ctrl-C reaches the container's shell (a fresh prompt), it does not end the run.
+  await page.keyboard.type('sleep 100');
+  await page.keyboard.press('Control+C');
+  await waitForText(/sleep 100\^C\n\/ # $/);
+  expect(await page.evaluate(() => (document.querySelector('tabdock-playground') as Playground).shell.isBusy)).toBe(true);
+  await page.screenshot({ path: artifactPath('playground-run-it.png') });
+  await page.keyboard.type('exit 3');
+  await page.keyboard.press('Enter');
+  await idle();
+  expect(await terminalText()).toMatch(/exit 3\n(\r?)tabdock \[3\] \$ $/);
+  expect(await command('echo $?')).toMatch(/\n3\n/);
+}, 120_000);
+
+it('keeps a pulled image and a stopped container across a reload', async () => {
+  expect(await command(`docker run --name kept ${image} echo kept`)).toContain('kept');
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('tabdock-playground')?.terminalText().includes('tabdock $'), null, { timeout: 60_000 });
+  await page.waitForFunction((img) => {
+    const root = document.querySelector('tabdock-playground')!.shadowRoot!;
+    const images = root.querySelector('tabdock-images')!.shadowRoot!.textContent!;
+    const containers = root.querySelector('tabdock-containers')!.shadowRoot!.textContent!;
+    return images.includes(img) && containers.includes('kept') && containers.includes('interactive');
+  }, image, { timeout: 30_000 });
+  const containers = await shadowText('tabdock-containers');
+  expect(containers).toMatch(/kept \S+ Exited \(0\)/);
+  expect(containers).toMatch(/interactive \S+ Exited \(3\)/);
+  expect(await shadowText('tabdock-images')).toMatch(/busybox:1 2\.\d+MB/);
+  // The history came back too.
+  await page.locator('tabdock-playground tabdock-terminal').first().click();
+  await page.keyboard.press('ArrowUp');
+  await waitForText(/tabdock \$ docker run --name kept \S+ echo kept$/);
+  await page.keyboard.press('Control+U');
+  await page.screenshot({ path: artifactPath('playground-after-reload.png') });
+}, 120_000);
+
+it('shows a registry that is down as a sentence', async () => {
+  const out = await command(`docker pull ${DOWN}/nothing:1`);
+  expect(out).toContain(`Error response from daemon: ${DOWN}`);
+  expect((await errorsShown())[0]).toEqual({
+    headline: 'No registry reachable',
+    sentence: `Cannot reach registry ${DOWN}: connect ECONNREFUSED ${DOWN}; check the registry in the image name, or try again later.`,
+  });
+  await page.screenshot({ path: artifactPath('playground-registry-down.png') });
+}, 120_000);
+
+it('shows an image without linux/386 as a sentence listing what it has', async () => {
+  const out = await command(`docker run --rm ${reg.host}/amd64only:1 true`);
+  expect(out).toContain('no matching manifest for linux/386');
+  const [shown] = await errorsShown();
+  expect(shown!.headline).toBe('No linux/386 variant');
+  expect(shown!.sentence).toMatch(new RegExp(`^No matching manifest for linux/386 in the manifest list entries of ${reg.host}/amd64only:1; it has linux/amd64, linux/arm64(/v8)?\\. .*\\.$`));
+  expect(await shadowText('tabdock-pull-progress')).toContain('failed');
+  await page.screenshot({ path: artifactPath('playground-no-386.png') });
+}, 120_000);
+
+it('runs the command of a ?run= link, and offers one that removes things at the prompt', async () => {
+  const line = `docker run --rm ${image} echo from a link`;
+  await open(`?run=${encodeURIComponent(line)}`);
+  await waitForText(/\nfrom a link\n/);
+  await idle();
+  const href = await page.evaluate(() => document.querySelector('tabdock-playground')!.shadowRoot!.querySelector<HTMLAnchorElement>('a.share')!.href);
+  expect(new URL(href).searchParams.get('run')).toBe(line);
+
+  await open(`?run=${encodeURIComponent('docker rm kept')}`);
+  await waitForText(/press Enter to run it\.[\s\S]*tabdock \$ docker rm kept$/);
+  expect(await page.evaluate(() => (document.querySelector('tabdock-playground') as Playground).shell.isBusy)).toBe(false);
+  await page.keyboard.press('Enter');
+  await idle();
+  expect(await terminalText()).toMatch(/docker rm kept\nkept\n/);
+}, 120_000);
+
+it('opens a shell in a running container from the containers panel, and stops and removes it', async () => {
+  await command(`docker run -d --name bg ${image} sleep 600`);
+  const root = page.locator('tabdock-playground');
+  const row = root.locator('tabdock-containers tr[data-name="bg"]');
+  await row.getByRole('button', { name: 'terminal' }).click();
+  await waitForText(/\/ # $/, 1);
+  await page.keyboard.type('ps');
+  await page.keyboard.press('Enter');
+  await waitForText(/sleep 600/, 1);
+  await page.screenshot({ path: artifactPath('playground-exec-tab.png') });
+  await page.keyboard.type('exit');
+  await page.keyboard.press('Enter');
+  await waitForText(/\[shell ended\]/, 1);
+  await root.getByRole('button', { name: 'close sh: bg' }).click();
+  await row.getByRole('button', { name: 'stop' }).click();
+  await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).toMatch(/bg \S+ Exited \(137\)/);
+  await row.getByRole('button', { name: 'logs' }).click();
+  await row.getByRole('button', { name: 'remove' }).click();
+  await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).not.toContain('bg');
+}, 120_000);
