@@ -8,42 +8,16 @@ import { mkdtempSync, readFileSync, rmSync, openSync, closeSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WASI } from 'node:wasi';
-import { Engine, type ContainerRuntime } from '../src/engine/index.ts';
-import { createWasiRuntime } from '../src/engine/wasi/index.ts';
-import { nodeWasiWorker } from '../src/engine/wasi/node.ts';
+import type { Engine } from '../src/engine/index.ts';
 import { Wasm, type WasmModule } from '../src/engine/wasi/wasm-api.ts';
-import { parseRunOptions } from '../src/engine/spec/index.ts';
-import { LayerStore } from '../src/fs-layers/index.ts';
-import { DirBlobStore, DirMetaStore } from '../src/fs-layers/node.ts';
-import { RegistryClient } from '../src/registry-client/index.ts';
-import { nodeSha256 } from '../src/registry-client/node.ts';
 import { cliHome, startRegistry } from '../test/support/index.ts';
-import { pushWasiImage, wasiModule } from '../test/support/wasi.ts';
+import { pushWasiImage, runOptions, wasiEngine, wasiModule } from '../test/support/wasi.ts';
 import { median, type BenchRow } from './table.ts';
 
 const RUNS = Number(process.env['TABDOCK_BENCH_RUNS'] ?? 15);
-const WORKER = new URL('../src/engine/wasi/node-worker.mjs', import.meta.url);
-
-async function openEngine(home: string, insecure: string): Promise<Engine> {
-  const registry = new RegistryClient({ insecureRegistries: [insecure], hasher: nodeSha256 });
-  const blobs = await DirBlobStore.open(join(home, 'store'));
-  const meta = await DirMetaStore.open(join(home, 'meta'));
-  const layers = new LayerStore({ chunks: await DirBlobStore.open(join(home, 'chunks')), meta, hasher: nodeSha256 });
-  let wasi: ContainerRuntime | undefined;
-  const engine: Engine = new Engine({
-    registry, blobs, meta, layers,
-    runtime: async (c) => {
-      if (c.Driver !== 'tabdock-wasi') throw new Error('the bench engine has no guest');
-      return (wasi ??= createWasiRuntime({ layers, blobs, images: engine.images, spawnWorker: nodeWasiWorker(WORKER) }));
-    },
-    dispose: async () => wasi?.dispose(),
-  });
-  return engine.init();
-}
-
 /** create + attach + start until the first byte of output; then waits for the exit and removes. */
 async function firstOutput(engine: Engine, image: string): Promise<number> {
-  const options = parseRunOptions({ flags: { rm: true }, args: [image] }, {});
+  const options = runOptions('--rm', image);
   const t0 = performance.now();
   const { Id } = await engine.createContainer({ image, options });
   let first: number | undefined;
@@ -88,7 +62,7 @@ export async function benchWasi(): Promise<BenchRow[]> {
     for (let i = 0; i < 3; i++) {
       const home = mkdtempSync(join(tmpdir(), 'tabdock-bench-wasi-'));
       homes.push(home);
-      const engine = await openEngine(home, reg.host);
+      const engine = await wasiEngine(home, reg.host);
       await engine.pull(image, {});
       cold.push(await firstOutput(engine, image));
       await engine.dispose();
@@ -97,7 +71,7 @@ export async function benchWasi(): Promise<BenchRow[]> {
     for (let i = 0; i < 5; i++) floorCold.push(await nodeWasi(bytes, outFile));
 
     // Warm: one engine, after a first run.
-    const engine = await openEngine(homes[1]!, reg.host);
+    const engine = await wasiEngine(homes[1]!, reg.host);
     await firstOutput(engine, image);
     const warm: number[] = [];
     for (let i = 0; i < RUNS; i++) {

@@ -21,6 +21,15 @@ import { packTar } from 'modern-tar';
 import { MT, setTag, writeBlob, writeJsonBlob, type Descriptor } from './oci-layout.ts';
 import { run } from './proc.ts';
 import type { TestRegistry } from './registry.ts';
+import { Engine, type ContainerRuntime } from '../../src/engine/index.ts';
+import { createWasiRuntime } from '../../src/engine/wasi/index.ts';
+import { nodeWasiWorker } from '../../src/engine/wasi/node.ts';
+import { RUN_FLAGS, parseRunOptions, type RunOptions } from '../../src/engine/spec/index.ts';
+import { LayerStore } from '../../src/fs-layers/index.ts';
+import { DirBlobStore, DirMetaStore } from '../../src/fs-layers/node.ts';
+import { RegistryClient } from '../../src/registry-client/index.ts';
+import { nodeSha256 } from '../../src/registry-client/node.ts';
+import { parseArgs as parseCliArgs } from '../../src/docker-cli/args.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const WASI_SOURCES = join(HERE, '..', 'wasi', 'programs');
@@ -61,7 +70,11 @@ export interface WasiImageOptions {
   os?: 'wasi' | 'wasip1';
   /** Image config fields of the 'tar' form (default Entrypoint ["/<name>.wasm"]). */
   config?: Record<string, unknown>;
+  /** More entries of the 'tar' form's layer: files (`text`) or symlinks (`link`). */
+  files?: { path: string; text?: string; link?: string }[];
 }
+
+type LayerFile = { path: string; data: Uint8Array; mode: number } | { path: string; link: string };
 
 const TAG = 'latest';
 const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -72,8 +85,10 @@ function newLayout(dir: string): void {
   writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
 }
 
-async function tarImage(dir: string, files: { path: string; data: Uint8Array; mode: number }[], platform: { os: string; architecture: string }, config: Record<string, unknown>): Promise<Descriptor> {
-  const tar = await packTar(files.map((f) => ({ header: { name: f.path, size: f.data.length, mode: f.mode, type: 'file' as const, mtime: new Date(0), uid: 0, gid: 0 }, body: f.data })));
+async function tarImage(dir: string, files: LayerFile[], platform: { os: string; architecture: string }, config: Record<string, unknown>): Promise<Descriptor> {
+  const tar = await packTar(files.map((f) => ('link' in f
+    ? { header: { name: f.path, size: 0, mode: 0o777, type: 'symlink' as const, linkname: f.link, mtime: new Date(0), uid: 0, gid: 0 } }
+    : { header: { name: f.path, size: f.data.length, mode: f.mode, type: 'file' as const, mtime: new Date(0), uid: 0, gid: 0 }, body: f.data })));
   const layer = writeBlob(dir, MT.ociLayerGzip, gzipSync(tar));
   const cfg = writeJsonBlob(dir, MT.ociConfig, {
     created: '2025-01-01T00:00:00Z', ...platform, config,
@@ -107,7 +122,8 @@ export function wasiImageLayout(name: string, form: WasiImageForm, opts: WasiIma
         const dir = mkdtempSync(join(WASI_CACHE, 'images', `.${key}-`));
         newLayout(dir);
         const os = opts.os ?? (form === 'index-only' ? 'wasip1' : 'wasi');
-        const wasiTar = () => tarImage(dir, [{ path: `${name}.wasm`, data: module, mode: 0o755 }], { os, architecture: 'wasm' }, opts.config ?? { Entrypoint: [`/${name}.wasm`] });
+        const extra = (opts.files ?? []).map((f): LayerFile => (f.link !== undefined ? { path: f.path, link: f.link } : { path: f.path, data: new TextEncoder().encode(f.text ?? ''), mode: 0o644 }));
+        const wasiTar = () => tarImage(dir, [{ path: `${name}.wasm`, data: module, mode: 0o755 }, ...extra], { os, architecture: 'wasm' }, opts.config ?? { Entrypoint: [`/${name}.wasm`] });
         let top: Descriptor;
         if (form === 'tar') top = await wasiTar();
         else if (form === 'artifact' || form === 'wasm-to-oci') top = rawImage(dir, module, name, form);
@@ -136,4 +152,32 @@ export function wasiImageLayout(name: string, form: WasiImageForm, opts: WasiIma
 export async function pushWasiImage(reg: TestRegistry, name: string, form: WasiImageForm, dest: string, opts: WasiImageOptions = {}): Promise<string> {
   await reg.push(await wasiImageLayout(name, form, opts), dest, { all: form.startsWith('index') });
   return `${reg.host}/${dest}`;
+}
+
+/**
+ * An engine in this process with only the WASI runtime (no guest at all): the path `tabdock
+ * run` takes, minus the CLI process and its daemon. Stores in `home`.
+ */
+export async function wasiEngine(home: string, insecureRegistry: string): Promise<Engine> {
+  const registry = new RegistryClient({ insecureRegistries: [insecureRegistry], hasher: nodeSha256 });
+  const blobs = await DirBlobStore.open(join(home, 'store'));
+  const meta = await DirMetaStore.open(join(home, 'meta'));
+  const layers = new LayerStore({ chunks: await DirBlobStore.open(join(home, 'chunks')), meta, hasher: nodeSha256 });
+  let wasi: ContainerRuntime | undefined;
+  const engine: Engine = new Engine({
+    registry, blobs, meta, layers,
+    runtime: async (c) => {
+      if (c.Driver !== 'tabdock-wasi') throw new Error('this test engine has no guest');
+      return (wasi ??= createWasiRuntime({ layers, blobs, images: engine.images, spawnWorker: nodeWasiWorker(WASI_WORKER) }));
+    },
+    dispose: async () => wasi?.dispose(),
+  });
+  return engine.init();
+}
+
+export const WASI_WORKER = new URL('../../src/engine/wasi/node-worker.mjs', import.meta.url);
+
+/** `docker run` options from argv after `run` (the engine's own parser, no CLI). */
+export function runOptions(...args: string[]): RunOptions {
+  return parseRunOptions(parseCliArgs(args, RUN_FLAGS, { stopAtPositional: true }), {});
 }

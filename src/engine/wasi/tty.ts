@@ -40,7 +40,7 @@ export class LineDiscipline {
     switch (b) {
       case 0x03: // ^C: SIGINT
       case 0x1c: // ^\: SIGQUIT
-        h.echo(enc(b === 0x03 ? '^C\r\n' : '^\\\r\n'));
+        h.echo(enc(b === 0x03 ? '^C\n' : '^\\\n'));
         this.line = [];
         return h.signal(b === 0x03 ? 2 : 3);
       case 0x04: // ^D: what is typed goes as is; on an empty line, end of file
@@ -60,7 +60,8 @@ export class LineDiscipline {
       case 0x0d: // ICRNL
       case 0x0a:
         this.line.push(0x0a);
-        h.echo(enc('\r\n'));
+        // Echoed as NL: output processing (ONLCR) makes it CR NL, as for everything echoed.
+        h.echo(enc('\n'));
         return this.flush();
       default:
         this.line.push(b);
