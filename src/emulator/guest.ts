@@ -63,10 +63,19 @@ export const SNAPSHOT_CMDLINE = 'init_on_free=1';
 
 const SERIAL_TAIL = 8192;
 
+/**
+ * What the kernel prints when the machine is going away (panic=-1 reboots at once). A
+ * restored guest does not come back from a reset (the BIOS finds no kernel to boot), so
+ * the guest is given up and the owner restores a fresh one.
+ */
+const LOST = /Kernel panic - not syncing[^\n]*|reboot: (Restarting system|Power down|System halted)/;
+
 export class Guest {
   private serial = '';
   private inFlight9p = 0;
   private disposed = false;
+  private lostWith: TabdockError | undefined;
+  private readonly lostListeners = new Set<(e: TabdockError) => void>();
 
   private constructor(
     /** The v86 instance (escape hatch: built-in 9P filesystem, screenshots, debugging). */
@@ -122,7 +131,10 @@ export class Guest {
       },
       buffersPosted: () => postedBuffers(emulator),
     };
-    const agent = new AgentClient(transport, (e) => guestRef?.log(`[tabdock] ${e.message}\n`));
+    const agent = new AgentClient(transport, (e) => {
+      guestRef?.log(`[tabdock] ${e.message}\n`);
+      if (e.code === 'EMULATOR_GUEST_RESTARTED') guestRef?.markLost(e);
+    });
     const guest = new Guest(emulator, agent, options.onSerial);
     guestRef = guest;
     emulator.add_listener('serial0-output-byte', (byte: number) => guest.log(String.fromCharCode(byte)));
@@ -152,6 +164,27 @@ export class Guest {
   /** Agent identity (version, kernel, machine). */
   info(): Promise<AgentInfo> {
     return this.agent.ping();
+  }
+
+  /**
+   * The guest went away (kernel panic, reboot): requests and processes have failed, and
+   * this Guest is of no further use. Called at once if it already happened.
+   */
+  onLost(listener: (e: TabdockError) => void): () => void {
+    if (this.lostWith) listener(this.lostWith);
+    else this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
+  get lost(): TabdockError | undefined {
+    return this.lostWith;
+  }
+
+  private markLost(e: TabdockError): void {
+    if (this.lostWith || this.disposed) return;
+    this.lostWith = e;
+    for (const l of this.lostListeners) l(e);
+    this.lostListeners.clear();
   }
 
   /** The last few KiB of the serial console (kernel log, init errors). */
@@ -197,6 +230,11 @@ export class Guest {
   private log(text: string): void {
     this.serial = (this.serial + text).slice(-SERIAL_TAIL);
     this.onSerial?.(text);
+    if (text === '\n' && !this.lostWith) {
+      const line = this.serial.slice(this.serial.lastIndexOf('\n', this.serial.length - 2) + 1);
+      const m = LOST.exec(line);
+      if (m) this.markLost(new TabdockError('EMULATOR_GUEST_LOST', `The guest stopped (${m[0].trim()}); its running containers are gone.`, { line: line.trim() }));
+    }
   }
 }
 

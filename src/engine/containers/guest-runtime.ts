@@ -49,10 +49,14 @@ export class GuestRuntime implements ContainerRuntime {
   private readonly trees = new Map<string, Promise<ContainerFs>>();
   /** Trees open now: what the shared 9P root lists. */
   private readonly open9p = new Map<string, ContainerFs>();
-  private readonly server: P9Server;
+  /** Why the last guest went away (kernel panic, reboot), for the containers it took along. */
+  private lostReason: string | undefined;
 
-  constructor(private readonly deps: GuestRuntimeDeps) {
-    this.server = new P9Server({
+  constructor(private readonly deps: GuestRuntimeDeps) {}
+
+  /** A 9P server per guest: a fresh kernel numbers its fids from the start again. */
+  private newServer(): P9Server {
+    return new P9Server({
       attach: async (id) => {
         const fs = this.open9p.get(id) ?? (id.startsWith('v.') && this.deps.volumes ? await this.deps.volumes.tree(id.slice(2)).catch(() => undefined) : undefined);
         if (!fs) throw new FsError(Errno.ENOENT, `no container tree ${id}`);
@@ -85,14 +89,26 @@ export class GuestRuntime implements ContainerRuntime {
   }
 
   private bootGuest(): Promise<Guest> {
-    this.guest ??= (async () => {
-      const g = await this.deps.startGuest((req, reply) => this.server.handle9p(req, reply));
+    if (this.guest) return this.guest;
+    const current: Promise<Guest> = (async () => {
+      const server = this.newServer();
+      const g = await this.deps.startGuest((req, reply) => server.handle9p(req, reply));
+      // A guest that panics or reboots is given up: its containers end (137, with the
+      // reason) and the next start restores a fresh guest from the snapshot.
+      g.onLost((e) => {
+        this.lostReason = e.message;
+        if (this.guest === current) this.guest = undefined;
+        void g.dispose();
+      });
       await run(g, ['/bin/mkdir', '-p', GUEST_TREE]);
       await g.agent.mount({ aname: '', path: GUEST_TREE });
       return g;
     })();
-    this.guest.catch(() => (this.guest = undefined));
-    return this.guest;
+    this.guest = current;
+    current.catch(() => {
+      if (this.guest === current) this.guest = undefined;
+    });
+    return current;
   }
 
   /** Boots (restores) the guest now, before any container needs it. */
@@ -170,6 +186,8 @@ export class GuestRuntime implements ContainerRuntime {
         const mapped = exitCodeForStartError(head, command);
         return { code: mapped === 125 ? 125 : mapped, error: head.trim().split('\n')[0]! };
       }
+      // The guest went away under it (the agent client abandons its processes with -1).
+      if (code < 0) return { code: 137, error: this.lostReason ?? 'the guest went away while the container ran' };
       return { code };
     });
     return {

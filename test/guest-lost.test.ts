@@ -1,0 +1,76 @@
+// A guest that goes away (kernel panic, reboot) is given up: the containers it ran end as
+// Exited (137) with the reason, and the next container gets a fresh guest restored from
+// the snapshot. The reboot is asked of the guest itself (a container cannot reboot it:
+// reboot(2) in a child PID namespace only ends that namespace).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Engine, GuestRuntime, guestSpec } from '../src/engine/index.ts';
+import type { Guest } from '../src/emulator/index.ts';
+import { LayerStore } from '../src/fs-layers/index.ts';
+import { DirBlobStore, DirMetaStore } from '../src/fs-layers/node.ts';
+import { RegistryClient } from '../src/registry-client/index.ts';
+import { nodeSha256 } from '../src/registry-client/node.ts';
+import { parseRunOptions } from '../src/engine/spec/run-flags.ts';
+import { startNodeGuest } from '../src/cli/node-guest.ts';
+import { startRegistry, type TestRegistry } from './support/index.ts';
+
+let reg: TestRegistry;
+let home: string;
+let engine: Engine;
+const guests: Guest[] = [];
+
+beforeAll(async () => {
+  reg = await startRegistry();
+  await reg.push('busybox', 'busybox:latest');
+  home = mkdtempSync(join(tmpdir(), 'tabdock-lost-'));
+  const blobs = await DirBlobStore.open(join(home, 'store'));
+  const meta = await DirMetaStore.open(join(home, 'meta'));
+  const layers = new LayerStore({ chunks: await DirBlobStore.open(join(home, 'chunks')), meta, hasher: nodeSha256 });
+  let runtime: GuestRuntime | undefined;
+  engine = new Engine({
+    registry: new RegistryClient({ insecureRegistries: [reg.host], hasher: nodeSha256 }), blobs, meta, layers, buildSpec: guestSpec,
+    runtime: async () => (runtime ??= new GuestRuntime({
+      layers, blobs, images: engine.images,
+      startGuest: async (h) => {
+        const g = await startNodeGuest(h, {});
+        guests.push(g);
+        return g;
+      },
+    })),
+    dispose: async () => runtime?.dispose(),
+  });
+  await engine.init();
+  await engine.pull(`${reg.host}/busybox`, {});
+}, 120_000);
+afterAll(async () => {
+  await engine?.dispose();
+  await reg?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+async function run(args: string[], detach = false): Promise<string> {
+  const options = parseRunOptions({ flags: { detach }, args: [`${reg.host}/busybox`, ...args] });
+  const { Id } = await engine.createContainer({ image: `${reg.host}/busybox`, options });
+  await engine.startContainer(Id);
+  return Id;
+}
+
+it('ends the containers of a guest that rebooted and restores a fresh one for the next', async () => {
+  const id = await run(['sleep', '600'], true);
+  expect(guests).toHaveLength(1);
+  void guests[0]!.agent.spawn(['/bin/busybox', 'reboot', '-f']).catch(() => {});
+  const r = await engine.waitContainer(id);
+  expect(r.StatusCode).toBe(137);
+  const state = (await engine.inspectContainer(id))['State'] as { Error: string; ExitCode: number };
+  expect(state.Error).toMatch(/The guest stopped \(reboot: Restarting system\)/);
+  expect(guests[0]!.lost?.code).toBe('EMULATOR_GUEST_LOST');
+
+  const next = await run(['echo', 'again']);
+  let out = '';
+  await engine.containerLogs(next, { follow: true }, (_s, d) => void (out += new TextDecoder().decode(d)));
+  expect((await engine.waitContainer(next)).StatusCode).toBe(0);
+  expect(out).toBe('again\n');
+  expect(guests).toHaveLength(2);
+}, 120_000);
