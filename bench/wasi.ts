@@ -11,7 +11,8 @@ import { WASI } from 'node:wasi';
 import type { Engine } from '../src/engine/index.ts';
 import { Wasm, type WasmModule } from '../src/engine/wasi/wasm-api.ts';
 import { cliHome, startRegistry } from '../test/support/index.ts';
-import { pushWasiImage, runOptions, wasiEngine, wasiModule } from '../test/support/wasi.ts';
+import { pushWasiImage, wasiModule } from '../test/support/wasi.ts';
+import { runOptions, wasiEngine } from '../test/support/wasi-engine.ts';
 import { median, type BenchRow } from './table.ts';
 
 const RUNS = Number(process.env['TABDOCK_BENCH_RUNS'] ?? 15);

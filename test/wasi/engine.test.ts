@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/index.ts';
 import { startRegistry, type TestRegistry } from '../support/index.ts';
-import { pushWasiImage, runOptions, wasiEngine } from '../support/wasi.ts';
+import { pushWasiImage } from '../support/wasi.ts';
+import { runOptions, wasiEngine } from '../support/wasi-engine.ts';
 
 let reg: TestRegistry;
 let home: string;

@@ -74,7 +74,8 @@ export function startWasiProcess(s: ProcessStart): RuntimeProcess {
       }
       pending.shift();
     }
-    if (closing && pending.length === 0) {
+    // Closed: the ring ends once drained; without one, the run starts now with all of stdin.
+    if (closing && (pending.length === 0 || !writer)) {
       writer?.close();
       if (!posted) post();
     }

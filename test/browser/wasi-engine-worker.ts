@@ -1,0 +1,74 @@
+// The engine of wasi-page.ts, in a module Web Worker: IndexedDB stores, the registry behind
+// the Vite-mounted CORS proxy, and the WASI runtime with its workers made the way the
+// browser root makes them (`fromWebWorker(new Worker(new URL(...worker.ts...)))`).
+import { expose } from 'comlink';
+import { Engine } from '../../src/engine/engine.ts';
+import { parseRunOptions } from '../../src/engine/spec/run-flags.ts';
+import { canShareMemory, createWasiRuntime, fromWebWorker, type WasiRuntime } from '../../src/engine/wasi/index.ts';
+import { IdbBlobStore, IdbMetaStore, LayerStore } from '../../src/fs-layers/index.ts';
+import { RegistryClient } from '../../src/registry-client/index.ts';
+
+let opened: Promise<Engine> | undefined;
+
+function open(db: string): Promise<Engine> {
+  opened ??= (async () => {
+    const [blobs, chunks, meta] = await Promise.all([IdbBlobStore.open(`${db}-blobs`), IdbBlobStore.open(`${db}-chunks`), IdbMetaStore.open(`${db}-meta`)]);
+    const layers = new LayerStore({ chunks, meta });
+    const registry = new RegistryClient({ proxy: new URL('/proxy', self.location.origin).href });
+    let wasi: WasiRuntime | undefined;
+    const engine: Engine = new Engine({
+      registry, blobs, meta, layers,
+      runtime: async (c) => {
+        if (c.Driver !== 'tabdock-wasi') throw new Error('this page has no guest');
+        return (wasi ??= createWasiRuntime({
+          layers, blobs, images: engine.images,
+          spawnWorker: () => fromWebWorker(new Worker(new URL('../../src/engine/wasi/worker.ts', import.meta.url), { type: 'module' })),
+        }));
+      },
+      dispose: async () => wasi?.dispose(),
+    });
+    return engine.init();
+  })();
+  return opened;
+}
+
+const api = {
+  async pull(db: string, ref: string, platform?: string) {
+    const r = await (await open(db)).pull(ref, platform ? { platform } : {});
+    return r.reference;
+  },
+  /** `docker run` (create, attach, start, wait): output, exit code, time to first output. */
+  async run(db: string, flags: Record<string, string | boolean>, args: string[], input?: string) {
+    const engine = await open(db);
+    const t0 = performance.now();
+    const options = parseRunOptions({ flags: { ...flags, ...(input !== undefined ? { interactive: true } : {}) }, args });
+    const { Id } = await engine.createContainer({ image: args[0]!, options });
+    let out = '';
+    let first: number | undefined;
+    const a = await engine.attachContainer(Id, (chunk) => {
+      first ??= performance.now() - t0;
+      out += new TextDecoder().decode(chunk);
+    });
+    await engine.startContainer(Id);
+    if (input !== undefined) {
+      await a.write(new TextEncoder().encode(input));
+      await a.closeStdin();
+    }
+    const r = await engine.waitContainer(Id);
+    return { id: Id, out, code: r.StatusCode, error: r.Error, firstOutputMs: first, totalMs: performance.now() - t0 };
+  },
+  async start(db: string, id: string) {
+    const engine = await open(db);
+    let out = '';
+    await engine.attachContainer(id, (chunk) => (out += new TextDecoder().decode(chunk)));
+    await engine.startContainer(id);
+    return { out, code: (await engine.waitContainer(id)).StatusCode };
+  },
+  async inspect(db: string, id: string) {
+    return (await open(db)).inspectContainer(id);
+  },
+  sharedMemory: () => canShareMemory(),
+};
+
+export type WasiEngineWorker = typeof api;
+expose(api);
