@@ -1,13 +1,16 @@
-import { sharedEngine } from '../engine/browser/client.ts';
+import { sharedEngine, type ConnectOptions } from '../engine/browser/client.ts';
 import type { BrowserEngine } from '../engine/browser/events.ts';
 import { runDocker } from '../docker-cli/index.ts';
 import type { DockerRunner } from './shell/terminal-io.ts';
 
 export type { BrowserEngine };
 
-/** The page's engine: one worker for the playground and every embed on the page. */
-export function pageEngine(): BrowserEngine {
-  return sharedEngine();
+/**
+ * The page's engine: one worker for the playground and every embed on the page. The
+ * options count on the first call only (the worker is made then).
+ */
+export function pageEngine(o: Pick<ConnectOptions, 'proxy' | 'assets'> = {}): BrowserEngine {
+  return sharedEngine(o);
 }
 
 /** `docker ARGS...` in this page: the docker command layer over the page's engine. */

@@ -11,6 +11,7 @@ import { artifactPath, launchChromium, startDevServer, startRegistry, type TestR
 interface Playground extends HTMLElement {
   shell: { isBusy: boolean };
   terminalText(tab?: number): string;
+  settled(tab?: number): Promise<void>;
 }
 declare global {
   interface HTMLElementTagNameMap {
@@ -63,6 +64,8 @@ const terminalText = (tab = 0) => page.evaluate((i) => document.querySelector('t
 
 /** Types a line into the shell and waits for the prompt to come back; the line's output. */
 async function command(line: string, timeout = 120_000): Promise<string> {
+  await page.locator('tabdock-playground nav [data-tab=shell]').click();
+  await page.evaluate(() => document.querySelector('tabdock-playground')!.settled());
   const before = (await terminalText()).length;
   await page.locator('tabdock-playground tabdock-terminal').first().click();
   await page.keyboard.type(line);
@@ -77,6 +80,7 @@ async function idle(timeout = 120_000): Promise<void> {
     const pg = document.querySelector('tabdock-playground') as Playground;
     return !pg.shell.isBusy;
   }, null, { timeout, polling: 100 });
+  await page.evaluate(() => document.querySelector('tabdock-playground')!.settled());
 }
 
 async function waitForText(re: RegExp, tab = 0, timeout = 60_000): Promise<void> {
@@ -125,6 +129,7 @@ it('docker run -it attaches the container to the terminal; exit 3 comes back as 
 }, 120_000);
 
 it('keeps a pulled image and a stopped container across a reload', async () => {
+  expect(await command('docker volume create kept-volume')).toContain('kept-volume');
   expect(await command(`docker run --name kept ${image} echo kept`)).toContain('kept');
   await page.reload();
   await page.waitForFunction(() => document.querySelector('tabdock-playground')?.terminalText().includes('tabdock $'), null, { timeout: 60_000 });
@@ -143,6 +148,7 @@ it('keeps a pulled image and a stopped container across a reload', async () => {
   await page.keyboard.press('ArrowUp');
   await waitForText(/tabdock \$ docker run --name kept \S+ echo kept$/);
   await page.keyboard.press('Control+U');
+  expect(await command('docker volume ls')).toMatch(/local\s+kept-volume\n/);
   await page.screenshot({ path: artifactPath('playground-after-reload.png') });
 }, 120_000);
 
@@ -201,4 +207,25 @@ it('opens a shell in a running container from the containers panel, and stops an
   await row.getByRole('button', { name: 'logs' }).click();
   await row.getByRole('button', { name: 'remove' }).click();
   await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).not.toContain('bg');
+}, 120_000);
+
+it('reset asks first, then clears images, containers, volumes and the history', async () => {
+  await command(`docker pull ${image}`);
+  await command('docker volume create kept-volume');
+  page.once('dialog', (d) => void d.dismiss());
+  await page.locator('tabdock-playground').getByRole('button', { name: 'Reset' }).click();
+  await page.waitForTimeout(500);
+  expect(await shadowText('tabdock-images')).toContain('busybox:1');
+
+  page.once('dialog', (d) => {
+    expect(d.message()).toContain('removes every image, container and volume');
+    void d.accept();
+  });
+  await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), page.locator('tabdock-playground').getByRole('button', { name: 'Reset' }).click()]);
+  await page.waitForFunction(() => document.querySelector('tabdock-playground')?.terminalText().includes('tabdock $'), null, { timeout: 60_000 });
+  await expect.poll(() => shadowText('tabdock-images'), { timeout: 30_000 }).toContain('No images yet');
+  await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).toContain('No containers yet');
+  expect(await command('docker volume ls')).not.toContain('kept-volume');
+  expect(await command('history')).toMatch(/^history\n\s+1\s+docker volume ls\n\s+2\s+history\n/);
+  await page.screenshot({ path: artifactPath('playground-after-reset.png') });
 }, 120_000);

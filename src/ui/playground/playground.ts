@@ -106,6 +106,11 @@ export class Playground extends LitElement {
     return this.tabs[index]?.view.text() ?? '';
   }
 
+  /** Resolves when what was written to a terminal tab is drawn (and in terminalText). */
+  settled(index = 0): Promise<void> {
+    return this.tabs[index]?.view.settled() ?? Promise.resolve();
+  }
+
   static override styles = css`
     :host { display: grid; grid-template-rows: auto auto 1fr; height: 100vh; box-sizing: border-box; padding: 0.6rem 1rem 1rem; gap: 0.6rem; font: 14px/1.4 system-ui, sans-serif; color: #1f2328; background: #f6f8fa; }
     header { display: flex; align-items: center; gap: 1rem; flex-wrap: wrap; }
@@ -211,7 +216,8 @@ export class Playground extends LitElement {
       } catch {
         // storage disabled: nothing kept
       }
-      location.reload();
+      // Without a ?run= link's command: it is not run (or offered) again on an empty page.
+      location.replace(location.pathname);
     } catch (e) {
       this.addError(e);
     }

@@ -89,6 +89,11 @@ export class TerminalView extends LitElement {
     else this.focusWhenOpen = true;
   }
 
+  /** Resolves when everything written so far has been drawn (xterm parses writes later). */
+  settled(): Promise<void> {
+    return new Promise((resolve) => this.term.write('', resolve));
+  }
+
   /** The terminal's text, line by line (scrollback included), trailing blank lines dropped. */
   text(): string {
     const b = this.term.buffer.active;
