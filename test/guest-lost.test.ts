@@ -1,4 +1,4 @@
-// A guest that goes away (kernel panic, reboot) is given up: the containers it ran end as
+// A guest that goes away (kernel panic, reboot) or stops answering is given up: the containers it ran end as
 // Exited (137) with the reason, and the next container gets a fresh guest restored from
 // the snapshot. The reboot is asked of the guest itself (a container cannot reboot it:
 // reboot(2) in a child PID namespace only ends that namespace).
@@ -32,7 +32,7 @@ beforeAll(async () => {
   engine = new Engine({
     registry: new RegistryClient({ insecureRegistries: [reg.host], hasher: nodeSha256 }), blobs, meta, layers, buildSpec: guestSpec,
     runtime: async () => (runtime ??= new GuestRuntime({
-      layers, blobs, images: engine.images,
+      layers, blobs, images: engine.images, watchdog: { intervalMs: 500, timeoutMs: 1500 },
       startGuest: async (h) => {
         const g = await startNodeGuest(h, {});
         guests.push(g);
@@ -73,4 +73,19 @@ it('ends the containers of a guest that rebooted and restores a fresh one for th
   expect((await engine.waitContainer(next)).StatusCode).toBe(0);
   expect(out).toBe('again\n');
   expect(guests).toHaveLength(2);
+}, 120_000);
+
+it('gives up a guest that stops answering, and the next container gets a fresh one', async () => {
+  const id = await run(['sleep', '600'], true);
+  // A frozen machine: no reply, no serial output, nothing but silence. (The agent is the
+  // guest's PID 1, which SIGSTOP cannot stop; the emulator itself is paused instead.)
+  await guests[1]!.emulator.stop();
+  const r = await engine.waitContainer(id);
+  expect(r.StatusCode).toBe(137);
+  const state = (await engine.inspectContainer(id))['State'] as { Error: string };
+  expect(state.Error).toMatch(/The guest stopped answering/);
+  expect(guests[1]!.lost?.code).toBe('EMULATOR_GUEST_UNRESPONSIVE');
+  const next = await run(['true']);
+  expect((await engine.waitContainer(next)).StatusCode).toBe(0);
+  expect(guests).toHaveLength(3);
 }, 120_000);

@@ -75,6 +75,7 @@ export class Guest {
   private inFlight9p = 0;
   private disposed = false;
   private lostWith: TabdockError | undefined;
+  private stopWatchdog: (() => void) | undefined;
   private readonly lostListeners = new Set<(e: TabdockError) => void>();
 
   private constructor(
@@ -176,6 +177,32 @@ export class Guest {
     return () => this.lostListeners.delete(listener);
   }
 
+  /**
+   * Pings the agent every `intervalMs`; a guest that leaves two pings in a row unanswered
+   * for `timeoutMs` is given up as lost (EMULATOR_GUEST_UNRESPONSIVE). Off by default (a
+   * guest being saved must stay quiet); the engine turns it on. Returns the stop function.
+   */
+  watchdog(intervalMs = 5000, timeoutMs = 20_000): () => void {
+    let misses = 0;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (this.lostWith || this.disposed) return stop();
+      if (busy) return;
+      busy = true;
+      let t: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<'late'>((r) => (t = setTimeout(() => r('late'), timeoutMs)));
+      void Promise.race([this.agent.ping().then(() => 'ok' as const, () => 'ok' as const), late]).then((r) => {
+        clearTimeout(t);
+        busy = false;
+        misses = r === 'late' ? misses + 1 : 0;
+        if (misses >= 2) this.markLost(new TabdockError('EMULATOR_GUEST_UNRESPONSIVE', `The guest stopped answering (no reply to two pings in ${Math.round(timeoutMs / 1000)} s each); its running containers are gone.`, {}));
+      });
+    }, intervalMs);
+    const stop = () => clearInterval(timer);
+    this.stopWatchdog = stop;
+    return stop;
+  }
+
   get lost(): TabdockError | undefined {
     return this.lostWith;
   }
@@ -183,8 +210,10 @@ export class Guest {
   private markLost(e: TabdockError): void {
     if (this.lostWith || this.disposed) return;
     this.lostWith = e;
-    for (const l of this.lostListeners) l(e);
+    this.stopWatchdog?.();
+    const ls = [...this.lostListeners];
     this.lostListeners.clear();
+    for (const l of ls) l(e);
   }
 
   /** The last few KiB of the serial console (kernel log, init errors). */
@@ -211,6 +240,8 @@ export class Guest {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.stopWatchdog?.();
+    this.lostListeners.clear();
     this.agent.dispose();
     await this.emulator.stop();
     await this.emulator.destroy();

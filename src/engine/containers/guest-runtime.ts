@@ -27,6 +27,8 @@ export interface GuestRuntimeDeps {
   guestMemory?: number;
   /** Volume trees, served beside the container trees (bound into containers by config.json). */
   volumes?: Pick<VolumeService, 'tree' | 'openNames' | 'populate'>;
+  /** How often the agent is pinged and how long an answer may take (default 5 s / 20 s); false: never. */
+  watchdog?: { intervalMs: number; timeoutMs: number } | false;
 }
 
 export const GUEST_TREE = '/run/tabdock/fs';
@@ -102,6 +104,8 @@ export class GuestRuntime implements ContainerRuntime {
       });
       await run(g, ['/bin/mkdir', '-p', GUEST_TREE]);
       await g.agent.mount({ aname: '', path: GUEST_TREE });
+      const w = this.deps.watchdog ?? { intervalMs: 5000, timeoutMs: 20_000 };
+      if (w) g.watchdog(w.intervalMs, w.timeoutMs);
       return g;
     })();
     this.guest = current;
