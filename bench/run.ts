@@ -24,6 +24,7 @@ const sections = [
   await optional('fs-layers', 'fs-layers.ts', 'benchFsLayers'),
   await optional('guest', 'guest.ts', 'benchGuest'),
   await optional('engine', 'engine.ts', 'benchEngine'),
+  await optional('browser', 'browser.ts', 'benchBrowser'),
   await optional('wasi', 'wasi.ts', 'benchWasi'),
 ].filter((s): s is Section => s !== undefined && (only.length === 0 || only.includes(s.name)));
 

@@ -5,15 +5,18 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, startDevServer, startRegistry, type TestRegistry } from '../support/index.ts';
+import { pushWasiImage } from '../support/wasi.ts';
 
 let reg: TestRegistry;
 let dev: { url: string; server: ViteDevServer };
 let browser: Browser;
 let page: Page;
+let wasm: string;
 
 beforeAll(async () => {
   reg = await startRegistry();
   await reg.push('busybox', 'busybox:1', { all: true });
+  wasm = await pushWasiImage(reg, 'hello', 'tar', 'hello-wasi:1');
   dev = await startDevServer({ TABDOCK_PROXY_ALLOW: reg.host, TABDOCK_INSECURE_REGISTRIES: reg.host });
   browser = await launchChromium();
   page = await browser.newPage();
@@ -54,3 +57,11 @@ it('keeps TabdockErrors whole across the worker boundary', async () => {
   expect(r['code']).toBeTruthy();
   expect(String(r['message'])).toMatch(/127\.0\.0\.1:9/);
 }, 60_000);
+
+it('runs a wasi/wasm image in a nested worker of the engine worker, no guest involved', async () => {
+  await call('pull', wasm);
+  const r = await call('run', wasm, []);
+  expect(r).toMatchObject({ out: 'hello from wasi\n', code: 0 });
+  const l = (await call('list')) as { images: { platform: string }[] };
+  expect(l.images.map((i) => i.platform)).toContain('wasi/wasm');
+}, 120_000);

@@ -14,6 +14,10 @@ import type { EngineApi } from '../api.ts';
 import { Engine } from '../engine.ts';
 import { GuestRuntime } from '../containers/guest-runtime.ts';
 import { guestSpec } from '../containers/guest-spec.ts';
+import { createWasiRuntime, fromWebWorker, type WasiRuntime, type WebWorkerLike } from '../wasi/index.ts';
+
+/** The worker global's Worker (this file compiles without the DOM lib). */
+declare const Worker: new (url: URL, options: { type: 'module'; name?: string }) => WebWorkerLike;
 import type { PullEvent } from '../pull.ts';
 import type { BootStatus, EngineEvent } from './events.ts';
 import { CONTAINER_CHANGES, ENGINE_METHODS, IMAGE_CHANGES, RETURNS_HANDLE, VOLUME_CHANGES } from './engine-methods.ts';
@@ -158,15 +162,26 @@ export class WorkerHost {
       const layers = new LayerStore({ chunks, meta });
       const registry = new RegistryClient({ proxy: cfg.proxy });
       let runtime: GuestRuntime | undefined;
+      let wasi: WasiRuntime | undefined;
       const engine: Engine = new Engine({
         registry, blobs, meta, layers, buildSpec: guestSpec,
         onImageDeleted: async (id) => {
           await layers.release(id);
           await layers.gc();
         },
-        // The guest restores when the first container starts, or at warmUp().
-        runtime: async () => getRuntime(),
-        dispose: async () => runtime?.dispose(),
+        // The guest restores when the first Linux container starts, or at warmUp(); a
+        // WebAssembly container runs in a nested worker of its own, no guest at all.
+        runtime: async (c) => (c.Driver === 'tabdock-wasi'
+          ? (wasi ??= createWasiRuntime({
+            layers, blobs, images: engine.images,
+            // (written out for Vite: it bundles the worker it finds in this expression)
+            spawnWorker: () => fromWebWorker(new Worker(new URL('../wasi/worker.ts', import.meta.url), { type: 'module', name: 'tabdock-wasi' })),
+          }))
+          : getRuntime()),
+        dispose: async () => {
+          await wasi?.dispose();
+          await runtime?.dispose();
+        },
       });
       const getRuntime = () => (runtime ??= new GuestRuntime({ layers, blobs, images: engine.images, startGuest: (h) => this.startGuest(h, cfg), ...(engine.volumes ? { volumes: engine.volumes } : {}) }));
       await engine.init();
