@@ -14,3 +14,15 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
+
+// The WASI runtime's worker thread (src/engine/wasi/node-worker.mjs prefers this bundle
+// while it is newer than the worker's sources).
+await build({
+  entryPoints: ['src/engine/wasi/worker.ts'],
+  bundle: true,
+  platform: 'neutral',
+  format: 'esm',
+  target: 'es2022',
+  outfile: 'dist/tabdock/wasi-worker.mjs',
+  logLevel: 'warning',
+});
