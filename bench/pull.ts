@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageService } from '../src/engine/index.ts';
-import { DirBlobStore, DirMetaStore } from '../src/fs-layers/node.ts';
+import { DirBlobStore, DirMetaStore, nodeGunzip } from '../src/fs-layers/node.ts';
 import { RegistryClient } from '../src/registry-client/index.ts';
 import { nodeSha256 } from '../src/registry-client/node.ts';
 import { fixtureInfo, startRegistry } from '../test/support/index.ts';
@@ -39,6 +39,7 @@ export async function benchPull(): Promise<BenchRow[]> {
           registry: new RegistryClient({ insecureRegistries: [reg.host], hasher: nodeSha256 }),
           blobs: await DirBlobStore.open(join(dir, 'store')),
           meta: await DirMetaStore.open(join(dir, 'meta')),
+          gunzip: nodeGunzip,
         });
         t = performance.now();
         await svc.pull(`${reg.host}/big:1`);

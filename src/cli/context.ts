@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { LayerStore } from '../fs-layers/index.ts';
-import { DirBlobStore, DirMetaStore } from '../fs-layers/node.ts';
+import { DirBlobStore, DirMetaStore, nodeGunzip } from '../fs-layers/node.ts';
 import { Engine, GuestRuntime, guestSpec, type EngineApi } from '../engine/index.ts';
 import { startNodeGuest } from './node-guest.ts';
 import { RegistryClient } from '../registry-client/index.ts';
@@ -41,7 +41,7 @@ export async function openEngine(env: Io['env']): Promise<Engine> {
   });
   const blobs = await DirBlobStore.open(join(settings.home, 'store'));
   const meta = await DirMetaStore.open(join(settings.home, 'meta'));
-  const layers = new LayerStore({ chunks: await DirBlobStore.open(join(settings.home, 'chunks')), meta, hasher: nodeSha256 });
+  const layers = new LayerStore({ chunks: await DirBlobStore.open(join(settings.home, 'chunks')), meta, hasher: nodeSha256, gunzip: nodeGunzip });
   let runtime: GuestRuntime | undefined;
   // WebAssembly (wasi/wasm) containers run in worker threads, without the guest.
   const { createWasiRuntime } = await import('../engine/wasi/index.ts');
@@ -54,7 +54,7 @@ export async function openEngine(env: Io['env']): Promise<Engine> {
     }
     : (h: Parameters<typeof startNodeGuest>[0]) => startNodeGuest(h, env);
   const engine: Engine = new Engine({
-    registry, blobs, meta, layers, buildSpec: guestSpec,
+    registry, blobs, meta, layers, gunzip: nodeGunzip, buildSpec: guestSpec,
     // Unpacked layers are held per image; an image's removal frees what no one else holds.
     onImageDeleted: async (id) => {
       await layers.release(id);

@@ -1,4 +1,4 @@
-import type { BlobStore, MetaStore } from '../fs-layers/index.ts';
+import type { BlobStore, Gunzip, MetaStore } from '../fs-layers/index.ts';
 import { Digest, parseReference, sha256, type RegistryClient } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import type { ImageRecord } from './image-record.ts';
@@ -10,6 +10,8 @@ export interface ImageServiceDeps {
   blobs: BlobStore;
   meta: MetaStore;
   now?: () => Date;
+  /** The platform's gzip inflater when faster than DecompressionStream (Node: zlib). */
+  gunzip?: Gunzip;
   /** After an image is deleted: free what only it held (the unpacked layers' chunks). */
   onImageDeleted?: (imageId: string) => Promise<void>;
   /** Answers the ID of a container that uses the image, if any (the container layer sets this). */

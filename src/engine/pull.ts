@@ -1,4 +1,4 @@
-import { decompressor, type BlobStore, type MetaStore } from '../fs-layers/index.ts';
+import { decompressor, type BlobStore, type Gunzip, type MetaStore } from '../fs-layers/index.ts';
 import {
   Digest, isWasmLayer, layerKind, parseReference, sha256Hasher, type Descriptor, type Platform, type RegistryClient, type ResolvedImage,
 } from '../registry-client/index.ts';
@@ -44,6 +44,8 @@ export interface PullDeps {
   meta: MetaStore;
   images: ImageStore;
   now?: () => Date;
+  /** The platform's gzip inflater when faster than DecompressionStream (Node: zlib). */
+  gunzip?: Gunzip;
 }
 
 /**
@@ -145,7 +147,7 @@ async function pullLayer(deps: PullDeps, img: ResolvedImage, l: Descriptor, diff
   const [toStore, toInflate] = source.tee();
   const h = await (deps.registry.hasher ?? sha256Hasher)();
   let uncompressedSize = 0;
-  const inflate = toInflate.pipeThrough(decompressor(kind.compression, what)).pipeTo(
+  const inflate = toInflate.pipeThrough(decompressor(kind.compression, what, deps.gunzip)).pipeTo(
     new WritableStream({
       write(chunk) {
         uncompressedSize += chunk.byteLength;

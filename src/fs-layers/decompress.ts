@@ -3,12 +3,20 @@ import type { Compression } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 
 /**
- * A stream that inflates one layer: gzip through the platform's DecompressionStream,
- * zstd through fzstd's streaming decoder, plain tar passed through. A truncated or
- * corrupt input makes the stream error; nothing is buffered beyond one chunk.
+ * A gzip inflater of the platform's own, injected where one is faster than
+ * DecompressionStream (Node: `nodeGunzip` in node.ts drives zlib without the web-stream
+ * adapter). Errors must be LAYER_CORRUPT (`corruptLayer`).
  */
-export function decompressor(c: Compression, what: string): TransformStream<Uint8Array, Uint8Array> {
+export type Gunzip = (what: string) => TransformStream<Uint8Array, Uint8Array>;
+
+/**
+ * A stream that inflates one layer: gzip through `gunzip` or the platform's
+ * DecompressionStream, zstd through fzstd's streaming decoder, plain tar passed through.
+ * A truncated or corrupt input makes the stream error; nothing is buffered beyond a chunk.
+ */
+export function decompressor(c: Compression, what: string, gunzip?: Gunzip): TransformStream<Uint8Array, Uint8Array> {
   if (c === 'none') return new TransformStream();
+  if (c === 'gzip' && gunzip) return gunzip(what);
   if (c === 'gzip') {
     const ds = new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>;
     return wrapErrors(ds, what, 'gzip');
@@ -38,6 +46,11 @@ export function decompressor(c: Compression, what: string): TransformStream<Uint
       if (!ended) throw corrupt(what, 'zstd', new Error('unexpected end of data'));
     },
   });
+}
+
+/** The error a broken compressed layer gives: which layer, which format, why. */
+export function corruptLayer(what: string, kind: string, e: unknown): TabdockError {
+  return corrupt(what, kind, e);
 }
 
 function corrupt(what: string, kind: string, e: unknown): TabdockError {

@@ -4,7 +4,7 @@ export type { BlobStore, MetaStore, PutOptions, StoreOptions } from './store.ts'
 // line goes, so that browser bundles never pull in node:fs.
 export { IdbBlobStore, IdbMetaStore } from './idb-store.ts';
 export { storeFull, isNoSpace } from './store-full.ts';
-export { decompressor } from './decompress.ts';
+export { decompressor, corruptLayer, type Gunzip } from './decompress.ts';
 export { LayerStore, type LayerStoreDeps, type GcResult } from './layer-store.ts';
 export type { LayerRecord, UnpackInput } from './unpack.ts';
 export { CHUNK, type LayerEntry } from './layer-entry.ts';

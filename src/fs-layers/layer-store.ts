@@ -1,3 +1,4 @@
+import type { Gunzip } from './decompress.ts';
 import { Digest, sha256Hasher } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { ChunkCache } from './chunk-cache.ts';
@@ -12,6 +13,8 @@ export interface LayerStoreDeps {
   hasher?: HasherFactory;
   /** Budget for hot chunks in memory (default 64 MiB). */
   cacheBytes?: number;
+  /** The platform's gzip inflater, when it has a faster one than DecompressionStream. */
+  gunzip?: Gunzip;
 }
 
 export interface GcResult {
@@ -85,7 +88,7 @@ export class LayerStore {
     }
     const job = (async () => {
       await this.gcRunning;
-      const r = await unpackLayer(this.deps.chunks, this.hasher, inp);
+      const r = await unpackLayer(this.deps.chunks, this.hasher, { ...(this.deps.gunzip ? { gunzip: this.deps.gunzip } : {}), ...inp });
       await this.deps.meta.put(K.layer(inp.diffId.hex), r);
       this.records.set(inp.diffId.hex, r);
       return r;

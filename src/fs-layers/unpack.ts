@@ -1,7 +1,7 @@
 import { createTarDecoder, type ParsedTarEntry } from 'modern-tar';
 import { type Digest, type Compression, type Hasher } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
-import { decompressor } from './decompress.ts';
+import { decompressor, type Gunzip } from './decompress.ts';
 import { CHUNK, entryOf, type LayerEntry } from './layer-entry.ts';
 import type { BlobStore } from './store.ts';
 
@@ -26,6 +26,8 @@ export interface UnpackInput {
   compression: Compression;
   what: string;
   onProgress?: (uncompressedBytes: number) => void;
+  /** The platform's gzip inflater, when it has a faster one than DecompressionStream. */
+  gunzip?: Gunzip;
 }
 
 /** At most this many chunk writes in flight: bounds memory to a few chunks. */
@@ -40,7 +42,7 @@ const IN_FLIGHT = 8;
 export async function unpackLayer(chunks: BlobStore, hasher: HasherFactory, inp: UnpackInput): Promise<LayerRecord> {
   const h = await hasher();
   let size = 0;
-  const counted = inp.source.pipeThrough(decompressor(inp.compression, inp.what)).pipeThrough(
+  const counted = inp.source.pipeThrough(decompressor(inp.compression, inp.what, inp.gunzip)).pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(c, ctl) {
         h.update(c);
