@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
-import { artifactPath, launchChromium, startDevServer, startRegistry, type TestRegistry } from '../support/index.ts';
+import { artifactPath, launchChromium, startDevServer, startFaultProxy, startRegistry, type FaultProxy, type TestRegistry } from '../support/index.ts';
 
 /** What the test reads of <tabdock-playground> (its module needs Vite's CSS imports, so it is not imported here). */
 interface Playground extends HTMLElement {
@@ -24,6 +24,8 @@ let dev: { url: string; server: ViteDevServer };
 let browser: Browser;
 let page: Page;
 let image: string;
+/** The registry behind a proxy that answers 429 to manifest requests, as Docker Hub does past its limit. */
+let limited: FaultProxy;
 
 // A loopback port nothing listens on: the registry error a person gets for a host that is down.
 let DOWN: string;
@@ -42,7 +44,9 @@ beforeAll(async () => {
   await reg.push('amd64only', 'amd64only:1', { all: true });
   image = `${reg.host}/busybox:1`;
   DOWN = `127.0.0.1:${await closedPort()}`;
-  dev = await startDevServer({ TABDOCK_PROXY_ALLOW: `${reg.host},${DOWN}`, TABDOCK_INSECURE_REGISTRIES: `${reg.host},${DOWN}` });
+  limited = await startFaultProxy(reg.url, [{ kind: 'rateLimit', match: /\/manifests\//, retryAfter: 3600 }]);
+  const hosts = [reg.host, DOWN, limited.host].join(',');
+  dev = await startDevServer({ TABDOCK_PROXY_ALLOW: hosts, TABDOCK_INSECURE_REGISTRIES: hosts });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('console', (m) => process.env['TABDOCK_DEBUG'] && console.log('[page]', m.text()));
@@ -52,6 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await dev?.server.close();
+  await limited?.stop();
   await reg?.stop();
 });
 
@@ -121,11 +126,48 @@ it('docker run -it attaches the container to the terminal; exit 3 comes back as 
   await waitForText(/sleep 100\^C\n\/ # $/);
   expect(await page.evaluate(() => (document.querySelector('tabdock-playground') as Playground).shell.isBusy)).toBe(true);
   await page.screenshot({ path: artifactPath('playground-run-it.png') });
+  // The container's PTY follows the terminal's size.
+  const size = () => page.evaluate(() => {
+    const t = document.querySelector('tabdock-playground')!.shadowRoot!.querySelector('tabdock-terminal') as HTMLElement & { size(): { cols: number; rows: number } };
+    return t.size();
+  });
+  const before = await size();
+  await page.keyboard.type('busybox stty size');
+  await page.keyboard.press('Enter');
+  await waitForText(new RegExp(`stty size\\n${before.rows} ${before.cols}\\n/ # $`));
+  await page.setViewportSize({ width: 1000, height: 600 });
+  await expect.poll(async () => (await size()).cols).toBeLessThan(before.cols);
+  const after = await size();
+  await page.keyboard.type('busybox stty size');
+  await page.keyboard.press('Enter');
+  await waitForText(new RegExp(`stty size\\n${after.rows} ${after.cols}\\n/ # $`));
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await expect.poll(async () => (await size()).cols).toBe(before.cols);
   await page.keyboard.type('exit 3');
   await page.keyboard.press('Enter');
   await idle();
-  expect(await terminalText()).toMatch(/exit 3\n(\r?)tabdock \[3\] \$ $/);
+  // The tail only: a failure's diff then shows the end of the terminal.
+  expect((await terminalText()).slice(-300)).toMatch(/exit 3\ntabdock \[3\] \$ $/);
   expect(await command('echo $?')).toMatch(/\n3\n/);
+  // Ctrl-D is a byte for the container's shell too: at its empty prompt, it leaves (status 0).
+  await page.keyboard.type(`docker run -it --rm ${image} sh`);
+  await page.keyboard.press('Enter');
+  await waitForText(/\/ # $/);
+  await page.keyboard.press('Control+D');
+  await idle();
+  expect(await terminalText()).toMatch(/\/ # \n?tabdock \$ $/);
+}, 120_000);
+
+it('docker run -i without -t: lines are echoed here and sent on Enter, Ctrl-D ends the input', async () => {
+  await page.locator('tabdock-playground tabdock-terminal').first().click();
+  await page.keyboard.type(`docker run -i --rm ${image} sh -c 'cat; echo cat ended'`);
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('to cat');
+  await page.keyboard.press('Enter');
+  await waitForText(/\nto cat\nto cat$/);
+  await page.keyboard.press('Control+D');
+  await idle();
+  expect(await terminalText()).toMatch(/\nto cat\nto cat\ncat ended\ntabdock \$ $/);
 }, 120_000);
 
 it('keeps a pulled image and a stopped container across a reload', async () => {
@@ -172,6 +214,16 @@ it('shows an image without linux/386 as a sentence listing what it has', async (
   await page.screenshot({ path: artifactPath('playground-no-386.png') });
 }, 120_000);
 
+it('shows a registry rate limit as a sentence', async () => {
+  const out = await command(`docker pull ${limited.host}/busybox:1`);
+  expect(out).toContain(`Error response from daemon: ${limited.host} rate-limited the pull of`);
+  expect((await errorsShown())[0]).toEqual({
+    headline: 'Rate limited',
+    sentence: `${limited.host} rate-limited the pull of ${limited.host}/busybox:1 (limit 100 pulls per 6 h, 0 remaining, retry after 1 h): wait and try again, or authenticate to get a higher limit.`,
+  });
+  await page.screenshot({ path: artifactPath('playground-rate-limited.png') });
+}, 120_000);
+
 it('runs the command of a ?run= link, and offers one that removes things at the prompt', async () => {
   const line = `docker run --rm ${image} echo from a link`;
   await open(`?run=${encodeURIComponent(line)}`);
@@ -191,7 +243,7 @@ it('runs the command of a ?run= link, and offers one that removes things at the 
 it('opens a shell in a running container from the containers panel, and stops and removes it', async () => {
   await command(`docker run -d --name bg ${image} sleep 600`);
   const root = page.locator('tabdock-playground');
-  const row = root.locator('tabdock-containers tr[data-name="bg"]');
+  const row = root.locator('tabdock-containers .item[data-name="bg"]');
   await row.getByRole('button', { name: 'terminal' }).click();
   await waitForText(/\/ # $/, 1);
   await page.keyboard.type('ps');

@@ -1,4 +1,4 @@
-import { LitElement, html } from 'lit';
+import { LitElement, css, html } from 'lit';
 import type { ContainerSummary } from '../../engine/api.ts';
 import type { BrowserEngine } from '../engine.ts';
 import { containerStatus } from '../model/container-status.ts';
@@ -12,7 +12,19 @@ import { refresher } from './refresher.ts';
  */
 export class ContainersPanel extends LitElement {
   static override properties = { engine: { attribute: false }, list: { state: true }, busy: { state: true } };
-  static override styles = panelStyles;
+  static override styles = [
+    panelStyles,
+    css`
+      .item { padding: 0.3rem 0.1rem; }
+      .item + .item { border-top: 1px solid #eaeef2; }
+      .line { display: flex; align-items: center; gap: 0.5rem; min-width: 0; }
+      .line + .line { margin-top: 0.15rem; }
+      .name { font-weight: 600; flex: none; max-width: 50%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      .image { color: #57606a; flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      .status { flex: 1; color: #57606a; }
+      .status.up { color: #1a7f37; }
+    `,
+  ];
 
   engine: BrowserEngine | undefined;
   list: ContainerSummary[] | undefined;
@@ -48,11 +60,7 @@ export class ContainersPanel extends LitElement {
     const list = this.list;
     return html`
       <h2>Containers</h2>
-      ${list === undefined ? html`<p class="empty">Loading…</p>` : list.length === 0 ? html`<p class="empty">No containers yet.</p>` : html`
-        <table>
-          <tr><th>Name</th><th>Image</th><th>Status</th><th></th></tr>
-          ${list.map((c) => this.row(c))}
-        </table>`}
+      ${list === undefined ? html`<p class="empty">Loading…</p>` : list.length === 0 ? html`<p class="empty">No containers yet.</p>` : list.map((c) => this.row(c))}
     `;
   }
 
@@ -61,18 +69,22 @@ export class ContainersPanel extends LitElement {
     const running = c.State === 'running';
     const busy = this.busy.has(c.Id);
     return html`
-      <tr data-id=${c.Id} data-name=${name}>
-        <td class="mono clip" title=${`${name}\n${c.Id}`}>${name}</td>
-        <td class="mono clip" title=${c.Image}>${c.Image}</td>
-        <td class="status">${containerStatus(c, new Date())}</td>
-        <td class="actions">
-          ${running ? html`<button title="Open a shell in the container (docker exec -it ${name} sh)" @click=${() => openTab(this, { kind: 'exec', id: c.Id, name, running })}>terminal</button>` : ''}
-          <button title="docker logs ${name}" @click=${() => openTab(this, { kind: 'logs', id: c.Id, name, running })}>logs</button>
-          ${running
-            ? html`<button ?disabled=${busy} @click=${() => this.act(c.Id, () => this.engine!.stopContainer(c.Id))}>stop</button>`
-            : html`<button class="danger" ?disabled=${busy} @click=${() => this.act(c.Id, () => this.engine!.removeContainer(c.Id, {}))}>remove</button>`}
-        </td>
-      </tr>`;
+      <div class="item" data-id=${c.Id} data-name=${name} data-state=${c.State}>
+        <div class="line">
+          <span class="mono name" title=${`${name}\n${c.Id}`}>${name}</span>
+          <span class="mono image" title=${c.Image}>${c.Image}</span>
+        </div>
+        <div class="line">
+          <span class="status ${running ? 'up' : ''}">${containerStatus(c, new Date())}</span>
+          <span class="actions">
+            ${running ? html`<button title="Open a shell in the container (docker exec -it ${name} sh)" @click=${() => openTab(this, { kind: 'exec', id: c.Id, name, running })}>terminal</button>` : ''}
+            <button title="docker logs ${name}" @click=${() => openTab(this, { kind: 'logs', id: c.Id, name, running })}>logs</button>
+            ${running
+              ? html`<button ?disabled=${busy} @click=${() => this.act(c.Id, () => this.engine!.stopContainer(c.Id))}>stop</button>`
+              : html`<button class="danger" ?disabled=${busy} @click=${() => this.act(c.Id, () => this.engine!.removeContainer(c.Id, {}))}>remove</button>`}
+          </span>
+        </div>
+      </div>`;
   }
 
   private async act(id: string, f: () => Promise<unknown>): Promise<void> {
