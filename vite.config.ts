@@ -7,6 +7,9 @@ import { tabdockGuestAssets } from './src/emulator/vite-guest-assets.ts';
 // (kernel images, v86's wasm, the snapshot) at /guest/; Vite's own --port and
 // --strictPort work as usual. `npm run build` writes the same guest files into dist/guest/.
 export default defineConfig({
+  // Relative URLs: the site works under any path, and the embed build (vite.embed.config.ts)
+  // makes the same worker file as the page's.
+  base: './',
   plugins: [tabdockProxy(), tabdockGuestAssets()],
   build: { target: 'es2022', outDir: 'dist' },
   worker: { format: 'es' },

@@ -6,6 +6,7 @@ export type { InputSource, TerminalIo } from './io.ts';
 export { INTERRUPTED, untilInterrupt } from './io.ts';
 export type { Command, DockerCtx } from './command.ts';
 export { COMMON_COMMANDS } from './commands.ts';
+export { statusText } from './commands/containers.ts';
 export { runDocker } from './dispatch.ts';
 export { parseArgs, usageText, flagError, type FlagSpec, type Parsed } from './args.ts';
 export { humanSize, humanDuration, ago, table } from './format.ts';

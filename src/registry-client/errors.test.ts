@@ -25,4 +25,11 @@ describe('httpError', () => {
     expect(e.message).toBe('docker.io rate-limited the pull of busybox:latest (limit 100 pulls per 6 h, 0 remaining, retry after 1 h): wait and try again, or authenticate to get a higher limit');
     expect(e.data).toMatchObject({ limit: 100, remaining: 0, windowSeconds: 21600, retryAfterSeconds: 3600, registryCodes: ['TOOMANYREQUESTS'] });
   });
+
+  it('the CORS proxy failing to connect is the registry being unreachable', () => {
+    const e = httpError(502, new Headers(), body('UNAVAILABLE', 'tabdock proxy: cannot reach 127.0.0.1:9: fetch failed (connect ECONNREFUSED 127.0.0.1:9)'), ctx);
+    expect(e.code).toBe('REGISTRY_UNREACHABLE');
+    expect(e.message).toBe('cannot reach registry docker.io: fetch failed (connect ECONNREFUSED 127.0.0.1:9) (through the CORS proxy)');
+    expect(e.retryable).toBe(true);
+  });
 });

@@ -85,6 +85,12 @@ export function httpError(status: number, headers: Headers, bodyText: string, ct
   if (status === 403 || codes.includes('DENIED')) {
     return new TabdockError('DENIED', `access to ${repoName} on ${ctx.registry} was denied: ${detail}`, data);
   }
+  // The CORS proxy could not connect (its refusals say "tabdock proxy: cannot reach HOST"):
+  // for the user that is the registry being unreachable, as without a proxy.
+  const proxyCannotReach = errors.find((e) => e.code === 'UNAVAILABLE' && /^tabdock proxy: cannot reach /.test(e.message ?? ''));
+  if (status === 502 && proxyCannotReach) {
+    return new TabdockError('REGISTRY_UNREACHABLE', `cannot reach registry ${ctx.registry}: ${proxyCannotReach.message!.replace(/^tabdock proxy: cannot reach \S+?: /, '')} (through the CORS proxy)`, { ...data, viaProxy: true }, true);
+  }
   if (status >= 500) {
     return new TabdockError('REGISTRY_UNAVAILABLE', `${ctx.registry} answered ${status} (${detail}): the registry is having trouble, try again later`, data, true);
   }

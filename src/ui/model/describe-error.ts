@@ -30,11 +30,12 @@ export function describeError(e: unknown): ErrorView {
 
 /**
  * Through the page's CORS proxy, a registry that does not answer is the proxy's 502
- * UNAVAILABLE ("tabdock proxy: cannot reach HOST: why"), which the registry client words
- * as a registry in trouble. It is the same thing as a registry not reachable from Node.
+ * UNAVAILABLE ("tabdock proxy: cannot reach HOST: why"), which the registry client reports
+ * as REGISTRY_UNREACHABLE (older clients: a registry in trouble). The sentence gives the
+ * cause without the fetch wording, plus what to check.
  */
 function proxyCouldNotConnect(code: string, data: Record<string, unknown>): string | undefined {
-  if (code !== 'REGISTRY_UNAVAILABLE' && code !== 'REGISTRY_ERROR') return undefined;
+  if (code !== 'REGISTRY_UNAVAILABLE' && code !== 'REGISTRY_ERROR' && code !== 'REGISTRY_UNREACHABLE') return undefined;
   const m = /tabdock proxy: cannot reach (\S+?): (.+)$/.exec(String(data['detail'] ?? ''));
   if (!m) return undefined;
   const why = m[2]!.replace(/[.\s]+$/, '');
