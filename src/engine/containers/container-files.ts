@@ -54,6 +54,12 @@ export function diff(fs: ContainerFs): Change[] {
   return changes(fs).filter((c) => !(c.kind === 'A' && INIT_LAYER.has(c.path)));
 }
 
+/** A regular file's bytes at an absolute path of the tree (taken as is), or undefined. */
+export async function readTreeFile(fs: ContainerFs, path: string): Promise<Uint8Array | undefined> {
+  const n = lookupPath(fs.root, path.replace(/^\/+/, ''));
+  return n?.kind === 'f' ? fs.read(n, 0, n.size) : undefined;
+}
+
 /** Resolves an absolute container path, following symlinks inside the tree except the last. */
 export function resolve(root: Inode, path: string, followLast = false): { node: Inode | undefined; parent: Inode | undefined; name: string } {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');

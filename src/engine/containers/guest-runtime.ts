@@ -1,10 +1,11 @@
 import { DEFAULT_MEMORY, type Guest, type GuestProcess, type Handle9p } from '../../emulator/index.ts';
-import { ContainerFs, Errno, FsError, LayerStore, ensureImageLayers, lookupPath, P9Server, type BlobStore } from '../../fs-layers/index.ts';
+import { ContainerFs, Errno, FsError, LayerStore, ensureImageLayers, P9Server, type BlobStore } from '../../fs-layers/index.ts';
 import { Digest } from '../../registry-client/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import type { ImageService } from '../images.ts';
 import { exitCodeForStartError } from '../spec/exit-codes.ts';
 import type { ContainerRecord } from './record.ts';
+import { readTreeFile } from './container-files.ts';
 import { volumeTreeId, type VolumeService } from '../volumes.ts';
 import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, RuntimeStats, StartRequest } from './runtime.ts';
 
@@ -129,10 +130,7 @@ export class GuestRuntime implements ContainerRuntime {
   }
 
   async readFile(c: ContainerRecord, path: string): Promise<Uint8Array | undefined> {
-    const fs = await this.open(c);
-    const n = lookupPath(fs.root, path.replace(/^\/+/, ''));
-    if (!n || n.kind !== 'f') return undefined;
-    return fs.read(n, 0, n.size);
+    return readTreeFile(await this.open(c), path);
   }
 
   async start(req: StartRequest): Promise<RuntimeProcess> {

@@ -1,6 +1,7 @@
-import { ContainerFs, lookupPath, type BlobStore, type Inode, type LayerStore } from '../../fs-layers/index.ts';
+import { ContainerFs, type BlobStore, type Inode, type LayerStore } from '../../fs-layers/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import type { ContainerRecord } from '../containers/record.ts';
+import { readTreeFile } from '../containers/container-files.ts';
 import type { ContainerRuntime, RuntimeProcess, StartRequest } from '../containers/runtime.ts';
 import type { ImageService } from '../images.ts';
 import { ensureWasiImageLayers } from './artifact.ts';
@@ -64,9 +65,7 @@ export class WasiRuntime implements ContainerRuntime {
   }
 
   async readFile(c: ContainerRecord, path: string): Promise<Uint8Array | undefined> {
-    const fs = await this.open(c);
-    const n = lookupPath(fs.root, path.replace(/^\/+/, ''));
-    return n?.kind === 'f' ? fs.read(n, 0, n.size) : undefined;
+    return readTreeFile(await this.open(c), path);
   }
 
   async start(req: StartRequest): Promise<RuntimeProcess> {
