@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { artifactPath, launchChromium, startDevServer, startFaultProxy, startRegistry, type FaultProxy, type TestRegistry } from '../support/index.ts';
+import { pushWasiImage } from '../support/wasi.ts';
 
 /** What the test reads of <tabdock-playground> (its module needs Vite's CSS imports, so it is not imported here). */
 interface Playground extends HTMLElement {
@@ -24,6 +25,8 @@ let dev: { url: string; server: ViteDevServer };
 let browser: Browser;
 let page: Page;
 let image: string;
+let wasiHello: string;
+let wasiExit: string;
 /** The registry behind a proxy that answers 429 to manifest requests, as Docker Hub does past its limit. */
 let limited: FaultProxy;
 
@@ -42,6 +45,8 @@ beforeAll(async () => {
   reg = await startRegistry();
   await reg.push('busybox', 'busybox:1', { all: true });
   await reg.push('amd64only', 'amd64only:1', { all: true });
+  wasiHello = await pushWasiImage(reg, 'hello', 'tar', 'hello-wasi:1');
+  wasiExit = await pushWasiImage(reg, 'exit42', 'artifact', 'exit42-wasi:1');
   image = `${reg.host}/busybox:1`;
   DOWN = `127.0.0.1:${await closedPort()}`;
   limited = await startFaultProxy(reg.url, [{ kind: 'rateLimit', match: /\/manifests\//, retryAfter: 3600 }]);
@@ -111,6 +116,14 @@ it('runs docker run --rm and prints the output', async () => {
   expect(await shadowText('tabdock-pull-progress')).toContain(`${image} (linux/386) done`);
   await page.screenshot({ path: artifactPath('playground-hello.png') });
 }, 300_000);
+
+it('runs WebAssembly images typed at the prompt (no guest for them), with their exit codes', async () => {
+  expect(await command(`docker run --rm --platform wasi/wasm ${wasiHello}`)).toMatch(/\nhello from wasi\n/);
+  const out = await command(`docker run --rm ${wasiExit}; echo $?`);
+  expect(out).toMatch(/\n42\n/);
+  expect(await command('docker images')).toMatch(/hello-wasi +1 .*\n/);
+  await page.screenshot({ path: artifactPath('playground-wasi.png') });
+}, 120_000);
 
 it('docker run -it attaches the container to the terminal; exit 3 comes back as the status', async () => {
   await page.locator('tabdock-playground tabdock-terminal').first().click();

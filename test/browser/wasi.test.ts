@@ -71,7 +71,7 @@ it('keeps a container\'s files in IndexedDB between runs', async () => {
   const first = await call('run', {}, [img['writer'], 'page']);
   expect(first['out']).toBe('line from page\nstate.txt 10 bytes\n');
   const again = await call('start', first['id']);
-  expect(again['out']).toBe('line from page\nline from page\nstate.txt 10 bytes\n');
+  expect(again['out'], `second start: exit ${again['code']}, state ${JSON.stringify((await call('inspect', first['id']))['State'])}`).toBe('line from page\nline from page\nstate.txt 10 bytes\n');
 }, 60_000);
 
 it('gives stdin (all of it before the run where memory cannot be shared)', async () => {

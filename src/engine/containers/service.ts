@@ -130,7 +130,9 @@ export class ContainerService {
 
   async start(ref: string, opts: { cols?: number; rows?: number } = {}): Promise<void> {
     const c = await this.store.find(ref);
-    if (c.State.Running) return; // Docker: starting a running container is a no-op
+    // Docker: starting a running container is a no-op (a record that says running with no
+    // live process is stale, e.g. read while its exit was being saved: start it).
+    if (c.State.Running && this.live.has(c.Id)) return;
     const image = await this.deps.images.get(c.Image);
     const runtime = await this.deps.runtime(c);
     const readText = async (p: string) => {
