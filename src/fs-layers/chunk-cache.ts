@@ -110,8 +110,21 @@ function readAhead(cache: ChunkCache, n: Inode, last: number): void {
  * (written, cached or a hole); undefined when one must come from the store.
  */
 export function readFileNow(cache: ChunkCache, n: Inode, offset: number, length: number): Uint8Array | undefined {
+  let out: Uint8Array | undefined;
+  return readFileNowInto(cache, n, offset, length, (size) => (out = new Uint8Array(size))) ? out : undefined;
+}
+
+/**
+ * `readFileNow` into a buffer the caller hands over once it is known the bytes are all in
+ * memory (`dst(size)`, zero-filled for holes): a 9P read reply is filled in place, with no
+ * intermediate copy. False (and `dst` never called) when a chunk must come from the store.
+ */
+export function readFileNowInto(cache: ChunkCache, n: Inode, offset: number, length: number, dst: (size: number) => Uint8Array): boolean {
   const end = Math.min(n.size, offset + length);
-  if (end <= offset) return new Uint8Array(0);
+  if (end <= offset) {
+    dst(0);
+    return true;
+  }
   const first = Math.floor(offset / CHUNK);
   const last = Math.floor((end - 1) / CHUNK);
   const parts: (Uint8Array | null)[] = [];
@@ -123,20 +136,26 @@ export function readFileNow(cache: ChunkCache, n: Inode, offset: number, length:
       if (!hex) parts.push(null);
       else {
         const c = cache.peek(hex);
-        if (!c) return undefined;
+        if (!c) return false;
         parts.push(c);
       }
     }
   }
   readAhead(cache, n, last);
-  const out = new Uint8Array(end - offset);
+  const out = dst(end - offset);
   for (let i = first; i <= last; i++) {
     const data = parts[i - first];
-    if (!data) continue;
     const cs = i * CHUNK;
     const from = Math.max(offset, cs);
     const to = Math.min(end, cs + CHUNK);
-    out.set(data.subarray(from - cs, Math.min(to - cs, data.byteLength)), from - offset);
+    if (!data) {
+      out.fill(0, from - offset, to - offset);
+      continue;
+    }
+    const piece = data.subarray(from - cs, Math.min(to - cs, data.byteLength));
+    out.set(piece, from - offset);
+    // A chunk shorter than its span (the file's last) leaves zeros after it.
+    if (piece.byteLength < to - from) out.fill(0, from - offset + piece.byteLength, to - offset);
   }
-  return out;
+  return true;
 }

@@ -1,5 +1,5 @@
 import type { Digest } from '../registry-client/index.ts';
-import { readFile, readFileNow } from './chunk-cache.ts';
+import { readFile, readFileNow, readFileNowInto } from './chunk-cache.ts';
 import { E, fail } from './fs-error.ts';
 import { cloneTree } from './image-tree.ts';
 import { Inode, attach, detach, lookupPath, type Kind } from './inode.ts';
@@ -226,6 +226,15 @@ export class ContainerFs {
     }
     n.size = size;
     n.mtime = this.now();
+  }
+
+  /**
+   * Bytes at (offset, length) straight into `dst(size)` when they are all in memory;
+   * false (nothing written) when some must come from the store: use `read`.
+   */
+  readNowInto(n: Inode, offset: number, length: number, dst: (size: number) => Uint8Array): boolean {
+    if (n.kind === 'd') fail(E.EISDIR);
+    return readFileNowInto(this.layers.cache, n, offset, length, dst);
   }
 
   /** Bytes at (offset, length); synchronous when they are all in memory. */

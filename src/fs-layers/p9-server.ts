@@ -243,6 +243,8 @@ export class P9Server {
       const f = this.fid(r.u32());
       const offset = r.u64();
       const count = Math.min(r.u32(), this.msize - 11);
+      // In memory: copied once, straight into the reply.
+      if (!f.xr && this.ctx.fs(f).readNowInto(f.node, offset, count, (size) => w.reserve(4 + size).u32(size).take(size))) return;
       const data = f.xr ? f.xr.subarray(offset, offset + count) : this.ctx.fs(f).read(f.node, offset, count);
       if (data instanceof Uint8Array) return void w.reserve(4 + data.byteLength).u32(data.byteLength).bytes(data);
       return data.then((d) => void w.reserve(4 + d.byteLength).u32(d.byteLength).bytes(d));

@@ -77,6 +77,14 @@ export class WireWriter {
     return this.off;
   }
 
+  /** The next `n` bytes of the reply, for the caller to fill in place (a read's data). */
+  take(n: number): Uint8Array {
+    this.room(n);
+    const b = this.buf.subarray(this.off, this.off + n);
+    this.off += n;
+    return b;
+  }
+
   u8(x: number): this {
     this.room(1);
     this.v.setUint8(this.off++, x);
@@ -123,7 +131,9 @@ export class WireWriter {
     this.v.setUint32(0, this.off, true);
     this.v.setUint8(4, type);
     this.v.setUint16(5, tag, true);
-    return this.buf.slice(0, this.off);
+    // A view, not a copy: each reply has a writer of its own, and a large one (a read)
+    // was sized up front, so little is held beyond the frame.
+    return this.buf.subarray(0, this.off);
   }
 }
 
