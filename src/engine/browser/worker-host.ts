@@ -183,7 +183,10 @@ export class WorkerHost {
           await runtime?.dispose();
         },
       });
-      const getRuntime = () => (runtime ??= new GuestRuntime({ layers, blobs, images: engine.images, startGuest: (h) => this.startGuest(h, cfg), ...(engine.volumes ? { volumes: engine.volumes } : {}) }));
+      const getRuntime = () => (runtime ??= new GuestRuntime({ layers, blobs, images: engine.images, startGuest: (h) => this.startGuest(h, cfg), ...(engine.volumes ? { volumes: engine.volumes } : {}),
+        // A tab in the background runs slower: give an answer a minute before the guest is given up.
+        watchdog: { intervalMs: 10_000, timeoutMs: 60_000 },
+      }));
       await engine.init();
       return { engine, runtime: getRuntime, close: () => [blobs, chunks, meta].forEach((s) => s.dispose()) };
     })();
