@@ -41,8 +41,12 @@ export class VolumeService {
 
   constructor(private readonly deps: VolumeServiceDeps) {}
 
-  /** `docker volume create [NAME]`: an existing name is returned as it is (as Docker does). */
-  async create(name?: string, labels: Record<string, string> = {}): Promise<VolumeRecord> {
+  /**
+   * `docker volume create [NAME]`: an existing name is returned as it is (as Docker does);
+   * no name gives a random one. `anonymous`: a container's `-v /path` or image VOLUME
+   * (labelled as Docker labels them, so they go with the container and with `prune`).
+   */
+  async create(name?: string, labels: Record<string, string> = {}, o: { anonymous?: boolean } = {}): Promise<VolumeRecord> {
     if (name !== undefined) {
       validateVolumeName(name);
       const had = await this.find(name);
@@ -51,7 +55,7 @@ export class VolumeService {
     const n = name ?? randomHex(32);
     const rec: VolumeRecord = {
       Name: n, Driver: 'local', Mountpoint: `/var/lib/docker/volumes/${n}/_data`, CreatedAt: (this.deps.now?.() ?? new Date()).toISOString(),
-      Labels: name === undefined ? { [ANONYMOUS_LABEL]: '', ...labels } : labels, Scope: 'local', Options: {},
+      Labels: o.anonymous ? { [ANONYMOUS_LABEL]: '', ...labels } : labels, Scope: 'local', Options: {},
     };
     await this.deps.meta.put(KEY + n, rec);
     return rec;

@@ -292,7 +292,7 @@ export class ContainerService {
     }
     for (const target of anonymousVolumeTargets(ic, o)) {
       const ro = o.volumes.find((v) => v.source === undefined && v.target === target)?.readOnly ?? false;
-      const rec = await vs.create();
+      const rec = await vs.create(undefined, {}, { anonymous: true });
       out.push({ Type: 'volume', Name: rec.Name, Source: rec.Mountpoint, Destination: target, Mode: ro ? 'ro' : '', RW: !ro });
     }
     return out;
