@@ -16,28 +16,37 @@ export const nodeGunzip: Gunzip = (what) => {
   let z: ZlibGunzip;
   let failed: Error | undefined;
   let ended = false;
+  // The write or end waiting on zlib: zlib reports bad data with an 'error' event and
+  // never calls that write's callback, so the error must settle it.
+  let waiting: ((e?: Error) => void) | undefined;
+  const wait = (start: () => void) => new Promise<void>((resolve, reject) => {
+    waiting = (e) => {
+      waiting = undefined;
+      if (e) reject(corruptLayer(what, 'gzip', e));
+      else resolve();
+    };
+    start();
+  });
   return new TransformStream<Uint8Array, Uint8Array>({
     start(ctl) {
       z = createGunzip({ chunkSize: 256 * 1024 });
       z.on('data', (b: Buffer) => ctl.enqueue(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
-      z.on('error', (e) => (failed = e));
-      z.on('end', () => (ended = true));
+      z.on('error', (e) => {
+        failed = e;
+        waiting?.(e);
+      });
+      z.on('end', () => {
+        ended = true;
+        waiting?.();
+      });
     },
     transform(chunk) {
       if (failed) throw corruptLayer(what, 'gzip', failed);
-      return new Promise<void>((resolve, reject) => z.write(chunk, (e) => (e || failed ? reject(corruptLayer(what, 'gzip', e ?? failed)) : resolve())));
+      return wait(() => z.write(chunk, (e) => (e || failed ? waiting?.(e ?? failed) : waiting?.())));
     },
-    flush() {
-      return new Promise<void>((resolve, reject) => {
-        const done = () => (failed || !ended ? reject(corruptLayer(what, 'gzip', failed ?? new Error('unexpected end of file'))) : resolve());
-        if (ended || failed) return done();
-        z.once('end', done);
-        z.once('error', (e) => {
-          failed = e;
-          done();
-        });
-        z.end();
-      });
+    async flush() {
+      if (!ended && !failed) await wait(() => z.end());
+      if (failed || !ended) throw corruptLayer(what, 'gzip', failed ?? new Error('unexpected end of file'));
     },
   });
 };
