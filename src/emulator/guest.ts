@@ -146,13 +146,16 @@ export class Guest {
       else options.signal?.addEventListener('abort', fail, { once: true });
     });
     aborted.catch(() => {});
+    // A guest that panics while it boots or restores fails the start at once.
+    const lost = new Promise<never>((_, reject) => guest.onLost(reject));
+    lost.catch(() => {});
     try {
       if (options.state) {
         options.onProgress?.('agent');
-        await withTimeout(Promise.race([waitForEmulatorStart(emulator).then(() => agent.ping()), aborted]), timeoutMs, guest, 'restored guest');
+        await withTimeout(Promise.race([waitForEmulatorStart(emulator).then(() => agent.ping()), aborted, lost]), timeoutMs, guest, 'restored guest');
       } else {
         options.onProgress?.('kernel');
-        await withTimeout(Promise.race([agent.whenReady(), aborted]), timeoutMs, guest, 'booting guest');
+        await withTimeout(Promise.race([agent.whenReady(), aborted, lost]), timeoutMs, guest, 'booting guest');
       }
     } catch (e) {
       await guest.dispose();

@@ -67,6 +67,7 @@ export class Engine implements EngineApi {
 
   async dispose(): Promise<void> {
     await this.disposeRuntime?.();
+    await this.volumes?.close();
   }
 
   /** Marks containers that were running when the engine last stopped as exited. */

@@ -38,6 +38,8 @@ export interface VolumeServiceDeps {
 
 export class VolumeService {
   private readonly trees = new Map<string, Promise<ContainerFs>>();
+  /** One populate at a time per volume (two first starts must not both copy the image in). */
+  private readonly populating = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: VolumeServiceDeps) {}
 
@@ -100,7 +102,15 @@ export class VolumeService {
    * Docker copies the image's files at the mount point into a new, empty volume the first
    * time a container mounts it (unless `nocopy`), owner and mode included.
    */
-  async populate(name: string, from: ContainerFs, path: string): Promise<void> {
+  populate(name: string, from: ContainerFs, path: string): Promise<void> {
+    const before = this.populating.get(name) ?? Promise.resolve();
+    const p = before.catch(() => {}).then(() => this.populateOnce(name, from, path));
+    this.populating.set(name, p);
+    void p.finally(() => this.populating.get(name) === p && this.populating.delete(name)).catch(() => {});
+    return p;
+  }
+
+  private async populateOnce(name: string, from: ContainerFs, path: string): Promise<void> {
     const v = await this.get(name);
     if (v.Populated) return;
     const fs = await this.tree(name);
@@ -142,6 +152,12 @@ export class VolumeService {
       deleted.push(v.Name);
     }
     return { deleted, reclaimed };
+  }
+
+  /** Saves and closes every open volume tree (the engine shutting down). */
+  async close(): Promise<void> {
+    for (const t of [...this.trees.values()]) await (await t.catch(() => undefined))?.close();
+    this.trees.clear();
   }
 
   async size(name: string): Promise<number> {

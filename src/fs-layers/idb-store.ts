@@ -24,11 +24,17 @@ interface BlobRecord {
 type Db = IDBPDatabase<unknown>;
 
 async function openStoreDb(name: string): Promise<Db> {
-  return openDB(name, VERSION, {
+  const db: Db = await openDB(name, VERSION, {
     upgrade(db) {
       for (const s of ['blobs', 'pieces', 'meta']) if (!db.objectStoreNames.contains(s)) db.createObjectStore(s);
     },
+    // Another tab deletes the database (the playground's reset) or upgrades it: let go,
+    // rather than block it; this tab's next use fails and a reload reopens.
+    blocking() {
+      db.close();
+    },
   });
+  return db;
 }
 
 interface KeyRangeStatic {

@@ -38,10 +38,17 @@ export function resumableBlob(desc: Descriptor, what: string, open: Opener, opts
   let skip = 0;
   let cuts = 0;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  /** Set by cancel(): no new connection after it, and one opened meanwhile is closed. */
+  let cancelled = false;
   let hasher: Awaited<ReturnType<typeof sha256Hasher>> | undefined;
 
   async function connect(): Promise<void> {
+    if (cancelled) throw new TabdockError('DOWNLOAD_CANCELLED', `${what}: the download was cancelled`, {});
     const res = await open(received);
+    if (cancelled) {
+      await res.body?.cancel().catch(() => {});
+      throw new TabdockError('DOWNLOAD_CANCELLED', `${what}: the download was cancelled`, {});
+    }
     if (!res.body) throw new TabdockError('BLOB_EMPTY', `${what}: the registry sent no body`, {});
     // A server that ignores Range answers 200 with the whole blob: skip what we have.
     skip = received > 0 && res.status !== 206 ? received : 0;
@@ -114,6 +121,7 @@ export function resumableBlob(desc: Descriptor, what: string, open: Opener, opts
       }
     },
     async cancel(reason) {
+      cancelled = true;
       await reader?.cancel(reason).catch(() => {});
     },
   }, new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD_BYTES }));

@@ -73,27 +73,41 @@ export function connectEngine(o: ConnectOptions = {}): BrowserEngine {
  */
 function localHandle(remote: Remote<Record<string, (...a: unknown[]) => Promise<unknown>>>): object {
   let released = false;
-  const release = () => {
+  const inFlight = new Set<Promise<unknown>>();
+  // After the calls still under way settle: a write waiting on the guest must get its answer.
+  const release = async () => {
     if (released) return;
     released = true;
+    await Promise.allSettled([...inFlight]);
     remote[releaseProxy]();
   };
   const call = (name: string) => async (...args: unknown[]) => {
     if (released) return undefined;
-    return remote[name]!(...args);
+    const p = remote[name]!(...args);
+    inFlight.add(p);
+    try {
+      return await p;
+    } finally {
+      inFlight.delete(p);
+    }
   };
   return {
     write: call('write'),
     closeStdin: call('closeStdin'),
     resize: call('resize'),
     detach: async () => {
-      await call('detach')();
-      release();
+      try {
+        await call('detach')();
+      } finally {
+        void release();
+      }
     },
     wait: async () => {
-      const code = await call('wait')();
-      release();
-      return code;
+      try {
+        return await call('wait')();
+      } finally {
+        void release();
+      }
     },
   };
 }

@@ -46,6 +46,7 @@ export class WorkerHost {
   private boot: BootStatus = { phase: 'idle' };
   private watch: ReturnType<typeof setInterval> | undefined;
   private lastStates = '';
+  private resetting = false;
 
   /** Sets where things are; the stores open on first use. */
   async init(config: WorkerConfig): Promise<void> {
@@ -69,6 +70,8 @@ export class WorkerHost {
 
   async reset(): Promise<void> {
     const cfg = this.requireConfig();
+    // No call may reopen the databases under the reset (a panel refreshing, say).
+    this.resetting = true;
     const o = this.opened;
     this.opened = undefined;
     if (o) {
@@ -77,17 +80,28 @@ export class WorkerHost {
       opened?.close();
     }
     this.setBoot({ phase: 'idle' });
+    try {
+      await this.deleteDatabases(cfg);
+    } catch (e) {
+      this.resetting = false; // the store stays usable; the page says why
+      throw e;
+    }
+  }
+
+  private async deleteDatabases(cfg: WorkerConfig): Promise<void> {
     for (const part of DB_PARTS) {
-      await deleteDB(`${cfg.db}-${part}`, {
-        blocked: () => {
-          throw new TabdockError('RESET_BLOCKED', 'Another tab has the tabdock store open; close it and reset again.', {});
-        },
+      // Other tabs close their connections when asked (the stores' `blocking`); one that
+      // does not (an old version of the page) makes the reset fail with a sentence.
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new TabdockError('RESET_BLOCKED', 'Another tab has the tabdock store open; close it and reset again.', {})), 10_000);
+        void deleteDB(`${cfg.db}-${part}`).then(() => (clearTimeout(t), resolve()), (e: unknown) => (clearTimeout(t), reject(e)));
       });
     }
   }
 
   /** Calls an EngineApi method on the engine, announcing what may have changed. */
   async call(method: (typeof ENGINE_METHODS)[number], ...args: unknown[]): Promise<unknown> {
+    if (this.resetting) throw new TabdockError('RESETTING', 'The store is being reset; the page reloads when it is done.', {});
     const { engine } = await this.open();
     if (method === 'pull') return this.pull(engine, args);
     const fn = engine[method] as (...a: unknown[]) => Promise<unknown>;
@@ -142,12 +156,14 @@ export class WorkerHost {
           this.lastStates = states;
           this.emit({ type: 'containers' });
         }
-        if (!engine.busy) {
-          clearInterval(this.watch);
-          this.watch = undefined;
-        }
-      }, () => {});
+        if (!engine.busy) this.stopWatch();
+      }, () => this.stopWatch());
     }, 500);
+  }
+
+  private stopWatch(): void {
+    clearInterval(this.watch);
+    this.watch = undefined;
   }
 
   private requireConfig(): WorkerConfig {
@@ -157,6 +173,7 @@ export class WorkerHost {
 
   private open(): Promise<Opened> {
     const cfg = this.requireConfig();
+    if (this.resetting) return Promise.reject(new TabdockError('RESETTING', 'The store is being reset; the page reloads when it is done.', {}));
     this.opened ??= (async () => {
       const [blobs, chunks, meta] = await Promise.all([IdbBlobStore.open(`${cfg.db}-blobs`), IdbBlobStore.open(`${cfg.db}-chunks`), IdbMetaStore.open(`${cfg.db}-meta`)]);
       const layers = new LayerStore({ chunks, meta });
@@ -190,8 +207,11 @@ export class WorkerHost {
       await engine.init();
       return { engine, runtime: getRuntime, close: () => [blobs, chunks, meta].forEach((s) => s.dispose()) };
     })();
-    this.opened.catch(() => (this.opened = undefined));
-    return this.opened;
+    const opening = this.opened;
+    opening.catch(() => {
+      if (this.opened === opening) this.opened = undefined;
+    });
+    return opening;
   }
 
   private async startGuest(handle9p: Handle9p, cfg: WorkerConfig): Promise<Guest> {

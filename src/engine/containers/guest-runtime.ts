@@ -52,9 +52,6 @@ export class GuestRuntime implements ContainerRuntime {
   private readonly trees = new Map<string, Promise<ContainerFs>>();
   /** Trees open now: what the shared 9P root lists. */
   private readonly open9p = new Map<string, ContainerFs>();
-  /** Why the last guest went away (kernel panic, reboot), for the containers it took along. */
-  private lostReason: string | undefined;
-
   constructor(private readonly deps: GuestRuntimeDeps) {}
 
   /** A 9P server per guest: a fresh kernel numbers its fids from the start again. */
@@ -98,15 +95,16 @@ export class GuestRuntime implements ContainerRuntime {
       const g = await this.deps.startGuest((req, reply) => server.handle9p(req, reply));
       // A guest that panics or reboots is given up: its containers end (137, with the
       // reason) and the next start restores a fresh guest from the snapshot.
-      g.onLost((e) => {
-        this.lostReason = e.message;
+      g.onLost(() => {
         if (this.guest === current) this.guest = undefined;
         void g.dispose();
       });
-      await run(g, ['/bin/mkdir', '-p', GUEST_TREE]);
-      await g.agent.mount({ aname: '', path: GUEST_TREE });
+      // Watched from the start: a guest that freezes while it is being set up is given up too.
       const w = this.deps.watchdog ?? { intervalMs: 5000, timeoutMs: 20_000 };
       if (w) g.watchdog(w.intervalMs, w.timeoutMs);
+      await run(g, ['/bin/mkdir', '-p', GUEST_TREE]);
+      await g.agent.mount({ aname: '', path: GUEST_TREE });
+      if (g.lost) throw g.lost;
       return g;
     })();
     this.guest = current;
@@ -151,10 +149,12 @@ export class GuestRuntime implements ContainerRuntime {
     await this.writeGuestFile(guest, `${dir}/config.json`, JSON.stringify(req.spec));
     const proc = await guest.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
     // A signal right after `run -d` may come before crun made the container: wait for it.
-    return this.wrap(proc, c.Path, async (sig) => (await waitCreated(guest, c.Id), guest.agent.kill(c.Id, sig)), async () => {
+    return this.wrap(guest, proc, c.Path, async (sig) => (await waitCreated(guest, c.Id), guest.agent.kill(c.Id, sig)), async () => {
       // crun run already deleted its container; this only drops the agent's record.
       void guest.agent.delete(c.Id, true).catch(() => {});
       await (await this.open(c)).sync();
+      // What it wrote to its volumes is saved too before its exit is reported.
+      for (const m of c.Mounts) if (m.Type === 'volume' && m.Name && this.deps.volumes) await (await this.deps.volumes.tree(m.Name).catch(() => undefined))?.sync();
     });
   }
 
@@ -167,10 +167,10 @@ export class GuestRuntime implements ContainerRuntime {
       id: req.container.Id, args: req.args, env: req.env, cwd: req.cwd, ...(req.user ? { user: req.user } : {}), tty: req.tty,
       ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}),
     });
-    return this.wrap(proc, req.args[0] ?? '', (sig) => proc.kill(sig), async () => {});
+    return this.wrap(guest, proc, req.args[0] ?? '', (sig) => proc.kill(sig), async () => {});
   }
 
-  private wrap(proc: GuestProcess, command: string, kill: (sig: number) => Promise<void>, cleanup: () => Promise<void>): RuntimeProcess {
+  private wrap(guest: Guest, proc: GuestProcess, command: string, kill: (sig: number) => Promise<void>, cleanup: () => Promise<void>): RuntimeProcess {
     // crun reports a command it could not start on stderr (`executable file `x` not found
     // in $PATH: ...`, `open executable: Permission denied`) and exits 1; Docker's statuses
     // for that are 127 (not found) and 126 (cannot invoke), from the same sentences.
@@ -189,7 +189,7 @@ export class GuestRuntime implements ContainerRuntime {
         return { code: mapped === 125 ? 125 : mapped, error: head.trim().split('\n')[0]! };
       }
       // The guest went away under it (the agent client abandons its processes with -1).
-      if (code < 0) return { code: 137, error: this.lostReason ?? 'the guest went away while the container ran' };
+      if (code < 0) return { code: 137, error: guest.lost?.message ?? 'the guest went away while the container ran' };
       return { code };
     });
     return {
