@@ -2,7 +2,7 @@ import type { ContainerSummary } from '../../engine/api.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import type { Command } from '../command.ts';
 import { ago, humanDuration, table } from '../format.ts';
-import { untilInterrupt } from '../io.ts';
+import { untilInterrupt, type TerminalIo } from '../io.ts';
 
 /** `docker ps` STATUS: `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`. */
 export function statusText(c: ContainerSummary, now: Date): string {
@@ -54,20 +54,28 @@ function each(name: string, alias: string, description: string, act: (api: Await
     args: [1, Infinity],
     async run(p, { io, engine }) {
       const api = await engine();
-      let failed = false;
-      for (const ref of p.args) {
-        try {
-          await act(api, ref, p);
-          io.out(`${ref}\n`);
-        } catch (e) {
-          if (!TabdockError.is(e)) throw e;
-          io.err(`Error response from daemon: ${e.message}\n`);
-          failed = true;
-        }
-      }
-      return failed ? 1 : 0;
+      return eachArg(io, p.args, (ref) => act(api, ref, p));
     },
   };
+}
+
+/**
+ * Acts on each named object, printing its name, or the engine's error and going on (as
+ * docker does for `stop a b`, `volume rm a b`): 1 if any failed.
+ */
+export async function eachArg(io: TerminalIo, names: string[], act: (name: string) => Promise<unknown>): Promise<number> {
+  let failed = false;
+  for (const name of names) {
+    try {
+      await act(name);
+      io.out(`${name}\n`);
+    } catch (e) {
+      if (!TabdockError.is(e)) throw e;
+      io.err(`Error response from daemon: ${e.message}\n`);
+      failed = true;
+    }
+  }
+  return failed ? 1 : 0;
 }
 
 const timeFlag = { name: 'time', short: 't', type: 'string' as const, value: 'int', help: 'Seconds to wait before killing the container' };

@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
 import { table } from '../format.ts';
+import { eachArg } from './containers.ts';
 import { confirmed, forceFlag, report } from './prune.ts';
 
 /** `docker volume create|ls|inspect|rm|prune` (docker/cli `cli/command/volume`). */
@@ -70,17 +71,7 @@ export const volumeRm: Command = {
   args: [1, Infinity],
   async run(p, { io, engine }) {
     const api = await engine();
-    let failed = false;
-    for (const n of p.args) {
-      try {
-        await api.removeVolume(n, { force: p.flags['force'] === true });
-        io.out(`${n}\n`);
-      } catch (e) {
-        failed = true;
-        io.err(`Error response from daemon: ${e instanceof Error ? e.message : String(e)}\n`);
-      }
-    }
-    return failed ? 1 : 0;
+    return eachArg(io, p.args, (n) => api.removeVolume(n, { force: p.flags['force'] === true }));
   },
 };
 
