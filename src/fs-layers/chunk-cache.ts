@@ -24,7 +24,7 @@ export class ChunkCache {
     if (!p) {
       this.misses++;
       p = this.store.read(Digest.fromHex(hex), 0, CHUNK).then((b) => {
-        if (!b) throw new TabdockError('CHUNK_MISSING', `file data chunk ${hex.slice(0, 12)} is missing from the store; remove and pull the image again`, { chunk: hex });
+        if (!b) throw missing(hex);
         this.keep(hex, b);
         return b;
       }).finally(() => this.loading.delete(hex));
@@ -35,8 +35,26 @@ export class ChunkCache {
 
   /** Starts loading a chunk that is neither in memory nor on its way (read-ahead). */
   prefetch(hex: string): void {
-    if (this.lru.has(hex) || this.loading.has(hex)) return;
+    // A store that reads at once is read when asked: loading ahead only reads twice.
+    if (this.readsNow || this.lru.has(hex) || this.loading.has(hex)) return;
     void this.get(hex).catch(() => {});
+  }
+
+  /** Whether chunks not in memory can be read at once (`BlobStore.readNow`). */
+  get readsNow(): boolean {
+    return this.store.readNow !== undefined;
+  }
+
+  /**
+   * Bytes of a chunk from `offset` straight into `dst`, from the store without waiting
+   * and without keeping them (the OS page cache is the cache then): the count read, or
+   * CHUNK_MISSING. Only where `readsNow`.
+   */
+  readNowInto(hex: string, offset: number, dst: Uint8Array): number {
+    const n = this.store.readNow?.(Digest.fromHex(hex), offset, dst);
+    if (n === undefined) throw missing(hex);
+    this.misses++;
+    return n;
   }
 
   /** The chunk if it is in memory now (counts as a use), else undefined. */
@@ -63,6 +81,12 @@ export class ChunkCache {
 
   get size(): number {
     return this.bytes;
+  }
+
+  /** Lets go of every chunk held (loads under way finish and are kept). */
+  clear(): void {
+    this.lru.clear();
+    this.bytes = 0;
   }
 }
 
@@ -95,7 +119,7 @@ export async function readFile(cache: ChunkCache, n: Inode, offset: number, leng
 }
 
 /** Chunks loaded ahead of a read: a sequential reader finds the next ones in memory. */
-export const READ_AHEAD_CHUNKS = 4;
+export const READ_AHEAD_CHUNKS = 16;
 
 function readAhead(cache: ChunkCache, n: Inode, last: number): void {
   const end = Math.min(n.chunks.length - 1, last + READ_AHEAD_CHUNKS);
@@ -107,7 +131,8 @@ function readAhead(cache: ChunkCache, n: Inode, last: number): void {
 
 /**
  * The same bytes as `readFile`, synchronously, when every chunk they need is in memory
- * (written, cached or a hole); undefined when one must come from the store.
+ * (written, cached or a hole) or the store reads without waiting (`BlobStore.readNow`);
+ * undefined when one must be waited for.
  */
 export function readFileNow(cache: ChunkCache, n: Inode, offset: number, length: number): Uint8Array | undefined {
   let out: Uint8Array | undefined;
@@ -115,9 +140,11 @@ export function readFileNow(cache: ChunkCache, n: Inode, offset: number, length:
 }
 
 /**
- * `readFileNow` into a buffer the caller hands over once it is known the bytes are all in
- * memory (`dst(size)`, zero-filled for holes): a 9P read reply is filled in place, with no
- * intermediate copy. False (and `dst` never called) when a chunk must come from the store.
+ * `readFileNow` into a buffer the caller hands over once it is known the bytes are all at
+ * hand (`dst(size)`, zero-filled for holes): a 9P read reply is filled in place, with no
+ * intermediate copy, from memory or straight from a store that reads at once. False (and
+ * `dst` never called) when a chunk must be waited for; CHUNK_MISSING when the store has
+ * lost one.
  */
 export function readFileNowInto(cache: ChunkCache, n: Inode, offset: number, length: number, dst: (size: number) => Uint8Array): boolean {
   const end = Math.min(n.size, offset + length);
@@ -127,7 +154,8 @@ export function readFileNowInto(cache: ChunkCache, n: Inode, offset: number, len
   }
   const first = Math.floor(offset / CHUNK);
   const last = Math.floor((end - 1) / CHUNK);
-  const parts: (Uint8Array | null)[] = [];
+  // Per chunk: its bytes in memory, null for a hole, or its digest to read from the store.
+  const parts: (Uint8Array | string | null)[] = [];
   for (let i = first; i <= last; i++) {
     const d = n.dirty?.get(i) ?? n.flushing?.get(i);
     if (d) parts.push(d);
@@ -135,7 +163,7 @@ export function readFileNowInto(cache: ChunkCache, n: Inode, offset: number, len
       const hex = n.chunks[i];
       if (!hex) parts.push(null);
       else {
-        const c = cache.peek(hex);
+        const c = cache.peek(hex) ?? (cache.readsNow ? hex : undefined);
         if (!c) return false;
         parts.push(c);
       }
@@ -152,10 +180,20 @@ export function readFileNowInto(cache: ChunkCache, n: Inode, offset: number, len
       out.fill(0, from - offset, to - offset);
       continue;
     }
-    const piece = data.subarray(from - cs, Math.min(to - cs, data.byteLength));
-    out.set(piece, from - offset);
+    let got: number;
+    if (typeof data === 'string') {
+      got = cache.readNowInto(data, from - cs, out.subarray(from - offset, to - offset));
+    } else {
+      const piece = data.subarray(from - cs, Math.min(to - cs, data.byteLength));
+      out.set(piece, from - offset);
+      got = piece.byteLength;
+    }
     // A chunk shorter than its span (the file's last) leaves zeros after it.
-    if (piece.byteLength < to - from) out.fill(0, from - offset + piece.byteLength, to - offset);
+    if (got < to - from) out.fill(0, from - offset + got, to - offset);
   }
   return true;
+}
+
+function missing(hex: string): TabdockError {
+  return new TabdockError('CHUNK_MISSING', `file data chunk ${hex.slice(0, 12)} is missing from the store; remove and pull the image again`, { chunk: hex });
 }

@@ -229,15 +229,16 @@ export class ContainerFs {
   }
 
   /**
-   * Bytes at (offset, length) straight into `dst(size)` when they are all in memory;
-   * false (nothing written) when some must come from the store: use `read`.
+   * Bytes at (offset, length) straight into `dst(size)` when they are all at hand (in
+   * memory, or from a store that reads at once); false (nothing written) when some must
+   * be waited for: use `read`.
    */
   readNowInto(n: Inode, offset: number, length: number, dst: (size: number) => Uint8Array): boolean {
     if (n.kind === 'd') fail(E.EISDIR);
     return readFileNowInto(this.layers.cache, n, offset, length, dst);
   }
 
-  /** Bytes at (offset, length); synchronous when they are all in memory. */
+  /** Bytes at (offset, length); synchronous when they are all at hand (see `readNowInto`). */
   read(n: Inode, offset: number, length: number): Uint8Array | Promise<Uint8Array> {
     if (n.kind === 'd') fail(E.EISDIR);
     return readFileNow(this.layers.cache, n, offset, length) ?? readFile(this.layers.cache, n, offset, length);

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -151,6 +151,28 @@ export class DirBlobStore implements BlobStore {
       return got === length ? buf : buf.slice(0, got);
     } finally {
       await fh.close();
+    }
+  }
+
+  readNow(d: Digest, offset: number, dst: Uint8Array): number | undefined {
+    let fd: number;
+    try {
+      fd = openSync(this.path(d), 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      let got = 0;
+      while (got < dst.byteLength) {
+        const n = readSync(fd, dst, got, dst.byteLength - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return got;
+    } catch {
+      return undefined;
+    } finally {
+      closeSync(fd);
     }
   }
 

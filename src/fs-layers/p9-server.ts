@@ -54,7 +54,14 @@ export class P9Server {
     this.now = deps.now ?? (() => Date.now() / 1000);
   }
 
-  /** v86's hook: `new V86({ filesystem: { handle9p: server.handle9p } })`. */
+  /** Where synchronous replies are built (see `handle9p`); grows to the largest one. */
+  private scratch: Uint8Array = new Uint8Array(8192);
+
+  /**
+   * v86's hook: `new V86({ filesystem: { handle9p: server.handle9p } })`. The buffer
+   * passed to `reply` is only valid during that call (v86 copies it into guest memory
+   * there and then): a later reply may reuse it.
+   */
   readonly handle9p = (req: Uint8Array, reply: (buf: Uint8Array) => void): void => {
     if (req.byteLength < HEADER) return; // no tag to answer to
     const type = req[4]!;
@@ -62,7 +69,10 @@ export class P9Server {
     this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
     const h = this.handlers[type];
     if (!h) return reply(lerror(tag, E.EOPNOTSUPP));
-    const w = new WireWriter();
+    // Replies answered at once are built in one buffer kept for the purpose (a 512 KiB
+    // read reply allocated and zeroed per request cost more than copying the data in);
+    // a reply that waits moves to a buffer of its own first.
+    const w = new WireWriter(this.scratch);
     let pending: Promise<void> | void;
     try {
       pending = h(new WireReader(req), w);
@@ -71,7 +81,11 @@ export class P9Server {
     }
     // Answer at once when the work was synchronous (walk, getattr, readdir, cached reads):
     // the reply then reaches the guest within the same emulation slice, not the next one.
-    if (!pending) return reply(w.finish(type + 1, tag));
+    if (!pending) {
+      this.scratch = w.buffer;
+      return reply(w.finish(type + 1, tag));
+    }
+    w.detach();
     const job = pending.then(() => reply(w.finish(type + 1, tag)), (e: unknown) => reply(lerror(tag, errnoFor(e))));
     this.inflight.set(tag, job);
     void job.finally(() => {

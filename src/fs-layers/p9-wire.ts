@@ -53,9 +53,29 @@ export class WireReader {
 
 /** Builds one reply: fields appended little-endian, header filled in by `finish`. */
 export class WireWriter {
-  private buf = new Uint8Array(256);
-  private v = new DataView(this.buf.buffer);
+  private buf: Uint8Array;
+  private v: DataView;
   private off = 7;
+
+  /** `scratch`: a buffer to write into instead of a new one (see `P9Server.handle9p`). */
+  constructor(scratch?: Uint8Array) {
+    this.buf = scratch ?? new Uint8Array(256);
+    this.v = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+
+  /** The buffer written into: the scratch given, or a larger one it outgrew into. */
+  get buffer(): Uint8Array {
+    return this.buf;
+  }
+
+  /** Moves what is written so far into a buffer of the writer's own, so the scratch it
+   * was given can serve another reply while this one waits. */
+  detach(): void {
+    const b = new Uint8Array(Math.max(256, this.off));
+    b.set(this.buf.subarray(0, this.off));
+    this.buf = b;
+    this.v = new DataView(b.buffer);
+  }
 
   private room(n: number): void {
     if (this.off + n <= this.buf.byteLength) return;
@@ -131,8 +151,8 @@ export class WireWriter {
     this.v.setUint32(0, this.off, true);
     this.v.setUint8(4, type);
     this.v.setUint16(5, tag, true);
-    // A view, not a copy: each reply has a writer of its own, and a large one (a read)
-    // was sized up front, so little is held beyond the frame.
+    // A view, not a copy: a large reply (a read) was sized up front, so little is held
+    // beyond the frame.
     return this.buf.subarray(0, this.off);
   }
 }

@@ -73,6 +73,17 @@ for (const [kind, make] of Object.entries(kits)) {
       expect(same(await s.read(db, 1048576 - 3, 2 * 1048576 + 10), big.slice(1048573, 1048573 + 2 * 1048576 + 10))).toBe(true);
       expect(same(await s.read(db, big.length - 4, 100), big.slice(-4))).toBe(true);
       expect(await s.read(db, big.length + 4, 100)).toEqual(new Uint8Array(0));
+      // Where the store reads at once: the same ranges straight into a buffer.
+      if (s.readNow) {
+        const dst = new Uint8Array(2 * 1048576 + 10);
+        expect(s.readNow(db, 1048576 - 3, dst)).toBe(dst.byteLength);
+        expect(same(dst, big.slice(1048573, 1048573 + dst.byteLength))).toBe(true);
+        const tail = new Uint8Array(100);
+        expect(s.readNow(db, big.length - 4, tail)).toBe(4);
+        expect(same(tail.subarray(0, 4), big.slice(-4))).toBe(true);
+        expect(s.readNow(db, big.length + 4, tail)).toBe(0);
+        expect(s.readNow(await sha256(bytes(5, 3)), 0, tail)).toBeUndefined();
+      }
       expect((await s.list()).map(String).sort()).toEqual([ds, db].map(String).sort());
       expect(await s.usage()).toBe(1000 + big.length);
       await s.delete(ds);

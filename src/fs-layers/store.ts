@@ -21,6 +21,15 @@ export interface BlobStore {
    * union view reads file chunks this way without streaming whole blobs.
    */
   read(digest: Digest, offset: number, length: number): Promise<Uint8Array | undefined>;
+  /**
+   * `read` straight into `dst` without waiting, where the store can (a directory on a
+   * local disk: a chunk comes from the OS page cache in microseconds): the bytes read
+   * (fewer at the end of the blob), or undefined when the blob is absent or unreadable
+   * (`read` then says why). The 9P server answers a guest's read at once this way, so
+   * the guest never idles waiting for a chunk. IndexedDB has no synchronous reads and
+   * leaves it out.
+   */
+  readNow?(digest: Digest, offset: number, dst: Uint8Array): number | undefined;
   delete(digest: Digest): Promise<void>;
   list(): Promise<Digest[]>;
   /** Bytes used by all blobs. */
