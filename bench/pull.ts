@@ -1,60 +1,89 @@
 // Pull of a ~32 MiB image from a real loopback registry, beside a plain download of the
-// same blobs (manifest, config, layers: bodies read, nothing verified or stored).
+// same blobs (manifest, config, layers: bodies read, nothing verified or stored); then the
+// same pair through a paced 400 Mbit/s link (test/support/slow-link.mjs, its own process)
+// in front of the same registry, as a fast home or office connection would carry it.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ImageService } from '../src/engine/index.ts';
 import { DirBlobStore, DirMetaStore, nodeGunzip } from '../src/fs-layers/node.ts';
 import { RegistryClient } from '../src/registry-client/index.ts';
 import { nodeSha256 } from '../src/registry-client/node.ts';
-import { fixtureInfo, startRegistry } from '../test/support/index.ts';
+import { fixtureInfo, startRegistry, type FixtureManifest } from '../test/support/index.ts';
 import { median, type BenchRow } from './table.ts';
 
 const RUNS = 3;
+const LINK_MBITS = 400;
 
 export async function benchPull(): Promise<BenchRow[]> {
   const reg = await startRegistry();
   try {
     await reg.push('big', 'big:1');
-    const info = await fixtureInfo('big');
-    const m = info.manifests[0]!;
+    const m = (await fixtureInfo('big')).manifests[0]!;
     const bytes = m.layerSizes.reduce((a, b) => a + b, 0);
+    const mib = (bytes / 2 ** 20).toFixed(1);
 
-    const plain: number[] = [];
-    const ours: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      let t = performance.now();
-      const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
-      await (await fetch(`${reg.url}/v2/big/manifests/1`, { headers: { accept } })).arrayBuffer();
-      await Promise.all([m.configDigest, ...m.layerDigests].map(async (d) => {
-        const res = await fetch(`${reg.url}/v2/big/blobs/${d}`);
-        const r = res.body!.getReader();
-        while (!(await r.read()).done);
-      }));
-      plain.push(performance.now() - t);
-
-      const dir = mkdtempSync(join(tmpdir(), 'tabdock-bench-'));
-      try {
-        const svc = new ImageService({
-          registry: new RegistryClient({ insecureRegistries: [reg.host], hasher: nodeSha256 }),
-          blobs: await DirBlobStore.open(join(dir, 'store')),
-          meta: await DirMetaStore.open(join(dir, 'meta')),
-          gunzip: nodeGunzip,
-        });
-        t = performance.now();
-        await svc.pull(`${reg.host}/big:1`);
-        ours.push(performance.now() - t);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
-    const p = median(plain);
-    const o = median(ours);
-    return [
-      { name: `pull ${(bytes / 2 ** 20).toFixed(1)} MiB image (verify, inflate+diffID, store)`, value: o, unit: 'ms', baseline: 'plain download of the same blobs', baselineValue: p, target: '<= 1.5x baseline', pass: o <= 1.5 * p },
-      { name: 'pull throughput', value: bytes / 2 ** 20 / (o / 1000), unit: 'MiB/s', baseline: 'plain download', baselineValue: bytes / 2 ** 20 / (p / 1000) },
+    const local = await measure(reg.host, m);
+    const rows: BenchRow[] = [
+      { name: `pull ${mib} MiB image (verify, inflate+diffID, store)`, value: local.pull, unit: 'ms', baseline: 'plain download of the same blobs', baselineValue: local.plain, target: '<= 1.5x baseline', pass: local.pull <= 1.5 * local.plain },
+      { name: 'pull throughput', value: bytes / 2 ** 20 / (local.pull / 1000), unit: 'MiB/s', baseline: 'plain download', baselineValue: bytes / 2 ** 20 / (local.plain / 1000) },
     ];
+
+    const link = await startSlowLink(Number(new URL(reg.url).port), LINK_MBITS);
+    try {
+      const paced = await measure(link.host, m);
+      rows.push({ name: `pull ${mib} MiB image over a ${LINK_MBITS} Mbit/s link`, value: paced.pull, unit: 'ms', baseline: 'plain download over the same link', baselineValue: paced.plain });
+    } finally {
+      link.stop();
+    }
+    return rows;
   } finally {
     await reg.stop();
   }
+}
+
+/** Medians of RUNS plain downloads and pulls into an empty store, alternated. */
+async function measure(host: string, m: FixtureManifest): Promise<{ plain: number; pull: number }> {
+  const plain: number[] = [];
+  const ours: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    let t = performance.now();
+    const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+    await (await fetch(`http://${host}/v2/big/manifests/1`, { headers: { accept } })).arrayBuffer();
+    await Promise.all([m.configDigest, ...m.layerDigests].map(async (d) => {
+      const res = await fetch(`http://${host}/v2/big/blobs/${d}`);
+      const r = res.body!.getReader();
+      while (!(await r.read()).done);
+    }));
+    plain.push(performance.now() - t);
+
+    const dir = mkdtempSync(join(tmpdir(), 'tabdock-bench-'));
+    try {
+      const svc = new ImageService({
+        registry: new RegistryClient({ insecureRegistries: [host], hasher: nodeSha256 }),
+        blobs: await DirBlobStore.open(join(dir, 'store')),
+        meta: await DirMetaStore.open(join(dir, 'meta')),
+        gunzip: nodeGunzip,
+      });
+      t = performance.now();
+      await svc.pull(`${host}/big:1`);
+      ours.push(performance.now() - t);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { plain: median(plain), pull: median(ours) };
+}
+
+async function startSlowLink(upstreamPort: number, mbits: number): Promise<{ host: string; stop: () => void }> {
+  const script = fileURLToPath(new URL('../test/support/slow-link.mjs', import.meta.url));
+  const p = spawn(process.execPath, [script, String(upstreamPort), String(mbits)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    p.once('error', reject);
+    p.once('exit', (code) => reject(new Error(`slow link exited (${code})`)));
+    p.stdout.once('data', (b: Buffer) => resolve(b.toString().trim()));
+  });
+  return { host: `127.0.0.1:${port}`, stop: () => void p.kill() };
 }
