@@ -144,16 +144,25 @@ it('docker run -it attaches the container to the terminal; exit 3 comes back as 
     const t = document.querySelector('tabdock-playground')!.shadowRoot!.querySelector('tabdock-terminal') as HTMLElement & { size(): { cols: number; rows: number } };
     return t.size();
   });
+  // A resize reaches the PTY a moment after the terminal's (as with Docker): ask until it has.
+  const sttyReports = async (want: { rows: number; cols: number }) => {
+    let seen = '';
+    for (let i = 0; i < 20; i++) {
+      const mark = (await terminalText()).length;
+      await page.keyboard.type('busybox stty size');
+      await page.keyboard.press('Enter');
+      await waitForText(/stty size\n\d+ \d+\n\/ # $/);
+      seen = (await terminalText()).slice(mark);
+      if (seen.includes(`\n${want.rows} ${want.cols}\n`)) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`stty never reported ${want.rows} ${want.cols}; last: ${JSON.stringify(seen)}`);
+  };
   const before = await size();
-  await page.keyboard.type('busybox stty size');
-  await page.keyboard.press('Enter');
-  await waitForText(new RegExp(`stty size\\n${before.rows} ${before.cols}\\n/ # $`));
+  await sttyReports(before);
   await page.setViewportSize({ width: 1000, height: 600 });
   await expect.poll(async () => (await size()).cols).toBeLessThan(before.cols);
-  const after = await size();
-  await page.keyboard.type('busybox stty size');
-  await page.keyboard.press('Enter');
-  await waitForText(new RegExp(`stty size\\n${after.rows} ${after.cols}\\n/ # $`));
+  await sttyReports(await size());
   await page.setViewportSize({ width: 1280, height: 800 });
   await expect.poll(async () => (await size()).cols).toBe(before.cols);
   await page.keyboard.type('exit 3');
