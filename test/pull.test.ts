@@ -83,6 +83,10 @@ describe('tabdock pull', () => {
     const single = await cli.run('pull', `${reg.host}/amd64single:1`);
     expect(single.code).toBe(1);
     expect(single.stderr).toContain('it has linux/amd64.');
+    // Its layers downloaded beside the config (as Docker's do) are stopped and not kept.
+    const layers = (await fixtureInfo('amd64only-single')).manifests[0]!.layerDigests.map((d) => d.slice(7));
+    expect(storedBlobs(cli.home).filter((b) => layers.includes(b))).toEqual([]);
+    expect(readdirSync(join(cli.home, 'store', 'tmp'))).toEqual([]);
   });
 
   it('pulls Docker v2s2 manifest lists and zstd layers', async () => {

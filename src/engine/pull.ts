@@ -49,20 +49,21 @@ export interface PullDeps {
 }
 
 /**
- * Pulls one image: resolve -> config -> layers (3 at a time) -> record. Every blob is
- * stored under its digest only after it verified; each layer's uncompressed stream is
- * hashed on the way and must match the config's diff ID, so a truncated gzip never
- * lands. The image record is written last: an interrupted pull leaves no image.
+ * Pulls one image: resolve, then the config and the layers (3 at a time) together, as
+ * Docker does (a round trip less before the first layer byte), then the record. Every blob
+ * is stored under its digest only after it verified; each layer's uncompressed stream is
+ * hashed on the way and must match the config's diff ID, so a truncated gzip never lands.
+ * Progress is held back until the config has said what the image is; a refused config
+ * (wrong platform, malformed) stops the layers and leaves none of them stored. The image
+ * record is written last: an interrupted pull leaves no image.
  */
 export async function pullImage(deps: PullDeps, refText: string, opts: PullOptions = {}): Promise<PullResult> {
   const ref = parseReference(refText);
   const emit = opts.onProgress ?? (() => {});
   emit({ type: 'resolving', reference: ref.familiar() });
   const img = await deps.registry.resolve(ref, opts.platform ? { platform: opts.platform } : {});
-  const { bytes: configBytes, config, platform } = await deps.registry.fetchConfig(img);
   const id = img.manifest.config.digest;
   const layers = img.manifest.layers;
-  emit({ type: 'resolved', reference: ref.familiar(), digest: img.digest.toString(), platform, layers: layers.map((l) => ({ id: l.digest.short, size: l.size })) });
 
   for (const l of layers) {
     // A raw .wasm layer (the WebAssembly artifact form) is kept as the one-file tar it stands for.
@@ -71,18 +72,50 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
     }
   }
 
+  const configP = deps.registry.fetchConfig(img);
+  configP.catch(() => {}); // awaited below; the layers learn of a failure through diffIdOf
+  const stop = new AbortController();
+  // Layer events wait for 'resolved' (it names the platform, which only the config knows).
+  let held: PullEvent[] | undefined = [];
+  const emitLayer = (e: PullEvent) => (held ? held.push(e) : emit(e));
+
   let updated = false;
   const facts: LayerFacts[] = new Array(layers.length);
   const queue = layers.map((l, i) => ({ l, i }));
+  for (const l of layers.slice(3)) emitLayer({ type: 'layer', id: l.digest.short, status: 'Waiting' });
   const workers = Array.from({ length: Math.min(opts.concurrency ?? 3, layers.length) }, async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) {
-      const r = await pullLayer(deps, img, job.l, config.diffIds[job.i]!, emit);
-      facts[job.i] = r.facts;
+    for (let job = queue.shift(); job && !stop.signal.aborted; job = queue.shift()) {
+      const i = job.i;
+      const r = await pullLayer(deps, img, job.l, async () => (await configP).config.diffIds[i]!, emitLayer, stop.signal);
+      facts[i] = r.facts;
       updated ||= r.downloaded;
     }
   });
-  for (const l of layers.slice(3)) emit({ type: 'layer', id: l.digest.short, status: 'Waiting' });
-  await Promise.all(workers);
+  // The first failure (the config's first) stops the other layers; all settle before it is thrown.
+  const settled = Promise.all(workers).catch((e: unknown) => {
+    stop.abort(e);
+    throw e;
+  });
+  settled.catch(() => {}); // awaited below unless the config's own failure is thrown first
+  let configBytes: Uint8Array;
+  let config: Awaited<typeof configP>['config'];
+  let platform: Platform;
+  try {
+    ({ bytes: configBytes, config, platform } = await configP);
+  } catch (e) {
+    stop.abort(e);
+    await Promise.allSettled(workers);
+    throw e;
+  }
+  emit({ type: 'resolved', reference: ref.familiar(), digest: img.digest.toString(), platform, layers: layers.map((l) => ({ id: l.digest.short, size: l.size })) });
+  for (const e of held) emit(e);
+  held = undefined;
+  try {
+    await settled;
+  } catch (e) {
+    await Promise.allSettled(workers);
+    throw e;
+  }
 
   // Config and manifest(s) are kept as blobs too, so inspect and push need no network.
   await putIfMissing(deps.blobs, id, configBytes);
@@ -124,10 +157,12 @@ async function putIfMissing(blobs: BlobStore, d: Digest, bytes: Uint8Array): Pro
   if (!(await blobs.has(d))) await blobs.put(d, bytes);
 }
 
-async function pullLayer(deps: PullDeps, img: ResolvedImage, l: Descriptor, diffId: Digest, emit: (e: PullEvent) => void): Promise<{ facts: LayerFacts; downloaded: boolean }> {
+async function pullLayer(
+  deps: PullDeps, img: ResolvedImage, l: Descriptor, diffIdOf: () => Promise<Digest>, emit: (e: PullEvent) => void, signal: AbortSignal,
+): Promise<{ facts: LayerFacts; downloaded: boolean }> {
   const id = l.digest.short;
   const known = await deps.meta.get<LayerFacts>(`layer/${l.digest}`);
-  if (known && known.diffId === diffId.toString() && (await deps.blobs.has(l.digest))) {
+  if (known && (await deps.blobs.has(l.digest)) && known.diffId === (await diffIdOf()).toString()) {
     emit({ type: 'layer', id, status: 'Already exists' });
     return { facts: known, downloaded: false };
   }
@@ -143,6 +178,8 @@ async function pullLayer(deps: PullDeps, img: ResolvedImage, l: Descriptor, diff
   } else {
     source = deps.registry.openBlob(img, l, { onProgress: (done, total) => emit({ type: 'layer', id, status: 'Downloading', done, total }) });
   }
+  // Stopped (another part of the pull failed): the source is cancelled, both branches error.
+  source = source.pipeThrough(new TransformStream(), { signal });
   // One pass: the compressed bytes go to the store while the inflated bytes are hashed.
   const [toStore, toInflate] = source.tee();
   const h = await (deps.registry.hasher ?? sha256Hasher)();
@@ -169,6 +206,14 @@ async function pullLayer(deps: PullDeps, img: ResolvedImage, l: Descriptor, diff
   emit({ type: 'layer', id, status: 'Verifying Checksum' });
   emit({ type: 'layer', id, status: 'Download complete' });
   const got = h.digest();
+  let diffId: Digest;
+  try {
+    diffId = await diffIdOf();
+  } catch (e) {
+    // The config was refused: a layer of an image that is not pulled is not kept.
+    if (downloaded) await deps.blobs.delete(l.digest);
+    throw e;
+  }
   if (!got.equals(diffId)) {
     if (downloaded) await deps.blobs.delete(l.digest);
     throw new TabdockError('DIFF_ID_MISMATCH', `${what}: its uncompressed content (${got}) does not match the image config's diff ID ${diffId}; refusing it`, { expected: diffId.toString(), actual: got.toString() });
