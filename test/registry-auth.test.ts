@@ -154,6 +154,21 @@ describe('failures in front of a real registry', () => {
     expect((await b.blobs.list()).map(String)).not.toContain(layer);
   });
 
+  it('fetches the config beside the layers: a bad layer fails the pull while the config is still on its way', async () => {
+    const m = (await fixtureInfo('busybox')).manifests[0]!;
+    fp.reset();
+    fp.setRules([
+      { kind: 'delay', match: m.configDigest, ms: 3000 },
+      { kind: 'corrupt', match: m.layerDigests[0]!, atByte: 1000 },
+    ]);
+    const { svc, blobs } = await service(opts());
+    await expect(svc.pull(`${fp.host}/bb:1`)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    const config = fp.requests.find((r) => r.path.includes(m.configDigest));
+    expect(config?.status).toBe(0); // asked for, not answered yet
+    expect(await svc.list()).toEqual([]);
+    expect(await blobs.list()).toEqual([]);
+  });
+
   it('pulls by digest and refuses content that does not hash to it', async () => {
     fp.reset();
     fp.setRules([]);

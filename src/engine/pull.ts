@@ -1,6 +1,6 @@
 import { decompressor, type BlobStore, type Gunzip, type MetaStore } from '../fs-layers/index.ts';
 import {
-  Digest, isWasmLayer, layerKind, parseReference, sha256Hasher, type Descriptor, type Platform, type RegistryClient, type ResolvedImage,
+  Digest, isWasmLayer, type Compression, layerKind, parseReference, sha256Hasher, type Descriptor, type Platform, type RegistryClient, type ResolvedImage,
 } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import type { ImageRecord, LayerRecord } from './image-record.ts';
@@ -75,9 +75,19 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
   const configP = deps.registry.fetchConfig(img);
   configP.catch(() => {}); // awaited below; the layers learn of a failure through diffIdOf
   const stop = new AbortController();
-  // Layer events wait for 'resolved' (it names the platform, which only the config knows).
+  // Layer events wait for 'resolved' (it names the platform, which only the config knows);
+  // of a layer's download progress meanwhile, only the latest is kept.
   let held: PullEvent[] | undefined = [];
-  const emitLayer = (e: PullEvent) => (held ? held.push(e) : emit(e));
+  const heldProgress = new Map<string, number>();
+  const emitLayer = (e: PullEvent): void => {
+    if (!held) return emit(e);
+    if (e.type === 'layer' && e.status === 'Downloading') {
+      const at = heldProgress.get(e.id);
+      if (at !== undefined) return void (held[at] = e);
+      heldProgress.set(e.id, held.length);
+    }
+    held.push(e);
+  };
 
   let updated = false;
   const facts: LayerFacts[] = new Array(layers.length);
@@ -96,12 +106,14 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
     stop.abort(e);
     throw e;
   });
-  settled.catch(() => {}); // awaited below unless the config's own failure is thrown first
+  // A layer that fails before the config arrives is reported at once, not after it.
+  const layerFailed = settled.then(() => new Promise<never>(() => {}));
+  layerFailed.catch(() => {}); // raced below; settled itself is awaited after the config
   let configBytes: Uint8Array;
   let config: Awaited<typeof configP>['config'];
   let platform: Platform;
   try {
-    ({ bytes: configBytes, config, platform } = await configP);
+    ({ bytes: configBytes, config, platform } = await Promise.race([configP, layerFailed]));
   } catch (e) {
     stop.abort(e);
     await Promise.allSettled(workers);
@@ -115,6 +127,13 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
   } catch (e) {
     await Promise.allSettled(workers);
     throw e;
+  }
+  // A layer found stored was not held up by the config; its recorded diff ID is checked now.
+  for (const [i, l] of layers.entries()) {
+    const want = config.diffIds[i]!.toString();
+    if (facts[i]!.diffId !== want) {
+      throw new TabdockError('DIFF_ID_MISMATCH', `layer ${l.digest.short} of ${ref.familiar()}: its uncompressed content (${facts[i]!.diffId}) does not match the image config's diff ID ${want}; refusing it`, { expected: want, actual: facts[i]!.diffId });
+    }
   }
 
   // Config and manifest(s) are kept as blobs too, so inspect and push need no network.
@@ -157,12 +176,30 @@ async function putIfMissing(blobs: BlobStore, d: Digest, bytes: Uint8Array): Pro
   if (!(await blobs.has(d))) await blobs.put(d, bytes);
 }
 
+/** Layer blobs being downloaded now, per store: two pulls of images that share a layer. */
+const downloading = new WeakMap<BlobStore, Map<string, number>>();
+
+function downloadsOf(blobs: BlobStore): Map<string, number> {
+  let m = downloading.get(blobs);
+  if (!m) downloading.set(blobs, (m = new Map()));
+  return m;
+}
+
+/**
+ * Removes a layer blob this pull stored and will not use, unless another pull of the
+ * same layer is under way or finished (its facts are recorded): that one's blob it is too.
+ */
+async function dropBlob(deps: PullDeps, d: Digest): Promise<void> {
+  if ((downloadsOf(deps.blobs).get(d.toString()) ?? 0) > 1 || (await deps.meta.get(`layer/${d}`))) return;
+  await deps.blobs.delete(d);
+}
+
 async function pullLayer(
   deps: PullDeps, img: ResolvedImage, l: Descriptor, diffIdOf: () => Promise<Digest>, emit: (e: PullEvent) => void, signal: AbortSignal,
 ): Promise<{ facts: LayerFacts; downloaded: boolean }> {
   const id = l.digest.short;
   const known = await deps.meta.get<LayerFacts>(`layer/${l.digest}`);
-  if (known && (await deps.blobs.has(l.digest)) && known.diffId === (await diffIdOf()).toString()) {
+  if (known && (await deps.blobs.has(l.digest))) {
     emit({ type: 'layer', id, status: 'Already exists' });
     return { facts: known, downloaded: false };
   }
@@ -178,13 +215,30 @@ async function pullLayer(
   } else {
     source = deps.registry.openBlob(img, l, { onProgress: (done, total) => emit({ type: 'layer', id, status: 'Downloading', done, total }) });
   }
+  const key = l.digest.toString();
+  const inFlight = downloadsOf(deps.blobs);
+  inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
+  try {
+    return await inflateAndCheck(deps, l, what, kind.compression, source, downloaded, diffIdOf, emit, signal);
+  } finally {
+    const n = (inFlight.get(key) ?? 1) - 1;
+    if (n > 0) inFlight.set(key, n);
+    else inFlight.delete(key);
+  }
+}
+
+async function inflateAndCheck(
+  deps: PullDeps, l: Descriptor, what: string, compression: Compression, source: ReadableStream<Uint8Array>, downloaded: boolean,
+  diffIdOf: () => Promise<Digest>, emit: (e: PullEvent) => void, signal: AbortSignal,
+): Promise<{ facts: LayerFacts; downloaded: boolean }> {
+  const id = l.digest.short;
   // Stopped (another part of the pull failed): the source is cancelled, both branches error.
   source = source.pipeThrough(new TransformStream(), { signal });
   // One pass: the compressed bytes go to the store while the inflated bytes are hashed.
   const [toStore, toInflate] = source.tee();
   const h = await (deps.registry.hasher ?? sha256Hasher)();
   let uncompressedSize = 0;
-  const inflate = toInflate.pipeThrough(decompressor(kind.compression, what, deps.gunzip)).pipeTo(
+  const inflate = toInflate.pipeThrough(decompressor(compression, what, deps.gunzip)).pipeTo(
     new WritableStream({
       write(chunk) {
         uncompressedSize += chunk.byteLength;
@@ -194,13 +248,11 @@ async function pullLayer(
   );
   const store = downloaded ? deps.blobs.put(l.digest, toStore) : toStore.cancel();
   const [s, i] = await Promise.allSettled([store, inflate]);
-  // The download's own error (digest, size, network) explains more than the inflater's.
-  if (s.status === 'rejected') {
-    if (downloaded) await deps.blobs.delete(l.digest);
-    throw s.reason;
-  }
+  // The download's own error (digest, size, network) explains more than the inflater's; a
+  // failed put stored nothing.
+  if (s.status === 'rejected') throw s.reason;
   if (i.status === 'rejected') {
-    if (downloaded) await deps.blobs.delete(l.digest);
+    if (downloaded) await dropBlob(deps, l.digest);
     throw i.reason;
   }
   emit({ type: 'layer', id, status: 'Verifying Checksum' });
@@ -211,11 +263,11 @@ async function pullLayer(
     diffId = await diffIdOf();
   } catch (e) {
     // The config was refused: a layer of an image that is not pulled is not kept.
-    if (downloaded) await deps.blobs.delete(l.digest);
+    if (downloaded) await dropBlob(deps, l.digest);
     throw e;
   }
   if (!got.equals(diffId)) {
-    if (downloaded) await deps.blobs.delete(l.digest);
+    if (downloaded) await dropBlob(deps, l.digest);
     throw new TabdockError('DIFF_ID_MISMATCH', `${what}: its uncompressed content (${got}) does not match the image config's diff ID ${diffId}; refusing it`, { expected: diffId.toString(), actual: got.toString() });
   }
   const facts = { diffId: diffId.toString(), uncompressedSize };

@@ -119,7 +119,7 @@ export async function readFile(cache: ChunkCache, n: Inode, offset: number, leng
 }
 
 /** Chunks loaded ahead of a read: a sequential reader finds the next ones in memory. */
-export const READ_AHEAD_CHUNKS = 16;
+export const READ_AHEAD_CHUNKS = 4;
 
 function readAhead(cache: ChunkCache, n: Inode, last: number): void {
   const end = Math.min(n.chunks.length - 1, last + READ_AHEAD_CHUNKS);

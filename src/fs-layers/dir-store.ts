@@ -158,8 +158,9 @@ export class DirBlobStore implements BlobStore {
     let fd: number;
     try {
       fd = openSync(this.path(d), 'r');
-    } catch {
-      return undefined;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
     }
     try {
       let got = 0;
@@ -169,8 +170,6 @@ export class DirBlobStore implements BlobStore {
         got += n;
       }
       return got;
-    } catch {
-      return undefined;
     } finally {
       closeSync(fd);
     }

@@ -24,8 +24,8 @@ export interface BlobStore {
   /**
    * `read` straight into `dst` without waiting, where the store can (a directory on a
    * local disk: a chunk comes from the OS page cache in microseconds): the bytes read
-   * (fewer at the end of the blob), or undefined when the blob is absent or unreadable
-   * (`read` then says why). The 9P server answers a guest's read at once this way, so
+   * (fewer at the end of the blob), or undefined when the blob is absent; an I/O error
+   * is thrown as it came. The 9P server answers a guest's read at once this way, so
    * the guest never idles waiting for a chunk. IndexedDB has no synchronous reads and
    * leaves it out.
    */
