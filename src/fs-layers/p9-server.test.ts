@@ -230,13 +230,14 @@ for (const backend of Object.keys(BACKENDS)) {
       await mount(c);
       await c.walk(0, 1, 'big.bin');
       await c.ok(T.lopen, (w) => w.u32(1).u32(0));
+      k.layers.cache.clear(); // nothing in memory: the bytes come from the store
       let called = false;
       const answered = new Promise<Uint8Array>((resolve) => c.server.handle9p(new WireWriter().u32(1).u64(CHUNK - 50000).u32(100000).finish(T.read, 7), (reply) => {
         called = true;
         resolve(reply.slice());
       }));
       // The executor above ran handle9p synchronously: `called` says whether it replied before returning.
-      if (k.layers.chunks.readNow) expect(called).toBe(true);
+      if (backend === 'dir') expect(called).toBe(true); // the directory store reads at once
       const raw = await answered;
       const r = new WireReader(raw);
       expect(raw[4]).toBe(T.read + 1);
