@@ -50,7 +50,7 @@ export async function openEngine(env: Io['env']): Promise<Engine> {
   // TABDOCK_GUEST=off: no Linux guest at all (only wasi/wasm images run).
   const startGuest = env['TABDOCK_GUEST'] === 'off'
     ? async () => {
-      throw new (await import('../shared/errors.ts')).TabdockError('GUEST_DISABLED', 'the Linux guest is turned off (TABDOCK_GUEST=off): only WebAssembly (wasi/wasm) images can run', { exitCode: 125 });
+      throw new (await import('../shared/errors.ts')).TabdockError('GUEST_DISABLED', 'the Linux guest is turned off (TABDOCK_GUEST=off): only WebAssembly (wasi/wasm) images can run', {}, { exitCode: 125 });
     }
     : (h: Parameters<typeof startNodeGuest>[0]) => startNodeGuest(h, env);
   const engine: Engine = new Engine({

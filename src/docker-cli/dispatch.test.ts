@@ -136,7 +136,7 @@ describe('runDocker: errors from the engine', () => {
       createContainer: async () => ({ Id: 'c1', Warnings: [] }),
       attachContainer: async () => ({ write: async () => {}, closeStdin: async () => {}, resize: async () => {}, detach: async () => {} }),
       startContainer: async () => {
-        throw new TabdockError('EXEC_NOT_FOUND', 'exec: "nope": executable file not found in $PATH', { exitCode: 127 });
+        throw new TabdockError('EXEC_NOT_FOUND', 'exec: "nope": executable file not found in $PATH', {}, { exitCode: 127 });
       },
     });
     expect(await runDocker(['run', 'busybox', 'nope'], ctx(t.io, api))).toBe(127);

@@ -1,5 +1,6 @@
 import { TabdockError, messageOf } from '../shared/errors.ts';
 import { parseArgs, usageText } from './args.ts';
+import { exitCodeForError } from '../engine/spec/exit-codes.ts';
 import type { Command, DockerCtx } from './command.ts';
 import { COMMON_COMMANDS } from './commands.ts';
 
@@ -47,9 +48,9 @@ export async function runDocker<C extends DockerCtx>(argv: string[], ctx: C, com
     const text = TabdockError.is(e) || e instanceof Error ? messageOf(e) : String(e);
     io.err(`${engineCmd ? `${prog}: ` : ''}Error response from daemon: ${text.split('\n')[0]}\n`);
     if (io.env['TABDOCK_DEBUG'] && e instanceof Error) io.err(`${e.stack}\n`);
-    // `run` exits 125 when the engine failed before the command ran (docker run reference).
-    const code = TabdockError.is(e) ? e.data['exitCode'] : undefined;
-    return typeof code === 'number' ? code : engineCmd ? 125 : 1;
+    // `run` exits 125 when the engine failed before the command ran (docker run reference);
+    // other commands 1, unless the error carries a status of its own.
+    return engineCmd ? exitCodeForError(e) : TabdockError.is(e) ? (e.exitCode ?? 1) : 1;
   }
 }
 

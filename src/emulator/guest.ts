@@ -322,7 +322,7 @@ function waitForEmulatorStart(emulator: V86): Promise<void> {
 async function withTimeout<T>(p: Promise<T>, ms: number, guest: Guest, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TabdockError('EMULATOR_AGENT_TIMEOUT', `The ${what} did not reach its agent within ${Math.round(ms / 1000)} s.`, { serialTail: guest.serialLog().slice(-2000) }, true)), ms);
+    timer = setTimeout(() => reject(new TabdockError('EMULATOR_AGENT_TIMEOUT', `The ${what} did not reach its agent within ${Math.round(ms / 1000)} s.`, { serialTail: guest.serialLog().slice(-2000) }, { retryable: true })), ms);
   });
   try {
     return await Promise.race([p, timeout]);

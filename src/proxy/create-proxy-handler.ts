@@ -1,6 +1,7 @@
 import { corsHeaders, originAllowed, preflightHeaders } from './cors.ts';
 import { boundedBody } from './bounded-body.ts';
 import { forwardUpstream } from './forward-upstream.ts';
+import type { ProxyFailure } from '../shared/proxy-failure.ts';
 import { DEFAULT_ALLOWED_HOSTS, HostPolicy, parseHostPort } from './host-policy.ts';
 import { parseProxiedPath } from '../shared/proxied-url.ts';
 import {
@@ -57,9 +58,9 @@ export function createProxyHandler(options: ProxyOptions = {}): ProxyHandler {
     const url = new URL(request.url);
     const origin = request.headers.get('origin');
     const cors = corsHeaders(allowedOrigins, origin);
-    const refuse = (status: number, code: Parameters<typeof refusal>[1], message: string, extra = {}) => {
+    const refuse = (status: number, code: Parameters<typeof refusal>[1], message: string, extra = {}, failure?: ProxyFailure) => {
       log(`${request.method} ${url.pathname} -> ${status} ${message}`);
-      return refusal(status, code, message, { ...cors, ...extra });
+      return refusal(status, code, message, { ...cors, ...extra }, failure);
     };
 
     if (!originAllowed(allowedOrigins, origin)) return refuse(403, 'DENIED', `origin ${origin} may not use this proxy`);
@@ -105,7 +106,7 @@ export function createProxyHandler(options: ProxyOptions = {}): ProxyHandler {
     const upstreamUrl = new URL(`${verdict.scheme}//${host.key}${target.path}${target.search}`);
     const method = request.method;
     const result = await forwardUpstream(ctx, host, upstreamUrl, verdict.exactlyConfigured, method, headers, request.signal);
-    if (!result.ok) return refuse(result.status, result.code, result.message);
+    if (!result.ok) return refuse(result.status, result.code, result.message, {}, result.failure);
 
     const upstream = result.response;
     const out = new Headers(cors);

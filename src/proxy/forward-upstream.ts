@@ -2,6 +2,7 @@ import type { HostPolicy, HostPort } from './host-policy.ts';
 import { parseHostPort } from './host-policy.ts';
 import { isIpLiteral } from './ip-address.ts';
 import type { FetchLike } from './proxy-options.ts';
+import type { ProxyFailure } from '../shared/proxy-failure.ts';
 
 /**
  * One upstream exchange, redirects followed here on the server side (the browser never
@@ -20,7 +21,7 @@ export interface ForwardContext {
 
 export type ForwardResult =
   | { ok: true; response: Response; url: URL }
-  | { ok: false; status: number; code: 'DENIED' | 'UNAVAILABLE'; message: string };
+  | { ok: false; status: number; code: 'DENIED' | 'UNAVAILABLE'; message: string; failure: ProxyFailure };
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -38,7 +39,7 @@ export async function forwardUpstream(
   let exact = exactlyConfigured;
   for (let hop = 0; ; hop++) {
     const refused = await refuseByAddress(ctx, host, exact);
-    if (refused) return { ok: false, status: hop === 0 ? 403 : 502, code: 'DENIED', message: refused };
+    if (refused) return { ok: false, status: hop === 0 ? 403 : 502, code: 'DENIED', message: refused, failure: { reason: 'REFUSED', host: host.key } };
 
     const hopHeaders = new Headers(headers);
     if (host.key !== addressed.key) hopHeaders.delete('authorization');
@@ -46,29 +47,30 @@ export async function forwardUpstream(
     try {
       response = await fetchWithHeadersTimeout(ctx, url, method, hopHeaders, signal);
     } catch (e) {
-      return { ok: false, status: 502, code: 'UNAVAILABLE', message: `cannot reach ${host.key}: ${describe(e)}` };
+      const cause = describe(e);
+      return { ok: false, status: 502, code: 'UNAVAILABLE', message: `cannot reach ${host.key}: ${cause}`, failure: { reason: 'UPSTREAM_UNREACHABLE', host: host.key, cause } };
     }
 
     const location = response.headers.get('location');
     if (!REDIRECTS.has(response.status) || location === null) return { ok: true, response, url };
     await response.body?.cancel().catch(() => {});
     if (hop >= ctx.maxRedirects) {
-      return { ok: false, status: 502, code: 'UNAVAILABLE', message: `more than ${ctx.maxRedirects} redirects from ${addressed.key}` };
+      return { ok: false, status: 502, code: 'UNAVAILABLE', message: `more than ${ctx.maxRedirects} redirects from ${addressed.key}`, failure: { reason: 'REFUSED', host: addressed.key } };
     }
 
     let next: URL;
     try {
       next = new URL(location, url);
     } catch {
-      return { ok: false, status: 502, code: 'DENIED', message: `${host.key} redirected to an invalid URL` };
+      return { ok: false, status: 502, code: 'DENIED', message: `${host.key} redirected to an invalid URL`, failure: { reason: 'REFUSED', host: host.key } };
     }
     const nextHost = next.username || next.password ? undefined : parseHostPort(next.host);
     if (!nextHost) {
-      return { ok: false, status: 502, code: 'DENIED', message: `${host.key} redirected to a URL the proxy will not follow` };
+      return { ok: false, status: 502, code: 'DENIED', message: `${host.key} redirected to a URL the proxy will not follow`, failure: { reason: 'REFUSED', host: host.key } };
     }
     const verdict = ctx.policy.check(nextHost, next.protocol);
     if (!verdict.ok) {
-      return { ok: false, status: 502, code: 'DENIED', message: `${host.key} redirected to ${nextHost.key}, refused: ${verdict.reason}` };
+      return { ok: false, status: 502, code: 'DENIED', message: `${host.key} redirected to ${nextHost.key}, refused: ${verdict.reason}`, failure: { reason: 'REFUSED', host: host.key } };
     }
     url = next;
     host = nextHost;

@@ -1,7 +1,10 @@
+import type { ProxyFailure, ProxyFailureReason } from '../shared/proxy-failure.ts';
+
 /**
  * Refusals in the registry error format (OCI distribution spec, "Error Codes"), so the
  * registry client shows them like any registry error. Every message starts with
- * "tabdock proxy:" so a user can tell the proxy said no, not the registry.
+ * "tabdock proxy:" so a user can tell the proxy said no, not the registry; what failed
+ * travels as data in `detail.tabdockProxy` (shared/proxy-failure.ts), for clients.
  */
 
 export type RefusalCode = 'DENIED' | 'UNSUPPORTED' | 'TOOMANYREQUESTS' | 'SIZE_INVALID' | 'UNAVAILABLE';
@@ -11,10 +14,15 @@ export function refusal(
   code: RefusalCode,
   message: string,
   headers: Record<string, string> = {},
+  failure: ProxyFailure = { reason: REASON_OF[code] },
 ): Response {
-  const body = JSON.stringify({ errors: [{ code, message: `tabdock proxy: ${message}` }] });
+  const body = JSON.stringify({ errors: [{ code, message: `tabdock proxy: ${message}`, detail: { tabdockProxy: failure } }] });
   return new Response(body, {
     status,
     headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
   });
 }
+
+const REASON_OF: Record<RefusalCode, ProxyFailureReason> = {
+  DENIED: 'REFUSED', UNSUPPORTED: 'REFUSED', TOOMANYREQUESTS: 'RATE_LIMITED', SIZE_INVALID: 'TOO_LARGE', UNAVAILABLE: 'INTERNAL',
+};

@@ -88,7 +88,7 @@ export class TokenCache {
     if (!res.ok) {
       const code = res.status === 401 ? 'UNAUTHORIZED' : res.status === 429 ? 'RATE_LIMITED' : 'AUTH_FAILED';
       const why = creds ? `the credentials for ${registry} were refused` : `${registry}'s token service refused an anonymous token`;
-      throw new TabdockError(code, `${why} (HTTP ${res.status} from ${u.host})`, { registry, status: res.status }, res.status >= 500 || res.status === 429);
+      throw new TabdockError(code, `${why} (HTTP ${res.status} from ${u.host})`, { registry, status: res.status }, { retryable: res.status >= 500 || res.status === 429 });
     }
     let body: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
     try {

@@ -76,7 +76,7 @@ export function resumableBlob(desc: Descriptor, what: string, open: Opener, opts
         try {
           r = await reader!.read();
         } catch (e) {
-          if (++cuts > retries) throw new TabdockError('DOWNLOAD_INTERRUPTED', `${what}: the download was cut ${cuts} times; last: ${e instanceof Error ? e.message : String(e)}`, { received }, true);
+          if (++cuts > retries) throw new TabdockError('DOWNLOAD_INTERRUPTED', `${what}: the download was cut ${cuts} times; last: ${e instanceof Error ? e.message : String(e)}`, { received }, { retryable: true });
           await sleep(200 * 2 ** cuts);
           await connect();
           continue;

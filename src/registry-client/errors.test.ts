@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { refusal } from '../proxy/refusal.ts';
 import { httpError } from './errors.ts';
 
 const body = (code: string, message: string) => JSON.stringify({ errors: [{ code, message }] });
@@ -26,10 +27,25 @@ describe('httpError', () => {
     expect(e.data).toMatchObject({ limit: 100, remaining: 0, windowSeconds: 21600, retryAfterSeconds: 3600, registryCodes: ['TOOMANYREQUESTS'] });
   });
 
-  it('the CORS proxy failing to connect is the registry being unreachable', () => {
-    const e = httpError(502, new Headers(), body('UNAVAILABLE', 'tabdock proxy: cannot reach 127.0.0.1:9: fetch failed (connect ECONNREFUSED 127.0.0.1:9)'), ctx);
+  it('the CORS proxy failing to connect is the registry being unreachable, read from its data', async () => {
+    const res = refusal(502, 'UNAVAILABLE', 'cannot reach 127.0.0.1:9: fetch failed (connect ECONNREFUSED 127.0.0.1:9)', {}, {
+      reason: 'UPSTREAM_UNREACHABLE', host: '127.0.0.1:9', cause: 'fetch failed (connect ECONNREFUSED 127.0.0.1:9)',
+    });
+    const e = httpError(502, res.headers, await res.text(), ctx);
     expect(e.code).toBe('REGISTRY_UNREACHABLE');
     expect(e.message).toBe('cannot reach registry docker.io: fetch failed (connect ECONNREFUSED 127.0.0.1:9) (through the CORS proxy)');
+    expect(e.data).toMatchObject({ viaProxy: true, cause: 'fetch failed (connect ECONNREFUSED 127.0.0.1:9)' });
     expect(e.retryable).toBe(true);
+  });
+
+  it('a registry whose own message reads like the proxy\'s is not taken for it (no sentence is parsed)', () => {
+    const e = httpError(502, new Headers(), body('UNAVAILABLE', 'tabdock proxy: cannot reach 127.0.0.1:9: fetch failed'), ctx);
+    expect(e.code).toBe('REGISTRY_UNAVAILABLE');
+  });
+
+  it('a proxy refusal by policy stays a refusal', async () => {
+    const res = refusal(403, 'DENIED', 'host example.invalid is not on the allow list');
+    const e = httpError(403, res.headers, await res.text(), ctx);
+    expect(e.code).toBe('DENIED');
   });
 });

@@ -1,4 +1,5 @@
 import { TabdockError } from '../shared/errors.ts';
+import { proxyFailureOf } from '../shared/proxy-failure.ts';
 
 /**
  * Registry failures as sentences a user can act on, keeping the distribution spec's
@@ -63,7 +64,7 @@ export function httpError(status: number, headers: Headers, bodyText: string, ct
       'RATE_LIMITED',
       `${ctx.registry} rate-limited the pull of ${what}${figures.length ? ` (${figures.join(', ')})` : ''}: wait and try again, or authenticate to get a higher limit`,
       { ...data, ...f },
-      true,
+      { retryable: true },
     );
   }
   if (codes.includes('MANIFEST_UNKNOWN') || (status === 404 && ctx.what !== undefined && !codes.includes('NAME_UNKNOWN') && !codes.includes('BLOB_UNKNOWN'))) {
@@ -85,14 +86,15 @@ export function httpError(status: number, headers: Headers, bodyText: string, ct
   if (status === 403 || codes.includes('DENIED')) {
     return new TabdockError('DENIED', `access to ${repoName} on ${ctx.registry} was denied: ${detail}`, data);
   }
-  // The CORS proxy could not connect (its refusals say "tabdock proxy: cannot reach HOST"):
-  // for the user that is the registry being unreachable, as without a proxy.
-  const proxyCannotReach = errors.find((e) => e.code === 'UNAVAILABLE' && /^tabdock proxy: cannot reach /.test(e.message ?? ''));
-  if (status === 502 && proxyCannotReach) {
-    return new TabdockError('REGISTRY_UNREACHABLE', `cannot reach registry ${ctx.registry}: ${proxyCannotReach.message!.replace(/^tabdock proxy: cannot reach \S+?: /, '')} (through the CORS proxy)`, { ...data, viaProxy: true }, true);
+  // The CORS proxy could not connect: for the user that is the registry being
+  // unreachable, as without a proxy. The proxy says so as data (shared/proxy-failure.ts).
+  const proxy = errors.map((e) => proxyFailureOf(e.detail)).find((f) => f !== undefined);
+  if (proxy?.reason === 'UPSTREAM_UNREACHABLE') {
+    const cause = proxy.cause ?? `HTTP ${status}`;
+    return new TabdockError('REGISTRY_UNREACHABLE', `cannot reach registry ${ctx.registry}: ${cause} (through the CORS proxy)`, { ...data, viaProxy: true, cause }, { retryable: true });
   }
   if (status >= 500) {
-    return new TabdockError('REGISTRY_UNAVAILABLE', `${ctx.registry} answered ${status} (${detail}): the registry is having trouble, try again later`, data, true);
+    return new TabdockError('REGISTRY_UNAVAILABLE', `${ctx.registry} answered ${status} (${detail}): the registry is having trouble, try again later`, data, { retryable: true });
   }
   return new TabdockError('REGISTRY_ERROR', `${ctx.registry} refused the request for ${what}: ${detail}`, data);
 }
@@ -109,7 +111,8 @@ export function networkError(e: unknown, url: string, registry: string): Tabdock
       { url, registry },
     );
   }
-  return new TabdockError('REGISTRY_UNREACHABLE', `cannot reach registry ${registry}: ${[code, msg].filter(Boolean).join(' ')}`, { url, registry }, true);
+  const why = [code, msg].filter(Boolean).join(' ');
+  return new TabdockError('REGISTRY_UNREACHABLE', `cannot reach registry ${registry}: ${why}`, { url, registry, cause: why }, { retryable: true });
 }
 
 function formatSeconds(s: number): string {

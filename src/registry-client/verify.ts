@@ -41,7 +41,7 @@ export function sizeMismatch(what: string, expected: number, got: number, more: 
     'SIZE_MISMATCH',
     `${what}: expected ${expected} bytes but received ${more ? 'more' : got}; the download was cut or the registry sent different content`,
     { expected, received: got },
-    !more,
+    { retryable: !more },
   );
 }
 

@@ -1,3 +1,7 @@
+import { isErrorCode, type ErrorCode } from './error-codes.ts';
+
+export { ERROR_CODES, isErrorCode, type ErrorCode } from './error-codes.ts';
+
 /**
  * One error class per failure, all from one base with a literal `code` and structured
  * `data` (isomorphic-git's habit). Errors are plain data underneath so they survive
@@ -5,39 +9,61 @@
  */
 export interface ErrorData {
   [key: string]: unknown;
+  /** The exit status is the error's own field (`ErrorOptions.exitCode`), not data. */
+  exitCode?: never;
+}
+
+export interface ErrorOptions {
+  /** Whether trying the same thing again may succeed (network, 429, 5xx). */
+  retryable?: boolean;
+  /**
+   * The status a docker command ends with when this error ends it (docker run reference,
+   * "Exit status": 125 the engine or a flag, 126 cannot invoke, 127 not found). Unset:
+   * the command's default (125 for `run`/`create`, 1 for the rest).
+   */
+  exitCode?: number;
 }
 
 export interface SerializedError {
   name: 'TabdockError';
-  code: string;
+  code: ErrorCode;
   message: string;
   data: ErrorData;
   retryable: boolean;
+  exitCode?: number;
 }
 
 export class TabdockError extends Error {
   override readonly name = 'TabdockError';
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly data: ErrorData;
-  /** Whether trying the same thing again may succeed (network, 429, 5xx). */
   readonly retryable: boolean;
+  readonly exitCode: number | undefined;
 
-  constructor(code: string, message: string, data: ErrorData = {}, retryable = false) {
+  constructor(code: ErrorCode, message: string, data: ErrorData = {}, opts: ErrorOptions = {}) {
     super(message);
     this.code = code;
     this.data = data;
-    this.retryable = retryable;
+    this.retryable = opts.retryable ?? false;
+    this.exitCode = opts.exitCode;
   }
 
   toJSON(): SerializedError {
-    return { name: 'TabdockError', code: this.code, message: this.message, data: this.data, retryable: this.retryable };
+    return {
+      name: 'TabdockError', code: this.code, message: this.message, data: this.data, retryable: this.retryable,
+      ...(this.exitCode !== undefined ? { exitCode: this.exitCode } : {}),
+    };
   }
 
+  /** Back from JSON; a code this build does not know (a newer peer) becomes INTERNAL with the original in data. */
   static fromJSON(e: SerializedError): TabdockError {
-    return new TabdockError(e.code, e.message, e.data, e.retryable);
+    const known = isErrorCode(e.code);
+    return new TabdockError(known ? e.code : 'INTERNAL', e.message, known ? e.data : { ...e.data, peerCode: e.code }, {
+      retryable: e.retryable, ...(typeof e.exitCode === 'number' ? { exitCode: e.exitCode } : {}),
+    });
   }
 
-  static is(e: unknown, code?: string): e is TabdockError {
+  static is(e: unknown, code?: ErrorCode): e is TabdockError {
     return e instanceof TabdockError && (code === undefined || e.code === code);
   }
 }

@@ -28,7 +28,7 @@ export class RpcPeer {
   constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.receive(chunk));
-    const close = () => this.close(new TabdockError('DAEMON_GONE', 'the tabdock daemon connection closed', {}, true));
+    const close = () => this.close(new TabdockError('DAEMON_GONE', 'the tabdock daemon connection closed', {}, { retryable: true }));
     socket.on('close', close);
     socket.on('error', close);
   }
@@ -38,7 +38,7 @@ export class RpcPeer {
   }
 
   call<T>(method: string, ...args: unknown[]): Promise<T> {
-    if (this.closed) return Promise.reject(new TabdockError('DAEMON_GONE', 'the tabdock daemon connection closed', {}, true));
+    if (this.closed) return Promise.reject(new TabdockError('DAEMON_GONE', 'the tabdock daemon connection closed', {}, { retryable: true }));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -82,7 +82,7 @@ export class RpcPeer {
         return (...args: unknown[]) => {
           const id = this.nextId++;
           const p = new Promise((resolve, reject) => {
-            if (this.closed) return reject(new TabdockError('DAEMON_GONE', 'the other side of the connection is gone', {}, true));
+            if (this.closed) return reject(new TabdockError('DAEMON_GONE', 'the other side of the connection is gone', {}, { retryable: true }));
             this.pending.set(id, { resolve, reject });
             this.send({ t: 'invoke', id, fn, args: args.map((a) => this.marshal(a)) });
           });
@@ -150,7 +150,7 @@ export class RpcPeer {
   close(reason?: unknown): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pending.values()) p.reject(reason ?? new TabdockError('DAEMON_GONE', 'the tabdock daemon connection closed', {}, true));
+    for (const p of this.pending.values()) p.reject(reason ?? new TabdockError('DAEMON_GONE', 'the tabdock daemon connection closed', {}, { retryable: true }));
     this.pending.clear();
     this.fns.clear();
     this.socket.destroy();

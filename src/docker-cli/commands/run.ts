@@ -68,20 +68,13 @@ export const run: Command = {
     try {
       o = options(p, io);
     } catch (e) {
-      if (TabdockError.is(e)) throw new TabdockError('FLAG_ERROR', e.message, e.data);
+      if (TabdockError.is(e)) throw new TabdockError('FLAG_ERROR', e.message, e.data, { exitCode: e.exitCode ?? ENGINE_ERROR });
       throw e;
     }
     const api = await engine();
-    let id: string;
-    try {
-      id = await createWithPull(api, o, io);
-    } catch (e) {
-      throw asEngineError(e);
-    }
+    const id = await createWithPull(api, o, io);
     if (o.detach) {
-      await api.startContainer(id).catch((e: unknown) => {
-        throw asEngineError(e);
-      });
+      await api.startContainer(id);
       io.out(`${id}\n`);
       return 0;
     }
@@ -90,9 +83,7 @@ export const run: Command = {
     const unproxy = p.flags['sig-proxy'] !== false ? proxySignals(api, id, io) : () => {};
     try {
       const size = o.tty ? io.size?.() : undefined;
-      await api.startContainer(id, size ?? {}).catch((e: unknown) => {
-        throw asEngineError(e);
-      });
+      await api.startContainer(id, size ?? {});
       const r = await api.waitContainer(id);
       return r.StatusCode;
     } finally {
@@ -151,8 +142,3 @@ export const exec: Command = {
   },
 };
 
-/** Failures before the container's command ran are the engine's: exit 125. */
-function asEngineError(e: unknown): unknown {
-  if (TabdockError.is(e) && e.data['exitCode'] === undefined) e.data['exitCode'] = ENGINE_ERROR;
-  return e;
-}

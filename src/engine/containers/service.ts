@@ -72,8 +72,8 @@ export class ContainerService {
   async create(req: CreateRequest): Promise<{ Id: string; Warnings: string[] }> {
     const o = req.options;
     const bind = o.volumes.find((v) => v.type === 'bind');
-    if (bind) throw new TabdockError('UNSUPPORTED', `bind mounts (${bind.source}:${bind.target}) need a host directory, and tabdock's guest has no host file system to share; use a named volume instead (-v NAME:${bind.target})`, { exitCode: 125 });
-    if (o.volumes.length && !this.deps.volumes) throw new TabdockError('UNSUPPORTED', 'this engine has no volume store; -v/--mount volumes are not available', { exitCode: 125 });
+    if (bind) throw new TabdockError('UNSUPPORTED', `bind mounts (${bind.source}:${bind.target}) need a host directory, and tabdock's guest has no host file system to share; use a named volume instead (-v NAME:${bind.target})`, {}, { exitCode: 125 });
+    if (o.volumes.length && !this.deps.volumes) throw new TabdockError('UNSUPPORTED', 'this engine has no volume store; -v/--mount volumes are not available', {}, { exitCode: 125 });
     const image = await this.deps.images.get(req.image);
     const driver = driverFor(image.platform);
     if (driver === 'tabdock-wasi') checkWasiOptions(o);

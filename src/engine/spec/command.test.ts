@@ -27,6 +27,6 @@ describe('resolveCommand', () => {
     ['--entrypoint "" and no args', { Cmd: ['sh'] }, { entrypoint: '' }],
     ['Entrypoint [""] and no Cmd', { Entrypoint: [''] }, {}],
   ])('%s: No command specified (125)', (_, image, opts) => {
-    expect(() => resolveCommand(image, { cmd: [], ...opts })).toThrow(expect.objectContaining({ message: 'No command specified', code: 'NO_COMMAND', data: expect.objectContaining({ exitCode: 125 }) }));
+    expect(() => resolveCommand(image, { cmd: [], ...opts })).toThrow(expect.objectContaining({ message: 'No command specified', code: 'NO_COMMAND', exitCode: 125 }));
   });
 });

@@ -1,4 +1,5 @@
-import { TabdockError } from '../../shared/errors.ts';
+import { TabdockError, type ErrorCode } from '../../shared/errors.ts';
+import { EXIT_ENGINE_ERROR } from './exit-codes.ts';
 
 /**
  * Errors of the run-spec core. Two kinds, as in Docker: the CLI's flag errors
@@ -7,7 +8,7 @@ import { TabdockError } from '../../shared/errors.ts';
  * specific one). Both end a `run` with exit status 125.
  */
 export function flagError(message: string, data: Record<string, unknown> = {}): TabdockError {
-  return new TabdockError('FLAG_ERROR', message, { exitCode: 125, ...data });
+  return new TabdockError('FLAG_ERROR', message, data, { exitCode: EXIT_ENGINE_ERROR });
 }
 
 /** pflag's sentence for a value its Set() refused (spf13/pflag `flag.go`, failf). */
@@ -15,6 +16,6 @@ export function invalidFlagValue(flag: string, value: string, reason: string): T
   return flagError(`invalid argument "${value}" for "${flag}" flag: ${reason}`, { flag, value });
 }
 
-export function configError(message: string, code = 'INVALID_CONFIG', data: Record<string, unknown> = {}): TabdockError {
-  return new TabdockError(code, message, { exitCode: 125, ...data });
+export function configError(message: string, code: ErrorCode = 'INVALID_CONFIG', data: Record<string, unknown> = {}): TabdockError {
+  return new TabdockError(code, message, data, { exitCode: EXIT_ENGINE_ERROR });
 }

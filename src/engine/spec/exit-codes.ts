@@ -59,6 +59,5 @@ export function exitCodeForProcess(end: ProcessEnd): number {
 
 /** The status for anything thrown before the command ran (flag and engine errors). */
 export function exitCodeForError(e: unknown): number {
-  if (e instanceof TabdockError && typeof e.data['exitCode'] === 'number') return e.data['exitCode'];
-  return EXIT_ENGINE_ERROR;
+  return (e instanceof TabdockError ? e.exitCode : undefined) ?? EXIT_ENGINE_ERROR;
 }

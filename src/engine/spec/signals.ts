@@ -37,7 +37,7 @@ export interface Signal {
  * `SIG`; 0 and unknown names are `Invalid signal: <s>`).
  */
 export function parseSignal(raw: string): Signal {
-  const invalid = () => new TabdockError('INVALID_SIGNAL', `Invalid signal: ${raw}`, { signal: raw, exitCode: 125 });
+  const invalid = () => new TabdockError('INVALID_SIGNAL', `Invalid signal: ${raw}`, { signal: raw }, { exitCode: 125 });
   if (/^\d+$/.test(raw)) {
     const n = Number(raw);
     if (n < 1 || n > MAX_SIGNAL) throw invalid();

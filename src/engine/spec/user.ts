@@ -57,11 +57,11 @@ export function parseGroup(text: string): GroupEntry[] {
 }
 
 function userError(message: string, spec: string): TabdockError {
-  return new TabdockError('USER_NOT_FOUND', message, { user: spec, exitCode: 125 });
+  return new TabdockError('USER_NOT_FOUND', message, { user: spec }, { exitCode: 125 });
 }
 
 function rangeError(spec: string): TabdockError {
-  return new TabdockError('INVALID_CONFIG', `uids and gids must be in range 0-${MAX_ID}`, { user: spec, exitCode: 125 });
+  return new TabdockError('INVALID_CONFIG', `uids and gids must be in range 0-${MAX_ID}`, { user: spec }, { exitCode: 125 });
 }
 
 /**

@@ -18,7 +18,7 @@ export interface ModuleRef {
 }
 
 function startError(code: 126 | 127, message: string, data: Record<string, unknown> = {}): TabdockError {
-  return new TabdockError(code === 127 ? 'EXEC_NOT_FOUND' : 'EXEC_FAILED', message, { ...data, exitCode: code });
+  return new TabdockError(code === 127 ? 'EXEC_NOT_FOUND' : 'EXEC_FAILED', message, { ...data }, { exitCode: code });
 }
 
 /**

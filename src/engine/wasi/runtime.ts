@@ -71,7 +71,7 @@ export class WasiRuntime implements ContainerRuntime {
   async start(req: StartRequest): Promise<RuntimeProcess> {
     const c = req.container;
     const proc = req.spec['process'] as WasiProcessSpec | undefined;
-    if (!proc) throw new TabdockError('INVALID_CONFIG', `container ${c.Id} has no WASI process spec`, { exitCode: 125 });
+    if (!proc) throw new TabdockError('INVALID_CONFIG', `container ${c.Id} has no WASI process spec`, {}, { exitCode: 125 });
     const fs = await this.open(c);
     mkdirs(fs, proc.cwd);
     const ref = findModule(fs, proc.args[0] ?? '', proc.cwd, proc.env);
@@ -97,7 +97,7 @@ export class WasiRuntime implements ContainerRuntime {
   }
 
   async exec(): Promise<RuntimeProcess> {
-    throw new TabdockError('UNSUPPORTED', 'exec is not supported in WebAssembly (wasi/wasm) containers: a module is a single process', { exitCode: 126 });
+    throw new TabdockError('UNSUPPORTED', 'exec is not supported in WebAssembly (wasi/wasm) containers: a module is a single process', {}, { exitCode: 126 });
   }
 
   async remove(c: ContainerRecord): Promise<void> {

@@ -26,7 +26,7 @@ describe('WASI containers', () => {
       checkWasiOptions(opts('cpus', '1'));
       expect.unreachable();
     } catch (e) {
-      expect((e as { data: { exitCode: number } }).data.exitCode).toBe(125);
+      expect((e as { exitCode: number }).exitCode).toBe(125);
     }
     expect(() => checkWasiOptions(opts('memory', '64m', 'hostname', 'h', 'read-only', 'true'))).not.toThrow();
   });

@@ -15,7 +15,7 @@ export type Driver = ContainerRecord['Driver'];
 export function driverFor(platform: Platform): Driver {
   if (isWasiPlatform(platform)) return 'tabdock-wasi';
   if (isWasmPlatform(platform)) {
-    throw new TabdockError('UNSUPPORTED_PLATFORM', `${formatPlatform(platform)} images (WASI preview 2 components) are not supported yet; tabdock runs wasi/wasm and wasip1/wasm modules`, { platform: formatPlatform(platform), exitCode: 125 });
+    throw new TabdockError('UNSUPPORTED_PLATFORM', `${formatPlatform(platform)} images (WASI preview 2 components) are not supported yet; tabdock runs wasi/wasm and wasip1/wasm modules`, { platform: formatPlatform(platform) }, { exitCode: 125 });
   }
   return 'tabdock-guest';
 }
@@ -38,7 +38,7 @@ export async function wasiSpec(c: ContainerRecord, image: ImageRecord): Promise<
   const cfg = image.config.config ?? {};
   const workdir = c.Config.WorkingDir || '/';
   if (!workdir.startsWith('/')) {
-    throw new TabdockError('INVALID_CONFIG', `the working directory '${workdir}' is invalid, it needs to be an absolute path`, { exitCode: 125 });
+    throw new TabdockError('INVALID_CONFIG', `the working directory '${workdir}' is invalid, it needs to be an absolute path`, {}, { exitCode: 125 });
   }
   const cwd = cleanPath(workdir);
   const env = containerEnv({ imageEnv: cfg.Env ?? [], userEnv: c.RunOptions.env, hostname: c.Config.Hostname, tty: c.Config.Tty, home: '/' });
@@ -48,7 +48,7 @@ export async function wasiSpec(c: ContainerRecord, image: ImageRecord): Promise<
 }
 
 const notApplicable = (flag: string, why: string) =>
-  new TabdockError('FLAG_ERROR', `${flag} does not apply to WebAssembly (wasi/wasm) containers: ${why}`, { flag, exitCode: 125 });
+  new TabdockError('FLAG_ERROR', `${flag} does not apply to WebAssembly (wasi/wasm) containers: ${why}`, { flag }, { exitCode: 125 });
 
 /** Refuses the run flags a WASI module cannot honour, before anything is created. */
 export function checkWasiOptions(o: RunOptions): void {

@@ -50,7 +50,7 @@ export async function snapshotTree(fs: ContainerFs, maxBytes: number): Promise<T
       }
       s.bytes += n.size;
       if (s.bytes > maxBytes) {
-        throw new TabdockError('WASI_TREE_TOO_LARGE', `the container's files are more than the ${maxBytes >> 20} MiB a WebAssembly container can have in memory`, { limit: maxBytes, exitCode: 125 });
+        throw new TabdockError('WASI_TREE_TOO_LARGE', `the container's files are more than the ${maxBytes >> 20} MiB a WebAssembly container can have in memory`, { limit: maxBytes }, { exitCode: 125 });
       }
       // A copy: what the store hands out may be a view of a cached chunk, and it is transferred.
       const data = new Uint8Array(await fs.read(n, 0, n.size));

@@ -7,6 +7,6 @@ it('words every phase', () => {
   expect(bootLabel({ phase: 'downloading', loaded: 0, total: 0 }).fraction).toBeUndefined();
   expect(bootLabel({ phase: 'restoring' }).text).toBe('Restoring the Linux guest…');
   expect(bootLabel({ phase: 'ready' })).toEqual({ tone: 'ready', text: 'Linux guest ready' });
-  expect(bootLabel({ phase: 'failed', error: { name: 'TabdockError', code: 'X', message: 'the snapshot does not fit', data: {}, retryable: false } }).text)
+  expect(bootLabel({ phase: 'failed', error: { name: 'TabdockError', code: 'EMULATOR_STALE_SNAPSHOT', message: 'the snapshot does not fit', data: {}, retryable: false } }).text)
     .toBe('The Linux guest failed to start. The snapshot does not fit.');
 });

@@ -12,7 +12,7 @@ it.each([
   [{ code: 'STORE_FULL', message: "the store is full (10.0 MiB used): remove images with 'tabdock rmi' (then 'tabdock image prune') to free space", data: {} }, 'Storage full', "The store is full (10.0 MiB used): remove images with 'docker rmi' (then 'docker image prune') to free space."],
   [{ name: 'QuotaExceededError', message: 'The quota has been exceeded.' }, 'Storage full', 'The quota has been exceeded.'],
   [
-    { code: 'REGISTRY_UNAVAILABLE', message: '127.0.0.1:9 answered 502 (unavailable: tabdock proxy: cannot reach 127.0.0.1:9: fetch failed (connect ECONNREFUSED 127.0.0.1:9)): the registry is having trouble, try again later', data: { status: 502, detail: 'unavailable: tabdock proxy: cannot reach 127.0.0.1:9: fetch failed (connect ECONNREFUSED 127.0.0.1:9)' } },
+    { code: 'REGISTRY_UNREACHABLE', message: 'cannot reach registry 127.0.0.1:9: fetch failed (connect ECONNREFUSED 127.0.0.1:9) (through the CORS proxy)', data: { status: 502, registry: '127.0.0.1:9', viaProxy: true, cause: 'fetch failed (connect ECONNREFUSED 127.0.0.1:9)' } },
     'No registry reachable',
     'Cannot reach registry 127.0.0.1:9: connect ECONNREFUSED 127.0.0.1:9; check the registry in the image name, or try again later.',
   ],

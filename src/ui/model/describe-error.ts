@@ -1,6 +1,8 @@
+import { isErrorCode, type ErrorCode } from '../../shared/error-codes.ts';
+
 /** What the page shows for a failure: a short headline and the engine's sentence. */
 export interface ErrorView {
-  code: string;
+  code: ErrorCode | 'ERROR';
   headline: string;
   sentence: string;
 }
@@ -21,29 +23,28 @@ interface ErrorLike {
 export function describeError(e: unknown): ErrorView {
   const x: ErrorLike = typeof e === 'object' && e !== null ? (e as ErrorLike) : { message: String(e) };
   const quota = x.name === 'QuotaExceededError';
-  const code = quota ? 'STORE_FULL' : typeof x.code === 'string' ? x.code : 'ERROR';
+  const code: ErrorCode | 'ERROR' = quota ? 'STORE_FULL' : isErrorCode(x.code) ? x.code : 'ERROR';
   const message = typeof x.message === 'string' && x.message ? x.message : String(e);
-  const down = proxyCouldNotConnect(code, x.data ?? {});
-  if (down) return { code: 'REGISTRY_UNREACHABLE', headline: headline('REGISTRY_UNREACHABLE', {}), sentence: sentence(down) };
-  return { code, headline: headline(code, x.data ?? {}), sentence: sentence(forThePage(message)) };
+  const data = x.data ?? {};
+  if (code === 'REGISTRY_UNREACHABLE' && data['viaProxy'] === true && typeof data['cause'] === 'string') {
+    return { code, headline: headline(code, data), sentence: sentence(proxyCouldNotConnect(String(data['registry'] ?? 'the registry'), data['cause'])) };
+  }
+  return { code, headline: headline(code, data), sentence: sentence(forThePage(message)) };
 }
 
 /**
- * Through the page's CORS proxy, a registry that does not answer is the proxy's 502
- * UNAVAILABLE ("tabdock proxy: cannot reach HOST: why"), which the registry client reports
- * as REGISTRY_UNREACHABLE (older clients: a registry in trouble). The sentence gives the
- * cause without the fetch wording, plus what to check.
+ * Through the page's CORS proxy, a registry that does not answer is REGISTRY_UNREACHABLE
+ * with `viaProxy` and the proxy's `cause` as data (the proxy says what failed as a code,
+ * shared/proxy-failure.ts). The sentence gives the cause without the fetch wording, plus
+ * what to check.
  */
-function proxyCouldNotConnect(code: string, data: Record<string, unknown>): string | undefined {
-  if (code !== 'REGISTRY_UNAVAILABLE' && code !== 'REGISTRY_ERROR' && code !== 'REGISTRY_UNREACHABLE') return undefined;
-  const m = /tabdock proxy: cannot reach (\S+?): (.+)$/.exec(String(data['detail'] ?? ''));
-  if (!m) return undefined;
-  const why = m[2]!.replace(/[.\s]+$/, '');
-  const cause = /^fetch failed \((.+)\)$/.exec(why)?.[1] ?? why;
-  return `cannot reach registry ${m[1]}: ${cause}; check the registry in the image name, or try again later`;
+function proxyCouldNotConnect(registry: string, why: string): string {
+  const trimmed = why.replace(/[.\s]+$/, '');
+  const cause = /^fetch failed \((.+)\)$/.exec(trimmed)?.[1] ?? trimmed;
+  return `cannot reach registry ${registry}: ${cause}; check the registry in the image name, or try again later`;
 }
 
-function headline(code: string, data: Record<string, unknown>): string {
+function headline(code: ErrorCode | 'ERROR', data: Record<string, unknown>): string {
   switch (code) {
     case 'REGISTRY_UNREACHABLE':
       return 'No registry reachable';

@@ -23,7 +23,7 @@ it('keeps a failure with its error, and the newest pulls first', () => {
   let s: PullRow[] = [];
   for (const ref of ['a', 'b', 'c', 'd', 'e']) s = applyPullEvent(s, pull({ type: 'resolving', reference: ref }, ref));
   expect(s.map((p) => p.ref)).toEqual(['e', 'd', 'c', 'b']);
-  const error = { name: 'TabdockError' as const, code: 'REGISTRY_UNREACHABLE', message: 'cannot reach registry x', data: {}, retryable: true };
+  const error = { name: 'TabdockError' as const, code: 'REGISTRY_UNREACHABLE' as const, message: 'cannot reach registry x', data: {}, retryable: true };
   s = applyPullEvent(s, { type: 'pull-done', ref: 'c', error });
   expect(s[2]).toMatchObject({ ref: 'c', state: 'failed', error });
   // A new pull of the same reference is a new row.
