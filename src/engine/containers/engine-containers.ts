@@ -29,8 +29,7 @@ export class EngineContainers implements ContainerApi {
 
   async stopContainer(ref: string, timeoutSeconds?: number) {
     const c = await this.svc.store.find(ref);
-    const sig = c.Config.StopSignal ? parseSignal(c.Config.StopSignal).number : 15;
-    await this.svc.stop(c.Id, timeoutSeconds, sig);
+    await this.svc.stop(c.Id, timeoutSeconds);
     return c.Id;
   }
 

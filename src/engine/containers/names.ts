@@ -12,5 +12,3 @@ export function generateName(taken: (name: string) => boolean, random: () => num
   }
 }
 
-/** Docker's rule for --name: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`. */
-export const VALID_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;

@@ -34,6 +34,8 @@ export interface ContainerConfig {
   Image: string;
   WorkingDir: string;
   Labels: Record<string, string>;
+  /** The image's VOLUMEs and `-v /path` (absent in records made before it was kept). */
+  Volumes?: Record<string, object> | null;
   StopSignal?: string;
   StopTimeout?: number;
 }

@@ -3,7 +3,11 @@ import { TabdockError } from '../../shared/errors.ts';
 import type { ImageRecord } from '../image-record.ts';
 import type { ImageService } from '../images.ts';
 import { ContainerLogs, type LogEntry } from './logs.ts';
-import { generateName, VALID_NAME } from './names.ts';
+import { generateName } from './names.ts';
+import { mergeContainerConfig, stopSignalOf, stopTimeoutOf } from '../spec/container-config.ts';
+import { resolveCommand } from '../spec/command.ts';
+import { exitCodeForProcess } from '../spec/exit-codes.ts';
+import { validateContainerName } from '../spec/run-flags.ts';
 import type { RunOptions } from '../spec/run-options.ts';
 import { freshState, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint } from './record.ts';
 import type { ContainerRuntime, RuntimeProcess } from './runtime.ts';
@@ -65,7 +69,7 @@ export class ContainerService {
   /** After a restart of the daemon or page: what was running is not any more, and says why. */
   async reconcile(reason = 'the engine stopped while the container was running'): Promise<void> {
     for (const c of await this.store.list()) {
-      if (c.State.Running && !this.live.has(c.Id)) await this.finish(c, { code: 137, error: reason });
+      if (c.State.Running && !this.live.has(c.Id)) await this.finish(c, { code: exitCodeForProcess({ signal: 'KILL' }), error: reason });
     }
   }
 
@@ -80,25 +84,18 @@ export class ContainerService {
     const all = await this.store.list();
     const taken = new Set(all.map((c) => c.Name));
     const wanted = o.name?.replace(/^\//, '');
-    if (wanted !== undefined && !VALID_NAME.test(wanted)) {
-      throw new TabdockError('FLAG_ERROR', `Invalid container name (${wanted}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, {});
-    }
+    if (wanted !== undefined) validateContainerName(wanted);
     if (wanted && taken.has(`/${wanted}`)) {
       const other = all.find((c) => c.Name === `/${wanted}`)!;
       throw new TabdockError('CONFLICT', `Conflict. The container name "/${wanted}" is already in use by container "${other.Id}". You have to remove (or rename) that container to be able to reuse that name.`, {});
     }
     const id = this.deps.randomId?.() ?? randomHex(32);
     const name = wanted ?? generateName((n) => taken.has(`/${n}`));
-    const ic = image.config.config ?? {};
-    // moby's merge: --entrypoint replaces the image's and clears its Cmd; args replace Cmd.
-    const entrypoint = o.entrypoint !== undefined ? (o.entrypoint === '' ? null : [o.entrypoint]) : (ic.Entrypoint ?? null);
-    const cmd = o.cmd.length ? o.cmd : o.entrypoint !== undefined ? null : (ic.Cmd ?? null);
-    const config: ContainerConfig = {
-      Hostname: o.hostname ?? id.slice(0, 12), User: o.user ?? ic.User ?? '', Tty: o.tty, OpenStdin: o.interactive, AttachStdin: o.interactive && !o.detach,
-      AttachStdout: !o.detach, AttachStderr: !o.detach, Env: o.env, Cmd: cmd, Entrypoint: entrypoint, Image: req.image,
-      WorkingDir: o.workdir ?? ic.WorkingDir ?? '', Labels: { ...(ic.Labels ?? {}), ...o.labels },
-      ...((o.stopSignal ?? ic.StopSignal) ? { StopSignal: o.stopSignal ?? ic.StopSignal } : {}), ...(o.stopTimeout !== undefined ? { StopTimeout: o.stopTimeout } : {}),
-    };
+    // moby's rules, kept once in engine/spec: the command line (Entrypoint/Cmd) and the
+    // merged Config `inspect` shows (Env of the image and -e merged, Labels, User, ...).
+    const args = resolveCommand(image.config.config ?? {}, o);
+    const merged = mergeContainerConfig(image.config.config, { ...o, image: req.image }, o.hostname ?? id.slice(0, 12));
+    const config: ContainerConfig = { ...merged, AttachStdin: o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach };
     const hostConfig: HostConfig = {
       AutoRemove: o.rm, Privileged: o.privileged, ReadonlyRootfs: o.readOnly, CapAdd: o.capAdd.length ? o.capAdd : null, CapDrop: o.capDrop.length ? o.capDrop : null,
       SecurityOpt: [...(o.seccomp === 'unconfined' ? ['seccomp=unconfined'] : []), ...(o.noNewPrivileges ? ['no-new-privileges'] : [])],
@@ -106,8 +103,6 @@ export class ContainerService {
       Tmpfs: o.tmpfs.length ? Object.fromEntries(o.tmpfs.map((t) => [t.target, t.data])) : null,
       Binds: null, NetworkMode: o.network === 'default' ? 'none' : o.network, Init: o.init,
     };
-    const args = [...(entrypoint ?? []), ...(cmd ?? [])];
-    if (args.length === 0) throw new TabdockError('NO_COMMAND', 'No command specified', {});
     const rec: ContainerRecord = {
       Id: id, Name: `/${name}`, Created: this.now().toISOString(), Path: args[0]!, Args: args.slice(1), State: freshState(),
       Image: image.id, Config: config, HostConfig: hostConfig,
@@ -167,7 +162,7 @@ export class ContainerService {
     const fresh = (await this.store.get(c.Id)) ?? c;
     // A status below 0 means the runtime went away under it (guest stopped or crashed):
     // reported like a kill, with the reason, as `reconcile` does after a restart.
-    if (end.code < 0) end = { code: 137, error: end.error ?? 'the guest stopped while the container was running' };
+    if (end.code < 0) end = { code: exitCodeForProcess({ signal: 'KILL' }), error: end.error ?? 'the guest stopped while the container was running' };
     fresh.State = { ...fresh.State, Status: 'exited', Running: false, Pid: 0, ExitCode: end.code, OOMKilled: end.oomKilled ?? false, Error: end.error ?? '', FinishedAt: this.now().toISOString() };
     // Saved before the process leaves `live`: a `wait` in between must not read the old state.
     await this.store.save(fresh);
@@ -247,13 +242,13 @@ export class ContainerService {
     await l.proc.kill(signal);
   }
 
-  /** StopSignal (default SIGTERM), then SIGKILL after the timeout (default 10 s). */
-  async stop(ref: string, timeoutSeconds?: number, stopSignal = 15): Promise<void> {
+  /** The container's stop signal (engine/spec's rule), then SIGKILL after the timeout. */
+  async stop(ref: string, timeoutSeconds?: number): Promise<void> {
     const c = await this.store.find(ref);
     const l = this.live.get(c.Id);
     if (!l) return;
-    const t = timeoutSeconds ?? c.Config.StopTimeout ?? 10;
-    await l.proc.kill(stopSignal).catch(() => {});
+    const t = stopTimeoutOf(c.Config, timeoutSeconds);
+    await l.proc.kill(stopSignalOf(c.Config).number).catch(() => {});
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), t * 1000));
     if ((await Promise.race([l.exited, timer])) === 'timeout') {
       await l.proc.kill(9).catch(() => {});

@@ -66,6 +66,14 @@ export function stopSignalOf(config: { StopSignal?: string }): { number: number;
 }
 
 /**
+ * How long `docker stop` waits before SIGKILL: the `-t` given, else the container's
+ * `--stop-timeout`, else 10 s (moby `container.StopTimeout`, `DefaultStopTimeout`).
+ */
+export function stopTimeoutOf(config: { StopTimeout?: number }, given?: number): number {
+  return given ?? config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
+}
+
+/**
  * The anonymous volumes Docker creates for the image's `VOLUME`s and for `-v /path`:
  * every such path that no `-v`, `--mount` or `--tmpfs` of the run already covers
  * (moby `daemon/create_unix.go` `createContainerOSSpecificSettings`).

@@ -21,6 +21,6 @@ export {
   EXIT_ENGINE_ERROR, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND, EXIT_SIGNAL_BASE,
 } from './exit-codes.ts';
 export {
-  mergeContainerConfig, stopSignalOf, anonymousVolumeTargets, type MergedConfig,
+  mergeContainerConfig, stopSignalOf, stopTimeoutOf, anonymousVolumeTargets, type MergedConfig,
   DEFAULT_STOP_SIGNAL, DEFAULT_STOP_TIMEOUT_S,
 } from './container-config.ts';

@@ -1,3 +1,4 @@
+import { exitCodeForProcess } from '../spec/exit-codes.ts';
 import type { ContainerFs } from '../../fs-layers/index.ts';
 import type { RuntimeExit, RuntimeProcess } from '../containers/runtime.ts';
 import type { RunMessage, WasiWorker, WorkerMessage } from './protocol.ts';
@@ -95,7 +96,7 @@ export function startWasiProcess(s: ProcessStart): RuntimeProcess {
   };
   const kill = async (sig: number) => {
     if (ended || IGNORED.has(sig)) return;
-    finish({ code: 128 + sig });
+    finish({ code: exitCodeForProcess({ signal: sig }) });
   };
 
   unlisten.push(s.worker.onMessage((m: WorkerMessage) => {

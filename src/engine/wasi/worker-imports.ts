@@ -5,6 +5,7 @@
  */
 import { Directory, File, OpenFile, WASIProcExit, type Fd, type Inode, type WASI, wasi } from '@bjorn3/browser_wasi_shim';
 import { canShareMemory } from './stdin-channel.ts';
+import { exitCodeForProcess } from '../spec/exit-codes.ts';
 import { OutFd, type Journal, type StdinFd } from './worker-fs.ts';
 
 /** Thrown (out of the module) when its memory grows past `--memory`. */
@@ -212,7 +213,7 @@ export function layerImports(w: WASI, o: LayerOptions): void {
   // a trap; sockets are not supported (an errno), a raised signal ends it as that signal.
   for (const name of ['sock_recv', 'sock_send', 'sock_shutdown', 'sock_accept']) imp[name] = () => wasi.ERRNO_NOTSUP;
   imp['proc_raise'] = (sig: number) => {
-    throw new WASIProcExit(128 + sig);
+    throw new WASIProcExit(exitCodeForProcess({ signal: sig }));
   };
 
   imp['poll_oneoff'] = (inPtr: number, outPtr: number, count: number, nevents: number) => pollOneoff(memory, fd, o.stdin, inPtr, outPtr, count, nevents);
