@@ -1,3 +1,4 @@
+import { LIMITS, readBounded, readTextPrefix } from './bounded-body.ts';
 import { TabdockError } from '../shared/errors.ts';
 
 /**
@@ -84,7 +85,8 @@ export class TokenCache {
     if (creds) headers['authorization'] = basicAuth(creds);
     const started = this.now();
     const res = await fetchToken(u.toString(), headers);
-    const text = await res.text();
+    if (!res.ok) await readTextPrefix(res); // the reason is the status; the body is not needed
+    const text = res.ok ? new TextDecoder().decode(await readBounded(res, LIMITS.token, `${registry}'s token response`, 'AUTH_FAILED')) : '';
     if (!res.ok) {
       const code = res.status === 401 ? 'UNAUTHORIZED' : res.status === 429 ? 'RATE_LIMITED' : 'AUTH_FAILED';
       const why = creds ? `the credentials for ${registry} were refused` : `${registry}'s token service refused an anonymous token`;

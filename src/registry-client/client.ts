@@ -1,3 +1,4 @@
+import { LIMITS, readBounded } from './bounded-body.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { Digest } from './digest.ts';
 import { parseImageConfig, parseWasmArtifactConfig, type ImageConfig } from './image-config.ts';
@@ -39,7 +40,6 @@ export interface OpenBlobOptions {
 }
 
 /** Manifests larger than this are refused (the distribution spec's 4 MiB guidance). */
-const MANIFEST_LIMIT = 4 * 1024 * 1024;
 
 /**
  * A registry client in go-containerregistry's spirit: `resolve` returns a handle with
@@ -133,7 +133,7 @@ export class RegistryClient {
       repository: ref.repository,
       ctx: { registry: ref.registry, repository: ref.familiarName, what },
     });
-    const bytes = await readLimited(res, MANIFEST_LIMIT, `the manifest of ${what}`);
+    const bytes = await readBounded(res, LIMITS.manifest, `the manifest of ${what}`, 'MANIFEST_TOO_LARGE');
     const digest = await sha256(bytes, this.opts.hasher);
     // Pinned by digest: the bytes must hash to it. Otherwise trust the registry's header
     // only if the bytes agree with it (OCI distribution spec, "Pulling manifests").
@@ -157,6 +157,11 @@ export class RegistryClient {
   async fetchConfig(img: ResolvedImage): Promise<{ bytes: Uint8Array; config: ImageConfig & { diffIds: Digest[] }; platform: Platform }> {
     const what = img.reference.familiar();
     const m = img.manifest;
+    // The manifest says how big the config is, and the verified stream holds it to that;
+    // a manifest that claims a huge one is refused before a byte is fetched.
+    if (m.config.size > LIMITS.config) {
+      throw new TabdockError('CONFIG_TOO_LARGE', `the config of ${what} is ${Math.round(m.config.size / 1048576)} MiB by its manifest: more than the ${LIMITS.config / 1048576} MiB tabdock accepts for an image config; refusing it`, { size: m.config.size, limit: LIMITS.config });
+    }
     const bytes = new Uint8Array(await new Response(this.openBlob(img, m.config)).arrayBuffer());
     const artifact = isWasmConfig(m.config.mediaType) || (m.layers.some((l) => isWasmLayer(l.mediaType)) && !looksLikeImageConfig(bytes));
     const config = artifact ? parseWasmArtifactConfig(bytes, m.layers.map((l) => l.digest), what) : parseImageConfig(bytes, what);
@@ -210,32 +215,4 @@ function looksLikeImageConfig(bytes: Uint8Array): boolean {
   } catch {
     return false;
   }
-}
-
-async function readLimited(res: Response, limit: number, what: string): Promise<Uint8Array> {
-  const len = Number(res.headers.get('content-length') ?? '0');
-  if (len > limit) {
-    await res.body?.cancel();
-    throw new TabdockError('MANIFEST_TOO_LARGE', `${what} is ${len} bytes, more than the ${limit} this client accepts`, { size: len });
-  }
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  const reader = res.body!.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    n += value.byteLength;
-    if (n > limit) {
-      await reader.cancel();
-      throw new TabdockError('MANIFEST_TOO_LARGE', `${what} is more than the ${limit} bytes this client accepts`, { size: n });
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
 }

@@ -1,3 +1,4 @@
+import { readTextPrefix } from './bounded-body.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { proxiedUrl } from '../shared/proxied-url.ts';
 import { basicAuth, parseChallenges, TokenCache, type Challenge, type CredentialLookup } from './auth.ts';
@@ -118,7 +119,7 @@ export class Transport {
         continue;
       }
       if (!res.ok) {
-        const text = await res.text().catch(() => '');
+        const text = await readTextPrefix(res);
         const err = httpError(res.status, res.headers, text, spec.ctx);
         if (res.status === 429) Object.assign(err.data, rateLimitFigures(res.headers));
         throw err;
