@@ -1,4 +1,6 @@
-import { lstatSync, statSync, mkdirSync, openSync, closeSync, writeSync, readSync, readdirSync, readlinkSync, chmodSync, symlinkSync, rmSync, utimesSync, type Stats } from 'node:fs';
+import {
+  constants, lstatSync, statSync, mkdirSync, openSync, closeSync, writeSync, readSync, readdirSync, readlinkSync, fchmodSync, futimesSync, lutimesSync, symlinkSync, rmSync, type Stats,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CopyEntry } from '../../engine/index.ts';
 import { flagError, humanSize } from '../../docker-cli/index.ts';
@@ -82,43 +84,82 @@ async function* hostEntries(root: string, followLink: boolean): AsyncGenerator<C
   yield* walk(root, '');
 }
 
-/** Writes entries from a container under `target` on the host (no chown: docker cp's NoLchown). */
+/** Opens a new file for writing, never through a link (what was there was removed first). */
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * Writes entries from a container under `target` on the host (no chown: docker cp's
+ * NoLchown). As moby's `archive.Untar`: whatever is in the way is removed and made anew,
+ * except a directory over a directory; nothing on the host side follows a link (a link a
+ * first copy made must not let a second one write, chmod or touch outside the
+ * destination): a file is created O_EXCL|O_NOFOLLOW after removal and kept open for all
+ * its pieces, its mode and times set on the open file when it is complete; directory
+ * times with lutimes. Only the destination itself may be a link the user chose (to a
+ * directory), as `docker cp` resolves it.
+ */
 function hostWriter(target: string) {
   const dirTimes: [string, number][] = [];
   let bytes = 0;
+  let file: { path: string; fd: number; mode: number; mtime: number } | undefined;
+  const closeFile = () => {
+    if (!file) return;
+    const f = file;
+    file = undefined;
+    try {
+      fchmodSync(f.fd, f.mode);
+      futimesSync(f.fd, f.mtime, f.mtime);
+    } finally {
+      closeSync(f.fd);
+    }
+  };
+  const clear = (path: string) => {
+    const st = hostStat(path);
+    if (st?.isDirectory()) throw new Error(`cannot overwrite directory "${path}" with non-directory`);
+    if (st) rmSync(path);
+  };
   return {
     write(e: CopyEntry): void {
       const path = e.path ? join(target, e.path) : target;
+      if (file && (file.path !== path || e.kind !== 'f' || (e.offset ?? 0) === 0)) closeFile();
       if (e.kind === 'd') {
-        const st = hostStat(path);
-        if (st && !st.isDirectory()) throw new Error(`cannot overwrite non-directory "${path}" with directory`);
+        let st = hostStat(path);
+        if (st?.isSymbolicLink() && e.path === '' && hostStat(path, true)?.isDirectory()) st = hostStat(path, true);
+        else if (st && !st.isDirectory()) {
+          rmSync(path);
+          st = undefined;
+        }
         if (!st) mkdirSync(path);
-        chmodSync(path, e.mode);
+        const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | (e.path === '' ? 0 : constants.O_NOFOLLOW));
+        try {
+          fchmodSync(fd, e.mode);
+        } finally {
+          closeSync(fd);
+        }
         dirTimes.push([path, e.mtime]);
         return;
       }
       if (e.kind === 'l') {
-        const st = hostStat(path);
-        if (st?.isDirectory()) throw new Error(`cannot overwrite directory "${path}" with non-directory`);
-        if (st) rmSync(path);
+        clear(path);
         symlinkSync(e.target ?? '', path);
+        lutimesSync(path, e.mtime, e.mtime);
         return;
       }
-      const first = (e.offset ?? 0) === 0;
-      if (first && hostStat(path)?.isDirectory()) throw new Error(`cannot overwrite directory "${path}" with non-directory`);
-      const fd = openSync(path, first ? 'w' : 'r+', e.mode);
-      try {
-        if (e.data?.byteLength) writeSync(fd, e.data, 0, e.data.byteLength, e.offset ?? 0);
-      } finally {
-        closeSync(fd);
+      if (!file) {
+        clear(path);
+        file = { path, fd: openSync(path, CREATE, 0o600), mode: e.mode, mtime: e.mtime };
       }
+      if (e.data?.byteLength) writeSync(file.fd, e.data, 0, e.data.byteLength, e.offset ?? 0);
       bytes += e.data?.byteLength ?? 0;
-      chmodSync(path, e.mode);
-      utimesSync(path, e.mtime, e.mtime);
     },
     finish(): number {
-      for (const [p, t] of dirTimes.reverse()) utimesSync(p, t, t);
+      closeFile();
+      for (const [p, t] of dirTimes.reverse()) lutimesSync(p, t, t);
       return bytes;
+    },
+    /** Closes a file left open by a copy that failed part-way. */
+    abort(): void {
+      if (file) closeSync(file.fd);
+      file = undefined;
     },
   };
 }
@@ -179,7 +220,12 @@ export const cp: NodeCommand = {
       if ('error' in where) return fail(where.error);
       if (!hostStat(dirname(where.target))) return fail(`no such directory: ${dirname(where.target)}`);
       const w = hostWriter(where.target);
-      await api.copyFromContainer(from.container, src, async (e) => w.write(e), { followLink });
+      try {
+        await api.copyFromContainer(from.container, src, async (e) => w.write(e), { followLink });
+      } catch (e) {
+        w.abort();
+        throw e;
+      }
       bytes = w.finish();
       shown = to.path;
     } else {
