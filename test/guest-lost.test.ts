@@ -64,7 +64,7 @@ it('ends the containers of a guest that rebooted and restores a fresh one for th
   const r = await engine.waitContainer(id);
   expect(r.StatusCode).toBe(137);
   const state = (await engine.inspectContainer(id))['State'] as { Error: string; ExitCode: number };
-  expect(state.Error).toMatch(/The guest stopped \(reboot: Restarting system\)/);
+  expect(state.Error).toMatch(/The guest machine reset itself/);
   expect(guests[0]!.lost?.code).toBe('EMULATOR_GUEST_LOST');
 
   const next = await run(['echo', 'again']);

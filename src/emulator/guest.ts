@@ -63,13 +63,6 @@ export const SNAPSHOT_CMDLINE = 'init_on_free=1';
 
 const SERIAL_TAIL = 8192;
 
-/**
- * What the kernel prints when the machine is going away (panic=-1 reboots at once). A
- * restored guest does not come back from a reset (the BIOS finds no kernel to boot), so
- * the guest is given up and the owner restores a fresh one.
- */
-const LOST = /Kernel panic - not syncing[^\n]*|reboot: (Restarting system|Power down|System halted)/;
-
 export class Guest {
   private serial = '';
   private inFlight9p = 0;
@@ -139,6 +132,11 @@ export class Guest {
     const guest = new Guest(emulator, agent, options.onSerial);
     guestRef = guest;
     emulator.add_listener('serial0-output-byte', (byte: number) => guest.log(String.fromCharCode(byte)));
+    // Health never comes from console text, which a container can write (mknod c 5 1 is in
+    // Docker's default device rules): only from the machine itself resetting (a kernel
+    // panic reboots it, panic=-1; a restored guest does not come back from a reset), from
+    // the agent's own port (a second READY) and from its pings (the watchdog).
+    onMachineReset(emulator, () => guest.markLost(new TabdockError('EMULATOR_GUEST_LOST', 'The guest machine reset itself (a kernel panic or a reboot); its running containers are gone.', {})));
     const timeoutMs = options.timeoutMs ?? 120_000;
     const aborted = new Promise<never>((_, reject) => {
       const fail = () => reject(new TabdockError('EMULATOR_ABORTED', 'The guest start was cancelled.', {}));
@@ -264,11 +262,6 @@ export class Guest {
   private log(text: string): void {
     this.serial = (this.serial + text).slice(-SERIAL_TAIL);
     this.onSerial?.(text);
-    if (text === '\n' && !this.lostWith) {
-      const line = this.serial.slice(this.serial.lastIndexOf('\n', this.serial.length - 2) + 1);
-      const m = LOST.exec(line);
-      if (m) this.markLost(new TabdockError('EMULATOR_GUEST_LOST', `The guest stopped (${m[0].trim()}); its running containers are gone.`, { line: line.trim() }));
-    }
   }
 }
 
@@ -279,6 +272,33 @@ interface Bus {
 }
 
 /** The emulator's message bus (public in v86, missing from its typings). */
+interface ResettableCpu {
+  reboot_internal?: () => void;
+}
+
+/**
+ * Calls `onReset` when the emulated machine resets (keyboard-controller or PCI reset
+ * port, what Linux uses to reboot; v86 routes both through `cpu.reboot_internal`). A
+ * container cannot reach those ports (no CAP_SYS_RAWIO, no /dev/port) nor reboot the
+ * machine (reboot(2) in its PID namespace only ends the namespace). The CPU exists once
+ * the emulator has loaded.
+ */
+function onMachineReset(emulator: V86, onReset: () => void): void {
+  const hook = () => {
+    const cpu = (emulator as unknown as { v86?: { cpu?: ResettableCpu } }).v86?.cpu;
+    const original = cpu?.reboot_internal;
+    if (!cpu || typeof original !== 'function') {
+      throw new TabdockError('EMULATOR_UNSUPPORTED_V86', 'This v86 build does not expose its machine reset; a guest that panics could not be told apart.', {});
+    }
+    cpu.reboot_internal = function (this: ResettableCpu) {
+      onReset();
+      return original.call(this);
+    };
+  };
+  if ((emulator as unknown as { v86?: { cpu?: unknown } }).v86?.cpu) hook();
+  else emulator.add_listener('emulator-loaded', hook);
+}
+
 function busOf(emulator: V86): Bus {
   const bus = (emulator as unknown as { bus?: Bus }).bus;
   if (!bus) throw new TabdockError('EMULATOR_UNSUPPORTED_V86', 'This v86 build has no message bus; the control channel cannot be wired.', {});
