@@ -36,9 +36,16 @@ describe('createProxyHandler', () => {
 
   it('matches *.suffix entries for subdomains only', async () => {
     const h = harness({}, ok);
-    expect((await h.get('/bucket.r2.cloudflarestorage.com/v2/x')).status).toBe(200);
-    expect((await h.get('/r2.cloudflarestorage.com/v2/x')).status).toBe(403);
-    expect((await h.get('/evilr2.cloudflarestorage.com/v2/x')).status).toBe(403);
+    const w = harness({ defaultAllow: false, allow: ['*.blobs.test'] }, ok);
+    expect((await w.get('/bucket.blobs.test/v2/x')).status).toBe(200);
+    expect((await w.get('/blobs.test/v2/x')).status).toBe(403);
+    expect((await w.get('/evilblobs.test/v2/x')).status).toBe(403);
+  });
+
+  it('reaches only the registries\' own blob buckets by default, not every bucket of a storage service', async () => {
+    const h = harness({}, ok);
+    expect((await h.get('/docker-images-prod.6aa30f8b08e16409b46e0173d6de2f56.r2.cloudflarestorage.com/v2/x')).status).toBe(200);
+    expect((await h.get('/bucket.r2.cloudflarestorage.com/v2/x')).status).toBe(403);
   });
 
   it('refuses names that resolve to private addresses unless exactly configured', async () => {

@@ -26,6 +26,21 @@ const RELAYED_RESPONSE_HEADERS = [
   'ratelimit-limit', 'ratelimit-remaining', 'docker-ratelimit-source', 'retry-after', 'location', 'link',
 ];
 
+/**
+ * What a registry serves: JSON (errors, tokens, tag lists), OCI and Docker media types,
+ * in-toto attestations, plain bytes. Anything else (text/html, image/svg+xml, none at
+ * all) is relayed as application/octet-stream: through an allow-listed host a body must
+ * never become a page on the proxy's origin, which is the playground's by default.
+ */
+const REGISTRY_CONTENT_TYPE = /^(application\/(json|octet-stream|vnd\.oci\.[a-z0-9.+-]+|vnd\.docker\.[a-z0-9.+-]+|vnd\.in-toto\+json|x-tar|gzip|zstd)|text\/plain|binary\/octet-stream)\s*(;|$)/i;
+
+/** On every proxied body: never sniffed, never rendered, never scripted, a download at most. */
+const INERT_BODY_HEADERS: Record<string, string> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': "default-src 'none'; sandbox",
+  'Content-Disposition': 'attachment',
+};
+
 /** Distribution API paths, and the token endpoints of Docker Hub (/token), GHCR (/token), Quay (/v2/auth). */
 function isRegistryPath(path: string): boolean {
   if (/%(2f|5c)|\\/i.test(path)) return false; // encoded separators could be decoded upstream
@@ -116,6 +131,9 @@ export function createProxyHandler(options: ProxyOptions = {}): ProxyHandler {
     }
     // fetch already decoded a Content-Encoding; its length no longer describes the body.
     if (upstream.headers.has('content-encoding')) out.delete('content-length');
+    const type = out.get('content-type');
+    if (type === null || !REGISTRY_CONTENT_TYPE.test(type)) out.set('content-type', 'application/octet-stream');
+    for (const [k, v] of Object.entries(INERT_BODY_HEADERS)) out.set(k, v);
 
     const noBody = method === 'HEAD' || upstream.status === 204 || upstream.status === 304 || upstream.body === null;
     if (noBody) {

@@ -12,7 +12,10 @@ export const DEFAULT_ALLOWED_HOSTS: readonly string[] = [
   'registry-1.docker.io',
   'auth.docker.io',
   'production.cloudflare.docker.com',
-  '*.r2.cloudflarestorage.com',
+  'production.cloudfront.docker.com',
+  // Docker Hub's own bucket only: a wildcard over the storage service would let anyone's
+  // bucket be fetched (and served from the page's origin) through the proxy.
+  'docker-images-prod.6aa30f8b08e16409b46e0173d6de2f56.r2.cloudflarestorage.com',
   'ghcr.io',
   'pkg-containers.githubusercontent.com',
   'quay.io',

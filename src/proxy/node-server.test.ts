@@ -54,6 +54,24 @@ describe('node proxy server against loopback registries', () => {
     expect(sent['x-other']).toBeUndefined();
   });
 
+  it.each(['html', 'svg', 'none'])('never serves a %s body as something a browser renders or runs', async (kind) => {
+    const res = await through(`/v2/page/${kind}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+    expect(res.headers.get('content-disposition')).toBe('attachment');
+  });
+
+  it('keeps the content types a registry serves', async () => {
+    const res = await through('/v2/library/alpine/manifests/latest');
+    expect(res.headers.get('content-type')).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const refused = await fetch(`${proxy.url}/evil.example/v2/`);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('strips Set-Cookie and other upstream headers it does not relay', async () => {
     const res = await through('/v2/');
     expect(res.status).toBe(200);

@@ -19,7 +19,7 @@ export function refusal(
   const body = JSON.stringify({ errors: [{ code, message: `tabdock proxy: ${message}`, detail: { tabdockProxy: failure } }] });
   return new Response(body, {
     status,
-    headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
+    headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "default-src 'none'; sandbox" },
   });
 }
 

@@ -81,6 +81,12 @@ export function registryRoutes(cdnUrl: () => string, release: Promise<void>): Ro
     } else if (url === '/v2/library/alpine/blobs/sha256:loop') {
       res.writeHead(302, { Location: '/v2/library/alpine/blobs/sha256:loop' });
       res.end();
+    } else if (url.startsWith('/v2/page/')) {
+      // A hostile answer through an allowed host: a page, an SVG that scripts, no type at all.
+      const kind = url.slice('/v2/page/'.length);
+      const body = kind === 'svg' ? '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>' : '<script>alert(1)</script>';
+      res.writeHead(200, kind === 'html' ? { 'Content-Type': 'text/html; charset=utf-8' } : kind === 'svg' ? { 'Content-Type': 'image/svg+xml' } : {});
+      res.end(body);
     } else if (url === '/v2/library/alpine/blobs/sha256:declared-big') {
       res.writeHead(200, { 'Content-Length': '5000' });
       res.end('x'.repeat(5000));
