@@ -41,6 +41,23 @@ beforeAll(async () => {
       return res.end();
     }
     if (path === '/token') return endless(res, path, 200, 'application/json');
+    // One repository's realm is a closed loopback port; another's works.
+    if (path === '/v2/poison/manifests/latest') {
+      res.writeHead(401, { 'www-authenticate': 'Bearer realm="http://127.0.0.1:1/token",service="hostile"' });
+      return res.end();
+    }
+    if (path === '/v2/good/manifests/latest' && req.headers.authorization !== 'Bearer good') {
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/goodtoken",service="hostile"` });
+      return res.end();
+    }
+    if (path === '/goodtoken') return res.end(JSON.stringify({ token: 'good' }));
+    if (path === '/v2/good/manifests/latest') {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+      return res.end(JSON.stringify({
+        schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: DIGEST, size: 2 }, layers: [],
+      }));
+    }
     if (path === '/v2/errbody/manifests/latest') return endless(res, path, 404, 'application/json');
     if (path === '/v2/bigmanifest/manifests/latest') return endless(res, path, 200, 'application/vnd.oci.image.manifest.v1+json');
     if (path === '/v2/bigconfig/manifests/latest') {
@@ -87,6 +104,17 @@ describe('a hostile registry', () => {
     const e = await failure(client().resolve(parseReference(`${host}/bigmanifest`)));
     expect(e.code).toBe('MANIFEST_TOO_LARGE');
     expect(sent.get('/v2/bigmanifest/manifests/latest')!).toBeLessThan(40 * 1024 * 1024);
+  }, 60_000);
+
+  it('a repository whose token realm fails does not poison the host for the others', async () => {
+    const c = client();
+    const e = await failure(c.resolve(parseReference(`${host}/poison`)));
+    expect(e.code).toBe('REGISTRY_UNREACHABLE');
+    const img = await c.resolve(parseReference(`${host}/good`));
+    expect(img.manifest.config.size).toBe(2);
+    // Then the other way round: a working challenge cached, then the failing one, then the working one again.
+    await failure(c.resolve(parseReference(`${host}/poison`)));
+    expect((await c.resolve(parseReference(`${host}/good`))).manifest.config.size).toBe(2);
   }, 60_000);
 
   it('a manifest naming a 300 MiB config is refused before the config is fetched', async () => {

@@ -106,9 +106,11 @@ export class Transport {
         await res.body?.cancel();
         const challenge = header ? parseChallenges(header)[0] : undefined;
         if (!challenge) throw httpError(401, res.headers, '', spec.ctx);
-        this.challenges.set(ep.host, challenge);
         auth = await this.answer(ep, challenge, spec.repository, true);
         if (!auth) throw httpError(401, res.headers, '', spec.ctx);
+        // Kept for the host's next requests only once it was answered: a challenge whose
+        // realm fails (one repository's, say) must not poison the others.
+        this.challenges.set(ep.host, challenge);
         answeredChallenge = true;
         hop--;
         continue;
@@ -129,10 +131,20 @@ export class Transport {
     throw new TabdockError('TOO_MANY_REDIRECTS', `${ep.registry} redirected more than ${MAX_REDIRECTS} times for ${spec.path}`, { registry: ep.registry });
   }
 
-  /** Credentials already known to be wanted by this host, before any 401. */
+  /**
+   * Credentials already known to be wanted by this host, before any 401. When the cached
+   * challenge cannot be answered for this repository it is dropped, and the request goes
+   * without: the registry's own 401 then says what this repository needs.
+   */
   private async authFor(ep: Endpoint, repository: string): Promise<string | undefined> {
     const c = this.challenges.get(ep.host);
-    return c ? this.answer(ep, c, repository, false) : undefined;
+    if (!c) return undefined;
+    try {
+      return await this.answer(ep, c, repository, false);
+    } catch {
+      if (this.challenges.get(ep.host) === c) this.challenges.delete(ep.host);
+      return undefined;
+    }
   }
 
   private async answer(ep: Endpoint, c: Challenge, repository: string, fresh: boolean): Promise<string | undefined> {
