@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { TabdockError } from '../shared/errors.ts';
@@ -41,9 +41,30 @@ function list(v: unknown, path: string, key: string): string[] {
   return v as string[];
 }
 
+/**
+ * Makes `$TABDOCK_HOME` private: container records hold `-e` secrets, and logs what
+ * containers printed. Created 0700; an existing home of ours is narrowed to 0700 (nothing
+ * inside is then reachable by others, whatever its own mode); a home that is not ours, not
+ * a directory, or that others can write to is refused, since what is in it cannot be
+ * trusted. Files made by this process are 0600 (`main` sets the umask).
+ */
+export async function ensurePrivateHome(home: string): Promise<void> {
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  const st = await lstat(home);
+  const uid = process.getuid?.();
+  if (!st.isDirectory()) throw new TabdockError('CONFIG_INVALID', `${home} (TABDOCK_HOME) is not a directory; refusing to use it`, { home });
+  if (uid !== undefined && st.uid !== uid) {
+    throw new TabdockError('CONFIG_INVALID', `${home} (TABDOCK_HOME) belongs to another user (uid ${st.uid}); refusing to use it: set TABDOCK_HOME to a directory of your own`, { home });
+  }
+  if (st.mode & 0o022) {
+    throw new TabdockError('CONFIG_INVALID', `${home} (TABDOCK_HOME) can be written by other users (mode ${(st.mode & 0o777).toString(8)}); refusing to use it: check what is in it, then chmod 700 ${home}`, { home });
+  }
+  if (st.mode & 0o077) await chmod(home, 0o700);
+}
+
 export async function loadSettings(env: Env): Promise<Settings> {
   const home = tabdockHome(env);
-  await mkdir(home, { recursive: true });
+  await ensurePrivateHome(home);
   const path = join(home, 'daemon.json');
   const daemon = (await readJson(path)) ?? {};
   const fromEnv = (k: string) => (env[k] ?? '').split(',').map((s) => s.trim()).filter(Boolean);

@@ -18,6 +18,9 @@ export const COMMANDS: NodeCommand[] = COMMON_COMMANDS.flatMap((c): NodeCommand[
 
 /** Runs one command line against the process's stdio; resolves with the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
+  // Everything the CLI and its daemon write under $TABDOCK_HOME (records with -e secrets,
+  // logs, the socket) is for this user only.
+  process.umask(0o077);
   const node = makeCtx(io);
   const ctx: NodeCtx = {
     io: terminalIo(io),

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { openSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, openSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,7 @@ export async function runDaemon(env: Env, makeEngine: () => Promise<EngineApi & 
     void (engine.dispose?.() ?? Promise.resolve()).catch(() => {}).finally(stop);
   };
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
+  chmodSync(path, 0o600); // whatever the umask: only this user talks to the daemon
   writeFileSync(join(home, 'tabdock.pid'), `${process.pid}\n`);
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
