@@ -36,3 +36,14 @@ it('a container printing "Kernel panic" on the console ends nobody', async () =>
   expect(await cli.run('run', '--rm', IMG, 'echo', 'next')).toMatchObject({ code: 0, stdout: 'next\n' });
   expect(await state()).toMatchObject({ Running: true, ExitCode: 0 });
 }, 240_000);
+
+it('every container has a pids limit unless it lifts it, so a fork bomb cannot starve the others', async () => {
+  const def = await cli.run('run', '--rm', IMG, 'cat', '/sys/fs/cgroup/pids.max');
+  expect(def).toMatchObject({ code: 0, stdout: '1024\n' });
+  const lifted = await cli.run('run', '--rm', '--pids-limit', '-1', IMG, 'cat', '/sys/fs/cgroup/pids.max');
+  expect(lifted).toMatchObject({ code: 0, stdout: 'max\n' });
+  const made = await cli.run('create', IMG);
+  const r = await cli.run('inspect', made.stdout.trim());
+  expect((JSON.parse(r.stdout) as { HostConfig: { PidsLimit: number } }[])[0]!.HostConfig.PidsLimit).toBe(1024);
+  await cli.run('rm', made.stdout.trim());
+}, 240_000);

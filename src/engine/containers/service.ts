@@ -7,6 +7,7 @@ import { generateName } from './names.ts';
 import { mergeContainerConfig, stopSignalOf, stopTimeoutOf } from '../spec/container-config.ts';
 import { resolveCommand } from '../spec/command.ts';
 import { exitCodeForProcess } from '../spec/exit-codes.ts';
+import { effectivePidsLimit } from '../spec/oci-spec.ts';
 import { validateContainerName } from '../spec/run-flags.ts';
 import type { RunOptions } from '../spec/run-options.ts';
 import { freshState, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint } from './record.ts';
@@ -99,7 +100,7 @@ export class ContainerService {
     const hostConfig: HostConfig = {
       AutoRemove: o.rm, Privileged: o.privileged, ReadonlyRootfs: o.readOnly, CapAdd: o.capAdd.length ? o.capAdd : null, CapDrop: o.capDrop.length ? o.capDrop : null,
       SecurityOpt: [...(o.seccomp === 'unconfined' ? ['seccomp=unconfined'] : []), ...(o.noNewPrivileges ? ['no-new-privileges'] : [])],
-      Memory: o.memory ?? 0, MemorySwap: o.memorySwap ?? 0, NanoCpus: o.nanoCpus ?? 0, PidsLimit: o.pidsLimit ?? null,
+      Memory: o.memory ?? 0, MemorySwap: o.memorySwap ?? 0, NanoCpus: o.nanoCpus ?? 0, PidsLimit: effectivePidsLimit(o.pidsLimit),
       Tmpfs: o.tmpfs.length ? Object.fromEntries(o.tmpfs.map((t) => [t.target, t.data])) : null,
       Binds: null, NetworkMode: o.network === 'default' ? 'none' : o.network, Init: o.init,
     };

@@ -4,7 +4,7 @@
  */
 export { RUN_FLAGS, parseRunOptions, validateContainerName } from './run-flags.ts';
 export type { FlagSpec, Parsed, PortMapping, RunOptions, RunOptionsContext, Ulimit } from './run-options.ts';
-export { buildOciSpec, pathsToEnsure, CPU_PERIOD_US, INIT_PATH_IN_CONTAINER, type OciSpecInput, type ResolvedVolume } from './oci-spec.ts';
+export { buildOciSpec, pathsToEnsure, effectivePidsLimit, DEFAULT_PIDS_LIMIT, CPU_PERIOD_US, INIT_PATH_IN_CONTAINER, type OciSpecInput, type ResolvedVolume } from './oci-spec.ts';
 export type * from './oci-types.ts';
 export { validateOciSpec } from './validate-oci-spec.ts';
 export { resolveCommand } from './command.ts';

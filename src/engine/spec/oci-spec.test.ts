@@ -184,7 +184,7 @@ describe('buildOciSpec: mounts', () => {
 
 describe('buildOciSpec: resources', () => {
   it.each([
-    ['none', {}, { devices: expect.any(Array) }],
+    ['none: the engine default pids limit', {}, { devices: expect.any(Array), pids: { limit: 1024 } }],
     ['-m: swap twice the memory', { memory: 32 * 2 ** 20 }, { memory: { limit: 32 * 2 ** 20, swap: 64 * 2 ** 20 } }],
     ['-m with --memory-swap', { memory: 32 * 2 ** 20, memorySwap: 48 * 2 ** 20 }, { memory: { limit: 32 * 2 ** 20, swap: 48 * 2 ** 20 } }],
     ['-m with unlimited swap', { memory: 32 * 2 ** 20, memorySwap: -1 }, { memory: { limit: 32 * 2 ** 20, swap: -1 } }],

@@ -129,6 +129,20 @@ function buildMounts(input: OciSpecInput): OciMount[] {
   return [...defaults, ...user];
 }
 
+/**
+ * A container's pids limit: `--pids-limit` as given (moby getPidsLimit: 0 and negative
+ * mean unlimited, written as -1), else the engine's default. Docker has none by default
+ * (its daemon's `default-pids-limit` is off); every container here shares one small
+ * guest, so a fork bomb would starve the rest: the default is moby's daemon-level
+ * mechanism turned on, and `--pids-limit -1` lifts it.
+ */
+export const DEFAULT_PIDS_LIMIT = 1024;
+
+export function effectivePidsLimit(given: number | undefined): number {
+  if (given === undefined) return DEFAULT_PIDS_LIMIT;
+  return given <= 0 ? -1 : given;
+}
+
 function buildResources(o: RunOptions): OciResources {
   const r: OciResources = { devices: defaultDeviceRules(o.privileged) };
   if (o.memory !== undefined || o.memorySwap !== undefined) {
@@ -141,8 +155,7 @@ function buildResources(o: RunOptions): OciResources {
   if (o.nanoCpus !== undefined) {
     r.cpu = { period: CPU_PERIOD_US, quota: Math.floor((o.nanoCpus * CPU_PERIOD_US) / 1e9) };
   }
-  // moby getPidsLimit: 0 and negative mean unlimited, written as -1.
-  if (o.pidsLimit !== undefined) r.pids = { limit: o.pidsLimit <= 0 ? -1 : o.pidsLimit };
+  r.pids = { limit: effectivePidsLimit(o.pidsLimit) };
   return r;
 }
 
