@@ -1,6 +1,8 @@
 // `docker inspect`'s Config is the image config and the run flags merged by moby's rules
 // (engine/spec mergeContainerConfig), as Docker shows it; and `create` checks names and
 // commands by the same rules. Real registry, real store; `create` needs no guest.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
 
@@ -49,6 +51,17 @@ describe('inspect shows the merged Config', () => {
     const none = await cli.run('create', '--entrypoint', '', IMG);
     expect(none.code).toBe(125);
     expect(none.stderr).toContain('No command specified');
+    // Through --env-file: the strings are too long for this host's own execve of the CLI.
+    const envFile = join(cli.home, 'big.env');
+    writeFileSync(envFile, `BIG=${'x'.repeat(200 * 1024)}\n`);
+    const long = await cli.run('create', '--env-file', envFile, IMG);
+    expect(long.code).toBe(125);
+    expect(long.stderr).toContain('argument list too long: one environment entry (BIG=xxxxxxxxxxxxxxxx...) is 204805 bytes');
+    writeFileSync(envFile, Array.from({ length: 40 }, (_, i) => `V${i}=${'y'.repeat(60 * 1024)}\n`).join(''));
+    const many = await cli.run('create', '--env-file', envFile, IMG);
+    expect(many.code).toBe(125);
+    expect(many.stderr).toContain('argument list too long: the command and its 41 environment entries take');
+    expect(many.stderr).toContain("over the kernel's 2 MiB limit for starting a program");
     const bad = await cli.run('create', '--name', 'a', IMG);
     expect(bad.code).toBe(125);
     expect(bad.stderr).toContain('Invalid container name (a)');

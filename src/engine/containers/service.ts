@@ -8,6 +8,7 @@ import { mergeContainerConfig, stopSignalOf, stopTimeoutOf } from '../spec/conta
 import { resolveCommand } from '../spec/command.ts';
 import { exitCodeForProcess } from '../spec/exit-codes.ts';
 import { effectivePidsLimit } from '../spec/oci-spec.ts';
+import { checkExecLimits } from '../spec/exec-limits.ts';
 import { validateContainerName } from '../spec/run-flags.ts';
 import type { RunOptions } from '../spec/run-options.ts';
 import { freshState, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint } from './record.ts';
@@ -97,6 +98,7 @@ export class ContainerService {
     const args = resolveCommand(image.config.config ?? {}, o);
     const merged = mergeContainerConfig(image.config.config, { ...o, image: req.image }, o.hostname ?? id.slice(0, 12));
     const config: ContainerConfig = { ...merged, AttachStdin: o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach };
+    checkExecLimits(args, config.Env);
     const hostConfig: HostConfig = {
       AutoRemove: o.rm, Privileged: o.privileged, ReadonlyRootfs: o.readOnly, CapAdd: o.capAdd.length ? o.capAdd : null, CapDrop: o.capDrop.length ? o.capDrop : null,
       SecurityOpt: [...(o.seccomp === 'unconfined' ? ['seccomp=unconfined'] : []), ...(o.noNewPrivileges ? ['no-new-privileges'] : [])],

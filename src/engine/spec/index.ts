@@ -24,3 +24,4 @@ export {
   mergeContainerConfig, stopSignalOf, stopTimeoutOf, anonymousVolumeTargets, type MergedConfig,
   DEFAULT_STOP_SIGNAL, DEFAULT_STOP_TIMEOUT_S,
 } from './container-config.ts';
+export { checkExecLimits, ARG_MAX, MAX_ARG_STRLEN } from './exec-limits.ts';
