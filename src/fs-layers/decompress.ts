@@ -1,6 +1,6 @@
-import { Decompress } from 'fzstd';
 import type { Compression } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
+import { zstdStream } from './zstd-stream.ts';
 
 /**
  * A gzip inflater of the platform's own, injected where one is faster than
@@ -11,8 +11,9 @@ export type Gunzip = (what: string) => TransformStream<Uint8Array, Uint8Array>;
 
 /**
  * A stream that inflates one layer: gzip through `gunzip` or the platform's
- * DecompressionStream, zstd through fzstd's streaming decoder, plain tar passed through.
- * A truncated or corrupt input makes the stream error; nothing is buffered beyond a chunk.
+ * DecompressionStream, zstd through fzstd a block at a time with its window bounded
+ * (zstd-stream.ts), plain tar passed through. A truncated or corrupt input makes the
+ * stream error; nothing is buffered beyond a chunk.
  */
 export function decompressor(c: Compression, what: string, gunzip?: Gunzip): TransformStream<Uint8Array, Uint8Array> {
   if (c === 'none') return new TransformStream();
@@ -21,31 +22,7 @@ export function decompressor(c: Compression, what: string, gunzip?: Gunzip): Tra
     const ds = new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>;
     return wrapErrors(ds, what, 'gzip');
   }
-  let z: Decompress;
-  let ended = false;
-  return new TransformStream<Uint8Array, Uint8Array>({
-    start(ctl) {
-      z = new Decompress((chunk, final) => {
-        if (chunk.byteLength) ctl.enqueue(chunk);
-        if (final) ended = true;
-      });
-    },
-    transform(chunk) {
-      try {
-        z.push(chunk);
-      } catch (e) {
-        throw corrupt(what, 'zstd', e);
-      }
-    },
-    flush() {
-      try {
-        z.push(new Uint8Array(0), true);
-      } catch (e) {
-        throw corrupt(what, 'zstd', e);
-      }
-      if (!ended) throw corrupt(what, 'zstd', new Error('unexpected end of data'));
-    },
-  });
+  return zstdStream(what);
 }
 
 /** The error a broken compressed layer gives: which layer, which format, why. */
