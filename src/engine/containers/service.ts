@@ -6,14 +6,12 @@ import { ContainerLogs, type LogEntry } from './logs.ts';
 import { generateName, VALID_NAME } from './names.ts';
 import type { RunOptions } from '../spec/run-options.ts';
 import { freshState, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint } from './record.ts';
-import type { ContainerRuntime, RuntimeProcess } from './runtime.ts';
+import type { RuntimeProcess } from './runtime.ts';
+import type { Runtimes } from './runtimes.ts';
+import type { ContainerFilesystems } from './filesystems.ts';
 import { ContainerStore } from './store.ts';
-import { checkWasiOptions, driverFor } from '../wasi/spec.ts';
-import { anonymousVolumeTargets } from '../spec/container-config.ts';
-import { ANONYMOUS_LABEL, type VolumeService } from '../volumes.ts';
-
-/** Builds config.json for a container from its record, its image and its files. */
-export type SpecBuilder = (c: ContainerRecord, image: ImageRecord, readFile: (path: string) => Promise<string | undefined>) => Promise<Record<string, unknown>>;
+import { removeAnonymousVolumes, volumeMounts } from './container-volumes.ts';
+import type { VolumeService } from '../volumes.ts';
 
 export interface CreateRequest {
   /** The image as the user named it (resolved to an ID at create). */
@@ -32,9 +30,10 @@ export interface Attachment {
 export interface ContainerServiceDeps {
   meta: MetaStore;
   images: ImageService;
-  /** The runtime for a record (started on first need: the guest boots only when a container runs). */
-  runtime: (c: ContainerRecord) => Promise<ContainerRuntime>;
-  buildSpec: SpecBuilder;
+  /** The runtimes by platform (each made on first need: the guest boots only when a Linux container runs). */
+  runtimes: Runtimes;
+  /** Container trees: made at create, handed to the runtime at start, removed with the container. */
+  filesystems: ContainerFilesystems;
   /** Named and anonymous volumes; absent: `-v`/`--mount` volumes are refused. */
   volumes?: VolumeService;
   now?: () => Date;
@@ -75,8 +74,8 @@ export class ContainerService {
     if (bind) throw new TabdockError('UNSUPPORTED', `bind mounts (${bind.source}:${bind.target}) need a host directory, and tabdock's guest has no host file system to share; use a named volume instead (-v NAME:${bind.target})`, { exitCode: 125 });
     if (o.volumes.length && !this.deps.volumes) throw new TabdockError('UNSUPPORTED', 'this engine has no volume store; -v/--mount volumes are not available', { exitCode: 125 });
     const image = await this.deps.images.get(req.image);
-    const driver = driverFor(image.platform);
-    if (driver === 'tabdock-wasi') checkWasiOptions(o);
+    const runtime = this.deps.runtimes.forPlatform(image.platform);
+    runtime.checkOptions?.(o);
     const all = await this.store.list();
     const taken = new Set(all.map((c) => c.Name));
     const wanted = o.name?.replace(/^\//, '');
@@ -115,11 +114,11 @@ export class ContainerService {
         ...(await this.volumeMounts(image.config.config, o)),
         ...o.tmpfs.map((t): MountPoint => ({ Type: 'tmpfs', Source: '', Destination: t.target, Mode: t.data, RW: true })),
       ],
-      Platform: image.platform.os, Driver: driver, RestartCount: 0, RunOptions: o,
+      Platform: image.platform.os, Driver: runtime.driver, RestartCount: 0, RunOptions: o,
     };
     await this.store.save(rec);
     try {
-      await (await this.deps.runtime(rec)).prepare(rec);
+      await this.deps.filesystems.prepare(rec);
     } catch (e) {
       await this.store.delete(id);
       await this.removeAnonymousVolumes(rec);
@@ -128,19 +127,32 @@ export class ContainerService {
     return { Id: id, Warnings: [] };
   }
 
+  /** Starts under way: a second start joins the first, and `rm -f` waits for it before it kills. */
+  private readonly starting = new Map<string, Promise<void>>();
+
   async start(ref: string, opts: { cols?: number; rows?: number } = {}): Promise<void> {
     const c = await this.store.find(ref);
+    const under = this.starting.get(c.Id);
+    if (under) return under;
+    const p = this.startOnce(c, opts).finally(() => this.starting.get(c.Id) === p && this.starting.delete(c.Id));
+    this.starting.set(c.Id, p);
+    return p;
+  }
+
+  private async startOnce(c: ContainerRecord, opts: { cols?: number; rows?: number }): Promise<void> {
     // Docker: starting a running container is a no-op (a record that says running with no
     // live process is stale, e.g. read while its exit was being saved: start it).
     if (c.State.Running && this.live.has(c.Id)) return;
     const image = await this.deps.images.get(c.Image);
-    const runtime = await this.deps.runtime(c);
-    const readText = async (p: string) => {
-      const b = await runtime.readFile(c, p);
+    const fss = this.deps.filesystems;
+    const registered = this.deps.runtimes.forContainer(c);
+    const spec = await registered.buildSpec(c, image, async (p) => {
+      const b = await fss.readFile(c, p);
       return b ? new TextDecoder().decode(b) : undefined;
-    };
-    const spec = await this.deps.buildSpec(c, image, readText);
-    const proc = await runtime.start({ container: c, spec, tty: c.Config.Tty, ...opts });
+    });
+    const trees = await fss.forStart(c, (spec['process'] as { cwd?: string } | undefined)?.cwd);
+    const runtime = await this.deps.runtimes.runtime(registered);
+    const proc = await runtime.start({ container: c, spec, tty: c.Config.Tty, ...trees, ...opts });
     // Attachments made before start get everything, the first bytes included.
     const listeners = new Set(this.pendingAttach.get(c.Id) ?? []);
     this.pendingAttach.delete(c.Id);
@@ -254,21 +266,24 @@ export class ContainerService {
     if (!l) return;
     const t = timeoutSeconds ?? c.Config.StopTimeout ?? 10;
     await l.proc.kill(stopSignal).catch(() => {});
-    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), t * 1000));
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    const timer = new Promise<'timeout'>((r) => (timeout = setTimeout(() => r('timeout'), t * 1000)));
     if ((await Promise.race([l.exited, timer])) === 'timeout') {
       await l.proc.kill(9).catch(() => {});
       await l.exited;
     }
+    clearTimeout(timeout);
   }
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const c = await this.store.find(ref);
+    await this.starting.get(c.Id)?.catch(() => {});
     if (this.live.has(c.Id)) {
       if (!opts.force) throw new TabdockError('CONFLICT', `cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`, {});
       await this.kill(c.Id, 9).catch(() => {});
       await this.live.get(c.Id)?.exited;
     }
-    await (await this.deps.runtime(c)).remove(c);
+    await this.deps.filesystems.remove(c);
     await this.logs.remove(c.Id);
     this.earlyStdin.delete(c.Id);
     await this.store.delete(c.Id);
@@ -277,35 +292,12 @@ export class ContainerService {
     return c.Id;
   }
 
-  /**
-   * The volumes a new container mounts: `-v NAME:/path` (created when missing), `-v /path`
-   * and the image's VOLUMEs not covered otherwise (anonymous: a fresh random name each).
-   */
-  private async volumeMounts(ic: Parameters<typeof anonymousVolumeTargets>[0], o: RunOptions): Promise<MountPoint[]> {
-    const vs = this.deps.volumes;
-    if (!vs) return [];
-    const out: MountPoint[] = [];
-    for (const v of o.volumes) {
-      if (v.source === undefined) continue;
-      const rec = await vs.create(v.source);
-      out.push({ Type: 'volume', Name: rec.Name, Source: rec.Mountpoint, Destination: v.target, Mode: v.readOnly ? 'ro' : 'z', RW: !v.readOnly });
-    }
-    for (const target of anonymousVolumeTargets(ic, o)) {
-      const ro = o.volumes.find((v) => v.source === undefined && v.target === target)?.readOnly ?? false;
-      const rec = await vs.create(undefined, {}, { anonymous: true });
-      out.push({ Type: 'volume', Name: rec.Name, Source: rec.Mountpoint, Destination: target, Mode: ro ? 'ro' : '', RW: !ro });
-    }
-    return out;
+  private async volumeMounts(ic: Parameters<typeof volumeMounts>[1], o: RunOptions): Promise<MountPoint[]> {
+    return this.deps.volumes ? volumeMounts(this.deps.volumes, ic, o) : [];
   }
 
   private async removeAnonymousVolumes(c: ContainerRecord): Promise<void> {
-    const vs = this.deps.volumes;
-    if (!vs) return;
-    for (const m of c.Mounts) {
-      if (m.Type !== 'volume' || !m.Name) continue;
-      const v = await vs.find(m.Name);
-      if (v && ANONYMOUS_LABEL in v.Labels) await vs.remove(m.Name).catch(() => {});
-    }
+    if (this.deps.volumes) await removeAnonymousVolumes(this.deps.volumes, c);
   }
 
   async readLogs(ref: string): Promise<LogEntry[]> {
