@@ -129,9 +129,12 @@ export class ContainerService {
 
   /** Starts under way: a second start joins the first, and `rm -f` waits for it before it kills. */
   private readonly starting = new Map<string, Promise<void>>();
+  /** Containers being removed: a start that comes now is refused, as Docker refuses it. */
+  private readonly removing = new Set<string>();
 
   async start(ref: string, opts: { cols?: number; rows?: number } = {}): Promise<void> {
     const c = await this.store.find(ref);
+    if (this.removing.has(c.Id)) throw new TabdockError('CONFLICT', `cannot start container ${c.Id.slice(0, 12)}: container is marked for removal and cannot be started`, {});
     const under = this.starting.get(c.Id);
     if (under) return under;
     const p = this.startOnce(c, opts).finally(() => this.starting.get(c.Id) === p && this.starting.delete(c.Id));
@@ -277,18 +280,29 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const c = await this.store.find(ref);
-    await this.starting.get(c.Id)?.catch(() => {});
-    if (this.live.has(c.Id)) {
-      if (!opts.force) throw new TabdockError('CONFLICT', `cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`, {});
-      await this.kill(c.Id, 9).catch(() => {});
-      await this.live.get(c.Id)?.exited;
+    // Marked at once (no await since the lookup): a start either came first and is waited
+    // for here, or comes later and is refused.
+    if (this.removing.has(c.Id)) throw new TabdockError('CONFLICT', `removal of container ${c.Id.slice(0, 12)} is already in progress`, {});
+    this.removing.add(c.Id);
+    let volumes = opts.volumes ?? false;
+    try {
+      await this.starting.get(c.Id)?.catch(() => {});
+      if (this.live.has(c.Id)) {
+        if (!opts.force) throw new TabdockError('CONFLICT', `cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`, {});
+        // Its own exit's auto-removal is refused while this one runs: this one does its work.
+        volumes ||= c.HostConfig.AutoRemove;
+        await this.kill(c.Id, 9).catch(() => {});
+        await this.live.get(c.Id)?.exited;
+      }
+      await this.deps.filesystems.remove(c);
+      await this.logs.remove(c.Id);
+      this.earlyStdin.delete(c.Id);
+      await this.store.delete(c.Id);
+    } finally {
+      this.removing.delete(c.Id);
     }
-    await this.deps.filesystems.remove(c);
-    await this.logs.remove(c.Id);
-    this.earlyStdin.delete(c.Id);
-    await this.store.delete(c.Id);
     // `rm -v` and `run --rm` take the container's anonymous volumes with it; named ones stay.
-    if (opts.volumes) await this.removeAnonymousVolumes(c);
+    if (volumes) await this.removeAnonymousVolumes(c);
     return c.Id;
   }
 
