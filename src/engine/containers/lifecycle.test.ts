@@ -70,7 +70,25 @@ describe('container lifecycle (fake runtime)', () => {
     const held = rt.hold();
     const starting = kit.engine.startContainer(id);
     await held.entered;
+    // Seen from outside: once rm has found the container (and a turn later), it must still
+    // be waiting for the start, not removing the tree under it.
+    const { store } = kit.engine.containers;
+    const find = store.find.bind(store);
+    let found!: () => void;
+    const rmFound = new Promise<void>((r) => (found = r));
+    store.find = async (ref) => {
+      const c = await find(ref);
+      found();
+      return c;
+    };
+    let treesRemoved = 0;
+    const fss = kit.engine.filesystems;
+    const removeTree = fss.remove.bind(fss);
+    fss.remove = async (c) => (treesRemoved++, removeTree(c));
     const removing = kit.engine.removeContainer(id, { force: true });
+    await rmFound;
+    await new Promise((r) => setImmediate(r));
+    expect(treesRemoved).toBe(0);
     held.release();
     await starting;
     expect(await removing).toBe(id);
