@@ -10,6 +10,7 @@ import type { RuntimeProcess } from './runtime.ts';
 import type { Runtimes } from './runtimes.ts';
 import type { ContainerFilesystems } from './filesystems.ts';
 import { ContainerStore } from './store.ts';
+import { EarlyAttach } from './early-attach.ts';
 import { removeAnonymousVolumes, volumeMounts } from './container-volumes.ts';
 import type { VolumeService } from '../volumes.ts';
 
@@ -157,8 +158,7 @@ export class ContainerService {
     const runtime = await this.deps.runtimes.runtime(registered);
     const proc = await runtime.start({ container: c, spec, tty: c.Config.Tty, ...trees, ...opts });
     // Attachments made before start get everything, the first bytes included.
-    const listeners = new Set(this.pendingAttach.get(c.Id) ?? []);
-    this.pendingAttach.delete(c.Id);
+    const listeners = this.early.take(c.Id);
     proc.onOutput((chunk, fd) => {
       this.logs.append(c.Id, fd === 2 ? 'stderr' : 'stdout', chunk);
       for (const l of listeners) l(chunk, fd);
@@ -169,12 +169,7 @@ export class ContainerService {
     await this.store.save(c);
     const exited = proc.exit.then((end) => this.finish(c, end));
     this.live.set(c.Id, { proc, listeners, exited });
-    const early = this.earlyStdin.get(c.Id);
-    this.earlyStdin.delete(c.Id);
-    if (early && c.Config.OpenStdin) {
-      for (const d of early.data) void proc.write(d);
-      if (early.closed) proc.closeStdin();
-    }
+    this.early.deliver(c.Id, proc, c.Config.OpenStdin);
   }
 
   private async finish(c: ContainerRecord, end: { code: number; oomKilled?: boolean; error?: string }): Promise<ContainerRecord> {
@@ -207,39 +202,29 @@ export class ContainerService {
     const c = await this.store.find(ref);
     const live = this.live.get(c.Id);
     if (live) live.listeners.add(onOutput);
-    else {
-      const set = this.pendingAttach.get(c.Id) ?? new Set();
-      set.add(onOutput);
-      this.pendingAttach.set(c.Id, set);
-    }
+    else this.early.listen(c.Id, onOutput);
     const proc = () => this.live.get(c.Id)?.proc;
     // Input that comes before `start` (a pipe into `run -i`) waits for the process.
-    const early = () => {
-      const e = this.earlyStdin.get(c.Id) ?? { data: [], closed: false };
-      this.earlyStdin.set(c.Id, e);
-      return e;
-    };
     return {
       write: async (d) => {
         const p = proc();
         if (p) await p.write(d);
-        else early().data.push(new Uint8Array(d));
+        else this.early.write(c.Id, d);
       },
       closeStdin: async () => {
         const p = proc();
         if (p) p.closeStdin();
-        else early().closed = true;
+        else this.early.close(c.Id);
       },
       resize: async (cols, rows) => proc()?.resize(cols, rows),
       detach: async () => {
         this.live.get(c.Id)?.listeners.delete(onOutput);
-        this.pendingAttach.get(c.Id)?.delete(onOutput);
+        this.early.unlisten(c.Id, onOutput);
       },
     };
   }
 
-  private readonly pendingAttach = new Map<string, Set<(chunk: Uint8Array, fd: 1 | 2) => void>>();
-  private readonly earlyStdin = new Map<string, { data: Uint8Array[]; closed: boolean }>();
+  private readonly early = new EarlyAttach();
 
   /** Resolves with the exit code once the container is not running. */
   async wait(ref: string): Promise<{ StatusCode: number; Error?: string }> {
@@ -296,7 +281,7 @@ export class ContainerService {
       }
       await this.deps.filesystems.remove(c);
       await this.logs.remove(c.Id);
-      this.earlyStdin.delete(c.Id);
+      this.early.forget(c.Id);
       await this.store.delete(c.Id);
     } finally {
       this.removing.delete(c.Id);
