@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Digest } from '../../registry-client/index.ts';
 import { dir, engineKit, file, runOptions, type EngineKit } from '../test-helpers.ts';
 import { COMMITTED_LAYER_MEDIA_TYPE } from './commit-layer.ts';
 import { FakeRuntime, fakeRegistration } from './fake-runtime.ts';
+import { ContainerFilesystems } from './filesystems.ts';
 import type { ContainerRecord } from './record.ts';
 
 let kit: EngineKit;
@@ -62,15 +63,22 @@ describe('ContainerFilesystems', () => {
     expect(await kit.engine.containerChanges(b.Id)).toEqual([]);
   });
 
-  it('commits the same changes to the same layer (digest and diff ID), stored once', async () => {
-    await kit.image('base', [await kit.layer([file('f', 'base\n')])]);
+  it('commits the same changes to the same layer (digest and diff ID) at any later time, whiteouts included', async () => {
+    await kit.image('base', [await kit.layer([file('f', 'base\n'), file('g', 'gone\n')])]);
     const a = await container('base');
     const fs = await kit.engine.filesystems.tree(a);
     await fs.write(fs.lookup(fs.root, 'f'), 0, new TextEncoder().encode('BASE'));
+    fs.unlink(fs.root, 'g', false);
     const one = await kit.engine.filesystems.commit(a);
-    const two = await kit.engine.filesystems.commit(a);
-    expect(two.digest.toString()).toBe(one.digest.toString());
-    expect(two.diffId.toString()).toBe(one.diffId.toString());
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 3_600_000); // an hour later: nothing in the layer may carry "now"
+      const two = await kit.engine.filesystems.commit(a);
+      expect(two.digest.toString()).toBe(one.digest.toString());
+      expect(two.diffId.toString()).toBe(one.diffId.toString());
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('removes a tree: its writable layer and its reference on the image\'s layers go', async () => {
@@ -89,5 +97,17 @@ describe('ContainerFilesystems', () => {
     expect(again).not.toBe(fs);
     expect(again.root.children!.has('mine')).toBe(false);
     await kit.engine.filesystems.remove(a);
+  });
+});
+
+describe('ContainerFilesystems.remove', () => {
+  it('removes the tree of a container whose image record is gone, as a fresh engine finds it', async () => {
+    const base = await kit.layer([file('f', 'base\n')]);
+    const img = await kit.image('base', [base]);
+    const a = await container('base');
+    await kit.engine.images.store.remove(img.id);
+    const fresh = new ContainerFilesystems({ layers: kit.layers, blobs: kit.blobs, images: kit.engine.images });
+    await fresh.remove(a);
+    expect(await kit.layers.refs(Digest.parse(base.diffId))).toEqual([img.id]);
   });
 });

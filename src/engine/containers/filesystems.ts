@@ -129,7 +129,8 @@ export class ContainerFilesystems {
   /** Deletes the container's writable layer and drops its layer references. */
   async remove(c: Pick<ContainerRecord, 'Id' | 'Image'>): Promise<void> {
     const had = this.trees.get(c.Id);
-    const fs = await (had ?? this.tree(c)).catch(() => undefined);
+    // A tree whose image is gone (`rmi -f`) is opened over nothing, only to be deleted.
+    const fs = await (had ?? this.tree(c)).catch(() => ContainerFs.open(this.deps.layers, c.Id, []).catch(() => undefined));
     this.trees.delete(c.Id);
     await fs?.remove();
   }
