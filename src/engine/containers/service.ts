@@ -316,7 +316,7 @@ export class ContainerService {
     return this.live.get(id)?.proc;
   }
 
-  /** Waits for every running container's exit (used when the engine shuts down). */
+  /** Waits for every running container's exit (after the runtimes were disposed: their exits are saved). */
   async exitedAll(): Promise<void> {
     await Promise.all([...this.live.values()].map((l) => l.exited));
   }
