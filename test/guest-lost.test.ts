@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Engine, GuestRuntime, guestSpec } from '../src/engine/index.ts';
+import { createEngine, guestRuntime, type Engine } from '../src/engine/index.ts';
 import type { Guest } from '../src/emulator/index.ts';
 import { LayerStore } from '../src/fs-layers/index.ts';
 import { DirBlobStore, DirMetaStore } from '../src/fs-layers/node.ts';
@@ -28,20 +28,17 @@ beforeAll(async () => {
   const blobs = await DirBlobStore.open(join(home, 'store'));
   const meta = await DirMetaStore.open(join(home, 'meta'));
   const layers = new LayerStore({ chunks: await DirBlobStore.open(join(home, 'chunks')), meta, hasher: nodeSha256 });
-  let runtime: GuestRuntime | undefined;
-  engine = new Engine({
-    registry: new RegistryClient({ insecureRegistries: [reg.host], hasher: nodeSha256 }), blobs, meta, layers, buildSpec: guestSpec,
-    runtime: async () => (runtime ??= new GuestRuntime({
-      layers, blobs, images: engine.images, watchdog: { intervalMs: 500, timeoutMs: 1500 },
+  engine = await createEngine({
+    stores: { blobs, meta, layers }, registry: new RegistryClient({ insecureRegistries: [reg.host], hasher: nodeSha256 }),
+    runtimes: [guestRuntime({
+      watchdog: { intervalMs: 500, timeoutMs: 1500 },
       startGuest: async (h) => {
         const g = await startNodeGuest(h, {});
         guests.push(g);
         return g;
       },
-    })),
-    dispose: async () => runtime?.dispose(),
+    })],
   });
-  await engine.init();
   await engine.pull(`${reg.host}/busybox`, {});
 }, 120_000);
 afterAll(async () => {

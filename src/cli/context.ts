@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { LayerStore } from '../fs-layers/index.ts';
 import { DirBlobStore, DirMetaStore, nodeGunzip } from '../fs-layers/node.ts';
-import { Engine, GuestRuntime, guestSpec, type EngineApi } from '../engine/index.ts';
+import { createEngine, guestRuntime, wasiRuntime, type Engine, type EngineApi } from '../engine/index.ts';
+import { nodeWasiWorker } from '../engine/wasi/node.ts';
+import { TabdockError } from '../shared/errors.ts';
 import { startNodeGuest } from './node-guest.ts';
 import { RegistryClient } from '../registry-client/index.ts';
 import { nodeSha256 } from '../registry-client/node.ts';
@@ -42,35 +44,22 @@ export async function openEngine(env: Io['env']): Promise<Engine> {
   const blobs = await DirBlobStore.open(join(settings.home, 'store'));
   const meta = await DirMetaStore.open(join(settings.home, 'meta'));
   const layers = new LayerStore({ chunks: await DirBlobStore.open(join(settings.home, 'chunks')), meta, hasher: nodeSha256, gunzip: nodeGunzip });
-  let runtime: GuestRuntime | undefined;
-  // WebAssembly (wasi/wasm) containers run in worker threads, without the guest.
-  const { createWasiRuntime } = await import('../engine/wasi/index.ts');
-  const { nodeWasiWorker } = await import('../engine/wasi/node.ts');
-  let wasi: ReturnType<typeof createWasiRuntime> | undefined;
   // TABDOCK_GUEST=off: no Linux guest at all (only wasi/wasm images run).
   const startGuest = env['TABDOCK_GUEST'] === 'off'
     ? async () => {
-      throw new (await import('../shared/errors.ts')).TabdockError('GUEST_DISABLED', 'the Linux guest is turned off (TABDOCK_GUEST=off): only WebAssembly (wasi/wasm) images can run', {}, { exitCode: 125 });
+      throw new TabdockError('GUEST_DISABLED', 'the Linux guest is turned off (TABDOCK_GUEST=off): only WebAssembly (wasi/wasm) images can run', {}, { exitCode: 125 });
     }
     : (h: Parameters<typeof startNodeGuest>[0]) => startNodeGuest(h, env);
-  const engine: Engine = new Engine({
-    registry, blobs, meta, layers, gunzip: nodeGunzip, buildSpec: guestSpec,
-    // Unpacked layers are held per image; an image's removal frees what no one else holds.
-    onImageDeleted: async (id) => {
-      await layers.release(id);
-      await layers.gc();
-    },
-    // The guest boots (or restores) only when the first Linux container starts.
-    runtime: async (c) => c.Driver === 'tabdock-wasi'
-      // This file and the CLI bundle (dist/tabdock/cli.mjs) both sit two levels below the root.
-      ? (wasi ??= createWasiRuntime({ layers, blobs, images: engine.images, spawnWorker: nodeWasiWorker(new URL('../../src/engine/wasi/node-worker.mjs', import.meta.url)) }))
-      : (runtime ??= new GuestRuntime({ layers, blobs, images: engine.images, startGuest, ...(engine.volumes ? { volumes: engine.volumes } : {}) })),
-    dispose: async () => {
-      await wasi?.dispose();
-      await runtime?.dispose();
-    },
+  return createEngine({
+    stores: { blobs, meta, layers }, registry, gunzip: nodeGunzip,
+    runtimes: [
+      // The guest boots (or restores) only when the first Linux container starts.
+      guestRuntime({ startGuest }),
+      // WebAssembly (wasi/wasm) containers run in worker threads, without the guest. This
+      // file and the CLI bundle (dist/tabdock/cli.mjs) both sit two levels below the root.
+      wasiRuntime({ spawnWorker: nodeWasiWorker(new URL('../../src/engine/wasi/node-worker.mjs', import.meta.url)) }),
+    ],
   });
-  return engine.init();
 }
 
 export function makeCtx(io: Io): Ctx {

@@ -1,48 +1,39 @@
 import { formatPlatform, parsePlatform } from '../registry-client/index.ts';
-import { TabdockError } from '../shared/errors.ts';
 import type { EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
 import { VolumeService, type VolumeRecord } from './volumes.ts';
 import type { LayerStore } from '../fs-layers/index.ts';
 import { EngineContainers } from './containers/engine-containers.ts';
-import type { ContainerRecord } from './containers/record.ts';
-import type { ContainerRuntime } from './containers/runtime.ts';
-import { ContainerService, type CreateRequest, type SpecBuilder } from './containers/service.ts';
+import { ContainerFilesystems } from './containers/filesystems.ts';
+import { Runtimes, type RuntimeRegistration } from './containers/runtimes.ts';
+import { ContainerService, type CreateRequest } from './containers/service.ts';
 import { ImageService, type ImageServiceDeps } from './images.ts';
 import { inspectImage } from './inspect.ts';
 import type { PullEvent } from './pull.ts';
 import type { CopyEntry } from './containers/container-files.ts';
 import { imageHistory } from './image-history.ts';
 import { pruneImages } from './image-prune.ts';
-import { wasiSpec } from './wasi/spec.ts';
 
 export const ENGINE_VERSION = '0.1.0';
 
 export interface EngineDeps extends ImageServiceDeps {
-  /** The runtime a container runs under (the guest for linux images); started on first need. */
-  runtime?: (c: ContainerRecord) => Promise<ContainerRuntime>;
-  buildSpec?: SpecBuilder;
-  /** Where volumes keep their trees (the layer store); absent: no volumes. */
-  layers?: LayerStore;
-  /** Frees what the runtime holds (the guest) when the engine shuts down. */
-  dispose?: () => Promise<void>;
+  /** Unpacked layers: container trees and volumes live here. */
+  layers: LayerStore;
+  /** The runtimes containers run under, chosen by image platform (none: containers cannot start). */
+  runtimes?: readonly RuntimeRegistration[];
+  /** A fresh gzip compressor for committed layers (default: CompressionStream). */
+  gzip?: () => TransformStream<Uint8Array, Uint8Array>;
 }
 
 /** The engine behind the RPC contract; one per store, shared by every client. */
 export class Engine implements EngineApi {
   readonly images: ImageService;
   readonly containers: ContainerService;
-  readonly volumes: VolumeService | undefined;
+  readonly volumes: VolumeService;
+  readonly filesystems: ContainerFilesystems;
+  readonly runtimes: Runtimes;
   private readonly c: EngineContainers;
 
   constructor(deps: EngineDeps) {
-    const runtime = deps.runtime ?? (async () => {
-      throw new TabdockError('NO_RUNTIME', 'this engine has no container runtime configured', {});
-    });
-    const linuxSpec: SpecBuilder = deps.buildSpec ?? (async () => {
-      throw new TabdockError('NO_RUNTIME', 'this engine cannot build container configs', {});
-    });
-    // A WASI container's "spec" is its process (args, env, cwd); Linux parts do not apply.
-    const buildSpec: SpecBuilder = (c, image, readFile) => (c.Driver === 'tabdock-wasi' ? wasiSpec(c, image) : linuxSpec(c, image, readFile));
     this.images = new ImageService({
       ...deps,
       // `rmi` refuses an image a container uses (looked up when asked, not now).
@@ -50,24 +41,25 @@ export class Engine implements EngineApi {
     });
     const usedBy = async (name: string) =>
       (await this.containers.store.list()).filter((c) => c.Mounts.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.Id);
-    this.volumes = deps.layers ? new VolumeService({ meta: deps.meta, layers: deps.layers, usedBy, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
+    this.volumes = new VolumeService({ meta: deps.meta, layers: deps.layers, usedBy, ...(deps.now ? { now: deps.now } : {}) });
+    this.filesystems = new ContainerFilesystems({ layers: deps.layers, blobs: deps.blobs, images: this.images, volumes: this.volumes, ...(deps.gzip ? { gzip: deps.gzip } : {}) });
+    this.runtimes = new Runtimes(deps.runtimes ?? []);
     this.containers = new ContainerService({
-      meta: deps.meta, images: this.images, runtime, buildSpec, ...(this.volumes ? { volumes: this.volumes } : {}), ...(deps.now ? { now: deps.now } : {}),
+      meta: deps.meta, images: this.images, runtimes: this.runtimes, filesystems: this.filesystems, volumes: this.volumes, ...(deps.now ? { now: deps.now } : {}),
     });
-    this.c = new EngineContainers(this.containers, runtime);
-    this.disposeRuntime = deps.dispose;
+    this.c = new EngineContainers(this.containers, this.filesystems, this.runtimes);
   }
-
-  private readonly disposeRuntime: (() => Promise<void>) | undefined;
 
   /** Whether containers are running (a daemon must not idle out under them). */
   get busy(): boolean {
     return this.containers.runningCount > 0;
   }
 
+  /** Stops the runtimes (their containers end, their trees saved), then closes every tree. */
   async dispose(): Promise<void> {
-    await this.disposeRuntime?.();
-    await this.volumes?.close();
+    await this.runtimes.dispose();
+    await this.filesystems.close();
+    await this.volumes.close();
   }
 
   /** Marks containers that were running when the engine last stopped as exited. */
@@ -140,15 +132,15 @@ export class Engine implements EngineApi {
 
   // Volumes (volumes.ts).
   async createVolume(name: string | undefined, opts: { labels?: Record<string, string> } = {}) {
-    return this.summary(await this.requireVolumes().create(name, opts.labels ?? {}), false);
+    return this.summary(await this.volumes.create(name, opts.labels ?? {}), false);
   }
 
   async listVolumes() {
-    return Promise.all((await this.requireVolumes().list()).map((v) => this.summary(v, false)));
+    return Promise.all((await this.volumes.list()).map((v) => this.summary(v, false)));
   }
 
   async inspectVolumes(names: string[]) {
-    const vs = this.requireVolumes();
+    const vs = this.volumes;
     return Promise.all(names.map(async (n) => {
       const v = await vs.find(n);
       return v ? this.summary(v, true) : undefined;
@@ -156,23 +148,18 @@ export class Engine implements EngineApi {
   }
 
   async removeVolume(name: string, opts: { force?: boolean } = {}) {
-    await this.requireVolumes().remove(name, opts);
+    await this.volumes.remove(name, opts);
   }
 
   pruneVolumes(opts: { all?: boolean } = {}) {
-    return this.requireVolumes().prune(opts);
-  }
-
-  private requireVolumes(): VolumeService {
-    if (!this.volumes) throw new TabdockError('UNSUPPORTED', 'this engine has no volume store', {});
-    return this.volumes;
+    return this.volumes.prune(opts);
   }
 
   private async summary(v: VolumeRecord, usage: boolean): Promise<VolumeSummary> {
     const { Populated: _, ...rest } = v;
     if (!usage) return rest;
     const refs = (await this.containers.store.list()).filter((c) => c.Mounts.some((m) => m.Type === 'volume' && m.Name === v.Name)).length;
-    return { ...rest, UsageData: { Size: await this.volumes!.size(v.Name), RefCount: refs } };
+    return { ...rest, UsageData: { Size: await this.volumes.size(v.Name), RefCount: refs } };
   }
 }
 

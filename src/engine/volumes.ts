@@ -1,13 +1,14 @@
 import { ContainerFs, type LayerStore, type MetaStore } from '../fs-layers/index.ts';
 import { TabdockError } from '../shared/errors.ts';
-import { copyIn, copyOut, resolve, writableSize, type CopyEntry } from './containers/container-files.ts';
+import { writableSize } from './containers/container-files.ts';
 import { validateVolumeName } from './spec/mounts.ts';
 
 /**
  * Named and anonymous volumes (`docker volume`, `-v NAME:/path`, `-v /path`, an image's
  * VOLUME): a tree of its own in the store, like a container's writable layer over no
- * image, kept until removed. The runtime serves it beside the container trees and binds it
- * into the container (moby `volume/local`, `daemon/volumes.go`).
+ * image, kept until removed. The filesystem service fills a new one from the image and hands
+ * its tree to the runtime, which binds it into the container (moby `volume/local`,
+ * `daemon/volumes.go`).
  */
 export interface VolumeRecord {
   Name: string;
@@ -38,8 +39,6 @@ export interface VolumeServiceDeps {
 
 export class VolumeService {
   private readonly trees = new Map<string, Promise<ContainerFs>>();
-  /** One populate at a time per volume (two first starts must not both copy the image in). */
-  private readonly populating = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: VolumeServiceDeps) {}
 
@@ -93,37 +92,9 @@ export class VolumeService {
     return t;
   }
 
-  /** Names of volumes whose trees are open (what the runtime lists in its shared root). */
-  openNames(): string[] {
-    return [...this.trees.keys()];
-  }
-
-  /**
-   * Docker copies the image's files at the mount point into a new, empty volume the first
-   * time a container mounts it (unless `nocopy`), owner and mode included.
-   */
-  populate(name: string, from: ContainerFs, path: string): Promise<void> {
-    const before = this.populating.get(name) ?? Promise.resolve();
-    const p = before.catch(() => {}).then(() => this.populateOnce(name, from, path));
-    this.populating.set(name, p);
-    void p.finally(() => this.populating.get(name) === p && this.populating.delete(name)).catch(() => {});
-    return p;
-  }
-
-  private async populateOnce(name: string, from: ContainerFs, path: string): Promise<void> {
-    const v = await this.get(name);
-    if (v.Populated) return;
-    const fs = await this.tree(name);
-    const at = resolve(from.root, path, true).node;
-    if (fs.root.children!.size === 0 && at?.kind === 'd') {
-      const entries: CopyEntry[] = [];
-      await copyOut(from, path, (e) => void entries.push(e), true);
-      let i = 0;
-      await copyIn(fs, '/', async () => entries[i++], { keepOwner: true });
-      await fs.setattr(fs.root, { mode: at.mode & 0o7777, uid: at.uid, gid: at.gid });
-      await fs.sync();
-    }
-    await this.deps.meta.put(KEY + name, { ...v, Populated: true });
+  /** Records that an image's files were copied in (the filesystem service fills a volume once). */
+  async markPopulated(name: string): Promise<void> {
+    await this.deps.meta.put(KEY + name, { ...(await this.get(name)), Populated: true });
   }
 
   async remove(name: string, opts: { force?: boolean } = {}): Promise<void> {

@@ -38,7 +38,7 @@ export function exportLayer(fs: ContainerFs): ReadableStream<Uint8Array> {
         const slash = p.lastIndexOf('/');
         const dir = slash < 0 ? '' : `${p.slice(0, slash)}/`;
         if (r.w) {
-          await add(controller.add({ name: `${dir}.wh.${p.slice(slash + 1)}`, size: 0, type: 'file', mode: 0o644 }));
+          await add(controller.add({ name: `${dir}.wh.${p.slice(slash + 1)}`, size: 0, type: 'file', mode: 0o644, mtime: WHITEOUT_TIME }));
           continue;
         }
         const n = lookupPath(fs.root, p);
@@ -53,7 +53,7 @@ export function exportLayer(fs: ContainerFs): ReadableStream<Uint8Array> {
         if (n.kind === 'l') base.linkname = n.target;
         if (n.kind !== 'f') {
           await add(controller.add(base));
-          if (n.kind === 'd' && r.o) await add(controller.add({ name: `${p}/.wh..wh..opq`, size: 0, type: 'file', mode: 0o644 }));
+          if (n.kind === 'd' && r.o) await add(controller.add({ name: `${p}/.wh..wh..opq`, size: 0, type: 'file', mode: 0o644, mtime: WHITEOUT_TIME }));
           continue;
         }
         seen.set(n, p);
@@ -68,6 +68,13 @@ export function exportLayer(fs: ContainerFs): ReadableStream<Uint8Array> {
   })();
   return readable;
 }
+
+/**
+ * Whiteout markers carry a fixed time (the packer would stamp the current one): the same
+ * changes then export to the same bytes, so a commit's digest is stable and its two passes
+ * (engine/containers/commit-layer.ts) agree.
+ */
+const WHITEOUT_TIME = new Date(0);
 
 async function add(w: WritableStream<Uint8Array>): Promise<void> {
   await w.close();

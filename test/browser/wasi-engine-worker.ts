@@ -2,9 +2,10 @@
 // the Vite-mounted CORS proxy, and the WASI runtime with its workers made the way the
 // browser root makes them (`fromWebWorker(new Worker(new URL(...worker.ts...)))`).
 import { expose } from 'comlink';
-import { Engine } from '../../src/engine/engine.ts';
+import type { Engine } from '../../src/engine/engine.ts';
+import { createEngine } from '../../src/engine/create-engine.ts';
 import { parseRunOptions } from '../../src/engine/spec/run-flags.ts';
-import { canShareMemory, createWasiRuntime, fromWebWorker, type WasiRuntime } from '../../src/engine/wasi/index.ts';
+import { canShareMemory, fromWebWorker, wasiRuntime } from '../../src/engine/wasi/index.ts';
 import { IdbBlobStore, IdbMetaStore, LayerStore } from '../../src/fs-layers/index.ts';
 import { RegistryClient } from '../../src/registry-client/index.ts';
 
@@ -15,19 +16,10 @@ function open(db: string): Promise<Engine> {
     const [blobs, chunks, meta] = await Promise.all([IdbBlobStore.open(`${db}-blobs`), IdbBlobStore.open(`${db}-chunks`), IdbMetaStore.open(`${db}-meta`)]);
     const layers = new LayerStore({ chunks, meta });
     const registry = new RegistryClient({ proxy: new URL('/proxy', self.location.origin).href });
-    let wasi: WasiRuntime | undefined;
-    const engine: Engine = new Engine({
-      registry, blobs, meta, layers,
-      runtime: async (c) => {
-        if (c.Driver !== 'tabdock-wasi') throw new Error('this page has no guest');
-        return (wasi ??= createWasiRuntime({
-          layers, blobs, images: engine.images,
-          spawnWorker: () => fromWebWorker(new Worker(new URL('../../src/engine/wasi/worker.ts', import.meta.url), { type: 'module' })),
-        }));
-      },
-      dispose: async () => wasi?.dispose(),
+    return createEngine({
+      stores: { blobs, meta, layers }, registry,
+      runtimes: [wasiRuntime({ spawnWorker: () => fromWebWorker(new Worker(new URL('../../src/engine/wasi/worker.ts', import.meta.url), { type: 'module' })) })],
     });
-    return engine.init();
   })();
   return opened;
 }

@@ -1,7 +1,7 @@
 // An engine in this process with only the WASI runtime, for tests and the bench.
 import { join } from 'node:path';
-import { Engine, type ContainerRuntime } from '../../src/engine/index.ts';
-import { createWasiRuntime } from '../../src/engine/wasi/index.ts';
+import { createEngine, type Engine } from '../../src/engine/index.ts';
+import { wasiRuntime } from '../../src/engine/wasi/index.ts';
 import { nodeWasiWorker } from '../../src/engine/wasi/node.ts';
 import { RUN_FLAGS, parseRunOptions, type RunOptions } from '../../src/engine/spec/index.ts';
 import { LayerStore } from '../../src/fs-layers/index.ts';
@@ -19,16 +19,7 @@ export async function wasiEngine(home: string, insecureRegistry: string): Promis
   const blobs = await DirBlobStore.open(join(home, 'store'));
   const meta = await DirMetaStore.open(join(home, 'meta'));
   const layers = new LayerStore({ chunks: await DirBlobStore.open(join(home, 'chunks')), meta, hasher: nodeSha256 });
-  let wasi: ContainerRuntime | undefined;
-  const engine: Engine = new Engine({
-    registry, blobs, meta, layers,
-    runtime: async (c) => {
-      if (c.Driver !== 'tabdock-wasi') throw new Error('this test engine has no guest');
-      return (wasi ??= createWasiRuntime({ layers, blobs, images: engine.images, spawnWorker: nodeWasiWorker(WASI_WORKER) }));
-    },
-    dispose: async () => wasi?.dispose(),
-  });
-  return engine.init();
+  return createEngine({ stores: { blobs, meta, layers }, registry, runtimes: [wasiRuntime({ spawnWorker: nodeWasiWorker(WASI_WORKER) })] });
 }
 
 export const WASI_WORKER = new URL('../../src/engine/wasi/node-worker.mjs', import.meta.url);

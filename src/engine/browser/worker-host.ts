@@ -11,10 +11,10 @@ import { loadGuestAssets } from '../../emulator/guest-assets.ts';
 import { RegistryClient } from '../../registry-client/index.ts';
 import { TabdockError, type SerializedError } from '../../shared/errors.ts';
 import type { EngineApi } from '../api.ts';
-import { Engine } from '../engine.ts';
-import { GuestRuntime } from '../containers/guest-runtime.ts';
-import { guestSpec } from '../containers/guest-spec.ts';
-import { createWasiRuntime, fromWebWorker, type WasiRuntime, type WebWorkerLike } from '../wasi/index.ts';
+import type { Engine } from '../engine.ts';
+import { createEngine } from '../create-engine.ts';
+import { guestRuntime } from '../containers/guest-registration.ts';
+import { fromWebWorker, wasiRuntime, type WebWorkerLike } from '../wasi/index.ts';
 
 /** The worker global's Worker (this file compiles without the DOM lib). */
 declare const Worker: new (url: URL, options: { type: 'module'; name?: string }) => WebWorkerLike;
@@ -35,7 +35,6 @@ const DB_PARTS = ['blobs', 'chunks', 'meta'] as const;
 
 interface Opened {
   engine: Engine;
-  runtime(): GuestRuntime;
   close(): void;
 }
 
@@ -64,8 +63,8 @@ export class WorkerHost {
   }
 
   async warmUp(): Promise<void> {
-    const o = await this.open();
-    await o.runtime().warmUp();
+    const { engine } = await this.open();
+    await engine.runtimes.warmUp('linux/386');
   }
 
   async reset(): Promise<void> {
@@ -177,35 +176,22 @@ export class WorkerHost {
     this.opened ??= (async () => {
       const [blobs, chunks, meta] = await Promise.all([IdbBlobStore.open(`${cfg.db}-blobs`), IdbBlobStore.open(`${cfg.db}-chunks`), IdbMetaStore.open(`${cfg.db}-meta`)]);
       const layers = new LayerStore({ chunks, meta });
-      const registry = new RegistryClient({ proxy: cfg.proxy });
-      let runtime: GuestRuntime | undefined;
-      let wasi: WasiRuntime | undefined;
-      const engine: Engine = new Engine({
-        registry, blobs, meta, layers, buildSpec: guestSpec,
-        onImageDeleted: async (id) => {
-          await layers.release(id);
-          await layers.gc();
-        },
-        // The guest restores when the first Linux container starts, or at warmUp(); a
-        // WebAssembly container runs in a nested worker of its own, no guest at all.
-        runtime: async (c) => (c.Driver === 'tabdock-wasi'
-          ? (wasi ??= createWasiRuntime({
-            layers, blobs, images: engine.images,
-            // (written out for Vite: it bundles the worker it finds in this expression)
-            spawnWorker: () => fromWebWorker(new Worker(new URL('../wasi/worker.ts', import.meta.url), { type: 'module', name: 'tabdock-wasi' })),
-          }))
-          : getRuntime()),
-        dispose: async () => {
-          await wasi?.dispose();
-          await runtime?.dispose();
-        },
+      const engine = await createEngine({
+        stores: { blobs, meta, layers },
+        registry: new RegistryClient({ proxy: cfg.proxy }),
+        runtimes: [
+          // The guest restores when the first Linux container starts, or at warmUp().
+          guestRuntime({
+            startGuest: (h) => this.startGuest(h, cfg),
+            // A tab in the background runs slower: give an answer a minute before the guest is given up.
+            watchdog: { intervalMs: 10_000, timeoutMs: 60_000 },
+          }),
+          // A WebAssembly container runs in a nested worker of its own, no guest at all
+          // (written out for Vite: it bundles the worker it finds in this expression).
+          wasiRuntime({ spawnWorker: () => fromWebWorker(new Worker(new URL('../wasi/worker.ts', import.meta.url), { type: 'module', name: 'tabdock-wasi' })) }),
+        ],
       });
-      const getRuntime = () => (runtime ??= new GuestRuntime({ layers, blobs, images: engine.images, startGuest: (h) => this.startGuest(h, cfg), ...(engine.volumes ? { volumes: engine.volumes } : {}),
-        // A tab in the background runs slower: give an answer a minute before the guest is given up.
-        watchdog: { intervalMs: 10_000, timeoutMs: 60_000 },
-      }));
-      await engine.init();
-      return { engine, runtime: getRuntime, close: () => [blobs, chunks, meta].forEach((s) => s.dispose()) };
+      return { engine, close: () => [blobs, chunks, meta].forEach((s) => s.dispose()) };
     })();
     const opening = this.opened;
     opening.catch(() => {

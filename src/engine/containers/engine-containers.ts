@@ -3,13 +3,13 @@ import { parseSignal } from '../spec/signals.ts';
 import type { ContainerApi, ContainerStats, ContainerSummary, ExecRequest, LogOptions } from '../api.ts';
 import { copyIn, copyOut, diff, statPath, writableSize, type Change, type CopyEntry, type PathStat } from './container-files.ts';
 import type { LogEntry } from './logs.ts';
-import type { ContainerRecord } from './record.ts';
-import type { ContainerRuntime } from './runtime.ts';
+import type { ContainerFilesystems } from './filesystems.ts';
+import type { Runtimes } from './runtimes.ts';
 import type { ContainerService, CreateRequest } from './service.ts';
 
 /** The container half of the engine's RPC contract, over the container service. */
 export class EngineContainers implements ContainerApi {
-  constructor(private readonly svc: ContainerService, private readonly runtime: (c: ContainerRecord) => Promise<ContainerRuntime>) {}
+  constructor(private readonly svc: ContainerService, private readonly fss: ContainerFilesystems, private readonly runtimes: Runtimes) {}
 
   createContainer(req: CreateRequest) {
     return this.svc.create(req);
@@ -95,7 +95,7 @@ export class EngineContainers implements ContainerApi {
   async copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}): Promise<void> {
     const c = await this.svc.store.find(ref);
     if (c.HostConfig.ReadonlyRootfs && this.svc.isRunning(c.Id)) throw new TabdockError('READ_ONLY', 'container rootfs is marked read-only', {});
-    await copyIn(await (await this.runtime(c)).tree(c), path, next, opts);
+    await copyIn(await this.fss.tree(c), path, next, opts);
   }
 
   /** `docker container prune`: every container not running, with its writable layer's size. */
@@ -103,7 +103,7 @@ export class EngineContainers implements ContainerApi {
     const out = { deleted: [] as string[], reclaimed: 0 };
     for (const c of await this.svc.store.list()) {
       if (c.State.Running || this.svc.isRunning(c.Id)) continue;
-      const size = await this.runtime(c).then((r) => r.tree(c)).then(writableSize, () => 0);
+      const size = await this.fss.tree(c).then(writableSize, () => 0);
       await this.svc.remove(c.Id);
       out.deleted.push(c.Id);
       out.reclaimed += size;
@@ -112,14 +112,13 @@ export class EngineContainers implements ContainerApi {
   }
 
   private async tree(ref: string) {
-    const c = await this.svc.store.find(ref);
-    return (await this.runtime(c)).tree(c);
+    return this.fss.tree(await this.svc.store.find(ref));
   }
 
   async containerStats(ref: string): Promise<ContainerStats> {
     const c = await this.svc.store.find(ref);
     const running = this.svc.isRunning(c.Id);
-    const runtime = running ? await this.runtime(c) : undefined;
+    const runtime = running ? await this.runtimes.runtime(this.runtimes.forContainer(c)) : undefined;
     const s = running && runtime?.stats ? await runtime.stats(c).catch(() => undefined) : undefined;
     return {
       id: c.Id, name: c.Name, read: new Date().toISOString(), running,
@@ -133,7 +132,7 @@ export class EngineContainers implements ContainerApi {
   async execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) {
     const c = await this.svc.store.find(ref);
     if (!this.svc.isRunning(c.Id)) throw new TabdockError('CONFLICT', `container ${c.Id} is not running`, {});
-    const proc = await (await this.runtime(c)).exec({
+    const proc = await (await this.runtimes.runtime(this.runtimes.forContainer(c))).exec({
       container: c, args: req.args, env: req.env ?? [], cwd: req.workdir || c.Config.WorkingDir || '/', user: req.user ?? c.Config.User,
       tty: req.tty ?? false, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
     });

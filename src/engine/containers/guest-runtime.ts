@@ -1,33 +1,25 @@
 import { DEFAULT_MEMORY, type Guest, type GuestProcess, type Handle9p } from '../../emulator/index.ts';
-import { ContainerFs, Errno, FsError, LayerStore, ensureImageLayers, P9Server, type BlobStore } from '../../fs-layers/index.ts';
-import { Digest } from '../../registry-client/index.ts';
+import { Errno, FsError, P9Server, type ContainerFs } from '../../fs-layers/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
-import type { ImageService } from '../images.ts';
 import { exitCodeForStartError } from '../spec/exit-codes.ts';
 import type { ContainerRecord } from './record.ts';
-import { readTreeFile } from './container-files.ts';
-import { volumeTreeId, type VolumeService } from '../volumes.ts';
+import { volumeTreeId } from '../volumes.ts';
 import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, RuntimeStats, StartRequest } from './runtime.ts';
 
 /**
- * Linux containers in the guest: every container's tree (its image's layers plus its
- * writable layer) is served by our 9P server under the shared root (attach name '': one
- * directory per open tree, inode numbers offset per tree; Linux mounts a virtio 9P
- * channel once and v86 has one), mounted in the guest at `/run/tabdock/fs`. A container's
+ * Linux containers in the guest: the tree of every running container (handed over by the
+ * filesystem service in the start request) and of its volumes is served by our 9P server
+ * under the shared root (attach name '': one directory per tree, inode numbers offset per
+ * tree; Linux mounts a virtio 9P channel once and v86 has one), mounted in the guest at
+ * `/run/tabdock/fs`. A container's
  * bundle is `/run/tabdock/<id>/config.json` with its root at `/run/tabdock/fs/<id>`; the
  * agent runs `crun run` on it. The guest starts (or restores) on the first container start.
  */
 export interface GuestRuntimeDeps {
-  layers: LayerStore;
-  /** Compressed layer blobs, as pulled (unpacked into the layer store on first use). */
-  blobs: BlobStore;
-  images: ImageService;
   /** Boots or restores the guest with our 9P server on its device. */
   startGuest(handle9p: Handle9p): Promise<Guest>;
   /** The guest's memory (the limit `docker stats` shows for a container without -m). */
   guestMemory?: number;
-  /** Volume trees, served beside the container trees (bound into containers by config.json). */
-  volumes?: Pick<VolumeService, 'tree' | 'openNames' | 'populate'>;
   /** How often the agent is pinged and how long an answer may take (default 5 s / 20 s); false: never. */
   watchdog?: { intervalMs: number; timeoutMs: number } | false;
 }
@@ -49,43 +41,27 @@ export function guestRootfsPath(id: string): string {
 
 export class GuestRuntime implements ContainerRuntime {
   private guest: Promise<Guest> | undefined;
-  private readonly trees = new Map<string, Promise<ContainerFs>>();
-  /** Trees open now: what the shared 9P root lists. */
-  private readonly open9p = new Map<string, ContainerFs>();
+  /** The trees of running containers: what the shared 9P root lists (a container's, and `v.<name>` for its volumes). */
+  private readonly serving = new Map<string, Pick<StartRequest, 'rootfs' | 'volumes'>>();
   constructor(private readonly deps: GuestRuntimeDeps) {}
 
   /** A 9P server per guest: a fresh kernel numbers its fids from the start again. */
   private newServer(): P9Server {
     return new P9Server({
       attach: async (id) => {
-        const fs = this.open9p.get(id) ?? (id.startsWith('v.') && this.deps.volumes ? await this.deps.volumes.tree(id.slice(2)).catch(() => undefined) : undefined);
+        const fs = this.served(id);
         if (!fs) throw new FsError(Errno.ENOENT, `no container tree ${id}`);
         return fs;
       },
-      list: () => [...this.open9p.keys(), ...(this.deps.volumes?.openNames().map(volumeTreeId) ?? [])],
+      list: () => [...this.serving.keys(), ...new Set([...this.serving.values()].flatMap((t) => t.volumes.map((v) => volumeTreeId(v.name))))],
     });
   }
 
-  /** The image's layers, unpacked into the layer store on first use (shared by every container). */
-  private async diffIds(c: ContainerRecord): Promise<Digest[]> {
-    const img = await this.deps.images.get(c.Image);
-    const layers = img.layers.map((l) => ({ digest: Digest.parse(l.digest), diffId: Digest.parse(l.diffId), mediaType: l.mediaType }));
-    await ensureImageLayers(this.deps.layers, this.deps.blobs, img.id, layers);
-    return layers.map((l) => l.diffId);
-  }
-
-  private async open(c: ContainerRecord): Promise<ContainerFs> {
-    let t = this.trees.get(c.Id);
-    if (!t) {
-      t = this.diffIds(c).then(async (d) => {
-        const fs = await ContainerFs.open(this.deps.layers, c.Id, d);
-        this.open9p.set(c.Id, fs);
-        return fs;
-      });
-      this.trees.set(c.Id, t);
-      t.catch(() => this.trees.delete(c.Id));
-    }
-    return t;
+  private served(id: string): ContainerFs | undefined {
+    const own = this.serving.get(id);
+    if (own) return own.rootfs;
+    for (const t of this.serving.values()) for (const v of t.volumes) if (volumeTreeId(v.name) === id) return v.fs;
+    return undefined;
   }
 
   private bootGuest(): Promise<Guest> {
@@ -119,43 +95,31 @@ export class GuestRuntime implements ContainerRuntime {
     await this.bootGuest();
   }
 
-  async prepare(c: ContainerRecord): Promise<void> {
-    await this.open(c);
-  }
-
-  tree(c: ContainerRecord): Promise<ContainerFs> {
-    return this.open(c);
-  }
-
-  async readFile(c: ContainerRecord, path: string): Promise<Uint8Array | undefined> {
-    return readTreeFile(await this.open(c), path);
-  }
-
   async start(req: StartRequest): Promise<RuntimeProcess> {
     const c = req.container;
-    const fs = await this.open(c);
-    // Docker creates a missing WorkingDir (and crun would fail to chdir into it).
-    const cwd = (req.spec['process'] as { cwd?: string } | undefined)?.cwd;
-    if (cwd) await mkdirs(fs, cwd);
-    // A new volume gets the image's files at its mount point (unless nocopy), before crun binds it.
-    for (const m of c.Mounts) {
-      if (m.Type !== 'volume' || !m.Name || !this.deps.volumes) continue;
-      const noCopy = c.RunOptions.volumes.find((v) => v.target === m.Destination)?.noCopy ?? false;
-      if (!noCopy) await this.deps.volumes.populate(m.Name, fs, m.Destination);
-      await this.deps.volumes.tree(m.Name);
+    const trees = { rootfs: req.rootfs, volumes: req.volumes };
+    this.serving.set(c.Id, trees);
+    try {
+      const guest = await this.bootGuest();
+      const dir = guestBundlePath(c.Id);
+      await this.writeGuestFile(guest, `${dir}/config.json`, JSON.stringify(req.spec));
+      const proc = await guest.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
+      // A signal right after `run -d` may come before crun made the container: wait for it.
+      return this.wrap(guest, proc, c.Path, async (sig) => (await waitCreated(guest, c.Id), guest.agent.kill(c.Id, sig)), async () => {
+        // crun run already deleted its container; this only drops the agent's record.
+        void guest.agent.delete(c.Id, true).catch(() => {});
+        try {
+          // What it wrote, to its tree and its volumes, is saved before its exit is reported.
+          await req.rootfs.sync();
+          for (const v of req.volumes) await v.fs.sync();
+        } finally {
+          if (this.serving.get(c.Id) === trees) this.serving.delete(c.Id);
+        }
+      });
+    } catch (e) {
+      if (this.serving.get(c.Id) === trees) this.serving.delete(c.Id);
+      throw e;
     }
-    const guest = await this.bootGuest();
-    const dir = guestBundlePath(c.Id);
-    await this.writeGuestFile(guest, `${dir}/config.json`, JSON.stringify(req.spec));
-    const proc = await guest.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
-    // A signal right after `run -d` may come before crun made the container: wait for it.
-    return this.wrap(guest, proc, c.Path, async (sig) => (await waitCreated(guest, c.Id), guest.agent.kill(c.Id, sig)), async () => {
-      // crun run already deleted its container; this only drops the agent's record.
-      void guest.agent.delete(c.Id, true).catch(() => {});
-      await (await this.open(c)).sync();
-      // What it wrote to its volumes is saved too before its exit is reported.
-      for (const m of c.Mounts) if (m.Type === 'volume' && m.Name && this.deps.volumes) await (await this.deps.volumes.tree(m.Name).catch(() => undefined))?.sync();
-    });
   }
 
   async exec(req: ExecRequest): Promise<RuntimeProcess> {
@@ -227,15 +191,7 @@ export class GuestRuntime implements ContainerRuntime {
     };
   }
 
-  async remove(c: ContainerRecord): Promise<void> {
-    const fs = await this.open(c).catch(() => undefined);
-    this.open9p.delete(c.Id);
-    this.trees.delete(c.Id);
-    await fs?.remove();
-  }
-
   async dispose(): Promise<void> {
-    for (const t of this.trees.values()) await (await t.catch(() => undefined))?.close();
     const g = await this.guest?.catch(() => undefined);
     await g?.dispose();
   }
@@ -249,12 +205,4 @@ async function waitCreated(guest: Guest, id: string): Promise<void> {
 async function run(guest: Guest, args: string[]): Promise<void> {
   const out = await (await guest.agent.spawn(args)).output();
   if (out.status !== 0) throw new TabdockError('GUEST_COMMAND_FAILED', `${args.join(' ')} failed in the guest: ${out.stderr.trim()}`, { args });
-}
-
-async function mkdirs(fs: ContainerFs, path: string): Promise<void> {
-  let dir = fs.root;
-  for (const name of path.split('/').filter(Boolean)) {
-    const next = dir.children?.get(name);
-    dir = next ?? fs.create(dir, name, 'd', { mode: 0o755, uid: 0, gid: 0 });
-  }
 }

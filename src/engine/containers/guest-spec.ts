@@ -3,7 +3,7 @@ import { buildOciSpec } from '../spec/oci-spec.ts';
 /** Debian's static tini in the guest (kernel/build-initramfs.sh), bound at /sbin/docker-init for `--init`. */
 export const GUEST_INIT = '/usr/bin/docker-init';
 import { guestRootfsPath, guestVolumePath } from './guest-runtime.ts';
-import type { SpecBuilder } from './service.ts';
+import type { SpecBuilder } from './runtimes.ts';
 
 /** config.json for a container in the guest: moby's rules (spec/) with our bundle paths. */
 export const guestSpec: SpecBuilder = async (c, image, readFile) => {

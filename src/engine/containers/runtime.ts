@@ -3,8 +3,9 @@ import type { ContainerRecord } from './record.ts';
 
 /**
  * Where a container's process runs: the Linux guest (crun over 9P) or WebAssembly. The
- * container service keeps Docker's semantics; a runtime only starts processes on the
- * container's filesystem and reports how they ended.
+ * container service keeps Docker's semantics and the filesystem service owns the trees;
+ * a runtime only runs processes on the trees it is handed and reports how they ended
+ * (containerd's runtime shims). It never opens a store.
  */
 export interface RuntimeProcess {
   onOutput(listener: (chunk: Uint8Array, fd: 1 | 2) => void): () => void;
@@ -23,10 +24,20 @@ export interface RuntimeExit {
   error?: string;
 }
 
+/** A volume's tree as a container mounts it (its name is the tree's identity). */
+export interface VolumeTree {
+  name: string;
+  fs: ContainerFs;
+}
+
 export interface StartRequest {
   container: ContainerRecord;
-  /** The OCI runtime config (config.json) for the Linux guest; the WASI runtime reads the record. */
+  /** The runtime's process spec: the OCI config.json for the guest, `{ process }` for WASI. */
   spec: Record<string, unknown>;
+  /** The container's tree (image layers + writable layer), its working directory made. */
+  rootfs: ContainerFs;
+  /** The trees of the volumes it mounts, filled from the image where Docker fills them. */
+  volumes: VolumeTree[];
   tty: boolean;
   cols?: number;
   rows?: number;
@@ -55,20 +66,11 @@ export interface RuntimeStats {
 }
 
 export interface ContainerRuntime {
-  /** Creates the container's filesystem (its writable layer over the image). */
-  prepare(container: ContainerRecord): Promise<void>;
-  /** Reads a file of the container's tree (for /etc/passwd, /etc/group), undefined if absent. */
-  readFile(container: ContainerRecord, path: string): Promise<Uint8Array | undefined>;
-  /**
-   * The container's tree (image layers + writable layer), running or not: the object the
-   * runtime serves to the container, so changes made here are what the container sees.
-   */
-  tree(container: ContainerRecord): Promise<ContainerFs>;
   start(req: StartRequest): Promise<RuntimeProcess>;
   exec(req: ExecRequest): Promise<RuntimeProcess>;
-  /** Frees the container's filesystem. */
-  remove(container: ContainerRecord): Promise<void>;
   /** Resource use of a running container (`docker stats`); absent where the runtime cannot tell. */
   stats?(container: ContainerRecord): Promise<RuntimeStats>;
+  /** Gets ready now, before any container needs it (the guest restores its snapshot). */
+  warmUp?(): Promise<void>;
   dispose(): Promise<void>;
 }

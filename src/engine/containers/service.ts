@@ -12,14 +12,13 @@ import { checkExecLimits } from '../spec/exec-limits.ts';
 import { validateContainerName } from '../spec/run-flags.ts';
 import type { RunOptions } from '../spec/run-options.ts';
 import { freshState, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint } from './record.ts';
-import type { ContainerRuntime, RuntimeProcess } from './runtime.ts';
+import type { RuntimeProcess } from './runtime.ts';
+import type { Runtimes } from './runtimes.ts';
+import type { ContainerFilesystems } from './filesystems.ts';
 import { ContainerStore } from './store.ts';
-import { checkWasiOptions, driverFor } from '../wasi/spec.ts';
-import { anonymousVolumeTargets } from '../spec/container-config.ts';
-import { ANONYMOUS_LABEL, type VolumeService } from '../volumes.ts';
-
-/** Builds config.json for a container from its record, its image and its files. */
-export type SpecBuilder = (c: ContainerRecord, image: ImageRecord, readFile: (path: string) => Promise<string | undefined>) => Promise<Record<string, unknown>>;
+import { EarlyAttach } from './early-attach.ts';
+import { removeAnonymousVolumes, volumeMounts } from './container-volumes.ts';
+import type { VolumeService } from '../volumes.ts';
 
 export interface CreateRequest {
   /** The image as the user named it (resolved to an ID at create). */
@@ -38,9 +37,10 @@ export interface Attachment {
 export interface ContainerServiceDeps {
   meta: MetaStore;
   images: ImageService;
-  /** The runtime for a record (started on first need: the guest boots only when a container runs). */
-  runtime: (c: ContainerRecord) => Promise<ContainerRuntime>;
-  buildSpec: SpecBuilder;
+  /** The runtimes by platform (each made on first need: the guest boots only when a Linux container runs). */
+  runtimes: Runtimes;
+  /** Container trees: made at create, handed to the runtime at start, removed with the container. */
+  filesystems: ContainerFilesystems;
   /** Named and anonymous volumes; absent: `-v`/`--mount` volumes are refused. */
   volumes?: VolumeService;
   now?: () => Date;
@@ -81,8 +81,8 @@ export class ContainerService {
     if (bind) throw new TabdockError('UNSUPPORTED', `bind mounts (${bind.source}:${bind.target}) need a host directory, and tabdock's guest has no host file system to share; use a named volume instead (-v NAME:${bind.target})`, {}, { exitCode: 125 });
     if (o.volumes.length && !this.deps.volumes) throw new TabdockError('UNSUPPORTED', 'this engine has no volume store; -v/--mount volumes are not available', {}, { exitCode: 125 });
     const image = await this.deps.images.get(req.image);
-    const driver = driverFor(image.platform);
-    if (driver === 'tabdock-wasi') checkWasiOptions(o);
+    const runtime = this.deps.runtimes.forPlatform(image.platform);
+    runtime.checkOptions?.(o);
     const all = await this.store.list();
     const taken = new Set(all.map((c) => c.Name));
     const wanted = o.name?.replace(/^\//, '');
@@ -102,7 +102,7 @@ export class ContainerService {
     const hostConfig: HostConfig = {
       AutoRemove: o.rm, Privileged: o.privileged, ReadonlyRootfs: o.readOnly, CapAdd: o.capAdd.length ? o.capAdd : null, CapDrop: o.capDrop.length ? o.capDrop : null,
       SecurityOpt: [...(o.seccomp === 'unconfined' ? ['seccomp=unconfined'] : []), ...(o.noNewPrivileges ? ['no-new-privileges'] : [])],
-      Memory: o.memory ?? 0, MemorySwap: o.memorySwap ?? 0, NanoCpus: o.nanoCpus ?? 0, PidsLimit: driver === 'tabdock-wasi' ? null : effectivePidsLimit(o.pidsLimit),
+      Memory: o.memory ?? 0, MemorySwap: o.memorySwap ?? 0, NanoCpus: o.nanoCpus ?? 0, PidsLimit: runtime.driver === 'tabdock-wasi' ? null : effectivePidsLimit(o.pidsLimit),
       Tmpfs: o.tmpfs.length ? Object.fromEntries(o.tmpfs.map((t) => [t.target, t.data])) : null,
       Binds: null, NetworkMode: o.network === 'default' ? 'none' : o.network, Init: o.init,
     };
@@ -113,11 +113,11 @@ export class ContainerService {
         ...(await this.volumeMounts(image.config.config, o)),
         ...o.tmpfs.map((t): MountPoint => ({ Type: 'tmpfs', Source: '', Destination: t.target, Mode: t.data, RW: true })),
       ],
-      Platform: image.platform.os, Driver: driver, RestartCount: 0, RunOptions: o,
+      Platform: image.platform.os, Driver: runtime.driver, RestartCount: 0, RunOptions: o,
     };
     await this.store.save(rec);
     try {
-      await (await this.deps.runtime(rec)).prepare(rec);
+      await this.deps.filesystems.prepare(rec);
     } catch (e) {
       await this.store.delete(id);
       await this.removeAnonymousVolumes(rec);
@@ -126,22 +126,37 @@ export class ContainerService {
     return { Id: id, Warnings: [] };
   }
 
+  /** Starts under way: a second start joins the first, and `rm -f` waits for it before it kills. */
+  private readonly starting = new Map<string, Promise<void>>();
+  /** Containers being removed: a start that comes now is refused, as Docker refuses it. */
+  private readonly removing = new Set<string>();
+
   async start(ref: string, opts: { cols?: number; rows?: number } = {}): Promise<void> {
     const c = await this.store.find(ref);
+    if (this.removing.has(c.Id)) throw new TabdockError('CONFLICT', `cannot start container ${c.Id.slice(0, 12)}: container is marked for removal and cannot be started`, {});
+    const under = this.starting.get(c.Id);
+    if (under) return under;
+    const p = this.startOnce(c, opts).finally(() => this.starting.get(c.Id) === p && this.starting.delete(c.Id));
+    this.starting.set(c.Id, p);
+    return p;
+  }
+
+  private async startOnce(c: ContainerRecord, opts: { cols?: number; rows?: number }): Promise<void> {
     // Docker: starting a running container is a no-op (a record that says running with no
     // live process is stale, e.g. read while its exit was being saved: start it).
     if (c.State.Running && this.live.has(c.Id)) return;
     const image = await this.deps.images.get(c.Image);
-    const runtime = await this.deps.runtime(c);
-    const readText = async (p: string) => {
-      const b = await runtime.readFile(c, p);
+    const fss = this.deps.filesystems;
+    const registered = this.deps.runtimes.forContainer(c);
+    const spec = await registered.buildSpec(c, image, async (p) => {
+      const b = await fss.readFile(c, p);
       return b ? new TextDecoder().decode(b) : undefined;
-    };
-    const spec = await this.deps.buildSpec(c, image, readText);
-    const proc = await runtime.start({ container: c, spec, tty: c.Config.Tty, ...opts });
+    });
+    const trees = await fss.forStart(c, (spec['process'] as { cwd?: string } | undefined)?.cwd);
+    const runtime = await this.deps.runtimes.runtime(registered);
+    const proc = await runtime.start({ container: c, spec, tty: c.Config.Tty, ...trees, ...opts });
     // Attachments made before start get everything, the first bytes included.
-    const listeners = new Set(this.pendingAttach.get(c.Id) ?? []);
-    this.pendingAttach.delete(c.Id);
+    const listeners = this.early.take(c.Id);
     proc.onOutput((chunk, fd) => {
       this.logs.append(c.Id, fd === 2 ? 'stderr' : 'stdout', chunk);
       for (const l of listeners) l(chunk, fd);
@@ -152,12 +167,7 @@ export class ContainerService {
     await this.store.save(c);
     const exited = proc.exit.then((end) => this.finish(c, end));
     this.live.set(c.Id, { proc, listeners, exited });
-    const early = this.earlyStdin.get(c.Id);
-    this.earlyStdin.delete(c.Id);
-    if (early && c.Config.OpenStdin) {
-      for (const d of early.data) void proc.write(d);
-      if (early.closed) proc.closeStdin();
-    }
+    this.early.deliver(c.Id, proc, c.Config.OpenStdin);
   }
 
   private async finish(c: ContainerRecord, end: { code: number; oomKilled?: boolean; error?: string }): Promise<ContainerRecord> {
@@ -190,39 +200,29 @@ export class ContainerService {
     const c = await this.store.find(ref);
     const live = this.live.get(c.Id);
     if (live) live.listeners.add(onOutput);
-    else {
-      const set = this.pendingAttach.get(c.Id) ?? new Set();
-      set.add(onOutput);
-      this.pendingAttach.set(c.Id, set);
-    }
+    else this.early.listen(c.Id, onOutput);
     const proc = () => this.live.get(c.Id)?.proc;
     // Input that comes before `start` (a pipe into `run -i`) waits for the process.
-    const early = () => {
-      const e = this.earlyStdin.get(c.Id) ?? { data: [], closed: false };
-      this.earlyStdin.set(c.Id, e);
-      return e;
-    };
     return {
       write: async (d) => {
         const p = proc();
         if (p) await p.write(d);
-        else early().data.push(new Uint8Array(d));
+        else this.early.write(c.Id, d);
       },
       closeStdin: async () => {
         const p = proc();
         if (p) p.closeStdin();
-        else early().closed = true;
+        else this.early.close(c.Id);
       },
       resize: async (cols, rows) => proc()?.resize(cols, rows),
       detach: async () => {
         this.live.get(c.Id)?.listeners.delete(onOutput);
-        this.pendingAttach.get(c.Id)?.delete(onOutput);
+        this.early.unlisten(c.Id, onOutput);
       },
     };
   }
 
-  private readonly pendingAttach = new Map<string, Set<(chunk: Uint8Array, fd: 1 | 2) => void>>();
-  private readonly earlyStdin = new Map<string, { data: Uint8Array[]; closed: boolean }>();
+  private readonly early = new EarlyAttach();
 
   /** Resolves with the exit code once the container is not running. */
   async wait(ref: string): Promise<{ StatusCode: number; Error?: string }> {
@@ -252,58 +252,49 @@ export class ContainerService {
     if (!l) return;
     const t = stopTimeoutOf(c.Config, timeoutSeconds);
     await l.proc.kill(stopSignalOf(c.Config).number).catch(() => {});
-    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), t * 1000));
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    const timer = new Promise<'timeout'>((r) => (timeout = setTimeout(() => r('timeout'), t * 1000)));
     if ((await Promise.race([l.exited, timer])) === 'timeout') {
       await l.proc.kill(9).catch(() => {});
       await l.exited;
     }
+    clearTimeout(timeout);
   }
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const c = await this.store.find(ref);
-    if (this.live.has(c.Id)) {
-      if (!opts.force) throw new TabdockError('CONFLICT', `cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`, {});
-      await this.kill(c.Id, 9).catch(() => {});
-      await this.live.get(c.Id)?.exited;
+    // Marked at once (no await since the lookup): a start either came first and is waited
+    // for here, or comes later and is refused.
+    if (this.removing.has(c.Id)) throw new TabdockError('CONFLICT', `removal of container ${c.Id.slice(0, 12)} is already in progress`, {});
+    this.removing.add(c.Id);
+    let volumes = opts.volumes ?? false;
+    try {
+      await this.starting.get(c.Id)?.catch(() => {});
+      if (this.live.has(c.Id)) {
+        if (!opts.force) throw new TabdockError('CONFLICT', `cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`, {});
+        // Its own exit's auto-removal is refused while this one runs: this one does its work.
+        volumes ||= c.HostConfig.AutoRemove;
+        await this.kill(c.Id, 9).catch(() => {});
+        await this.live.get(c.Id)?.exited;
+      }
+      await this.deps.filesystems.remove(c);
+      await this.logs.remove(c.Id);
+      this.early.forget(c.Id);
+      await this.store.delete(c.Id);
+    } finally {
+      this.removing.delete(c.Id);
     }
-    await (await this.deps.runtime(c)).remove(c);
-    await this.logs.remove(c.Id);
-    this.earlyStdin.delete(c.Id);
-    await this.store.delete(c.Id);
     // `rm -v` and `run --rm` take the container's anonymous volumes with it; named ones stay.
-    if (opts.volumes) await this.removeAnonymousVolumes(c);
+    if (volumes) await this.removeAnonymousVolumes(c);
     return c.Id;
   }
 
-  /**
-   * The volumes a new container mounts: `-v NAME:/path` (created when missing), `-v /path`
-   * and the image's VOLUMEs not covered otherwise (anonymous: a fresh random name each).
-   */
-  private async volumeMounts(ic: Parameters<typeof anonymousVolumeTargets>[0], o: RunOptions): Promise<MountPoint[]> {
-    const vs = this.deps.volumes;
-    if (!vs) return [];
-    const out: MountPoint[] = [];
-    for (const v of o.volumes) {
-      if (v.source === undefined) continue;
-      const rec = await vs.create(v.source);
-      out.push({ Type: 'volume', Name: rec.Name, Source: rec.Mountpoint, Destination: v.target, Mode: v.readOnly ? 'ro' : 'z', RW: !v.readOnly });
-    }
-    for (const target of anonymousVolumeTargets(ic, o)) {
-      const ro = o.volumes.find((v) => v.source === undefined && v.target === target)?.readOnly ?? false;
-      const rec = await vs.create(undefined, {}, { anonymous: true });
-      out.push({ Type: 'volume', Name: rec.Name, Source: rec.Mountpoint, Destination: target, Mode: ro ? 'ro' : '', RW: !ro });
-    }
-    return out;
+  private async volumeMounts(ic: Parameters<typeof volumeMounts>[1], o: RunOptions): Promise<MountPoint[]> {
+    return this.deps.volumes ? volumeMounts(this.deps.volumes, ic, o) : [];
   }
 
   private async removeAnonymousVolumes(c: ContainerRecord): Promise<void> {
-    const vs = this.deps.volumes;
-    if (!vs) return;
-    for (const m of c.Mounts) {
-      if (m.Type !== 'volume' || !m.Name) continue;
-      const v = await vs.find(m.Name);
-      if (v && ANONYMOUS_LABEL in v.Labels) await vs.remove(m.Name).catch(() => {});
-    }
+    if (this.deps.volumes) await removeAnonymousVolumes(this.deps.volumes, c);
   }
 
   async readLogs(ref: string): Promise<LogEntry[]> {
@@ -323,7 +314,7 @@ export class ContainerService {
     return this.live.get(id)?.proc;
   }
 
-  /** Waits for every running container's exit (used when the engine shuts down). */
+  /** Waits for every running container's exit (after the runtimes were disposed: their exits are saved). */
   async exitedAll(): Promise<void> {
     await Promise.all([...this.live.values()].map((l) => l.exited));
   }

@@ -1,21 +1,13 @@
-import { ContainerFs, type BlobStore, type Inode, type LayerStore } from '../../fs-layers/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
-import type { ContainerRecord } from '../containers/record.ts';
-import { readTreeFile } from '../containers/container-files.ts';
 import type { ContainerRuntime, RuntimeProcess, StartRequest } from '../containers/runtime.ts';
-import type { ImageService } from '../images.ts';
-import { ensureWasiImageLayers } from './artifact.ts';
+import type { RuntimeRegistration } from '../containers/runtimes.ts';
 import { ModuleCache, checkLinkage, findModule } from './module.ts';
 import { startWasiProcess } from './process.ts';
 import type { SpawnWorker, WasiWorker } from './protocol.ts';
-import type { WasiProcessSpec } from './spec.ts';
+import { checkWasiOptions, wasiSpec, type WasiProcessSpec } from './spec.ts';
 import { TreeMirror, snapshotTree } from './tree-mirror.ts';
 
 export interface WasiRuntimeDeps {
-  layers: LayerStore;
-  /** Layer blobs as pulled (unpacked into the layer store on first use). */
-  blobs: BlobStore;
-  images: ImageService;
   /** Makes a worker running worker.ts (Node: node.ts `nodeWasiWorker`; a page: `fromWebWorker(new Worker(...))`). */
   spawnWorker: SpawnWorker;
   /** Bytes of files a container may have: its tree is copied into the worker (default 512 MiB). */
@@ -28,12 +20,12 @@ export interface WasiRuntimeDeps {
 
 /**
  * WebAssembly containers (`wasi/wasm`, `wasip1/wasm`): each run is one worker running the
- * module through browser_wasi_shim, on the container's tree (image layers + writable
- * layer, the same ContainerFs the guest would serve), with no guest at all. Node and the
+ * module through browser_wasi_shim, on the container's tree the start request hands over
+ * (image layers + writable layer, the same ContainerFs the guest would serve; its working
+ * directory already made), with no guest at all. Node and the
  * browser share this code; only `spawnWorker` differs. See README.md for the design.
  */
 export class WasiRuntime implements ContainerRuntime {
-  private readonly trees = new Map<string, Promise<ContainerFs>>();
   private readonly modules: ModuleCache;
   private readonly pool: WorkerPool;
 
@@ -42,38 +34,11 @@ export class WasiRuntime implements ContainerRuntime {
     this.pool = new WorkerPool(deps.spawnWorker);
   }
 
-  private open(c: ContainerRecord): Promise<ContainerFs> {
-    let t = this.trees.get(c.Id);
-    if (!t) {
-      t = (async () => {
-        const img = await this.deps.images.get(c.Image);
-        const diffIds = await ensureWasiImageLayers(this.deps.layers, this.deps.blobs, img.id, img.layers);
-        return ContainerFs.open(this.deps.layers, c.Id, diffIds);
-      })();
-      this.trees.set(c.Id, t);
-      t.catch(() => this.trees.delete(c.Id));
-    }
-    return t;
-  }
-
-  async prepare(c: ContainerRecord): Promise<void> {
-    await this.open(c);
-  }
-
-  tree(c: ContainerRecord): Promise<ContainerFs> {
-    return this.open(c);
-  }
-
-  async readFile(c: ContainerRecord, path: string): Promise<Uint8Array | undefined> {
-    return readTreeFile(await this.open(c), path);
-  }
-
   async start(req: StartRequest): Promise<RuntimeProcess> {
     const c = req.container;
     const proc = req.spec['process'] as WasiProcessSpec | undefined;
     if (!proc) throw new TabdockError('INVALID_CONFIG', `container ${c.Id} has no WASI process spec`, {}, { exitCode: 125 });
-    const fs = await this.open(c);
-    mkdirs(fs, proc.cwd);
+    const fs = req.rootfs;
     const ref = findModule(fs, proc.args[0] ?? '', proc.cwd, proc.env);
     // An image's file the container did not change: one compilation for every run of the image.
     const key = ref.node.rw ? undefined : `${c.Image}:${ref.path}`;
@@ -100,30 +65,15 @@ export class WasiRuntime implements ContainerRuntime {
     throw new TabdockError('UNSUPPORTED', 'exec is not supported in WebAssembly (wasi/wasm) containers: a module is a single process', {}, { exitCode: 126 });
   }
 
-  async remove(c: ContainerRecord): Promise<void> {
-    const fs = await this.open(c).catch(() => undefined);
-    this.trees.delete(c.Id);
-    await fs?.remove();
-  }
-
   async dispose(): Promise<void> {
     this.pool.dispose();
     this.modules.clear();
-    for (const t of this.trees.values()) await (await t.catch(() => undefined))?.close();
   }
 }
 
-export function createWasiRuntime(deps: WasiRuntimeDeps): WasiRuntime {
-  return new WasiRuntime(deps);
-}
-
-/** Docker makes a missing WorkingDir. */
-function mkdirs(fs: ContainerFs, path: string): void {
-  let dir: Inode = fs.root;
-  for (const name of path.split('/').filter(Boolean)) {
-    const next = dir.children?.get(name);
-    dir = next ?? fs.create(dir, name, 'd', { mode: 0o755, uid: 0, gid: 0 });
-  }
+/** The WASI runtime as the engine registers it: `wasi/wasm` and `wasip1/wasm` images, made on first need. */
+export function wasiRuntime(deps: WasiRuntimeDeps): RuntimeRegistration {
+  return { driver: 'tabdock-wasi', platforms: ['wasi/wasm', 'wasip1/wasm'], buildSpec: wasiSpec, checkOptions: checkWasiOptions, open: () => new WasiRuntime(deps) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunOptions } from '../spec/run-flags.ts';
-import { checkWasiOptions, driverFor } from './spec.ts';
+import { checkWasiOptions } from './spec.ts';
 import { splitPath } from './worker-imports.ts';
 
 const opts = (...args: string[]) => {
@@ -10,13 +10,6 @@ const opts = (...args: string[]) => {
 };
 
 describe('WASI containers', () => {
-  it('run WASI platforms without the guest, and refuse wasip2', () => {
-    expect(driverFor({ os: 'wasi', architecture: 'wasm' })).toBe('tabdock-wasi');
-    expect(driverFor({ os: 'wasip1', architecture: 'wasm' })).toBe('tabdock-wasi');
-    expect(driverFor({ os: 'linux', architecture: '386' })).toBe('tabdock-guest');
-    expect(() => driverFor({ os: 'wasip2', architecture: 'wasm' })).toThrow(/WASI preview 2/);
-  });
-
   it('refuse the flags that cannot apply, with exit code 125', () => {
     expect(() => checkWasiOptions(opts('cap-add', 'NET_ADMIN'))).toThrow(/--cap-add does not apply/);
     expect(() => checkWasiOptions(opts('memory', '5g'))).toThrow(/4 GiB/);

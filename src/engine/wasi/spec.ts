@@ -1,4 +1,3 @@
-import { formatPlatform, isWasiPlatform, isWasmPlatform, type Platform } from '../../registry-client/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import type { ContainerRecord } from '../containers/record.ts';
 import type { ImageRecord } from '../image-record.ts';
@@ -8,17 +7,6 @@ import type { RunOptions } from '../spec/run-options.ts';
 
 /** A wasm32 module addresses 4 GiB of linear memory at most. */
 export const WASM32_MEMORY_MAX = 4 * 1024 ** 3;
-
-export type Driver = ContainerRecord['Driver'];
-
-/** Which runtime runs an image: WASI modules without the guest, everything else in it. */
-export function driverFor(platform: Platform): Driver {
-  if (isWasiPlatform(platform)) return 'tabdock-wasi';
-  if (isWasmPlatform(platform)) {
-    throw new TabdockError('UNSUPPORTED_PLATFORM', `${formatPlatform(platform)} images (WASI preview 2 components) are not supported yet; tabdock runs wasi/wasm and wasip1/wasm modules`, { platform: formatPlatform(platform) }, { exitCode: 125 });
-  }
-  return 'tabdock-guest';
-}
 
 /** What the worker runs (the WASI runtime's `StartRequest.spec`). */
 export interface WasiProcessSpec {

@@ -1,0 +1,185 @@
+// The container lifecycle over a fake runtime whose processes end when the test says so:
+// the races of create/start/stop/kill/rm set up exactly. The real runtimes are covered by
+// the guest and WASI tests in test/.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TabdockError } from '../../shared/errors.ts';
+import { dir, engineKit, file, runOptions, type EngineKit } from '../test-helpers.ts';
+import { FakeRuntime, fakeRegistration } from './fake-runtime.ts';
+
+let kit: EngineKit;
+let rt: FakeRuntime;
+let opened = 0;
+
+beforeEach(async () => {
+  rt = new FakeRuntime();
+  opened = 0;
+  const reg = fakeRegistration(rt);
+  kit = await engineKit([{ ...reg, open: () => (opened++, reg.open()) }]);
+  await kit.image('base', [await kit.layer([dir('etc'), file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n'), dir('seed'), file('seed/hello', 'from the image\n')])]);
+});
+afterEach(async () => kit.cleanup());
+
+async function create(flags: Record<string, string | boolean | string[]> = {}, args: string[] = ['sleep', '1000']): Promise<string> {
+  return (await kit.engine.createContainer({ image: 'base', options: runOptions(flags, ['base', ...args]) })).Id;
+}
+
+/** Waits for a condition the engine reaches on its own (generous deadline, no fixed sleep). */
+async function until(cond: () => boolean): Promise<void> {
+  for (const end = Date.now() + 10_000; !cond(); await new Promise((r) => setTimeout(r, 5))) if (Date.now() > end) throw new Error('condition not met');
+}
+
+async function state(id: string): Promise<{ Status: string; Running: boolean; ExitCode: number; Error: string }> {
+  return (await kit.engine.inspectContainer(id))['State'] as never;
+}
+
+describe('container lifecycle (fake runtime)', () => {
+  it('makes the runtime on the first start only, and hands it the tree with its working directory made', async () => {
+    const id = await create({ workdir: '/work/here' });
+    expect(opened).toBe(0);
+    await kit.engine.startContainer(id);
+    expect(opened).toBe(1);
+    const req = rt.last.req as { rootfs: unknown; volumes: unknown[] };
+    expect(req.rootfs).toBe(await kit.engine.filesystems.tree({ Id: id, Image: (await kit.engine.containers.store.find(id)).Image }));
+    expect((await kit.engine.statContainerPath(id, '/work/here'))?.kind).toBe('d');
+    rt.last.end(0);
+    expect((await kit.engine.waitContainer(id)).StatusCode).toBe(0);
+    expect(await state(id)).toMatchObject({ Status: 'exited', Running: false, ExitCode: 0 });
+  });
+
+  it('fills a new volume from the image at its mount point, and hands its tree over', async () => {
+    const id = await create({ volume: ['data:/seed'] });
+    await kit.engine.startContainer(id);
+    const vols = (rt.last.req as { volumes: { name: string }[] }).volumes;
+    expect(vols.map((v) => v.name)).toEqual(['data']);
+    const entries: string[] = [];
+    const v = await kit.engine.volumes.tree('data');
+    for (const [name] of v.readdir(v.root)) entries.push(name);
+    expect(entries).toEqual(['hello']);
+  });
+
+  it('starts once when two starts come at once', async () => {
+    const id = await create();
+    await Promise.all([kit.engine.startContainer(id), kit.engine.startContainer(id)]);
+    expect(rt.started).toHaveLength(1);
+    await kit.engine.startContainer(id); // running: a no-op, as Docker's
+    expect(rt.started).toHaveLength(1);
+  });
+
+  it('rm -f while the start is under way waits for it, then kills and removes', async () => {
+    const id = await create();
+    const held = rt.hold();
+    const starting = kit.engine.startContainer(id);
+    await held.entered;
+    // Seen from outside: once rm has found the container (and a turn later), it must still
+    // be waiting for the start, not removing the tree under it.
+    const { store } = kit.engine.containers;
+    const find = store.find.bind(store);
+    let found!: () => void;
+    const rmFound = new Promise<void>((r) => (found = r));
+    store.find = async (ref) => {
+      const c = await find(ref);
+      found();
+      return c;
+    };
+    let treesRemoved = 0;
+    const fss = kit.engine.filesystems;
+    const removeTree = fss.remove.bind(fss);
+    fss.remove = async (c) => (treesRemoved++, removeTree(c));
+    const removing = kit.engine.removeContainer(id, { force: true });
+    await rmFound;
+    await new Promise((r) => setImmediate(r));
+    expect(treesRemoved).toBe(0);
+    held.release();
+    await starting;
+    expect(await removing).toBe(id);
+    expect(rt.started).toHaveLength(1);
+    expect(rt.last.signals).toEqual([9]);
+    expect(await kit.engine.listContainers({ all: true })).toEqual([]);
+  });
+
+  it('rm -f of a running --rm container takes its anonymous volumes too (its own auto-removal gives way)', async () => {
+    const id = await create({ rm: true, volume: ['/scratch'] });
+    await kit.engine.startContainer(id);
+    expect(await kit.engine.listVolumes()).toHaveLength(1);
+    await kit.engine.removeContainer(id, { force: true });
+    expect(await kit.engine.listVolumes()).toEqual([]);
+  });
+
+  it('refuses to start a container while it is being removed', async () => {
+    const id = await create();
+    await kit.engine.startContainer(id);
+    rt.last.onSignal = () => {}; // the kill of rm -f takes a while to land
+    const removing = kit.engine.removeContainer(id, { force: true });
+    await until(() => rt.last.signals.length > 0);
+    await expect(kit.engine.startContainer(id)).rejects.toThrow(/marked for removal/);
+    rt.last.end(137);
+    expect(await removing).toBe(id);
+    expect(rt.started).toHaveLength(1);
+  });
+
+  it('stop while the process exits by itself keeps its own status and does not wait for the timeout', async () => {
+    const id = await create();
+    await kit.engine.startContainer(id);
+    rt.last.onSignal = () => {}; // ignores SIGTERM: only its own exit ends the stop early
+    rt.last.end(3);
+    await kit.engine.stopContainer(id, 600); // the test's 10 s limit fails it if stop waited
+    expect(await state(id)).toMatchObject({ Status: 'exited', ExitCode: 3 });
+    expect(rt.last.signals).not.toContain(9);
+  });
+
+  it('stop sends the stop signal, then SIGKILL after the timeout', async () => {
+    const id = await create();
+    await kit.engine.startContainer(id);
+    rt.last.onSignal = (sig, p) => sig === 9 && p.end(137);
+    await kit.engine.stopContainer(id, 0);
+    expect(rt.last.signals).toEqual([15, 9]);
+    expect((await state(id)).ExitCode).toBe(137);
+  });
+
+  it('kill of a stopped container is refused and changes nothing', async () => {
+    const id = await create();
+    await kit.engine.startContainer(id);
+    rt.last.end(0);
+    await kit.engine.waitContainer(id);
+    const err = await kit.engine.killContainer(id).catch((e: unknown) => e);
+    expect(TabdockError.is(err, 'CONFLICT')).toBe(true);
+    expect((err as Error).message).toMatch(/is not running/);
+    expect(await state(id)).toMatchObject({ Status: 'exited', ExitCode: 0 });
+    expect(rt.last.signals).toEqual([]);
+  });
+
+  it('wait after --rm removed the container still gives its status', async () => {
+    const id = await create({ rm: true });
+    await kit.engine.startContainer(id);
+    rt.last.end(7, { error: 'it failed' });
+    expect(await kit.engine.waitContainer(id)).toEqual({ StatusCode: 7, Error: 'it failed' });
+    expect(await kit.engine.listContainers({ all: true })).toEqual([]);
+    expect(await kit.engine.waitContainer(id)).toEqual({ StatusCode: 7, Error: 'it failed' });
+  });
+
+  it('restart stops the process (SIGKILL after the timeout) and starts a new one on the same tree', async () => {
+    const id = await create();
+    await kit.engine.startContainer(id);
+    const first = rt.last;
+    first.onSignal = (sig, p) => sig === 9 && p.end(137);
+    await kit.engine.restartContainer(id, 0);
+    expect(first.signals).toEqual([15, 9]);
+    expect(rt.started).toHaveLength(2);
+    expect((rt.last.req as { rootfs: unknown }).rootfs).toBe((first.req as { rootfs: unknown }).rootfs);
+    expect(await state(id)).toMatchObject({ Status: 'running', Running: true });
+  });
+
+  it('refuses at create, with 125, an image whose platform no runtime accepts, naming what this engine runs', async () => {
+    await kit.image('arm', [await kit.layer([file('x', 'x')])], { platform: { os: 'linux', architecture: 'arm64' } });
+    const err = await kit.engine.createContainer({ image: 'arm', options: runOptions({}, ['arm', 'true']) }).catch((e: unknown) => e);
+    expect(TabdockError.is(err, 'UNSUPPORTED_PLATFORM')).toBe(true);
+    expect((err as TabdockError).exitCode).toBe(125);
+    expect((err as Error).message).toBe('image platform linux/arm64 cannot run here: this engine runs linux/386');
+    expect(await kit.engine.listContainers({ all: true })).toEqual([]);
+  });
+
+  it('records the Driver of the runtime the lookup chose', async () => {
+    const id = await create();
+    expect((await kit.engine.inspectContainer(id))['Driver']).toBe('tabdock-guest');
+  });
+});

@@ -1,0 +1,78 @@
+import { formatPlatform, isWasmPlatform, parsePlatform, platformMatches, type Platform } from '../../registry-client/index.ts';
+import { TabdockError } from '../../shared/errors.ts';
+import type { ImageRecord } from '../image-record.ts';
+import type { RunOptions } from '../spec/run-options.ts';
+import type { ContainerRecord } from './record.ts';
+import type { ContainerRuntime } from './runtime.ts';
+
+export type Driver = ContainerRecord['Driver'];
+
+/** Builds a runtime's process spec (config.json for the guest) from the record, its image and its files. */
+export type SpecBuilder = (c: ContainerRecord, image: ImageRecord, readFile: (path: string) => Promise<string | undefined>) => Promise<Record<string, unknown>>;
+
+/**
+ * A runtime as the composition root registers it: the platforms it accepts, the name
+ * `inspect` shows as Driver, how it turns a container into its process spec, the run
+ * flags it cannot honour, and how to make it (called on first need: the guest boots only
+ * when the first Linux container starts). containerd chooses its shims the same way.
+ */
+export interface RuntimeRegistration {
+  driver: Driver;
+  /** `os/arch[/variant]`: `linux/386`, `wasi/wasm`, `wasip1/wasm`. */
+  platforms: readonly string[];
+  buildSpec: SpecBuilder;
+  /** Refuses, at create, the flags this runtime cannot apply (exit 125 with the reason). */
+  checkOptions?(o: RunOptions): void;
+  open(): ContainerRuntime | Promise<ContainerRuntime>;
+}
+
+/** The engine's runtimes: one lookup from an image's platform (or a record's Driver) to the runtime. */
+export class Runtimes {
+  private readonly opened = new Map<Driver, Promise<ContainerRuntime>>();
+
+  constructor(private readonly regs: readonly RuntimeRegistration[]) {}
+
+  /** What runs an image of `platform`, or a 125 naming the platform and what this engine runs. */
+  forPlatform(platform: Platform): RuntimeRegistration {
+    const reg = this.regs.find((r) => r.platforms.some((p) => platformMatches(parsePlatform(p), platform)));
+    if (reg) return reg;
+    const runs = this.regs.flatMap((r) => r.platforms);
+    const hint = isWasmPlatform(platform) ? ' (WebAssembly components, WASI preview 2, are not supported yet)' : '';
+    throw new TabdockError('UNSUPPORTED_PLATFORM',
+      `image platform ${formatPlatform(platform)} cannot run here${hint}: this engine runs ${runs.length ? runs.join(', ') : 'no containers (no runtime is configured)'}`,
+      { platform: formatPlatform(platform), supported: runs }, { exitCode: 125 });
+  }
+
+  /** The registration a container was created under. */
+  forContainer(c: Pick<ContainerRecord, 'Id' | 'Driver'>): RuntimeRegistration {
+    const reg = this.regs.find((r) => r.driver === c.Driver);
+    if (!reg) throw new TabdockError('NO_RUNTIME', `container ${c.Id.slice(0, 12)} runs under ${c.Driver}, which this engine does not have`, { driver: c.Driver }, { exitCode: 125 });
+    return reg;
+  }
+
+  /** The runtime itself, made on first need (a failed start is tried again next time). */
+  runtime(reg: RuntimeRegistration): Promise<ContainerRuntime> {
+    let r = this.opened.get(reg.driver);
+    if (!r) {
+      r = Promise.resolve().then(() => reg.open());
+      this.opened.set(reg.driver, r);
+      r.catch(() => this.opened.delete(reg.driver));
+    }
+    return r;
+  }
+
+  /** The runtime for `platform`, made and readied now (the page restores the guest ahead of the first run). */
+  async warmUp(platform: string): Promise<void> {
+    const rt = await this.runtime(this.forPlatform(parsePlatform(platform)));
+    await rt.warmUp?.();
+  }
+
+  /** Disposes the runtimes that were made, in the reverse order of registration. */
+  async dispose(): Promise<void> {
+    for (const reg of [...this.regs].reverse()) {
+      const rt = this.opened.get(reg.driver);
+      this.opened.delete(reg.driver);
+      await (await rt?.catch(() => undefined))?.dispose();
+    }
+  }
+}
