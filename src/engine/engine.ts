@@ -14,6 +14,9 @@ import type { CopyEntry } from './containers/container-files.ts';
 import { imageHistory } from './image-history.ts';
 import { pruneImages } from './image-prune.ts';
 import { wasiSpec } from './wasi/spec.ts';
+import { EventBus, type EngineEvent } from './events.ts';
+import type { EventSubscription } from './api.ts';
+import { STREAM_END } from './rpc-contract.ts';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -32,6 +35,8 @@ export class Engine implements EngineApi {
   readonly images: ImageService;
   readonly containers: ContainerService;
   readonly volumes: VolumeService | undefined;
+  /** Where the services publish; `onEvent` and `subscribeEvents` read it. */
+  readonly events = new EventBus();
   private readonly c: EngineContainers;
 
   constructor(deps: EngineDeps) {
@@ -43,16 +48,17 @@ export class Engine implements EngineApi {
     });
     // A WASI container's "spec" is its process (args, env, cwd); Linux parts do not apply.
     const buildSpec: SpecBuilder = (c, image, readFile) => (c.Driver === 'tabdock-wasi' ? wasiSpec(c, image) : linuxSpec(c, image, readFile));
+    const events = this.events;
     this.images = new ImageService({
-      ...deps,
+      ...deps, events,
       // `rmi` refuses an image a container uses (looked up when asked, not now).
       imageInUse: async (id) => (await this.containers.store.list()).find((c) => c.Image === id)?.Id,
     });
     const usedBy = async (name: string) =>
       (await this.containers.store.list()).filter((c) => c.Mounts.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.Id);
-    this.volumes = deps.layers ? new VolumeService({ meta: deps.meta, layers: deps.layers, usedBy, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
+    this.volumes = deps.layers ? new VolumeService({ meta: deps.meta, layers: deps.layers, usedBy, events, ...(deps.now ? { now: deps.now } : {}) }) : undefined;
     this.containers = new ContainerService({
-      meta: deps.meta, images: this.images, runtime, buildSpec, ...(this.volumes ? { volumes: this.volumes } : {}), ...(deps.now ? { now: deps.now } : {}),
+      meta: deps.meta, images: this.images, runtime, buildSpec, events, ...(this.volumes ? { volumes: this.volumes } : {}), ...(deps.now ? { now: deps.now } : {}),
     });
     this.c = new EngineContainers(this.containers, runtime);
     this.disposeRuntime = deps.dispose;
@@ -78,6 +84,25 @@ export class Engine implements EngineApi {
 
   async version() {
     return { version: ENGINE_VERSION };
+  }
+
+  /** Engine events from now on; the returned function unsubscribes. */
+  onEvent(listener: (e: EngineEvent) => void): () => void {
+    return this.events.onEvent(listener);
+  }
+
+  async subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription> {
+    let off = this.events.onEvent(onEvent);
+    let closed!: () => void;
+    const ended = new Promise<void>((r) => (closed = r));
+    return {
+      [STREAM_END]: ended,
+      close: async () => {
+        off();
+        off = () => {};
+        closed();
+      },
+    };
   }
 
   async pull(ref: string, opts: { platform?: string }, onEvent?: (e: PullEvent) => void): Promise<PullSummary> {

@@ -11,6 +11,8 @@ import { ContainerStore } from './store.ts';
 import { checkWasiOptions, driverFor } from '../wasi/spec.ts';
 import { anonymousVolumeTargets } from '../spec/container-config.ts';
 import { ANONYMOUS_LABEL, type VolumeService } from '../volumes.ts';
+import { STREAM_END } from '../rpc-contract.ts';
+import { NO_EVENTS, type ContainerEvent, type EventPublisher } from '../events.ts';
 
 /** Builds config.json for a container from its record, its image and its files. */
 export type SpecBuilder = (c: ContainerRecord, image: ImageRecord, readFile: (path: string) => Promise<string | undefined>) => Promise<Record<string, unknown>>;
@@ -27,6 +29,8 @@ export interface Attachment {
   closeStdin(): Promise<void>;
   resize(cols: number, rows: number): Promise<void>;
   detach(): Promise<void>;
+  /** Engine side only: resolves when the stream ended (detached, or the container exited). */
+  readonly [STREAM_END]?: Promise<void>;
 }
 
 export interface ContainerServiceDeps {
@@ -37,6 +41,8 @@ export interface ContainerServiceDeps {
   buildSpec: SpecBuilder;
   /** Named and anonymous volumes; absent: `-v`/`--mount` volumes are refused. */
   volumes?: VolumeService;
+  /** Where create/start/die/destroy are published (this service sees them happen). */
+  events?: EventPublisher;
   now?: () => Date;
   randomId?: () => string;
 }
@@ -55,11 +61,22 @@ export class ContainerService {
   readonly logs: ContainerLogs;
   private readonly live = new Map<string, Live>();
   private readonly now: () => Date;
+  private readonly events: EventPublisher;
+  /** Attach streams not yet ended, by container: the container's exit ends them. */
+  private readonly attachEnds = new Map<string, Set<() => void>>();
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.store = new ContainerStore(deps.meta);
     this.now = deps.now ?? (() => new Date());
     this.logs = new ContainerLogs(deps.meta, this.now);
+    this.events = deps.events ?? NO_EVENTS;
+  }
+
+  private publish(action: 'create' | 'start' | 'destroy', c: ContainerRecord): void;
+  private publish(action: 'die', c: ContainerRecord, exitCode: number): void;
+  private publish(action: ContainerEvent['action'], c: ContainerRecord, exitCode?: number): void {
+    const base = { type: 'container' as const, id: c.Id, name: c.Name.slice(1), image: c.Config.Image, time: this.now().toISOString() };
+    this.events.publish(action === 'die' ? { ...base, action, exitCode: exitCode! } : { ...base, action });
   }
 
   /** After a restart of the daemon or page: what was running is not any more, and says why. */
@@ -125,6 +142,7 @@ export class ContainerService {
       await this.removeAnonymousVolumes(rec);
       throw e;
     }
+    this.publish('create', rec);
     return { Id: id, Warnings: [] };
   }
 
@@ -154,6 +172,7 @@ export class ContainerService {
     await this.store.save(c);
     const exited = proc.exit.then((end) => this.finish(c, end));
     this.live.set(c.Id, { proc, listeners, exited });
+    this.publish('start', c);
     const early = this.earlyStdin.get(c.Id);
     this.earlyStdin.delete(c.Id);
     if (early && c.Config.OpenStdin) {
@@ -172,6 +191,10 @@ export class ContainerService {
     // Saved before the process leaves `live`: a `wait` in between must not read the old state.
     await this.store.save(fresh);
     this.live.delete(c.Id);
+    this.publish('die', fresh, end.code);
+    const ends = this.attachEnds.get(c.Id);
+    this.attachEnds.delete(c.Id);
+    ends?.forEach((f) => f());
     if (fresh.HostConfig.AutoRemove) {
       this.autoRemoved.set(fresh.Id, { name: fresh.Name.slice(1), end: { StatusCode: end.code, ...(end.error ? { Error: end.error } : {}) } });
       if (this.autoRemoved.size > 64) this.autoRemoved.delete(this.autoRemoved.keys().next().value!);
@@ -204,7 +227,14 @@ export class ContainerService {
       this.earlyStdin.set(c.Id, e);
       return e;
     };
+    // The stream ends at detach or at the container's exit (transports release its handles then).
+    let endStream!: () => void;
+    const ended = new Promise<void>((r) => (endStream = r));
+    const ends = this.attachEnds.get(c.Id) ?? new Set();
+    ends.add(endStream);
+    this.attachEnds.set(c.Id, ends);
     return {
+      [STREAM_END]: ended,
       write: async (d) => {
         const p = proc();
         if (p) await p.write(d);
@@ -219,6 +249,8 @@ export class ContainerService {
       detach: async () => {
         this.live.get(c.Id)?.listeners.delete(onOutput);
         this.pendingAttach.get(c.Id)?.delete(onOutput);
+        this.attachEnds.get(c.Id)?.delete(endStream);
+        endStream();
       },
     };
   }
@@ -272,6 +304,9 @@ export class ContainerService {
     await this.logs.remove(c.Id);
     this.earlyStdin.delete(c.Id);
     await this.store.delete(c.Id);
+    this.attachEnds.get(c.Id)?.forEach((f) => f());
+    this.attachEnds.delete(c.Id);
+    this.publish('destroy', c);
     // `rm -v` and `run --rm` take the container's anonymous volumes with it; named ones stay.
     if (opts.volumes) await this.removeAnonymousVolumes(c);
     return c.Id;
