@@ -96,6 +96,25 @@ describe('1,000 execs over one connection', () => {
     await reg?.stop();
   });
 
+  it('tells a subscriber what other clients did: image tag and untag, a container\'s whole life with its exit code', async () => {
+    const d = await connect(cli);
+    try {
+      const seen: EngineEvent[] = [];
+      const sub = await d.api.subscribeEvents((e) => void seen.push(e));
+      await d.api.tagImage(image, 'mine:1');
+      await d.api.removeImage('mine:1', {});
+      expect((await cli.run('run', '--rm', '--name', 'brief', image, 'sh', '-c', 'exit 3')).code).toBe(3);
+      const brief = (e: EngineEvent) => e.type !== 'container' || e.name === 'brief';
+      await expect.poll(() => seen.filter(brief).map((e) => `${e.type}:${e.action}${e.type === 'container' && e.action === 'die' ? `:${e.exitCode}` : ''}`)).toEqual([
+        'image:tag', 'image:untag', 'container:create', 'container:start', 'container:die:3', 'container:destroy',
+      ]);
+      expect(seen.find((e) => e.type === 'image' && e.action === 'tag')).toMatchObject({ ref: 'docker.io/library/mine:1' });
+      await sub.close();
+    } finally {
+      d.close();
+    }
+  }, 300_000);
+
   const N = Number(process.env['TABDOCK_EXEC_COUNT'] ?? 1000);
 
   it(`holds the daemon's handle tables and heap flat across ${N} execs`, async () => {
