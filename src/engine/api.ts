@@ -4,6 +4,8 @@ import type { Attachment, CreateRequest } from './containers/service.ts';
 import type { Change, CopyEntry, PathStat } from './containers/container-files.ts';
 import type { ImageHistoryItem } from './image-history.ts';
 import type { ImagePruneReport } from './image-prune.ts';
+import type { EngineEvent } from './events.ts';
+import type { STREAM_END } from './rpc-contract.ts';
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -55,8 +57,19 @@ export interface VolumeApi {
   pruneVolumes(opts: { all?: boolean }): Promise<{ deleted: string[]; reclaimed: number }>;
 }
 
+/** A live event subscription: events flow to the callback until `close`. */
+export interface EventSubscription {
+  close(): Promise<void>;
+  readonly [STREAM_END]?: Promise<void>;
+}
+
 export interface EngineApi extends ContainerApi, VolumeApi {
   version(): Promise<{ version: string; pid?: number }>;
+  /**
+   * Every engine event (containers, images, volumes) from now on, to `onEvent`, until the
+   * subscription is closed or the client goes away. The transports' form of `Engine.onEvent`.
+   */
+  subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription>;
   pull(ref: string, opts: { platform?: string }, onEvent?: (e: PullEvent) => void): Promise<PullSummary>;
   listImages(): Promise<ImageSummary[]>;
   /** `docker image inspect` objects; `undefined` for a reference that names no image. */

@@ -12,6 +12,9 @@ import type { PullEvent } from './pull.ts';
 import type { CopyEntry } from './containers/container-files.ts';
 import { imageHistory } from './image-history.ts';
 import { pruneImages } from './image-prune.ts';
+import { EventBus, type EngineEvent } from './events.ts';
+import type { EventSubscription } from './api.ts';
+import { STREAM_END } from './rpc-contract.ts';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -31,21 +34,24 @@ export class Engine implements EngineApi {
   readonly volumes: VolumeService;
   readonly filesystems: ContainerFilesystems;
   readonly runtimes: Runtimes;
+  /** Where the services publish; `onEvent` and `subscribeEvents` read it. */
+  readonly events = new EventBus();
   private readonly c: EngineContainers;
 
   constructor(deps: EngineDeps) {
+    const events = this.events;
     this.images = new ImageService({
-      ...deps,
+      ...deps, events,
       // `rmi` refuses an image a container uses (looked up when asked, not now).
       imageInUse: async (id) => (await this.containers.store.list()).find((c) => c.Image === id)?.Id,
     });
     const usedBy = async (name: string) =>
       (await this.containers.store.list()).filter((c) => c.Mounts.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.Id);
-    this.volumes = new VolumeService({ meta: deps.meta, layers: deps.layers, usedBy, ...(deps.now ? { now: deps.now } : {}) });
+    this.volumes = new VolumeService({ meta: deps.meta, layers: deps.layers, usedBy, events, ...(deps.now ? { now: deps.now } : {}) });
     this.filesystems = new ContainerFilesystems({ layers: deps.layers, blobs: deps.blobs, images: this.images, volumes: this.volumes, ...(deps.gzip ? { gzip: deps.gzip } : {}) });
     this.runtimes = new Runtimes(deps.runtimes ?? []);
     this.containers = new ContainerService({
-      meta: deps.meta, images: this.images, runtimes: this.runtimes, filesystems: this.filesystems, volumes: this.volumes, ...(deps.now ? { now: deps.now } : {}),
+      meta: deps.meta, images: this.images, runtimes: this.runtimes, filesystems: this.filesystems, volumes: this.volumes, events, ...(deps.now ? { now: deps.now } : {}),
     });
     this.c = new EngineContainers(this.containers, this.filesystems, this.runtimes);
   }
@@ -70,6 +76,25 @@ export class Engine implements EngineApi {
 
   async version() {
     return { version: ENGINE_VERSION };
+  }
+
+  /** Engine events from now on; the returned function unsubscribes. */
+  onEvent(listener: (e: EngineEvent) => void): () => void {
+    return this.events.onEvent(listener);
+  }
+
+  async subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription> {
+    let off = this.events.onEvent(onEvent);
+    let closed!: () => void;
+    const ended = new Promise<void>((r) => (closed = r));
+    return {
+      [STREAM_END]: ended,
+      close: async () => {
+        off();
+        off = () => {};
+        closed();
+      },
+    };
   }
 
   async pull(ref: string, opts: { platform?: string }, onEvent?: (e: PullEvent) => void): Promise<PullSummary> {

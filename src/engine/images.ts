@@ -4,6 +4,7 @@ import { TabdockError } from '../shared/errors.ts';
 import type { ImageRecord } from './image-record.ts';
 import { ImageStore } from './image-store.ts';
 import { pullImage, type PullOptions, type PullResult } from './pull.ts';
+import { NO_EVENTS, type EventPublisher } from './events.ts';
 
 export interface ImageServiceDeps {
   registry: RegistryClient;
@@ -16,6 +17,8 @@ export interface ImageServiceDeps {
   onImageDeleted?: (imageId: string) => Promise<void>;
   /** Answers the ID of a container that uses the image, if any (the container layer sets this). */
   imageInUse?: (imageId: string) => Promise<string | undefined>;
+  /** Where pull/tag/untag/delete are published. */
+  events?: EventPublisher;
 }
 
 export interface RemoveResult {
@@ -26,13 +29,22 @@ export interface RemoveResult {
 /** Docker's image commands over the stores: pull, list, inspect, tag, remove. */
 export class ImageService {
   readonly store: ImageStore;
+  private readonly events: EventPublisher;
 
   constructor(private readonly deps: ImageServiceDeps) {
     this.store = new ImageStore(deps.meta);
+    this.events = deps.events ?? NO_EVENTS;
   }
 
-  pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
-    return pullImage({ ...this.deps, images: this.store }, ref, opts);
+  private time(): string {
+    return (this.deps.now?.() ?? new Date()).toISOString();
+  }
+
+  /** Progress stays per call (`onProgress`); the completed pull is an event for everyone. */
+  async pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
+    const r = await pullImage({ ...this.deps, images: this.store }, ref, opts);
+    this.events.publish({ type: 'image', action: 'pull', id: r.image.id, ref: r.canonical, time: this.time() });
+    return r;
   }
 
   list(): Promise<ImageRecord[]> {
@@ -72,11 +84,21 @@ export class ImageService {
     const ref = parseReference(target);
     if (ref.digest) throw new TabdockError('INVALID_REFERENCE', `refusing to create a tag with a digest reference`, { target });
     await this.store.save(img, { tag: `${ref.name}:${ref.tag}` });
+    this.events.publish({ type: 'image', action: 'tag', id: img.id, ref: `${ref.name}:${ref.tag}`, time: this.time() });
   }
 
   /** `docker rmi`: untags, and deletes the image and its unshared blobs once nothing names it. */
   async remove(text: string, opts: { force?: boolean } = {}): Promise<RemoveResult> {
     const img = await this.get(text);
+    const out = await this.removeQuietly(img, text, opts);
+    // Published after the fact, once, whichever way it returned (untagged only, or deleted).
+    const time = this.time();
+    for (const ref of out.untagged) this.events.publish({ type: 'image', action: 'untag', id: img.id, ref, time });
+    if (out.deleted.includes(img.id)) this.events.publish({ type: 'image', action: 'delete', id: img.id, time });
+    return out;
+  }
+
+  private async removeQuietly(img: ImageRecord, text: string, opts: { force?: boolean }): Promise<RemoveResult> {
     const out: RemoveResult = { untagged: [], deleted: [] };
     const ref = tryRef(text);
     const repos = await this.store.repositories();

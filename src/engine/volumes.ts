@@ -2,6 +2,7 @@ import { ContainerFs, type LayerStore, type MetaStore } from '../fs-layers/index
 import { TabdockError } from '../shared/errors.ts';
 import { writableSize } from './containers/container-files.ts';
 import { validateVolumeName } from './spec/mounts.ts';
+import { NO_EVENTS, type EventPublisher } from './events.ts';
 
 /**
  * Named and anonymous volumes (`docker volume`, `-v NAME:/path`, `-v /path`, an image's
@@ -34,6 +35,8 @@ export interface VolumeServiceDeps {
   layers: LayerStore;
   /** IDs of containers that mount the volume (removal refuses while there are any). */
   usedBy(name: string): Promise<string[]>;
+  /** Where create/destroy are published. */
+  events?: EventPublisher;
   now?: () => Date;
 }
 
@@ -59,6 +62,7 @@ export class VolumeService {
       Labels: o.anonymous ? { [ANONYMOUS_LABEL]: '', ...labels } : labels, Scope: 'local', Options: {},
     };
     await this.deps.meta.put(KEY + n, rec);
+    (this.deps.events ?? NO_EVENTS).publish({ type: 'volume', action: 'create', name: n, time: rec.CreatedAt });
     return rec;
   }
 
@@ -109,6 +113,7 @@ export class VolumeService {
     this.trees.delete(name);
     await fs.remove();
     await this.deps.meta.delete(KEY + name);
+    (this.deps.events ?? NO_EVENTS).publish({ type: 'volume', action: 'destroy', name, time: (this.deps.now?.() ?? new Date()).toISOString() });
   }
 
   /** `docker volume prune [-a]`: unused anonymous volumes, or with `all` every unused one. */

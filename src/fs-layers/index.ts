@@ -1,7 +1,7 @@
 /** fs-layers: blob and metadata stores, layer store, union view, writable layers, 9P2000.L server. */
 export type { BlobStore, MetaStore, PutOptions, StoreOptions } from './store.ts';
-// Node only: kept here until every Node caller imports them from './node.ts'; then this
-// line goes, so that browser bundles never pull in node:fs.
+// The browsers' stores; the Node directory stores are in './node.ts' only, so that page
+// bundles never pull in node:fs (tsconfig.worker.json checks it).
 export { IdbBlobStore, IdbMetaStore } from './idb-store.ts';
 export { storeFull, isNoSpace } from './store-full.ts';
 export { decompressor, corruptLayer, type Gunzip } from './decompress.ts';

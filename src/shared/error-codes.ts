@@ -5,7 +5,7 @@
  */
 export const ERROR_CODES = [
   // Anything not foreseen (wrapped at a boundary) and RPC plumbing.
-  'INTERNAL', 'RPC_UNKNOWN', 'DAEMON_GONE', 'DAEMON_RUNNING', 'DAEMON_START_FAILED', 'WORKER_NOT_INITIALISED', 'RESETTING', 'RESET_BLOCKED',
+  'INTERNAL', 'RPC_UNKNOWN', 'RPC_REFUSED', 'DAEMON_GONE', 'DAEMON_RUNNING', 'DAEMON_START_FAILED', 'WORKER_NOT_INITIALISED', 'RESETTING', 'RESET_BLOCKED',
   // References, digests, platforms (registry-client).
   'INVALID_REFERENCE', 'INVALID_DIGEST', 'INVALID_PLATFORM', 'NO_MATCHING_PLATFORM', 'UNSUPPORTED_PLATFORM',
   // The registry and the way to it.

@@ -262,6 +262,12 @@ it('runs the command of a ?run= link, and offers one that removes things at the 
   expect(await terminalText()).toMatch(/docker rm kept\nkept\n/);
 }, 120_000);
 
+it('shows a detached container that exits by itself as exited, with no action in the page', async () => {
+  await command(`docker run -d --name bymyself ${image} sh -c 'sleep 5; exit 4'`);
+  await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).toMatch(/bymyself \S+ Up/);
+  await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).toMatch(/bymyself \S+ Exited \(4\)/);
+}, 120_000);
+
 it('opens a shell in a running container from the containers panel, and stops and removes it', async () => {
   await command(`docker run -d --name bg ${image} sleep 600`);
   const root = page.locator('tabdock-playground');

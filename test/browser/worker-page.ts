@@ -1,11 +1,11 @@
 // Runs in real Chromium: the engine worker through its page-side client, as the
 // playground uses it. The test drives it through `globalThis.tabdockWorker`.
 import { connectEngine } from '../../src/engine/browser/client.ts';
-import type { BrowserEngine, EngineEvent } from '../../src/engine/browser/events.ts';
+import type { BrowserEngine, BrowserEvent } from '../../src/engine/browser/events.ts';
 import { parseRunOptions } from '../../src/engine/spec/run-flags.ts';
 
 let engine: BrowserEngine | undefined;
-const events: EngineEvent[] = [];
+const events: BrowserEvent[] = [];
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 const api = {
@@ -36,6 +36,21 @@ const api = {
     const r = await engine!.waitContainer(Id);
     return { out, code: r.StatusCode, firstOutputMs: first, totalMs: performance.now() - t0 };
   },
+  /** `run -d`: create and start, then the exit the engine publishes (nothing asks for it). */
+  async runDetached(image: string, cmd: string[]) {
+    const options = parseRunOptions({ flags: { detach: true }, args: [image, ...cmd] });
+    const { Id } = await engine!.createContainer({ image, options });
+    const died = new Promise<BrowserEvent>((resolve) => {
+      const off = engine!.subscribe((e) => {
+        if (e.type === 'container' && e.action === 'die' && e.id === Id) {
+          off();
+          resolve(e);
+        }
+      });
+    });
+    await engine!.startContainer(Id, {});
+    return { id: Id, died: await died };
+  },
   async error(ref: string) {
     try {
       await engine!.pull(ref, {});
@@ -53,7 +68,7 @@ const api = {
   async list() {
     return { images: await engine!.listImages(), containers: await engine!.listContainers({ all: true }) };
   },
-  events: () => events.map((e) => e.type === 'boot' ? `boot:${e.status.phase}` : e.type),
+  events: () => events.map((e) => e.type === 'boot' ? `boot:${e.status.phase}` : 'action' in e ? `${e.type}:${e.action}` : e.type),
   async reset() {
     await engine!.reset();
     return true;

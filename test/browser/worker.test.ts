@@ -51,6 +51,14 @@ it('gives the exit code and stdin across the boundary', async () => {
   expect(r).toMatchObject({ out: 'from the page\n', code: 3 });
 }, 60_000);
 
+it('forwards the engine\'s events: a detached container that exits by itself is announced with its code', async () => {
+  const r = (await call('runDetached', `${reg.host}/busybox:1`, ['sh', '-c', 'sleep 1; exit 7'])) as { id: string; died: Record<string, unknown> };
+  expect(r.died).toMatchObject({ type: 'container', action: 'die', id: r.id, exitCode: 7 });
+  const events = (await call('events')) as unknown as string[];
+  // The earlier runs: created, started, died, removed (--rm), and the pulled image.
+  for (const e of ['container:create', 'container:start', 'container:die', 'container:destroy', 'image:pull']) expect(events).toContain(e);
+}, 60_000);
+
 it('keeps TabdockErrors whole across the worker boundary', async () => {
   const r = await call('error', '127.0.0.1:9/nothing:1');
   expect(r['name']).toBe('TabdockError');

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TabdockError } from '../../shared/errors.ts';
 import type { EngineApi } from '../../engine/index.ts';
+import { RPC_METHODS } from '../../engine/rpc-contract.ts';
 import { tabdockHome } from '../home.ts';
 import { RpcPeer } from './rpc.ts';
 
@@ -19,7 +20,17 @@ type Env = Record<string, string | undefined>;
 export interface DaemonControl {
   shutdown(): Promise<void>;
   status(): Promise<{ pid: number; home: string; connections: number; startedAt: string }>;
+  /**
+   * Read-only, for tests: the sizes of the daemon's tables (connections, the function
+   * handles and unanswered calls of all of them, event listeners) and its heap, measured
+   * after a collection when the daemon runs with `--expose-gc`.
+   */
+  rpcStats(): Promise<{ connections: number; handles: number; pending: number; listeners: number; heapUsed: number; gc: boolean }>;
 }
+
+/** What the daemon's socket serves: the engine's RPC contract and the daemon's own control. */
+const CONTROL_METHODS = ['shutdown', 'status', 'rpcStats'] as const satisfies readonly (keyof DaemonControl)[];
+export const DAEMON_METHODS: readonly string[] = [...RPC_METHODS, ...CONTROL_METHODS];
 
 export type DaemonApi = EngineApi & DaemonControl;
 
@@ -39,7 +50,7 @@ function tryConnect(path: string): Promise<Socket | undefined> {
 }
 
 /** Serves the engine on the socket until shut down or idle. Resolves when it stopped. */
-export async function runDaemon(env: Env, makeEngine: () => Promise<EngineApi & { busy?: boolean; dispose?: () => Promise<void> }>): Promise<void> {
+export async function runDaemon(env: Env, makeEngine: () => Promise<EngineApi & { busy?: boolean; dispose?: () => Promise<void>; events?: { listenerCount: number } }>): Promise<void> {
   const home = tabdockHome(env);
   const path = socketPath(home);
   const existing = await tryConnect(path);
@@ -51,28 +62,41 @@ export async function runDaemon(env: Env, makeEngine: () => Promise<EngineApi & 
   const engine = await makeEngine();
   const idleMs = Number(env['TABDOCK_DAEMON_IDLE_SECONDS'] ?? 600) * 1000;
   const startedAt = new Date().toISOString();
-  let connections = 0;
+  const peers = new Set<RpcPeer>();
   let idle: NodeJS.Timeout | undefined;
   let stop!: () => void;
   const stopped = new Promise<void>((r) => (stop = r));
 
+  const control: DaemonControl = {
+    shutdown: async () => void setImmediate(() => shutdown()),
+    status: async () => ({ pid: process.pid, home, connections: peers.size, startedAt }),
+    rpcStats: async () => {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      const t = [...peers].map((p) => p.tables);
+      return {
+        connections: peers.size, handles: t.reduce((n, x) => n + x.handles, 0), pending: t.reduce((n, x) => n + x.pending, 0),
+        listeners: engine.events?.listenerCount ?? 0, heapUsed: process.memoryUsage().heapUsed, gc: gc !== undefined,
+      };
+    },
+  };
+  // One table for every connection: the contract's methods bound to the engine, plus control.
+  const table: Record<string, unknown> = { ...control };
+  for (const m of RPC_METHODS) table[m] = (engine[m] as (...a: unknown[]) => unknown).bind(engine);
+
   const server = createServer((socket) => {
-    connections++;
     clearTimeout(idle);
     const peer = new RpcPeer(socket);
-    const control: DaemonControl = {
-      shutdown: async () => void setImmediate(() => shutdown()),
-      status: async () => ({ pid: process.pid, home, connections, startedAt }),
-    };
-    peer.expose(new Proxy(engine as object, { get: (t, k) => (k in control ? control[k as keyof DaemonControl] : (t as Record<string | symbol, unknown>)[k]) }));
+    peers.add(peer);
+    peer.expose(table, DAEMON_METHODS);
     peer.onClose.push(() => {
-      connections--;
+      peers.delete(peer);
       armIdle();
     });
   });
   const armIdle = () => {
     clearTimeout(idle);
-    if (connections > 0) return;
+    if (peers.size > 0) return;
     // Detached containers keep the daemon (and its guest) alive.
     idle = setTimeout(() => (engine.busy ? armIdle() : shutdown()), idleMs).unref();
   };
@@ -92,7 +116,7 @@ export async function runDaemon(env: Env, makeEngine: () => Promise<EngineApi & 
 }
 
 /** Connects to the daemon of `$TABDOCK_HOME`, starting it first when none answers. */
-export async function connectDaemon(env: Env, opts: { autostart?: boolean } = {}): Promise<{ api: DaemonApi; close(): void } | undefined> {
+export async function connectDaemon(env: Env, opts: { autostart?: boolean } = {}): Promise<{ api: DaemonApi; close(): void; tables(): RpcPeer['tables'] } | undefined> {
   const home = tabdockHome(env);
   const path = socketPath(home);
   let socket = await tryConnect(path);
@@ -110,5 +134,5 @@ export async function connectDaemon(env: Env, opts: { autostart?: boolean } = {}
   }
   if (!socket) return undefined;
   const peer = new RpcPeer(socket);
-  return { api: peer.remote<DaemonApi>(), close: () => peer.close() };
+  return { api: peer.remote<DaemonApi>(), close: () => peer.close(), tables: () => peer.tables };
 }

@@ -89,6 +89,8 @@ export const run: Command = {
     } finally {
       unproxy();
       unwire();
+      // Ends the attach stream, so both sides of the transport release its handles now.
+      void attachment.detach().catch(() => {});
     }
   },
 };

@@ -5,9 +5,9 @@
  */
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import './comlink-errors.ts';
-import type { EngineApi } from '../api.ts';
-import { ENGINE_METHODS, RETURNS_HANDLE } from './engine-methods.ts';
-import type { BrowserEngine, EngineEvent } from './events.ts';
+import type { EngineApi, EventSubscription } from '../api.ts';
+import { HANDLE_ENDS, RPC_METHODS } from '../rpc-contract.ts';
+import type { BrowserEngine, BrowserEvent, EngineEvent } from './events.ts';
 import type { WorkerConfig, WorkerHost } from './worker-host.ts';
 
 export interface ConnectOptions {
@@ -43,25 +43,45 @@ export function connectEngine(o: ConnectOptions = {}): BrowserEngine {
     db: o.db ?? 'tabdock',
   };
   const ready = host.init(config);
-  const subscribers = new Set<(e: EngineEvent) => void>();
-  const listening = ready.then(() => host.listen(proxy((e: EngineEvent) => subscribers.forEach((s) => s(e)))));
+  const subscribers = new Set<(e: BrowserEvent) => void>();
+  const fan = (e: BrowserEvent) => subscribers.forEach((s) => s(e));
+  void ready.then(() => host.listen(proxy(fan)));
+  // The engine's events: one subscription through the contract, made when the page first
+  // wants events (it opens the stores), kept for the page's life, made again if it failed.
+  let engineEvents: Promise<unknown> | undefined;
+  const subscribeEngine = () => {
+    engineEvents ??= ready
+      .then(() => host.call('subscribeEvents', proxy(fan)) as Promise<Remote<EventSubscription>>)
+      .catch((e: unknown) => {
+        engineEvents = undefined;
+        console.warn('tabdock: no engine events', e);
+      });
+  };
 
   const engine: Record<string, unknown> = {
-    subscribe(onEvent: (e: EngineEvent) => void) {
+    subscribe(onEvent: (e: BrowserEvent) => void) {
       subscribers.add(onEvent);
-      void listening;
+      subscribeEngine();
       return () => subscribers.delete(onEvent);
+    },
+    // The contract's form, for code written against EngineApi: the engine's events only.
+    async subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription> {
+      const only = (e: BrowserEvent) => void (isEngineEvent(e) && onEvent(e));
+      subscribers.add(only);
+      subscribeEngine();
+      return { close: async () => void subscribers.delete(only) };
     },
     bootStatus: async () => (await ready, host.bootStatus()),
     warmUp: async () => (await ready, host.warmUp()),
     reset: async () => (await ready, host.reset()),
   };
-  for (const m of ENGINE_METHODS) {
+  for (const m of RPC_METHODS) {
+    if (m === 'subscribeEvents') continue; // above: one subscription in the worker serves the page
     engine[m] = async (...args: unknown[]) => {
       await ready;
       // Functions cross by reference; plain data is copied.
       const r = await host.call(m, ...args.map((a) => (typeof a === 'function' ? proxy(a as (...x: unknown[]) => unknown) : a)));
-      return RETURNS_HANDLE.has(m) ? localHandle(r as Remote<Record<string, (...a: unknown[]) => Promise<unknown>>>) : r;
+      return HANDLE_ENDS[m] ? localHandle(r as Remote<Record<string, (...a: unknown[]) => Promise<unknown>>>) : r;
     };
   }
   return engine as unknown as BrowserEngine;
@@ -112,6 +132,10 @@ function localHandle(remote: Remote<Record<string, (...a: unknown[]) => Promise<
   };
 }
 
+/** The worker's own events; everything else is the engine's (a new kind needs no change here). */
+const WORKER_ONLY: ReadonlySet<BrowserEvent['type']> = new Set(['boot', 'pull', 'pull-done'] satisfies Exclude<BrowserEvent, EngineEvent>['type'][]);
+const isEngineEvent = (e: BrowserEvent): e is EngineEvent => !WORKER_ONLY.has(e.type);
+
 let shared: BrowserEngine | undefined;
 
 /** The page's one engine (the playground and every embed on the page share it). */
@@ -119,4 +143,4 @@ export function sharedEngine(o: ConnectOptions = {}): BrowserEngine {
   return (shared ??= connectEngine(o));
 }
 
-export type { BrowserEngine, EngineEvent, EngineApi };
+export type { BrowserEngine, BrowserEvent, EngineEvent, EngineApi };

@@ -1,6 +1,7 @@
 import type { SerializedError } from '../../shared/errors.ts';
 import type { EngineApi } from '../api.ts';
 import type { PullEvent } from '../pull.ts';
+import type { EngineEvent } from '../events.ts';
 
 /**
  * The browser engine's contract beyond EngineApi: what the page's panels and boot
@@ -18,21 +19,24 @@ export interface BootStatus {
   error?: SerializedError;
 }
 
-export type EngineEvent =
+/**
+ * What the page's subscribers get: the engine's own events (containers, images, volumes:
+ * engine/events.ts, forwarded from the engine's subscription, nothing polled) and what
+ * only the worker knows (the guest's boot, every pull's progress whoever asked for it).
+ */
+export type BrowserEvent =
+  | EngineEvent
   | { type: 'boot'; status: BootStatus }
   /** Every pull's progress, whoever asked for it (the shell or a panel). */
   | { type: 'pull'; ref: string; event: PullEvent }
-  | { type: 'pull-done'; ref: string; error?: SerializedError }
-  /** The container list may have changed (create, start, exit, stop, rm). */
-  | { type: 'containers' }
-  /** The image list may have changed (pull, tag, rmi, prune). */
-  | { type: 'images' }
-  /** The volume list may have changed. */
-  | { type: 'volumes' };
+  /** A pull ended; with `error` when it failed (the image's `pull` event says it completed). */
+  | { type: 'pull-done'; ref: string; error?: SerializedError };
+
+export type { EngineEvent };
 
 export interface BrowserEngine extends EngineApi {
   /** Engine events for this page; the returned function unsubscribes. */
-  subscribe(onEvent: (e: EngineEvent) => void): () => void;
+  subscribe(onEvent: (e: BrowserEvent) => void): () => void;
   bootStatus(): Promise<BootStatus>;
   /** Starts restoring the guest now (page load) so the first `run` does not wait for it. */
   warmUp(): Promise<void>;

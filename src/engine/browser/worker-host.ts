@@ -4,7 +4,7 @@
  * (worker.ts exposes it through comlink); the page sees it as a BrowserEngine (client.ts).
  */
 import { deleteDB } from 'idb';
-import { proxy as byReference } from 'comlink';
+import { proxy as byReference, releaseProxy, type Remote } from 'comlink';
 import { IdbBlobStore, IdbMetaStore, LayerStore } from '../../fs-layers/index.ts';
 import { Guest, type Handle9p } from '../../emulator/index.ts';
 import { loadGuestAssets } from '../../emulator/guest-assets.ts';
@@ -19,8 +19,8 @@ import { fromWebWorker, wasiRuntime, type WebWorkerLike } from '../wasi/index.ts
 /** The worker global's Worker (this file compiles without the DOM lib). */
 declare const Worker: new (url: URL, options: { type: 'module'; name?: string }) => WebWorkerLike;
 import type { PullEvent } from '../pull.ts';
-import type { BootStatus, EngineEvent } from './events.ts';
-import { CONTAINER_CHANGES, ENGINE_METHODS, IMAGE_CHANGES, RETURNS_HANDLE, VOLUME_CHANGES } from './engine-methods.ts';
+import type { BootStatus, BrowserEvent } from './events.ts';
+import { HANDLE_ENDS, STREAM_END, isRpcMethod, onHandleEnd, type RpcMethod } from '../rpc-contract.ts';
 
 export interface WorkerConfig {
   /** CORS proxy base URL (`<origin>/proxy` with `npm run dev`). */
@@ -41,10 +41,8 @@ interface Opened {
 export class WorkerHost {
   private opened: Promise<Opened> | undefined;
   private config: WorkerConfig | undefined;
-  private listeners = new Set<(e: EngineEvent) => void>();
+  private listeners = new Set<(e: BrowserEvent) => void>();
   private boot: BootStatus = { phase: 'idle' };
-  private watch: ReturnType<typeof setInterval> | undefined;
-  private lastStates = '';
   private resetting = false;
 
   /** Sets where things are; the stores open on first use. */
@@ -52,8 +50,12 @@ export class WorkerHost {
     this.config = config;
   }
 
-  /** One listener per page connection (the page fans events out to its own subscribers). */
-  async listen(onEvent: (e: EngineEvent) => void): Promise<void> {
+  /**
+   * One listener per page connection for what only the worker knows: boot phases and every
+   * pull's progress (the page fans them out to its own subscribers). Engine events come
+   * through the contract's `subscribeEvents`, as over the daemon's socket.
+   */
+  async listen(onEvent: (e: BrowserEvent) => void): Promise<void> {
     this.listeners.add(onEvent);
     onEvent({ type: 'boot', status: this.boot });
   }
@@ -98,19 +100,27 @@ export class WorkerHost {
     }
   }
 
-  /** Calls an EngineApi method on the engine, announcing what may have changed. */
-  async call(method: (typeof ENGINE_METHODS)[number], ...args: unknown[]): Promise<unknown> {
-    if (this.resetting) throw new TabdockError('RESETTING', 'The store is being reset; the page reloads when it is done.', {});
-    const { engine } = await this.open();
-    if (method === 'pull') return this.pull(engine, args);
-    const fn = engine[method] as (...a: unknown[]) => Promise<unknown>;
+  /**
+   * Calls a method of the RPC contract on the engine (nothing else of it: not `dispose`).
+   * Callbacks from the page arrive as comlink proxies; they are released when the call
+   * settles, or, for a call that returns a live handle, when its stream ends (the page
+   * ended it, or the engine did: exit, detach, close).
+   */
+  async call(method: RpcMethod, ...args: unknown[]): Promise<unknown> {
+    if (!isRpcMethod(method)) throw new TabdockError('RPC_REFUSED', `the engine worker serves no method "${String(method)}" to the page`, { method });
+    let keep = false;
+    const release = once(() => args.forEach(releaseIfProxy));
     try {
-      const r = await fn.apply(engine, args);
-      return RETURNS_HANDLE.has(method) && r ? byReference(r as object) : r;
+      if (this.resetting) throw new TabdockError('RESETTING', 'The store is being reset; the page reloads when it is done.', {});
+      const { engine } = await this.open();
+      if (method === 'pull') return await this.pull(engine, args);
+      const r = await (engine[method] as (...a: unknown[]) => Promise<unknown>).apply(engine, args);
+      if (!HANDLE_ENDS[method] || !r || typeof r !== 'object') return r;
+      keep = true;
+      void (r as { [STREAM_END]?: Promise<void> })[STREAM_END]?.then(release);
+      return byReference(onHandleEnd(method, r, release));
     } finally {
-      if (CONTAINER_CHANGES.has(method)) this.containersChanged(engine);
-      if (IMAGE_CHANGES.has(method)) this.emit({ type: 'images' });
-      if (VOLUME_CHANGES.has(method)) this.emit({ type: 'volumes' });
+      if (!keep) release();
     }
   }
 
@@ -127,12 +137,10 @@ export class WorkerHost {
     } catch (e) {
       this.emit({ type: 'pull-done', ref, error: serialise(e) });
       throw e;
-    } finally {
-      this.emit({ type: 'images' });
     }
   }
 
-  private emit(e: EngineEvent): void {
+  private emit(e: BrowserEvent): void {
     for (const l of this.listeners) {
       // A page that went away leaves a dead port: drop its listener.
       Promise.resolve(l(e)).catch(() => this.listeners.delete(l));
@@ -142,27 +150,6 @@ export class WorkerHost {
   private setBoot(s: BootStatus): void {
     this.boot = s;
     this.emit({ type: 'boot', status: s });
-  }
-
-  /** Announces container changes now, and while any run, whenever their states move. */
-  private containersChanged(engine: Engine): void {
-    this.emit({ type: 'containers' });
-    if (this.watch) return;
-    this.watch = setInterval(() => {
-      void engine.listContainers({ all: true }).then((list) => {
-        const states = list.map((c) => `${c.Id}:${c.State}`).join(',');
-        if (states !== this.lastStates) {
-          this.lastStates = states;
-          this.emit({ type: 'containers' });
-        }
-        if (!engine.busy) this.stopWatch();
-      }, () => this.stopWatch());
-    }, 500);
-  }
-
-  private stopWatch(): void {
-    clearInterval(this.watch);
-    this.watch = undefined;
   }
 
   private requireConfig(): WorkerConfig {
@@ -215,6 +202,21 @@ export class WorkerHost {
       throw e;
     }
   }
+}
+
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      f();
+    }
+  };
+}
+
+/** A function from the page is a comlink proxy: releasing it closes its port on both sides. */
+function releaseIfProxy(a: unknown): void {
+  if (typeof a === 'function') (a as Remote<() => void>)[releaseProxy]();
 }
 
 function serialise(e: unknown): SerializedError {

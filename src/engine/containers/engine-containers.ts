@@ -6,6 +6,7 @@ import type { LogEntry } from './logs.ts';
 import type { ContainerFilesystems } from './filesystems.ts';
 import type { Runtimes } from './runtimes.ts';
 import type { ContainerService, CreateRequest } from './service.ts';
+import { STREAM_END } from '../rpc-contract.ts';
 
 /** The container half of the engine's RPC contract, over the container service. */
 export class EngineContainers implements ContainerApi {
@@ -138,6 +139,8 @@ export class EngineContainers implements ContainerApi {
     });
     proc.onOutput(onOutput);
     return {
+      // The exec's stream ends with its process.
+      [STREAM_END]: proc.exit.then(() => {}, () => {}),
       write: (d: Uint8Array) => proc.write(d),
       closeStdin: async () => proc.closeStdin(),
       resize: (cols: number, rows: number) => proc.resize(cols, rows),

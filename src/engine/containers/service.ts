@@ -16,6 +16,8 @@ import type { RuntimeProcess } from './runtime.ts';
 import type { Runtimes } from './runtimes.ts';
 import type { ContainerFilesystems } from './filesystems.ts';
 import { ContainerStore } from './store.ts';
+import { STREAM_END } from '../rpc-contract.ts';
+import { NO_EVENTS, type ContainerEvent, type EventPublisher } from '../events.ts';
 import { EarlyAttach } from './early-attach.ts';
 import { removeAnonymousVolumes, volumeMounts } from './container-volumes.ts';
 import type { VolumeService } from '../volumes.ts';
@@ -32,6 +34,8 @@ export interface Attachment {
   closeStdin(): Promise<void>;
   resize(cols: number, rows: number): Promise<void>;
   detach(): Promise<void>;
+  /** Engine side only: resolves when the stream ended (detached, or the container exited). */
+  readonly [STREAM_END]?: Promise<void>;
 }
 
 export interface ContainerServiceDeps {
@@ -43,6 +47,8 @@ export interface ContainerServiceDeps {
   filesystems: ContainerFilesystems;
   /** Named and anonymous volumes; absent: `-v`/`--mount` volumes are refused. */
   volumes?: VolumeService;
+  /** Where create/start/die/destroy are published (this service sees them happen). */
+  events?: EventPublisher;
   now?: () => Date;
   randomId?: () => string;
 }
@@ -61,11 +67,22 @@ export class ContainerService {
   readonly logs: ContainerLogs;
   private readonly live = new Map<string, Live>();
   private readonly now: () => Date;
+  private readonly events: EventPublisher;
+  /** Attach streams not yet ended, by container: the container's exit ends them. */
+  private readonly attachEnds = new Map<string, Set<() => void>>();
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.store = new ContainerStore(deps.meta);
     this.now = deps.now ?? (() => new Date());
     this.logs = new ContainerLogs(deps.meta, this.now);
+    this.events = deps.events ?? NO_EVENTS;
+  }
+
+  private publish(action: 'create' | 'start' | 'destroy', c: ContainerRecord): void;
+  private publish(action: 'die', c: ContainerRecord, exitCode: number): void;
+  private publish(action: ContainerEvent['action'], c: ContainerRecord, exitCode?: number): void {
+    const base = { type: 'container' as const, id: c.Id, name: c.Name.slice(1), image: c.Config.Image, time: this.now().toISOString() };
+    this.events.publish(action === 'die' ? { ...base, action, exitCode: exitCode! } : { ...base, action });
   }
 
   /** After a restart of the daemon or page: what was running is not any more, and says why. */
@@ -123,6 +140,7 @@ export class ContainerService {
       await this.removeAnonymousVolumes(rec);
       throw e;
     }
+    this.publish('create', rec);
     return { Id: id, Warnings: [] };
   }
 
@@ -167,6 +185,7 @@ export class ContainerService {
     await this.store.save(c);
     const exited = proc.exit.then((end) => this.finish(c, end));
     this.live.set(c.Id, { proc, listeners, exited });
+    this.publish('start', c);
     this.early.deliver(c.Id, proc, c.Config.OpenStdin);
   }
 
@@ -180,6 +199,10 @@ export class ContainerService {
     // Saved before the process leaves `live`: a `wait` in between must not read the old state.
     await this.store.save(fresh);
     this.live.delete(c.Id);
+    this.publish('die', fresh, end.code);
+    const ends = this.attachEnds.get(c.Id);
+    this.attachEnds.delete(c.Id);
+    ends?.forEach((f) => f());
     if (fresh.HostConfig.AutoRemove) {
       this.autoRemoved.set(fresh.Id, { name: fresh.Name.slice(1), end: { StatusCode: end.code, ...(end.error ? { Error: end.error } : {}) } });
       if (this.autoRemoved.size > 64) this.autoRemoved.delete(this.autoRemoved.keys().next().value!);
@@ -203,7 +226,14 @@ export class ContainerService {
     else this.early.listen(c.Id, onOutput);
     const proc = () => this.live.get(c.Id)?.proc;
     // Input that comes before `start` (a pipe into `run -i`) waits for the process.
+    // The stream ends at detach or at the container's exit (transports release its handles then).
+    let endStream!: () => void;
+    const ended = new Promise<void>((r) => (endStream = r));
+    const ends = this.attachEnds.get(c.Id) ?? new Set();
+    ends.add(endStream);
+    this.attachEnds.set(c.Id, ends);
     return {
+      [STREAM_END]: ended,
       write: async (d) => {
         const p = proc();
         if (p) await p.write(d);
@@ -218,6 +248,8 @@ export class ContainerService {
       detach: async () => {
         this.live.get(c.Id)?.listeners.delete(onOutput);
         this.early.unlisten(c.Id, onOutput);
+        this.attachEnds.get(c.Id)?.delete(endStream);
+        endStream();
       },
     };
   }
@@ -281,6 +313,9 @@ export class ContainerService {
       await this.logs.remove(c.Id);
       this.early.forget(c.Id);
       await this.store.delete(c.Id);
+      this.attachEnds.get(c.Id)?.forEach((f) => f());
+      this.attachEnds.delete(c.Id);
+      this.publish('destroy', c);
     } finally {
       this.removing.delete(c.Id);
     }

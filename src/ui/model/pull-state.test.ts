@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
-import type { EngineEvent } from '../../engine/browser/events.ts';
+import type { BrowserEvent } from '../../engine/browser/events.ts';
 import { applyPullEvent, type PullRow } from './pull-state.ts';
 
-const pull = (event: Extract<EngineEvent, { type: 'pull' }>['event'], ref = 'busybox'): EngineEvent => ({ type: 'pull', ref, event });
+const pull = (event: Extract<BrowserEvent, { type: 'pull' }>['event'], ref = 'busybox'): BrowserEvent => ({ type: 'pull', ref, event });
 
 it('follows a pull from resolving to every layer complete', () => {
   let s: PullRow[] = [];
@@ -33,6 +33,6 @@ it('keeps a failure with its error, and the newest pulls first', () => {
 
 it('ignores other events', () => {
   const s: PullRow[] = [];
-  expect(applyPullEvent(s, { type: 'images' })).toBe(s);
+  expect(applyPullEvent(s, { type: 'image', action: 'pull', id: 'sha256:1', ref: 'docker.io/library/busybox:latest', time: '' })).toBe(s);
   expect(applyPullEvent(s, { type: 'pull-done', ref: 'x' })).toBe(s);
 });

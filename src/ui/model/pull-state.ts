@@ -1,5 +1,5 @@
 import type { SerializedError } from '../../shared/errors.ts';
-import type { EngineEvent } from '../../engine/browser/events.ts';
+import type { BrowserEvent } from '../../engine/browser/events.ts';
 
 export interface LayerRow {
   id: string;
@@ -24,7 +24,7 @@ const COMPLETE = new Set(['Already exists', 'Verifying Checksum', 'Download comp
  * layer, from the engine's 'pull' and 'pull-done' events. Pure: returns a new array
  * when something changed, the same one otherwise.
  */
-export function applyPullEvent(pulls: PullRow[], e: EngineEvent, keep = 4): PullRow[] {
+export function applyPullEvent(pulls: PullRow[], e: BrowserEvent, keep = 4): PullRow[] {
   if (e.type !== 'pull' && e.type !== 'pull-done') return pulls;
   const i = pulls.findIndex((p) => p.ref === e.ref && (p.state === 'resolving' || p.state === 'pulling'));
   if (e.type === 'pull-done') {

@@ -44,7 +44,8 @@ export class ContainersPanel extends LitElement {
     super.connectedCallback();
     if (!this.engine) return;
     this.off = this.engine.subscribe((e) => {
-      if (e.type === 'containers') this.refresh();
+      // Create, start, exit (also on its own), remove: published by the engine, nothing polls.
+      if (e.type === 'container') this.refresh();
     });
     this.refresh();
     this.clock = setInterval(() => this.requestUpdate(), 10_000);

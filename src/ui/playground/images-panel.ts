@@ -27,7 +27,7 @@ export class ImagesPanel extends LitElement {
     super.connectedCallback();
     if (!this.engine) return;
     this.off = this.engine.subscribe((e) => {
-      if (e.type === 'images') this.refresh();
+      if (e.type === 'image') this.refresh();
     });
     this.refresh();
   }

@@ -1,0 +1,58 @@
+/**
+ * The engine's typed events, published by the service that knows (containerd's habit: a
+ * task's exit is published by whoever sees it exit) and read by every client through one
+ * subscription. `type` is the object kind and `action` what happened to it, with moby's
+ * event names (`docker events`: container create/start/die/destroy, image
+ * pull/tag/untag/delete, volume create/destroy), so a `docker events` stream is a
+ * formatting of these. A new kind (networks) is one more member of the union and one
+ * more `publish` call in its service.
+ */
+export type ContainerEvent =
+  | { type: 'container'; action: 'create' | 'start' | 'destroy'; id: string; name: string; image: string; time: string }
+  /** The process ended (by itself, stop, kill, or the runtime going away). */
+  | { type: 'container'; action: 'die'; id: string; name: string; image: string; time: string; exitCode: number };
+
+export type ImageEvent =
+  /** A pull that completed; `ref` is the reference as pulled, fully qualified. */
+  | { type: 'image'; action: 'pull'; id: string; ref: string; time: string }
+  | { type: 'image'; action: 'tag' | 'untag'; id: string; ref: string; time: string }
+  | { type: 'image'; action: 'delete'; id: string; time: string };
+
+export type VolumeEvent = { type: 'volume'; action: 'create' | 'destroy'; name: string; time: string };
+
+export type EngineEvent = ContainerEvent | ImageEvent | VolumeEvent;
+
+/** What a service is handed to publish with (it never sees the subscribers). */
+export interface EventPublisher {
+  publish(e: EngineEvent): void;
+}
+
+/** Events to every listener in order; one listener's failure reaches no other listener nor the publisher. */
+export class EventBus implements EventPublisher {
+  private readonly listeners = new Set<(e: EngineEvent) => void>();
+
+  publish(e: EngineEvent): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch {
+        // A listener's bug is its own: the container still exited.
+      }
+    }
+  }
+
+  /** Subscribes; the returned function unsubscribes. */
+  onEvent(listener: (e: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+}
+
+/** Publishing nowhere (a service built without a bus, as in unit tests). */
+export const NO_EVENTS: EventPublisher = { publish: () => {} };
+
+export const eventTime = (now: () => Date = () => new Date()): string => now().toISOString();

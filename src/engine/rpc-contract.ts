@@ -1,0 +1,67 @@
+import type { EngineApi } from './api.ts';
+
+/**
+ * The one RPC contract of both transports (the CLI daemon's socket, the page's worker
+ * through comlink): the methods a client may call, and which calls hand back a live handle
+ * and what ends its stream. A method not listed here is refused by both (`dispose`,
+ * `init`: the owner's, never a client's). The compiler checks the list is complete.
+ */
+export const RPC_METHODS = [
+  'version', 'pull', 'listImages', 'inspectImages', 'removeImage', 'tagImage', 'imageHistory', 'pruneImages',
+  'createContainer', 'startContainer', 'attachContainer', 'waitContainer', 'stopContainer', 'killContainer',
+  'restartContainer', 'removeContainer', 'listContainers', 'inspectContainer', 'containerLogs', 'execContainer',
+  'containerChanges', 'statContainerPath', 'copyFromContainer', 'copyToContainer', 'pruneContainers', 'containerStats',
+  'createVolume', 'listVolumes', 'inspectVolumes', 'removeVolume', 'pruneVolumes',
+  'subscribeEvents',
+] as const satisfies readonly (keyof EngineApi)[];
+
+export type RpcMethod = (typeof RPC_METHODS)[number];
+
+type Missing = Exclude<keyof EngineApi, RpcMethod>;
+export const RPC_METHODS_COMPLETE: [Missing] extends [never] ? true : Missing = true;
+
+export const isRpcMethod = (m: string): m is RpcMethod => (RPC_METHODS as readonly string[]).includes(m);
+
+/**
+ * Calls that return a live handle (functions, crossing by reference), and the handle
+ * methods whose settling ends its stream as the caller sees it. Until then the call's
+ * callbacks (output, events) stay valid; after it, both sides release the handle and them.
+ */
+export const HANDLE_ENDS: Partial<Record<RpcMethod, readonly string[]>> = {
+  attachContainer: ['detach'],
+  execContainer: ['wait', 'detach'],
+  subscribeEvents: ['close'],
+};
+
+/**
+ * On a handle the engine returns: resolves when its stream has ended on the engine's side
+ * (attach: detached or the container exited; exec: the process exited; a subscription:
+ * closed). A symbol, so it never crosses a transport; the serving side releases the
+ * caller's callbacks then.
+ */
+export const STREAM_END: unique symbol = Symbol('tabdock.streamEnd');
+
+/** Calls `onEnd` once, after the first of the handle's stream-ending methods settles (the caller's side). */
+export function onHandleEnd<T extends object>(method: RpcMethod, handle: T, onEnd: () => void): T {
+  const ends = HANDLE_ENDS[method];
+  if (!ends) return handle;
+  let done = false;
+  const end = () => {
+    if (done) return;
+    done = true;
+    onEnd();
+  };
+  const out: Record<string, unknown> = { ...(handle as Record<string, unknown>) };
+  for (const name of ends) {
+    const f = out[name];
+    if (typeof f !== 'function') continue;
+    out[name] = async (...args: unknown[]) => {
+      try {
+        return await (f as (...a: unknown[]) => unknown)(...args);
+      } finally {
+        end();
+      }
+    };
+  }
+  return out as T;
+}
