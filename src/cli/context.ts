@@ -54,7 +54,7 @@ export async function openEngine(env: Io['env']): Promise<Engine> {
     }
     : (h: Parameters<typeof startNodeGuest>[0]) => startNodeGuest(h, env);
   const engine: Engine = new Engine({
-    registry, blobs, meta, layers, gunzip: nodeGunzip, buildSpec: guestSpec,
+    registry, blobs, meta, layers, buildSpec: guestSpec,
     // Unpacked layers are held per image; an image's removal frees what no one else holds.
     onImageDeleted: async (id) => {
       await layers.release(id);

@@ -21,8 +21,8 @@ export interface EngineDeps extends ImageServiceDeps {
   /** The runtime a container runs under (the guest for linux images); started on first need. */
   runtime?: (c: ContainerRecord) => Promise<ContainerRuntime>;
   buildSpec?: SpecBuilder;
-  /** Where volumes keep their trees (the layer store); absent: no volumes. */
-  layers?: LayerStore;
+  /** Where pulls unpack layers and volumes keep their trees. */
+  layers: LayerStore;
   /** Frees what the runtime holds (the guest) when the engine shuts down. */
   dispose?: () => Promise<void>;
 }
