@@ -1,4 +1,4 @@
-import { decompressor, type BlobStore, type LayerStore, type MetaStore } from '../fs-layers/index.ts';
+import type { BlobStore, LayerStore, MetaStore } from '../fs-layers/index.ts';
 import { Digest, isWasmLayer, layerKind, sha256Hasher, type Descriptor, type RegistryClient, type ResolvedImage } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { boundedTee } from './bounded-tee.ts';
@@ -148,7 +148,7 @@ async function hashOnly(
   const [toStore, toHash] = downloaded ? boundedTee(source, AHEAD) : [undefined, source];
   const h = await (deps.registry.hasher ?? sha256Hasher)();
   let size = 0;
-  const hashing = toHash.pipeThrough(decompressor('none', what)).pipeTo(new WritableStream({
+  const hashing = toHash.pipeTo(new WritableStream({
     write(c) {
       size += c.byteLength;
       h.update(c);
