@@ -20,6 +20,23 @@ export interface LayerPullDeps {
   layers: LayerStore;
 }
 
+/**
+ * Progress is reported every this many bytes (and at the end), as Docker's progress reader
+ * does: per network read it would be hundreds of events a layer, each crossing the daemon's
+ * socket or the worker's port to be drawn.
+ */
+const REPORT_EVERY = 512 << 10;
+
+/** A progress callback that passes on every REPORT_EVERY bytes and the last one. */
+function throttled(f: (done: number, total: number) => void): (done: number, total: number) => void {
+  let last = -REPORT_EVERY;
+  return (done, total) => {
+    if (done - last < REPORT_EVERY && done !== total) return;
+    last = done;
+    f(done, total);
+  };
+}
+
 /** Bytes the download may run ahead of the unpack (or the unpack ahead of the blob write). */
 const AHEAD = 4 << 20;
 
@@ -71,7 +88,7 @@ export async function pullLayer(
   const downloaded = !haveBlob;
   const source = haveBlob
     ? (await deps.blobs.get(l.digest))!
-    : deps.registry.openBlob(img, l, { onProgress: (done, total) => emit({ type: 'layer', id, status: 'Downloading', done, total }) });
+    : deps.registry.openBlob(img, l, { onProgress: throttled((done, total) => emit({ type: 'layer', id, status: 'Downloading', done, total })) });
   const key = l.digest.toString();
   const pulling = inFlightOf(deps.blobs);
   pulling.set(key, (pulling.get(key) ?? 0) + 1);
@@ -99,7 +116,8 @@ async function streamLayer(
   const [toStore, toUnpack] = downloaded ? boundedTee(source, AHEAD) : [undefined, source];
   let taken = 0;
   let here = false;
-  const extracting = () => emit({ type: 'layer', id, status: 'Extracting', done: taken, total: l.size });
+  const report = throttled((done, total) => emit({ type: 'layer', id, status: 'Extracting', done, total }));
+  const extracting = () => report(taken, l.size);
   const counted = toUnpack.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
     transform(c, ctl) {
       taken += c.byteLength;
