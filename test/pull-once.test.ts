@@ -126,3 +126,24 @@ it('an image pulled by an older version (blobs, no layer records) is unpacked at
     await old.dispose();
   }
 }, 240_000);
+
+it('unpacks zstd and plain tar layers in the same pass (neither goes through gunzip)', async () => {
+  await reg.push('busybox', 'bbz:1', { zstd: true });
+  await reg.push('busybox', 'bbt:1', { uncompressed: true });
+  const before = inflates;
+  for (const [tag, variant] of [['bbz:1', { zstd: true }], ['bbt:1', { uncompressed: true }]] as const) {
+    const m = (await fixtureInfo('busybox', variant)).manifests[0]!;
+    expect(m.layerMediaTypes[0]).toMatch(variant.zstd ? /zstd/ : /tar$/);
+    // Each starts from no record, so each unpacks its own stream.
+    for (const k of await meta.keys('fsl/')) await meta.delete(k);
+    const fresh = new LayerStore({ chunks: layers.chunks, meta, hasher: nodeSha256, gunzip: countingGunzip });
+    const blobs = await DirBlobStore.open(join(home, 'store'));
+    const e = new Engine({ registry: new RegistryClient({ insecureRegistries: [reg.host], hasher: nodeSha256 }), blobs, meta, layers: fresh });
+    const events: PullEvent[] = [];
+    await e.pull(`${reg.host}/${tag}`, {}, (ev) => void events.push(ev));
+    expect(statuses(events, m.layerDigests[0]!.slice(7, 19))).toEqual(['Pulling fs layer', 'Downloading', 'Verifying Checksum', 'Download complete', 'Extracting', 'Pull complete']);
+    expect(await fresh.has(Digest.parse(m.diffIds[0]!))).toBe(true);
+    expect(await fresh.refs(Digest.parse(m.diffIds[0]!))).toEqual([m.configDigest]);
+  }
+  expect(inflates).toBe(before);
+}, 120_000);
