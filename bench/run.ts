@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchPull } from './pull.ts';
+import { benchDebianRun, benchPullUnpacked } from './pull-unpacked.ts';
 import { printTable, type BenchRow } from './table.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,6 +22,8 @@ async function optional(name: string, file: string, exportName: string): Promise
 const only = process.argv.slice(2);
 const sections = [
   { name: 'pull', run: benchPull },
+  { name: 'pull-unpacked', run: benchPullUnpacked },
+  { name: 'debian', run: benchDebianRun },
   await optional('fs-layers', 'fs-layers.ts', 'benchFsLayers'),
   await optional('guest', 'guest.ts', 'benchGuest'),
   await optional('engine', 'engine.ts', 'benchEngine'),

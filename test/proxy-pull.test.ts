@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageService } from '../src/engine/index.ts';
+import { LayerStore } from '../src/fs-layers/index.ts';
 import { DirBlobStore, DirMetaStore } from '../src/fs-layers/node.ts';
 import { startProxyServer, type ProxyServer } from '../src/proxy/index.ts';
 import { RegistryClient } from '../src/registry-client/index.ts';
@@ -41,7 +42,10 @@ describe('pulling through the CORS proxy', () => {
       return res;
     };
     const registry = new RegistryClient({ proxy: proxy.url, fetch: browserFetch });
-    const svc = new ImageService({ registry, blobs: await DirBlobStore.open(join(dir, 'b')), meta: await DirMetaStore.open(join(dir, 'm')) });
+    const meta = await DirMetaStore.open(join(dir, 'm'));
+    // The browser's layer store: no Node inflater, no Node hasher.
+    const layers = new LayerStore({ chunks: await DirBlobStore.open(join(dir, 'c')), meta });
+    const svc = new ImageService({ registry, blobs: await DirBlobStore.open(join(dir, 'b')), meta, layers });
     reg.cdn!.reset();
     const r = await svc.pull(`${reg.host}/multi:1`);
     const m386 = (await fixtureInfo('multi')).manifests.find((m) => m.platform.architecture === '386')!;

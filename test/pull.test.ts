@@ -1,9 +1,10 @@
 // `tabdock pull / images / image inspect / rmi` end to end, as a user runs them, against
 // a real docker-registry on loopback fed by skopeo with umoci-built images.
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync, truncateSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliHome, fixtureInfo, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
+import { BIN, cliHome, fixtureInfo, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
 
 let reg: TestRegistry;
 let cli: CliHome;
@@ -55,6 +56,24 @@ describe('tabdock pull', () => {
 
     const fmt = await cli.run('inspect', '--format', '{{.Architecture}}', ref);
     expect(fmt.stdout).toBe('386\n');
+  });
+
+  it('on a terminal, each layer line goes Downloading -> Extracting (with its bar) -> Pull complete, as docker draws it', async () => {
+    const home = cliHome({ TABDOCK_INSECURE_REGISTRIES: reg.host });
+    try {
+      // util-linux's script(1) gives the command a pseudo-terminal, as a user's shell would.
+      const screen = await new Promise<string>((resolve, reject) => {
+        execFile('script', ['-qec', `${process.execPath} ${BIN} pull ${reg.host}/busybox`, '/dev/null'], { env: { ...process.env, ...home.env }, encoding: 'utf8', timeout: 60_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+      });
+      const id = (await fixtureInfo('busybox')).manifests[0]!.layerDigests[0]!.slice(7, 19);
+      const extracting = screen.search(new RegExp(`${id}: Extracting \\[[=> ]{50}\\]  \\S+/\\S+`));
+      expect(extracting, screen).toBeGreaterThan(screen.indexOf(`${id}: Download complete`));
+      expect(screen.indexOf(`${id}: Download complete`)).toBeGreaterThan(screen.indexOf(`${id}: Downloading [`));
+      expect(screen.indexOf(`${id}: Pull complete`)).toBeGreaterThan(extracting);
+      expect(screen).toContain(`Status: Downloaded newer image for ${reg.host}/busybox:latest`);
+    } finally {
+      home.dispose();
+    }
   });
 
   it('pulls another platform with --platform, and lists what an image has when nothing matches', async () => {

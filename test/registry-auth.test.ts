@@ -7,17 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageService, type PullEvent } from '../src/engine/index.ts';
-import { DirBlobStore, DirMetaStore } from '../src/fs-layers/node.ts';
+import { LayerStore } from '../src/fs-layers/index.ts';
+import { DirBlobStore, DirMetaStore, nodeGunzip } from '../src/fs-layers/node.ts';
+import { nodeSha256 } from '../src/registry-client/node.ts';
 import { Digest, RegistryClient, type RegistryClientOptions } from '../src/registry-client/index.ts';
 import { fixtureInfo, startFaultProxy, startRegistry, type FaultProxy, type TestRegistry } from './support/index.ts';
 
 const dirs: string[] = [];
-async function service(opts: RegistryClientOptions): Promise<{ svc: ImageService; blobs: DirBlobStore }> {
+async function service(opts: RegistryClientOptions): Promise<{ svc: ImageService; blobs: DirBlobStore; meta: DirMetaStore; layers: LayerStore }> {
   const dir = mkdtempSync(join(tmpdir(), 'tabdock-store-'));
   dirs.push(dir);
   const blobs = await DirBlobStore.open(join(dir, 'store'));
   const meta = await DirMetaStore.open(join(dir, 'meta'));
-  return { svc: new ImageService({ registry: new RegistryClient({ sleep: async () => {}, ...opts }), blobs, meta }), blobs };
+  const layers = new LayerStore({ chunks: await DirBlobStore.open(join(dir, 'chunks')), meta, hasher: nodeSha256, gunzip: nodeGunzip });
+  return { svc: new ImageService({ registry: new RegistryClient({ sleep: async () => {}, ...opts }), blobs, meta, layers }), blobs, meta, layers };
 }
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -130,12 +133,40 @@ describe('failures in front of a real registry', () => {
     fp.setRules([{ kind: 'truncate', match: bigLayer, times: 1, afterBytes: 10 << 20 }]);
     const { svc, blobs } = await service(opts());
     const seen: number[] = [];
-    const r = await svc.pull(`${fp.host}/big:1`, { onProgress: (e: PullEvent) => void (e.type === 'layer' && e.id === bigLayer.slice(7, 19) && e.done && seen.push(e.done)) });
+    const r = await svc.pull(`${fp.host}/big:1`, { onProgress: (e: PullEvent) => void (e.type === 'layer' && e.id === bigLayer.slice(7, 19) && e.status === 'Downloading' && e.done && seen.push(e.done)) });
     expect(r.image.layers.at(-1)!.digest).toBe(bigLayer);
     expect(await blobs.has(Digest.parse(bigLayer))).toBe(true);
     expect(fp.requests.filter((q) => q.path.includes(bigLayer)).length).toBe(2);
     // Progress never went backwards: the second request continued where the first was cut.
     expect(seen.every((v, i) => i === 0 || v >= seen[i - 1]!)).toBe(true);
+  });
+
+  it('a pull cut off mid-layer leaves no layer record (only unnamed chunks gc sweeps); the next pull completes', async () => {
+    const m = (await fixtureInfo('big')).manifests[0]!;
+    const bigLayer = m.layerDigests.at(-1)!;
+    fp.reset();
+    // Cut at 10 MiB, then every resume refused: the download gives up mid-layer.
+    fp.setRules([{ kind: 'truncate', match: bigLayer, times: 1, afterBytes: 10 << 20 }, { kind: 'drop', match: bigLayer }]);
+    const { svc, blobs, meta, layers } = await service({ ...opts(), retries: 1 });
+    // (the resume's connection closed unanswered: the registry is unreachable)
+    await expect(svc.pull(`${fp.host}/big:1`)).rejects.toMatchObject({ code: 'REGISTRY_UNREACHABLE' });
+    expect(fp.requests.filter((q) => q.path.includes(bigLayer)).map((q) => q.fault)).toEqual(['truncate', 'drop', 'drop']);
+    const bigDiff = Digest.parse(m.diffIds.at(-1)!);
+    expect(await layers.has(bigDiff)).toBe(false);
+    expect(await meta.keys(`fsl/layer/${bigDiff.hex}`)).toEqual([]);
+    expect(await meta.get(`layer/${bigLayer}`)).toBeUndefined();
+    expect(await blobs.has(Digest.parse(bigLayer))).toBe(false);
+    expect(await svc.list()).toEqual([]);
+    // The part that arrived was unpacked into chunks no record names: gc takes them.
+    const swept = await layers.gc();
+    expect(swept.chunks).toBeGreaterThan(0);
+    expect(await layers.chunks.list()).toEqual([]);
+
+    fp.setRules([]);
+    const r = await svc.pull(`${fp.host}/big:1`);
+    expect(r.image.layers.map((l) => l.diffId)).toEqual(m.diffIds);
+    for (const d of m.diffIds) expect(await layers.has(Digest.parse(d))).toBe(true);
+    expect(await layers.refs(bigDiff)).toEqual([m.configDigest]);
   });
 
   it('refuses a manifest whose Docker-Content-Digest lies, and a flipped byte in a blob', async () => {

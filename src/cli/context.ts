@@ -51,7 +51,7 @@ export async function openEngine(env: Io['env']): Promise<Engine> {
     }
     : (h: Parameters<typeof startNodeGuest>[0]) => startNodeGuest(h, env);
   return createEngine({
-    stores: { blobs, meta, layers }, registry, gunzip: nodeGunzip,
+    stores: { blobs, meta, layers }, registry,
     runtimes: [
       // The guest boots (or restores) only when the first Linux container starts.
       guestRuntime({ startGuest }),

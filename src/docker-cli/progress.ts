@@ -20,8 +20,11 @@ export class PullPrinter {
       return;
     }
     let body: string = e.status;
-    if (e.status === 'Downloading' && e.done !== undefined && e.total) body = `Downloading ${bar(e.done, e.total)}  ${humanSize(e.done)}/${humanSize(e.total)}`;
-    this.line(e.id, `${e.id}: ${body}`, e.status, e.status === 'Downloading');
+    // Downloading and Extracting carry a bar (Extracting: the compressed bytes the unpack has
+    // taken in, as Docker measures it); off a terminal Docker leaves such lines out.
+    const progress = e.done !== undefined && !!e.total;
+    if (progress) body = `${e.status} ${bar(e.done!, e.total!)}  ${humanSize(e.done!)}/${humanSize(e.total!)}`;
+    this.line(e.id, `${e.id}: ${body}`, e.status, progress);
   };
 
   private line(id: string, text: string, status: string, isProgress: boolean): void {

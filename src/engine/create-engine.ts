@@ -1,4 +1,4 @@
-import type { BlobStore, Gunzip, LayerStore, MetaStore } from '../fs-layers/index.ts';
+import type { BlobStore, LayerStore, MetaStore } from '../fs-layers/index.ts';
 import type { RegistryClient } from '../registry-client/index.ts';
 import type { RuntimeRegistration } from './containers/runtimes.ts';
 import { Engine } from './engine.ts';
@@ -17,8 +17,6 @@ export interface CreateEngineOptions {
   registry: RegistryClient;
   /** The runtimes, by the platforms they accept (`guestRuntime(...)`, `wasiRuntime(...)`); each made on first need. */
   runtimes: readonly RuntimeRegistration[];
-  /** The platform's gzip inflater when faster than DecompressionStream (Node: zlib). */
-  gunzip?: Gunzip;
   /** A fresh gzip compressor for committed layers (default: CompressionStream). */
   gzip?: () => TransformStream<Uint8Array, Uint8Array>;
   now?: () => Date;
@@ -34,7 +32,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine> {
   const { blobs, meta, layers } = o.stores;
   const engine = new Engine({
     registry: o.registry, blobs, meta, layers, runtimes: o.runtimes,
-    ...(o.gunzip ? { gunzip: o.gunzip } : {}), ...(o.gzip ? { gzip: o.gzip } : {}), ...(o.now ? { now: o.now } : {}),
+    ...(o.gzip ? { gzip: o.gzip } : {}), ...(o.now ? { now: o.now } : {}),
     // Unpacked layers are held per image; an image's removal frees what no one else holds.
     onImageDeleted: async (id) => {
       await layers.release(id);

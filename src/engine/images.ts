@@ -1,4 +1,4 @@
-import type { BlobStore, Gunzip, MetaStore } from '../fs-layers/index.ts';
+import type { BlobStore, LayerStore, MetaStore } from '../fs-layers/index.ts';
 import { Digest, parseReference, sha256, type RegistryClient } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import type { ImageRecord } from './image-record.ts';
@@ -10,9 +10,9 @@ export interface ImageServiceDeps {
   registry: RegistryClient;
   blobs: BlobStore;
   meta: MetaStore;
+  /** Where a pull unpacks each layer as it downloads (the store's own gunzip inflates). */
+  layers: LayerStore;
   now?: () => Date;
-  /** The platform's gzip inflater when faster than DecompressionStream (Node: zlib). */
-  gunzip?: Gunzip;
   /** After an image is deleted: free what only it held (the unpacked layers' chunks). */
   onImageDeleted?: (imageId: string) => Promise<void>;
   /** Answers the ID of a container that uses the image, if any (the container layer sets this). */

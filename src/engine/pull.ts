@@ -1,11 +1,10 @@
-import { decompressor, type BlobStore, type Gunzip, type MetaStore } from '../fs-layers/index.ts';
-import {
-  Digest, isWasmLayer, type Compression, layerKind, parseReference, sha256Hasher, type Descriptor, type Platform, type RegistryClient, type ResolvedImage,
-} from '../registry-client/index.ts';
+import type { BlobStore, LayerStore, MetaStore } from '../fs-layers/index.ts';
+import { Digest, isWasmLayer, layerKind, parseReference, type Descriptor, type Platform, type RegistryClient } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import type { ImageRecord, LayerRecord } from './image-record.ts';
 import type { ImageStore } from './image-store.ts';
-import { wasmLayerDiffId, wasmLayerPaths, withWasmEntrypoint } from './wasi/artifact.ts';
+import { pullLayer, type LayerFacts } from './pull-layer.ts';
+import { wasmLayerPaths, wasmLayerTar, withWasmEntrypoint } from './wasi/artifact.ts';
 
 /** Docker's per-layer pull states, in the order they happen. */
 export type LayerStatus = 'Already exists' | 'Pulling fs layer' | 'Waiting' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete';
@@ -33,32 +32,34 @@ export interface PullResult {
   canonical: string;
 }
 
-interface LayerFacts {
-  diffId: string;
-  uncompressedSize: number;
-}
-
 export interface PullDeps {
   registry: RegistryClient;
   blobs: BlobStore;
   meta: MetaStore;
   images: ImageStore;
+  /** Where layers are unpacked as they download (its own gunzip inflates them). */
+  layers: LayerStore;
   now?: () => Date;
-  /** The platform's gzip inflater when faster than DecompressionStream (Node: zlib). */
-  gunzip?: Gunzip;
 }
 
 /**
  * Pulls one image: resolve, then the config and the layers (3 at a time) together, as
- * Docker does (a round trip less before the first layer byte), then the record. Every blob
- * is stored under its digest only after it verified; each layer's uncompressed stream is
- * hashed on the way and must match the config's diff ID, so a truncated gzip never lands.
- * Progress is held back until the config has said what the image is; a refused config
- * (wrong platform, malformed) stops the layers and leaves none of them stored. The image
- * record is written last: an interrupted pull leaves no image.
+ * Docker does (a round trip less before the first layer byte), then the record. Each layer
+ * streams once (`pullLayer`): its blob is stored under its digest only after it verified,
+ * and the same bytes are unpacked into the layer store on the way, hashed once; the layer
+ * record is written only when that hash equals the config's diff ID, so a truncated gzip
+ * never lands and a `run` after the pull unpacks nothing. Progress is held back until the
+ * config has said what the image is; a refused config (wrong platform, malformed) stops
+ * the layers and leaves none of them stored. The image record is written last, then the
+ * image's references on its layers: an interrupted pull leaves no image and no layer
+ * record it had not finished. The whole pull runs in `layers.hold` (gc waits for it).
  */
 export async function pullImage(deps: PullDeps, refText: string, opts: PullOptions = {}): Promise<PullResult> {
   const ref = parseReference(refText);
+  return deps.layers.hold(() => pull(deps, ref, opts));
+}
+
+async function pull(deps: PullDeps, ref: ReturnType<typeof parseReference>, opts: PullOptions): Promise<PullResult> {
   const emit = opts.onProgress ?? (() => {});
   emit({ type: 'resolving', reference: ref.familiar() });
   const img = await deps.registry.resolve(ref, opts.platform ? { platform: opts.platform } : {});
@@ -81,10 +82,10 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
   const heldProgress = new Map<string, number>();
   const emitLayer = (e: PullEvent): void => {
     if (!held) return emit(e);
-    if (e.type === 'layer' && e.status === 'Downloading') {
-      const at = heldProgress.get(e.id);
+    if (e.type === 'layer' && e.done !== undefined) {
+      const at = heldProgress.get(`${e.id} ${e.status}`);
       if (at !== undefined) return void (held[at] = e);
-      heldProgress.set(e.id, held.length);
+      heldProgress.set(`${e.id} ${e.status}`, held.length);
     }
     held.push(e);
   };
@@ -145,7 +146,7 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
   const layerRecords: LayerRecord[] = [];
   for (const [i, l] of layers.entries()) {
     const file = files[i];
-    const diffId = file ? (await wasmLayerDiffId(file, l.size, (await deps.blobs.get(l.digest))!, deps.registry.hasher)).toString() : facts[i]!.diffId;
+    const diffId = file ? await unpackWasmLayer(deps, l, file, facts[i]!, emit) : facts[i]!.diffId;
     layerRecords.push({ digest: l.digest.toString(), size: l.size, mediaType: l.mediaType, diffId, uncompressedSize: facts[i]!.uncompressedSize, ...(file ? { file } : {}) });
   }
   const now = (deps.now ?? (() => new Date()))().toISOString();
@@ -168,6 +169,8 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
   };
   updated ||= !existing || previous !== record.id;
   await deps.images.save(record, { tag: tagRef, digestRef });
+  // What ensureImageLayers did at the first create: the image holds its layers (rmi releases them).
+  await deps.layers.retain(record.id, layerRecords.map((l) => Digest.parse(l.diffId)));
   const final = (await deps.images.get(record.id))!;
   return { image: final, digest: img.digest, updated, reference: ref.familiar(), canonical: ref.toString() };
 }
@@ -176,103 +179,21 @@ async function putIfMissing(blobs: BlobStore, d: Digest, bytes: Uint8Array): Pro
   if (!(await blobs.has(d))) await blobs.put(d, bytes);
 }
 
-/** Layer blobs being downloaded now, per store: two pulls of images that share a layer. */
-const downloading = new WeakMap<BlobStore, Map<string, number>>();
-
-function downloadsOf(blobs: BlobStore): Map<string, number> {
-  let m = downloading.get(blobs);
-  if (!m) downloading.set(blobs, (m = new Map()));
-  return m;
-}
-
 /**
- * Removes a layer blob this pull stored and will not use, unless another pull of the
- * same layer is under way or finished (its facts are recorded): that one's blob it is too.
+ * A raw wasm layer's one-file tar into the layer store (its place is known only from the
+ * config), unless the same tar is there already; answers that tar's diff ID.
  */
-async function dropBlob(deps: PullDeps, d: Digest): Promise<void> {
-  if ((downloadsOf(deps.blobs).get(d.toString()) ?? 0) > 1 || (await deps.meta.get(`layer/${d}`))) return;
-  await deps.blobs.delete(d);
-}
-
-async function pullLayer(
-  deps: PullDeps, img: ResolvedImage, l: Descriptor, diffIdOf: () => Promise<Digest>, emit: (e: PullEvent) => void, signal: AbortSignal,
-): Promise<{ facts: LayerFacts; downloaded: boolean }> {
+async function unpackWasmLayer(deps: PullDeps, l: Descriptor, file: string, facts: LayerFacts, emit: (e: PullEvent) => void): Promise<string> {
+  if (facts.wasm?.file === file && (await deps.layers.has(Digest.parse(facts.wasm.diffId)))) return facts.wasm.diffId;
   const id = l.digest.short;
-  const known = await deps.meta.get<LayerFacts>(`layer/${l.digest}`);
-  if (known && (await deps.blobs.has(l.digest))) {
-    emit({ type: 'layer', id, status: 'Already exists' });
-    return { facts: known, downloaded: false };
-  }
-  const what = `layer ${id} of ${img.reference.familiar()}`;
-  // A raw wasm layer is its own uncompressed content: its config diff ID is its digest.
-  const kind = layerKind(l.mediaType) ?? { compression: 'none' as const };
-  emit({ type: 'layer', id, status: 'Pulling fs layer' });
-  let source: ReadableStream<Uint8Array>;
-  let downloaded = true;
-  if (await deps.blobs.has(l.digest)) {
-    source = (await deps.blobs.get(l.digest))!;
-    downloaded = false;
-  } else {
-    source = deps.registry.openBlob(img, l, { onProgress: (done, total) => emit({ type: 'layer', id, status: 'Downloading', done, total }) });
-  }
-  const key = l.digest.toString();
-  const inFlight = downloadsOf(deps.blobs);
-  inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
-  try {
-    return await inflateAndCheck(deps, l, what, kind.compression, source, downloaded, diffIdOf, emit, signal);
-  } finally {
-    const n = (inFlight.get(key) ?? 1) - 1;
-    if (n > 0) inFlight.set(key, n);
-    else inFlight.delete(key);
-  }
-}
-
-async function inflateAndCheck(
-  deps: PullDeps, l: Descriptor, what: string, compression: Compression, source: ReadableStream<Uint8Array>, downloaded: boolean,
-  diffIdOf: () => Promise<Digest>, emit: (e: PullEvent) => void, signal: AbortSignal,
-): Promise<{ facts: LayerFacts; downloaded: boolean }> {
-  const id = l.digest.short;
-  // Stopped (another part of the pull failed): the source is cancelled, both branches error.
-  source = source.pipeThrough(new TransformStream(), { signal });
-  // One pass: the compressed bytes go to the store while the inflated bytes are hashed.
-  const [toStore, toInflate] = source.tee();
-  const h = await (deps.registry.hasher ?? sha256Hasher)();
-  let uncompressedSize = 0;
-  const inflate = toInflate.pipeThrough(decompressor(compression, what, deps.gunzip)).pipeTo(
-    new WritableStream({
-      write(chunk) {
-        uncompressedSize += chunk.byteLength;
-        h.update(chunk);
-      },
-    }),
-  );
-  const store = downloaded ? deps.blobs.put(l.digest, toStore) : toStore.cancel();
-  const [s, i] = await Promise.allSettled([store, inflate]);
-  // The download's own error (digest, size, network) explains more than the inflater's; a
-  // failed put stored nothing.
-  if (s.status === 'rejected') throw s.reason;
-  if (i.status === 'rejected') {
-    if (downloaded) await dropBlob(deps, l.digest);
-    throw i.reason;
-  }
-  emit({ type: 'layer', id, status: 'Verifying Checksum' });
-  emit({ type: 'layer', id, status: 'Download complete' });
-  const got = h.digest();
-  let diffId: Digest;
-  try {
-    diffId = await diffIdOf();
-  } catch (e) {
-    // The config was refused: a layer of an image that is not pulled is not kept.
-    if (downloaded) await dropBlob(deps, l.digest);
-    throw e;
-  }
-  if (!got.equals(diffId)) {
-    if (downloaded) await dropBlob(deps, l.digest);
-    throw new TabdockError('DIFF_ID_MISMATCH', `${what}: its uncompressed content (${got}) does not match the image config's diff ID ${diffId}; refusing it`, { expected: diffId.toString(), actual: got.toString() });
-  }
-  const facts = { diffId: diffId.toString(), uncompressedSize };
-  await deps.meta.put(`layer/${l.digest}`, facts);
+  emit({ type: 'layer', id, status: 'Extracting', done: 0, total: l.size });
+  const r = await deps.layers.unpackPending({
+    source: wasmLayerTar(file, l.size, (await deps.blobs.get(l.digest))!), compression: 'none', what: `wasm layer ${id}`,
+    // The module verified against its digest (its config diff ID); the tar around it is ours.
+    expected: async (got) => got,
+  });
+  await deps.meta.put(`layer/${l.digest}`, { ...facts, wasm: { file, diffId: r.diffId } });
+  emit({ type: 'layer', id, status: 'Extracting', done: l.size, total: l.size });
   emit({ type: 'layer', id, status: 'Pull complete' });
-  return { facts, downloaded };
+  return r.diffId;
 }
-

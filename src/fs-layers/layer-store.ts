@@ -4,7 +4,7 @@ import { TabdockError } from '../shared/errors.ts';
 import { ChunkCache } from './chunk-cache.ts';
 import { buildTree, type ImageTree } from './image-tree.ts';
 import type { BlobStore, MetaStore } from './store.ts';
-import { unpackLayer, type HasherFactory, type LayerRecord, type UnpackInput } from './unpack.ts';
+import { diffIdMismatch, recordOf, unpackLayer, unpackTar, type HasherFactory, type LayerRecord, type UnpackInput } from './unpack.ts';
 
 export interface LayerStoreDeps {
   /** A blob store of its own for file chunks (gc sweeps every blob nobody references). */
@@ -15,6 +15,15 @@ export interface LayerStoreDeps {
   cacheBytes?: number;
   /** The platform's gzip inflater, when it has a faster one than DecompressionStream. */
   gunzip?: Gunzip;
+}
+
+/** A layer whose diff ID is named only after its last byte (see `unpackPending`). */
+export interface PendingUnpackInput extends Omit<UnpackInput, 'diffId'> {
+  /**
+   * Called once the whole tar went through, with its sha256: answers the diff ID the layer
+   * must have (a pull: the config's, after its blob verified), or throws to refuse it.
+   */
+  expected: (got: Digest) => Promise<Digest>;
 }
 
 export interface GcResult {
@@ -43,6 +52,8 @@ export class LayerStore {
   private readonly unpacking = new Map<string, Promise<LayerRecord>>();
   private readonly trees = new Map<string, Promise<ImageTree>>();
   private gcRunning: Promise<GcResult> | undefined;
+  /** Work that gc waits for: pulls between their first chunk and their references. */
+  private readonly holds = new Set<Promise<unknown>>();
   private readonly beforeGcHooks = new Set<() => Promise<void>>();
 
   constructor(readonly deps: LayerStoreDeps) {
@@ -98,6 +109,38 @@ export class LayerStore {
   }
 
   /**
+   * Unpacks a layer before its diff ID is known (a pull: the config downloads beside the
+   * layers): chunks are written while the tar is hashed, then `expected` names the diff ID,
+   * and only if it equals the hash is the record written (one put: the layer is complete).
+   * A failure anywhere leaves unnamed chunks only. Run it inside `hold` so gc cannot sweep
+   * the chunks before the record exists, nor the layer before its owner retains it.
+   */
+  async unpackPending(inp: PendingUnpackInput): Promise<LayerRecord> {
+    const u = await unpackTar(this.deps.chunks, this.hasher, { ...(this.deps.gunzip ? { gunzip: this.deps.gunzip } : {}), ...inp });
+    const want = await inp.expected(u.got);
+    if (!u.got.equals(want)) throw diffIdMismatch(inp.what, u.got, want);
+    const r = recordOf(want, u);
+    await this.deps.meta.put(K.layer(want.hex), r);
+    this.records.set(want.hex, r);
+    return r;
+  }
+
+  /**
+   * Runs `fn` with gc held off (gc waits for it; it waits for a gc under way): what a pull
+   * runs in, from its first chunk to `retain`, so nothing it wrote is swept meanwhile.
+   */
+  async hold<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.gcRunning) await this.gcRunning.catch(() => {});
+    const p = fn();
+    this.holds.add(p);
+    try {
+      return await p;
+    } finally {
+      this.holds.delete(p);
+    }
+  }
+
+  /**
    * Runs `fn` before every gc (open containers flush, so chunks they wrote are named by
    * a journal segment before the sweep). Returns the unregister function.
    */
@@ -110,6 +153,8 @@ export class LayerStore {
   async retain(owner: string, diffIds: readonly Digest[]): Promise<void> {
     const prev = (await this.deps.meta.get<string[]>(K.owner(owner))) ?? [];
     const all = [...new Set([...prev, ...diffIds.map((d) => d.hex)])];
+    // Already held (a create after a pull): nothing to write.
+    if (all.length === prev.length) return;
     for (const hex of all) await this.deps.meta.put(K.ref(hex, owner), 1);
     await this.deps.meta.put(K.owner(owner), all);
   }
@@ -146,7 +191,7 @@ export class LayerStore {
    */
   gc(): Promise<GcResult> {
     this.gcRunning ??= (async () => {
-      await Promise.allSettled([...this.unpacking.values()]);
+      await Promise.allSettled([...this.unpacking.values(), ...this.holds]);
       for (const fn of this.beforeGcHooks) await fn();
       const gone = await this.unreferenced();
       for (const hex of gone) {

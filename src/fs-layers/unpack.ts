@@ -33,13 +33,39 @@ export interface UnpackInput {
 /** At most this many chunk writes in flight: bounds memory to a few chunks. */
 const IN_FLIGHT = 8;
 
+/** What an unpack found: the tar's sha256 and the record's body (no diff ID check yet). */
+export interface Unpacked {
+  got: Digest;
+  size: number;
+  stored: number;
+  entries: LayerEntry[];
+  skipped: string[];
+}
+
 /**
- * Streams one layer: compressed bytes -> decompressor -> tar decoder -> fixed-size chunks
- * into the chunk store, hashing the tar on the way. Returns the record once the diff ID
- * checked out; the caller writes it (making the layer visible). On any failure the
- * chunks already written are merely unreferenced: `gc` sweeps them.
+ * Streams one layer and checks it against its diff ID: see `unpackTar`. Returns the record
+ * once the diff ID checked out; the caller writes it (making the layer visible).
  */
 export async function unpackLayer(chunks: BlobStore, hasher: HasherFactory, inp: UnpackInput): Promise<LayerRecord> {
+  const u = await unpackTar(chunks, hasher, inp);
+  if (!u.got.equals(inp.diffId)) throw diffIdMismatch(inp.what, u.got, inp.diffId);
+  return recordOf(inp.diffId, u);
+}
+
+export function recordOf(diffId: Digest, u: Unpacked): LayerRecord {
+  return { v: 1, diffId: diffId.toString(), size: u.size, stored: u.stored, entries: u.entries, skipped: u.skipped };
+}
+
+export function diffIdMismatch(what: string, got: Digest, want: Digest): TabdockError {
+  return new TabdockError('DIFF_ID_MISMATCH', `${what}: its uncompressed content (${got}) does not match the diff ID ${want}; refusing it`, { expected: want.toString(), actual: got.toString() });
+}
+
+/**
+ * Streams one layer: compressed bytes -> decompressor -> tar decoder -> fixed-size chunks
+ * into the chunk store, hashing the tar on the way (the one hash of the layer). On any
+ * failure the chunks already written are merely unreferenced: `gc` sweeps them.
+ */
+export async function unpackTar(chunks: BlobStore, hasher: HasherFactory, inp: Omit<UnpackInput, 'diffId'>): Promise<Unpacked> {
   const h = await hasher();
   let size = 0;
   const counted = inp.source.pipeThrough(decompressor(inp.compression, inp.what, inp.gunzip)).pipeThrough(
@@ -86,11 +112,7 @@ export async function unpackLayer(chunks: BlobStore, hasher: HasherFactory, inp:
     if (e instanceof TabdockError) throw e;
     throw new TabdockError('LAYER_CORRUPT', `${inp.what}: the layer is not a readable tar (${e instanceof Error ? e.message : String(e)})`, { what: inp.what });
   }
-  const got = h.digest();
-  if (!got.equals(inp.diffId)) {
-    throw new TabdockError('DIFF_ID_MISMATCH', `${inp.what}: its uncompressed content (${got}) does not match the diff ID ${inp.diffId}; refusing it`, { expected: inp.diffId.toString(), actual: got.toString() });
-  }
-  return { v: 1, diffId: inp.diffId.toString(), size, stored: writer.stored, entries, skipped };
+  return { got: h.digest(), size, stored: writer.stored, entries, skipped };
 }
 
 function throughSymlink(p: string, symlinks: Set<string>): boolean {

@@ -13,8 +13,10 @@ it('follows a pull from resolving to every layer complete', () => {
   s = applyPullEvent(s, pull({ type: 'layer', id: 'aaa', status: 'Downloading', done: 40, total: 100 }));
   s = applyPullEvent(s, pull({ type: 'layer', id: 'bbb', status: 'Already exists' }));
   expect(s[0]!.layers).toEqual([{ id: 'aaa', status: 'Downloading', done: 40, total: 100 }, { id: 'bbb', status: 'Already exists', done: 50, total: 50 }]);
-  s = applyPullEvent(s, pull({ type: 'layer', id: 'aaa', status: 'Extracting' }));
-  expect(s[0]!.layers[0]).toEqual({ id: 'aaa', status: 'Extracting', done: 100, total: 100 });
+  s = applyPullEvent(s, pull({ type: 'layer', id: 'aaa', status: 'Download complete' }));
+  expect(s[0]!.layers[0]).toEqual({ id: 'aaa', status: 'Download complete', done: 100, total: 100 });
+  s = applyPullEvent(s, pull({ type: 'layer', id: 'aaa', status: 'Extracting', done: 30, total: 100 }));
+  expect(s[0]!.layers[0]).toEqual({ id: 'aaa', status: 'Extracting', done: 30, total: 100 });
   s = applyPullEvent(s, { type: 'pull-done', ref: 'busybox' });
   expect(s[0]).toMatchObject({ state: 'done', layers: [{ status: 'Pull complete', done: 100 }, { status: 'Already exists', done: 50 }] });
 });

@@ -16,8 +16,11 @@ export interface PullRow {
   error?: SerializedError;
 }
 
-/** Statuses after which a layer's bytes are all here (its bar is full). */
-const COMPLETE = new Set(['Already exists', 'Verifying Checksum', 'Download complete', 'Extracting', 'Pull complete']);
+/**
+ * Statuses after which a layer's bytes are all here (its bar is full). `Extracting` draws
+ * its own bar, as Docker's does: the compressed bytes the unpack has taken in.
+ */
+const COMPLETE = new Set(['Already exists', 'Verifying Checksum', 'Download complete', 'Pull complete']);
 
 /**
  * The pull panel's state: one row per pull (newest first, at most `keep`), a bar per

@@ -61,7 +61,7 @@ export class PullProgress extends LitElement {
       <div class="layer" data-layer=${l.id}>
         <span class="mono">${l.id}</span>
         <progress max=${Math.max(1, l.total)} value=${l.done}></progress>
-        <span class="what" title=${`${l.status} ${bytes}`}>${l.status}${l.status === 'Downloading' ? ` ${bytes}` : ''}</span>
+        <span class="what" title=${`${l.status} ${bytes}`}>${l.status}${l.status === 'Downloading' || l.status === 'Extracting' ? ` ${bytes}` : ''}</span>
       </div>`;
   }
 }
