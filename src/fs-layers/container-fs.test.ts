@@ -47,6 +47,37 @@ const errno = (f: () => unknown) => {
 
 for (const [backend, open] of Object.entries(BACKENDS)) {
   describe(`container writable layer on ${backend}`, () => {
+    it('a 16 TB sparse file costs what was written, not its size: saved, reloaded, read back', async () => {
+      const k = await open();
+      kits.push(k);
+      const base = await tarLayer([dir('tmp/')]);
+      await unpackTar(k.layers, base);
+      const TB16 = 16 * 2 ** 40;
+      const fs = await ContainerFs.open(k.layers, 'sparse16', [base.diffId], () => 1_700_000_000);
+      const tmp = fs.lookup(fs.root, 'tmp');
+      const holes = [fs.create(tmp, 'a', 'f', { mode: 0o644, uid: 0, gid: 0 }), fs.create(tmp, 'b', 'f', { mode: 0o644, uid: 0, gid: 0 })];
+      const heap = process.memoryUsage().heapUsed;
+      for (const n of holes) {
+        await fs.setattr(n, { size: TB16 }); // truncate -s 16T
+        await fs.write(n, 0, enc('head'));
+        await fs.write(n, TB16 - 4, enc('tail'));
+      }
+      await fs.sync();
+      expect(process.memoryUsage().heapUsed - heap).toBeLessThan(64 * 2 ** 20);
+      // The journal holds a few entries per file, not one per 256 KiB of apparent size.
+      let journal = 0;
+      for (const key of await k.layers.meta.keys('fsl/rw/sparse16/')) journal += JSON.stringify(await k.layers.meta.get(key)).length;
+      expect(journal).toBeLessThan(64 * 1024);
+      await fs.close();
+      const again = await ContainerFs.open(k.layers, 'sparse16', [base.diffId], () => 1_700_000_000);
+      const a = again.lookup(again.lookup(again.root, 'tmp'), 'a');
+      expect(a.size).toBe(TB16);
+      expect(new TextDecoder().decode(await readFile(k.layers.cache, a, 0, 4))).toBe('head');
+      expect(new TextDecoder().decode(await readFile(k.layers.cache, a, TB16 - 4, 4))).toBe('tail');
+      expect(await readFile(k.layers.cache, a, TB16 / 2, 8)).toEqual(new Uint8Array(8));
+      await again.close();
+    }, 60_000);
+
     it('copy-up, whiteouts, renames, links; survives a reload; docker diff; export applies back to the same tree', async () => {
       const k = await open();
       kits.push(k);

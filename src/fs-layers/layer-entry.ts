@@ -33,6 +33,11 @@ export interface LayerEntry {
   x?: Record<string, string>;
 }
 
+/** Linux's limits: a name component (NAME_MAX) and a symlink's target (PATH_MAX - 1). */
+const NAME_MAX = 255;
+const TARGET_MAX = 4095;
+const utf8Length = (s: string) => new TextEncoder().encode(s).byteLength;
+
 const unsafe = (name: string, why: string) =>
   new TabdockError('LAYER_UNSAFE', `layer entry "${name}" ${why}; refusing the layer`, { name });
 
@@ -41,9 +46,12 @@ const unsafe = (name: string, why: string) =>
  * resolved lexically and may not climb above the root (Docker calls that a breakout).
  */
 export function normPath(name: string): string {
+  // Linux cannot hold such a name; stored anyway, it corrupts directory listings.
+  if (name.includes('\0')) throw unsafe(name.replaceAll('\0', '\\0'), 'has a NUL byte in its name');
   const out: string[] = [];
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;
+    if (utf8Length(part) > NAME_MAX) throw unsafe(name, `has a name component of ${utf8Length(part)} bytes, over Linux's ${NAME_MAX} (NAME_MAX)`);
     if (part === '..') {
       if (out.length === 0) throw unsafe(name, 'climbs out of the layer with ..');
       out.pop();
@@ -84,7 +92,10 @@ export function entryOf(h: TarHeader): LayerEntry | undefined {
   const t = KINDS[h.type ?? 'file'];
   if (!t) return undefined;
   const e: LayerEntry = { p, t, m: (h.mode ?? (t === 'd' ? 0o755 : 0o644)) & 0o7777, u: h.uid ?? 0, g: h.gid ?? 0, mt: Math.floor((h.mtime?.getTime() ?? 0) / 1000) };
-  if (t === 'l') e.l = h.linkname ?? '';
+  if (t === 'l') {
+    e.l = h.linkname ?? '';
+    if (e.l.includes('\0') || utf8Length(e.l) > TARGET_MAX) throw unsafe(h.name, `is a symlink whose target Linux cannot hold (a NUL byte, or over ${TARGET_MAX} bytes)`);
+  }
   if (t === 'h') {
     e.l = normPath(h.linkname ?? '');
     if (e.l === '') throw unsafe(h.name, 'is a hard link to the root');

@@ -70,6 +70,17 @@ for (const [backend, open] of Object.entries(BACKENDS)) {
       const evil = await tarLayer([file('a/../../etc/shadow', 'x')]);
       await expect(unpackTar(layers, evil)).rejects.toMatchObject({ code: 'LAYER_UNSAFE' });
       expect(await layers.has(evil.diffId)).toBe(false);
+      // Names Linux cannot hold: a component over NAME_MAX, a NUL byte, a symlink target with one.
+      // (A NUL can only come through PAX records: a ustar name field ends at the first NUL.)
+      const nulLink = special('l', 'symlink', 'x');
+      nulLink.header.pax = { linkpath: 'a\0b' };
+      for (const bad of [[file(`d/${'n'.repeat(256)}`, 'x')], [file('a', 'x', { pax: { path: 'a\0b' } })], [nulLink]]) {
+        const t = await tarLayer(bad);
+        await expect(unpackTar(layers, t)).rejects.toMatchObject({ code: 'LAYER_UNSAFE' });
+        expect(await layers.has(t.diffId)).toBe(false);
+      }
+      const ok255 = await tarLayer([file('n'.repeat(255), 'fits')]);
+      await unpackTar(layers, ok255);
       const via = await tarLayer([special('lnk', 'symlink', '/etc'), file('lnk/passwd', 'owned')]);
       const r = await unpackTar(layers, via);
       expect(r.skipped).toEqual(['lnk/passwd: passes through a symlink of the same layer']);

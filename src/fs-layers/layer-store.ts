@@ -206,8 +206,11 @@ export class LayerStore {
       }
       // Writable-layer journals: every chunk any segment names (over-approximate, safe).
       for (const k of await this.deps.meta.keys(K.rw)) {
-        const seg = await this.deps.meta.get<{ i?: Record<string, { c?: (string | null)[] } | null> }>(k);
-        for (const r of Object.values(seg?.i ?? {})) for (const c of r?.c ?? []) if (c) live.add(c);
+        const seg = await this.deps.meta.get<{ i?: Record<string, { c?: (string | null)[]; cs?: [number, string][] } | null> }>(k);
+        for (const r of Object.values(seg?.i ?? {})) {
+          for (const c of r?.c ?? []) if (c) live.add(c);
+          for (const [, c] of r?.cs ?? []) live.add(c);
+        }
       }
       let chunks = 0;
       let bytes = 0;

@@ -30,7 +30,10 @@ interface InodeRec {
   mt: number;
   ct: number;
   s: number;
+  /** Chunk digests from the first, up to the last chunk written (`null`: a hole). */
   c?: (string | null)[];
+  /** The same, for a sparse file: [index, digest] of each chunk written, nothing for holes. */
+  cs?: [number, string][];
   l?: string;
   r?: [number, number];
   x?: Record<string, string>;
@@ -208,7 +211,7 @@ export class WritableLayer {
           hex = d.hex;
         }
         if (!(n.dirty as Map<number, Uint8Array> | undefined)?.has(i) && i * CHUNK < n.size) {
-          while (n.chunks.length < i) n.chunks.push(null);
+          // Set by index: chunks before it that were never written stay holes (read as zeros).
           n.chunks[i] = hex;
         }
       }
@@ -230,11 +233,30 @@ export class WritableLayer {
 
 function toRec(n: Inode): InodeRec {
   const r: InodeRec = { k: n.kind, m: n.mode, u: n.uid, g: n.gid, at: n.atime, mt: n.mtime, ct: n.ctime, s: n.size };
-  if (n.kind === 'f') r.c = Array.from({ length: Math.ceil(n.size / CHUNK) }, (_, i) => n.chunks[i] ?? null);
+  if (n.kind === 'f') Object.assign(r, chunkRec(n));
   if (n.target !== undefined) r.l = n.target;
   if (n.rdev) r.r = n.rdev;
   if (n.xattrs) r.x = n.xattrs;
   return r;
+}
+
+/**
+ * A file's chunks as recorded: cost follows the chunks written, not the file's size (a
+ * 16 TB `truncate -s` is one record of a few bytes). Dense files keep the plain list up
+ * to their last chunk (reads past it are zeros); sparse ones list only what was written.
+ */
+function chunkRec(n: Inode): Pick<InodeRec, 'c' | 'cs'> {
+  const within = Math.ceil(n.size / CHUNK);
+  // Object.keys walks only the entries that exist, so a holey array costs its writes.
+  const written: [number, string][] = [];
+  for (const k of Object.keys(n.chunks)) {
+    const i = Number(k);
+    const hex = n.chunks[i];
+    if (hex && i < within) written.push([i, hex]);
+  }
+  const last = written.length ? written[written.length - 1]![0] : -1;
+  if (written.length * 4 >= last + 1) return { c: Array.from({ length: last + 1 }, (_, i) => n.chunks[i] ?? null) };
+  return { cs: written };
 }
 
 function fromRec(ino: number, r: InodeRec): Inode {
@@ -243,6 +265,8 @@ function fromRec(ino: number, r: InodeRec): Inode {
   n.ctime = r.ct;
   n.size = r.s;
   n.chunks = r.c ?? [];
+  // A sparse file's chunks stay a sparse array: holes cost nothing, whatever the size.
+  for (const [i, hex] of r.cs ?? []) n.chunks[i] = hex;
   n.target = r.l;
   n.rdev = r.r;
   n.xattrs = r.x;

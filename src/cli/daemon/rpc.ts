@@ -25,6 +25,30 @@ type Msg =
 type Fn = (...args: unknown[]) => unknown;
 type Pending = { resolve(wire: unknown): void; reject(e: unknown): void };
 
+/** The longest line accepted: a copy's 1 MiB piece is about 1.4 MB of base64; this leaves room. */
+export const MAX_LINE = 32 * 1024 * 1024;
+
+/** Why a parsed line is not a message of this protocol, or undefined when it is. */
+function malformed(m: unknown): string | undefined {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not a JSON object';
+  const o = m as Record<string, unknown>;
+  const isId = (k: string) => typeof o[k] === 'number' && Number.isSafeInteger(o[k]);
+  switch (o['t']) {
+    case 'call':
+      return isId('id') && typeof o['method'] === 'string' && Array.isArray(o['args']) ? undefined : 'a call needs a numeric id, a method name and an args list';
+    case 'ok':
+      return isId('id') ? undefined : 'an answer needs a numeric id';
+    case 'err':
+      return isId('id') && typeof o['error'] === 'object' && o['error'] !== null ? undefined : 'an error answer needs a numeric id and an error';
+    case 'invoke':
+      return isId('id') && isId('fn') && Array.isArray(o['args']) ? undefined : 'an invoke needs numeric id and fn, and an args list';
+    case 'release':
+      return Array.isArray(o['fns']) && o['fns'].every((f) => typeof f === 'number') ? undefined : 'a release needs a list of numeric handles';
+    default:
+      return `unknown message type ${JSON.stringify(o['t'])}`;
+  }
+}
+
 const gone = () => new TabdockError('DAEMON_GONE', 'the tabdock daemon connection closed', {}, { retryable: true });
 
 export class RpcPeer {
@@ -34,7 +58,6 @@ export class RpcPeer {
   private readonly fns = new Map<number, Fn>();
   /** Live handles this side returned, with their functions' ids: ended for the caller when it leaves. */
   private readonly served = new Set<{ handle: Record<string, unknown>; fns: number[] }>();
-  private buf = '';
   private api: Record<string, unknown> | undefined;
   private allowed: ReadonlySet<string> = new Set();
   private closed = false;
@@ -161,13 +184,65 @@ export class RpcPeer {
     return v;
   }
 
+  /**
+   * Splits the stream into lines, looking for a newline only in what just arrived (a long
+   * line costs its length once, not its length squared), and refuses a line over
+   * MAX_LINE: the connection is told why and closed, the daemon goes on.
+   */
   private receive(chunk: string): void {
-    this.buf += chunk;
-    for (let nl = this.buf.indexOf('\n'); nl !== -1; nl = this.buf.indexOf('\n')) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 1);
-      if (line) void this.handle(JSON.parse(line) as Msg);
+    if (this.refused) return;
+    let from = 0;
+    for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', from)) {
+      const line = this.partLength ? this.parts.join('') + chunk.slice(from, nl) : chunk.slice(from, nl);
+      this.parts = [];
+      this.partLength = 0;
+      from = nl + 1;
+      if (line.length > MAX_LINE) return this.refuseLine(line.length);
+      if (line) this.accept(line);
+      if (this.closed) return;
     }
+    if (from < chunk.length) {
+      this.parts.push(chunk.slice(from));
+      this.partLength += chunk.length - from;
+      if (this.partLength > MAX_LINE) this.refuseLine(this.partLength);
+    }
+  }
+
+  private parts: string[] = [];
+  private partLength = 0;
+
+  private refused = false;
+
+  private refuseLine(length: number): void {
+    this.parts = [];
+    this.partLength = 0;
+    this.refused = true; // what else comes on this connection is dropped unread
+    this.send({ t: 'err', id: 0, error: new TabdockError('RPC_BAD_MESSAGE', `a message of more than ${MAX_LINE} characters (${length} so far); closing the connection`, { length }).toJSON() });
+    // Ended, not destroyed at once: a reset would discard the answer on its way. The
+    // connection goes for good shortly after, whatever the other side keeps sending.
+    this.socket.end();
+    setTimeout(() => this.close(new TabdockError('RPC_BAD_MESSAGE', 'the other side sent a message over the size limit', {})), 2000).unref();
+  }
+
+  /** One line: a message of the protocol, or an error answer (to its id when it has one). */
+  private accept(line: string): void {
+    let m: unknown;
+    try {
+      m = JSON.parse(line);
+    } catch {
+      m = undefined;
+    }
+    const why = malformed(m);
+    if (why) {
+      const id = typeof (m as { id?: unknown } | null)?.id === 'number' ? (m as { id: number }).id : 0;
+      this.send({ t: 'err', id, error: new TabdockError('RPC_BAD_MESSAGE', `malformed message: ${why}`, {}).toJSON() });
+      return;
+    }
+    this.handle(m as Msg).catch((e: unknown) => {
+      // Nothing a peer sends may end the process; what failed is told to it where it can be.
+      const id = (m as { id?: unknown }).id;
+      if (typeof id === 'number') this.send({ t: 'err', id, error: asError(e).toJSON() });
+    });
   }
 
   private async handle(m: Msg): Promise<void> {
