@@ -53,11 +53,13 @@ describe('tabdock run', () => {
 });
 
 describe('isolation', () => {
-  it('sees only its own processes (PID 1 is its command), its hostname, and only lo', async () => {
-    const r = await sh('echo $$; ps -o pid= | wc -l; ls /sys/class/net');
-    const [pid, , net] = r.stdout.trim().split('\n');
-    expect(pid).toBe('1');
-    expect(net).toBe('lo');
+  it('sees only its own processes (PID 1 is its command), its hostname, and no network but lo (and the idle sit0)', async () => {
+    // ps sees the shell (PID 1), itself and wc: three processes, nothing of the guest's.
+    // The guest kernel has IPv6-in-IPv4 (sit) built in, so every new network namespace gets
+    // its fallback device sit0, down and unconfigured, as on a Docker host with the sit
+    // module loaded; no other interface exists until networking lands.
+    const r = await sh('echo $$; ps -o pid= | wc -l; hostname; ls /sys/class/net; cat /sys/class/net/sit0/operstate', '-h', 'iso');
+    expect(r).toEqual({ code: 0, stdout: '1\n3\niso\nlo\nsit0\ndown\n', stderr: '' });
   }, 60_000);
 
   it('ends with 137 when it exceeds -m, and the guest survives', async () => {
@@ -96,13 +98,11 @@ describe('containers over time: -d, ps, logs, exec, stop, rm', () => {
     expect((await cli.run('exec', 'sleeper', 'sh', '-c', 'exit 4')).code).toBe(4);
     // A second container sees neither the first's files nor its processes.
     const other = await sh('cat /mine 2>&1; ps -o args= | grep -c "[s]leep 300"');
-    expect(other.stdout).toContain('No such file or directory');
-    expect(other.stdout.trim().endsWith('0')).toBe(true);
+    expect(other.stdout).toBe('cat: can\'t open \'/mine\': No such file or directory\n0\n');
     // As non-root it cannot read a root-only file.
     await cli.run('exec', 'sleeper', 'sh', '-c', 'echo s > /root-only; chmod 600 /root-only');
     const denied = await cli.run('exec', '-u', '1000', 'sleeper', 'cat', '/root-only');
-    expect(denied.code).not.toBe(0);
-    expect(denied.stderr).toContain('Permission denied');
+    expect(denied).toEqual({ code: 1, stdout: '', stderr: "cat: can't open '/root-only': Permission denied\n" });
 
     const stop = await cli.run('stop', '-t', '1', 'sleeper');
     expect(stop.stdout).toBe('sleeper\n');
@@ -136,9 +136,9 @@ function sleeperTail(): string {
   return 'sleeper';
 }
 
-/** Polls until `done` holds (a detached container starts in its own time), up to 20 s. */
+/** Polls until `done` holds (a detached container starts in its own time), up to 60 s (a loaded machine). */
 async function eventually<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const v = await get();
     if (done(v) || Date.now() > deadline) return v;

@@ -37,7 +37,7 @@ describe('guest boot', () => {
     const info = await guest.info();
     expect(info.proto).toBe(1);
     expect(info.kernel).toMatch(/^6\.1\.\d+-tabdock$/);
-    expect(bootMs).toBeGreaterThan(0);
+    // The boot time is a figure for `npm run bench`, not a check; printed for the log.
     console.log(`cold boot to agent-ready: ${Math.round(bootMs)} ms`);
   }, 180_000);
 
@@ -179,14 +179,13 @@ describe('control channel under load', () => {
     flood.onOutput((c) => (received += c.length));
     await expect.poll(() => received, { timeout: 90_000 }).toBeGreaterThan(0);
     flood.pause();
-    await new Promise((r) => setTimeout(r, 1500));
     const atPause = received;
-    await new Promise((r) => setTimeout(r, 1500));
-    // at most the credit the agent already had (64 KiB window) arrives after pausing
-    expect(received - atPause).toBeLessThanOrEqual(65536);
-    expect(received).toBeLessThanOrEqual(atPause + 65536);
+    // Another container runs from start to end meanwhile (seconds, in which an unpaused
+    // `yes` sends megabytes); after the pause at most the credit the agent already had
+    // (the 64 KiB window) arrives.
     const other = await (await guest.agent.run({ id: 'other', bundle: await writeBundle(guest, 'other', { args: [BB, 'echo', 'still here'] }) })).output();
     expect(other.stdout).toBe('still here\n');
+    expect(received - atPause).toBeLessThanOrEqual(65536);
     flood.resume();
     await expect.poll(() => received, { timeout: 90_000 }).toBeGreaterThan(atPause + 65536);
     await guest.agent.kill('flood', 9);
