@@ -93,4 +93,4 @@ it('gives up a guest that stops answering, and the next container gets a fresh o
   const next = await run(['true']);
   expect((await engine.waitContainer(next)).StatusCode).toBe(0);
   expect(guests).toHaveLength(3);
-}, 120_000);
+}, 240_000);
