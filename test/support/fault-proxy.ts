@@ -44,6 +44,8 @@ export type FaultRule = RuleBase &
     { kind: 'drop' }
     | /** Passes through after `ms` milliseconds (for timeouts and slow-link progress). */
     { kind: 'delay'; ms: number }
+    | /** Passes through once `until` resolves: "not answered yet" without a clock. */
+    { kind: 'hold'; until: Promise<unknown> }
   );
 
 export interface FaultProxy {
@@ -120,6 +122,7 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
       return void req.socket.destroy();
     }
     if (rule?.kind === 'delay') return void setTimeout(forward, rule.ms);
+    if (rule?.kind === 'hold') return void rule.until.then(forward, forward);
     forward();
 
     function forward(): void {
