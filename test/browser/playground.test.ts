@@ -280,7 +280,7 @@ it('opens a shell in a running container from the containers panel, and stops an
   await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).toMatch(/bg \S+ Exited \(137\)/);
   // The logs tab shows what the stopped container printed, then ends.
   await row.getByRole('button', { name: 'logs' }).click();
-  await waitForText(/^from bg\n[\s\S]*\[logs ended\]/, 1);
+  await waitForText(/^\$ docker logs bg\nfrom bg\n\n\[logs ended\]$/, 1);
   await row.getByRole('button', { name: 'remove' }).click();
   await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).not.toContain('bg');
 }, 120_000);
