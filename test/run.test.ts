@@ -89,6 +89,41 @@ describe('isolation', () => {
   }, 120_000);
 });
 
+// What the flags write into the OCI config is enforced by the guest's kernel, seen from inside.
+describe('security and limits, enforced inside the guest', () => {
+  it("keeps Docker's default capabilities; --cap-drop takes one away, --cap-add gives one", async () => {
+    const caps = 'grep CapEff /proc/self/status; echo x > /tmp/f; busybox chown 1000 /tmp/f && echo chowned';
+    expect(await sh(caps)).toEqual({ code: 0, stdout: 'CapEff:\t00000000a80425fb\nchowned\n', stderr: '' });
+    expect(await sh(caps, '--cap-drop', 'CHOWN')).toEqual({ code: 1, stdout: 'CapEff:\t00000000a80425fa\n', stderr: 'chown: /tmp/f: Operation not permitted\n' });
+    // Mounting needs CAP_SYS_ADMIN (and Docker's seccomp profile allows mount(2) only with it).
+    const mount = 'busybox mount -t tmpfs none /tmp && grep -c "^none /tmp tmpfs" /proc/mounts';
+    expect(await sh(mount)).toEqual({ code: 1, stdout: '', stderr: 'mount: permission denied (are you root?)\n' });
+    expect(await sh(mount, '--cap-add', 'SYS_ADMIN')).toEqual({ code: 0, stdout: '1\n', stderr: '' });
+  }, 180_000);
+
+  it('--privileged: every capability, no seccomp filter, /proc/sys writable', async () => {
+    const r = await sh('grep -E "CapEff|Seccomp:" /proc/self/status; echo priv > /proc/sys/kernel/hostname && hostname', '--privileged');
+    expect(r).toEqual({ code: 0, stdout: 'CapEff:\t000001ffffffffff\nSeccomp:\t0\npriv\n', stderr: '' });
+  }, 120_000);
+
+  it('--read-only makes a write to the root fail with EROFS; --tmpfs mounts a writable tmpfs with its size', async () => {
+    const r = await sh('touch /x; echo y > /data/y && cat /data/y; grep " /data " /proc/mounts', '--read-only', '--tmpfs', '/data:size=1m');
+    expect(r).toEqual({ code: 0, stdout: 'y\ntmpfs /data tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k 0 0\n', stderr: 'touch: /x: Read-only file system\n' });
+    const full = await sh('busybox dd if=/dev/zero of=/data/big bs=1k count=2048 2>&1 | head -1', '--tmpfs', '/data:size=1m');
+    expect(full.stdout).toBe("dd: error writing '/data/big': No space left on device\n");
+  }, 120_000);
+
+  it('--ulimit sets the soft and hard limits the container sees', async () => {
+    expect(await sh('ulimit -n; ulimit -Hn', '--ulimit', 'nofile=100:200')).toEqual({ code: 0, stdout: '100\n200\n', stderr: '' });
+  }, 120_000);
+
+  it("Docker's default seccomp profile blocks unshare(2) (a user namespace needs no capability); seccomp=unconfined lifts it", async () => {
+    const userns = 'grep Seccomp: /proc/self/status; busybox unshare -U true && echo unshared';
+    expect(await sh(userns)).toEqual({ code: 1, stdout: 'Seccomp:\t2\n', stderr: 'unshare: unshare(0x10000000): Operation not permitted\n' });
+    expect(await sh(userns, '--security-opt', 'seccomp=unconfined')).toEqual({ code: 0, stdout: 'Seccomp:\t0\nunshared\n', stderr: '' });
+  }, 120_000);
+});
+
 describe('containers over time: -d, ps, logs, exec, stop, rm', () => {
   it('runs detached, lists, logs, execs, keeps files apart, stops and removes', async () => {
     const d = await cli.run('run', '-d', '--name', 'sleeper', IMG, 'sh', '-c', 'echo started; echo secret > /mine; sleep 300');
@@ -121,6 +156,27 @@ describe('containers over time: -d, ps, logs, exec, stop, rm', () => {
     expect(ins[0]).toMatchObject({ Id: id, Name: '/sleeper', State: { Status: 'exited', Running: false }, Config: { Image: IMG }, HostConfig: { AutoRemove: false } });
     expect((await cli.run('rm', 'sleeper')).stdout).toBe('sleeper\n');
     expect((await cli.run('ps', '-aq')).stdout).toBe('');
+  }, 180_000);
+
+  it('restart runs the container again (a fresh PID 1, the logs kept); logs -t gives each line its time', async () => {
+    const t0 = new Date();
+    const d = await cli.run('run', '-d', '--name', 'again', IMG, 'sh', '-c', 'echo run; exec sleep 300');
+    expect(d.code, d.stderr).toBe(0);
+    expect(await eventually(async () => (await cli.run('logs', 'again')).stdout, (s) => s !== '')).toBe('run\n');
+    const started = async () => (JSON.parse((await cli.run('inspect', 'again')).stdout)[0].State as { StartedAt: string; Running: boolean; Pid: number });
+    const first = await started();
+    expect(await cli.run('restart', '-t', '1', 'again')).toEqual({ code: 0, stdout: 'again\n', stderr: '' });
+    expect(await eventually(async () => (await cli.run('logs', 'again')).stdout, (s) => s === 'run\nrun\n')).toBe('run\nrun\n');
+    const second = await started();
+    expect(second.Running).toBe(true);
+    expect(Date.parse(second.StartedAt)).toBeGreaterThan(Date.parse(first.StartedAt));
+    const stamped = (await cli.run('logs', '-t', 'again')).stdout;
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z run\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z run\n$/);
+    const times = stamped.trimEnd().split('\n').map((l) => Date.parse(l.split(' ')[0]!));
+    expect(times[0]).toBeGreaterThanOrEqual(t0.getTime() - 1000);
+    expect(times[1]).toBeGreaterThanOrEqual(Date.parse(second.StartedAt) - 1000);
+    expect(times[1]).toBeLessThanOrEqual(Date.now());
+    expect((await cli.run('rm', '-f', 'again')).code).toBe(0);
   }, 180_000);
 
   it('keeps a stopped container and its logs across a daemon restart; a container running when the engine went away shows as exited', async () => {
