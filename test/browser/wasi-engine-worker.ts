@@ -62,7 +62,9 @@ const api = {
     let out = '';
     await engine.attachContainer(id, (chunk) => (out += new TextDecoder().decode(chunk)));
     await engine.startContainer(id);
-    return { out, code: (await engine.waitContainer(id)).StatusCode };
+    // The exit first: `{ out, code: await ... }` would read `out` before the module had written.
+    const code = (await engine.waitContainer(id)).StatusCode;
+    return { out, code };
   },
   async inspect(db: string, id: string) {
     return (await open(db)).inspectContainer(id);
