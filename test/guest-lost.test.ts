@@ -20,6 +20,8 @@ let reg: TestRegistry;
 let home: string;
 let engine: Engine;
 const guests: Guest[] = [];
+/** How each guest started, as startNodeGuest reports it. */
+const boots: string[] = [];
 
 beforeAll(async () => {
   reg = await startRegistry();
@@ -31,9 +33,11 @@ beforeAll(async () => {
   engine = await createEngine({
     stores: { blobs, meta, layers }, registry: new RegistryClient({ insecureRegistries: [reg.host], hasher: nodeSha256 }),
     runtimes: [guestRuntime({
-      watchdog: { intervalMs: 500, timeoutMs: 1500 },
+      // Shorter than the default (5 s / 20 s) so the frozen guest is given up within the
+      // test, with room for a guest that answers slowly on a loaded 2-core machine.
+      watchdog: { intervalMs: 2000, timeoutMs: 10_000 },
       startGuest: async (h) => {
-        const g = await startNodeGuest(h, {});
+        const g = await startNodeGuest(h, (line) => boots.push(line));
         guests.push(g);
         return g;
       },
@@ -70,6 +74,7 @@ it('ends the containers of a guest that rebooted and restores a fresh one for th
   expect((await engine.waitContainer(next)).StatusCode).toBe(0);
   expect(out).toBe('again\n');
   expect(guests).toHaveLength(2);
+  expect(boots).toEqual([expect.stringMatching(/^guest restored from the snapshot /), expect.stringMatching(/^guest restored from the snapshot /)]);
 }, 120_000);
 
 it('gives up a guest that stops answering, and the next container gets a fresh one', async () => {
@@ -85,4 +90,4 @@ it('gives up a guest that stops answering, and the next container gets a fresh o
   const next = await run(['true']);
   expect((await engine.waitContainer(next)).StatusCode).toBe(0);
   expect(guests).toHaveLength(3);
-}, 120_000);
+}, 240_000);

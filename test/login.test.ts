@@ -42,3 +42,25 @@ it('refuses wrong credentials, keeps right ones, and the daemon pulls a private 
   expect((await cli.run('rmi', `${reg.host}/secret:1`)).code).toBe(0);
   expect((await cli.run('pull', `${reg.host}/secret:1`)).code).toBe(1);
 }, 120_000);
+
+it('login --password-stdin reads the password from stdin, as docker does', async () => {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('./support/index.ts');
+  const login = (password: string) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(process.execPath, [BIN, 'login', '-u', 'tester', '--password-stdin', reg.host], { env: { ...process.env, ...cli.env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+    p.stdin.end(password);
+  });
+  const wrong = await login('nope\n');
+  expect(wrong.code).toBe(1);
+  expect(wrong.stderr).toContain(`the credentials for ${reg.host} were refused`);
+  // The trailing newline of `echo secret |` is not part of the password.
+  expect(await login('secret\n')).toEqual({ code: 0, stdout: 'Login Succeeded\n', stderr: '' });
+  expect(JSON.parse(readFileSync(join(cli.home, 'config.json'), 'utf8')).auths[reg.host].auth).toBe(Buffer.from('tester:secret').toString('base64'));
+  expect((await cli.run('pull', `${reg.host}/secret:1`)).code).toBe(0);
+  await cli.run('logout', reg.host);
+}, 120_000);

@@ -188,16 +188,22 @@ describe('failures in front of a real registry', () => {
   it('fetches the config beside the layers: a bad layer fails the pull while the config is still on its way', async () => {
     const m = (await fixtureInfo('busybox')).manifests[0]!;
     fp.reset();
+    let release!: () => void;
+    const configHeld = new Promise<void>((r) => (release = r));
     fp.setRules([
-      { kind: 'delay', match: m.configDigest, ms: 3000 },
+      { kind: 'hold', match: m.configDigest, until: configHeld },
       { kind: 'corrupt', match: m.layerDigests[0]!, atByte: 1000 },
     ]);
     const { svc, blobs } = await service(opts());
-    await expect(svc.pull(`${fp.host}/bb:1`)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
-    const config = fp.requests.find((r) => r.path.includes(m.configDigest));
-    expect(config?.status).toBe(0); // asked for, not answered yet
-    expect(await svc.list()).toEqual([]);
-    expect(await blobs.list()).toEqual([]);
+    try {
+      await expect(svc.pull(`${fp.host}/bb:1`)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+      const config = fp.requests.find((r) => r.path.includes(m.configDigest));
+      expect(config?.status).toBe(0); // asked for, not answered yet
+      expect(await svc.list()).toEqual([]);
+      expect(await blobs.list()).toEqual([]);
+    } finally {
+      release();
+    }
   });
 
   it('pulls by digest and refuses content that does not hash to it', async () => {

@@ -35,6 +35,13 @@ describe('tabdock run', () => {
     const flag = await cli.run('run', '--memory', '12x', IMG, 'true');
     expect(flag.code).toBe(125);
     expect(flag.stderr).toContain('invalid argument "12x"');
+    // Flags taken but not applied yet are refused with a sentence, never ignored.
+    const publish = await cli.run('run', '--rm', '-p', '8080:80', IMG, 'true');
+    expect(publish.code).toBe(125);
+    expect(publish.stderr).toContain('publishing ports (-p, --publish) is not supported yet: a container has no network but its own loopback, so nothing could reach 8080:80');
+    const execDetached = await cli.run('exec', '-d', 'anything', 'true');
+    expect(execDetached.code).toBe(125);
+    expect(execDetached.stderr).toContain('exec --detach is not supported yet');
     const noImage = await cli.run('run', '--rm', `${reg.host}/nothere`, 'true');
     expect(noImage.code).toBe(125);
     expect(noImage.stderr).toContain("Unable to find image");
@@ -53,12 +60,14 @@ describe('tabdock run', () => {
 });
 
 describe('isolation', () => {
-  it('sees only its own processes (PID 1 is its command), its hostname, and only lo', async () => {
-    const r = await sh('echo $$; ps -o pid= | wc -l; ls /sys/class/net');
-    const [pid, , net] = r.stdout.trim().split('\n');
-    expect(pid).toBe('1');
-    expect(net).toBe('lo');
-  }, 60_000);
+  it('sees only its own processes (PID 1 is its command), its hostname, and no network but lo (and the idle sit0)', async () => {
+    // ps sees the shell (PID 1), itself and wc: three processes, nothing of the guest's.
+    // The guest kernel has IPv6-in-IPv4 (sit) built in, so every new network namespace gets
+    // its fallback device sit0, down and unconfigured, as on a Docker host with the sit
+    // module loaded; no other interface exists until networking lands.
+    const r = await sh('echo $$; ps -o pid= | wc -l; hostname; ls /sys/class/net; cat /sys/class/net/sit0/operstate', '-h', 'iso');
+    expect(r).toEqual({ code: 0, stdout: '1\n3\niso\nlo\nsit0\ndown\n', stderr: '' });
+  }, 120_000);
 
   it('ends with 137 when it exceeds -m, and the guest survives', async () => {
     // dd's 64 MiB buffer is filled by the kernel: the cgroup limit, not the CPU, ends it.
@@ -77,7 +86,42 @@ describe('isolation', () => {
   it('cannot remount its root, write /proc/sys, or see the agent’s console', async () => {
     const r = await sh('mount -o remount,rw / 2>/dev/null && echo remounted; echo x 2>/dev/null > /proc/sys/kernel/hostname && echo wrote; ls /dev | grep -c hvc');
     expect(r.stdout).toBe('0\n');
-  }, 60_000);
+  }, 120_000);
+});
+
+// What the flags write into the OCI config is enforced by the guest's kernel, seen from inside.
+describe('security and limits, enforced inside the guest', () => {
+  it("keeps Docker's default capabilities; --cap-drop takes one away, --cap-add gives one", async () => {
+    const caps = 'grep CapEff /proc/self/status; echo x > /tmp/f; busybox chown 1000 /tmp/f && echo chowned';
+    expect(await sh(caps)).toEqual({ code: 0, stdout: 'CapEff:\t00000000a80425fb\nchowned\n', stderr: '' });
+    expect(await sh(caps, '--cap-drop', 'CHOWN')).toEqual({ code: 1, stdout: 'CapEff:\t00000000a80425fa\n', stderr: 'chown: /tmp/f: Operation not permitted\n' });
+    // Mounting needs CAP_SYS_ADMIN (and Docker's seccomp profile allows mount(2) only with it).
+    const mount = 'busybox mount -t tmpfs none /tmp && grep -c "^none /tmp tmpfs" /proc/mounts';
+    expect(await sh(mount)).toEqual({ code: 1, stdout: '', stderr: 'mount: permission denied (are you root?)\n' });
+    expect(await sh(mount, '--cap-add', 'SYS_ADMIN')).toEqual({ code: 0, stdout: '1\n', stderr: '' });
+  }, 180_000);
+
+  it('--privileged: every capability, no seccomp filter, /proc/sys writable', async () => {
+    const r = await sh('grep -E "CapEff|Seccomp:" /proc/self/status; echo priv > /proc/sys/kernel/hostname && hostname', '--privileged');
+    expect(r).toEqual({ code: 0, stdout: 'CapEff:\t000001ffffffffff\nSeccomp:\t0\npriv\n', stderr: '' });
+  }, 120_000);
+
+  it('--read-only makes a write to the root fail with EROFS; --tmpfs mounts a writable tmpfs with its size', async () => {
+    const r = await sh('touch /x; echo y > /data/y && cat /data/y; grep " /data " /proc/mounts', '--read-only', '--tmpfs', '/data:size=1m');
+    expect(r).toEqual({ code: 0, stdout: 'y\ntmpfs /data tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k 0 0\n', stderr: 'touch: /x: Read-only file system\n' });
+    const full = await sh('busybox dd if=/dev/zero of=/data/big bs=1k count=2048 2>&1 | head -1', '--tmpfs', '/data:size=1m');
+    expect(full.stdout).toBe("dd: error writing '/data/big': No space left on device\n");
+  }, 120_000);
+
+  it('--ulimit sets the soft and hard limits the container sees', async () => {
+    expect(await sh('ulimit -n; ulimit -Hn', '--ulimit', 'nofile=100:200')).toEqual({ code: 0, stdout: '100\n200\n', stderr: '' });
+  }, 120_000);
+
+  it("Docker's default seccomp profile blocks unshare(2) (a user namespace needs no capability); seccomp=unconfined lifts it", async () => {
+    const userns = 'grep Seccomp: /proc/self/status; busybox unshare -U true && echo unshared';
+    expect(await sh(userns)).toEqual({ code: 1, stdout: 'Seccomp:\t2\n', stderr: 'unshare: unshare(0x10000000): Operation not permitted\n' });
+    expect(await sh(userns, '--security-opt', 'seccomp=unconfined')).toEqual({ code: 0, stdout: 'Seccomp:\t0\nunshared\n', stderr: '' });
+  }, 120_000);
 });
 
 describe('containers over time: -d, ps, logs, exec, stop, rm', () => {
@@ -96,13 +140,11 @@ describe('containers over time: -d, ps, logs, exec, stop, rm', () => {
     expect((await cli.run('exec', 'sleeper', 'sh', '-c', 'exit 4')).code).toBe(4);
     // A second container sees neither the first's files nor its processes.
     const other = await sh('cat /mine 2>&1; ps -o args= | grep -c "[s]leep 300"');
-    expect(other.stdout).toContain('No such file or directory');
-    expect(other.stdout.trim().endsWith('0')).toBe(true);
+    expect(other.stdout).toBe('cat: can\'t open \'/mine\': No such file or directory\n0\n');
     // As non-root it cannot read a root-only file.
     await cli.run('exec', 'sleeper', 'sh', '-c', 'echo s > /root-only; chmod 600 /root-only');
     const denied = await cli.run('exec', '-u', '1000', 'sleeper', 'cat', '/root-only');
-    expect(denied.code).not.toBe(0);
-    expect(denied.stderr).toContain('Permission denied');
+    expect(denied).toEqual({ code: 1, stdout: '', stderr: "cat: can't open '/root-only': Permission denied\n" });
 
     const stop = await cli.run('stop', '-t', '1', 'sleeper');
     expect(stop.stdout).toBe('sleeper\n');
@@ -114,6 +156,27 @@ describe('containers over time: -d, ps, logs, exec, stop, rm', () => {
     expect(ins[0]).toMatchObject({ Id: id, Name: '/sleeper', State: { Status: 'exited', Running: false }, Config: { Image: IMG }, HostConfig: { AutoRemove: false } });
     expect((await cli.run('rm', 'sleeper')).stdout).toBe('sleeper\n');
     expect((await cli.run('ps', '-aq')).stdout).toBe('');
+  }, 180_000);
+
+  it('restart runs the container again (a fresh PID 1, the logs kept); logs -t gives each line its time', async () => {
+    const t0 = new Date();
+    const d = await cli.run('run', '-d', '--name', 'again', IMG, 'sh', '-c', 'echo run; exec sleep 300');
+    expect(d.code, d.stderr).toBe(0);
+    expect(await eventually(async () => (await cli.run('logs', 'again')).stdout, (s) => s !== '')).toBe('run\n');
+    const started = async () => (JSON.parse((await cli.run('inspect', 'again')).stdout)[0].State as { StartedAt: string; Running: boolean; Pid: number });
+    const first = await started();
+    expect(await cli.run('restart', '-t', '1', 'again')).toEqual({ code: 0, stdout: 'again\n', stderr: '' });
+    expect(await eventually(async () => (await cli.run('logs', 'again')).stdout, (s) => s === 'run\nrun\n')).toBe('run\nrun\n');
+    const second = await started();
+    expect(second.Running).toBe(true);
+    expect(Date.parse(second.StartedAt)).toBeGreaterThan(Date.parse(first.StartedAt));
+    const stamped = (await cli.run('logs', '-t', 'again')).stdout;
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z run\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z run\n$/);
+    const times = stamped.trimEnd().split('\n').map((l) => Date.parse(l.split(' ')[0]!));
+    expect(times[0]).toBeGreaterThanOrEqual(t0.getTime() - 1000);
+    expect(times[1]).toBeGreaterThanOrEqual(Date.parse(second.StartedAt) - 1000);
+    expect(times[1]).toBeLessThanOrEqual(Date.now());
+    expect((await cli.run('rm', '-f', 'again')).code).toBe(0);
   }, 180_000);
 
   it('keeps a stopped container and its logs across a daemon restart; a container running when the engine went away shows as exited', async () => {
@@ -136,9 +199,9 @@ function sleeperTail(): string {
   return 'sleeper';
 }
 
-/** Polls until `done` holds (a detached container starts in its own time), up to 20 s. */
+/** Polls until `done` holds (a detached container starts in its own time), up to 60 s (a loaded machine). */
 async function eventually<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const v = await get();
     if (done(v) || Date.now() > deadline) return v;
@@ -146,9 +209,12 @@ async function eventually<T>(get: () => Promise<T>, done: (v: T) => boolean): Pr
   }
 }
 
-it('the daemon log records no engine errors', () => {
+it('the daemon log records no engine errors, and every guest restored from the snapshot', async () => {
   const log = readFileSync(join(cli.home, 'daemon.log'), 'utf8');
   expect(log).not.toMatch(/Error|TypeError|Unhandled/);
+  expect(log).not.toContain('from scratch');
+  expect(log).toMatch(/ guest restored from the snapshot \S+ in \d+ ms\n/);
+  expect((await cli.run('info')).stdout).toMatch(/\n Guest Boot: restores the snapshot \S+guest-state\.bin\.zst\n/);
 });
 
 describe('run -it in a real terminal (tmux)', () => {
@@ -181,5 +247,5 @@ describe('removing the image frees its unpacked layers', () => {
     const r = await cli.run('rmi', IMG);
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(chunks) ? readdirSync(chunks) : []).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });

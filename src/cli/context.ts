@@ -4,7 +4,7 @@ import { DirBlobStore, DirMetaStore, nodeGunzip } from '../fs-layers/node.ts';
 import { createEngine, guestRuntime, wasiRuntime, type Engine, type EngineApi } from '../engine/index.ts';
 import { nodeWasiWorker } from '../engine/wasi/node.ts';
 import { TabdockError } from '../shared/errors.ts';
-import { startNodeGuest } from './node-guest.ts';
+import { coldBootLine, guestBoot, snapshotPath, startNodeGuest } from './node-guest.ts';
 import { RegistryClient } from '../registry-client/index.ts';
 import { nodeSha256 } from '../registry-client/node.ts';
 import { connectDaemon } from './daemon/daemon.ts';
@@ -32,7 +32,7 @@ export interface Ctx {
 }
 
 /** The Node composition root: stores under $TABDOCK_HOME, the registry client, the engine. */
-export async function openEngine(env: Io['env']): Promise<Engine> {
+export async function openEngine(env: Io['env'], opts: { log?: (line: string) => void } = {}): Promise<Engine> {
   const settings = await loadSettings(env);
   const registry = new RegistryClient({
     insecureRegistries: settings.insecureRegistries,
@@ -49,7 +49,7 @@ export async function openEngine(env: Io['env']): Promise<Engine> {
     ? async () => {
       throw new TabdockError('GUEST_DISABLED', 'the Linux guest is turned off (TABDOCK_GUEST=off): only WebAssembly (wasi/wasm) images can run', {}, { exitCode: 125 });
     }
-    : (h: Parameters<typeof startNodeGuest>[0]) => startNodeGuest(h, env);
+    : (h: Parameters<typeof startNodeGuest>[0]) => startNodeGuest(h, opts.log, snapshotPath(env));
   return createEngine({
     stores: { blobs, meta, layers }, registry,
     runtimes: [
@@ -71,7 +71,13 @@ export function makeCtx(io: Io): Ctx {
       (engine ??= (async () => {
         if (io.env['TABDOCK_DAEMON'] === 'off') return openEngine(io.env);
         await loadSettings(io.env); // creates $TABDOCK_HOME, and checks daemon.json before the daemon does
-        const d = (await connectDaemon(io.env))!;
+        // A daemon about to start says here, on the user's terminal, when its guest will cold-boot.
+        let d = await connectDaemon(io.env, { autostart: false });
+        if (!d) {
+          const boot = await guestBoot(io.env);
+          if (boot.kind === 'cold') io.err(`${coldBootLine(boot.reason)}\n`);
+          d = (await connectDaemon(io.env))!;
+        }
         close = d.close;
         return d.api;
       })()),

@@ -3,17 +3,18 @@ import { makeCtx, type Io } from './context.ts';
 import type { NodeCommand, NodeCtx } from './commands/command.ts';
 import { cp } from './commands/cp.ts';
 import { daemon } from './commands/daemon.ts';
+import { info } from './commands/info.ts';
 import { login, logout } from './commands/login.ts';
 import { proxy } from './commands/proxy.ts';
 import { terminalIo } from './node-io.ts';
 
 /**
  * `tabdock`: the shared docker commands (src/docker-cli) plus those that need Node: `cp`
- * (the host's files), `login`/`logout` ($TABDOCK_HOME/config.json), `proxy` (a server)
- * and `daemon`. `cp` is listed after `diff` and the others before `version`, as before.
+ * (the host's files), `login`/`logout` ($TABDOCK_HOME/config.json), `proxy` (a server),
+ * `daemon` and `info` (how the guest starts). `cp` is listed after `diff` and the others before `version`, as before.
  */
 export const COMMANDS: NodeCommand[] = COMMON_COMMANDS.flatMap((c): NodeCommand[] =>
-  c.name === 'diff' ? [c, cp] : c.name === 'version' ? [login, logout, proxy, daemon, c] : [c],
+  c.name === 'diff' ? [c, cp] : c.name === 'version' ? [info, login, logout, proxy, daemon, c] : [c],
 );
 
 /** Runs one command line against the process's stdio; resolves with the exit code. */

@@ -149,10 +149,24 @@ function sha(b: ArrayBuffer): string {
  * v86 (a state only restores into the same emulator build, memory size and devices).
  */
 export async function loadSnapshot(path = DEFAULT_SNAPSHOT_PATH, artifacts?: LoadedArtifacts): Promise<{ state: ArrayBuffer; meta: SnapshotMeta }> {
+  const { bytes, meta } = await readFittingSnapshot(path, artifacts);
+  return { state: decompressState(bytes), meta };
+}
+
+/**
+ * Whether the snapshot at `path` fits these artifacts and this v86, without decompressing
+ * it (what `tabdock info` and the CLI say before a guest starts): its metadata, or the
+ * EMULATOR_NO_SNAPSHOT / EMULATOR_STALE_SNAPSHOT error a restore would meet.
+ */
+export async function checkSnapshot(path = DEFAULT_SNAPSHOT_PATH, artifacts?: LoadedArtifacts): Promise<SnapshotMeta> {
+  return (await readFittingSnapshot(path, artifacts, false)).meta;
+}
+
+async function readFittingSnapshot(path: string, artifacts: LoadedArtifacts | undefined, withState = true): Promise<{ bytes: Uint8Array; meta: SnapshotMeta }> {
   let bytes: Uint8Array;
   let meta: SnapshotMeta;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    bytes = withState ? new Uint8Array(await readFile(path)) : (await stat(path), new Uint8Array());
     meta = JSON.parse(await readFile(metaPathOf(path), 'utf8')) as SnapshotMeta;
   } catch (e) {
     throw new TabdockError('EMULATOR_NO_SNAPSHOT', `No guest snapshot at ${path}; run kernel/make-snapshot.ts.`, { path, cause: String(e) });
@@ -162,7 +176,7 @@ export async function loadSnapshot(path = DEFAULT_SNAPSHOT_PATH, artifacts?: Loa
   if (meta.v86 !== v86 || meta.bzImageSha256 !== sha(a.images.bzImage) || meta.initrdSha256 !== sha(a.images.initrd)) {
     throw new TabdockError('EMULATOR_STALE_SNAPSHOT', 'The guest snapshot was made with another kernel, initramfs or v86; run kernel/make-snapshot.ts again.', { path, meta, v86 });
   }
-  return { state: decompressState(bytes), meta };
+  return { bytes, meta };
 }
 
 async function v86Version(): Promise<string> {

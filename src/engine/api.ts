@@ -121,12 +121,16 @@ export interface ContainerStats {
   name: string;
   read: string;
   running: boolean;
+  /** Why the figures below could not be read (e.g. the container is still starting): they are zeros then, not measurements. */
+  error?: string;
   /** total_usage: the container's CPU time (ns); system_cpu_usage: a wall clock (ns) to divide by. */
   cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number; online_cpus: number };
   memory_stats: { usage: number; limit: number };
   pids_stats: { current: number; limit?: number };
-  /** Containers have no network but lo (tabdock gives no container network yet). */
-  networks: Record<string, { rx_bytes: number; tx_bytes: number }>;
+  /** Block device bytes by op (Docker's blkio_stats shape); null when the runtime could not read them. */
+  blkio_stats: { io_service_bytes_recursive: { op: 'read' | 'write'; value: number }[] | null };
+  /** Per interface; absent while containers have no network but lo (as Docker's for --network none). */
+  networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
 }
 
 /** Containers, on the same contract (an Attachment's functions work across the boundary). */

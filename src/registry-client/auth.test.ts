@@ -29,3 +29,15 @@ describe('TokenCache', () => {
     expect(urls[0]).toBe('http://auth.test/token?service=reg&scope=repository%3Aa%3Apull');
   });
 });
+
+describe('TokenCache after a 401', () => {
+  it('does not hand out again a token the registry refused', async () => {
+    const cache = new TokenCache(() => 0);
+    let n = 0;
+    const fetchToken = async () => new Response(JSON.stringify({ token: `t${++n}`, expires_in: 300 }));
+    const ch = { scheme: 'bearer', params: { realm: 'http://auth.test/token', service: 'reg' } };
+    expect(await cache.get(ch, 'repository:a:pull', undefined, fetchToken, 'reg')).toBe('t1');
+    expect(await cache.get(ch, 'repository:a:pull', undefined, fetchToken, 'reg', 't1')).toBe('t2');
+    expect(await cache.get(ch, 'repository:a:pull', undefined, fetchToken, 'reg')).toBe('t2');
+  });
+});

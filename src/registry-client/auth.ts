@@ -53,13 +53,14 @@ export class TokenCache {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async get(challenge: Challenge, scope: string, creds: Credentials | undefined, fetchToken: TokenFetch, registry: string): Promise<string> {
+  /** `refused`: a token the registry just answered 401 to; it is not handed out again. */
+  async get(challenge: Challenge, scope: string, creds: Credentials | undefined, fetchToken: TokenFetch, registry: string, refused?: string): Promise<string> {
     const realm = challenge.params['realm'];
     if (!realm) throw new TabdockError('AUTH_CHALLENGE_INVALID', `${registry} asked for a Bearer token but named no realm`, { registry });
     const service = challenge.params['service'];
     const key = JSON.stringify([realm, service, scope, creds?.username ?? '']);
     const hit = this.tokens.get(key);
-    if (hit && hit.expiresAt > this.now()) return hit.token;
+    if (hit && hit.expiresAt > this.now() && hit.token !== refused) return hit.token;
     const inflight = this.pending.get(key);
     if (inflight) return inflight;
     const p = this.fetch(realm, service, scope, creds, fetchToken, registry).then(

@@ -106,7 +106,8 @@ export class Transport {
         await res.body?.cancel();
         const challenge = header ? parseChallenges(header)[0] : undefined;
         if (!challenge) throw httpError(401, res.headers, '', spec.ctx);
-        auth = await this.answer(ep, challenge, spec.repository, true);
+        // A token sent with the refused request is stale (expired or revoked early): a new one.
+        auth = await this.answer(ep, challenge, spec.repository, true, auth?.startsWith('Bearer ') ? auth.slice(7) : undefined);
         if (!auth) throw httpError(401, res.headers, '', spec.ctx);
         // Kept for the host's next requests only once it was answered: a challenge whose
         // realm fails (one repository's, say) must not poison the others.
@@ -147,13 +148,13 @@ export class Transport {
     }
   }
 
-  private async answer(ep: Endpoint, c: Challenge, repository: string, fresh: boolean): Promise<string | undefined> {
+  private async answer(ep: Endpoint, c: Challenge, repository: string, fresh: boolean, refused?: string): Promise<string | undefined> {
     const creds = await this.opts.credentials?.(ep.registry);
     if (c.scheme === 'basic') return creds ? basicAuth(creds) : undefined;
     if (c.scheme !== 'bearer') return undefined;
     // No repository (a login's check of /v2/): a token for the service alone, as Docker asks.
     const scope = fresh && c.params['scope'] ? c.params['scope'] : repository ? `repository:${repository}:pull` : '';
-    const token = await this.tokens.get(c, scope, creds, (url, headers) => this.fetchToken(url, headers, ep), ep.registry);
+    const token = await this.tokens.get(c, scope, creds, (url, headers) => this.fetchToken(url, headers, ep), ep.registry, refused);
     return `Bearer ${token}`;
   }
 

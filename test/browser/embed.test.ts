@@ -66,10 +66,21 @@ describe('from the sources', () => {
       <tabdock-run id="env" image="${image}" options="-e GREETING=bonjour" cmd="sh -c 'echo $GREETING; exit 4'"></tabdock-run>
       <tabdock-run id="bad" image="${image}" cmd="echo 'unclosed"></tabdock-run>`);
     // The pull shows as one line while it runs, not as docker's report in the output.
-    const notes: string[] = [];
-    const watch = setInterval(() => void page.locator('tabdock-run#hello .note').textContent({ timeout: 50 }).then((t) => t && notes.push(t), () => {}), 50);
-    const out = await runExample(page, 'hello').finally(() => clearInterval(watch));
+    // Every note the element shows, recorded in the page as it changes (no sampling to miss one).
+    await page.evaluate(() => {
+      const root = document.querySelector('tabdock-run#hello')!.shadowRoot!;
+      const seen: string[] = [];
+      (globalThis as unknown as { helloNotes: string[] }).helloNotes = seen;
+      const record = () => {
+        const t = root.querySelector('.note')?.textContent;
+        if (t && seen.at(-1) !== t) seen.push(t);
+      };
+      new MutationObserver(record).observe(root, { subtree: true, childList: true, characterData: true });
+      record();
+    });
+    const out = await runExample(page, 'hello');
     expect(out).toBe('hello\n');
+    const notes = await page.evaluate(() => (globalThis as unknown as { helloNotes: string[] }).helloNotes);
     expect(notes.some((n) => n.startsWith(`Pulling ${image}`) || n.includes('Linux guest'))).toBe(true);
     expect(await runExample(page, 'env')).toBe('bonjour\n');
     expect(await page.locator('tabdock-run#env .note').textContent()).toBe('exit status 4');

@@ -269,7 +269,7 @@ it('shows a detached container that exits by itself as exited, with no action in
 }, 120_000);
 
 it('opens a shell in a running container from the containers panel, and stops and removes it', async () => {
-  await command(`docker run -d --name bg ${image} sleep 600`);
+  await command(`docker run -d --name bg ${image} sh -c 'echo from bg; exec sleep 600'`);
   const root = page.locator('tabdock-playground');
   const row = root.locator('tabdock-containers .item[data-name="bg"]');
   await row.getByRole('button', { name: 'terminal' }).click();
@@ -284,7 +284,9 @@ it('opens a shell in a running container from the containers panel, and stops an
   await root.getByRole('button', { name: 'close sh: bg' }).click();
   await row.getByRole('button', { name: 'stop' }).click();
   await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).toMatch(/bg \S+ Exited \(137\)/);
+  // The logs tab shows what the stopped container printed, then ends.
   await row.getByRole('button', { name: 'logs' }).click();
+  await waitForText(/^\$ docker logs bg\nfrom bg\n\n\[logs ended\]$/, 1);
   await row.getByRole('button', { name: 'remove' }).click();
   await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).not.toContain('bg');
 }, 120_000);
@@ -292,16 +294,16 @@ it('opens a shell in a running container from the containers panel, and stops an
 it('reset asks first, then clears images, containers, volumes and the history', async () => {
   await command(`docker pull ${image}`);
   await command('docker volume create kept-volume');
-  page.once('dialog', (d) => void d.dismiss());
+  // confirm() blocks the page until answered: once dismissed, the click's handler has returned.
+  const asked = new Promise<string>((resolve) => page.once('dialog', (d) => { resolve(d.message()); void d.dismiss(); }));
   await page.locator('tabdock-playground').getByRole('button', { name: 'Reset' }).click();
-  await page.waitForTimeout(500);
+  expect(await asked).toContain('removes every image, container and volume');
+  expect(await command('docker volume ls')).toContain('kept-volume');
   expect(await shadowText('tabdock-images')).toContain('busybox:1');
 
-  page.once('dialog', (d) => {
-    expect(d.message()).toContain('removes every image, container and volume');
-    void d.accept();
-  });
+  const askedAgain = new Promise<string>((resolve) => page.once('dialog', (d) => { resolve(d.message()); void d.accept(); }));
   await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), page.locator('tabdock-playground').getByRole('button', { name: 'Reset' }).click()]);
+  expect(await askedAgain).toContain('removes every image, container and volume');
   await page.waitForFunction(() => document.querySelector('tabdock-playground')?.terminalText().includes('tabdock $'), null, { timeout: 60_000 });
   await expect.poll(() => shadowText('tabdock-images'), { timeout: 30_000 }).toContain('No images yet');
   await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).toContain('No containers yet');

@@ -54,12 +54,43 @@ const api = {
     let out = '';
     await engine.attachContainer(id, (chunk) => (out += new TextDecoder().decode(chunk)));
     await engine.startContainer(id);
-    return { out, code: (await engine.waitContainer(id)).StatusCode };
+    // The exit first: `{ out, code: await ... }` would read `out` before the module had written.
+    const code = (await engine.waitContainer(id)).StatusCode;
+    return { out, code };
   },
   async inspect(db: string, id: string) {
     return (await open(db)).inspectContainer(id);
   },
+  /**
+   * Live stdin, turn by turn: a line is sent only after the answer to the one before has
+   * come out. Without memory shared with the module's worker stdin is given all at once
+   * before the run, so this never sees 'ready' and waits until the test's deadline.
+   */
+  async converse(db: string, image: string) {
+    const engine = await open(db);
+    const options = parseRunOptions({ flags: { rm: true, interactive: true }, args: [image] });
+    const { Id } = await engine.createContainer({ image, options });
+    let out = '';
+    const waiters: (() => void)[] = [];
+    const seen = (text: string) => new Promise<void>((resolve) => {
+      const check = () => (out.includes(text) ? resolve() : waiters.push(check));
+      check();
+    });
+    const a = await engine.attachContainer(Id, (chunk) => {
+      out += new TextDecoder().decode(chunk);
+      for (const w of waiters.splice(0)) w();
+    });
+    await engine.startContainer(Id);
+    await seen('ready\n');
+    await a.write(new TextEncoder().encode('one\n'));
+    await seen('got: one\n');
+    const afterOne = out;
+    await a.write(new TextEncoder().encode('two\nquit\n'));
+    const r = await engine.waitContainer(Id);
+    return { afterOne, out, code: r.StatusCode };
+  },
   sharedMemory: () => canShareMemory(),
+  isolated: () => self.crossOriginIsolated,
 };
 
 export type WasiEngineWorker = typeof api;

@@ -44,8 +44,8 @@ it('pulls through the proxy and runs a WASI image, cold then warm', async () => 
   for (let i = 0; i < 5; i++) warm.push(await call('run', { rm: true }, [img['hello']]));
   for (const w of warm) expect(w).toMatchObject({ out: 'hello from wasi\n', code: 0 });
   const ms = warm.map((w) => w['firstOutputMs'] as number).sort((a, b) => a - b)[2]!;
+  // A figure for the log; timings are measured by `npm run bench` (bench/wasi.ts), not asserted here.
   console.log(`chromium: hello first output cold ${Math.round(cold['firstOutputMs'])} ms, warm median ${ms.toFixed(1)} ms`);
-  expect(ms).toBeLessThan(1000);
 }, 120_000);
 
 it('runs the artifact form and picks wasi/wasm from an index', async () => {

@@ -3,6 +3,7 @@
 import { connectEngine } from '../../src/engine/browser/client.ts';
 import type { BrowserEngine, BrowserEvent } from '../../src/engine/browser/events.ts';
 import { parseRunOptions } from '../../src/engine/spec/run-flags.ts';
+import { TabdockError } from '../../src/shared/errors.ts';
 
 let engine: BrowserEngine | undefined;
 const events: BrowserEvent[] = [];
@@ -56,8 +57,8 @@ const api = {
       await engine!.pull(ref, {});
       return { code: 'none' };
     } catch (e) {
-      const err = e as { name: string; code: string; message: string; data: Record<string, unknown> };
-      return { name: err.name, code: err.code, message: err.message, isTabdock: e instanceof Error && 'code' in e };
+      const err = e as { name: string; code: string; message: string; data: Record<string, unknown>; retryable: boolean };
+      return { name: err.name, code: err.code, message: err.message, data: err.data, retryable: err.retryable, isTabdock: e instanceof TabdockError };
     }
   },
   async warmUp() {

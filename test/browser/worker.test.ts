@@ -61,9 +61,22 @@ it('forwards the engine\'s events: a detached container that exits by itself is 
 
 it('keeps TabdockErrors whole across the worker boundary', async () => {
   const r = await call('error', '127.0.0.1:9/nothing:1');
-  expect(r['name']).toBe('TabdockError');
-  expect(r['code']).toBeTruthy();
-  expect(String(r['message'])).toMatch(/127\.0\.0\.1:9/);
+  // The proxy refuses a host off its allow list; the registry client's error reaches the
+  // page as a TabdockError again, with its code, its data and whether a retry may help.
+  expect(r).toEqual({
+    name: 'TabdockError',
+    isTabdock: true,
+    code: 'DENIED',
+    retryable: false,
+    message: 'access to 127.0.0.1:9/nothing on 127.0.0.1:9 was denied: denied: tabdock proxy: host 127.0.0.1:9 is not on the allow list',
+    data: {
+      status: 403,
+      registryCodes: ['DENIED'],
+      registry: '127.0.0.1:9',
+      repository: '127.0.0.1:9/nothing',
+      detail: 'denied: tabdock proxy: host 127.0.0.1:9 is not on the allow list',
+    },
+  });
 }, 60_000);
 
 it('runs a wasi/wasm image in a nested worker of the engine worker, no guest involved', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Guest } from '../../src/emulator/index.ts';
 import { loadArtifacts, loadSnapshot } from '../../src/emulator/node.ts';
 import { ContainerFs, LayerStore, P9Server, FsError, Errno } from '../../src/fs-layers/index.ts';
+import { TabdockError } from '../../src/shared/errors.ts';
 import { DirBlobStore, DirMetaStore } from '../../src/fs-layers/node.ts';
 import { Digest, layerKind } from '../../src/registry-client/index.ts';
 import { nodeSha256 } from '../../src/registry-client/node.ts';
@@ -29,6 +30,8 @@ export interface PosixRig {
   reopen(): Promise<ContainerFs>;
   dispose(): Promise<void>;
   boot: 'snapshot' | 'cold';
+  /** Why the guest cold-booted (the snapshot's error code), when it did. */
+  coldBootReason?: string;
   bootMs: number;
 }
 
@@ -69,21 +72,26 @@ export async function startPosixRig(opts: RigOptions = {}): Promise<PosixRig> {
   const server = new P9Server({ attach: async (aname) => trees.get(aname) ?? Promise.reject(new FsError(Errno.ENOENT)), list: () => [...trees.keys()], maxMsize: 512 * 1024 });
   const a = await loadArtifacts();
   const t0 = performance.now();
-  let guest: Guest;
-  let boot: 'snapshot' | 'cold' = 'snapshot';
+  // Only a missing or stale snapshot means a cold boot (and the tests say so); a snapshot
+  // that is there and fits but fails to restore is a failure, not a reason to boot cold.
+  let state: ArrayBuffer | undefined;
+  let coldBootReason: string | undefined;
   try {
-    const { state } = await loadSnapshot(undefined, a);
-    guest = await Guest.start({ images: a.images, wasm: a.wasm, state, handle9p: server.handle9p, timeoutMs: 120_000 });
-  } catch {
-    boot = 'cold';
-    guest = await Guest.start({ images: a.images, wasm: a.wasm, handle9p: server.handle9p, timeoutMs: 240_000 });
+    ({ state } = await loadSnapshot(undefined, a));
+  } catch (e) {
+    if (!TabdockError.is(e, 'EMULATOR_NO_SNAPSHOT') && !TabdockError.is(e, 'EMULATOR_STALE_SNAPSHOT')) throw e;
+    coldBootReason = `${e.code}: ${e.message}`;
   }
+  const boot: 'snapshot' | 'cold' = state ? 'snapshot' : 'cold';
+  const guest = state
+    ? await Guest.start({ images: a.images, wasm: a.wasm, state, handle9p: server.handle9p, timeoutMs: 240_000 })
+    : await Guest.start({ images: a.images, wasm: a.wasm, handle9p: server.handle9p, timeoutMs: 240_000 });
   const bootMs = performance.now() - t0;
   await guest.agent.setTime(Date.now());
   const mnt = opts.shared ? `/mnt/all/${ID}` : MNT;
   await guest.agent.mount(opts.shared ? { aname: '', path: '/mnt/all' } : { aname: ID, path: MNT });
   return {
-    guest, fs, layers, server, root, diffIds, boot, bootMs, mnt,
+    guest, fs, layers, server, root, diffIds, boot, ...(coldBootReason ? { coldBootReason } : {}), bootMs, mnt,
     sh: async (script) => (await guest.agent.spawn(['/bin/busybox', 'sh', '-c', script])).output(),
     reopen: async () => ContainerFs.open(await open(), ID, diffIds),
     dispose: async () => {

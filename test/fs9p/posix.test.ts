@@ -21,6 +21,11 @@ afterAll(async () => {
   await rig?.dispose();
 });
 
+it('runs on the guest restored from the snapshot (the global setup requires one)', () => {
+  // A cold boot here means kernel/snapshot is stale: `npm run snapshot` makes a fitting one.
+  expect(rig.boot, rig.coldBootReason).toBe('snapshot');
+});
+
 const at = (fs: ContainerFs, p: string): Inode | undefined => lookupPath(fs.root, p);
 const text = async (fs: ContainerFs, p: string) => new TextDecoder().decode(await fs.read(at(fs, p)!, 0, at(fs, p)!.size));
 

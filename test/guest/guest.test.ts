@@ -37,7 +37,7 @@ describe('guest boot', () => {
     const info = await guest.info();
     expect(info.proto).toBe(1);
     expect(info.kernel).toMatch(/^6\.1\.\d+-tabdock$/);
-    expect(bootMs).toBeGreaterThan(0);
+    // The boot time is a figure for `npm run bench`, not a check; printed for the log.
     console.log(`cold boot to agent-ready: ${Math.round(bootMs)} ms`);
   }, 180_000);
 
@@ -104,10 +104,11 @@ describe('containers from a rootfs served over 9P', () => {
     expect(out.status).toBe(137);
   }, 180_000);
 
-  it('gives crun errors as stderr and a non-zero status', async () => {
+  it('gives crun errors as stderr and status 1', async () => {
     const bundle = await writeBundle(guest, 'missing', { args: ['/bin/does-not-exist'] });
     const out = await (await guest.agent.run({ id: 'missing', bundle })).output();
-    expect(out.status).not.toBe(0);
+    // crun's own failure to exec is status 1 (the engine maps its sentence to Docker's 127).
+    expect(out.status).toBe(1);
     expect(out.stderr).toMatch(/does-not-exist/);
     await guest.agent.delete('missing', true);
   }, 180_000);
@@ -179,14 +180,13 @@ describe('control channel under load', () => {
     flood.onOutput((c) => (received += c.length));
     await expect.poll(() => received, { timeout: 90_000 }).toBeGreaterThan(0);
     flood.pause();
-    await new Promise((r) => setTimeout(r, 1500));
     const atPause = received;
-    await new Promise((r) => setTimeout(r, 1500));
-    // at most the credit the agent already had (64 KiB window) arrives after pausing
-    expect(received - atPause).toBeLessThanOrEqual(65536);
-    expect(received).toBeLessThanOrEqual(atPause + 65536);
+    // Another container runs from start to end meanwhile (seconds, in which an unpaused
+    // `yes` sends megabytes); after the pause at most the credit the agent already had
+    // (the 64 KiB window) arrives.
     const other = await (await guest.agent.run({ id: 'other', bundle: await writeBundle(guest, 'other', { args: [BB, 'echo', 'still here'] }) })).output();
     expect(other.stdout).toBe('still here\n');
+    expect(received - atPause).toBeLessThanOrEqual(65536);
     flood.resume();
     await expect.poll(() => received, { timeout: 90_000 }).toBeGreaterThan(atPause + 65536);
     await guest.agent.kill('flood', 9);

@@ -16,10 +16,15 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** `npm run dev` in process: the page plus the proxy, configured by the given environment. */
-export async function startDevServer(env: Record<string, string>): Promise<{ url: string; server: ViteDevServer }> {
+/**
+ * `npm run dev` in process: the page plus the proxy, configured by the given environment.
+ * `crossOriginIsolated` serves everything with COOP/COEP, so pages and their workers may
+ * share memory (SharedArrayBuffer), as a host that sends those headers allows.
+ */
+export async function startDevServer(env: Record<string, string>, opts: { crossOriginIsolated?: boolean } = {}): Promise<{ url: string; server: ViteDevServer }> {
   Object.assign(process.env, env);
-  const server = await createServer({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null } });
+  const headers = opts.crossOriginIsolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
+  const server = await createServer({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null, headers } });
   await server.listen();
   const addr = server.httpServer!.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

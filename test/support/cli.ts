@@ -37,7 +37,8 @@ export function cliHome(env: Record<string, string> = {}): CliHome {
   };
 }
 
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliResult> {
+/** One CLI call; its limit covers a daemon start and a guest restore on a loaded 2-core machine. */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 180_000): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;

@@ -44,6 +44,8 @@ export type FaultRule = RuleBase &
     { kind: 'drop' }
     | /** Passes through after `ms` milliseconds (for timeouts and slow-link progress). */
     { kind: 'delay'; ms: number }
+    | /** Passes through once `until` resolves ("not answered yet" without a clock), or with `then: 'drop'` closes the connection then. */
+    { kind: 'hold'; until: Promise<unknown>; then?: 'drop' }
   );
 
 export interface FaultProxy {
@@ -120,6 +122,10 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
       return void req.socket.destroy();
     }
     if (rule?.kind === 'delay') return void setTimeout(forward, rule.ms);
+    if (rule?.kind === 'hold') {
+      const after = rule.then === 'drop' ? () => void req.socket.destroy() : forward;
+      return void rule.until.then(after, after);
+    }
     forward();
 
     function forward(): void {

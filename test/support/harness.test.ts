@@ -244,6 +244,22 @@ describe('fault proxy in front of a registry', () => {
       expect((await getManifest(proxy.url, 'library/busybox', 'latest')).res.status).toBe(200);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
 
+      // hold: not answered until released; then passed through, or dropped with then: 'drop'.
+      let release!: () => void;
+      const until = new Promise<void>((r) => (release = r));
+      proxy.setRules([{ kind: 'hold', match: '/manifests/', until, times: 2 }]);
+      let answered = false;
+      const held = getManifest(proxy.url, 'library/busybox', 'latest').then((r) => ((answered = true), r));
+      await expect.poll(() => proxy.requests.at(-1)?.fault).toBe('hold');
+      expect(answered).toBe(false);
+      release();
+      expect((await held).res.status).toBe(200);
+      const until2 = new Promise<void>((r) => (release = r));
+      proxy.setRules([{ kind: 'hold', match: '/manifests/', until: until2, then: 'drop', times: 1 }]);
+      const dropped = fetch(`${proxy.url}/v2/library/busybox/manifests/latest`);
+      release();
+      await expect(dropped).rejects.toThrow();
+
       proxy.setRules([{ kind: 'headers', match: '/manifests/', set: { 'Docker-Content-Digest': `sha256:${'0'.repeat(64)}` } }]);
       const lie = await getManifest(proxy.url, 'library/busybox', 'latest');
       expect(lie.res.headers.get('docker-content-digest')).toBe(`sha256:${'0'.repeat(64)}`);

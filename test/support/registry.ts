@@ -183,13 +183,14 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
 }
 
 /** Polls until `url` answers at all (any status): the registry is serving. */
-async function waitForHttp(url: string, daemon: Daemon, timeoutMs = 10000): Promise<boolean> {
+// Generous: a registry starting on a loaded 2-core machine; an exit ends the wait at once.
+async function waitForHttp(url: string, daemon: Daemon, timeoutMs = 60_000): Promise<boolean> {
   let exited = false;
   void daemon.exited.then(() => (exited = true));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !exited) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
       return true;
     } catch {

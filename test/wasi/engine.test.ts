@@ -86,7 +86,8 @@ describe('the WASI runtime in the engine', () => {
     await t.seen('tick 1\n');
     await engine.stopContainer(t.id);
     expect(await state(t.id)).toMatchObject({ ExitCode: 143, Running: false });
-    expect(performance.now() - t0).toBeLessThan(5000);
+    // Under the 10 s a stop waits before SIGKILL, with room for a loaded machine.
+    expect(performance.now() - t0).toBeLessThan(9000);
     // The workers those runs had are gone; the next run gets a good one.
     const h = await create('--rm', img['hello']!);
     await engine.startContainer(h.id);
@@ -104,13 +105,16 @@ describe('the WASI runtime in the engine', () => {
     expect(changes.some((x) => x.endsWith(' /d'))).toBe(false);
     const tree = await engine.statContainerPath(c.id, '/e/sub/f');
     expect(tree?.mtime).toBe(1_000_000_000);
-    // A second run of the container finds it all.
-    await engine.removeContainer(c.id, { force: true });
-    const d = await create('--name', 'fsops2', img['fsops']!, 'check');
-    await engine.startContainer(d.id);
-    await engine.waitContainer(d.id);
-    expect(d.out()).toContain('/d: missing\n');
-    await engine.removeContainer(d.id, {});
+    // The same container started again by an engine reopened on the same home finds it
+    // all: the renamed directory with its file, the hard link and the time set.
+    await engine.dispose();
+    engine = await wasiEngine(home, reg.host);
+    let again = '';
+    await engine.attachContainer(c.id, (chunk) => (again += new TextDecoder().decode(chunk)));
+    await engine.startContainer(c.id);
+    expect((await engine.waitContainer(c.id)).StatusCode).toBe(0);
+    expect(again).toBe('/d: missing\n/e/sub/f: file size=9 nlink=1 mtime=1000000000\n/e/hard: file size=9 nlink=1 mtime=1000000000\nhard says: contents\n');
+    await engine.removeContainer(c.id, {});
   });
 
   it('sees what docker cp put in the container', async () => {

@@ -12,7 +12,8 @@ export const daemon: NodeCommand = {
   async run(p, { io }) {
     const sub = p.args[0];
     if (sub === 'run') {
-      await runDaemon(io.env, () => openEngine(io.env));
+      // The daemon's stderr is $TABDOCK_HOME/daemon.log: how its guest started goes there.
+      await runDaemon(io.env, () => openEngine(io.env, { log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) }));
       return 0;
     }
     if (sub === 'stop' || sub === 'status') {

@@ -124,11 +124,16 @@ export async function connectDaemon(env: Env, opts: { autostart?: boolean } = {}
     const log = openSync(join(home, 'daemon.log'), 'a');
     const child = spawn(process.execPath, [BIN, 'daemon', 'run'], { env: { ...process.env, ...env } as NodeJS.ProcessEnv, detached: true, stdio: ['ignore', log, log] });
     child.unref();
-    const deadline = Date.now() + 15_000;
+    // Generous for a loaded machine; a daemon that exited (an error, or another won the race
+    // to start) ends the wait at once.
+    const deadline = Date.now() + 60_000;
     while (!socket && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
       if (existsSync(path)) socket = await tryConnect(path);
-      if (child.exitCode !== null && !socket) socket = await tryConnect(path);
+      if (child.exitCode !== null && !socket) {
+        socket = await tryConnect(path);
+        break;
+      }
     }
     if (!socket) throw new TabdockError('DAEMON_START_FAILED', `the tabdock daemon did not start; see ${join(home, 'daemon.log')}`, { home });
   }

@@ -127,13 +127,16 @@ export const exec: Command = {
   args: [2, Infinity],
   async run(p, { io, engine }) {
     const [ref, ...args] = p.args;
+    // Refused, not half-done: the process's output would have nowhere to go once the CLI left.
+    if (p.flags['detach'] === true) {
+      throw new TabdockError('UNSUPPORTED', 'exec --detach is not supported yet: run the command attached, or start it in the background inside the container (sh -c "CMD &")', { flag: 'detach' }, { exitCode: 125 });
+    }
     const tty = p.flags['tty'] === true;
     const size = tty ? io.size?.() : undefined;
     const h = await (await engine()).execContainer(ref!, {
       args, tty, interactive: p.flags['interactive'] === true, env: (p.flags['env'] as string[] | undefined) ?? [],
       ...(p.flags['user'] ? { user: String(p.flags['user']) } : {}), ...(p.flags['workdir'] ? { workdir: String(p.flags['workdir']) } : {}), ...(size ?? {}),
     }, (chunk, fd) => (fd === 2 ? io.err : io.out)(chunk));
-    if (p.flags['detach'] === true) return 0;
     const unwire = p.flags['interactive'] === true ? wireStdin(h, io, tty) : (h.closeStdin(), () => {});
     try {
       // docker exec proxies no signals: Ctrl-C ends the client and leaves the process running.

@@ -17,19 +17,29 @@ export function bytesSize(n: number): string {
 
 /** docker/cli `calculateCPUPercentUnix`: the container's CPU time over the wall clock between two samples. */
 export function cpuPercent(prev: ContainerStats | undefined, cur: ContainerStats): number {
-  if (!prev) return 0;
+  if (!prev || prev.error || cur.error) return 0;
   const cpu = cur.cpu_stats.cpu_usage.total_usage - prev.cpu_stats.cpu_usage.total_usage;
   const sys = cur.cpu_stats.system_cpu_usage - prev.cpu_stats.system_cpu_usage;
   return sys > 0 && cpu > 0 ? (cpu / sys) * cur.cpu_stats.online_cpus * 100 : 0;
 }
 
 function row(prev: ContainerStats | undefined, s: ContainerStats, trunc: boolean): string[] {
+  const id = trunc ? s.id.slice(0, 12) : s.id;
+  // Figures that could not be read are shown as docker shows invalid stats, not as zeros.
+  if (s.error) return [id, s.name.replace(/^\//, ''), '--', '-- / --', '--', '--', '--', '--'];
+  // The CPU figure is a difference: it needs an earlier sample that was read.
+  const cpu = !s.running ? '0.00%' : prev && !prev.error ? `${cpuPercent(prev, s).toFixed(2)}%` : '--';
   const mem = s.memory_stats;
-  const net = Object.values(s.networks).reduce((a, n) => [a[0]! + n.rx_bytes, a[1]! + n.tx_bytes], [0, 0]);
+  // No network but lo: `--`, as docker stats shows for a container with --network none.
+  const net = s.networks && Object.values(s.networks).reduce((a, n) => [a[0]! + n.rx_bytes, a[1]! + n.tx_bytes], [0, 0]);
+  // docker/cli calculateBlockIO: bytes summed by op; `--` when the figures could not be read.
+  const blk = s.blkio_stats.io_service_bytes_recursive;
+  const bytesOf = (op: string) => blk!.filter((e) => e.op.toLowerCase() === op).reduce((a, e) => a + e.value, 0);
   return [
-    trunc ? s.id.slice(0, 12) : s.id, s.name.replace(/^\//, ''), s.running ? `${cpuPercent(prev, s).toFixed(2)}%` : '0.00%',
+    id, s.name.replace(/^\//, ''), cpu,
     `${bytesSize(mem.usage)} / ${bytesSize(mem.limit)}`, mem.limit ? `${((mem.usage / mem.limit) * 100).toFixed(2)}%` : '0.00%',
-    `${humanSize(net[0]!)} / ${humanSize(net[1]!)}`, '0B / 0B', String(s.pids_stats.current),
+    net ? `${humanSize(net[0]!)} / ${humanSize(net[1]!)}` : '--',
+    blk ? `${humanSize(bytesOf('read'))} / ${humanSize(bytesOf('write'))}` : '--', String(s.pids_stats.current),
   ];
 }
 

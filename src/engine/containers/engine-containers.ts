@@ -120,13 +120,14 @@ export class EngineContainers implements ContainerApi {
     const c = await this.svc.store.find(ref);
     const running = this.svc.isRunning(c.Id);
     const runtime = running ? await this.runtimes.runtime(this.runtimes.forContainer(c)) : undefined;
-    const s = running && runtime?.stats ? await runtime.stats(c).catch(() => undefined) : undefined;
+    let error: string | undefined;
+    const s = running && runtime?.stats ? await runtime.stats(c).catch((e: unknown) => void (error = e instanceof Error ? e.message : String(e))) : undefined;
     return {
-      id: c.Id, name: c.Name, read: new Date().toISOString(), running,
+      id: c.Id, name: c.Name, read: new Date().toISOString(), running, ...(error ? { error } : {}),
       cpu_stats: { cpu_usage: { total_usage: s?.cpuUsageNs ?? 0 }, system_cpu_usage: Math.round(performance.now() * 1e6), online_cpus: 1 },
       memory_stats: { usage: s?.memoryBytes ?? 0, limit: s ? (s.memoryLimit ?? s.machineMemory) : 0 },
       pids_stats: { current: s?.pids ?? 0, ...(s?.pidsLimit !== undefined ? { limit: s.pidsLimit } : {}) },
-      networks: {},
+      blkio_stats: { io_service_bytes_recursive: s?.blockIo ? [{ op: 'read', value: s.blockIo.read }, { op: 'write', value: s.blockIo.write }] : null },
     };
   }
 

@@ -63,6 +63,8 @@ export interface RuntimeStats {
   pids: number;
   pidsLimit?: number;
   cpuUsageNs: number;
+  /** Bytes read from and written to block devices (cgroup v2 `io.stat`); undefined when unreadable. */
+  blockIo?: { read: number; write: number };
 }
 
 export interface ContainerRuntime {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../docker-cli/index.ts';
+import { parsePublish } from './run-flag-values.ts';
 import { RUN_FLAGS, parseRunOptions } from './run-flags.ts';
 import type { RunOptionsContext } from './run-options.ts';
 
@@ -75,8 +76,9 @@ describe('parseRunOptions', () => {
     expect(run(['--security-opt', 'apparmor=unconfined', 'img']).seccomp).toBe('default');
   });
 
-  it('records -p mappings', () => {
-    expect(run(['-p', '8080:80', '-p', '127.0.0.1:53:53/udp', '-p', '9000', 'img']).publish).toEqual([
+  it('parses -p mappings, and refuses them (no networking yet)', () => {
+    expect(() => run(['-p', '8080:80', 'img'])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringContaining('publishing ports (-p, --publish) is not supported yet'), data: expect.objectContaining({ exitCode: 125 }) }));
+    expect(['8080:80', '127.0.0.1:53:53/udp', '9000'].flatMap(parsePublish)).toEqual([
       { hostPort: '8080', containerPort: '80', protocol: 'tcp' },
       { hostIp: '127.0.0.1', hostPort: '53', containerPort: '53', protocol: 'udp' },
       { containerPort: '9000', protocol: 'tcp' },

@@ -120,6 +120,11 @@ export function parseRunOptions(parsed: Parsed, ctx: RunOptionsContext = {}): Ru
   }
   if (network !== undefined) o.network = network as 'default' | 'none';
   for (const p of list(parsed, 'publish')) o.publish.push(...parsePublish(p));
+  // A well-formed -p is still refused, never recorded and ignored: until networking lands a
+  // container has only its own loopback, so nothing could reach a published port.
+  if (o.publish.length) {
+    throw configError(`publishing ports (-p, --publish) is not supported yet: a container has no network but its own loopback, so nothing could reach ${list(parsed, 'publish').join(', ')}`, 'UNSUPPORTED', { flag: 'publish' });
+  }
   const restart = str(parsed, 'restart');
   if (restart !== undefined && restart !== '' && restart !== 'no') {
     if (!/^(always|unless-stopped|on-failure(:\d+)?)$/.test(restart)) throw flagError(`invalid restart policy format: ${restart}`);
