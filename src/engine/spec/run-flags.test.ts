@@ -77,7 +77,7 @@ describe('parseRunOptions', () => {
   });
 
   it('parses -p mappings, and refuses them (no networking yet)', () => {
-    expect(() => run(['-p', '8080:80', 'img'])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringContaining('publishing ports (-p, --publish) is not supported yet'), data: expect.objectContaining({ exitCode: 125 }) }));
+    expect(() => run(['-p', '8080:80', 'img'])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringContaining('publishing ports (-p, --publish) is not supported yet'), exitCode: 125 }));
     expect(['8080:80', '127.0.0.1:53:53/udp', '9000'].flatMap(parsePublish)).toEqual([
       { hostPort: '8080', containerPort: '80', protocol: 'tcp' },
       { hostIp: '127.0.0.1', hostPort: '53', containerPort: '53', protocol: 'udp' },

@@ -222,7 +222,9 @@ export class TabdockRun extends LitElement {
 function pullNote(pulls: PullRow[]): string | undefined {
   const active = pulls.filter((p) => p.state === 'resolving' || p.state === 'pulling');
   if (active.length === 0) return undefined;
-  const done = active.reduce((n, p) => n + p.layers.reduce((m, l) => m + l.done, 0), 0);
+  // Bytes downloaded: a layer being extracted has all of its bytes (its own bar counts the
+  // unpack from 0 again, which would make this line go back).
+  const done = active.reduce((n, p) => n + p.layers.reduce((m, l) => m + (l.status === 'Extracting' ? l.total : l.done), 0), 0);
   const total = active.reduce((n, p) => n + p.layers.reduce((m, l) => m + l.total, 0), 0);
   return `Pulling ${active.map((p) => p.ref).join(', ')}${total ? `: ${humanSize(done)} of ${humanSize(total)}` : '…'}`;
 }
