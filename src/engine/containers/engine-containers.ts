@@ -138,14 +138,15 @@ export class EngineContainers implements ContainerApi {
       container: c, args: req.args, env: req.env ?? [], cwd: req.workdir || c.Config.WorkingDir || '/', user: req.user ?? c.Config.User,
       tty: req.tty ?? false, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
     });
-    proc.onOutput(onOutput);
+    const off = proc.onOutput(onOutput);
     return {
       // The exec's stream ends with its process.
       [STREAM_END]: proc.exit.then(() => {}, () => {}),
       write: (d: Uint8Array) => proc.write(d),
       closeStdin: async () => proc.closeStdin(),
       resize: (cols: number, rows: number) => proc.resize(cols, rows),
-      detach: async () => {},
+      // The process goes on (docker exec proxies no signals); its output stops coming here.
+      detach: async () => void off(),
       wait: async () => (await proc.exit).code,
     };
   }

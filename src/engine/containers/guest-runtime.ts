@@ -1,3 +1,4 @@
+import { deliver } from './deliver.ts';
 import { DEFAULT_MEMORY, type Guest, type GuestProcess, type Handle9p } from '../../emulator/index.ts';
 import { Errno, FsError, P9Server, type ContainerFs } from '../../fs-layers/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
@@ -144,7 +145,7 @@ export class GuestRuntime implements ContainerRuntime {
     proc.onOutput((chunk, fd) => {
       if (fd === 2 && head.length < 4096) head += new TextDecoder().decode(chunk);
       if (listeners.size === 0) early.push([chunk, fd]);
-      for (const l of listeners) l(chunk, fd);
+      for (const l of listeners) deliver(l, chunk, fd);
     });
     const exit: Promise<RuntimeExit> = proc.exit.then(async (code) => {
       await cleanup();

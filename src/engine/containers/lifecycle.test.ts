@@ -57,6 +57,31 @@ describe('container lifecycle (fake runtime)', () => {
     expect(entries).toEqual(['hello']);
   });
 
+  it('a detached exec stops delivering its output; a listener that throws costs only its own output', async () => {
+    const id = await create();
+    await kit.engine.startContainer(id);
+    let got = '';
+    const h = await kit.engine.execContainer(id, { args: ['sh'] }, (c) => void (got += new TextDecoder().decode(c)));
+    const proc = rt.execs.at(-1)!;
+    proc.print('one\n');
+    await h.detach();
+    proc.print('two\n');
+    expect(got).toBe('one\n');
+    // An attachment whose consumer is gone (a released page proxy throws) beside a live one.
+    let live = '';
+    await kit.engine.attachContainer(id, () => {
+      throw new Error('Proxy has been released');
+    });
+    await kit.engine.attachContainer(id, (c) => void (live += new TextDecoder().decode(c)));
+    rt.started.at(-1)!.print('still here\n');
+    expect(live).toBe('still here\n');
+    let logs = '';
+    rt.started.at(-1)!.end(0);
+    await kit.engine.waitContainer(id);
+    await kit.engine.containerLogs(id, {}, (_s, d) => void (logs += new TextDecoder().decode(d)));
+    expect(logs).toBe('still here\n');
+  });
+
   it('starts once when two starts come at once', async () => {
     const id = await create();
     await Promise.all([kit.engine.startContainer(id), kit.engine.startContainer(id)]);

@@ -1,3 +1,4 @@
+import { deliver } from './deliver.ts';
 import type { MetaStore } from '../../fs-layers/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import type { ImageRecord } from '../image-record.ts';
@@ -177,7 +178,7 @@ export class ContainerService {
     const listeners = this.early.take(c.Id);
     proc.onOutput((chunk, fd) => {
       this.logs.append(c.Id, fd === 2 ? 'stderr' : 'stdout', chunk);
-      for (const l of listeners) l(chunk, fd);
+      for (const l of listeners) deliver(l, chunk, fd);
     });
     // Without -i the container's stdin is empty, as Docker gives it /dev/null.
     if (!c.Config.OpenStdin) proc.closeStdin();
@@ -286,11 +287,14 @@ export class ContainerService {
     await l.proc.kill(stopSignalOf(c.Config).number).catch(() => {});
     let timeout: ReturnType<typeof setTimeout> | undefined;
     const timer = new Promise<'timeout'>((r) => (timeout = setTimeout(() => r('timeout'), t * 1000)));
-    if ((await Promise.race([l.exited, timer])) === 'timeout') {
-      await l.proc.kill(9).catch(() => {});
-      await l.exited;
+    try {
+      if ((await Promise.race([l.exited, timer])) === 'timeout') {
+        await l.proc.kill(9).catch(() => {});
+        await l.exited;
+      }
+    } finally {
+      clearTimeout(timeout);
     }
-    clearTimeout(timeout);
   }
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
@@ -351,7 +355,7 @@ export class ContainerService {
 
   /** Waits for every running container's exit (after the runtimes were disposed: their exits are saved). */
   async exitedAll(): Promise<void> {
-    await Promise.all([...this.live.values()].map((l) => l.exited));
+    await Promise.allSettled([...this.live.values()].map((l) => l.exited));
   }
 }
 

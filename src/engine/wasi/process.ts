@@ -1,3 +1,4 @@
+import { deliver } from '../containers/deliver.ts';
 import { exitCodeForProcess } from '../spec/exit-codes.ts';
 import type { ContainerFs } from '../../fs-layers/index.ts';
 import type { RuntimeExit, RuntimeProcess } from '../containers/runtime.ts';
@@ -37,7 +38,7 @@ export function startWasiProcess(s: ProcessStart): RuntimeProcess {
     // With -t, stdout and stderr are one terminal.
     const [chunk, to] = tty ? [onlcr(data), 1 as const] : [data, fd];
     if (listeners.size === 0) early.push([chunk, to]);
-    for (const l of listeners) l(chunk, to);
+    for (const l of listeners) deliver(l, chunk, to);
   };
 
   let resolveExit!: (e: RuntimeExit) => void;
