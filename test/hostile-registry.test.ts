@@ -5,7 +5,16 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient, parseReference } from '../src/registry-client/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { packTar } from 'modern-tar';
+import { createEngine } from '../src/engine/index.ts';
+import { LayerStore } from '../src/fs-layers/index.ts';
+import { DirBlobStore, DirMetaStore, nodeGunzip } from '../src/fs-layers/node.ts';
+import { RegistryClient, parseReference, sha256 } from '../src/registry-client/index.ts';
+import { nodeSha256 } from '../src/registry-client/node.ts';
 import { TabdockError } from '../src/shared/errors.ts';
 
 let server: Server;
@@ -31,7 +40,25 @@ function endless(res: ServerResponse, path: string, status: number, contentType:
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
+/** An image whose one layer starts with an entry Linux cannot hold, then 48 MiB of noise. */
+const evil: { manifest?: string; config?: Uint8Array; configDigest?: string; layer?: Uint8Array; layerDigest?: string } = {};
+async function makeEvil(): Promise<void> {
+  const noise = new Uint8Array(48 * 1024 * 1024);
+  for (let i = 0; i < noise.length; i += 65536) crypto.getRandomValues(noise.subarray(i, i + 65536)); // incompressible: 48 MiB on the wire
+  const tar = await packTar([{ header: { name: 'n'.repeat(300), size: 1, type: 'file', mode: 0o644 }, body: 'x' }, { header: { name: 'pad', size: noise.length, type: 'file', mode: 0o644 }, body: noise }]);
+  evil.layer = new Uint8Array(gzipSync(tar, { level: 1 }));
+  evil.layerDigest = (await sha256(evil.layer)).toString();
+  evil.config = new TextEncoder().encode(JSON.stringify({ os: 'linux', architecture: '386', rootfs: { type: 'layers', diff_ids: [(await sha256(tar)).toString()] }, config: { Cmd: ['sh'] } }));
+  evil.configDigest = (await sha256(evil.config)).toString();
+  evil.manifest = JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: evil.configDigest, size: evil.config.byteLength },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: evil.layerDigest, size: evil.layer.byteLength }],
+  });
+}
+
 beforeAll(async () => {
+  await makeEvil();
   server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     requests.push(path);
@@ -68,6 +95,27 @@ beforeAll(async () => {
       }));
     }
     if (path.startsWith('/v2/bigconfig/blobs/')) return endless(res, path, 200, 'application/octet-stream');
+    if (path === '/v2/evil/manifests/latest') {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+      return res.end(evil.manifest);
+    }
+    if (path === `/v2/evil/blobs/${evil.configDigest}`) return res.end(evil.config);
+    if (path === `/v2/evil/blobs/${evil.layerDigest}`) {
+      // Slowly enough that a pull which read to the end would show it in the count.
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(evil.layer!.byteLength) });
+      let at = 0;
+      const pump = () => {
+        while (at < evil.layer!.byteLength) {
+          const piece = evil.layer!.subarray(at, at + 65536);
+          at += piece.byteLength;
+          sent.set('evil-layer', at);
+          if (!res.write(piece)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('close', () => res.destroy());
+      return pump();
+    }
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -125,4 +173,23 @@ describe('a hostile registry', () => {
     expect(e.message).toMatch(/300 MiB by its manifest: more than the 8 MiB/);
     expect(requests.some((p) => p.startsWith('/v2/bigconfig/blobs/'))).toBe(false);
   }, 60_000);
+
+  it('a layer refused for what it holds is not downloaded to its end, and nothing of it is kept', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tabdock-evil-'));
+    try {
+      const blobs = await DirBlobStore.open(join(home, 'store'));
+      const meta = await DirMetaStore.open(join(home, 'meta'));
+      const layers = new LayerStore({ chunks: await DirBlobStore.open(join(home, 'chunks')), meta, hasher: nodeSha256, gunzip: nodeGunzip });
+      const engine = await createEngine({ stores: { blobs, meta, layers }, registry: new RegistryClient({ insecureRegistries: [host], retries: 0, hasher: nodeSha256 }), runtimes: [] });
+      const e = await failure(engine.pull(`${host}/evil`, {}));
+      expect(e.code).toBe('LAYER_UNSAFE');
+      expect(e.message).toContain('over Linux\'s 255 (NAME_MAX)');
+      expect(sent.get('evil-layer') ?? 0).toBeLessThan(evil.layer!.byteLength / 2);
+      expect(await blobs.list()).toEqual([]);
+      expect(await engine.listImages()).toEqual([]);
+      await engine.dispose();
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -48,9 +48,12 @@ export async function runDocker<C extends DockerCtx>(argv: string[], ctx: C, com
     const text = TabdockError.is(e) || e instanceof Error ? messageOf(e) : String(e);
     io.err(`${engineCmd ? `${prog}: ` : ''}Error response from daemon: ${text.split('\n')[0]}\n`);
     if (io.env['TABDOCK_DEBUG'] && e instanceof Error) io.err(`${e.stack}\n`);
-    // `run` exits 125 when the engine failed before the command ran (docker run reference);
-    // other commands 1, unless the error carries a status of its own.
-    return engineCmd ? exitCodeForError(e) : TabdockError.is(e) ? (e.exitCode ?? 1) : 1;
+    // `run`/`create` exit 125 when the engine failed before the command ran, 126/127 when the
+    // command cannot be invoked or found (docker run reference); `exec` passes on 126/127 and
+    // its own refusals; every other command that fails exits 1, as the docker CLI does.
+    if (engineCmd) return exitCodeForError(e);
+    if (cmd.name === 'exec' && TabdockError.is(e) && e.exitCode !== undefined) return e.exitCode;
+    return 1;
   }
 }
 

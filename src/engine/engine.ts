@@ -63,9 +63,17 @@ export class Engine implements EngineApi {
 
   /** Stops the runtimes (their containers end, their trees saved), then closes every tree. */
   async dispose(): Promise<void> {
-    await this.runtimes.dispose();
-    await this.filesystems.close();
-    await this.volumes.close();
+    // Runtimes end their processes; each container's exit is then saved (logs, state, --rm)
+    // before the trees it used are closed; every step runs even when one before it failed.
+    const steps = [
+      () => this.runtimes.dispose(),
+      () => this.containers.exitedAll(),
+      () => this.filesystems.close(),
+      () => this.volumes.close(),
+    ];
+    const failures: unknown[] = [];
+    for (const step of steps) await step().catch((e: unknown) => void failures.push(e));
+    if (failures.length) throw failures[0];
   }
 
   /** Marks containers that were running when the engine last stopped as exited. */

@@ -94,11 +94,16 @@ export async function pullLayer(
   pulling.set(key, (pulling.get(key) ?? 0) + 1);
   try {
     const what = `layer ${id} of ${img.reference.familiar()}`;
-    // Stopped (another part of the pull failed): the source is cancelled, both branches error.
-    const stoppable = source.pipeThrough(new TransformStream(), { signal });
+    // Stopped (another part of the pull failed, or this layer's unpack refused it): the
+    // source is cancelled, both branches error.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const stoppable = source.pipeThrough(new TransformStream(), { signal: stop.signal });
     const facts = await (wasm
       ? hashOnly(deps, l, what, stoppable, downloaded, diffIdOf, emit)
-      : streamLayer(deps, l, what, stoppable, downloaded, diffIdOf, emit));
+      : streamLayer(deps, l, what, stoppable, downloaded, diffIdOf, emit, (e) => stop.abort(e))).finally(() => signal.removeEventListener('abort', onAbort));
     return { facts, downloaded };
   } finally {
     const n = (pulling.get(key) ?? 1) - 1;
@@ -109,7 +114,7 @@ export async function pullLayer(
 
 async function streamLayer(
   deps: LayerPullDeps, l: Descriptor, what: string, source: ReadableStream<Uint8Array>, downloaded: boolean,
-  diffIdOf: () => Promise<Digest>, emit: (e: PullEvent) => void,
+  diffIdOf: () => Promise<Digest>, emit: (e: PullEvent) => void, stopDownload: (why: unknown) => void,
 ): Promise<LayerFacts> {
   const id = l.digest.short;
   const kind = layerKind(l.mediaType)!;
@@ -142,7 +147,20 @@ async function streamLayer(
       return want;
     },
   });
+  // A layer the unpack refuses for what it holds (an unsafe entry, a zstd window over the
+  // limit) is not downloaded to its end. Other unpack errors may come of the download's own
+  // failure, which explains more, so those wait for it as before.
+  let refused = false;
+  unpack.catch((e: unknown) => {
+    if (!TabdockError.is(e, 'LAYER_UNSAFE')) return;
+    refused = true;
+    stopDownload(e);
+  });
   const [s, u] = await Promise.allSettled([stored, unpack]);
+  if (refused && u.status === 'rejected') {
+    if (downloaded && s.status === 'fulfilled') await dropBlob(deps, l.digest);
+    throw u.reason;
+  }
   // The download's own error (digest, size, network) explains more than the unpack's; a
   // failed put stored nothing.
   if (s.status === 'rejected') throw s.reason;

@@ -56,9 +56,7 @@ export async function engineKit(runtimes: RuntimeRegistration[]): Promise<Engine
       return (await engine.images.store.get(id))!;
     },
     async cleanup() {
-      // The runtimes end their processes; their exits are saved before the stores go.
-      await engine.runtimes.dispose();
-      await engine.containers.exitedAll();
+      // The runtimes end their processes; their exits are saved before the stores go (dispose's order).
       await engine.dispose();
       rmSync(home, { recursive: true, force: true });
     },

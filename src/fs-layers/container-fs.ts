@@ -331,8 +331,11 @@ export class ContainerFs {
 
   /** Flushes and stops background work; the object is not used after this. */
   async close(): Promise<void> {
-    await this.sync();
-    this.unhook();
+    try {
+      await this.sync();
+    } finally {
+      this.unhook();
+    }
   }
 
   /** Deletes the container's writable layer and drops its layer references. */

@@ -139,7 +139,10 @@ export class ContainerFilesystems {
   async close(): Promise<void> {
     const open = [...this.trees.values()];
     this.trees.clear();
-    for (const t of open) await (await t.catch(() => undefined))?.close();
+    // Every tree is saved even when one fails; the first failure is reported after.
+    const results = await Promise.allSettled(open.map(async (t) => (await t.catch(() => undefined))?.close()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
 

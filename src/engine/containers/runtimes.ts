@@ -69,10 +69,12 @@ export class Runtimes {
 
   /** Disposes the runtimes that were made, in the reverse order of registration. */
   async dispose(): Promise<void> {
+    let failure: { e: unknown } | undefined;
     for (const reg of [...this.regs].reverse()) {
       const rt = this.opened.get(reg.driver);
       this.opened.delete(reg.driver);
-      await (await rt?.catch(() => undefined))?.dispose();
+      await (await rt?.catch(() => undefined))?.dispose().catch((e: unknown) => void (failure ??= { e }));
     }
+    if (failure) throw failure.e;
   }
 }
