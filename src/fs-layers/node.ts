@@ -30,7 +30,15 @@ export const nodeGunzip: Gunzip = (what) => {
   return new TransformStream<Uint8Array, Uint8Array>({
     start(ctl) {
       z = createGunzip({ chunkSize: 256 * 1024 });
-      z.on('data', (b: Buffer) => ctl.enqueue(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
+      z.on('data', (b: Buffer) => {
+        try {
+          ctl.enqueue(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+        } catch {
+          // The reader went away (the pull was stopped): zlib's buffered output has nowhere to
+          // go, and a throw here would be uncaught (it comes from zlib's own callback).
+          z.destroy();
+        }
+      });
       z.on('error', (e) => {
         failed = e;
         waiting?.(e);

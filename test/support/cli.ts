@@ -32,7 +32,9 @@ export function cliHome(env: Record<string, string> = {}): CliHome {
     run: (...args) => runCli(args, fullEnv),
     dispose: () => {
       stopDaemon(home);
-      rmSync(home, { recursive: true, force: true });
+      // The daemon saves its containers' exits as it stops: the last writes may still be
+      // landing, so the removal retries rather than racing them.
+      rmSync(home, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     },
   };
 }
