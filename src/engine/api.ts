@@ -70,7 +70,11 @@ export interface EngineApi extends ContainerApi, VolumeApi {
    * subscription is closed or the client goes away. The transports' form of `Engine.onEvent`.
    */
   subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription>;
-  pull(ref: string, opts: { platform?: string }, onEvent?: (e: PullEvent) => void): Promise<PullSummary>;
+  /**
+   * `signal` is the serving side's, never a caller's: the daemon aborts it when the
+   * connection that asked for the pull closes (`CANCEL_ON_LEAVE`).
+   */
+  pull(ref: string, opts: { platform?: string; signal?: AbortSignal }, onEvent?: (e: PullEvent) => void): Promise<PullSummary>;
   listImages(): Promise<ImageSummary[]>;
   /** `docker image inspect` objects; `undefined` for a reference that names no image. */
   inspectImages(refs: string[]): Promise<(Record<string, unknown> | undefined)[]>;

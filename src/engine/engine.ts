@@ -105,9 +105,9 @@ export class Engine implements EngineApi {
     };
   }
 
-  async pull(ref: string, opts: { platform?: string }, onEvent?: (e: PullEvent) => void): Promise<PullSummary> {
+  async pull(ref: string, opts: { platform?: string; signal?: AbortSignal }, onEvent?: (e: PullEvent) => void): Promise<PullSummary> {
     const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
-    const r = await this.images.pull(ref, { ...(platform ? { platform } : {}), ...(onEvent ? { onProgress: onEvent } : {}) });
+    const r = await this.images.pull(ref, { ...(platform ? { platform } : {}), ...(onEvent ? { onProgress: onEvent } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
     return { digest: r.digest.toString(), updated: r.updated, reference: r.reference, canonical: r.canonical, imageId: r.image.id };
   }
 

@@ -88,7 +88,7 @@ export async function pullLayer(
   const downloaded = !haveBlob;
   const source = haveBlob
     ? (await deps.blobs.get(l.digest))!
-    : deps.registry.openBlob(img, l, { onProgress: throttled((done, total) => emit({ type: 'layer', id, status: 'Downloading', done, total })) });
+    : deps.registry.openBlob(img, l, { signal, onProgress: throttled((done, total) => emit({ type: 'layer', id, status: 'Downloading', done, total })) });
   const key = l.digest.toString();
   const pulling = inFlightOf(deps.blobs);
   pulling.set(key, (pulling.get(key) ?? 0) + 1);

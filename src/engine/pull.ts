@@ -19,6 +19,8 @@ export interface PullOptions {
   onProgress?: (e: PullEvent) => void;
   /** Layers fetched at once (Docker's default is 3). */
   concurrency?: number;
+  /** Stops the pull (its client went away): connections close, nothing half-done is kept. */
+  signal?: AbortSignal;
 }
 
 export interface PullResult {
@@ -62,7 +64,8 @@ export async function pullImage(deps: PullDeps, refText: string, opts: PullOptio
 async function pull(deps: PullDeps, ref: ReturnType<typeof parseReference>, opts: PullOptions): Promise<PullResult> {
   const emit = opts.onProgress ?? (() => {});
   emit({ type: 'resolving', reference: ref.familiar() });
-  const img = await deps.registry.resolve(ref, opts.platform ? { platform: opts.platform } : {});
+  const signal = opts.signal;
+  const img = await deps.registry.resolve(ref, { ...(opts.platform ? { platform: opts.platform } : {}), ...(signal ? { signal } : {}) });
   const id = img.manifest.config.digest;
   const layers = img.manifest.layers;
 
@@ -73,9 +76,13 @@ async function pull(deps: PullDeps, ref: ReturnType<typeof parseReference>, opts
     }
   }
 
-  const configP = deps.registry.fetchConfig(img);
+  const configP = deps.registry.fetchConfig(img, signal ? { signal } : {});
   configP.catch(() => {}); // awaited below; the layers learn of a failure through diffIdOf
   const stop = new AbortController();
+  if (signal) {
+    if (signal.aborted) stop.abort(signal.reason);
+    else signal.addEventListener('abort', () => stop.abort(signal.reason), { once: true });
+  }
   // Layer events wait for 'resolved' (it names the platform, which only the config knows);
   // of a layer's download progress meanwhile, only the latest is kept.
   let held: PullEvent[] | undefined = [];
@@ -129,6 +136,8 @@ async function pull(deps: PullDeps, ref: ReturnType<typeof parseReference>, opts
     await Promise.allSettled(workers);
     throw e;
   }
+  // Cancelled between layers: the workers stopped taking jobs without a failure of their own.
+  if (signal?.aborted) throw new TabdockError('DOWNLOAD_CANCELLED', `the pull of ${ref.familiar()} was cancelled (its client went away)`, {});
   // A layer found stored was not held up by the config; its recorded diff ID is checked now.
   for (const [i, l] of layers.entries()) {
     const want = config.diffIds[i]!.toString();

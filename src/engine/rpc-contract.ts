@@ -34,6 +34,15 @@ export const HANDLE_ENDS: Partial<Record<RpcMethod, readonly string[]>> = {
 };
 
 /**
+ * Calls that stop when the caller leaves (its connection closes): the serving side puts an
+ * AbortSignal of its own as `signal` in the options argument at this index. A pull whose
+ * client is gone would otherwise keep downloading into the store with nobody to tell.
+ */
+export const CANCEL_ON_LEAVE: Partial<Record<RpcMethod, number>> = {
+  pull: 1,
+};
+
+/**
  * On a handle the engine returns: resolves when its stream has ended on the engine's side
  * (attach: detached or the container exited; exec: the process exited; a subscription:
  * closed). A symbol, so it never crosses a transport; the serving side releases the

@@ -31,7 +31,7 @@ export interface BlobProgress {
   (done: number, total: number): void;
 }
 
-export function resumableBlob(desc: Descriptor, what: string, open: Opener, opts: { retries?: number; onProgress?: BlobProgress; sleep?: (ms: number) => Promise<void>; hasher?: HasherFactory } = {}): ReadableStream<Uint8Array> {
+export function resumableBlob(desc: Descriptor, what: string, open: Opener, opts: { retries?: number; onProgress?: BlobProgress; sleep?: (ms: number) => Promise<void>; hasher?: HasherFactory; signal?: AbortSignal } = {}): ReadableStream<Uint8Array> {
   const retries = opts.retries ?? 3;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let received = 0;
@@ -76,6 +76,8 @@ export function resumableBlob(desc: Descriptor, what: string, open: Opener, opts
         try {
           r = await reader!.read();
         } catch (e) {
+          // A cancelled pull is not a cut: no new connection.
+          if (opts.signal?.aborted || (TabdockError.is(e) && e.code === 'DOWNLOAD_CANCELLED')) throw e;
           if (++cuts > retries) throw new TabdockError('DOWNLOAD_INTERRUPTED', `${what}: the download was cut ${cuts} times; last: ${e instanceof Error ? e.message : String(e)}`, { received }, { retryable: true });
           await sleep(200 * 2 ** cuts);
           await connect();

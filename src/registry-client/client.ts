@@ -37,6 +37,8 @@ export interface ResolvedImage {
 
 export interface OpenBlobOptions {
   onProgress?: BlobProgress;
+  /** Ends the download: no retry, no new connection (the pull's client went away). */
+  signal?: AbortSignal;
 }
 
 /** Manifests larger than this are refused (the distribution spec's 4 MiB guidance). */
@@ -82,37 +84,37 @@ export class RegistryClient {
   }
 
   /** Resolves a reference to one platform's manifest, every byte digest-checked. */
-  async resolve(ref: Reference, opts: { platform?: Platform } = {}): Promise<ResolvedImage> {
+  async resolve(ref: Reference, opts: { platform?: Platform; signal?: AbortSignal } = {}): Promise<ResolvedImage> {
     const eps = this.endpoints(ref);
     let last: unknown;
     for (const [i, ep] of eps.entries()) {
       try {
-        return await this.resolveAt(ep, ref, opts.platform);
+        return await this.resolveAt(ep, ref, opts.platform, opts.signal);
       } catch (e) {
         last = e;
         // A mirror that fails is skipped, as Docker does; the registry's own answer is final.
         const isMirror = i < eps.length - 1;
-        if (!isMirror || (TabdockError.is(e) && (e.code === 'NO_MATCHING_PLATFORM' || e.code === 'DIGEST_MISMATCH'))) throw e;
+        if (!isMirror || opts.signal?.aborted || (TabdockError.is(e) && (e.code === 'NO_MATCHING_PLATFORM' || e.code === 'DIGEST_MISMATCH'))) throw e;
       }
     }
     throw last;
   }
 
-  private async resolveAt(ep: Endpoint, ref: Reference, wanted: Platform | undefined): Promise<ResolvedImage> {
+  private async resolveAt(ep: Endpoint, ref: Reference, wanted: Platform | undefined, signal: AbortSignal | undefined): Promise<ResolvedImage> {
     const platform = normalizePlatform(wanted ?? DEFAULT_PLATFORM);
     const requested = wanted ? { requested: platform } : {};
     const what = ref.familiar();
-    const top = await this.getManifest(ep, ref, ref.manifestRef, what);
+    const top = await this.getManifest(ep, ref, ref.manifestRef, what, signal);
     if (top.parsed.kind === 'manifest') {
       return { reference: ref, digest: top.digest, manifest: { ...top.parsed, digest: top.digest, bytes: top.bytes }, platform, ...requested, endpoint: ep };
     }
     const index: ImageIndex = top.parsed;
     let chosen = selectPlatform(index, platform, what, !wanted);
-    let child = await this.getManifest(ep, ref, chosen.digest.toString(), what, chosen);
+    let child = await this.getManifest(ep, ref, chosen.digest.toString(), what, signal, chosen);
     // An index may point at another index (rare, but valid OCI): one more level.
     if (child.parsed.kind === 'index') {
       chosen = selectPlatform(child.parsed, platform, what, !wanted);
-      child = await this.getManifest(ep, ref, chosen.digest.toString(), what, chosen);
+      child = await this.getManifest(ep, ref, chosen.digest.toString(), what, signal, chosen);
     }
     if (child.parsed.kind !== 'manifest') throw new TabdockError('MANIFEST_INVALID', `the index of ${what} nests too deeply`, { what });
     return {
@@ -126,8 +128,9 @@ export class RegistryClient {
     };
   }
 
-  private async getManifest(ep: Endpoint, ref: Reference, manifestRef: string, what: string, desc?: Descriptor) {
+  private async getManifest(ep: Endpoint, ref: Reference, manifestRef: string, what: string, signal: AbortSignal | undefined, desc?: Descriptor) {
     const res = await this.transport.request(ep, {
+      ...(signal ? { signal } : {}),
       path: `/v2/${ref.repository}/manifests/${manifestRef}`,
       headers: { accept: MANIFEST_ACCEPT.join(', ') },
       repository: ref.repository,
@@ -154,7 +157,7 @@ export class RegistryClient {
    * guest. WebAssembly artifacts (a wasm config media type, or raw wasm layers under a
    * config that is not an image config) get an image config made from what they have.
    */
-  async fetchConfig(img: ResolvedImage): Promise<{ bytes: Uint8Array; config: ImageConfig & { diffIds: Digest[] }; platform: Platform }> {
+  async fetchConfig(img: ResolvedImage, opts: { signal?: AbortSignal } = {}): Promise<{ bytes: Uint8Array; config: ImageConfig & { diffIds: Digest[] }; platform: Platform }> {
     const what = img.reference.familiar();
     const m = img.manifest;
     // The manifest says how big the config is, and the verified stream holds it to that;
@@ -162,7 +165,7 @@ export class RegistryClient {
     if (m.config.size > LIMITS.config) {
       throw new TabdockError('CONFIG_TOO_LARGE', `the config of ${what} is ${Math.round(m.config.size / 1048576)} MiB by its manifest: more than the ${LIMITS.config / 1048576} MiB tabdock accepts for an image config; refusing it`, { size: m.config.size, limit: LIMITS.config });
     }
-    const bytes = new Uint8Array(await new Response(this.openBlob(img, m.config)).arrayBuffer());
+    const bytes = new Uint8Array(await new Response(this.openBlob(img, m.config, opts.signal ? { signal: opts.signal } : {})).arrayBuffer());
     const artifact = isWasmConfig(m.config.mediaType) || (m.layers.some((l) => isWasmLayer(l.mediaType)) && !looksLikeImageConfig(bytes));
     const config = artifact ? parseWasmArtifactConfig(bytes, m.layers.map((l) => l.digest), what) : parseImageConfig(bytes, what);
     const actual = normalizePlatform({ os: config.os, architecture: config.architecture, variant: config.variant });
@@ -190,7 +193,7 @@ export class RegistryClient {
       while (urlIndex < urls.length && offset === 0) {
         const url = urls[urlIndex++]!;
         try {
-          const res = await this.transport.fetch(this.transport.wire(url), { headers });
+          const res = await this.transport.fetch(this.transport.wire(url), { headers, ...(opts.signal ? { signal: opts.signal } : {}) });
           if (res.ok) return res;
           await res.body?.cancel();
         } catch {
@@ -198,6 +201,7 @@ export class RegistryClient {
         }
       }
       return this.transport.request(ep, {
+        ...(opts.signal ? { signal: opts.signal } : {}),
         path: `/v2/${ref.repository}/blobs/${desc.digest}`,
         headers,
         repository: ref.repository,

@@ -1,4 +1,5 @@
 import { readTextPrefix } from './bounded-body.ts';
+import { DEFAULT_DEADLINES, guardBody, withHeaderDeadline, type Deadlines } from './deadlines.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { proxiedUrl } from '../shared/proxied-url.ts';
 import { basicAuth, parseChallenges, TokenCache, type Challenge, type CredentialLookup } from './auth.ts';
@@ -23,6 +24,8 @@ export interface TransportOptions {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   userAgent?: string;
+  /** Header and body-progress deadlines (defaults: 30 s to headers; 16 KiB per 30 s of body). */
+  deadlines?: Partial<Deadlines>;
 }
 
 export interface Endpoint {
@@ -40,6 +43,8 @@ export interface RequestSpec {
   /** Repository for the token scope (`repository:<repo>:pull`). */
   repository: string;
   ctx: RegistryErrorContext;
+  /** Cancels the request and its body (the pull's client went away). */
+  signal?: AbortSignal;
 }
 
 const MAX_REDIRECTS = 5;
@@ -49,9 +54,11 @@ export class Transport {
   private readonly tokens: TokenCache;
   private readonly challenges = new Map<string, Challenge>();
   private readonly sleep: (ms: number) => Promise<void>;
+  readonly deadlines: Deadlines;
 
   constructor(readonly opts: TransportOptions = {}) {
     this.fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    this.deadlines = { ...DEFAULT_DEADLINES, ...opts.deadlines };
     this.tokens = new TokenCache(opts.now ?? Date.now);
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
@@ -76,7 +83,7 @@ export class Transport {
       try {
         return await this.once(ep, spec);
       } catch (e) {
-        if (!(e instanceof TabdockError) || !e.retryable || attempt >= retries) throw e;
+        if (!(e instanceof TabdockError) || !e.retryable || attempt >= retries || spec.signal?.aborted) throw e;
         const ra = (e.data['retryAfterSeconds'] as number | undefined) ?? undefined;
         if (e.code === 'RATE_LIMITED' && (ra === undefined || ra * 1000 > (this.opts.maxRetryAfterMs ?? 10_000))) throw e;
         const backoff = ra !== undefined ? ra * 1000 : 200 * 2 ** attempt * (0.75 + Math.random() / 2);
@@ -97,9 +104,9 @@ export class Transport {
       if (auth && sameHost) headers['authorization'] = auth;
       let res: Response;
       try {
-        res = await this.fetch(this.wire(url), { method: spec.method ?? 'GET', headers, redirect: 'manual' });
+        res = await withHeaderDeadline(this.deadlines.headersMs, spec.signal, spec.path, ep.registry, (signal) => this.fetch(this.wire(url), { method: spec.method ?? 'GET', headers, redirect: 'manual', signal }));
       } catch (e) {
-        throw networkError(e, url, ep.registry);
+        throw TabdockError.is(e) ? e : networkError(e, url, ep.registry);
       }
       if (res.status === 401 && sameHost && !answeredChallenge) {
         const header = res.headers.get('www-authenticate');
@@ -121,6 +128,7 @@ export class Transport {
         url = new URL(res.headers.get('location')!, url).toString();
         continue;
       }
+      res = guardBody(res, this.deadlines, spec.signal, spec.path, ep.registry);
       if (!res.ok) {
         const text = await readTextPrefix(res);
         const err = httpError(res.status, res.headers, text, spec.ctx);
@@ -167,9 +175,10 @@ export class Transport {
       throw new TabdockError('INSECURE_REALM', `${ep.registry} sent a plain-HTTP token realm (${u.host}) that is not an insecure registry; refusing to send credentials there`, { realm: url });
     }
     try {
-      return await this.fetch(this.wire(url), { headers, redirect: 'follow' });
+      const res = await withHeaderDeadline(this.deadlines.headersMs, undefined, 'a token request', u.host, (signal) => this.fetch(this.wire(url), { headers, redirect: 'follow', signal }));
+      return guardBody(res, this.deadlines, undefined, 'a token', u.host);
     } catch (e) {
-      throw networkError(e, url, u.host);
+      throw TabdockError.is(e) ? e : networkError(e, url, u.host);
     }
   }
 }

@@ -15,6 +15,8 @@ export interface FaultRequest {
   status: number;
   /** The rule kind applied, if any. */
   fault?: FaultRule['kind'];
+  /** Set when the client closed the connection before the answer was complete. */
+  clientClosed?: boolean;
 }
 
 interface RuleBase {
@@ -40,6 +42,8 @@ export type FaultRule = RuleBase &
     { kind: 'corrupt'; atByte: number }
     | /** Passes through with these response headers replaced (e.g. a lying `Docker-Content-Digest`). */
     { kind: 'headers'; set: Record<string, string> }
+    | /** Upstream status and headers, then the body paced at `bytesPerTick` every `tickMs` (a stalling or trickling registry). */
+    { kind: 'trickle'; bytesPerTick: number; tickMs: number }
     | /** Closes the connection without answering (a network error for the client). */
     { kind: 'drop' }
     | /** Passes through after `ms` milliseconds (for timeouts and slow-link progress). */
@@ -95,6 +99,9 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
     const rule = pick(method, path);
     const rec: FaultRequest = { method, path, status: 0, ...(rule ? { fault: rule.kind } : {}) };
     requests.push(rec);
+    res.on('close', () => {
+      if (!res.writableFinished) rec.clientClosed = true;
+    });
 
     const answer = (status: number, headers: OutgoingHttpHeaders, body: string): void => {
       rec.status = status;
@@ -145,6 +152,7 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
       const headers: OutgoingHttpHeaders = { ...upRes.headers };
       if (rule?.kind === 'headers') for (const [k, v] of Object.entries(rule.set)) headers[k.toLowerCase()] = v;
       res.writeHead(rec.status, headers);
+      if (rule?.kind === 'trickle') return trickle(upRes, rule.bytesPerTick, rule.tickMs);
       let seen = 0;
       upRes.on('data', (chunk: Buffer) => {
         let out = chunk;
@@ -163,6 +171,32 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
       });
       upRes.on('end', () => res.end());
       upRes.on('error', () => res.destroy());
+    }
+
+    function trickle(upRes: IncomingMessage, n: number, ms: number): void {
+      const parts: Buffer[] = [];
+      let ended = false;
+      upRes.on('data', (c: Buffer) => parts.push(c));
+      upRes.on('end', () => (ended = true));
+      const timer = setInterval(() => {
+        let want = n;
+        while (want > 0 && parts.length) {
+          const c = parts[0]!;
+          const take = c.subarray(0, want);
+          res.write(take);
+          want -= take.length;
+          if (take.length === c.length) parts.shift();
+          else parts[0] = c.subarray(take.length);
+        }
+        if (ended && !parts.length) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, ms);
+      res.on('close', () => {
+        clearInterval(timer);
+        upRes.destroy();
+      });
     }
   });
 

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { TabdockError, type SerializedError } from '../../shared/errors.ts';
-import { HANDLE_ENDS, STREAM_END, isRpcMethod, onHandleEnd } from '../../engine/rpc-contract.ts';
+import { CANCEL_ON_LEAVE, HANDLE_ENDS, STREAM_END, isRpcMethod, onHandleEnd, type RpcMethod } from '../../engine/rpc-contract.ts';
 
 /**
  * A symmetric RPC peer over one socket: JSON lines, calls with promised results, and
@@ -61,6 +61,8 @@ export class RpcPeer {
   private api: Record<string, unknown> | undefined;
   private allowed: ReadonlySet<string> = new Set();
   private closed = false;
+  /** Calls under way that end when this connection closes (`CANCEL_ON_LEAVE`). */
+  private readonly leaving = new Set<AbortController>();
   readonly onClose: (() => void)[] = [];
 
   constructor(private readonly socket: Socket) {
@@ -253,7 +255,20 @@ export class RpcPeer {
           const method = this.allowed.has(m.method) ? this.api?.[m.method] : undefined;
           if (typeof method !== 'function') throw new TabdockError('RPC_REFUSED', `the daemon serves no method "${m.method}" to clients`, { method: m.method });
           const theirs: number[] = [];
-          const value = await (method as Fn).apply(this.api, m.args.map((a) => this.unmarshal(a, theirs)));
+          const args = m.args.map((a) => this.unmarshal(a, theirs));
+          const at = CANCEL_ON_LEAVE[m.method as RpcMethod];
+          const opts = at === undefined ? undefined : args[at];
+          const leave = at !== undefined && (opts === undefined || (opts !== null && typeof opts === 'object')) ? new AbortController() : undefined;
+          if (leave && at !== undefined) {
+            args[at] = { ...(opts as object | undefined), signal: leave.signal };
+            this.leaving.add(leave);
+          }
+          let value: unknown;
+          try {
+            value = await (method as Fn).apply(this.api, args);
+          } finally {
+            if (leave) this.leaving.delete(leave);
+          }
           const mine: number[] = [];
           this.send({ t: 'ok', id: m.id, value: this.marshal(value, mine) });
           const entry = mine.length ? { handle: value as Record<string, unknown>, fns: mine } : undefined;
@@ -293,6 +308,9 @@ export class RpcPeer {
   close(reason?: unknown): void {
     if (this.closed) return;
     this.closed = true;
+    // Calls that stop when their caller leaves (a pull) are told now.
+    for (const c of this.leaving) c.abort(gone());
+    this.leaving.clear();
     for (const p of this.pending.values()) p.reject(reason ?? gone());
     this.pending.clear();
     this.fns.clear();
