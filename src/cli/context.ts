@@ -9,6 +9,7 @@ import { RegistryClient } from '../registry-client/index.ts';
 import { nodeSha256 } from '../registry-client/node.ts';
 import { connectDaemon } from './daemon/daemon.ts';
 import { credentialLookup, loadSettings } from './home.ts';
+import { lockStore, type StoreOwner } from './store-lock.ts';
 
 /** What a command gets: its output, its environment, and the engine (through the daemon). */
 export interface Io {
@@ -32,8 +33,28 @@ export interface Ctx {
 }
 
 /** The Node composition root: stores under $TABDOCK_HOME, the registry client, the engine. */
-export async function openEngine(env: Io['env'], opts: { log?: (line: string) => void } = {}): Promise<Engine> {
+export async function openEngine(env: Io['env'], opts: { log?: (line: string) => void; owner?: StoreOwner } = {}): Promise<Engine> {
   const settings = await loadSettings(env);
+  // One process opens the stores: this one, until its engine is disposed (or it exits).
+  const lock = lockStore(settings.home, opts.owner ?? 'command');
+  try {
+    const engine = await composeEngine(env, settings, opts);
+    const dispose = engine.dispose.bind(engine);
+    engine.dispose = async () => {
+      try {
+        await dispose();
+      } finally {
+        lock.release();
+      }
+    };
+    return engine;
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof loadSettings>>, opts: { log?: (line: string) => void }): Promise<Engine> {
   const registry = new RegistryClient({
     insecureRegistries: settings.insecureRegistries,
     mirrors: settings.mirrors,

@@ -13,7 +13,7 @@ export const daemon: NodeCommand = {
     const sub = p.args[0];
     if (sub === 'run') {
       // The daemon's stderr is $TABDOCK_HOME/daemon.log: how its guest started goes there.
-      await runDaemon(io.env, () => openEngine(io.env, { log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) }));
+      await runDaemon(io.env, () => openEngine(io.env, { owner: 'daemon', log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) }));
       return 0;
     }
     if (sub === 'stop' || sub === 'status') {

@@ -8,6 +8,7 @@ import type { EngineApi } from '../../engine/index.ts';
 import { RPC_METHODS } from '../../engine/rpc-contract.ts';
 import { tabdockHome } from '../home.ts';
 import { RpcPeer } from './rpc.ts';
+import { inUseError, storeHolder } from '../store-lock.ts';
 
 /**
  * Like `dockerd`: one background process per `$TABDOCK_HOME` holds the engine (and, with
@@ -121,6 +122,9 @@ export async function connectDaemon(env: Env, opts: { autostart?: boolean } = {}
   const path = socketPath(home);
   let socket = await tryConnect(path);
   if (!socket && opts.autostart !== false) {
+    // A command run with TABDOCK_DAEMON=off has the store: a daemon could not open it.
+    const holder = storeHolder(home);
+    if (holder?.kind === 'command') throw inUseError(home, holder, 'daemon');
     const log = openSync(join(home, 'daemon.log'), 'a');
     const child = spawn(process.execPath, [BIN, 'daemon', 'run'], { env: { ...process.env, ...env } as NodeJS.ProcessEnv, detached: true, stdio: ['ignore', log, log] });
     child.unref();
