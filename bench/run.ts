@@ -29,6 +29,7 @@ const sections = [
   await optional('engine', 'engine.ts', 'benchEngine'),
   await optional('browser', 'browser.ts', 'benchBrowser'),
   await optional('wasi', 'wasi.ts', 'benchWasi'),
+  await optional('attacks', 'attacks.ts', 'benchAttacks'),
 ].filter((s): s is Section => s !== undefined && (only.length === 0 || only.includes(s.name)));
 
 const rows: (BenchRow & { section: string })[] = [];
