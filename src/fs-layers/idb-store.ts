@@ -95,7 +95,6 @@ export class IdbBlobStore implements BlobStore {
   }
 
   async put(d: Digest, data: ReadableStream<Uint8Array> | Uint8Array, o: PutOptions = {}): Promise<void> {
-    if (o.hashed && !(data instanceof Uint8Array)) throw new TabdockError('INTERNAL', `blob ${d.short}: a stream is always hashed by the store (hashed is for bytes in hand)`, {});
     // `flushLater` changes nothing here: every put below has committed its transaction
     // when it returns (see `flush`).
     const size = data instanceof Uint8Array ? data.byteLength : o.size;

@@ -200,13 +200,31 @@ for (const [kind, make] of Object.entries(kits)) {
       expect(await s.usage()).toBe(a.length + b.length);
     });
 
-    it('hashed: bytes in hand are trusted to their digest; a stream is refused with it', async () => {
-      const s = await make().blobs();
+    it('hashed: bytes in hand and verified streams are stored under the digest vouched for; a stream that errors leaves nothing', async () => {
+      const k = make();
+      const s = await k.blobs();
       const a = bytes(2000, 15);
       const d = await sha256(a);
       await s.put(d, a, { hashed: true });
       expect(same(await s.read(d, 0, a.length), a)).toBe(true);
-      await expect(s.put(await sha256(bytes(10, 16)), streamOf(bytes(10, 16)), { hashed: true })).rejects.toMatchObject({ code: 'INTERNAL' });
+      const big = bytes(2 * 1048576 + 3, 16);
+      const db = await sha256(big);
+      await s.put(db, streamOf(big), { hashed: true });
+      expect(same(await s.read(db, 0, big.length), big)).toBe(true);
+      // A verified stream whose check failed ends in an error: nothing is kept.
+      const other = bytes(1048576 + 9, 17);
+      const dother = await sha256(other);
+      let sent = 0;
+      const wrong = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (sent >= other.length) return c.error(new Error('digest mismatch'));
+          c.enqueue(other.slice(sent, sent + 65536));
+          sent += 65536;
+        },
+      });
+      await expect(s.put(dother, wrong, { hashed: true })).rejects.toThrow('digest mismatch');
+      expect(await s.has(dother)).toBe(false);
+      expect(await (await k.reopen()).has(dother)).toBe(false);
     });
 
     it('meta: JSON records, prefix keys, delete', async () => {

@@ -75,9 +75,11 @@ export interface PutOptions {
    */
   flushLater?: true;
   /**
-   * The caller computed `digest` from exactly these bytes (a Uint8Array it no longer
-   * changes), so the store does not hash them again. For bytes in hand only: a stream is
-   * always hashed (refused with this flag, INTERNAL).
+   * The caller vouches that `digest` is the sha256 of exactly these bytes, so the store does
+   * not hash them again: bytes in hand it hashed itself (a Uint8Array it no longer changes),
+   * or a stream that ends in an error, never a close, unless its bytes hash to `digest` (the
+   * registry client's verified blob stream: it holds back the last bytes until the digest
+   * checked out). A stream that errors leaves nothing, as always.
    */
   hashed?: true;
 }
