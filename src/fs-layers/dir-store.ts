@@ -157,18 +157,18 @@ export class DirBlobStore implements BlobStore {
   }
 
   async flush(digests: Iterable<Digest>): Promise<void> {
-    const batch: [string, Pending][] = [];
+    const batch = new Map<string, Pending>();
     const waits: Promise<void>[] = [];
     const named: Digest[] = [];
     for (const d of digests) {
       const p = this.pending.get(d.hex);
       if (!p) named.push(d);
       else if (p.synced) waits.push(p.synced);
-      else if (!batch.some(([hex]) => hex === d.hex)) batch.push([d.hex, p]);
+      else batch.set(d.hex, p);
     }
-    if (batch.length > 0) {
-      const synced = this.syncBatch(batch);
-      for (const [, p] of batch) p.synced = synced;
+    if (batch.size > 0) {
+      const synced = this.syncBatch([...batch]);
+      for (const p of batch.values()) p.synced = synced;
       waits.push(synced);
     }
     await Promise.all(waits);
