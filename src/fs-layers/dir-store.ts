@@ -1,13 +1,16 @@
 import { closeSync, createWriteStream, openSync, readSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, writeFile, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TabdockError } from '../shared/errors.ts';
 import { Digest } from '../registry-client/index.ts';
 import { nodeSha256 } from '../registry-client/node.ts';
-import type { BlobStore, MetaStore, PutOptions, StoreOptions } from './store.ts';
+import type { BlobStore, PutOptions, StoreOptions } from './store.ts';
 import { isNoSpace, storeFull } from './store-full.ts';
+
+// The directory meta store lives beside it; imported from here as before.
+export { DirMetaStore } from './dir-meta-store.ts';
 
 /**
  * The Node store: content-addressed blobs in `<root>/blobs/sha256/<hex>`, written to
@@ -321,53 +324,4 @@ async function syncFile(path: string): Promise<void> {
 
 function chunkMissing(d: Digest): TabdockError {
   return new TabdockError('CHUNK_MISSING', `blob ${d.short} is not in the store (deleted, or its write failed); nothing may name it`, { digest: d.toString() });
-}
-
-/** JSON records as files, `key` mapped to a path; written to a temp file and renamed. */
-export class DirMetaStore implements MetaStore {
-  private constructor(private readonly root: string) {}
-
-  static async open(root: string): Promise<DirMetaStore> {
-    await mkdir(root, { recursive: true });
-    return new DirMetaStore(root);
-  }
-
-  private file(key: string): string {
-    return join(this.root, `${encodeURIComponent(key)}.json`);
-  }
-
-  async get<T>(key: string): Promise<T | undefined> {
-    try {
-      return JSON.parse(await readFile(this.file(key), 'utf8')) as T;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ENOENT') return undefined;
-      throw e;
-    }
-  }
-
-  async put(key: string, value: unknown): Promise<void> {
-    const f = this.file(key);
-    const tmp = `${f}.${Math.random().toString(36).slice(2)}.tmp`;
-    try {
-      await writeFile(tmp, JSON.stringify(value));
-      await rename(tmp, f);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      if (isNoSpace(e)) throw storeFull({ what: `record ${key}`, needed: JSON.stringify(value).length, used: 0 });
-      throw e;
-    }
-  }
-
-  async delete(key: string): Promise<void> {
-    await rm(this.file(key), { force: true });
-  }
-
-  async keys(prefix: string): Promise<string[]> {
-    const names = await readdir(this.root);
-    return names
-      .filter((n) => n.endsWith('.json'))
-      .map((n) => decodeURIComponent(n.slice(0, -'.json'.length)))
-      .filter((k) => k.startsWith(prefix))
-      .sort();
-  }
 }
