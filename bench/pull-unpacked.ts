@@ -46,7 +46,7 @@ async function daemonHome(reg: TestRegistry): Promise<CliHome> {
 }
 
 /** `skopeo copy` into an OCI layout, then `umoci unpack` of it: the open tool chain's pull to a tree. */
-async function skopeoUmoci(ref: string): Promise<number> {
+export async function skopeoUmoci(ref: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'tabdock-bench-umoci-'));
   try {
     return await timed(async () => {

@@ -1,7 +1,11 @@
-// Pull of a ~32 MiB image from a real loopback registry, beside a plain download of the
-// same blobs (manifest, config, layers: bodies read, nothing verified or stored); then the
-// same pair through a paced 400 Mbit/s link (test/support/slow-link.mjs, its own process)
-// in front of the same registry, as a fast home or office connection would carry it.
+// Pull of a ~32 MiB image from a real loopback registry, in process (no CLI): a pull now ends
+// with its layers unpacked into the layer store, so its baseline is the open tool chain that
+// also ends with an unpacked tree, `skopeo copy` + `umoci unpack` of the same image from the
+// same registry (as in the pull-unpacked section, which times the same through the CLI). A
+// plain download of the same blobs (manifest, config, layers: bodies read, nothing verified or
+// stored) stays beside it as context, as does the same pair through a paced 400 Mbit/s link
+// (test/support/slow-link.mjs, its own process) in front of the same registry, as a fast home
+// or office connection would carry it.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +17,7 @@ import { DirBlobStore, DirMetaStore, nodeGunzip } from '../src/fs-layers/node.ts
 import { RegistryClient } from '../src/registry-client/index.ts';
 import { nodeSha256 } from '../src/registry-client/node.ts';
 import { fixtureInfo, startRegistry, type FixtureManifest } from '../test/support/index.ts';
+import { skopeoUmoci } from './pull-unpacked.ts';
 import { median, type BenchRow } from './table.ts';
 
 const RUNS = 3;
@@ -26,9 +31,15 @@ export async function benchPull(): Promise<BenchRow[]> {
     const bytes = m.layerSizes.reduce((a, b) => a + b, 0);
     const mib = (bytes / 2 ** 20).toFixed(1);
 
-    const local = await measure(reg.host, m);
+    const local = await measure(reg.host, m, `${reg.host}/big:1`);
     const rows: BenchRow[] = [
-      { name: `pull ${mib} MiB image (verify, store, unpack into the layer store)`, value: local.pull, unit: 'ms', baseline: 'plain download of the same blobs', baselineValue: local.plain, target: '<= 1.5x baseline', pass: local.pull <= 1.5 * local.plain },
+      {
+        // The baseline was a plain download (target 1.5x) while a pull only verified and stored;
+        // since a pull also unpacks (one pass), the fair baseline is a tool chain that unpacks too.
+        name: `pull ${mib} MiB image in process (verify, store, unpack into the layer store; baseline unpacks too)`, value: local.pull, unit: 'ms',
+        baseline: 'skopeo copy + umoci unpack, same registry', baselineValue: local.unpacked, target: '<= 1.0x baseline', pass: local.pull <= local.unpacked,
+      },
+      { name: 'pull beside a plain download of the same blobs (no verify, store or unpack)', value: local.pull, unit: 'ms', baseline: 'plain download', baselineValue: local.plain },
       { name: 'pull throughput', value: bytes / 2 ** 20 / (local.pull / 1000), unit: 'MiB/s', baseline: 'plain download', baselineValue: bytes / 2 ** 20 / (local.plain / 1000) },
     ];
 
@@ -45,11 +56,16 @@ export async function benchPull(): Promise<BenchRow[]> {
   }
 }
 
-/** Medians of RUNS plain downloads and pulls into an empty store, alternated. */
-async function measure(host: string, m: FixtureManifest): Promise<{ plain: number; pull: number }> {
+/**
+ * Medians of RUNS plain downloads and pulls into an empty store, alternated; with `ref`,
+ * also skopeo copy + umoci unpack of it in each round.
+ */
+async function measure(host: string, m: FixtureManifest, ref?: string): Promise<{ plain: number; pull: number; unpacked: number }> {
   const plain: number[] = [];
   const ours: number[] = [];
+  const theirs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
+    if (ref) theirs.push(await skopeoUmoci(ref));
     let t = performance.now();
     const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
     await (await fetch(`http://${host}/v2/big/manifests/1`, { headers: { accept } })).arrayBuffer();
@@ -76,7 +92,7 @@ async function measure(host: string, m: FixtureManifest): Promise<{ plain: numbe
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  return { plain: median(plain), pull: median(ours) };
+  return { plain: median(plain), pull: median(ours), unpacked: median(theirs) };
 }
 
 async function startSlowLink(upstreamPort: number, mbits: number): Promise<{ host: string; stop: () => void }> {

@@ -130,7 +130,9 @@ async function streamLayer(
       ctl.enqueue(c);
     },
   }));
-  const stored = (toStore ? deps.blobs.put(l.digest, toStore) : Promise.resolve()).then(() => {
+  // The registry client's verified stream errors unless the blob hashes to its digest (the
+  // last bytes wait for the check): the store need not hash it a second time.
+  const stored = (toStore ? deps.blobs.put(l.digest, toStore, { hashed: true }) : Promise.resolve()).then(() => {
     if (downloaded) emit({ type: 'layer', id, status: 'Verifying Checksum' });
     emit({ type: 'layer', id, status: 'Download complete' });
     here = true;
@@ -190,7 +192,7 @@ async function hashOnly(
       h.update(c);
     },
   }));
-  const store = toStore ? deps.blobs.put(l.digest, toStore) : Promise.resolve();
+  const store = toStore ? deps.blobs.put(l.digest, toStore, { hashed: true }) : Promise.resolve();
   const [s, i] = await Promise.allSettled([store, hashing]);
   if (s.status === 'rejected') throw s.reason;
   if (i.status === 'rejected') {

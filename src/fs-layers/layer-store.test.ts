@@ -124,10 +124,15 @@ for (const [backend, open] of Object.entries(BACKENDS)) {
         },
       });
       await expect(k.layers.unpack({ diffId: l.diffId, source: dying, compression: 'none', what: 'x' })).rejects.toThrow();
+      expect(await k.layers.has(l.diffId)).toBe(false);
+      // Leftovers: the two chunks written, named by nothing.
+      expect((await k.chunks.list()).length).toBe(2);
       const again = await k.reopen();
       expect(await again.layers.has(l.diffId)).toBe(false);
-      expect((await again.chunks.list()).length).toBeGreaterThan(0);
-      expect(await again.layers.gc()).toMatchObject({ layers: 0, chunks: 2 });
+      // The directory store never flushed them, so they never got their names: its reopen
+      // sweeps them with the temp files. IndexedDB keeps them for gc.
+      expect((await again.chunks.list()).length).toBe(backend === 'dir' ? 0 : 2);
+      expect(await again.layers.gc()).toMatchObject({ layers: 0, chunks: backend === 'dir' ? 0 : 2 });
       expect(await again.chunks.list()).toEqual([]);
       await unpackTar(again.layers, l);
       expect(await again.layers.has(l.diffId)).toBe(true);

@@ -4,7 +4,7 @@ import { TabdockError } from '../shared/errors.ts';
 import { ChunkCache } from './chunk-cache.ts';
 import { buildTree, type ImageTree } from './image-tree.ts';
 import type { BlobStore, MetaStore } from './store.ts';
-import { diffIdMismatch, recordOf, unpackLayer, unpackTar, type HasherFactory, type LayerRecord, type UnpackInput } from './unpack.ts';
+import { chunksOf, diffIdMismatch, recordOf, unpackLayer, unpackTar, type HasherFactory, type LayerRecord, type UnpackInput } from './unpack.ts';
 
 export interface LayerStoreDeps {
   /** A blob store of its own for file chunks (gc sweeps every blob nobody references). */
@@ -100,6 +100,9 @@ export class LayerStore {
     const job = (async () => {
       await this.gcRunning;
       const r = await unpackLayer(this.deps.chunks, this.hasher, { ...(this.deps.gunzip ? { gunzip: this.deps.gunzip } : {}), ...inp });
+      // The chunks are on disk before the record that names them: the record stays the last
+      // thing written and the one mark of a complete layer.
+      await this.deps.chunks.flush(chunksOf(r));
       await this.deps.meta.put(K.layer(inp.diffId.hex), r);
       this.records.set(inp.diffId.hex, r);
       return r;
@@ -117,8 +120,13 @@ export class LayerStore {
    */
   async unpackPending(inp: PendingUnpackInput): Promise<LayerRecord> {
     const u = await unpackTar(this.deps.chunks, this.hasher, { ...(this.deps.gunzip ? { gunzip: this.deps.gunzip } : {}), ...inp });
+    // The chunks go to disk while `expected` waits (for the blob's verification, the config):
+    // both done before the record, which stays the last thing written.
+    const flushed = this.deps.chunks.flush(chunksOf(u));
+    flushed.catch(() => {}); // awaited below, unless `expected` refused first
     const want = await inp.expected(u.got);
     if (!u.got.equals(want)) throw diffIdMismatch(inp.what, u.got, want);
+    await flushed;
     const r = recordOf(want, u);
     await this.deps.meta.put(K.layer(want.hex), r);
     this.records.set(want.hex, r);

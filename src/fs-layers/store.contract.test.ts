@@ -153,6 +153,80 @@ for (const [kind, make] of Object.entries(kits)) {
       expect(await (await k.reopen()).usage()).toBe(1048576);
     });
 
+    it('flushLater puts are readable at once and durable after flush(); flush of an absent blob fails', async () => {
+      const k = make();
+      let s = await k.blobs();
+      const a = bytes(300_000, 11);
+      const b = bytes(1000, 12);
+      const da = await sha256(a);
+      const db = await sha256(b);
+      await s.put(da, a, { flushLater: true, hashed: true });
+      await s.put(da, a, { flushLater: true, hashed: true }); // a second put of it keeps one
+      await s.put(db, streamOf(b), { flushLater: true });
+      // Seen by this process before the flush, as any blob is.
+      expect(await s.has(da)).toBe(true);
+      expect(await s.size(da)).toBe(a.length);
+      expect(same(await s.read(da, 5, 100), a.slice(5, 105))).toBe(true);
+      expect(same(await collect((await s.get(db))!), b)).toBe(true);
+      if (s.readNow) {
+        const dst = new Uint8Array(10);
+        expect(s.readNow(da, 7, dst)).toBe(10);
+        expect(same(dst, a.slice(7, 17))).toBe(true);
+      }
+      expect((await s.list()).map(String).sort()).toEqual([da, db].map(String).sort());
+      expect(await s.usage()).toBe(a.length + b.length);
+      if (kind === 'dir') {
+        // Killed before the flush: nothing was named, so a reopen (which sweeps temp files) has none of it.
+        s = await k.reopen();
+        expect(await s.list()).toEqual([]);
+        await s.put(da, a, { flushLater: true, hashed: true });
+        await s.put(db, streamOf(b), { flushLater: true });
+      }
+      await Promise.all([s.flush([da, db]), s.flush([da])]);
+      await s.flush([da, db]); // already durable: nothing to do
+      expect(same(await s.read(da, 0, a.length), a)).toBe(true);
+      const again = await k.reopen();
+      expect(same(await again.read(da, 0, a.length), a)).toBe(true);
+      expect(same(await again.read(db, 0, b.length), b)).toBe(true);
+      const absent = await sha256(bytes(3, 13));
+      await expect(s.flush([da, absent])).rejects.toMatchObject({ code: 'CHUNK_MISSING' });
+      // Deleted before its flush: nothing may name it.
+      const c = bytes(500, 14);
+      const dc = await sha256(c);
+      await s.put(dc, c, { flushLater: true });
+      await s.delete(dc);
+      expect(await s.has(dc)).toBe(false);
+      await expect(s.flush([dc])).rejects.toMatchObject({ code: 'CHUNK_MISSING' });
+      expect(await s.usage()).toBe(a.length + b.length);
+    });
+
+    it('hashed: bytes in hand and verified streams are stored under the digest vouched for; a stream that errors leaves nothing', async () => {
+      const k = make();
+      const s = await k.blobs();
+      const a = bytes(2000, 15);
+      const d = await sha256(a);
+      await s.put(d, a, { hashed: true });
+      expect(same(await s.read(d, 0, a.length), a)).toBe(true);
+      const big = bytes(2 * 1048576 + 3, 16);
+      const db = await sha256(big);
+      await s.put(db, streamOf(big), { hashed: true });
+      expect(same(await s.read(db, 0, big.length), big)).toBe(true);
+      // A verified stream whose check failed ends in an error: nothing is kept.
+      const other = bytes(1048576 + 9, 17);
+      const dother = await sha256(other);
+      let sent = 0;
+      const wrong = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (sent >= other.length) return c.error(new Error('digest mismatch'));
+          c.enqueue(other.slice(sent, sent + 65536));
+          sent += 65536;
+        },
+      });
+      await expect(s.put(dother, wrong, { hashed: true })).rejects.toThrow('digest mismatch');
+      expect(await s.has(dother)).toBe(false);
+      expect(await (await k.reopen()).has(dother)).toBe(false);
+    });
+
     it('meta: JSON records, prefix keys, delete', async () => {
       const m = await make().meta();
       expect(await m.get('x')).toBeUndefined();

@@ -14,6 +14,14 @@ export interface BlobStore {
    * or interrupted write leaves nothing behind under that digest.
    */
   put(digest: Digest, data: ReadableStream<Uint8Array> | Uint8Array, opts?: PutOptions): Promise<void>;
+  /**
+   * Makes these blobs durable under their names (those put with `flushLater`, and any
+   * already there), all at once; resolves when they are. Whoever writes a record that names
+   * blobs (a layer record naming its chunks, a journal segment) flushes them first, so
+   * after a crash a record never names a blob that is not on disk. A digest that is absent
+   * (never put, deleted, or its flush failed) fails with CHUNK_MISSING: nothing may name it.
+   */
+  flush(digests: Iterable<Digest>): Promise<void>;
   /** The blob's bytes, or undefined when absent. */
   get(digest: Digest): Promise<ReadableStream<Uint8Array> | undefined>;
   /**
@@ -59,4 +67,19 @@ export interface StoreOptions {
 export interface PutOptions {
   /** The expected size, when known: lets a full store say how much was needed. */
   size?: number;
+  /**
+   * The store may return before the blob is durable and leave that to a later `flush()`
+   * of its digest (the directory store then writes without fsync and names the blob at
+   * the flush; until then it is visible to this process only). Many small writes (layer
+   * chunks) then pay one flush instead of one fsync each.
+   */
+  flushLater?: true;
+  /**
+   * The caller vouches that `digest` is the sha256 of exactly these bytes, so the store does
+   * not hash them again: bytes in hand it hashed itself (a Uint8Array it no longer changes),
+   * or a stream that ends in an error, never a close, unless its bytes hash to `digest` (the
+   * registry client's verified blob stream: it holds back the last bytes until the digest
+   * checked out). A stream that errors leaves nothing, as always.
+   */
+  hashed?: true;
 }

@@ -1,5 +1,5 @@
 import { createTarDecoder, type ParsedTarEntry } from 'modern-tar';
-import { type Digest, type Compression, type Hasher } from '../registry-client/index.ts';
+import { Digest, type Compression, type Hasher } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { decompressor, type Gunzip } from './decompress.ts';
 import { CHUNK, entryOf, type LayerEntry } from './layer-entry.ts';
@@ -121,7 +121,11 @@ function throughSymlink(p: string, symlinks: Set<string>): boolean {
   return false;
 }
 
-/** Cuts file bodies into CHUNK-sized, content-addressed blobs; zero chunks become null. */
+/**
+ * Cuts file bodies into CHUNK-sized, content-addressed blobs; zero chunks become null. The
+ * chunks are put with `flushLater`: whoever writes the record naming them flushes them first
+ * (`LayerStore`, through `chunksOf`).
+ */
 export class ChunkWriter {
   stored = 0;
   private readonly pending = new Set<Promise<void>>();
@@ -169,7 +173,9 @@ export class ChunkWriter {
     if (this.failure) throw this.failure;
     const p: Promise<void> = (async () => {
       if (await this.store.has(d)) return;
-      await this.store.put(d, bytes);
+      // `bytes` is this chunk's own buffer (never written again) and `d` its hash: the store
+      // need not hash it again. Durable at the layer's flush, before its record.
+      await this.store.put(d, bytes, { flushLater: true, hashed: true });
       this.stored += bytes.byteLength;
     })().catch((e: unknown) => {
       this.failure ??= e;
@@ -182,6 +188,13 @@ export class ChunkWriter {
     await Promise.all(this.pending);
     if (this.failure) throw this.failure;
   }
+}
+
+/** Every chunk a record names, once each: what must be flushed before the record is written. */
+export function chunksOf(r: { entries: readonly LayerEntry[] }): Digest[] {
+  const hex = new Set<string>();
+  for (const e of r.entries) for (const c of e.c ?? []) if (c) hex.add(c);
+  return [...hex].map((h) => Digest.fromHex(h));
 }
 
 export function isZero(b: Uint8Array): boolean {

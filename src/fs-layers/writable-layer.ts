@@ -3,6 +3,7 @@ import { CHUNK } from './layer-entry.ts';
 import { K } from './layer-store.ts';
 import type { BlobStore, MetaStore } from './store.ts';
 import { isZero, type HasherFactory } from './unpack.ts';
+import type { Digest } from '../registry-client/index.ts';
 
 /**
  * A container's writable layer, kept in the meta store as a journal so it survives a
@@ -12,7 +13,7 @@ import { isZero, type HasherFactory } from './unpack.ts';
  * One put per flush is atomic on both stores: a crash loses at most the unflushed batch,
  * never half of one. Every COMPACT_AFTER segments a snapshot segment (`s: 1`) restates
  * everything and the older segments are deleted; loading starts at the last snapshot.
- * File chunks are stored before the segment naming them.
+ * File chunks are stored, and flushed to disk, before the segment naming them.
  */
 export interface PathRec {
   p: string;
@@ -163,7 +164,10 @@ export class WritableLayer {
     this.pendingPaths.clear();
     this.deadInodes.clear();
     try {
-      for (const n of inodes) await this.storeChunks(n);
+      const named: Digest[] = [];
+      for (const n of inodes) await this.storeChunks(n, named);
+      // On disk before the segment naming them (a crash between leaves unnamed chunks only).
+      await this.chunks.flush(named);
       const seg: Segment = { n: this.next, p: Object.fromEntries(paths), i: {} };
       for (const n of inodes) seg.i[n.ino] = toRec(n);
       for (const ino of dead) seg.i[ino] = null;
@@ -192,7 +196,7 @@ export class WritableLayer {
     }
   }
 
-  private async storeChunks(n: Inode): Promise<void> {
+  private async storeChunks(n: Inode, named: Digest[]): Promise<void> {
     if (!n.dirty || n.dirty.size === 0) return;
     const taking = n.dirty;
     n.dirty = undefined;
@@ -201,13 +205,15 @@ export class WritableLayer {
       for (const [i, buf] of taking) {
         const len = Math.min(CHUNK, Math.max(0, n.size - i * CHUNK));
         if (len === 0) continue;
-        const bytes = buf.subarray(0, len);
         let hex: string | null = null;
-        if (!isZero(bytes)) {
+        if (!isZero(buf.subarray(0, len))) {
+          // A copy of its own, hashed once: the store is told it need not hash it again.
+          const bytes = buf.slice(0, len);
           const h = await this.hasher();
           h.update(bytes);
           const d = h.digest();
-          if (!(await this.chunks.has(d))) await this.chunks.put(d, bytes.slice());
+          if (!(await this.chunks.has(d))) await this.chunks.put(d, bytes, { flushLater: true, hashed: true });
+          named.push(d);
           hex = d.hex;
         }
         if (!(n.dirty as Map<number, Uint8Array> | undefined)?.has(i) && i * CHUNK < n.size) {
