@@ -30,6 +30,7 @@ const sections = [
   await optional('browser', 'browser.ts', 'benchBrowser'),
   await optional('wasi', 'wasi.ts', 'benchWasi'),
   await optional('attacks', 'attacks.ts', 'benchAttacks'),
+  await optional('network', 'network.ts', 'benchNetwork'),
 ].filter((s): s is Section => s !== undefined && (only.length === 0 || only.includes(s.name)));
 
 const rows: (BenchRow & { section: string })[] = [];

@@ -1,0 +1,124 @@
+// Container networking as a user meets it, each figure beside a floor measured in the same
+// run: requests to a container's server through `-p` beside the same requests made by
+// busybox wget inside the guest; a 16 MiB download through `-p`; a 16 MiB download from a
+// server on this machine made by a container through the link (host-gateway) beside curl
+// on this machine; and the daemon's CPU over 30 s with a network and its containers idle,
+// beside 30 s with one container on `--network none`. Loopback only.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliHome, startRegistry, type CliHome } from '../test/support/index.ts';
+import { median, type BenchRow } from './table.ts';
+
+const BIG = 16 << 20;
+
+function daemonCpuMs(home: string): number {
+  const pid = Number(readFileSync(join(home, 'tabdock.pid'), 'utf8'));
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name).
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const p = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const mbps = (bytes: number, ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
+
+export async function benchNetwork(): Promise<BenchRow[]> {
+  const reg = await startRegistry();
+  const cli: CliHome = cliHome({ TABDOCK_DAEMON_IDLE_SECONDS: '300' });
+  let host: Server | undefined;
+  try {
+    await reg.push('busybox', 'busybox:latest');
+    cli.env['TABDOCK_INSECURE_REGISTRIES'] = reg.host;
+    const IMG = `${reg.host}/busybox`;
+    const must = async (...args: string[]) => {
+      const r = await cli.run(...args);
+      if (r.code !== 0) throw new Error(`tabdock ${args.join(' ')} failed: ${r.stderr}`);
+      return r.stdout;
+    };
+    const timed = async (...args: string[]) => {
+      const t = performance.now();
+      await must(...args);
+      return performance.now() - t;
+    };
+
+    // Idle floor first: a daemon with one container on --network none.
+    await must('run', '-d', '--name', 'quiet', '--network', 'none', IMG, 'sleep', '3600');
+    const q0 = daemonCpuMs(cli.home);
+    await new Promise((r) => setTimeout(r, 30_000));
+    const quietCpu = daemonCpuMs(cli.home) - q0;
+    await must('rm', '-f', 'quiet');
+
+    const port = await freePort();
+    await must('network', 'create', 'benchnet');
+    await must('run', '-d', '--name', 'srv', '--network', 'benchnet', '-p', `127.0.0.1:${port}:80`, IMG, 'sh', '-c',
+      `mkdir -p /www && echo hello > /www/index.html && dd if=/dev/urandom of=/www/big bs=1048576 count=16 2>/dev/null && exec busybox httpd -f -p 80 -h /www`);
+    await must('run', '-d', '--name', 'client', '--network', 'benchnet', '--add-host', 'host.docker.internal:host-gateway', IMG, 'sleep', '3600');
+    await until(async () => (await fetch(`http://127.0.0.1:${port}/big`, { method: 'HEAD' }).catch(() => undefined))?.headers.get('content-length') === String(BIG), 120_000, 'the server container');
+
+    // Idle cost with the network up and both containers idle.
+    const n0 = daemonCpuMs(cli.home);
+    await new Promise((r) => setTimeout(r, 30_000));
+    const netCpu = daemonCpuMs(cli.home) - n0;
+
+    // Ingress latency: 50 requests through -p, beside 50 wgets in the guest (exec overhead taken off).
+    for (let i = 0; i < 5; i++) await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    const lat: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t = performance.now();
+      await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      lat.push(performance.now() - t);
+    }
+    const execFloor = median([await timed('exec', 'client', 'true'), await timed('exec', 'client', 'true'), await timed('exec', 'client', 'true')]);
+    const loop = await timed('exec', 'client', 'sh', '-c', 'i=0; while [ $i -lt 50 ]; do busybox wget -q -O /dev/null http://srv/ || exit 1; i=$((i+1)); done');
+    const guestPerReq = Math.max(0, loop - execFloor) / 50;
+
+    // Ingress throughput: 16 MiB through -p, beside the same download in the guest.
+    let t = performance.now();
+    const got = (await (await fetch(`http://127.0.0.1:${port}/big`)).arrayBuffer()).byteLength;
+    const ingressMs = performance.now() - t;
+    if (got !== BIG) throw new Error(`ingress download got ${got} bytes`);
+    const guestBig = Math.max(1, (await timed('exec', 'client', 'busybox', 'wget', '-q', '-O', '/dev/null', 'http://srv/big')) - execFloor);
+
+    // Egress: a container downloads 16 MiB from a server on this machine, beside curl here.
+    const payload = Buffer.alloc(BIG, 7);
+    host = createServer((_req, res) => res.writeHead(200, { 'content-length': String(BIG) }).end(payload));
+    await new Promise<void>((r) => host!.listen(0, '127.0.0.1', r));
+    const hp = (host.address() as AddressInfo).port;
+    t = performance.now();
+    await new Promise<void>((res, rej) => execFile('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${hp}/big`], (e) => (e ? rej(e) : res())));
+    const curlMs = performance.now() - t;
+    const egressMs = Math.max(1, (await timed('exec', 'client', 'busybox', 'wget', '-q', '-O', '/dev/null', `http://host.docker.internal:${hp}/big`)) - execFloor);
+
+    await must('rm', '-f', 'srv', 'client');
+    await must('network', 'rm', 'benchnet');
+    const med = median(lat);
+    return [
+      { name: 'ingress: median latency of 50 HTTP requests through -p (Node fetch -> daemon -> guest -> httpd)', value: Math.round(med * 10) / 10, unit: 'ms', baseline: 'the same request by busybox wget in a container on the same network (mean of 50)', baselineValue: Math.round(guestPerReq * 10) / 10, target: '<= 2x baseline', pass: med <= 2 * guestPerReq },
+      { name: 'ingress: 16 MiB download through -p', value: mbps(BIG, ingressMs), unit: 'MB/s', baseline: 'the same download by wget in the guest', baselineValue: mbps(BIG, guestBig), target: '>= 10 MB/s', pass: mbps(BIG, ingressMs) >= 10 },
+      { name: 'egress (Node link): a container downloads 16 MiB from a server on this machine', value: mbps(BIG, egressMs), unit: 'MB/s', baseline: 'curl on this machine, same server', baselineValue: mbps(BIG, curlMs), target: '>= 10 MB/s', pass: mbps(BIG, egressMs) >= 10 },
+      { name: 'idle: daemon CPU over 30 s, a user network with two idle containers (one publishing a port)', value: Math.round(netCpu), unit: 'ms', baseline: 'one idle container on --network none', baselineValue: Math.round(quietCpu), target: '<= baseline + 300 ms', pass: netCpu <= quietCpu + 300 },
+    ];
+  } finally {
+    host?.close();
+    cli.dispose();
+    await reg.stop();
+  }
+}
