@@ -5,7 +5,7 @@ import { FakeIpDns, isFakeIp } from './fake-ip-dns.ts';
 
 const query = (name: string, type: 'A' | 'AAAA' | 'PTR' | 'MX', id = 4242) =>
   new Uint8Array(dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] }));
-const decode = (b: Uint8Array | undefined) => dnsPacket.decode(Buffer.from(b!));
+const decode = (b: Uint8Array | undefined) => dnsPacket.decode(Buffer.from(b!)) as dnsPacket.DecodedPacket & { rcode: string; flags: number };
 
 describe('FakeIpDns', () => {
   it('answers A from 198.18.0.0/15, the same address for the same name, and maps it back', () => {
