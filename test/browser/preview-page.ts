@@ -1,0 +1,71 @@
+// Port preview in the page, with the engine's side stood in for: `servePreview` (the
+// worker's code) runs here, and its `open(container, port)` is a WebSocket to the test's
+// WebSocket-to-TCP hop instead of `agent.connect(containerIp, port)`. Everything else is
+// what the playground runs: the Service Worker from the dev server, the page bridge,
+// http-over-socket, the port protocol.
+import { installPreviewBridge } from '../../src/ui/preview-bridge.ts';
+import { servePreview } from '../../src/engine/browser/preview-host.ts';
+import type { ByteSocket } from '../../src/engine/browser/http-over-socket.ts';
+import type { PortLike } from '../../src/engine/browser/preview-protocol.ts';
+
+const params = new URLSearchParams(location.search);
+const hop = params.get('hop')!;
+const container = params.get('container')!;
+
+/** A WebSocket carrying one TCP connection (the hop), in the GuestSocket shape. */
+function wsSocket(url: string): Promise<ByteSocket> {
+  const ws = new WebSocket(url);
+  ws.binaryType = 'arraybuffer';
+  const data = new Set<(c: Uint8Array) => void>();
+  const ends = new Set<() => void>();
+  const held: Uint8Array[] = [];
+  let paused = false;
+  let ended = false;
+  const closed = new Promise<void>((r) => ws.addEventListener('close', () => r()));
+  const end = () => {
+    if (ended || paused || held.length) return;
+    ended = true;
+    ends.forEach((l) => l());
+  };
+  ws.addEventListener('message', (e) => {
+    const c = new Uint8Array(e.data as ArrayBuffer);
+    if (paused || held.length) held.push(c);
+    else data.forEach((l) => l(c));
+  });
+  let closedFlag = false;
+  ws.addEventListener('close', () => ((closedFlag = true), end()));
+  return new Promise((resolve, reject) => {
+    ws.addEventListener('error', () => reject(new Error('connection refused')));
+    ws.addEventListener('open', () =>
+      resolve({
+        onData: (l) => (data.add(l), () => void data.delete(l)),
+        onEnd: (l) => (ends.add(l), () => void ends.delete(l)),
+        closed,
+        async write(d) {
+          ws.send(d);
+          while (ws.bufferedAmount > 1 << 20) await new Promise((r) => setTimeout(r, 5));
+        },
+        end: () => {},
+        close: () => ws.close(),
+        pause: () => void (paused = true),
+        resume() {
+          paused = false;
+          while (!paused && held.length) {
+            const c = held.shift()!;
+            data.forEach((l) => l(c));
+          }
+          if (closedFlag) end();
+        },
+      }),
+    );
+  });
+}
+
+const ok = await installPreviewBridge(
+  {
+    has: async (c) => c === container,
+    serve: (request, port) => servePreview(request, port as unknown as PortLike, (_c, p) => wsSocket(`${hop}?port=${p}`)),
+  },
+  new URL('/', location.href),
+);
+document.title = ok ? 'ready' : 'no service worker';
