@@ -1,3 +1,5 @@
+/// <reference path="../shared/wisp-js.d.ts" />
+/// <reference path="./ws.d.ts" />
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';

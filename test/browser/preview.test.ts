@@ -1,3 +1,4 @@
+/// <reference path="../../src/proxy/ws.d.ts" />
 // Port preview in real Chromium: the Service Worker served by the dev server, the page
 // bridge, the worker-side code (servePreview + http-over-socket) answering from a REAL
 // HTTP server on 127.0.0.1 through a WebSocket-to-TCP hop run here (standing in for the

@@ -1,3 +1,4 @@
+/// <reference path="../../shared/wisp-js.d.ts" />
 /**
  * The page's network link (net-contract.md, "NetworkLink"): containers' TCP leaves the
  * guest as streams on the control channel, and here each becomes a Wisp TCP stream over
