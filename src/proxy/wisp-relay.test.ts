@@ -1,3 +1,4 @@
+/// <reference path="./ws.d.ts" />
 // The Wisp relay through the real Node adapter (`startProxyServer`), driven by wisp-js's
 // own client over a real WebSocket, to real servers on 127.0.0.1. Refusals are proven to
 // come before any connection: the target servers count the connections they accept.
@@ -8,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { client as wispClient, type ClientConnection } from '@mercuryworkshop/wisp-js/client';
 import { startProxyServer, type ProxyServer } from './node-server.ts';
 import type { RelayOptions } from './relay-options.ts';
+import { WebSocket as WsClient } from 'ws';
+import { MAX_CONNECTIONS_PER_CLIENT } from './wisp-relay.ts';
 
 const HostBlocked = 0x48;
 const ConnThrottled = 0x49;
@@ -183,5 +186,28 @@ describe('wisp relay', () => {
     expect(await status('/wisp/', 'http://page.test')).toBe(101);
     expect(await status('/wisp/', 'http://evil.test')).toBe(403);
     expect(await status('/wisp/127.0.0.1:22', 'http://page.test')).toBe(404);
+  });
+
+  it('holds a client to its number of relay connections, and frees them as they close', async () => {
+    const server = await startProxyServer({ port: 0 });
+    cleanups.push(() => server.close());
+    const url = `${server.url.replace('http:', 'ws:')}/wisp/`;
+    const openOne = () =>
+      new Promise<{ ws: WsClient; status: string }>((resolve) => {
+        const ws = new WsClient(url);
+        ws.on('open', () => resolve({ ws, status: 'open' }));
+        ws.on('error', (e) => resolve({ ws, status: String(e?.message) }));
+      });
+    const held = [];
+    for (let i = 0; i < MAX_CONNECTIONS_PER_CLIENT; i++) held.push(await openOne());
+    expect(held.every((h) => h.status === 'open')).toBe(true);
+    expect((await openOne()).status).toContain('429');
+    held[0]!.ws.close();
+    await expect.poll(async () => {
+      const again = await openOne();
+      again.ws.close();
+      return again.status;
+    }, { timeout: 20_000, interval: 100 }).toBe('open');
+    for (const h of held) h.ws.close();
   });
 });

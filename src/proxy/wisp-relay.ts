@@ -26,6 +26,8 @@ const REASON = { Voluntary: 0x02, NetworkError: 0x03, UnreachableHost: 0x42, NoR
 const TCP = 0x01;
 /** TCP reads queued before the socket is paused (wisp-js reads one per DATA packet). */
 const QUEUE_HIGH = 64;
+/** WebSockets one client (IP) may hold (a class behind one NAT: a tab each). */
+export const MAX_CONNECTIONS_PER_CLIENT = 64;
 
 export interface WispRelay {
   /** Take an HTTP upgrade for `/wisp/`; false (and nothing done) for any other path. */
@@ -46,6 +48,7 @@ export function createWispRelay(o: RelayOptions = {}): WispRelay {
   // A Wisp packet carries at most what a client chooses; 1 MiB bounds one frame's memory.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const open = new Set<WebSocket>();
+  const perClient = new Map<string, number>();
 
   return {
     handleUpgrade(req, socket, head) {
@@ -60,9 +63,25 @@ export function createWispRelay(o: RelayOptions = {}): WispRelay {
       // The peer address, never X-Forwarded-For (as the proxy's rate limiter).
       const ip = req.socket.remoteAddress ?? 'unknown';
       const version = req.headers['sec-websocket-protocol'] ? 2 : 1;
+      const held = perClient.get(ip) ?? 0;
+      if (held >= MAX_CONNECTIONS_PER_CLIENT) {
+        log(`relay: ${ip} refused: ${held} relay connections open`);
+        socket.end('HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return true;
+      }
+      perClient.set(ip, held + 1);
+      let counted = true;
+      const release = () => {
+        if (!counted) return;
+        counted = false;
+        const n = (perClient.get(ip) ?? 1) - 1;
+        if (n > 0) perClient.set(ip, n);
+        else perClient.delete(ip);
+      };
+      socket.once('close', release);
       wss.handleUpgrade(req, socket, head, (ws) => {
         open.add(ws);
-        ws.on('close', () => open.delete(ws));
+        ws.on('close', () => (open.delete(ws), release()));
         ws.binaryType = 'arraybuffer';
         const conn = new RelayConnection(ws, version, { ip, policy, limits, timeoutMs, log });
         void conn
