@@ -16,5 +16,5 @@ export default defineConfig({
   build: { target: 'es2022', outDir: 'dist' },
   worker: { format: 'es' },
   // Pre-bundled up front: a dependency discovered on first use makes Vite reload the page.
-  optimizeDeps: { include: ['comlink', 'idb', 'v86', 'fzstd', 'hash-wasm', 'modern-tar', 'lit', '@xterm/xterm', '@xterm/addon-fit'] },
+  optimizeDeps: { include: ['comlink', '@mercuryworkshop/wisp-js/client', 'idb', 'v86', 'fzstd', 'hash-wasm', 'modern-tar', 'lit', '@xterm/xterm', '@xterm/addon-fit'] },
 });
