@@ -69,3 +69,25 @@ const ok = await installPreviewBridge(
   new URL('/', location.href),
 );
 document.title = ok ? 'ready' : 'no service worker';
+
+// The page's network link in this browser, through the dev server's relay at /wisp/:
+// `relayGet(dst, port, path)` is one HTTP GET over a Wisp stream (what a container's
+// `wget` becomes once the engine is wired), timed.
+import { WispLink } from '../../src/engine/browser/wisp-link.ts';
+import { httpOverSocket } from '../../src/engine/browser/http-over-socket.ts';
+
+const link = new WispLink({ url: new URL('/wisp/', location.href).href.replace(/^http/, 'ws') });
+(globalThis as unknown as { relayGet: unknown }).relayGet = async (dst: string, port: number, path: string) => {
+  const t0 = performance.now();
+  let s;
+  try {
+    s = await link.connect(dst, port);
+  } catch (e) {
+    return { error: (e as { code?: string }).code, message: (e as Error).message };
+  }
+  const closed = s.closed.then(() => {});
+  const res = await httpOverSocket({ ...s, closed, close: () => s.destroy() }, { method: 'GET', target: path, headers: [['Host', `localhost:${port}`]] });
+  const bytes = new Uint8Array(await new Response(res.body).arrayBuffer());
+  const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return { status: res.status, size: bytes.byteLength, sha: digest, ms: performance.now() - t0, available: link.available };
+};

@@ -79,7 +79,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => hop.on('listening', r));
   hopPort = (hop.address() as { port: number }).port;
 
-  dev = await startDevServer({});
+  // The relay the dev server mounts at /wisp/ may reach the app's loopback port only.
+  dev = await startDevServer({ TABDOCK_RELAY_ALLOW: '127.0.0.1/32', TABDOCK_RELAY_PORTS: String(appPort) });
   browser = await launchChromium();
   page = await browser.newPage();
   page.on('console', (m) => process.env['TABDOCK_DEBUG'] && console.log('[page]', m.text()));
@@ -88,6 +89,8 @@ beforeAll(async () => {
   expect(await page.title()).toBe('ready');
 }, 120_000);
 afterAll(async () => {
+  delete process.env['TABDOCK_RELAY_ALLOW'];
+  delete process.env['TABDOCK_RELAY_PORTS'];
   await browser?.close();
   await dev?.server.close();
   hop?.close();
@@ -156,3 +159,17 @@ it('says plainly when no tab runs the container, and refuses WebSocket upgrades 
   expect(upgrade.status).toBe(501);
   expect(upgrade.body).toContain('cannot pass the Service Worker');
 }, 60_000);
+
+it('reaches a loopback server through the relay from the page (the link a container\'s wget will use), 16 MiB, and the host gateway', async () => {
+  type Got = { status?: number; size?: number; sha?: string; ms?: number; error?: string; message?: string };
+  const get = (dst: string, port: number, path: string) =>
+    page.evaluate(([d, p, x]) => (globalThis as unknown as { relayGet: (d: string, p: number, x: string) => Promise<Got> }).relayGet(d, p, x), [dst, port, path] as const);
+  const r = await get('127.0.0.1', appPort, '/big');
+  expect(r).toMatchObject({ status: 200, size: big.length, sha: createHash('sha256').update(big).digest('hex') });
+  console.log(`relay from Chromium: 16 MiB from a loopback server in ${r.ms!.toFixed(0)} ms (${(16 / (r.ms! / 1000)).toFixed(1)} MB/s)`);
+  expect(await get('172.17.0.1', appPort, '/landed')).toMatchObject({ status: 200, size: 6 });
+  // Off the relay's port list: refused before connecting.
+  const refused = await get('127.0.0.1', hopPort, '/');
+  expect(refused).toMatchObject({ error: 'ECONNREFUSED' });
+  expect(refused.message).toContain('listed ports');
+}, 120_000);
