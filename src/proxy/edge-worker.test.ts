@@ -29,4 +29,10 @@ describe('edge worker', () => {
     expect((await worker.fetch(from('203.0.113.1'), env)).status).toBe(429);
     expect((await worker.fetch(from('203.0.113.2'), env)).status).toBe(200);
   });
+
+  it('says plainly that it does not host the relay', async () => {
+    const res = await worker.fetch(new Request('https://edge.test/wisp/', { headers: { Upgrade: 'websocket' } }), {});
+    expect(res.status).toBe(501);
+    expect(await res.text()).toContain('run `tabdock proxy`');
+  });
 });

@@ -22,8 +22,20 @@ function handlerFor(env: Env): ProxyHandler {
   return handler;
 }
 
+/**
+ * What `/wisp/` answers here. The relay needs outbound TCP to arbitrary hosts, its own DNS
+ * answer to check before connecting, and a WebSocket held per page for as long as the
+ * page runs; a module worker has none of these as wisp-js needs them (it is built on
+ * node:net and node:dns). So the edge serves the CORS proxy only, and says so.
+ */
+export const EDGE_RELAY_MESSAGE =
+  'This edge deployment serves the CORS proxy only, not the network relay: run `tabdock proxy` on a machine (it serves the relay at /wisp/) and name it in the page with <meta name="tabdock-relay" content="wss://HOST/wisp/">.';
+
 export default {
   fetch(request: Request, env: Env = {}): Promise<Response> {
+    if (/\/wisp\/?$/.test(new URL(request.url).pathname)) {
+      return Promise.resolve(new Response(EDGE_RELAY_MESSAGE + '\n', { status: 501, headers: { 'content-type': 'text/plain; charset=utf-8', 'access-control-allow-origin': '*', 'x-content-type-options': 'nosniff' } }));
+    }
     // The edge sets CF-Connecting-IP itself; a client cannot forge it there.
     const ip = request.headers.get('cf-connecting-ip') ?? 'unknown';
     return handlerFor(env ?? {})(request, { ip });

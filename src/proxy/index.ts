@@ -13,7 +13,16 @@ export {
   DEFAULT_MAX_REDIRECTS,
   DEFAULT_HEADERS_TIMEOUT_MS,
 } from './proxy-options.ts';
-export { proxyOptionsFromEnv } from './proxy-options-from-env.ts';
+export { proxyOptionsFromEnv, relayOptionsFromEnv } from './proxy-options-from-env.ts';
+export {
+  RELAY_PATH,
+  DEFAULT_RELAY_PORTS,
+  DEFAULT_RELAY_MAX_STREAMS,
+  DEFAULT_RELAY_MAX_BYTES,
+  type RelayOptions,
+} from './relay-options.ts';
+// The relay itself (wisp-relay.ts) loads ws and node:net: the adapters import it lazily.
+export type { WispRelay } from './wisp-relay.ts';
 export { proxiedUrl, parseProxiedPath, upstreamUrlOf, type ProxiedTarget } from '../shared/proxied-url.ts';
 export { DEFAULT_ALLOWED_HOSTS, parseHostPort, type HostPort } from './host-policy.ts';
 export { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limiter.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isIpLiteral, isPrivateAddress } from './ip-address.ts';
+import { cidrContains, isIpLiteral, isPrivateAddress, parseCidr, parseIp } from './ip-address.ts';
 
 describe('isPrivateAddress', () => {
   it.each([
@@ -20,5 +20,23 @@ describe('isIpLiteral', () => {
     expect(isIpLiteral('[::1]')).toBe(true);
     expect(isIpLiteral('ghcr.io')).toBe(false);
     expect(isIpLiteral('1.2.3.4.example')).toBe(false);
+  });
+});
+
+describe('parseCidr / cidrContains', () => {
+  const inside = (cidr: string, ip: string) => cidrContains(parseCidr(cidr)!, parseIp(ip)!);
+  it('matches by prefix, per family, with IPv4-mapped IPv6 as IPv4', () => {
+    expect(inside('127.0.0.1/32', '127.0.0.1')).toBe(true);
+    expect(inside('127.0.0.1/32', '127.0.0.2')).toBe(false);
+    expect(inside('127.0.0.1', '::ffff:127.0.0.1')).toBe(true);
+    expect(inside('10.0.0.0/8', '10.255.1.2')).toBe(true);
+    expect(inside('172.16.0.0/12', '172.32.0.1')).toBe(false);
+    expect(inside('172.16.0.0/12', '172.31.0.1')).toBe(true);
+    expect(inside('fd00::/8', 'fd12::1')).toBe(true);
+    expect(inside('::1', '127.0.0.1')).toBe(false);
+    expect(inside('0.0.0.0/0', '8.8.8.8')).toBe(true);
+  });
+  it('refuses what is not a CIDR', () => {
+    for (const bad of ['localhost', '10.0.0.0/33', '::/129', '1.2.3/8', '10.0.0.0/x']) expect(parseCidr(bad), bad).toBeUndefined();
   });
 });

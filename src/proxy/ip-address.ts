@@ -94,3 +94,52 @@ function parseIpv6(s: string): number[] | undefined {
   if (halves.length === 1 ? fill !== 0 : fill < 0) return undefined;
   return [...head, ...new Array<number>(halves.length === 1 ? 0 : fill).fill(0), ...rest, ...tail];
 }
+
+/** An address as bits: IPv4 as 4 bytes; IPv6 as 16 bytes (IPv4-mapped IPv6 becomes IPv4). */
+export interface IpBits {
+  family: 4 | 6;
+  bytes: readonly number[];
+}
+
+/** Parse an IPv4 dotted-quad or an IPv6 address (brackets allowed); undefined otherwise. */
+export function parseIp(text: string): IpBits | undefined {
+  const v4 = parseIpv4(text);
+  if (v4) return { family: 4, bytes: v4 };
+  const w = parseIpv6(text.replace(/^\[|\]$/g, ''));
+  if (!w) return undefined;
+  // ::ffff:a.b.c.d is that IPv4 address (a socket connected to it reaches the IPv4 host).
+  if (w.slice(0, 5).every((x) => x === 0) && w[5] === 0xffff) {
+    return { family: 4, bytes: [w[6]! >> 8, w[6]! & 0xff, w[7]! >> 8, w[7]! & 0xff] };
+  }
+  return { family: 6, bytes: w.flatMap((x) => [x >> 8, x & 0xff]) };
+}
+
+/** `a.b.c.d/n`, `v6/n`, or a bare address (a /32 or /128). */
+export interface Cidr {
+  text: string;
+  base: IpBits;
+  prefix: number;
+}
+
+export function parseCidr(text: string): Cidr | undefined {
+  const slash = text.lastIndexOf('/');
+  const base = parseIp(slash >= 0 ? text.slice(0, slash) : text);
+  if (!base) return undefined;
+  const max = base.family === 4 ? 32 : 128;
+  const prefixText = slash >= 0 ? text.slice(slash + 1) : String(max);
+  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > max) return undefined;
+  return { text, base, prefix };
+}
+
+/** Whether `address` lies inside `cidr` (same family after IPv4-mapped normalisation). */
+export function cidrContains(cidr: Cidr, address: IpBits): boolean {
+  if (cidr.base.family !== address.family) return false;
+  let bits = cidr.prefix;
+  for (let i = 0; bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if (((cidr.base.bytes[i] ?? 0) & mask) !== ((address.bytes[i] ?? 0) & mask)) return false;
+  }
+  return true;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TabdockError } from '../shared/errors.ts';
 import { createProxyHandler } from './create-proxy-handler.ts';
-import { proxyOptionsFromEnv } from './proxy-options-from-env.ts';
+import { proxyOptionsFromEnv, relayOptionsFromEnv } from './proxy-options-from-env.ts';
 
 describe('proxyOptionsFromEnv', () => {
   it('reads every variable', () => {
@@ -47,5 +47,41 @@ describe('proxyOptionsFromEnv', () => {
       caught = e;
     }
     expect(TabdockError.is(caught, 'PROXY_CONFIG_INVALID')).toBe(true);
+  });
+});
+
+describe('relayOptionsFromEnv', () => {
+  it('reads the relay variables, and the proxy origins', () => {
+    expect(
+      relayOptionsFromEnv({
+        TABDOCK_RELAY_ALLOW: '127.0.0.1/32, ::1',
+        TABDOCK_RELAY_PORTS: '80,443,8000-8100',
+        TABDOCK_RELAY_MAX_STREAMS: '8',
+        TABDOCK_RELAY_MAX_BYTES: '0',
+        TABDOCK_PROXY_ORIGINS: 'https://a.example',
+      }),
+    ).toEqual({ allow: ['127.0.0.1/32', '::1'], ports: ['80', '443', '8000-8100'], maxStreams: 8, maxBytes: 0, allowedOrigins: ['https://a.example'] });
+    expect(relayOptionsFromEnv({})).toEqual({});
+    expect(relayOptionsFromEnv({ TABDOCK_RELAY: 'on' })).toEqual({});
+    expect(relayOptionsFromEnv({ TABDOCK_RELAY: 'off' })).toBe(false);
+  });
+
+  it.each([
+    ['TABDOCK_RELAY', 'maybe'],
+    ['TABDOCK_RELAY_ALLOW', 'localhost'],
+    ['TABDOCK_RELAY_ALLOW', '10.0.0.0/33'],
+    ['TABDOCK_RELAY_PORTS', '0'],
+    ['TABDOCK_RELAY_PORTS', '90-80'],
+    ['TABDOCK_RELAY_PORTS', 'http'],
+    ['TABDOCK_RELAY_MAX_STREAMS', '-1'],
+  ])('refuses %s=%s naming the variable', (name, value) => {
+    let caught: unknown;
+    try {
+      relayOptionsFromEnv({ [name]: value });
+    } catch (e) {
+      caught = e;
+    }
+    expect(TabdockError.is(caught, 'PROXY_CONFIG_INVALID')).toBe(true);
+    expect((caught as Error).message).toContain(name);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type ViteDevServer } from 'vite';
 import { startLoopback, type Loopback } from './test-fixtures.ts';
+import { client as wispClient } from '@mercuryworkshop/wisp-js/client';
 import { tabdockProxy } from './vite-plugin.ts';
 
 /** A real Vite dev server with the plugin mounted, against a loopback registry. */
@@ -24,7 +25,7 @@ beforeAll(async () => {
     root,
     logLevel: 'silent',
     server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false, ws: false },
-    plugins: [tabdockProxy({ env: { TABDOCK_PROXY_ALLOW: registry.host, TABDOCK_INSECURE_REGISTRIES: registry.host } })],
+    plugins: [tabdockProxy({ env: { TABDOCK_PROXY_ALLOW: registry.host, TABDOCK_INSECURE_REGISTRIES: registry.host, TABDOCK_RELAY_ALLOW: '127.0.0.1/32', TABDOCK_RELAY_PORTS: registry.host.split(':')[1] } })],
   });
   await vite.listen();
   base = vite.resolvedUrls!.local[0]!.replace(/\/$/, '');
@@ -52,5 +53,21 @@ describe('tabdockProxy vite plugin', () => {
     const res = await fetch(`${base}/`);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('<title>page</title>');
+  });
+
+  it('serves the Wisp relay at /wisp/ on the same server, with the environment\'s policy', async () => {
+    const conn = new wispClient.ClientConnection(`${base.replace('http:', 'ws:')}/wisp/`);
+    await new Promise<void>((resolve) => (conn.onopen = resolve));
+    const port = Number(registry.host.split(':')[1]);
+    const stream = conn.create_stream('127.0.0.1', port);
+    const got: Buffer[] = [];
+    stream.onmessage = (d) => void got.push(Buffer.from(d));
+    const closed = new Promise<number>((r) => (stream.onclose = r));
+    stream.send(new TextEncoder().encode('GET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    await closed;
+    expect(Buffer.concat(got).toString()).toMatch(/^HTTP\/1.1 200 OK/);
+    const refused = conn.create_stream('127.0.0.1', port + 1);
+    expect(await new Promise<number>((r) => (refused.onclose = r))).toBe(0x48);
+    conn.close();
   });
 });

@@ -3,7 +3,7 @@
  * shares it), spoken to through comlink. Callbacks cross as proxies, live handles
  * (attach/exec) come back as proxies, errors come back as TabdockErrors.
  */
-import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
+import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import './comlink-errors.ts';
 import type { EngineApi, EventSubscription } from '../api.ts';
 import { HANDLE_ENDS, RPC_METHODS } from '../rpc-contract.ts';
@@ -13,6 +13,8 @@ import type { WorkerConfig, WorkerHost } from './worker-host.ts';
 export interface ConnectOptions {
   /** CORS proxy base URL; default: the page's `<meta name="tabdock-proxy">`, else `proxy` beside the site's root. */
   proxy?: string;
+  /** The network relay (`ws(s)://.../wisp/`); default: the page's `<meta name="tabdock-relay">`, else `wisp/` beside the site's root. */
+  relay?: string;
   /** Where the guest files are; default `guest/` beside the site's root. */
   assets?: string;
   /** IndexedDB name prefix (tests and several playgrounds on one origin). */
@@ -37,8 +39,13 @@ export function connectEngine(o: ConnectOptions = {}): BrowserEngine {
   // A site whose proxy lives elsewhere (`tabdock proxy`, the edge worker) names it in
   // <meta name="tabdock-proxy" content="https://...">.
   const meta = typeof document !== 'undefined' ? document.querySelector<HTMLMetaElement>('meta[name="tabdock-proxy"]')?.content : undefined;
+  // Likewise a relay elsewhere (the edge serves none): <meta name="tabdock-relay" content="wss://.../wisp/">.
+  const relayMeta = typeof document !== 'undefined' ? document.querySelector<HTMLMetaElement>('meta[name="tabdock-relay"]')?.content : undefined;
+  const relayUrl = new URL(o.relay ?? (relayMeta ? new URL(relayMeta, document.baseURI).href : new URL('wisp/', root).href));
+  relayUrl.protocol = relayUrl.protocol === 'https:' ? 'wss:' : relayUrl.protocol === 'http:' ? 'ws:' : relayUrl.protocol;
   const config: WorkerConfig = {
     proxy: o.proxy ?? (meta ? new URL(meta, document.baseURI).href : new URL('proxy', root).href).replace(/\/$/, ''),
+    relay: relayUrl.href.endsWith('/') ? relayUrl.href : relayUrl.href + '/',
     assets: o.assets ?? new URL('guest/', root).href,
     db: o.db ?? 'tabdock',
   };
@@ -74,6 +81,9 @@ export function connectEngine(o: ConnectOptions = {}): BrowserEngine {
     bootStatus: async () => (await ready, host.bootStatus()),
     warmUp: async () => (await ready, host.warmUp()),
     reset: async () => (await ready, host.reset()),
+    previewHas: async (container12: string) => (await ready, host.previewHas(container12)),
+    // The Service Worker's port goes on to the worker: the bytes do not pass through the page.
+    previewServe: async (request: unknown, port: MessagePort) => (await ready, host.previewServe(request as never, transfer(port, [port]) as never)),
   };
   for (const m of RPC_METHODS) {
     if (m === 'subscribeEvents') continue; // above: one subscription in the worker serves the page

@@ -2,6 +2,7 @@ import type { SerializedError } from '../../shared/errors.ts';
 import type { EngineApi } from '../api.ts';
 import type { PullEvent } from '../pull.ts';
 import type { EngineEvent } from '../events.ts';
+import type { PortLike as MessagePortLike, PreviewRequest } from './preview-protocol.ts';
 
 /**
  * The browser engine's contract beyond EngineApi: what the page's panels and boot
@@ -30,7 +31,9 @@ export type BrowserEvent =
   /** Every pull's progress, whoever asked for it (the shell or a panel). */
   | { type: 'pull'; ref: string; event: PullEvent }
   /** A pull ended; with `error` when it failed (the image's `pull` event says it completed). */
-  | { type: 'pull-done'; ref: string; error?: SerializedError };
+  | { type: 'pull-done'; ref: string; error?: SerializedError }
+  /** The network relay could not be reached: containers in this page have no egress (said once). */
+  | { type: 'network'; available: false; message: string };
 
 export type { EngineEvent };
 
@@ -42,4 +45,8 @@ export interface BrowserEngine extends EngineApi {
   warmUp(): Promise<void>;
   /** Removes every image, container and volume and the database; the page reloads after. */
   reset(): Promise<void>;
+  /** Port preview (preview-protocol.ts): whether this tab runs a container with that ID prefix. */
+  previewHas(container12: string): Promise<boolean>;
+  /** Port preview: answer one request from the Service Worker on its port. */
+  previewServe(request: PreviewRequest, port: MessagePortLike): Promise<void>;
 }

@@ -19,6 +19,10 @@ import { fromWebWorker, wasiRuntime, type WebWorkerLike } from '../wasi/index.ts
 /** The worker global's Worker (this file compiles without the DOM lib). */
 declare const Worker: new (url: URL, options: { type: 'module'; name?: string }) => WebWorkerLike;
 import type { PullEvent } from '../pull.ts';
+import { WispLink } from './wisp-link.ts';
+import type { ByteSocket } from './http-over-socket.ts';
+import { servePreview } from './preview-host.ts';
+import type { PortLike, PreviewRequest } from './preview-protocol.ts';
 import type { BootStatus, BrowserEvent } from './events.ts';
 import { HANDLE_ENDS, STREAM_END, isRpcMethod, onHandleEnd, type RpcMethod } from '../rpc-contract.ts';
 
@@ -29,6 +33,8 @@ export interface WorkerConfig {
   assets: string;
   /** IndexedDB database name prefix. */
   db: string;
+  /** The network relay, `ws(s)://.../wisp/` (`<origin>/wisp/` with `npm run dev`); absent: no egress. */
+  relay?: string;
 }
 
 const DB_PARTS = ['blobs', 'chunks', 'meta'] as const;
@@ -44,6 +50,7 @@ export class WorkerHost {
   private listeners = new Set<(e: BrowserEvent) => void>();
   private boot: BootStatus = { phase: 'idle' };
   private resetting = false;
+  private wisp: WispLink | undefined;
 
   /** Sets where things are; the stores open on first use. */
   async init(config: WorkerConfig): Promise<void> {
@@ -60,11 +67,48 @@ export class WorkerHost {
     onEvent({ type: 'boot', status: this.boot });
   }
 
+  /**
+   * How a preview reaches a container's port: `agent.connect(containerIp, port)` as a
+   * GuestSocket. Set by the engine's network wiring (net-contract.md); until then a
+   * preview is answered 502 with this sentence.
+   */
+  openContainerPort: ((container12: string, port: number) => Promise<ByteSocket>) | undefined;
+
+  /** Port preview: whether this tab runs the container (a running one whose ID starts so). */
+  async previewHas(container12: string): Promise<boolean> {
+    const { engine } = await this.open();
+    return (await engine.listContainers({ all: false })).some((c) => c.Id.startsWith(container12));
+  }
+
+  /** Port preview: answer one request on `port` (preview-protocol.ts). */
+  async previewServe(request: PreviewRequest, port: PortLike): Promise<void> {
+    await servePreview(request, port, (id, p) => {
+      if (!this.openContainerPort) return Promise.reject(new Error('this build cannot open container ports yet (the engine network is not wired)'));
+      return this.openContainerPort(id, p);
+    });
+  }
+
   async bootStatus(): Promise<BootStatus> {
     return this.boot;
   }
 
+  /**
+   * The page's network link (NetworkLink, wisp-link.ts) over the configured relay, made on
+   * first use; undefined without a relay URL. The engine's network takes it from here.
+   */
+  networkLink(): WispLink | undefined {
+    const url = this.config?.relay;
+    if (!url) return undefined;
+    this.wisp ??= new WispLink({
+      url,
+      onUnavailable: (message) => this.emit({ type: 'network', available: false, message }),
+    });
+    return this.wisp;
+  }
+
   async warmUp(): Promise<void> {
+    // Beside the guest: whether the relay answers (the page says it once when it does not).
+    void this.networkLink()?.probe();
     const { engine } = await this.open();
     await engine.runtimes.warmUp('linux/386');
   }

@@ -2,13 +2,16 @@ import { LitElement, css, html } from 'lit';
 import type { ContainerSummary } from '../../engine/api.ts';
 import type { BrowserEngine } from '../engine.ts';
 import { containerStatus } from '../model/container-status.ts';
-import { openTab, reportError } from './panel-events.ts';
+import { publishedPorts } from '../model/published-ports.ts';
+import { previewUrl } from '../preview-bridge.ts';
+import { openPreview, openTab, reportError } from './panel-events.ts';
 import { panelStyles } from './panel-styles.ts';
 import { refresher } from './refresher.ts';
 
 /**
  * `<tabdock-containers>`: every container (`ps -a`) with its status, and what can be
- * done with it: a terminal (`exec -it ... sh`) and logs in a tab of their own, stop, remove.
+ * done with it: a terminal (`exec -it ... sh`) and logs in a tab of their own, stop, remove,
+ * and an "open" link per published port (its preview URL, shown in the preview pane).
  */
 export class ContainersPanel extends LitElement {
   static override properties = { engine: { attribute: false }, list: { state: true }, busy: { state: true } };
@@ -23,10 +26,14 @@ export class ContainersPanel extends LitElement {
       .image { color: #57606a; flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       .status { flex: 1; color: #57606a; }
       .status.up { color: #1a7f37; }
+      .ports { flex-wrap: wrap; gap: 0.6rem; }
+      .ports a { font-size: 12px; }
     `,
   ];
 
   engine: BrowserEngine | undefined;
+  /** The site root the preview URLs hang off (the playground's). */
+  root: URL = new URL('./', document.baseURI);
   list: ContainerSummary[] | undefined;
   busy = new Set<string>();
   private off: (() => void) | undefined;
@@ -75,6 +82,7 @@ export class ContainersPanel extends LitElement {
           <span class="mono name" title=${`${name}\n${c.Id}`}>${name}</span>
           <span class="mono image" title=${c.Image}>${c.Image}</span>
         </div>
+        ${running ? this.ports(c, name) : ''}
         <div class="line">
           <span class="status ${running ? 'up' : ''}">${containerStatus(c, new Date())}</span>
           <span class="actions">
@@ -86,6 +94,25 @@ export class ContainersPanel extends LitElement {
           </span>
         </div>
       </div>`;
+  }
+
+  /** One "open" link per published TCP port (Docker's Ports / NetworkSettings.Ports). */
+  private ports(c: ContainerSummary, name: string) {
+    const ports = publishedPorts(c as Parameters<typeof publishedPorts>[0]);
+    if (ports.length === 0) return '';
+    return html`<div class="line ports">
+      ${ports.map((p) => {
+        const url = previewUrl(this.root, c.Id, p.containerPort);
+        const label = `${name} :${p.containerPort}`;
+        return html`<a class="open" href=${url} target="_blank" rel="noopener" data-port=${p.containerPort}
+          title=${`Open port ${p.containerPort}${p.hostPort ? ` (published as ${p.hostPort})` : ''} in the preview`}
+          @click=${(e: MouseEvent) => {
+            if (e.ctrlKey || e.metaKey || e.shiftKey) return; // a new tab, as the browser does
+            e.preventDefault();
+            openPreview(this, { url, label });
+          }}>open :${p.containerPort}${p.hostPort && p.hostPort !== p.containerPort ? html` <span class="mono">(${p.hostPort})</span>` : ''}</a>`;
+      })}
+    </div>`;
   }
 
   private async act(id: string, f: () => Promise<unknown>): Promise<void> {

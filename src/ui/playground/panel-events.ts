@@ -10,6 +10,17 @@ export function openTab(from: HTMLElement, detail: OpenTabDetail): void {
   from.dispatchEvent(new CustomEvent<OpenTabDetail>('tabdock-open', { detail, bubbles: true, composed: true }));
 }
 
+/** A published port to show in the preview pane. */
+export interface OpenPreviewDetail {
+  url: string;
+  /** `name :80` as the pane shows it. */
+  label: string;
+}
+
+export function openPreview(from: HTMLElement, detail: OpenPreviewDetail): void {
+  from.dispatchEvent(new CustomEvent<OpenPreviewDetail>('tabdock-preview', { detail, bubbles: true, composed: true }));
+}
+
 export function reportError(from: HTMLElement, error: unknown): void {
   from.dispatchEvent(new CustomEvent<unknown>('tabdock-error', { detail: error, bubbles: true, composed: true }));
 }
@@ -17,6 +28,7 @@ export function reportError(from: HTMLElement, error: unknown): void {
 declare global {
   interface HTMLElementEventMap {
     'tabdock-open': CustomEvent<OpenTabDetail>;
+    'tabdock-preview': CustomEvent<OpenPreviewDetail>;
     'tabdock-error': CustomEvent<unknown>;
   }
 }

@@ -7,7 +7,9 @@ import { RunningCommand } from '../shell/running-command.ts';
 import { Shell } from '../shell/shell.ts';
 import type { HistoryStore } from '../shell/history.ts';
 import { TerminalView } from '../terminal/terminal-view.ts';
-import type { OpenTabDetail } from './panel-events.ts';
+import type { OpenPreviewDetail, OpenTabDetail } from './panel-events.ts';
+import { installPreviewBridge } from '../preview-bridge.ts';
+import './preview-pane.ts';
 import './boot-indicator.ts';
 import './containers-panel.ts';
 import './error-list.ts';
@@ -38,7 +40,7 @@ const BANNER = [
  * images panels, errors as sentences, a share link for the last command line, and reset.
  */
 export class Playground extends LitElement {
-  static override properties = { tabs: { state: true }, active: { state: true }, boot: { state: true }, errors: { state: true }, shareLine: { state: true } };
+  static override properties = { tabs: { state: true }, active: { state: true }, boot: { state: true }, errors: { state: true }, shareLine: { state: true }, preview: { state: true }, networkNotice: { state: true } };
 
   readonly engine: BrowserEngine = pageEngine();
   readonly shell: Shell;
@@ -47,6 +49,10 @@ export class Playground extends LitElement {
   boot: BootStatus = { phase: 'idle' };
   errors: ErrorView[] = [];
   shareLine: string | undefined;
+  /** The published port shown in the preview pane. */
+  preview: OpenPreviewDetail | undefined;
+  /** Said once when the page has no network relay (containers then have no egress). */
+  networkNotice: string | undefined;
   private readonly run = dockerRunner(this.engine);
   private readonly linkLine = commandFromUrl(location.href);
   private off: (() => void) | undefined;
@@ -76,6 +82,8 @@ export class Playground extends LitElement {
         if (e.status.phase === 'failed' && e.status.error) this.addError(e.status.error);
       } else if (e.type === 'pull-done' && e.error) {
         this.addError(e.error);
+      } else if (e.type === 'network' && !e.available) {
+        this.networkNotice ??= e.message;
       }
     });
   }
@@ -95,6 +103,8 @@ export class Playground extends LitElement {
     }
     this.tabs[0]!.view.focus();
     this.engine.bootStatus().then((s) => (this.boot = s), () => {});
+    // Published ports open at preview URLs served by a Service Worker that asks this page.
+    void installPreviewBridge({ has: (c) => this.engine.previewHas(c), serve: (req, port) => this.engine.previewServe(req, port as never) }, new URL('./', document.baseURI));
     // Restore the guest now, so that the first `docker run` does not wait for it.
     this.engine.warmUp().catch(() => {
       // A failed boot arrives as a 'boot' event with its error.
@@ -118,6 +128,7 @@ export class Playground extends LitElement {
     h1 small { font-weight: normal; color: #57606a; font-size: 0.85rem; margin-left: 0.4rem; }
     .spacer { flex: 1; }
     a.share { font-size: 13px; }
+    .notice { flex-basis: 100%; margin: 0; padding: 0.3rem 0.6rem; font-size: 13px; background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; }
     button { font: inherit; font-size: 13px; padding: 0.2rem 0.6rem; border: 1px solid #d0d7de; border-radius: 6px; background: #fff; cursor: pointer; }
     button.reset { color: #b42318; }
     main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(18rem, 26rem); gap: 0.8rem; min-height: 0; }
@@ -146,9 +157,10 @@ export class Playground extends LitElement {
         <span class="spacer"></span>
         ${this.shareLine ? html`<a class="share" href=${shareUrl(location.href, this.shareLine)} title=${`A link that runs: ${this.shareLine}`}>Link to this command</a>` : ''}
         <button class="reset" @click=${this.reset} title="Remove every image, container and volume this page keeps">Reset</button>
+        ${this.networkNotice ? html`<p class="notice" role="status">${this.networkNotice} <button @click=${() => (this.networkNotice = '')}>dismiss</button></p>` : ''}
       </header>
       <tabdock-errors .errors=${this.errors} @dismiss=${(e: CustomEvent<ErrorView[]>) => (this.errors = e.detail)}></tabdock-errors>
-      <main @tabdock-open=${(e: CustomEvent<OpenTabDetail>) => void this.openTab(e.detail)} @tabdock-error=${(e: CustomEvent<unknown>) => this.addError(e.detail)}>
+      <main @tabdock-open=${(e: CustomEvent<OpenTabDetail>) => void this.openTab(e.detail)} @tabdock-preview=${(e: CustomEvent<OpenPreviewDetail>) => (this.preview = e.detail)} @tabdock-error=${(e: CustomEvent<unknown>) => this.addError(e.detail)}>
         <section class="terminals">
           <nav role="tablist">
             ${this.tabs.map((t) => html`
@@ -157,6 +169,7 @@ export class Playground extends LitElement {
               </span>`)}
           </nav>
           ${this.tabs.map((t) => html`<div class="pane" role="tabpanel" data-tab=${t.id} ?hidden=${t.id !== this.active}>${t.view}</div>`)}
+          ${this.preview ? html`<tabdock-preview-pane .url=${this.preview.url} .label=${this.preview.label} @close=${() => (this.preview = undefined)}></tabdock-preview-pane>` : ''}
         </section>
         <aside>
           <tabdock-pull-progress .engine=${this.engine}></tabdock-pull-progress>
