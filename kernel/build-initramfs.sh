@@ -1,5 +1,6 @@
 #!/bin/sh
 # Build the tabdock guest initramfs: Debian i386 busybox-static + crun and its libraries,
+# nftables (`nft`, for the container networks' rules; see kernel/README.md) and its libraries,
 # the two-stage init from kernel/rootfs/, the static guest agent from kernel/agent/, and
 # a libsystemd stand-in from kernel/sdstub/ (crun uses systemd only for its systemd cgroup
 # manager and sd_notify; the real library pulls 3.5 MB of libraries into every start).
@@ -20,7 +21,7 @@ W=$BUILD_DIR/initramfs
 OUT=$HERE/images
 SRC=$BUILD_DIR/linux-source-6.1
 STAMP=1767225600 # 2026-01-01T00:00:00Z
-PKGS="busybox-static crun libc6 libgcc-s1 libcap2 libseccomp2 libyajl2 tini"
+PKGS="busybox-static crun libc6 libgcc-s1 libcap2 libseccomp2 libyajl2 tini nftables libnftables1 libmnl0 libnftnl11 libxtables12 libjansson4 libgmp10 libedit2 libbsd0 libmd0 libtinfo6"
 
 rm -rf "$W"
 mkdir -p "$W/debs" "$W/deb" "$W/root" "$OUT"
@@ -69,6 +70,7 @@ L=$W/cpio.list
     done
   fi
   echo "file /usr/bin/crun $W/deb/usr/bin/crun 0755 0 0"
+  echo "file /usr/sbin/nft $W/deb/usr/sbin/nft 0755 0 0"
   # `docker run --init`: Debian's static tini, bound at /sbin/docker-init as Docker does
   echo "file /usr/bin/docker-init $W/deb/usr/bin/tini-static 0755 0 0"
   echo "file /sbin/tabdock-agent $W/tabdock-agent 0755 0 0"
@@ -79,9 +81,9 @@ L=$W/cpio.list
   printf 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' >"$W/group"
   echo "file /etc/passwd $W/passwd 0644 0 0"
   echo "file /etc/group $W/group 0644 0 0"
-  # the dynamic loader, and crun's libraries by DT_NEEDED, transitively
+  # the dynamic loader, and crun's and nft's libraries by DT_NEEDED, transitively
   echo "file /lib/ld-linux.so.2 $W/deb/lib/i386-linux-gnu/ld-linux.so.2 0755 0 0"
-  need=$(readelf -d "$W/deb/usr/bin/crun" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
+  need=$(readelf -d "$W/deb/usr/bin/crun" "$W/deb/usr/sbin/nft" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
   seen=" "
   # libgcc_s is dlopen()ed by glibc for pthread_cancel, so it never shows in DT_NEEDED
   need="$need libgcc_s.so.1"

@@ -132,7 +132,9 @@ ssize_t pump_out(struct proc *p, int *fd, int stream);
 void reap(void);
 int readable_now(int fd);
 void maybe_finish(struct proc *p);
-void handle_frame(int type, uint32_t id, unsigned char *payload, uint32_t len);
+void handle_frame(int type, int flags, uint32_t id, unsigned char *payload, uint32_t len);
 void read_link(void);
+
+#include "net.h"
 
 #endif

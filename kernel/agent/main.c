@@ -15,9 +15,11 @@
 
 static int sig_fd = -1;
 
-void handle_frame(int type, uint32_t id, unsigned char *payload, uint32_t len)
+void handle_frame(int type, int flags, uint32_t id, unsigned char *payload, uint32_t len)
 {
 	struct proc *p;
+	if (type != FRAME_REQ && sock_handle_frame(type, flags, id, payload, len))
+		return;
 	switch (type) {
 	case FRAME_REQ:
 		handle_request(id, payload, len);
@@ -75,7 +77,7 @@ void read_link(void)
 		}
 		if (rxlen - off < HDR_LEN + len)
 			break;
-		handle_frame(h[2], get_u32(h + 4), h + HDR_LEN, len);
+		handle_frame(h[2], h[3], get_u32(h + 4), h + HDR_LEN, len);
 		off += HDR_LEN + len;
 	}
 	memmove(rx, rx + off, rxlen - off);
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
+	net_init();
 	link_fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (link_fd < 0) {
 		logf_("open %s: %s", dev, strerror(errno));
@@ -119,7 +122,8 @@ int main(int argc, char **argv)
 			  PROTO_VERSION, 0, u.release, 0, (long long)boot.tv_sec * 1000 + boot.tv_nsec / 1000000, 0);
 	send_frame(FRAME_READY, 0, 0, ready, (size_t)rl);
 
-	struct pollfd pfds[2 + 4 * MAX_PROCS];
+	enum { NET_FDS = MAX_SOCKSTREAMS + MAX_NETNS + 2 };
+	struct pollfd pfds[2 + 4 * MAX_PROCS + NET_FDS];
 	struct { struct proc *p; int which; } who[2 + 4 * MAX_PROCS];
 	for (;;) {
 		int n = 0, pending_exit = 0;
@@ -150,6 +154,8 @@ int main(int argc, char **argv)
 				who[n].p = p; who[n++].which = 3;
 			}
 		}
+		int nproc = n;
+		n += net_pollfds(pfds + n, NET_FDS);
 		int r = poll(pfds, (nfds_t)n, pending_exit ? 50 : -1);
 		if (r < 0 && errno != EINTR) {
 			logf_("poll: %s", strerror(errno));
@@ -162,7 +168,7 @@ int main(int argc, char **argv)
 					;
 				reap();
 			}
-			for (int i = 2; i < n; i++) {
+			for (int i = 2; i < nproc; i++) {
 				struct proc *p = who[i].p;
 				if (!pfds[i].revents || !p->used)
 					continue;
@@ -173,6 +179,7 @@ int main(int argc, char **argv)
 				case 3: pump_stdin(p); break;
 				}
 			}
+			net_poll_handle(pfds + nproc, n - nproc);
 			if (pfds[0].revents)
 				read_link();
 		}

@@ -7,7 +7,7 @@
  *   0  u8  'T'        magic
  *   1  u8  'D'        magic
  *   2  u8  type       FRAME_*
- *   3  u8  flags      DATA: stream (1 stdout, 2 stderr); RES: 0 ok, 1 error
+ *   3  u8  flags      DATA: stream (1 stdout, 2 stderr; 0 socket); RES/OPENED: 0 ok, 1 error
  *   4  u32 id         request id (REQ/RES) or stream id (DATA/CREDIT/EXIT)
  *   8  u32 len        payload length, <= MAX_PAYLOAD
  */
@@ -26,6 +26,11 @@ enum frame_type {
 	FRAME_EXIT = 5,   /* guest->host: id=stream, i32 status (code, or 128+signal) */
 	FRAME_ACK = 6,    /* guest->host: u32 link bytes read since the last ACK */
 	FRAME_READY = 7,  /* guest->host: agent started, fields version=, proto= */
+	/* socket streams (DATA/CREDIT as above; an empty DATA is a FIN either way) */
+	FRAME_OPEN = 8,   /* guest->host: id=new stream (bit 31 set), kind= src= sport= dst= dport= */
+	FRAME_OPENED = 9, /* host->guest: id=that stream, flags 0 accepted / 1 refused (errno= message=) */
+	FRAME_CLOSE = 10, /* both: id=stream, empty: abort or final release, nothing answers it */
+	FRAME_DGRAM = 11, /* both: id 0, u8 nslen, ns, src ip[4], sport be16, dst ip[4], dport be16, data */
 };
 
 /* Each side may send this much DATA on a new stream before any CREDIT arrives. */

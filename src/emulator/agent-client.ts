@@ -5,8 +5,14 @@
  */
 import { TabdockError } from '../shared/errors.ts';
 import { GuestProcess, type StreamHost } from './guest-process.ts';
+import { GuestSocket, type SocketHost } from './guest-socket.ts';
 import { LinkWriter } from './link-writer.ts';
-import { FrameDecoder, FrameType, decodeFields, encodeFields, encodeFrame, readU32, type Frame } from './protocol.ts';
+import {
+  FrameDecoder, FrameType, decodeDatagram, decodeFields, encodeDatagram, encodeFieldList, encodeFields, encodeFrame, readU32,
+  type Datagram, type Frame,
+} from './protocol.ts';
+
+export type { Datagram } from './protocol.ts';
 
 /** The byte pipe under the client: one console port of the emulator. */
 export interface AgentTransport {
@@ -66,14 +72,52 @@ export interface ContainerEntry {
   exitCode: number;
 }
 
+/** A bridge network in the guest (net-create). */
+export interface NetCreateOptions {
+  bridge: string;
+  /** CIDR, e.g. 172.18.0.0/16 */
+  subnet: string;
+  gateway: string;
+  /** no way out: no egress REDIRECT from this bridge */
+  internal: boolean;
+}
+
+/** One endpoint: a veth from `bridge` into netns `id`, named `ifname` there. */
+export interface NetAttachOptions {
+  id: string;
+  bridge: string;
+  ifname: string;
+  /** CIDR, e.g. 172.18.0.2/16 */
+  ip: string;
+  mac: string;
+  gateway: string;
+  defaultRoute: boolean;
+}
+
+/** A container's TCP connection the guest redirected to the egress listener. */
+export interface OpenRequest {
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+}
+
+export type OpenHandler = (req: OpenRequest, accept: () => GuestSocket, refuse: (errno: number, message: string) => void) => void;
+
 type Fields = ReadonlyArray<readonly [string, string | number]>;
 
-export class AgentClient implements StreamHost {
+/** Linux errno for a refusal when nobody handles OPEN. */
+const ECONNREFUSED = 111;
+
+export class AgentClient implements StreamHost, SocketHost {
   private readonly link: LinkWriter;
   private readonly decoder: FrameDecoder;
   private readonly unsubscribe: () => void;
   private readonly pending = new Map<number, { op: string; resolve: (f: Map<string, string[]>) => void; reject: (e: Error) => void }>();
   private readonly processes = new Map<number, GuestProcess>();
+  private readonly sockets = new Map<number, GuestSocket>();
+  private openHandler: OpenHandler | undefined;
+  private datagramHandler: ((d: Datagram) => void) | undefined;
   private nextRequest = 1;
   private nextStream = 1;
   private readyWaiters: Array<(info: AgentInfo) => void> = [];
@@ -175,6 +219,83 @@ export class AgentClient implements StreamHost {
     await this.request('sync', []);
   }
 
+  // ---- networking (README "Networking requests") ----
+
+  /** Create a bridge with its gateway address and rules (idempotent for the same settings). */
+  async netCreate(o: NetCreateOptions): Promise<void> {
+    await this.request('net-create', [['bridge', o.bridge], ['subnet', o.subnet], ['gateway', o.gateway], ['internal', o.internal ? 1 : 0]]);
+  }
+
+  /** Delete a bridge, its endpoints and its rules. */
+  async netRemove(bridge: string): Promise<void> {
+    await this.request('net-remove', [['bridge', bridge]]);
+  }
+
+  /** A new network namespace (`lo` up) at /run/netns/ID; with dns, a relay socket on 127.0.0.11:53 in it. */
+  async netnsCreate(id: string, o: { dns: boolean }): Promise<{ path: string }> {
+    const f = await this.request('netns-create', [['id', id], ['dns', o.dns ? 1 : 0]]);
+    return { path: one(f, 'path') };
+  }
+
+  /** Close its DNS socket, remove its veths, unmount and delete it. */
+  async netnsDelete(id: string): Promise<void> {
+    await this.request('netns-delete', [['id', id]]);
+  }
+
+  async netAttach(o: NetAttachOptions): Promise<void> {
+    await this.request('net-attach', [
+      ['id', o.id], ['bridge', o.bridge], ['ifname', o.ifname], ['ip', o.ip], ['mac', o.mac], ['gateway', o.gateway], ['default', o.defaultRoute ? 1 : 0],
+    ]);
+  }
+
+  async netDetach(id: string, ifname: string): Promise<void> {
+    await this.request('net-detach', [['id', id], ['ifname', ifname]]);
+  }
+
+  /** Whether egress exists: down, a container's connect() off its network fails at once (ENETUNREACH). */
+  async netLink(up: boolean): Promise<void> {
+    await this.request('net-link', [['up', up ? 1 : 0]]);
+  }
+
+  /** Ingress: a TCP connection from the guest's root namespace to ip:port. Rejects with the agent's errno (data.errno). */
+  async connect(ip: string, port: number): Promise<GuestSocket> {
+    const sid = this.nextStream++;
+    const socket = new GuestSocket(this, sid);
+    this.sockets.set(sid, socket); // bytes may follow the response at once
+    try {
+      await this.request('connect', [['sid', sid], ['ip', ip], ['port', port]]);
+    } catch (e) {
+      this.sockets.delete(sid);
+      throw e;
+    }
+    return socket;
+  }
+
+  /** Egress: who answers a container's connection (without a handler, every OPEN is refused). */
+  onOpen(handler: OpenHandler): void {
+    this.openHandler = handler;
+  }
+
+  /** DNS queries containers sent (UDP/53, or 127.0.0.11:53 in a netns made with dns). */
+  onDatagram(handler: (d: Datagram) => void): void {
+    this.datagramHandler = handler;
+  }
+
+  /** A reply: src/dst swapped from the query; the agent sends it from the socket that took the query. */
+  sendDatagram(d: Datagram): void {
+    this.sendFrame(FrameType.Dgram, 0, encodeDatagram(d));
+  }
+
+  /** @internal SocketHost: a socket stream is gone */
+  release(sid: number): void {
+    this.sockets.delete(sid);
+  }
+
+  /** Socket streams open now (egress and ingress). */
+  get activeSockets(): number {
+    return this.sockets.size;
+  }
+
   /** Processes still running. */
   get activeStreams(): number {
     return this.processes.size;
@@ -211,6 +332,8 @@ export class AgentClient implements StreamHost {
     this.pending.clear();
     for (const p of this.processes.values()) p.abandon(-1);
     this.processes.clear();
+    for (const s of [...this.sockets.values()]) s.abandon();
+    this.sockets.clear();
   }
 
   private async startProcess(op: string, o: ProcessOptions, fields: Array<[string, string | number]>): Promise<GuestProcess> {
@@ -256,12 +379,50 @@ export class AgentClient implements StreamHost {
       }
       case FrameType.Data:
       case FrameType.Credit:
-      case FrameType.Exit:
-        this.processes.get(f.id)?.handleFrame(f);
+      case FrameType.Exit: {
+        const socket = this.sockets.get(f.id);
+        if (socket) socket.handleFrame(f);
+        else this.processes.get(f.id)?.handleFrame(f);
         return;
+      }
+      case FrameType.Close:
+        this.sockets.get(f.id)?.handleFrame(f);
+        return;
+      case FrameType.Open:
+        this.handleOpen(f);
+        return;
+      case FrameType.Dgram: {
+        const d = decodeDatagram(f.payload);
+        if (d) this.datagramHandler?.(d);
+        return;
+      }
       default:
         this.onProtocolError(new TabdockError('EMULATOR_BAD_FRAME', `The guest agent sent an unknown frame type ${f.type}.`, { type: f.type }));
     }
+  }
+
+  private handleOpen(f: Frame): void {
+    const fields = decodeFields(f.payload);
+    const req: OpenRequest = { src: one(fields, 'src'), sport: Number(one(fields, 'sport')), dst: one(fields, 'dst'), dport: Number(one(fields, 'dport')) };
+    let answered = false;
+    const refuse = (errno: number, message: string): void => {
+      if (answered) return;
+      answered = true;
+      this.sendFrame(FrameType.Opened, f.id, encodeFieldList([['errno', errno], ['message', message.replace(/\0/g, '')]]), 1);
+    };
+    const accept = (): GuestSocket => {
+      if (answered) throw new TabdockError('EMULATOR_SOCKET_CLOSED', 'This connection was already answered.', { sid: f.id });
+      answered = true;
+      const socket = new GuestSocket(this, f.id);
+      this.sockets.set(f.id, socket);
+      this.sendFrame(FrameType.Opened, f.id);
+      return socket;
+    };
+    if (!this.openHandler || one(fields, 'kind') !== 'tcp') {
+      refuse(ECONNREFUSED, 'no egress for this connection');
+      return;
+    }
+    this.openHandler(req, accept, refuse);
   }
 
   private guestRestarted(): void {
@@ -270,6 +431,8 @@ export class AgentClient implements StreamHost {
     this.pending.clear();
     for (const p of this.processes.values()) p.abandon(-1);
     this.processes.clear();
+    for (const s of [...this.sockets.values()]) s.abandon();
+    this.sockets.clear();
     this.link.reset();
     this.onProtocolError(err);
   }

@@ -227,8 +227,8 @@ export class Guest {
    * request or link bytes outstanding, no 9P request in flight (DESIGN "v86 facts").
    */
   async saveState(): Promise<ArrayBuffer> {
-    if (this.agent.activeStreams > 0) {
-      throw new TabdockError('EMULATOR_BUSY', 'The guest still runs processes; a snapshot must be taken while it is idle.', { streams: this.agent.activeStreams });
+    if (this.agent.activeStreams > 0 || this.agent.activeSockets > 0) {
+      throw new TabdockError('EMULATOR_BUSY', 'The guest still runs processes or connections; a snapshot must be taken while it is idle.', { streams: this.agent.activeStreams, sockets: this.agent.activeSockets });
     }
     await this.agent.quiesce();
     for (let i = 0; this.inFlight9p > 0; i++) {

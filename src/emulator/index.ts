@@ -6,7 +6,12 @@
 export { Guest, CONTROL_PORT, DEFAULT_MEMORY, KERNEL_CMDLINE, SNAPSHOT_CMDLINE } from './guest.ts';
 export type { GuestOptions, GuestImages, Handle9p, BootPhase } from './guest.ts';
 export { AgentClient } from './agent-client.ts';
-export type { AgentTransport, AgentInfo, ProcessOptions, RunOptions, ExecOptions, MountOptions, ContainerEntry } from './agent-client.ts';
+export type {
+  AgentTransport, AgentInfo, ProcessOptions, RunOptions, ExecOptions, MountOptions, ContainerEntry, NetCreateOptions, NetAttachOptions, OpenRequest, OpenHandler, Datagram,
+} from './agent-client.ts';
+export { GuestSocket } from './guest-socket.ts';
+export { pipeSocket } from './socket-pipe.ts';
+export type { PipeEnd } from './socket-pipe.ts';
 export { GuestProcess } from './guest-process.ts';
 export type { OutputFd, OutputListener } from './guest-process.ts';
 export { decompressState } from './snapshot.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TabdockError } from '../shared/errors.ts';
-import { FrameDecoder, FrameType, HEADER_LENGTH, decodeFields, encodeFields, encodeFrame, type Frame } from './protocol.ts';
+import { FrameDecoder, FrameType, HEADER_LENGTH, decodeDatagram, decodeFields, encodeDatagram, encodeFields, encodeFrame, type Frame } from './protocol.ts';
 
 describe('frames', () => {
   it('reassemble from arbitrary pieces of the byte stream', () => {
@@ -40,5 +40,20 @@ describe('fields', () => {
 
   it('refuse a NUL inside a field', () => {
     expect(() => encodeFields('spawn', [['arg', 'a\0b']])).toThrowError(TabdockError);
+  });
+});
+
+describe('DGRAM payload', () => {
+  it('is u8 nslen, ns, src[4], sport be16, dst[4], dport be16, datagram (proto.h)', () => {
+    const d = { ns: 'c2', src: '127.0.0.1', sport: 0x1234, dst: '127.0.0.11', dport: 53, data: Uint8Array.from([7, 8]) };
+    const p = encodeDatagram(d);
+    expect([...p]).toEqual([2, 0x63, 0x32, 127, 0, 0, 1, 0x12, 0x34, 127, 0, 0, 11, 0, 53, 7, 8]);
+    expect(decodeDatagram(p)).toEqual(d);
+  });
+
+  it('refuses what is not an IPv4 address, and decodes nothing from a short payload', () => {
+    expect(() => encodeDatagram({ ns: '', src: '::1', sport: 1, dst: '1.2.3.4', dport: 2, data: new Uint8Array(0) })).toThrow(TabdockError);
+    expect(() => encodeDatagram({ ns: '', src: '1.2.3.256', sport: 1, dst: '1.2.3.4', dport: 2, data: new Uint8Array(0) })).toThrow(/not an IPv4/);
+    expect(decodeDatagram(Uint8Array.from([3, 1, 2]))).toBeUndefined();
   });
 });

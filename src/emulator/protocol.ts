@@ -28,6 +28,14 @@ export const FrameType = {
   Ack: 6,
   /** guest->host: agent started, fields version= proto= kernel= */
   Ready: 7,
+  /** guest->host: a container's TCP connection (egress); id = new stream, bit 31 set; fields kind= src= sport= dst= dport= */
+  Open: 8,
+  /** host->guest: answer to OPEN; flags 0 accepted, 1 refused (fields errno= message=) */
+  Opened: 9,
+  /** both: abort or final release of a socket stream; nothing answers it */
+  Close: 10,
+  /** both, id 0: a datagram (DNS); see encodeDatagram */
+  Dgram: 11,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -144,4 +152,68 @@ export function decodeFields(payload: Uint8Array): Map<string, string[]> {
     else out.set(key, [value]);
   }
   return out;
+}
+
+/** Fields without an op (OPEN, OPENED payloads). */
+export function encodeFieldList(fields: ReadonlyArray<readonly [string, string | number]>): Uint8Array {
+  const parts = fields.map(([k, v]) => `${k}=${v}`);
+  for (const p of parts) {
+    if (p.includes('\0')) throw new TabdockError('EMULATOR_BAD_FIELD', 'A field contains a NUL byte, which the control channel cannot carry.', { field: p.slice(0, 64) });
+  }
+  return encoder.encode(parts.map((p) => p + '\0').join(''));
+}
+
+/** A DGRAM frame's payload: which namespace's socket, the addresses, and the datagram. */
+export interface Datagram {
+  /** netns id of the relay socket ('' = the guest's root namespace) */
+  ns: string;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  data: Uint8Array;
+}
+
+/** u8 nslen, ns, src ip (4), sport u16be, dst ip (4), dport u16be, datagram. */
+export function encodeDatagram(d: Datagram): Uint8Array {
+  const ns = encoder.encode(d.ns);
+  if (ns.length > 255) throw new TabdockError('EMULATOR_BAD_FIELD', 'A datagram\'s namespace id is over 255 bytes.', { ns: d.ns.slice(0, 64) });
+  const head = 1 + ns.length + 12;
+  if (head + d.data.length > MAX_PAYLOAD) {
+    throw new TabdockError('EMULATOR_FRAME_TOO_LONG', `A ${d.data.length}-byte datagram does not fit one control frame.`, { length: d.data.length });
+  }
+  const out = new Uint8Array(head + d.data.length);
+  const view = new DataView(out.buffer);
+  out[0] = ns.length;
+  out.set(ns, 1);
+  out.set(ipv4Bytes(d.src), 1 + ns.length);
+  view.setUint16(1 + ns.length + 4, d.sport);
+  out.set(ipv4Bytes(d.dst), 1 + ns.length + 6);
+  view.setUint16(1 + ns.length + 10, d.dport);
+  out.set(d.data, head);
+  return out;
+}
+
+export function decodeDatagram(p: Uint8Array): Datagram | undefined {
+  const nslen = p[0];
+  if (nslen === undefined || p.length < 1 + nslen + 12) return undefined;
+  const view = new DataView(p.buffer, p.byteOffset, p.length);
+  const at = 1 + nslen;
+  return {
+    ns: decoder.decode(p.subarray(1, at)),
+    src: [...p.subarray(at, at + 4)].join('.'),
+    sport: view.getUint16(at + 4),
+    dst: [...p.subarray(at + 6, at + 10)].join('.'),
+    dport: view.getUint16(at + 10),
+    data: p.slice(at + 12),
+  };
+}
+
+function ipv4Bytes(ip: string): Uint8Array {
+  const parts = ip.split('.');
+  const bytes = parts.map((x) => (/^\d{1,3}$/.test(x) ? Number(x) : NaN));
+  if (bytes.length !== 4 || bytes.some((b) => !(b >= 0 && b <= 255))) {
+    throw new TabdockError('EMULATOR_BAD_FIELD', `${JSON.stringify(ip)} is not an IPv4 address.`, { ip });
+  }
+  return new Uint8Array(bytes);
 }
