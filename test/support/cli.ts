@@ -31,9 +31,9 @@ export function cliHome(env: Record<string, string> = {}): CliHome {
     env: fullEnv,
     run: (...args) => runCli(args, fullEnv),
     dispose: () => {
+      // The daemon saves its containers' exits as it stops, so the home is removed only
+      // once it has gone: removing it under a daemon still writing fails with ENOTEMPTY.
       stopDaemon(home);
-      // The daemon saves its containers' exits as it stops: the last writes may still be
-      // landing, so the removal retries rather than racing them.
       rmSync(home, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     },
   };
@@ -49,12 +49,41 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
   });
 }
 
-/** Ends the daemon a test's CLI started (it would exit when idle anyway). */
-export function stopDaemon(home: string): void {
+/**
+ * Ends the daemon a test's CLI started (it would exit when idle anyway) and waits until
+ * it has gone, so nothing it writes as it stops lands after the caller goes on.
+ */
+export function stopDaemon(home: string, deadlineMs = 60_000): void {
+  let pid: number;
   try {
-    process.kill(Number(readFileSync(join(home, 'tabdock.pid'), 'utf8')), 'SIGTERM');
+    pid = Number(readFileSync(join(home, 'tabdock.pid'), 'utf8'));
+    process.kill(pid, 'SIGTERM');
   } catch {
-    // not running
+    return; // not running
+  }
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const until = Date.now() + deadlineMs;
+  while (alive(pid)) {
+    if (Date.now() > until) {
+      process.kill(pid, 'SIGKILL');
+      throw new Error(`the daemon (pid ${pid}) did not stop within ${deadlineMs / 1000} s of SIGTERM`);
+    }
+    Atomics.wait(nap, 0, 0, 50);
+  }
+}
+
+/** Running, not a zombie (where nothing reaps orphans, an ended daemon stays one). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
