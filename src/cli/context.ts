@@ -3,6 +3,8 @@ import { LayerStore } from '../fs-layers/index.ts';
 import { DirBlobStore, DirMetaStore, nodeGunzip } from '../fs-layers/node.ts';
 import { createEngine, guestRuntime, wasiRuntime, type Engine, type EngineApi } from '../engine/index.ts';
 import { nodeWasiWorker } from '../engine/wasi/node.ts';
+import { NodeLink } from '../engine/network/node-link.ts';
+import { NodePorts } from '../engine/network/node-ports.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { coldBootLine, guestBoot, snapshotPath, startNodeGuest } from './node-guest.ts';
 import { RegistryClient } from '../registry-client/index.ts';
@@ -80,6 +82,8 @@ async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof
       // file and the CLI bundle (dist/tabdock/cli.mjs) both sit two levels below the root.
       wasiRuntime({ spawnWorker: nodeWasiWorker(new URL('../../src/engine/wasi/node-worker.mjs', import.meta.url)) }),
     ],
+    // Docker's default on a host: containers reach what the host reaches; -p listens on host ports.
+    network: { link: new NodeLink(), ports: new NodePorts() },
   });
 }
 

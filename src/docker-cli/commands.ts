@@ -11,6 +11,7 @@ import { create, exec, run } from './commands/run.ts';
 import { version } from './commands/version.ts';
 import { stats } from './commands/stats.ts';
 import { VOLUME_COMMANDS } from './commands/volume.ts';
+import { NETWORK_COMMANDS, port } from './commands/network.ts';
 
 /** Every command that works over EngineApi alone, in the order `--help` lists them. */
-export const COMMON_COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, stats, diff, containerPrune, inspect, pull, images, imageInspect, history, imagePrune, rmi, tag, ...VOLUME_COMMANDS, version];
+export const COMMON_COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, stats, diff, port, containerPrune, inspect, pull, images, imageInspect, history, imagePrune, rmi, tag, ...VOLUME_COMMANDS, ...NETWORK_COMMANDS, version];

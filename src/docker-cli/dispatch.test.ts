@@ -285,7 +285,7 @@ describe('output', () => {
     const t = terminal();
     const now = new Date(Date.now() - 330_000).toISOString();
     const api = fakeEngine({
-      listContainers: async () => [{ Id: 'a'.repeat(64), Names: ['/web'], Image: 'busybox', ImageID: 'sha256:x', Command: 'sleep 300', Created: now, State: 'running', Status: '', StartedAt: now, FinishedAt: '', ExitCode: 0 }],
+      listContainers: async () => [{ Id: 'a'.repeat(64), Names: ['/web'], Image: 'busybox', ImageID: 'sha256:x', Command: 'sleep 300', Created: now, State: 'running', Status: '', StartedAt: now, FinishedAt: '', ExitCode: 0, Ports: [] }],
     });
     expect(await runDocker(['ps'], ctx(t.io, api))).toBe(0);
     expect(t.text.out).toBe(

@@ -6,6 +6,7 @@ import type { ImageHistoryItem } from './image-history.ts';
 import type { ImagePruneReport } from './image-prune.ts';
 import type { EngineEvent } from './events.ts';
 import type { STREAM_END } from './rpc-contract.ts';
+import type { NetworkApi } from './network/engine-networks.ts';
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -63,7 +64,7 @@ export interface EventSubscription {
   readonly [STREAM_END]?: Promise<void>;
 }
 
-export interface EngineApi extends ContainerApi, VolumeApi {
+export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   version(): Promise<{ version: string; pid?: number }>;
   /**
    * Every engine event (containers, images, volumes) from now on, to `onEvent`, until the
@@ -99,6 +100,8 @@ export interface ContainerSummary {
   StartedAt: string;
   FinishedAt: string;
   ExitCode: number;
+  /** Published and exposed ports of a running container (Docker's `Port`: PrivatePort, PublicPort, IP, Type). */
+  Ports: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>;
 }
 
 export interface ExecRequest {

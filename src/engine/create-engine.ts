@@ -2,6 +2,8 @@ import type { BlobStore, LayerStore, MetaStore } from '../fs-layers/index.ts';
 import type { RegistryClient } from '../registry-client/index.ts';
 import type { RuntimeRegistration } from './containers/runtimes.ts';
 import { Engine } from './engine.ts';
+import type { NetworkLink } from './network/link.ts';
+import type { PortPublisher } from './network/ports.ts';
 
 export interface EngineStores {
   /** Verified blobs as pulled (and committed). */
@@ -20,6 +22,12 @@ export interface CreateEngineOptions {
   /** A fresh gzip compressor for committed layers (default: CompressionStream). */
   gzip?: () => TransformStream<Uint8Array, Uint8Array>;
   now?: () => Date;
+  /**
+   * The link out of the guest (Node: `NodeLink`; the page: `WispLink`) and who publishes
+   * ports (Node: `NodePorts`). Without a link containers still reach each other but nothing
+   * outside (the guest is told `net-link up=0`); without ports, -p/-P are refused.
+   */
+  network?: { link: NetworkLink; ports?: PortPublisher };
 }
 
 /**
@@ -32,7 +40,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine> {
   const { blobs, meta, layers } = o.stores;
   const engine = new Engine({
     registry: o.registry, blobs, meta, layers, runtimes: o.runtimes,
-    ...(o.gzip ? { gzip: o.gzip } : {}), ...(o.now ? { now: o.now } : {}),
+    ...(o.gzip ? { gzip: o.gzip } : {}), ...(o.now ? { now: o.now } : {}), ...(o.network ? { network: o.network } : {}),
     // Unpacked layers are held per image; an image's removal frees what no one else holds.
     onImageDeleted: async (id) => {
       await layers.release(id);

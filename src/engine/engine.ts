@@ -15,6 +15,14 @@ import { pruneImages } from './image-prune.ts';
 import { EventBus, type EngineEvent } from './events.ts';
 import type { EventSubscription } from './api.ts';
 import { STREAM_END } from './rpc-contract.ts';
+import { NetworkService } from './network/networks.ts';
+import { ContainerNetworking } from './network/container-net.ts';
+import { EngineNetworks } from './network/engine-networks.ts';
+import { serveLink } from './network/serve-link.ts';
+import { bridgeDevice } from './network/records.ts';
+import type { NetworkLink } from './network/link.ts';
+import type { PortPublisher } from './network/ports.ts';
+import type { NetworkCreateOptions } from './network/networks.ts';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -25,6 +33,13 @@ export interface EngineDeps extends ImageServiceDeps {
   runtimes?: readonly RuntimeRegistration[];
   /** A fresh gzip compressor for committed layers (default: CompressionStream). */
   gzip?: () => TransformStream<Uint8Array, Uint8Array>;
+  /** The link out of the guest and the port publisher (createEngine's `network`); absent: no egress, -p refused. */
+  network?: EngineNetworkOptions;
+}
+
+export interface EngineNetworkOptions {
+  link?: NetworkLink;
+  ports?: PortPublisher;
 }
 
 /** The engine behind the RPC contract; one per store, shared by every client. */
@@ -34,6 +49,9 @@ export class Engine implements EngineApi {
   readonly volumes: VolumeService;
   readonly filesystems: ContainerFilesystems;
   readonly runtimes: Runtimes;
+  readonly networks: NetworkService;
+  readonly networking: ContainerNetworking;
+  private readonly n: EngineNetworks;
   /** Where the services publish; `onEvent` and `subscribeEvents` read it. */
   readonly events = new EventBus();
   private readonly c: EngineContainers;
@@ -49,11 +67,34 @@ export class Engine implements EngineApi {
       (await this.containers.store.list()).filter((c) => c.Mounts.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.Id);
     this.volumes = new VolumeService({ meta: deps.meta, layers: deps.layers, usedBy, events, ...(deps.now ? { now: deps.now } : {}) });
     this.filesystems = new ContainerFilesystems({ layers: deps.layers, blobs: deps.blobs, images: this.images, volumes: this.volumes, ...(deps.gzip ? { gzip: deps.gzip } : {}) });
-    this.runtimes = new Runtimes(deps.runtimes ?? []);
+    this.networks = new NetworkService({
+      meta: deps.meta, events, ...(deps.now ? { now: deps.now } : {}),
+      onRemoved: async (n) => {
+        for (const rt of await this.runtimes.running()) await rt.removeBridge?.(bridgeDevice(n));
+      },
+    });
+    this.networking = new ContainerNetworking({
+      networks: this.networks, ...(deps.network?.link ? { link: deps.network.link } : {}), ...(deps.network?.ports ? { ports: deps.network.ports } : {}),
+      findContainer: (ref) => this.containers.store.find(ref),
+      isRunning: (id) => this.containers.isRunning(id),
+    });
+    const net = this.networking;
+    this.runtimes = new Runtimes(deps.runtimes ?? [], {
+      network: {
+        // Each guest: its OPEN and DGRAM frames answered here, and told whether the link is up.
+        async serve(agent) {
+          serveLink(agent, { link: net.link, isGateway: (ip) => net.isGateway(ip), dns: net.dns });
+          const link = net.link;
+          const up = link ? (link.probe ? await link.probe() : link.available) : false;
+          await agent.netLink(up);
+        },
+      },
+    });
     this.containers = new ContainerService({
-      meta: deps.meta, images: this.images, runtimes: this.runtimes, filesystems: this.filesystems, volumes: this.volumes, events, ...(deps.now ? { now: deps.now } : {}),
+      meta: deps.meta, images: this.images, runtimes: this.runtimes, filesystems: this.filesystems, volumes: this.volumes, network: this.networking, events, ...(deps.now ? { now: deps.now } : {}),
     });
     this.c = new EngineContainers(this.containers, this.filesystems, this.runtimes);
+    this.n = new EngineNetworks(this.networks, this.networking, this.containers, this.runtimes);
   }
 
   /** Whether containers are running (a daemon must not idle out under them). */
@@ -162,6 +203,15 @@ export class Engine implements EngineApi {
   copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}) { return this.c.copyToContainer(ref, path, next, opts); }
   pruneContainers() { return this.c.pruneContainers(); }
   containerStats(ref: string) { return this.c.containerStats(ref); }
+
+  // Networks (network/engine-networks.ts).
+  createNetwork(name: string, opts: NetworkCreateOptions = {}) { return this.n.createNetwork(name, opts); }
+  listNetworks() { return this.n.listNetworks(); }
+  inspectNetworks(refs: string[]) { return this.n.inspectNetworks(refs); }
+  removeNetwork(ref: string) { return this.n.removeNetwork(ref); }
+  pruneNetworks() { return this.n.pruneNetworks(); }
+  connectNetwork(network: string, container: string, opts: { aliases?: string[]; ip?: string } = {}) { return this.n.connectNetwork(network, container, opts); }
+  disconnectNetwork(network: string, container: string, opts: { force?: boolean } = {}) { return this.n.disconnectNetwork(network, container, opts); }
 
   // Volumes (volumes.ts).
   async createVolume(name: string | undefined, opts: { labels?: Record<string, string> } = {}) {

@@ -20,7 +20,12 @@ export type ImageEvent =
 
 export type VolumeEvent = { type: 'volume'; action: 'create' | 'destroy'; name: string; time: string };
 
-export type EngineEvent = ContainerEvent | ImageEvent | VolumeEvent;
+/** A network made or removed, or a container's endpoint on it made (its start, `network connect`) or gone. */
+export type NetworkEvent =
+  | { type: 'network'; action: 'create' | 'destroy'; id: string; name: string; time: string }
+  | { type: 'network'; action: 'connect' | 'disconnect'; id: string; name: string; time: string; container: string };
+
+export type EngineEvent = ContainerEvent | ImageEvent | VolumeEvent | NetworkEvent;
 
 /** What a service is handed to publish with (it never sees the subscribers). */
 export interface EventPublisher {

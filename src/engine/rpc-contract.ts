@@ -12,6 +12,7 @@ export const RPC_METHODS = [
   'restartContainer', 'removeContainer', 'listContainers', 'inspectContainer', 'containerLogs', 'execContainer',
   'containerChanges', 'statContainerPath', 'copyFromContainer', 'copyToContainer', 'pruneContainers', 'containerStats',
   'createVolume', 'listVolumes', 'inspectVolumes', 'removeVolume', 'pruneVolumes',
+  'createNetwork', 'listNetworks', 'inspectNetworks', 'removeNetwork', 'pruneNetworks', 'connectNetwork', 'disconnectNetwork',
   'subscribeEvents',
 ] as const satisfies readonly (keyof EngineApi)[];
 

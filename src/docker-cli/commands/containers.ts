@@ -11,6 +11,13 @@ export function statusText(c: ContainerSummary, now: Date): string {
   return c.State === 'created' ? 'Created' : c.State[0]!.toUpperCase() + c.State.slice(1);
 }
 
+/** docker's PORTS column (formatter `DisplayablePorts`, without its grouping of ranges): `0.0.0.0:8080->80/tcp, 443/tcp`. */
+export function portsText(ports: ContainerSummary['Ports'] | undefined): string {
+  return (ports ?? [])
+    .map((p) => (p.PublicPort !== undefined ? `${p.IP || '0.0.0.0'}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`))
+    .join(', ');
+}
+
 /** docker's `Ellipsis(command, 20)`, then quoted. */
 function commandText(cmd: string, trunc: boolean): string {
   const c = trunc && [...cmd].length > 20 ? `${[...cmd].slice(0, 19).join('')}…` : cmd;
@@ -37,7 +44,7 @@ export const ps: Command = {
     }
     const now = new Date();
     io.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], list.map((c) => [
-      trunc ? c.Id.slice(0, 12) : c.Id, c.Image, commandText(c.Command, trunc), ago(c.Created, now), statusText(c, now), '', c.Names.map((n) => n.slice(1)).join(','),
+      trunc ? c.Id.slice(0, 12) : c.Id, c.Image, commandText(c.Command, trunc), ago(c.Created, now), statusText(c, now), portsText(c.Ports), c.Names.map((n) => n.slice(1)).join(','),
     ])));
     return 0;
   },

@@ -10,39 +10,9 @@
  */
 import { client as wisp, type ClientConnection, type ClientStream } from '@mercuryworkshop/wisp-js/client';
 import { FakeIpDns, isFakeIp } from './fake-ip-dns.ts';
+import { LinkConnectError, type LinkSocket, type NetworkLink } from '../network/link.ts';
 
-/** The contract's NetworkLink (src/engine/network), restated until that module lands here. */
-export interface NetworkLink {
-  connect(dst: string, port: number): Promise<LinkSocket>;
-  resolve(query: Uint8Array): Promise<Uint8Array>;
-  readonly available: boolean;
-}
-
-/** The contract's DuplexLike: what `pipeSocket(guest, other)` drives. */
-export interface LinkSocket {
-  /** Resolves when the relay has room for it (Wisp CONTINUE credit and the WebSocket's buffer). */
-  write(data: Uint8Array): Promise<void>;
-  /** FIN. Wisp cannot half-close, so the stream stays open until the other side ends it. */
-  end(): void;
-  /** Abort: a Wisp CLOSE. */
-  destroy(): void;
-  onData(l: (chunk: Uint8Array) => void): () => void;
-  /** The destination ended the stream (after its last byte), or it failed. */
-  onEnd(l: () => void): () => void;
-  /** Held here while paused: Wisp has no flow control toward the client. */
-  pause(): void;
-  resume(): void;
-  /** Settles when the stream is gone, with the relay's Wisp close reason. */
-  readonly closed: Promise<number>;
-}
-
-/** A refused or failed connect, as a socket would say it (Linux errno). */
-export class LinkConnectError extends Error {
-  constructor(readonly code: 'ECONNREFUSED' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'ETIMEDOUT', readonly errno: number, message: string) {
-    super(message);
-    this.name = 'LinkConnectError';
-  }
-}
+export { LinkConnectError, type LinkSocket, type NetworkLink };
 
 export interface WispLinkOptions {
   /** The relay's URL, `ws(s)://.../wisp/` (must end with `/`). */

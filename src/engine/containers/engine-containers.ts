@@ -56,6 +56,7 @@ export class EngineContainers implements ContainerApi {
       .map((c) => ({
         Id: c.Id, Names: [c.Name], Image: c.Config.Image, ImageID: c.Image, Command: [c.Path, ...c.Args].filter(Boolean).join(' '),
         Created: c.Created, State: c.State.Status, Status: c.State.Status, StartedAt: c.State.StartedAt, FinishedAt: c.State.FinishedAt, ExitCode: c.State.ExitCode,
+        Ports: c.State.Running ? summaryPorts(c.NetworkSettings?.Ports ?? {}) : [],
       }));
   }
 
@@ -150,6 +151,15 @@ export class EngineContainers implements ContainerApi {
       wait: async () => (await proc.exit).code,
     };
   }
+}
+
+/** `NetworkSettings.Ports` as the API's list (one entry per binding; an exposed port alone has no PublicPort). */
+function summaryPorts(ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>): ContainerSummary['Ports'] {
+  return Object.entries(ports).flatMap(([k, bs]) => {
+    const [port, type] = k.split('/') as [string, string];
+    if (!bs?.length) return [{ PrivatePort: Number(port), Type: type }];
+    return bs.map((b) => ({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type }));
+  });
 }
 
 /** The last `n` lines of a log, split where the output had newlines (json-file keeps lines). */

@@ -8,5 +8,5 @@ import type { RuntimeRegistration } from './runtimes.ts';
  * (restores) only when the first Linux container starts or at `warmUp()`.
  */
 export function guestRuntime(deps: GuestRuntimeDeps): RuntimeRegistration {
-  return { driver: 'tabdock-guest', platforms: ['linux/386'], buildSpec: guestSpec, open: () => new GuestRuntime(deps) };
+  return { driver: 'tabdock-guest', platforms: ['linux/386'], buildSpec: guestSpec, networking: true, open: (env) => new GuestRuntime(deps, env) };
 }

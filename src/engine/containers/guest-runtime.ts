@@ -6,6 +6,9 @@ import { exitCodeForStartError } from '../spec/exit-codes.ts';
 import type { ContainerRecord } from './record.ts';
 import { volumeTreeId } from '../volumes.ts';
 import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, RuntimeStats, StartRequest } from './runtime.ts';
+import type { RuntimeEnv } from './runtimes.ts';
+import type { GuestSocket } from '../../emulator/index.ts';
+import type { NetworkPlan, PlannedEndpoint } from '../network/plan.ts';
 
 /**
  * Linux containers in the guest: the tree of every running container (handed over by the
@@ -44,7 +47,9 @@ export class GuestRuntime implements ContainerRuntime {
   private guest: Promise<Guest> | undefined;
   /** The trees of running containers: what the shared 9P root lists (a container's, and `v.<name>` for its volumes). */
   private readonly serving = new Map<string, Pick<StartRequest, 'rootfs' | 'volumes'>>();
-  constructor(private readonly deps: GuestRuntimeDeps) {}
+  /** The bridges made in each guest (net-create is idempotent; this saves the request). */
+  private readonly bridges = new WeakMap<Guest, Set<string>>();
+  constructor(private readonly deps: GuestRuntimeDeps, private readonly env: RuntimeEnv = {}) {}
 
   /** A 9P server per guest: a fresh kernel numbers its fids from the start again. */
   private newServer(): P9Server {
@@ -81,6 +86,9 @@ export class GuestRuntime implements ContainerRuntime {
       if (w) g.watchdog(w.intervalMs, w.timeoutMs);
       await run(g, ['/bin/mkdir', '-p', GUEST_TREE]);
       await g.agent.mount({ aname: '', path: GUEST_TREE });
+      // Its egress and DNS frames go to the engine's network; bridges are made as containers need them.
+      await this.env.network?.serve(g.agent);
+      this.bridges.set(g, new Set());
       if (g.lost) throw g.lost;
       return g;
     })();
@@ -100,15 +108,27 @@ export class GuestRuntime implements ContainerRuntime {
     const c = req.container;
     const trees = { rootfs: req.rootfs, volumes: req.volumes };
     this.serving.set(c.Id, trees);
+    let netns = false;
+    let guest: Guest | undefined;
     try {
-      const guest = await this.bootGuest();
+      guest = await this.bootGuest();
+      const g = guest;
       const dir = guestBundlePath(c.Id);
-      await this.writeGuestFile(guest, `${dir}/config.json`, JSON.stringify(req.spec));
-      const proc = await guest.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
+      const spec = req.network ? withNetwork(req.spec, req.network, c.Id, dir) : req.spec;
+      if (req.network && (req.network.mode === 'bridge' || req.network.mode === 'none')) {
+        await g.agent.netnsCreate(c.Id, { dns: req.network.dns });
+        netns = true;
+        for (const e of req.network.endpoints) await this.attach(g, c.Id, e);
+      }
+      const files: Record<string, string> = req.network ? { hosts: req.network.files.hosts, 'resolv.conf': req.network.files.resolvConf, hostname: req.network.files.hostname } : {};
+      await this.writeGuestFiles(g, dir, { ...files, 'config.json': JSON.stringify(spec) });
+      const proc = await g.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
       // A signal right after `run -d` may come before crun made the container: wait for it.
-      return this.wrap(guest, proc, c.Path, async (sig) => (await waitCreated(guest, c.Id), guest.agent.kill(c.Id, sig)), async () => {
+      return this.wrap(g, proc, c.Path, async (sig) => (await waitCreated(g, c.Id), g.agent.kill(c.Id, sig)), async () => {
         // crun run already deleted its container; this only drops the agent's record.
-        void guest.agent.delete(c.Id, true).catch(() => {});
+        void g.agent.delete(c.Id, true).catch(() => {});
+        // Its namespace, veths and DNS socket go with it (the addresses are the engine's to free).
+        if (netns) await g.agent.netnsDelete(c.Id).catch(() => {});
         try {
           // What it wrote, to its tree and its volumes, is saved before its exit is reported.
           await req.rootfs.sync();
@@ -118,9 +138,40 @@ export class GuestRuntime implements ContainerRuntime {
         }
       });
     } catch (e) {
+      if (netns) await guest?.agent.netnsDelete(c.Id).catch(() => {});
       if (this.serving.get(c.Id) === trees) this.serving.delete(c.Id);
       throw e;
     }
+  }
+
+  /** An endpoint: its bridge made in this guest if needed, then the veth into the container's namespace. */
+  private async attach(g: Guest, id: string, e: PlannedEndpoint): Promise<void> {
+    const made = this.bridges.get(g) ?? new Set<string>();
+    this.bridges.set(g, made);
+    if (!made.has(e.bridge)) {
+      await g.agent.netCreate({ bridge: e.bridge, subnet: e.subnet, gateway: e.gateway, internal: e.internal });
+      made.add(e.bridge);
+    }
+    await g.agent.netAttach({ id, bridge: e.bridge, ifname: e.ifname, ip: `${e.ip}/${e.prefix}`, mac: e.mac, gateway: e.gateway, defaultRoute: e.defaultRoute });
+  }
+
+  async connect(ip: string, port: number): Promise<GuestSocket> {
+    return (await this.bootGuest()).agent.connect(ip, port);
+  }
+
+  async attachEndpoint(containerId: string, e: PlannedEndpoint): Promise<void> {
+    await this.attach(await this.bootGuest(), containerId, e);
+  }
+
+  async detachEndpoint(containerId: string, ifname: string): Promise<void> {
+    await (await this.bootGuest()).agent.netDetach(containerId, ifname);
+  }
+
+  async removeBridge(bridge: string): Promise<void> {
+    const g = await this.guest?.catch(() => undefined);
+    if (!g || !this.bridges.get(g)?.has(bridge)) return;
+    await g.agent.netRemove(bridge);
+    this.bridges.get(g)?.delete(bridge);
   }
 
   async exec(req: ExecRequest): Promise<RuntimeProcess> {
@@ -171,13 +222,20 @@ export class GuestRuntime implements ContainerRuntime {
     };
   }
 
-  private async writeGuestFile(guest: Guest, path: string, text: string): Promise<void> {
-    // One guest process makes the directory and writes the file (each spawn costs a fork+exec in the emulator).
-    const p = await guest.agent.spawn(['/bin/sh', '-c', 'mkdir -p "${0%/*}" && cat > "$0"', path]);
-    await p.write(new TextEncoder().encode(text));
+  /**
+   * One guest process makes the directory and writes the files (each spawn costs a
+   * fork+exec in the emulator): the small ones as arguments (`printf %s` writes them as
+   * they are), config.json, the last, from stdin.
+   */
+  private async writeGuestFiles(guest: Guest, dir: string, files: Record<string, string>): Promise<void> {
+    const names = Object.keys(files);
+    const last = names.pop()!;
+    const script = ['mkdir -p "$0"', ...names.map((n, i) => `printf %s "$${i + 1}" > "$0/${n}"`), `cat > "$0/${last}"`].join(' && ');
+    const p = await guest.agent.spawn(['/bin/sh', '-c', script, dir, ...names.map((n) => files[n]!)]);
+    await p.write(new TextEncoder().encode(files[last]!));
     p.closeStdin();
     const out = await p.output();
-    if (out.status !== 0) throw new TabdockError('GUEST_WRITE_FAILED', `could not write ${path} in the guest: ${out.stderr.trim()}`, { path });
+    if (out.status !== 0) throw new TabdockError('GUEST_WRITE_FAILED', `could not write ${dir}/${last} in the guest: ${out.stderr.trim()}`, { path: `${dir}/${last}` });
   }
 
   async stats(c: ContainerRecord): Promise<RuntimeStats> {
@@ -200,6 +258,25 @@ export class GuestRuntime implements ContainerRuntime {
     const g = await this.guest?.catch(() => undefined);
     await g?.dispose();
   }
+}
+
+/**
+ * The container's network in its config.json (as moby's `WithNetwork`/`withMounts`): the
+ * namespace crun joins by path (its own, made by netns-create, or another container's;
+ * none for `--network host`), and /etc/hosts, /etc/resolv.conf and /etc/hostname bound
+ * from the bundle directory.
+ */
+function withNetwork(spec: Record<string, unknown>, plan: NetworkPlan, id: string, dir: string): Record<string, unknown> {
+  const linux = { ...(spec['linux'] as Record<string, unknown>) };
+  const namespaces = ((linux['namespaces'] as Array<{ type: string; path?: string }>) ?? []).filter((n) => n.type !== 'network');
+  if (plan.mode !== 'host') namespaces.push({ type: 'network', path: `/run/netns/${plan.mode === 'container' ? plan.joinContainer! : id}` });
+  linux['namespaces'] = namespaces;
+  const mounts = [...((spec['mounts'] as Array<{ destination: string }>) ?? [])];
+  const userDest = new Set(mounts.map((m) => m.destination));
+  for (const [file, dest] of [['hosts', '/etc/hosts'], ['resolv.conf', '/etc/resolv.conf'], ['hostname', '/etc/hostname']] as const) {
+    if (!userDest.has(dest)) mounts.push({ destination: dest, type: 'bind', source: `${dir}/${file}`, options: ['rbind', 'rprivate'] } as { destination: string });
+  }
+  return { ...spec, linux, mounts };
 }
 
 /** Until crun has created container `id` (its state file exists), at most 5 s. */

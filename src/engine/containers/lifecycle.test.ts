@@ -14,7 +14,7 @@ beforeEach(async () => {
   rt = new FakeRuntime();
   opened = 0;
   const reg = fakeRegistration(rt);
-  kit = await engineKit([{ ...reg, open: () => (opened++, reg.open()) }]);
+  kit = await engineKit([{ ...reg, open: (env) => (opened++, reg.open(env)) }]);
   await kit.image('base', [await kit.layer([dir('etc'), file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n'), dir('seed'), file('seed/hello', 'from the image\n')])]);
 });
 afterEach(async () => kit.cleanup());

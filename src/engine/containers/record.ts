@@ -1,4 +1,5 @@
 import type { RunOptions } from '../spec/run-options.ts';
+import type { NetworkSettings, PortMap } from '../network/settings.ts';
 
 /**
  * A container as the engine keeps it, in Docker's field names so `inspect` is the record
@@ -38,6 +39,8 @@ export interface ContainerConfig {
   Volumes?: Record<string, object> | null;
   StopSignal?: string;
   StopTimeout?: number;
+  /** The image's EXPOSE, `--expose` and `-p` ports (`80/tcp`). */
+  ExposedPorts?: Record<string, object>;
 }
 
 export interface HostConfig {
@@ -53,8 +56,16 @@ export interface HostConfig {
   PidsLimit: number | null;
   Tmpfs: Record<string, string> | null;
   Binds: string[] | null;
+  /** `bridge` (the default), `none`, `host`, `container:ID`, or a user network's name. */
   NetworkMode: string;
   Init: boolean;
+  /** `-p` as Docker records it: `{"80/tcp": [{HostIp: "", HostPort: "8080"}]}` (absent in records made before networking). */
+  PortBindings?: PortMap;
+  PublishAllPorts?: boolean;
+  ExtraHosts?: string[] | null;
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
 }
 
 export interface MountPoint {
@@ -85,6 +96,8 @@ export interface ContainerRecord {
   RestartCount: number;
   /** What the run/create flags said, kept to build config.json at every start. */
   RunOptions: RunOptions;
+  /** Its networks and, while it runs, its addresses and published ports (absent in records made before networking). */
+  NetworkSettings?: NetworkSettings;
 }
 
 export function freshState(): ContainerState {

@@ -1,4 +1,6 @@
 import type { ContainerFs } from '../../fs-layers/index.ts';
+import type { GuestSocket } from '../../emulator/index.ts';
+import type { NetworkPlan, PlannedEndpoint } from '../network/plan.ts';
 import type { ContainerRecord } from './record.ts';
 
 /**
@@ -41,6 +43,8 @@ export interface StartRequest {
   tty: boolean;
   cols?: number;
   rows?: number;
+  /** Its network (runtimes with networking: the guest); absent: the runtime's default. */
+  network?: NetworkPlan;
 }
 
 export interface ExecRequest {
@@ -74,5 +78,12 @@ export interface ContainerRuntime {
   stats?(container: ContainerRecord): Promise<RuntimeStats>;
   /** Gets ready now, before any container needs it (the guest restores its snapshot). */
   warmUp?(): Promise<void>;
+  /** A TCP connection to ip:port inside the runtime's network (published ports). */
+  connect?(ip: string, port: number): Promise<GuestSocket>;
+  /** `network connect` / `disconnect` on a running container. */
+  attachEndpoint?(containerId: string, e: PlannedEndpoint): Promise<void>;
+  detachEndpoint?(containerId: string, ifname: string): Promise<void>;
+  /** A network was removed: its bridge goes from the guest (if the guest made it). */
+  removeBridge?(bridge: string): Promise<void>;
   dispose(): Promise<void>;
 }

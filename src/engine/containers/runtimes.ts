@@ -4,6 +4,7 @@ import type { ImageRecord } from '../image-record.ts';
 import type { RunOptions } from '../spec/run-options.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerRuntime } from './runtime.ts';
+import type { GuestNetworkHost } from '../network/plan.ts';
 
 export type Driver = ContainerRecord['Driver'];
 
@@ -23,14 +24,22 @@ export interface RuntimeRegistration {
   buildSpec: SpecBuilder;
   /** Refuses, at create, the flags this runtime cannot apply (exit 125 with the reason). */
   checkOptions?(o: RunOptions): void;
-  open(): ContainerRuntime | Promise<ContainerRuntime>;
+  /** Whether its containers get networks (the guest: bridges, netns, ports); otherwise only `--network none`. */
+  networking?: boolean;
+  open(env: RuntimeEnv): ContainerRuntime | Promise<ContainerRuntime>;
+}
+
+/** What the engine hands a runtime it opens. */
+export interface RuntimeEnv {
+  /** For runtimes with networking: serves each guest's egress and DNS. */
+  network?: GuestNetworkHost;
 }
 
 /** The engine's runtimes: one lookup from an image's platform (or a record's Driver) to the runtime. */
 export class Runtimes {
-  private readonly opened = new Map<Driver, Promise<ContainerRuntime>>();
+  private readonly made = new Map<Driver, Promise<ContainerRuntime>>();
 
-  constructor(private readonly regs: readonly RuntimeRegistration[]) {}
+  constructor(private readonly regs: readonly RuntimeRegistration[], private readonly env: RuntimeEnv = {}) {}
 
   /** What runs an image of `platform`, or a 125 naming the platform and what this engine runs. */
   forPlatform(platform: Platform): RuntimeRegistration {
@@ -52,11 +61,11 @@ export class Runtimes {
 
   /** The runtime itself, made on first need (a failed start is tried again next time). */
   runtime(reg: RuntimeRegistration): Promise<ContainerRuntime> {
-    let r = this.opened.get(reg.driver);
+    let r = this.made.get(reg.driver);
     if (!r) {
-      r = Promise.resolve().then(() => reg.open());
-      this.opened.set(reg.driver, r);
-      r.catch(() => this.opened.delete(reg.driver));
+      r = Promise.resolve().then(() => reg.open(this.env));
+      this.made.set(reg.driver, r);
+      r.catch(() => this.made.delete(reg.driver));
     }
     return r;
   }
@@ -67,12 +76,22 @@ export class Runtimes {
     await rt.warmUp?.();
   }
 
+  /** The runtimes made so far (a network's removal reaches the guest only if it runs). */
+  async running(): Promise<ContainerRuntime[]> {
+    const out: ContainerRuntime[] = [];
+    for (const r of this.made.values()) {
+      const rt = await r.catch(() => undefined);
+      if (rt) out.push(rt);
+    }
+    return out;
+  }
+
   /** Disposes the runtimes that were made, in the reverse order of registration. */
   async dispose(): Promise<void> {
     let failure: { e: unknown } | undefined;
     for (const reg of [...this.regs].reverse()) {
-      const rt = this.opened.get(reg.driver);
-      this.opened.delete(reg.driver);
+      const rt = this.made.get(reg.driver);
+      this.made.delete(reg.driver);
       await (await rt?.catch(() => undefined))?.dispose().catch((e: unknown) => void (failure ??= { e }));
     }
     if (failure) throw failure.e;

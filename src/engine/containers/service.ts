@@ -22,6 +22,9 @@ import { NO_EVENTS, type ContainerEvent, type EventPublisher } from '../events.t
 import { EarlyAttach } from './early-attach.ts';
 import { removeAnonymousVolumes, volumeMounts } from './container-volumes.ts';
 import type { VolumeService } from '../volumes.ts';
+import type { ContainerNetworking, CreateNetworkFields } from '../network/container-net.ts';
+import { emptySettings, stoppedSettings } from '../network/settings.ts';
+import { configError } from '../spec/errors.ts';
 
 export interface CreateRequest {
   /** The image as the user named it (resolved to an ID at create). */
@@ -48,6 +51,8 @@ export interface ContainerServiceDeps {
   filesystems: ContainerFilesystems;
   /** Named and anonymous volumes; absent: `-v`/`--mount` volumes are refused. */
   volumes?: VolumeService;
+  /** Networks, addresses, /etc files and published ports; absent: containers get `--network none` and -p is refused. */
+  network?: ContainerNetworking;
   /** Where create/start/die/destroy are published (this service sees them happen). */
   events?: EventPublisher;
   now?: () => Date;
@@ -115,14 +120,18 @@ export class ContainerService {
     // merged Config `inspect` shows (Env of the image and -e merged, Labels, User, ...).
     const args = resolveCommand(image.config.config ?? {}, o);
     const merged = mergeContainerConfig(image.config.config, { ...o, image: req.image }, o.hostname ?? id.slice(0, 12));
-    const config: ContainerConfig = { ...merged, AttachStdin: o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach };
+    const net = await this.networkFields(o, Object.keys(image.config.config?.ExposedPorts ?? {}), runtime.networking === true);
+    const config: ContainerConfig = {
+      ...merged, AttachStdin: o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach, ...(net.ExposedPorts ? { ExposedPorts: net.ExposedPorts } : {}),
+    };
     checkExecLimits(args, config.Env);
     const hostConfig: HostConfig = {
       AutoRemove: o.rm, Privileged: o.privileged, ReadonlyRootfs: o.readOnly, CapAdd: o.capAdd.length ? o.capAdd : null, CapDrop: o.capDrop.length ? o.capDrop : null,
       SecurityOpt: [...(o.seccomp === 'unconfined' ? ['seccomp=unconfined'] : []), ...(o.noNewPrivileges ? ['no-new-privileges'] : [])],
       Memory: o.memory ?? 0, MemorySwap: o.memorySwap ?? 0, NanoCpus: o.nanoCpus ?? 0, PidsLimit: runtime.driver === 'tabdock-wasi' ? null : effectivePidsLimit(o.pidsLimit),
       Tmpfs: o.tmpfs.length ? Object.fromEntries(o.tmpfs.map((t) => [t.target, t.data])) : null,
-      Binds: null, NetworkMode: o.network === 'default' ? 'none' : o.network, Init: o.init,
+      Binds: null, NetworkMode: net.NetworkMode, Init: o.init, PortBindings: net.PortBindings, PublishAllPorts: net.PublishAllPorts,
+      ExtraHosts: net.ExtraHosts, Dns: net.Dns, DnsSearch: net.DnsSearch, DnsOptions: net.DnsOptions,
     };
     const rec: ContainerRecord = {
       Id: id, Name: `/${name}`, Created: this.now().toISOString(), Path: args[0]!, Args: args.slice(1), State: freshState(),
@@ -131,7 +140,7 @@ export class ContainerService {
         ...(await this.volumeMounts(image.config.config, o)),
         ...o.tmpfs.map((t): MountPoint => ({ Type: 'tmpfs', Source: '', Destination: t.target, Mode: t.data, RW: true })),
       ],
-      Platform: image.platform.os, Driver: runtime.driver, RestartCount: 0, RunOptions: o,
+      Platform: image.platform.os, Driver: runtime.driver, RestartCount: 0, RunOptions: o, NetworkSettings: net.NetworkSettings,
     };
     await this.store.save(rec);
     try {
@@ -143,6 +152,13 @@ export class ContainerService {
     }
     this.publish('create', rec);
     return { Id: id, Warnings: [] };
+  }
+
+  private async networkFields(o: RunOptions, exposed: string[], networking: boolean): Promise<CreateNetworkFields> {
+    if (this.deps.network) return this.deps.network.forCreate(o, exposed, networking);
+    if (o.network !== 'default' && o.network !== 'none') throw configError(`--network ${o.network} is not available: this engine has no networking`, 'UNSUPPORTED');
+    if (o.publish.length || o.publishAll) throw configError('publishing ports (-p, -P) is not available: this engine has no networking', 'UNSUPPORTED');
+    return { NetworkMode: 'none', PortBindings: {}, PublishAllPorts: false, ExtraHosts: null, Dns: [], DnsSearch: [], DnsOptions: [], ExposedPorts: undefined, NetworkSettings: emptySettings() };
   }
 
   /** Starts under way: a second start joins the first, and `rm -f` waits for it before it kills. */
@@ -173,7 +189,18 @@ export class ContainerService {
     });
     const trees = await fss.forStart(c, (spec['process'] as { cwd?: string } | undefined)?.cwd);
     const runtime = await this.deps.runtimes.runtime(registered);
-    const proc = await runtime.start({ container: c, spec, tty: c.Config.Tty, ...trees, ...opts });
+    // Addresses, /etc files and published ports before the process: a port that is taken fails the start.
+    const network = registered.networking && this.deps.network && runtime.connect
+      ? await this.deps.network.setUp(c, (ip, port) => runtime.connect!(ip, port))
+      : undefined;
+    let proc: RuntimeProcess;
+    try {
+      proc = await runtime.start({ container: c, spec, tty: c.Config.Tty, ...trees, ...opts, ...(network ? { network: network.plan } : {}) });
+    } catch (e) {
+      await this.deps.network?.tearDown(c.Id);
+      throw e;
+    }
+    if (network) c.NetworkSettings = network.settings;
     // Attachments made before start get everything, the first bytes included.
     const listeners = this.early.take(c.Id);
     proc.onOutput((chunk, fd) => {
@@ -192,7 +219,10 @@ export class ContainerService {
 
   private async finish(c: ContainerRecord, end: { code: number; oomKilled?: boolean; error?: string }): Promise<ContainerRecord> {
     await this.logs.flush(c.Id);
+    // Its listeners close and its addresses are freed as it stops (Docker releases them then).
+    await this.deps.network?.tearDown(c.Id);
     const fresh = (await this.store.get(c.Id)) ?? c;
+    if (fresh.NetworkSettings) fresh.NetworkSettings = stoppedSettings(fresh.NetworkSettings);
     // A status below 0 means the runtime went away under it (guest stopped or crashed):
     // reported like a kill, with the reason, as `reconcile` does after a restart.
     if (end.code < 0) end = { code: exitCodeForProcess({ signal: 'KILL' }), error: end.error ?? 'the guest stopped while the container was running' };

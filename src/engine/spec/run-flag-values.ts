@@ -3,7 +3,7 @@ import type { PortMapping, Ulimit } from './run-options.ts';
 
 /**
  * `-p [[ip:]hostPort:]containerPort[/proto]` with ranges (docker/go-connections
- * `nat.ParsePortSpec`); a valid one is then refused by `parseRunOptions` until networking lands.
+ * `nat.ParsePortSpec`); the engine's network publishes it.
  */
 export function parsePublish(raw: string): PortMapping[] {
   const fail = (why: string) => invalidFlagValue('-p, --publish', raw, why);

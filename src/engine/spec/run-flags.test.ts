@@ -23,7 +23,7 @@ describe('parseRunOptions', () => {
     expect(run(['alpine'])).toEqual({
       image: 'alpine', cmd: [], detach: false, interactive: false, tty: false, rm: false, env: [], readOnly: false,
       tmpfs: [], volumes: [], capAdd: [], capDrop: [], privileged: false, seccomp: 'default', noNewPrivileges: false,
-      labels: {}, pull: 'missing', init: false, network: 'default', publish: [], restart: 'no', ulimits: [],
+      labels: {}, pull: 'missing', init: false, network: 'default', networkAliases: [], addHosts: [], dns: [], dnsSearch: [], dnsOptions: [], publish: [], publishAll: false, expose: [], restart: 'no', ulimits: [],
     });
   });
 

@@ -2,7 +2,8 @@ import { normalizeCapabilities } from './capabilities.ts';
 import { parseEnvFile, parseEnvFlag } from './env.ts';
 import { configError, flagError, invalidFlagValue } from './errors.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag, type TmpfsMount, type VolumeMount } from './mounts.ts';
-import { parsePublish, parseUlimit } from './run-flag-values.ts';
+import { parseUlimit } from './run-flag-values.ts';
+import { parseNetworkFlags } from './network-flags.ts';
 import type { FlagSpec, Parsed, RunOptions, RunOptionsContext } from './run-options.ts';
 import { parseSignal } from './signals.ts';
 import { parseIntFlag, parseMemFlag, parseMemSwapFlag, parseNanoCpus } from './units.ts';
@@ -39,7 +40,16 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'pull', type: 'string', value: 'string', help: 'Pull image before running ("always"|"missing"|"never")' },
   { name: 'init', type: 'bool', help: 'Run an init inside the container that forwards signals and reaps processes' },
   { name: 'network', type: 'string', value: 'network', help: 'Connect a container to a network' },
+  { name: 'network-alias', type: 'list', value: 'list', help: 'Add network-scoped alias for the container' },
+  { name: 'ip', type: 'string', value: 'string', help: 'IPv4 address (e.g., 172.30.100.104)' },
+  { name: 'mac-address', type: 'string', value: 'string', help: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
+  { name: 'add-host', type: 'list', value: 'list', help: 'Add a custom host-to-IP mapping (host:ip)' },
+  { name: 'dns', type: 'list', value: 'list', help: 'Set custom DNS servers' },
+  { name: 'dns-search', type: 'list', value: 'list', help: 'Set custom DNS search domains' },
+  { name: 'dns-option', type: 'list', value: 'list', help: 'Set DNS options' },
   { name: 'publish', short: 'p', type: 'list', value: 'list', help: "Publish a container's port(s) to the host" },
+  { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to random ports' },
+  { name: 'expose', type: 'list', value: 'list', help: 'Expose a port or a range of ports' },
   { name: 'restart', type: 'string', value: 'string', help: 'Restart policy to apply when a container exits' },
   { name: 'ulimit', type: 'list', value: 'ulimit', help: 'Ulimit options' },
 ];
@@ -64,7 +74,8 @@ export function parseRunOptions(parsed: Parsed, ctx: RunOptionsContext = {}): Ru
     detach: bool(parsed, 'detach'), interactive: bool(parsed, 'interactive'), tty: bool(parsed, 'tty'), rm: bool(parsed, 'rm'),
     env: [], readOnly: bool(parsed, 'read-only'), tmpfs: [], volumes: [], capAdd: list(parsed, 'cap-add'),
     capDrop: list(parsed, 'cap-drop'), privileged: bool(parsed, 'privileged'), seccomp: 'default', noNewPrivileges: false,
-    labels: {}, pull: 'missing', init: bool(parsed, 'init'), network: 'default', publish: [], restart: 'no', ulimits: [],
+    labels: {}, pull: 'missing', init: bool(parsed, 'init'), network: 'default', networkAliases: [], addHosts: [], dns: [], dnsSearch: [], dnsOptions: [],
+    publish: [], publishAll: bool(parsed, 'publish-all'), expose: [], restart: 'no', ulimits: [],
   };
   const name = str(parsed, 'name');
   if (name !== undefined) {
@@ -114,17 +125,7 @@ export function parseRunOptions(parsed: Parsed, ctx: RunOptionsContext = {}): Ru
     }
     o.pull = pull;
   }
-  const network = str(parsed, 'network');
-  if (network !== undefined && network !== 'default' && network !== 'none') {
-    throw configError(`network ${network} is not supported yet: tabdock runs containers with --network none or --network default (loopback only)`, 'UNSUPPORTED');
-  }
-  if (network !== undefined) o.network = network as 'default' | 'none';
-  for (const p of list(parsed, 'publish')) o.publish.push(...parsePublish(p));
-  // A well-formed -p is still refused, never recorded and ignored: until networking lands a
-  // container has only its own loopback, so nothing could reach a published port.
-  if (o.publish.length) {
-    throw configError(`publishing ports (-p, --publish) is not supported yet: a container has no network but its own loopback, so nothing could reach ${list(parsed, 'publish').join(', ')}`, 'UNSUPPORTED', { flag: 'publish' });
-  }
+  parseNetworkFlags(parsed, o);
   const restart = str(parsed, 'restart');
   if (restart !== undefined && restart !== '' && restart !== 'no') {
     if (!/^(always|unless-stopped|on-failure(:\d+)?)$/.test(restart)) throw flagError(`invalid restart policy format: ${restart}`);

@@ -4,7 +4,7 @@ import type { FlagSpec, Parsed } from '../../shared/flags.ts';
 
 export type { FlagSpec, Parsed };
 
-/** A `-p` mapping, recorded as given (publishing is not supported by the guest yet). */
+/** A `-p` mapping as given (ports may be ranges, `8080-8081`; the engine expands them). */
 export interface PortMapping {
   hostIp?: string;
   hostPort?: string;
@@ -61,8 +61,24 @@ export interface RunOptions {
   platform?: string;
   pull: 'always' | 'missing' | 'never';
   init: boolean;
-  network: 'default' | 'none';
+  /** `default` (not given: the default bridge), `bridge`, `none`, `host`, `container:NAME|ID`, or a network's name or ID. */
+  network: string;
+  /** `--network-alias` (user-defined networks only). */
+  networkAliases: string[];
+  /** `--ip` on the first network (user-defined networks only). */
+  ip?: string;
+  /** `--mac-address` for the first network's endpoint. */
+  macAddress?: string;
+  /** `--add-host NAME:IP` in order; `ip` may be `host-gateway` (the bridge's gateway, resolved at start). */
+  addHosts: Array<{ name: string; ip: string }>;
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
   publish: PortMapping[];
+  /** `-P`: the image's EXPOSE and `--expose` ports on free host ports. */
+  publishAll: boolean;
+  /** `--expose` ports as `PORT/PROTO` (ranges expanded). */
+  expose: string[];
   restart: 'no';
   ulimits: Ulimit[];
 }

@@ -82,7 +82,7 @@ export class Playground extends LitElement {
         if (e.status.phase === 'failed' && e.status.error) this.addError(e.status.error);
       } else if (e.type === 'pull-done' && e.error) {
         this.addError(e.error);
-      } else if (e.type === 'network' && !e.available) {
+      } else if (e.type === 'network' && 'available' in e && !e.available) {
         this.networkNotice ??= e.message;
       }
     });
