@@ -8,7 +8,7 @@ import { volumeTreeId } from '../volumes.ts';
 import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, RuntimeStats, StartRequest } from './runtime.ts';
 import type { RuntimeEnv } from './runtimes.ts';
 import type { GuestSocket } from '../../emulator/index.ts';
-import type { NetworkPlan, PlannedEndpoint } from '../network/plan.ts';
+import { netnsId, type NetworkPlan, type PlannedEndpoint } from '../network/plan.ts';
 
 /**
  * Linux containers in the guest: the tree of every running container (handed over by the
@@ -108,17 +108,18 @@ export class GuestRuntime implements ContainerRuntime {
     const c = req.container;
     const trees = { rootfs: req.rootfs, volumes: req.volumes };
     this.serving.set(c.Id, trees);
-    let netns = false;
+    let netns: string | undefined;
     let guest: Guest | undefined;
     try {
       guest = await this.bootGuest();
       const g = guest;
       const dir = guestBundlePath(c.Id);
-      const spec = req.network ? withNetwork(req.spec, req.network, c.Id, dir) : req.spec;
-      if (req.network && (req.network.mode === 'bridge' || req.network.mode === 'none')) {
-        await g.agent.netnsCreate(c.Id, { dns: req.network.dns });
-        netns = true;
-        for (const e of req.network.endpoints) await this.attach(g, c.Id, e);
+      const plan = req.network;
+      const spec = plan ? withNetwork(req.spec, plan, dir) : req.spec;
+      if (plan && (plan.mode === 'bridge' || plan.mode === 'none')) {
+        await g.agent.netnsCreate(plan.netns, { dns: plan.dns });
+        netns = plan.netns;
+        for (const e of plan.endpoints) await this.attach(g, plan.netns, e);
       }
       const files: Record<string, string> = req.network ? { hosts: req.network.files.hosts, 'resolv.conf': req.network.files.resolvConf, hostname: req.network.files.hostname } : {};
       await this.writeGuestFiles(g, dir, { ...files, 'config.json': JSON.stringify(spec) });
@@ -128,7 +129,7 @@ export class GuestRuntime implements ContainerRuntime {
         // crun run already deleted its container; this only drops the agent's record.
         void g.agent.delete(c.Id, true).catch(() => {});
         // Its namespace, veths and DNS socket go with it (the addresses are the engine's to free).
-        if (netns) await g.agent.netnsDelete(c.Id).catch(() => {});
+        if (netns) await g.agent.netnsDelete(netns).catch(() => {});
         try {
           // What it wrote, to its tree and its volumes, is saved before its exit is reported.
           await req.rootfs.sync();
@@ -138,7 +139,7 @@ export class GuestRuntime implements ContainerRuntime {
         }
       });
     } catch (e) {
-      if (netns) await guest?.agent.netnsDelete(c.Id).catch(() => {});
+      if (netns) await guest?.agent.netnsDelete(netns).catch(() => {});
       if (this.serving.get(c.Id) === trees) this.serving.delete(c.Id);
       throw e;
     }
@@ -160,11 +161,11 @@ export class GuestRuntime implements ContainerRuntime {
   }
 
   async attachEndpoint(containerId: string, e: PlannedEndpoint): Promise<void> {
-    await this.attach(await this.bootGuest(), containerId, e);
+    await this.attach(await this.bootGuest(), netnsId(containerId), e);
   }
 
   async detachEndpoint(containerId: string, ifname: string): Promise<void> {
-    await (await this.bootGuest()).agent.netDetach(containerId, ifname);
+    await (await this.bootGuest()).agent.netDetach(netnsId(containerId), ifname);
   }
 
   async removeBridge(bridge: string): Promise<void> {
@@ -266,10 +267,10 @@ export class GuestRuntime implements ContainerRuntime {
  * none for `--network host`), and /etc/hosts, /etc/resolv.conf and /etc/hostname bound
  * from the bundle directory.
  */
-function withNetwork(spec: Record<string, unknown>, plan: NetworkPlan, id: string, dir: string): Record<string, unknown> {
+function withNetwork(spec: Record<string, unknown>, plan: NetworkPlan, dir: string): Record<string, unknown> {
   const linux = { ...(spec['linux'] as Record<string, unknown>) };
   const namespaces = ((linux['namespaces'] as Array<{ type: string; path?: string }>) ?? []).filter((n) => n.type !== 'network');
-  if (plan.mode !== 'host') namespaces.push({ type: 'network', path: `/run/netns/${plan.mode === 'container' ? plan.joinContainer! : id}` });
+  if (plan.mode !== 'host') namespaces.push({ type: 'network', path: `/run/netns/${plan.netns}` });
   linux['namespaces'] = namespaces;
   const mounts = [...((spec['mounts'] as Array<{ destination: string }>) ?? [])];
   const userDest = new Set(mounts.map((m) => m.destination));

@@ -8,7 +8,7 @@ import { contains, ipToNum, parseSubnet } from './ipam.ts';
 import { hostnameFile, hostsFile, resolvConf } from './etc-files.ts';
 import type { NetworkLink } from './link.ts';
 import type { NetworkService } from './networks.ts';
-import type { NetworkPlan, PlannedEndpoint } from './plan.ts';
+import { netnsId, type NetworkPlan, type PlannedEndpoint } from './plan.ts';
 import type { PortPublisher, PublishedPort } from './ports.ts';
 import { DEFAULT_BRIDGE, bridgeDevice, isUserNetwork, type Endpoint, type NetworkRecord } from './records.ts';
 import { emptyEndpoint, emptySettings, stoppedSettings, type EndpointSettings, type NetworkSettings, type PortMap } from './settings.ts';
@@ -148,7 +148,7 @@ export class ContainerNetworking {
         const theirs = this.active.get(other.Id);
         if (!this.deps.isRunning(other.Id) || !theirs) throw configError(`cannot join network of a non running container: ${other.Id}`);
         if (theirs.plan.mode === 'container' || theirs.plan.mode === 'host') throw configError(`cannot join the network of container ${other.Name.slice(1)}: it shares another's network itself`);
-        a.plan = { ...theirs.plan, mode: 'container', joinContainer: other.Id, endpoints: [] };
+        a.plan = { ...theirs.plan, mode: 'container', endpoints: [] };
         return { plan: a.plan, settings };
       }
       const endpoints: PlannedEndpoint[] = [];
@@ -174,7 +174,7 @@ export class ContainerNetworking {
       }
       const user = a.endpoints.some((x) => isUserNetwork(x.network));
       a.plan = {
-        mode: mode === 'none' || mode === 'host' ? mode : 'bridge', dns: user, endpoints,
+        mode: mode === 'none' || mode === 'host' ? mode : 'bridge', netns: netnsId(c.Id), dns: user, endpoints,
         files: {
           hosts: hostsFile({ hostname, ...(endpoints[0] ? { ip: endpoints[0].ip } : {}), extraHosts: extra }),
           resolvConf: resolvConf({ embeddedDns: user, nameservers: [endpoints[0]?.gateway ?? DEFAULT_BRIDGE.gateway], dns: o.dns, dnsSearch: o.dnsSearch, dnsOptions: o.dnsOptions }),
@@ -182,7 +182,7 @@ export class ContainerNetworking {
         },
       };
       settings.SandboxID = c.Id;
-      settings.SandboxKey = `/run/netns/${c.Id}`;
+      settings.SandboxKey = `/run/netns/${netnsId(c.Id)}`;
       settings.Ports = await this.publish(c, a, endpoints[0]?.ip, open);
       return { plan: a.plan, settings };
     } catch (e) {
@@ -259,7 +259,9 @@ export class ContainerNetworking {
 
   /** Names on the user networks the asking container (`ns`, its ID) is on: containers, aliases, short IDs. */
   private lookup(ns: string, name: string): string[] | undefined {
-    const mine = this.deps.networks.endpointsOfContainer(ns);
+    const owner = [...this.active.keys()].find((id) => netnsId(id) === ns);
+    if (!owner) return undefined;
+    const mine = this.deps.networks.endpointsOfContainer(owner);
     const q = name.toLowerCase();
     const out: string[] = [];
     for (const { networkId } of mine) {

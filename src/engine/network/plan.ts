@@ -20,11 +20,14 @@ export interface PlannedEndpoint {
   defaultRoute: boolean;
 }
 
+/** A container's namespace id in the guest: the first 32 hex of its ID (DGRAMs name it; netnsOwner maps it back). */
+export const netnsId = (containerId: string) => containerId.slice(0, 32);
+
 export interface NetworkPlan {
   /** none: its own namespace with lo only; host: the guest's root namespace; container: another's. */
   mode: 'none' | 'host' | 'bridge' | 'container';
-  /** `--network container:X`: X's ID (its namespace is /run/netns/X). */
-  joinContainer?: string;
+  /** The namespace's id in the guest (/run/netns/ID; the agent takes up to 63 characters): the container's own, or X's for `container:X`. */
+  netns: string;
   /** The per-namespace DNS socket on 127.0.0.11:53 (user-defined networks). */
   dns: boolean;
   endpoints: PlannedEndpoint[];
