@@ -13,7 +13,7 @@ describe('RUN_FLAGS', () => {
     const shorts = RUN_FLAGS.flatMap((f) => (f.short ? [f.short] : []));
     expect(new Set(names).size).toBe(names.length);
     expect(new Set(shorts).size).toBe(shorts.length);
-    expect(shorts.sort()).toEqual(['d', 'e', 'h', 'i', 'l', 'm', 'p', 't', 'u', 'v', 'w']);
+    expect(shorts.sort()).toEqual(['P', 'd', 'e', 'h', 'i', 'l', 'm', 'p', 't', 'u', 'v', 'w']);
     expect(RUN_FLAGS.find((f) => f.name === 'memory')!.help).toBe('Memory limit');
   });
 });
@@ -76,8 +76,20 @@ describe('parseRunOptions', () => {
     expect(run(['--security-opt', 'apparmor=unconfined', 'img']).seccomp).toBe('default');
   });
 
-  it('parses -p mappings, and refuses them (no networking yet)', () => {
-    expect(() => run(['-p', '8080:80', 'img'])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringContaining('publishing ports (-p, --publish) is not supported yet'), exitCode: 125 }));
+  it('parses -p mappings and the network flags', () => {
+    const o = run(['-p', '8080:80', '-P', '--expose', '7000-7001/udp', '--network', 'appnet', '--network-alias', 'www', '--ip', '172.18.0.9',
+      '--add-host', 'h:host-gateway', '--add-host', 'db=10.0.0.2', '--dns', '1.1.1.1', '--dns-search', '.example.test', '--dns-option', 'ndots:2', '--mac-address', '02:42:AC:12:00:09', 'img']);
+    expect(o).toMatchObject({
+      publish: [{ hostPort: '8080', containerPort: '80', protocol: 'tcp' }], publishAll: true, expose: ['7000/udp', '7001/udp'], network: 'appnet',
+      networkAliases: ['www'], ip: '172.18.0.9', addHosts: [{ name: 'h', ip: 'host-gateway' }, { name: 'db', ip: '10.0.0.2' }], dns: ['1.1.1.1'],
+      dnsSearch: ['example.test'], dnsOptions: ['ndots:2'], macAddress: '02:42:ac:12:00:09',
+    });
+    expect(() => run(['--add-host', 'nohost', 'img'])).toThrow('bad format for add-host: "nohost"');
+    expect(() => run(['--add-host', 'h:notanip', 'img'])).toThrow('invalid IP address in add-host: "notanip"');
+    expect(() => run(['--ip', '300.1.1.1', 'img'])).toThrow('invalid string being converted to IP address: 300.1.1.1');
+    expect(() => run(['--dns', 'x', 'img'])).toThrow('IP address is not correctly formatted: x');
+    expect(() => run(['--expose', '80-70', 'img'])).toThrow('invalid range format for --expose: 80-70');
+    expect(() => run(['--mac-address', '03:00:00:00:00:01', 'img'])).toThrow('multicast');
     expect(['8080:80', '127.0.0.1:53:53/udp', '9000'].flatMap(parsePublish)).toEqual([
       { hostPort: '8080', containerPort: '80', protocol: 'tcp' },
       { hostIp: '127.0.0.1', hostPort: '53', containerPort: '53', protocol: 'udp' },
@@ -102,7 +114,7 @@ describe('parseRunOptions', () => {
     ['unknown cap drop', ['--cap-drop', 'nope'], 'invalid CapDrop: unknown capability: "CAP_NOPE"', 'INVALID_CAPABILITY'],
     ['stop signal', ['--stop-signal', 'SIGNOPE'], 'Invalid signal: SIGNOPE', 'INVALID_SIGNAL'],
     ['pull', ['--pull', 'sometimes'], `invalid pull option: 'sometimes': must be one of "always", "missing" or "never"`, 'FLAG_ERROR'],
-    ['network', ['--network', 'host'], 'network host is not supported yet', 'UNSUPPORTED'],
+    ['network container: without a name', ['--network', 'container:'], 'invalid container format container:<name|id>', 'FLAG_ERROR'],
     ['restart policy', ['--restart', 'always'], 'restart policy "always" is not supported yet', 'UNSUPPORTED'],
     ['restart format', ['--restart', 'sometimes'], 'invalid restart policy format: sometimes', 'FLAG_ERROR'],
     ['restart with --rm', ['--rm', '--restart', 'always'], 'Conflicting options: --restart and --rm', 'FLAG_ERROR'],
