@@ -108,6 +108,17 @@ describe('user-defined network', () => {
     expect(c!['HostConfig'].NetworkMode).toBe('appnet');
     expect(c!['NetworkSettings'].Networks.appnet).toMatchObject({ IPAddress: '172.18.0.2', Gateway: '172.18.0.1', Aliases: ['www'], NetworkID: n!['Id'] });
   }, 120_000);
+
+  it('network connect gives a running container an address and an alias on a second network; disconnect takes it away', async () => {
+    await ok('network', 'create', '--subnet', '10.123.0.0/24', 'side');
+    await ok('network', 'connect', '--alias', 'sidekick', 'side', 'web');
+    const [c] = JSON.parse(await ok('inspect', 'web')) as Array<Record<string, any>>;
+    expect(c!['NetworkSettings'].Networks.side).toMatchObject({ IPAddress: '10.123.0.2', Aliases: ['sidekick'] });
+    const r = await cli.run('run', '--rm', '--network', 'side', IMG, 'sh', '-c', 'wget -q -O - http://sidekick/; cat /etc/resolv.conf');
+    expect(r.stdout).toBe('hello from web\nnameserver 127.0.0.11\noptions ndots:0\n');
+    await ok('network', 'disconnect', 'side', 'web');
+    expect(await ok('network', 'rm', 'side')).toBe('side\n');
+  }, 120_000);
 });
 
 describe('isolation', () => {
@@ -150,6 +161,21 @@ describe('the link and published ports (Node)', () => {
     const taken = await cli.run('run', '--rm', '-p', `127.0.0.1:${pubPort}:80`, IMG, 'true');
     expect(taken.code).toBe(125);
     expect(taken.stderr).toContain(`Bind for 127.0.0.1:${pubPort} failed: port is already allocated`);
+  }, 120_000);
+
+  it('-P publishes the exposed ports on free host ports', async () => {
+    await ok('run', '-d', '--name', 'pall', '-h', 'pall', '-P', '--expose', '80', IMG, 'sh', '-c', HTTPD);
+    const bound = (await ok('port', 'pall', '80')).trim();
+    expect(bound).toMatch(/^0\.0\.0\.0:\d+$/);
+    const port = Number(bound.split(':')[1]);
+    let body = '';
+    for (let i = 0; i < 60 && !body.includes('hello'); i++) {
+      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      if (!body.includes('hello')) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(body).toBe('hello from pall\n');
+    await ok('rm', '-f', 'pall');
+    expect(await accepts(port)).toBe(false);
   }, 120_000);
 
   it('stopping or removing the container closes its listener', async () => {
