@@ -3,7 +3,7 @@ import type { ContainerSummary } from '../../engine/api.ts';
 import { containerStatus } from './container-status.ts';
 
 const c = (State: string, extra: Partial<ContainerSummary> = {}): ContainerSummary => ({
-  Id: 'x', Names: ['/x'], Image: 'busybox', ImageID: 'sha256:x', Command: 'sh', Created: '', State, Status: State, StartedAt: '2026-01-01T00:00:00Z', FinishedAt: '2026-01-01T00:01:00Z', ExitCode: 3, ...extra,
+  Id: 'x', Names: ['/x'], Image: 'busybox', ImageID: 'sha256:x', Command: 'sh', Created: '', State, Status: State, StartedAt: '2026-01-01T00:00:00Z', FinishedAt: '2026-01-01T00:01:00Z', ExitCode: 3, Ports: [], ...extra,
 });
 const now = new Date('2026-01-01T00:02:00Z');
 
