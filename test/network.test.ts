@@ -59,12 +59,15 @@ afterAll(async () => {
 });
 
 describe('user-defined network', () => {
-  it('resolves a container by name, alias and short ID, and wget fetches its httpd', async () => {
+  it('resolves a container by name, alias and short ID (wget fetches its httpd), and forwards other names to the host\'s resolver', async () => {
     const id = (await ok('inspect', '-f', '{{.Id}}', 'web')).trim().slice(0, 12);
     const r = await cli.run('run', '--rm', '--network', 'appnet', IMG, 'sh', '-c',
-      `for h in web www ${id}; do n=0; until wget -q -O - http://$h/ || [ $n -ge 20 ]; do n=$((n+1)); sleep 0.5; done; done`);
+      `for h in web www ${id}; do n=0; until wget -q -O - http://$h/ || [ $n -ge 20 ]; do n=$((n+1)); sleep 0.5; done; done; nslookup -type=a localhost 127.0.0.11`);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('hello from web\n'.repeat(3));
+    expect(r.stdout.startsWith('hello from web\n'.repeat(3))).toBe(true);
+    // a name the embedded DNS does not know is forwarded to the Node link, the host's resolver
+    // (busybox nslookup asks the server given; it reads no /etc/hosts)
+    expect(r.stdout).toMatch(/Address: 127\.0\.0\.1/);
   }, 120_000);
 
   it('writes /etc/hosts, /etc/resolv.conf and /etc/hostname as Docker does', async () => {
@@ -136,11 +139,6 @@ describe('isolation', () => {
 });
 
 describe('the link and published ports (Node)', () => {
-  it('names the embedded DNS does not know are forwarded to the host\'s resolver', async () => {
-    // busybox nslookup asks the server given (it reads no /etc/hosts): 127.0.0.11 forwards `localhost` to the Node link
-    const r = await cli.run('run', '--rm', '--network', 'appnet', IMG, 'sh', '-c', 'nslookup -type=a localhost 127.0.0.11');
-    expect(r.stdout).toMatch(/Address: 127\.0\.0\.1/);
-  }, 120_000);
 
   it('a container reaches a server on the host through host.docker.internal (host-gateway)', async () => {
     const r = await cli.run('run', '--rm', '--add-host', 'host.docker.internal:host-gateway', IMG, 'sh', '-c', `wget -q -O - http://host.docker.internal:${hostPort}/from-container`);

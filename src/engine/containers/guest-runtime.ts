@@ -116,20 +116,26 @@ export class GuestRuntime implements ContainerRuntime {
       const dir = guestBundlePath(c.Id);
       const plan = req.network;
       const spec = plan ? withNetwork(req.spec, plan, dir) : req.spec;
-      if (plan && (plan.mode === 'bridge' || plan.mode === 'none')) {
+      // The namespace and its veths are made while the files are written (the agent takes both at once).
+      const ready = (async () => {
+        if (!plan || (plan.mode !== 'bridge' && plan.mode !== 'none')) return;
         await g.agent.netnsCreate(plan.netns, { dns: plan.dns });
         netns = plan.netns;
         for (const e of plan.endpoints) await this.attach(g, plan.netns, e);
-      }
-      const files: Record<string, string> = req.network ? { hosts: req.network.files.hosts, 'resolv.conf': req.network.files.resolvConf, hostname: req.network.files.hostname } : {};
-      await this.writeGuestFiles(g, dir, { ...files, 'config.json': JSON.stringify(spec) });
+      })();
+      const files: Record<string, string> = plan ? { hosts: plan.files.hosts, 'resolv.conf': plan.files.resolvConf, hostname: plan.files.hostname } : {};
+      const written = this.writeGuestFiles(g, dir, { ...files, 'config.json': JSON.stringify(spec) });
+      const both = await Promise.allSettled([ready, written]);
+      for (const r of both) if (r.status === 'rejected') throw r.reason;
       const proc = await g.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
       // A signal right after `run -d` may come before crun made the container: wait for it.
       return this.wrap(g, proc, c.Path, async (sig) => (await waitCreated(g, c.Id), g.agent.kill(c.Id, sig)), async () => {
         // crun run already deleted its container; this only drops the agent's record.
         void g.agent.delete(c.Id, true).catch(() => {});
-        // Its namespace, veths and DNS socket go with it (the addresses are the engine's to free).
-        if (netns) await g.agent.netnsDelete(netns).catch(() => {});
+        // Its namespace, veths and DNS socket go with it (the addresses are the engine's to free);
+        // not awaited: deleting veths takes the emulated kernel a while, and the agent runs a
+        // later netns-create of the same id only after it.
+        if (netns) void g.agent.netnsDelete(netns).catch(() => {});
         try {
           // What it wrote, to its tree and its volumes, is saved before its exit is reported.
           await req.rootfs.sync();
