@@ -104,11 +104,16 @@ describe('1,000 execs over one connection', () => {
       await d.api.tagImage(image, 'mine:1');
       await d.api.removeImage('mine:1', {});
       expect((await cli.run('run', '--rm', '--name', 'brief', image, 'sh', '-c', 'exit 3')).code).toBe(3);
-      const brief = (e: EngineEvent) => e.type !== 'container' || e.name === 'brief';
+      // (network events are checked below: they name the container by ID)
+      const brief = (e: EngineEvent) => e.type === 'image' || (e.type === 'container' && e.name === 'brief');
       await expect.poll(() => seen.filter(brief).map((e) => `${e.type}:${e.action}${e.type === 'container' && e.action === 'die' ? `:${e.exitCode}` : ''}`)).toEqual([
         'image:tag', 'image:untag', 'container:create', 'container:start', 'container:die:3', 'container:destroy',
       ]);
       expect(seen.find((e) => e.type === 'image' && e.action === 'tag')).toMatchObject({ ref: 'docker.io/library/mine:1' });
+      // its endpoint on the default bridge, made at its start and gone at its exit
+      const id = seen.flatMap((e) => (e.type === 'container' && e.name === 'brief' ? [e.id] : []))[0];
+      const net = seen.flatMap((e) => (e.type === 'network' && 'container' in e && e.container === id ? [`${e.action}:${e.name}`] : []));
+      expect(net).toEqual(['connect:bridge', 'disconnect:bridge']);
       await sub.close();
     } finally {
       d.close();

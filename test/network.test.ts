@@ -71,14 +71,14 @@ describe('user-defined network', () => {
   }, 120_000);
 
   it('writes /etc/hosts, /etc/resolv.conf and /etc/hostname as Docker does', async () => {
-    const r = await cli.run('run', '--rm', '--network', 'appnet', '--ip', '172.18.0.77', '-h', 'box', '--add-host', 'host.docker.internal:host-gateway',
-      '--add-host', 'db.local:10.1.2.3', '--dns-search', 'example.test', '--dns-option', 'timeout:2', IMG, 'sh', '-c', 'cat /etc/hosts; echo --; cat /etc/resolv.conf; echo --; cat /etc/hostname; ip -o -4 addr show eth0');
+    const r = await cli.run('run', '--rm', '--network', 'appnet', '--ip', '172.18.0.77', '--mac-address', '02:42:ac:12:00:99', '-h', 'box', '--add-host', 'host.docker.internal:host-gateway',
+      '--add-host', 'db.local:10.1.2.3', '--dns-search', 'example.test', '--dns-option', 'timeout:2', IMG, 'sh', '-c', 'cat /etc/hosts; echo --; cat /etc/resolv.conf; echo --; cat /etc/hostname; ip -o -4 addr show eth0; cat /sys/class/net/eth0/address');
     expect(r.code).toBe(0);
     const [hosts, resolv, rest] = r.stdout.split('--\n');
     expect(hosts).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n'
       + '172.17.0.1\thost.docker.internal\n10.1.2.3\tdb.local\n172.18.0.77\tbox\n');
     expect(resolv).toBe('search example.test\nnameserver 127.0.0.11\noptions ndots:0 timeout:2\n');
-    expect(rest).toMatch(/^box\n.*inet 172\.18\.0\.77\/16/s);
+    expect(rest).toMatch(/^box\n.*inet 172\.18\.0\.77\/16.*\n02:42:ac:12:00:99\n$/s);
   }, 120_000);
 
   it('refuses an address outside the subnet, an unknown network, and removing a network in use', async () => {
@@ -121,6 +121,18 @@ describe('user-defined network', () => {
     expect(r.stdout).toBe('hello from web\nnameserver 127.0.0.11\noptions ndots:0\n');
     await ok('network', 'disconnect', 'side', 'web');
     expect(await ok('network', 'rm', 'side')).toBe('side\n');
+  }, 120_000);
+});
+
+describe('other network modes', () => {
+  it('--network container:NAME shares its namespace; --network host is the guest\'s own', async () => {
+    const joined = await cli.run('run', '--rm', '--network', 'container:web', IMG, 'sh', '-c', 'wget -q -O - http://127.0.0.1/; cat /etc/hosts | tail -n 1');
+    expect(joined.stdout).toBe('hello from web\n172.18.0.2\tweb\n');
+    const host = await cli.run('run', '--rm', '--network', 'host', IMG, 'sh', '-c', 'ls /sys/class/net');
+    expect(host.stdout.split('\n')).toEqual(expect.arrayContaining(['docker0', 'lo']));
+    const conflict = await cli.run('run', '--rm', '--network', 'container:web', '-p', '80', IMG, 'true');
+    expect(conflict.code).toBe(125);
+    expect(conflict.stderr).toContain('conflicting options: port publishing and the network mode');
   }, 120_000);
 });
 
