@@ -44,15 +44,14 @@ interface Active {
 /** One container's network, from create to exit (moby `daemon/container_operations.go`, `allocateNetwork`, `releaseNetwork`). */
 export class ContainerNetworking {
   private readonly active = new Map<string, Active>();
+  /** `--dns` of running containers. */
+  private readonly dnsServers = new Map<string, string[]>();
   /** Every bridge gateway seen (the host side of the link: `host-gateway`). */
   private readonly gateways = new Set<string>([DEFAULT_BRIDGE.gateway]);
   readonly dns: EmbeddedDns;
 
   constructor(private readonly deps: ContainerNetworkingDeps) {
-    this.dns = new EmbeddedDns((ns, name) => this.lookup(ns, name), async (q) => {
-      if (!deps.link) throw new Error('no link to forward to');
-      return deps.link.resolve(q);
-    });
+    this.dns = new EmbeddedDns((ns, name) => this.lookup(ns, name), (q, from) => this.forward(q, from));
   }
 
   get link(): NetworkLink | undefined {
@@ -88,6 +87,7 @@ export class ContainerNetworking {
       await this.deps.findContainer(mode.slice('container:'.length));
     }
     if ((mode === 'none' || mode === 'host') && publishes) throw configError(`conflicting options: port publishing and the ${mode} network mode (a container there has no address to forward to)`);
+    if (o.dns.length && !this.deps.link?.resolveVia) throw configError('--dns is not available here: this engine\'s network link resolves names itself and cannot ask another server', 'UNSUPPORTED');
     for (const p of o.publish) if (p.protocol !== 'tcp') throw configError(`publishing ${p.protocol} ports is not supported: the guest carries TCP streams only (-p ${p.containerPort}/${p.protocol})`, 'UNSUPPORTED');
     if (publishes && !this.deps.ports) throw configError('publishing ports (-p, -P) is not available here: this engine has no port publisher', 'UNSUPPORTED');
     const bindings: PortMap = {};
@@ -142,6 +142,7 @@ export class ContainerNetworking {
     const settings = stoppedSettings(c.NetworkSettings);
     const a: Active = { plan: undefined!, ports: [], endpoints: [] };
     this.active.set(c.Id, a);
+    if (o.dns.length) this.dnsServers.set(c.Id, o.dns);
     try {
       if (mode.startsWith('container:')) {
         const other = await this.deps.findContainer(mode.slice('container:'.length));
@@ -220,6 +221,7 @@ export class ContainerNetworking {
     const a = this.active.get(id);
     if (!a) return;
     this.active.delete(id);
+    this.dnsServers.delete(id);
     await Promise.allSettled(a.ports.map((p) => p.close()));
     for (const { network } of a.endpoints) this.deps.networks.detach(network, id);
   }
@@ -255,6 +257,32 @@ export class ContainerNetworking {
     const p = a.plan.endpoints.findIndex((x) => x.bridge === bridge);
     const [gone] = p === -1 ? [] : a.plan.endpoints.splice(p, 1);
     return gone?.ifname;
+  }
+
+  /**
+   * A query the embedded DNS does not answer: to the asking container's `--dns` servers in
+   * order (as Docker's resolver forwards to them), else to the link's resolver. The asker is
+   * known by its namespace (127.0.0.11) or, for the guest's root relay, by its address.
+   */
+  private async forward(q: Uint8Array, from: { ns: string; src: string }): Promise<Uint8Array> {
+    const link = this.deps.link;
+    if (!link) throw new Error('no link to forward to');
+    const owner = from.ns
+      ? [...this.active.keys()].find((id) => netnsId(id) === from.ns)
+      : this.deps.networks.ownerOf(from.src);
+    const servers = owner ? (this.dnsServers.get(owner) ?? []) : [];
+    let last: unknown;
+    if (link.resolveVia) {
+      for (const s of servers) {
+        try {
+          return await link.resolveVia(q, s);
+        } catch (e) {
+          last = e;
+        }
+      }
+    }
+    if (servers.length && last) throw last;
+    return link.resolve(q);
   }
 
   /** Names on the user networks the asking container (`ns`, its ID) is on: containers, aliases, short IDs. */

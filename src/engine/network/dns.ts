@@ -73,16 +73,16 @@ export function answerA(query: Uint8Array, q: Question, addresses: string[]): Ui
 }
 
 export class EmbeddedDns {
-  constructor(private readonly lookup: NameLookup, private readonly forward: (query: Uint8Array) => Promise<Uint8Array>) {}
+  constructor(private readonly lookup: NameLookup, private readonly forward: (query: Uint8Array, from: { ns: string; src: string }) => Promise<Uint8Array>) {}
 
   /** The reply to a query from netns `ns` ('' = the guest's root relay: no names, forwarded). */
-  async answer(ns: string, query: Uint8Array): Promise<Uint8Array> {
+  async answer(ns: string, query: Uint8Array, src = ''): Promise<Uint8Array> {
     const q = ns ? readQuestion(query) : undefined;
     if (q && q.qclass === CLASS_IN && (q.qtype === TYPE_A || q.qtype === TYPE_AAAA)) {
       const found = this.lookup(ns, q.name);
       // A known name has IPv4 addresses only: AAAA gets NOERROR with no records, as Docker's.
       if (found) return answerA(query, q, q.qtype === TYPE_A ? found : []);
     }
-    return this.forward(query);
+    return this.forward(query, { ns, src });
   }
 }

@@ -43,8 +43,11 @@ export function hostsFile(i: Pick<EtcFilesInput, 'hostname' | 'ip' | 'extraHosts
 export function resolvConf(i: Pick<EtcFilesInput, 'embeddedDns' | 'nameservers' | 'dns' | 'dnsSearch' | 'dnsOptions'>): string {
   const lines: string[] = [];
   if (i.dnsSearch.length) lines.push(`search ${i.dnsSearch.join(' ')}`);
-  if (i.embeddedDns) lines.push('nameserver 127.0.0.11');
-  else for (const ns of i.dns.length ? i.dns : i.nameservers) lines.push(`nameserver ${ns}`);
+  if (i.embeddedDns) {
+    lines.push('nameserver 127.0.0.11');
+    // the servers the embedded DNS forwards to (libnetwork writes them as this comment)
+    if (i.dns.length) lines.push(`# ExtServers: [${i.dns.join(' ')}]`);
+  } else for (const ns of i.dns.length ? i.dns : i.nameservers) lines.push(`nameserver ${ns}`);
   // libnetwork adds ndots:0 for the embedded DNS unless an ndots option was given
   const options = i.embeddedDns && !i.dnsOptions.some((o) => o.startsWith('ndots:')) ? ['ndots:0', ...i.dnsOptions] : i.dnsOptions;
   if (options.length) lines.push(`options ${options.join(' ')}`);

@@ -37,6 +37,11 @@ export interface NetworkLink {
   resolve(query: Uint8Array): Promise<Uint8Array>;
   /** Whether the link can carry traffic now (false: the guest is told `net-link up=0`, so connections fail at once). */
   readonly available: boolean;
+  /**
+   * Sends a query to a DNS server of the container's choosing (`--dns`) and returns its
+   * answer. A link without it resolves names itself, and `--dns` is refused at create.
+   */
+  resolveVia?(query: Uint8Array, server: string): Promise<Uint8Array>;
   /** Reach out now to learn `available` (the page's relay); asked before each guest is told whether the link is up. */
   probe?(): Promise<boolean>;
 }

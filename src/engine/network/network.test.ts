@@ -71,6 +71,7 @@ describe('/etc files', () => {
     expect(resolvConf({ embeddedDns: true, nameservers: ['172.18.0.1'], dns: [], dnsSearch: [], dnsOptions: [] })).toBe('nameserver 127.0.0.11\noptions ndots:0\n');
     expect(resolvConf({ embeddedDns: true, nameservers: [], dns: [], dnsSearch: [], dnsOptions: ['ndots:3'] })).toBe('nameserver 127.0.0.11\noptions ndots:3\n');
     expect(resolvConf({ embeddedDns: false, nameservers: ['172.17.0.1'], dns: ['9.9.9.9'], dnsSearch: ['a.test'], dnsOptions: [] })).toBe('search a.test\nnameserver 9.9.9.9\n');
+    expect(resolvConf({ embeddedDns: true, nameservers: [], dns: ['9.9.9.9'], dnsSearch: [], dnsOptions: [] })).toBe('nameserver 127.0.0.11\n# ExtServers: [9.9.9.9]\noptions ndots:0\n');
   });
 });
 
@@ -81,7 +82,8 @@ describe('EmbeddedDns', () => {
 
   it('answers names it knows for a namespace and forwards the rest (and everything from the root relay)', async () => {
     const forwarded: Uint8Array[] = [];
-    const dns = new EmbeddedDns((ns, name) => (ns === 'n1' && name === 'web' ? ['172.18.0.2', '172.19.0.2'] : undefined), async (q) => (forwarded.push(q), Uint8Array.of(9)));
+    const from: Array<{ ns: string; src: string }> = [];
+    const dns = new EmbeddedDns((ns, name) => (ns === 'n1' && name === 'web' ? ['172.18.0.2', '172.19.0.2'] : undefined), async (q, f) => (forwarded.push(q), from.push(f), Uint8Array.of(9)));
     const a = await dns.answer('n1', query('web'));
     expect([...a.subarray(0, 8)]).toEqual([0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2]);
     expect([...a.subarray(-4)]).toEqual([172, 19, 0, 2]);
@@ -89,7 +91,8 @@ describe('EmbeddedDns', () => {
     const aaaa = await dns.answer('n1', query('web', 28));
     expect([...aaaa.subarray(6, 8)]).toEqual([0, 0]);
     expect(await dns.answer('n1', query('example.test'))).toEqual(Uint8Array.of(9));
-    expect(await dns.answer('', query('web'))).toEqual(Uint8Array.of(9));
+    expect(await dns.answer('', query('web'), '172.17.0.5')).toEqual(Uint8Array.of(9));
     expect(forwarded).toHaveLength(2);
+    expect(from).toEqual([{ ns: 'n1', src: '' }, { ns: '', src: '172.17.0.5' }]); // who asked: for its --dns servers
   });
 });

@@ -165,6 +165,12 @@ export class NetworkService {
     return [...(this.endpoints.get(networkId)?.values() ?? [])];
   }
 
+  /** The running container that has address `ip` on any network. */
+  ownerOf(ip: string): string | undefined {
+    for (const eps of this.endpoints.values()) for (const e of eps.values()) if (e.ip === ip) return e.containerId;
+    return undefined;
+  }
+
   /** The networks a running container has endpoints on, with them. */
   endpointsOfContainer(containerId: string): Array<{ networkId: string; endpoint: Endpoint }> {
     const out: Array<{ networkId: string; endpoint: Endpoint }> = [];

@@ -6,7 +6,8 @@
  * nsswitch count as for any program on the host), parsed and answered with dns-packet.
  */
 import { lookup } from 'node:dns/promises';
-import { connect, type Socket } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { connect, isIPv6, type Socket } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { LinkConnectError, type LinkSocket, type NetworkLink } from './link.ts';
 
@@ -37,6 +38,25 @@ export class NodeLink implements NetworkLink {
         reject(new LinkConnectError(code, errno, `${dst}:${port}: ${e.message}`));
       };
       s.once('error', fail);
+    });
+  }
+
+  /** `--dns SERVER`: the query as the container sent it, over UDP from this host (port 53 unless `server` is `IP:PORT`). */
+  resolveVia(query: Uint8Array, server: string): Promise<Uint8Array> {
+    const m = /^(.*):(\d+)$/.exec(server);
+    const [addr, port] = m && !isIPv6(server) ? [m[1]!, Number(m[2])] : [server, 53];
+    return new Promise((resolve, reject) => {
+      const s = createSocket(isIPv6(addr) ? 'udp6' : 'udp4');
+      const timer = setTimeout(() => (s.close(), reject(new LinkConnectError('ETIMEDOUT', 110, `the DNS server ${server} did not answer`))), 5000);
+      s.on('message', (msg) => {
+        // the answer to this query (its ID), nothing else
+        if (msg.length < 2 || msg[0] !== query[0] || msg[1] !== query[1]) return;
+        clearTimeout(timer);
+        s.close();
+        resolve(new Uint8Array(msg));
+      });
+      s.on('error', (e) => (clearTimeout(timer), s.close(), reject(new LinkConnectError('EHOSTUNREACH', 113, e.message))));
+      s.send(query, port, addr);
     });
   }
 

@@ -47,7 +47,7 @@ export function serveLink(agent: AgentClient, o: { link: NetworkLink | undefined
     );
   });
   agent.onDatagram((d) => {
-    o.dns.answer(d.ns, d.data).then(
+    o.dns.answer(d.ns, d.data, d.src).then(
       (data) => agent.sendDatagram({ ns: d.ns, src: d.dst, sport: d.dport, dst: d.src, dport: d.sport, data }),
       () => {}, // no answer: the client's resolver times out and tries again, as with a lost datagram
     );
