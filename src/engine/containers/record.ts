@@ -55,6 +55,8 @@ export interface HostConfig {
   Binds: string[] | null;
   NetworkMode: string;
   Init: boolean;
+  /** `--storage-opt` as given (moby: omitted when empty). */
+  StorageOpt?: Record<string, string>;
 }
 
 export interface MountPoint {

@@ -89,7 +89,9 @@ export class ContainerService {
   /** After a restart of the daemon or page: what was running is not any more, and says why. */
   async reconcile(reason = 'the engine stopped while the container was running'): Promise<void> {
     for (const c of await this.store.list()) {
-      if (c.State.Running && !this.live.has(c.Id)) await this.finish(c, { code: exitCodeForProcess({ signal: 'KILL' }), error: reason });
+      // A record that cannot be saved (a full disk) must not keep the engine from starting:
+      // it still says running, and the next start tries again.
+      if (c.State.Running && !this.live.has(c.Id)) await this.finish(c, { code: exitCodeForProcess({ signal: 'KILL' }), error: reason }).catch(() => {});
     }
   }
 
@@ -123,6 +125,7 @@ export class ContainerService {
       Memory: o.memory ?? 0, MemorySwap: o.memorySwap ?? 0, NanoCpus: o.nanoCpus ?? 0, PidsLimit: runtime.driver === 'tabdock-wasi' ? null : effectivePidsLimit(o.pidsLimit),
       Tmpfs: o.tmpfs.length ? Object.fromEntries(o.tmpfs.map((t) => [t.target, t.data])) : null,
       Binds: null, NetworkMode: o.network === 'default' ? 'none' : o.network, Init: o.init,
+      ...(o.storageOpt ? { StorageOpt: { ...o.storageOpt } } : {}),
     };
     const rec: ContainerRecord = {
       Id: id, Name: `/${name}`, Created: this.now().toISOString(), Path: args[0]!, Args: args.slice(1), State: freshState(),
@@ -191,14 +194,17 @@ export class ContainerService {
   }
 
   private async finish(c: ContainerRecord, end: { code: number; oomKilled?: boolean; error?: string }): Promise<ContainerRecord> {
-    await this.logs.flush(c.Id);
+    // Output that cannot be saved now (a full disk) stays buffered for `logs` and the next flush.
+    await this.logs.flush(c.Id).catch(() => {});
     const fresh = (await this.store.get(c.Id)) ?? c;
     // A status below 0 means the runtime went away under it (guest stopped or crashed):
     // reported like a kill, with the reason, as `reconcile` does after a restart.
     if (end.code < 0) end = { code: exitCodeForProcess({ signal: 'KILL' }), error: end.error ?? 'the guest stopped while the container was running' };
     fresh.State = { ...fresh.State, Status: 'exited', Running: false, Pid: 0, ExitCode: end.code, OOMKilled: end.oomKilled ?? false, Error: end.error ?? '', FinishedAt: this.now().toISOString() };
     // Saved before the process leaves `live`: a `wait` in between must not read the old state.
-    await this.store.save(fresh);
+    // A record that cannot be saved (a full disk) still ends the container here (`rm -f`
+    // waits for this); the next engine start marks it exited again.
+    await this.store.save(fresh).catch(() => {});
     this.live.delete(c.Id);
     this.publish('die', fresh, end.code);
     const ends = this.attachEnds.get(c.Id);
