@@ -48,7 +48,7 @@ export class ContainerFs {
     // names its stored chunks yet, and a later flush retries them).
     this.unhook = layers.beforeGc(async () => {
       await this.sync().catch(() => {});
-      return this.rw.pinned;
+      return this.rw.pins();
     });
   }
 
@@ -299,7 +299,12 @@ export class ContainerFs {
       // byte changes, so nothing accepted is lost at the flush for want of space.
       let fresh = 0;
       for (let i = Math.floor(offset / CHUNK); i * CHUNK < end; i++) if (!n.dirty?.has(i)) fresh++;
-      if (!this.rw.fits(fresh * CHUNK)) fail(E.ENOSPC, 'the store is full');
+      if (!this.rw.fits(fresh * CHUNK)) {
+        // Chunks rewritten since the last gc (a file growing stores its last chunk anew at
+        // each flush) are free once nothing names them: collect them, then decide.
+        if (this.rw.garbage && !this.layers.busy) await this.layers.collect().catch(() => undefined);
+        if (!this.rw.fits(fresh * CHUNK)) fail(E.ENOSPC, 'the store is full');
+      }
       if (this.quota && !this.quota.fits(n, offset, end)) fail(E.ENOSPC, 'the container reached its --storage-opt size');
       this.own(n);
       for (let done = 0; done < data.byteLength;) {

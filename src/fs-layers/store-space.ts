@@ -29,6 +29,12 @@ export const DEFAULT_DISK_RESERVE = 32 << 20;
 export class StoreSpace {
   used = 0;
   held = 0;
+  /**
+   * Bytes of chunks a writable layer replaced since the last gc (a chunk rewritten is
+   * stored anew; the old one is free once no record names it): when a write does not fit,
+   * a gc is worth running first only if this is above 0.
+   */
+  garbage = 0;
   readonly limit: number | undefined;
   private readonly reserve: number;
 

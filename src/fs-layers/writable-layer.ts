@@ -87,6 +87,11 @@ export class WritableLayer {
     return (this.space?.shortBy(bytes) ?? 0) <= 0;
   }
 
+  /** Whether chunks were replaced since the last gc (a gc may make room). */
+  get garbage(): boolean {
+    return (this.space?.garbage ?? 0) > 0;
+  }
+
   /** Holds room for one new written chunk, until a flush stores it (or it is dropped). */
   holdChunk(): void {
     if (!this.space) return;
@@ -108,9 +113,20 @@ export class WritableLayer {
     this.heldBytes = 0;
   }
 
-  /** Chunks stored that no segment names yet (gc keeps them: a failed flush retries them). */
-  get pinned(): ReadonlySet<string> {
-    return this.unnamed;
+  /**
+   * What gc must keep for this layer whatever it reads of the journal meanwhile: the chunks
+   * its records name now, and those stored that no segment names yet (a failed flush
+   * retries them; a dedup against an old chunk may add one during the gc, hence `has`
+   * asks the live set).
+   */
+  pins(): { has(hex: string): boolean } {
+    const named = new Set<string>();
+    for (const r of this.inodeRecs.values()) {
+      for (const c of r.c ?? []) if (c) named.add(c);
+      for (const [, c] of r.cs ?? []) named.add(c);
+    }
+    const unnamed = this.unnamed;
+    return { has: (hex) => named.has(hex) || unnamed.has(hex) };
   }
 
   private get prefix(): string {
@@ -264,7 +280,12 @@ export class WritableLayer {
         }
         if (!(n.dirty as Map<number, Uint8Array> | undefined)?.has(i) && i * CHUNK < n.size) {
           // Set by index: chunks before it that were never written stay holes (read as zeros).
+          const old = n.chunks[i];
+          if (old && old !== hex && this.space) this.space.garbage += CHUNK;
           n.chunks[i] = hex;
+        } else if (hex && this.space) {
+          // Written again (or cut) meanwhile: this copy is replaced before anything names it.
+          this.space.garbage += CHUNK;
         }
       }
       // Stored, deduplicated or zeros: the room held for each goes back (the stored ones
