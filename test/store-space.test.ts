@@ -64,7 +64,7 @@ async function keeper(run: Run, name: string): Promise<void> {
 
 /** A container writing random bytes until the store refuses them: ENOSPC in it. */
 async function fill(run: Run, name: string): Promise<CliResult> {
-  return run('run', '--name', name, IMG, 'sh', '-c', 'head -c 200m /dev/urandom > /big; echo rc=$?; ls -l /big');
+  return run('run', '--name', name, IMG, 'sh', '-c', 'dd if=/dev/urandom of=/big bs=64k 2>&1; echo rc=$?');
 }
 
 describe('a store at its cap (TABDOCK_STORE_MAX)', () => {
@@ -80,13 +80,12 @@ describe('a store at its cap (TABDOCK_STORE_MAX)', () => {
     const { ok, run } = helpers(cli);
     await keeper(run, 'keeper');
     const f = await fill(run, 'filler');
-    expect(f.stderr).toMatch(/No space left on device/);
-    expect(f.stdout).toMatch(/^rc=1\n/);
+    expect(f.stdout).toMatch(/No space left on device\n(.*\n)*rc=1\n$/);
     const full = storeBytes(cli.home);
     expect(full).toBeGreaterThan(16 * MiB);
     expect(full).toBeLessThanOrEqual(24 * MiB);
     // The running neighbour: a new write fails in it, what it saved before is still there.
-    const more = await run('exec', 'keeper', 'sh', '-c', 'head -c 1m /dev/urandom > /more');
+    const more = await run('exec', 'keeper', 'sh', '-c', 'dd if=/dev/urandom of=/more bs=64k count=16');
     expect(more.code).not.toBe(0);
     expect(more.stderr).toMatch(/No space left on device/);
     expect(await ok('exec', 'keeper', 'cat', '/saved')).toBe('saved\n');
@@ -95,17 +94,17 @@ describe('a store at its cap (TABDOCK_STORE_MAX)', () => {
     const after = storeBytes(cli.home);
     expect(full - after).toBeGreaterThan(12 * MiB);
     // Room again: the neighbour's writes work and are saved.
-    await ok('exec', 'keeper', 'sh', '-c', 'head -c 1m /dev/urandom > /more && sync');
+    await ok('exec', 'keeper', 'sh', '-c', 'dd if=/dev/urandom of=/more bs=64k count=16 && sync');
   }, 300_000);
 
   it('the daemon starts again on a full store; logs, rm and prune work there', async () => {
     const { ok, run } = helpers(cli);
     const f = await fill(run, 'filler2');
-    expect(f.stderr).toMatch(/No space left on device/);
+    expect(f.stdout).toMatch(/No space left on device/);
     const full = storeBytes(cli.home);
     stopDaemon(cli.home);
     // The next command starts a new daemon over the full store.
-    expect(await ok('ps', '-a', '--format', '{{.Names}} {{.Status}}')).toMatch(/filler2 Exited \(0\)/);
+    expect(await ok('ps', '-a')).toMatch(/Exited \(0\) .* filler2\n/);
     expect(await ok('logs', 'keeper')).toBe('started\n');
     expect(await ok('run', '--rm', IMG, 'cat', '/etc/hostname')).not.toBe('');
     await ok('container', 'prune', '-f');
@@ -116,9 +115,9 @@ describe('a store at its cap (TABDOCK_STORE_MAX)', () => {
   it('--storage-opt size caps one container (ENOSPC past it), shows in inspect, and refuses other keys', async () => {
     const { ok, run } = helpers(cli);
     const r = await run('run', '--rm', '--storage-opt', 'size=2m', IMG, 'sh', '-c',
-      'head -c 1m /dev/urandom > /a && echo one; head -c 2m /dev/urandom > /b; echo rc=$?; rm /b; head -c 512k /dev/urandom > /c && echo two');
+      'dd if=/dev/urandom of=/a bs=64k count=16 2>/dev/null && echo one; dd if=/dev/urandom of=/b bs=64k count=32; echo rc=$?; rm /b; dd if=/dev/urandom of=/c bs=64k count=8 2>/dev/null && echo two');
     expect(r.stdout).toBe('one\nrc=1\ntwo\n');
-    expect(r.stderr).toMatch(/No space left on device/);
+    expect(r.stderr).toMatch(/dd: error writing '\/b': No space left on device/);
     const id = (await ok('create', '--storage-opt', 'size=3m', IMG, 'true')).trim();
     expect((await ok('inspect', '-f', '{{json .HostConfig.StorageOpt}}', id)).trim()).toBe('{"size":"3m"}');
     await ok('rm', id);
@@ -147,35 +146,40 @@ it('a pull past daemon.json "store-max" fails with a clear error; a bad size is 
   }
 }, 300_000);
 
-/** A small real filesystem, when this process may mount one (root, and a sandbox that allows it). */
-function tmpfs(): { dir: string; dispose(): void } | undefined {
+/** A small real filesystem (tmpfs), when this process may mount one: root, and a sandbox that allows it. */
+function mountTmpfs(size: string): { dir: string; dispose(): void } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'tabdock-tmpfs-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,mode=700', 'tmpfs', dir], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=700`, 'tmpfs', dir], { stdio: 'ignore' });
   } catch {
     rmSync(dir, { recursive: true, force: true });
     return undefined;
   }
   return { dir, dispose: () => { execFileSync('umount', ['-l', dir]); rmSync(dir, { recursive: true, force: true }); } };
 }
+const canMount = (() => {
+  const m = mountTmpfs('1m');
+  m?.dispose();
+  return m !== undefined;
+})();
 
-const fsys = tmpfs();
-describe.skipIf(!fsys)('a real full filesystem (tmpfs, 64 MiB; needs root)', () => {
+describe.skipIf(!canMount)('a real full filesystem (tmpfs, 64 MiB; needs root)', () => {
   it('stops blob writes short of the disk: ENOSPC in the container, the neighbour keeps its data, rm frees, the daemon restarts', async () => {
-    const home = join(fsys!.dir, 'home');
+    const fsys = mountTmpfs('64m')!;
+    const home = join(fsys.dir, 'home');
     const env = { TABDOCK_HOME: home, TABDOCK_INSECURE_REGISTRIES: reg.host, TABDOCK_DAEMON_IDLE_SECONDS: '120' };
     const run: Run = (...a) => runCli(a, env);
     try {
       expect((await run('pull', IMG)).code).toBe(0);
       await keeper(run, 'keeper');
       const f = await fill(run, 'filler');
-      expect(f.stderr).toMatch(/No space left on device/);
+      expect(f.stdout).toMatch(/No space left on device/);
       const free = () => Number(execFileSync('df', ['-k', '--output=avail', home]).toString().split('\n')[1]) * 1024;
       const before = free();
       // Stopped at the reserve: records, logs and a daemon start still fit.
       expect(before).toBeGreaterThan(16 * MiB);
-      const more = await run('exec', 'keeper', 'sh', '-c', 'head -c 1m /dev/urandom > /more');
+      const more = await run('exec', 'keeper', 'sh', '-c', 'dd if=/dev/urandom of=/more bs=64k count=16');
       expect(more.stderr).toMatch(/No space left on device/);
       expect((await run('exec', 'keeper', 'cat', '/saved')).stdout).toBe('saved\n');
       stopDaemon(home);
@@ -184,7 +188,7 @@ describe.skipIf(!fsys)('a real full filesystem (tmpfs, 64 MiB; needs root)', () 
       expect(free() - before).toBeGreaterThan(12 * MiB);
     } finally {
       stopDaemon(home);
-      fsys!.dispose();
+      fsys.dispose();
     }
   }, 300_000);
 });

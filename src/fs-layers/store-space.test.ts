@@ -89,12 +89,41 @@ describe('store space', () => {
       throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
     };
     await expect(keep.sync()).rejects.toThrow();
-    k.meta.put = put;
+    // The gc's own save of the tree fails too: only the pins keep the chunk.
     await k.layers.collect();
+    k.meta.put = put;
     await keep.sync();
     await keep.close();
     const again = await ContainerFs.open(k.layers, 'kept', k.diffIds);
     expect(Buffer.compare(await again.read(again.lookup(again.root, 'g'), 0, CHUNK), noise(CHUNK, 7))).toBe(0);
+    await again.close();
+  });
+
+  it('a growing file stores its last chunk anew at each flush; gc frees the replaced ones, and a full store collects them before refusing', async () => {
+    const space = new StoreSpace({ limit: 6 * CHUNK });
+    const k = await kit(space);
+    const fs = await ContainerFs.open(k.layers, 'grow', k.diffIds);
+    const f = fs.create(fs.root, 'log', 'f', { mode: 0o644, uid: 0, gid: 0 });
+    const piece = CHUNK / 8;
+    // Eight appends, each saved: eight versions of the one chunk, seven of them replaced.
+    for (let i = 0; i < 8; i++) {
+      await fs.write(f, i * piece, noise(piece, 20 + i));
+      await fs.sync();
+    }
+    expect(await k.chunks.usage()).toBe(4.5 * CHUNK); // 1/8 + 2/8 + ... + 8/8 of a chunk
+    await k.layers.collect();
+    expect(await k.chunks.usage()).toBe(CHUNK);
+    // Replaced again until the cap: the write that does not fit collects first, and fits.
+    for (let i = 0; i < 8; i++) {
+      await fs.write(f, i * piece, noise(piece, 40 + i));
+      await fs.sync();
+    }
+    await fs.write(f, CHUNK, noise(4 * CHUNK, 50));
+    await fs.close();
+    const again = await ContainerFs.open(k.layers, 'grow', k.diffIds);
+    const g = again.lookup(again.root, 'log');
+    expect(Buffer.compare(await again.read(g, 7 * piece, piece), noise(piece, 47))).toBe(0);
+    expect(Buffer.compare(await again.read(g, CHUNK, 4 * CHUNK), noise(4 * CHUNK, 50))).toBe(0);
     await again.close();
   });
 
