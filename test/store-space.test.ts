@@ -106,7 +106,7 @@ describe('a store at its cap (TABDOCK_STORE_MAX)', () => {
     // The next command starts a new daemon over the full store.
     expect(await ok('ps', '-a')).toMatch(/Exited \(0\) .* filler2\n/);
     expect(await ok('logs', 'keeper')).toBe('started\n');
-    expect(await ok('run', '--rm', IMG, 'cat', '/etc/hostname')).not.toBe('');
+    expect(await ok('run', '--rm', IMG, 'echo', 'runs')).toBe('runs\n');
     await ok('container', 'prune', '-f');
     expect(full - storeBytes(cli.home)).toBeGreaterThan(12 * MiB);
     expect(await ok('ps', '-a', '-q')).toBe('');
