@@ -1,5 +1,6 @@
+import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { LayerStore } from '../fs-layers/index.ts';
+import { LayerStore, StoreSpace } from '../fs-layers/index.ts';
 import { DirBlobStore, DirMetaStore, nodeGunzip } from '../fs-layers/node.ts';
 import { createEngine, guestRuntime, wasiRuntime, type Engine, type EngineApi } from '../engine/index.ts';
 import { nodeWasiWorker } from '../engine/wasi/node.ts';
@@ -64,9 +65,14 @@ async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof
     userAgent: 'tabdock/0.1',
     hasher: nodeSha256,
   });
-  const blobs = await DirBlobStore.open(join(settings.home, 'store'));
+  // One room for the pulled blobs and the layer chunks: the cap (TABDOCK_STORE_MAX or
+  // daemon.json "store-max") counts both, and blob writes stop short of a full disk, so
+  // records, logs and the daemon's own start still fit when the blobs took the rest.
+  const space = new StoreSpace({ ...(settings.storeMax !== undefined ? { limit: settings.storeMax } : {}), diskFree: diskFree(settings.home) });
+  const blobs = await DirBlobStore.open(join(settings.home, 'store'), { space });
   const meta = await DirMetaStore.open(join(settings.home, 'meta'));
-  const layers = new LayerStore({ chunks: await DirBlobStore.open(join(settings.home, 'chunks')), meta, hasher: nodeSha256, gunzip: nodeGunzip });
+  const layers = new LayerStore({ chunks: await DirBlobStore.open(join(settings.home, 'chunks'), { space }), meta, hasher: nodeSha256, gunzip: nodeGunzip });
+  space.setReclaimable(() => layers.reclaimable());
   // TABDOCK_GUEST=off: no Linux guest at all (only wasi/wasm images run).
   const startGuest = env['TABDOCK_GUEST'] === 'off'
     ? async () => {
@@ -85,6 +91,18 @@ async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof
     // Docker's default on a host: containers reach what the host reaches; -p listens on host ports.
     network: { link: new NodeLink(), ports: new NodePorts() },
   });
+}
+
+/** Bytes free for this user on the disk holding the store (statfs), or undefined when it cannot say. */
+function diskFree(path: string): () => number | undefined {
+  return () => {
+    try {
+      const s = statfsSync(path);
+      return s.bavail * s.bsize;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 export function makeCtx(io: Io): Ctx {

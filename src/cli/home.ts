@@ -3,16 +3,19 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { TabdockError } from '../shared/errors.ts';
 import type { Credentials } from '../registry-client/index.ts';
+import { parseRamBytes } from '../engine/spec/units.ts';
 
 /**
  * `$TABDOCK_HOME` (default `~/.tabdock`) and the settings kept there, in Docker's own
- * file formats: `daemon.json` (`insecure-registries`, `registry-mirrors`) and
- * `config.json` (`auths`, base64 `user:password`).
+ * file formats: `daemon.json` (`insecure-registries`, `registry-mirrors`, and ours:
+ * `store-max`) and `config.json` (`auths`, base64 `user:password`).
  */
 export interface Settings {
   home: string;
   insecureRegistries: string[];
   mirrors: string[];
+  /** A cap on the store's blob bytes (`TABDOCK_STORE_MAX`, else daemon.json `store-max`), when set. */
+  storeMax?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -68,11 +71,26 @@ export async function loadSettings(env: Env): Promise<Settings> {
   const path = join(home, 'daemon.json');
   const daemon = (await readJson(path)) ?? {};
   const fromEnv = (k: string) => (env[k] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const storeMax = env['TABDOCK_STORE_MAX'] !== undefined && env['TABDOCK_STORE_MAX'] !== ''
+    ? size(env['TABDOCK_STORE_MAX'], 'TABDOCK_STORE_MAX')
+    : daemon['store-max'] !== undefined ? size(daemon['store-max'], `${path}: "store-max"`) : undefined;
   return {
     home,
     insecureRegistries: [...list(daemon['insecure-registries'], path, 'insecure-registries'), ...fromEnv('TABDOCK_INSECURE_REGISTRIES')],
     mirrors: [...list(daemon['registry-mirrors'], path, 'registry-mirrors'), ...fromEnv('TABDOCK_REGISTRY_MIRRORS')],
+    ...(storeMax !== undefined ? { storeMax } : {}),
   };
+}
+
+/** A size as Docker writes them ("2g", "512m", "1.5GiB", or bytes as a number). */
+function size(v: unknown, where: string): number {
+  let n = NaN;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string') n = (() => { try { return parseRamBytes(v.trim()); } catch { return NaN; } })();
+  if (!Number.isFinite(n) || n <= 0 || !Number.isInteger(n)) {
+    throw new TabdockError('CONFIG_INVALID', `${where} must be a size such as "2g" or "512m" (bytes, k, m, g, t), not ${JSON.stringify(v)}`, { where });
+  }
+  return n;
 }
 
 /** Credentials from `$TABDOCK_HOME/config.json`, looked up under the keys Docker uses. */

@@ -1,4 +1,4 @@
-import type { BlobStore, LayerStore, MetaStore } from '../fs-layers/index.ts';
+import { freeChunks, type BlobStore, type LayerStore, type MetaStore } from '../fs-layers/index.ts';
 import { Digest, isWasmLayer, layerKind, parseReference, type Descriptor, type Platform, type RegistryClient } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import type { ImageRecord, LayerRecord } from './image-record.ts';
@@ -58,7 +58,14 @@ export interface PullDeps {
  */
 export async function pullImage(deps: PullDeps, refText: string, opts: PullOptions = {}): Promise<PullResult> {
   const ref = parseReference(refText);
-  return deps.layers.hold(() => pull(deps, ref, opts));
+  try {
+    return await deps.layers.hold(() => pull(deps, ref, opts));
+  } catch (e) {
+    // A pull cut short (a full store, above all) leaves chunks no record names: they go
+    // now, not at the next removal, so the room they took is there for what comes next.
+    if (TabdockError.is(e, 'STORE_FULL')) await freeChunks(deps.layers);
+    throw e;
+  }
 }
 
 async function pull(deps: PullDeps, ref: ReturnType<typeof parseReference>, opts: PullOptions): Promise<PullResult> {

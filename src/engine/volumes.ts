@@ -1,4 +1,4 @@
-import { ContainerFs, type LayerStore, type MetaStore } from '../fs-layers/index.ts';
+import { ContainerFs, freeChunks, type LayerStore, type MetaStore } from '../fs-layers/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { writableSize } from './containers/container-files.ts';
 import { validateVolumeName } from './spec/mounts.ts';
@@ -113,6 +113,8 @@ export class VolumeService {
     this.trees.delete(name);
     await fs.remove();
     await this.deps.meta.delete(KEY + name);
+    // Its chunks go with it (what only this volume named).
+    await freeChunks(this.deps.layers);
     (this.deps.events ?? NO_EVENTS).publish({ type: 'volume', action: 'destroy', name, time: (this.deps.now?.() ?? new Date()).toISOString() });
   }
 

@@ -1,10 +1,11 @@
 import type { Digest } from '../registry-client/index.ts';
 import { readFile, readFileNow, readFileNowInto } from './chunk-cache.ts';
-import { E, fail } from './fs-error.ts';
+import { E, errnoOf, fail } from './fs-error.ts';
 import { cloneTree } from './image-tree.ts';
 import { Inode, attach, detach, lookupPath, type Kind } from './inode.ts';
 import { CHUNK } from './layer-entry.ts';
 import type { LayerStore } from './layer-store.ts';
+import { Quota } from './quota.ts';
 import { WritableLayer, type PathRec } from './writable-layer.ts';
 
 export interface NewNode {
@@ -39,9 +40,31 @@ export class ContainerFs {
   /** The last background flush's failure, reported by the next `sync()`. */
   private flushError: unknown;
   private readonly unhook: () => void;
+  /** `--storage-opt size`: the writable layer's bytes may not pass it (see `quota.ts`). */
+  private quota: Quota | undefined;
 
   private constructor(readonly layers: LayerStore, readonly rw: WritableLayer, readonly root: Inode, private readonly lower: Inode, readonly now: () => number) {
-    this.unhook = layers.beforeGc(() => this.sync());
+    // Before a gc: save what was written; what could not be saved stays pinned (no record
+    // names its stored chunks yet, and a later flush retries them).
+    this.unhook = layers.beforeGc(async () => {
+      await this.sync().catch(() => {});
+      return this.rw.pins();
+    });
+  }
+
+  /**
+   * Caps the writable layer's bytes (Docker's `--storage-opt size=`): a write that would
+   * pass it fails with ENOSPC, as an overlay upper directory under an xfs project quota.
+   * Counted as overlay counts its upper directory: a file the container changed counts
+   * whole (its allocated chunks up to its size), once per inode. `undefined` lifts it.
+   */
+  setQuota(bytes: number | undefined): void {
+    this.quota = bytes === undefined ? undefined : new Quota(bytes, this.root);
+  }
+
+  /** The writable layer's bytes as the quota counts them (undefined without a quota). */
+  get quotaUsed(): number | undefined {
+    return this.quota?.total;
   }
 
   /** Opens (creating) container `id` over an image's layers; takes a reference on them. */
@@ -83,6 +106,7 @@ export class ContainerFs {
       if (n === this.root) this.rw.setPath('', { p: '', i: n.ino });
     }
     this.rw.touch(n);
+    this.quota?.account(n);
     this.schedule();
   }
 
@@ -149,8 +173,10 @@ export class ContainerFs {
     this.forget(n, p);
     this.rw.setPath(p, this.lowerHas(p) ? { p, w: 1 } : null);
     if (n.kind !== 'd') n.ctime = this.now();
-    if (n.links.length === 0) this.rw.dropInode(n);
-    else if (n.rw) this.rw.touch(n);
+    if (n.links.length === 0) {
+      this.rw.dropInode(n);
+      this.quota?.forget(n);
+    } else if (n.rw) this.rw.touch(n);
   }
 
   /** Drops the records under a path that is going away (its subtree's names). */
@@ -207,6 +233,7 @@ export class ContainerFs {
       if (a.atime !== undefined) n.atime = a.atime;
       if (a.mtime !== undefined) n.mtime = a.mtime;
       n.ctime = this.now();
+      this.quota?.account(n);
     });
   }
 
@@ -216,7 +243,15 @@ export class ContainerFs {
     if (size < n.size) {
       const keep = Math.ceil(size / CHUNK);
       n.chunks.length = Math.min(n.chunks.length, keep);
-      for (const m of [n.dirty, n.flushing]) for (const i of [...(m?.keys() ?? [])]) if (i >= keep) m!.delete(i);
+      let dropped = 0;
+      for (const m of [n.dirty, n.flushing]) {
+        for (const i of [...(m?.keys() ?? [])]) {
+          if (i < keep) continue;
+          m!.delete(i);
+          dropped++;
+        }
+      }
+      this.rw.unholdChunks(dropped);
       if (size % CHUNK !== 0) {
         // Zero the cut tail, so growing the file again reads zeros there.
         const i = keep - 1;
@@ -250,9 +285,27 @@ export class ContainerFs {
    */
   async write(n: Inode, at: number, data: Uint8Array, append = false): Promise<number> {
     if (n.kind !== 'f') fail(n.kind === 'd' ? E.EISDIR : E.EINVAL);
-    if (this.rw.pendingBytes > DIRTY_LIMIT) await this.sync();
+    // A background flush failed: what was accepted is not saved yet. Saving it again must
+    // work before more is accepted, or this write fails (ENOSPC: the store is full).
+    if (this.flushError !== undefined) {
+      await this.rw.flush().catch((e: unknown) => fail(errnoOf(e)));
+      this.flushError = undefined;
+    }
+    if (this.rw.pendingBytes > DIRTY_LIMIT) await this.sync().catch((e: unknown) => fail(errnoOf(e)));
     await this.locked(n, async () => {
       const offset = append ? n.size : at;
+      const end = offset + data.byteLength;
+      // Room first, for every chunk this write starts: refused whole (ENOSPC) before any
+      // byte changes, so nothing accepted is lost at the flush for want of space.
+      let fresh = 0;
+      for (let i = Math.floor(offset / CHUNK); i * CHUNK < end; i++) if (!n.dirty?.has(i)) fresh++;
+      if (!this.rw.fits(fresh * CHUNK)) {
+        // Chunks rewritten since the last gc (a file growing stores its last chunk anew at
+        // each flush) are free once nothing names them: collect them, then decide.
+        if (this.rw.garbage && !this.layers.busy) await this.layers.collect().catch(() => undefined);
+        if (!this.rw.fits(fresh * CHUNK)) fail(E.ENOSPC, 'the store is full');
+      }
+      if (this.quota && !this.quota.fits(n, offset, end)) fail(E.ENOSPC, 'the container reached its --storage-opt size');
       this.own(n);
       for (let done = 0; done < data.byteLength;) {
         const pos = offset + done;
@@ -262,8 +315,9 @@ export class ContainerFs {
         buf.set(data.subarray(done, done + take), pos - i * CHUNK);
         done += take;
       }
-      n.size = Math.max(n.size, offset + data.byteLength);
+      n.size = Math.max(n.size, end);
       n.mtime = n.ctime = this.now();
+      this.quota?.account(n);
     });
     return data.byteLength;
   }
@@ -278,6 +332,8 @@ export class ContainerFs {
     if (from) buf.set(from);
     else if (hex && i * CHUNK < n.size) buf.set(await this.layers.cache.get(hex));
     n.dirty.set(i, buf);
+    // Every buffer waiting for a flush holds its room in the store (given back once stored).
+    this.rw.holdChunk();
     return buf;
   }
 
@@ -335,6 +391,7 @@ export class ContainerFs {
       await this.sync();
     } finally {
       this.unhook();
+      this.rw.unholdAll();
     }
   }
 

@@ -7,7 +7,8 @@ import { TabdockError } from '../shared/errors.ts';
 import { Digest } from '../registry-client/index.ts';
 import { nodeSha256 } from '../registry-client/node.ts';
 import type { BlobStore, PutOptions, StoreOptions } from './store.ts';
-import { isNoSpace, storeFull } from './store-full.ts';
+import { isNoSpace } from './store-full.ts';
+import { StoreSpace } from './store-space.ts';
 
 // The directory meta store lives beside it; imported from here as before.
 export { DirMetaStore } from './dir-meta-store.ts';
@@ -28,16 +29,19 @@ export class DirBlobStore implements BlobStore {
   private readonly blobs: string;
   private readonly tmp: string;
 
-  /** Bytes of committed blobs, counted at open when a cap is set. */
-  private used = 0;
-  /** Bytes of writes in flight, held against the cap so concurrent puts cannot overrun it. */
-  private reserved = 0;
+  /**
+   * The room this store shares with the engine's other blob stores: their bytes (counted at
+   * open when a cap is set) and the bytes of writes in flight, held so concurrent writes
+   * cannot overrun the cap or the disk's reserve.
+   */
+  readonly space: StoreSpace;
   /** `flushLater` blobs written to a temp file, not yet synced and named (hex -> file). */
   private readonly pending = new Map<string, Pending>();
   /** A flush failed after some renames: the next flush syncs the directory again. */
   private dirUnsynced = false;
 
-  private constructor(readonly root: string, private readonly opts: StoreOptions) {
+  private constructor(readonly root: string, opts: StoreOptions) {
+    this.space = opts.space ?? new StoreSpace({ ...(opts.maxBytes !== undefined ? { limit: opts.maxBytes } : {}), ...(opts.reclaimable ? { reclaimable: opts.reclaimable } : {}) });
     this.blobs = join(root, 'blobs', 'sha256');
     this.tmp = join(root, 'tmp');
   }
@@ -48,7 +52,7 @@ export class DirBlobStore implements BlobStore {
     // Leftovers of interrupted writes are never complete blobs: sweep them.
     await rm(s.tmp, { recursive: true, force: true });
     await mkdir(s.tmp, { recursive: true });
-    if (opts.maxBytes !== undefined) s.used = await s.usage();
+    if (s.space.counts) s.space.used += await s.usage();
     return s;
   }
 
@@ -80,19 +84,18 @@ export class DirBlobStore implements BlobStore {
     const tmp = this.tmpFile(d);
     // `hashed`: a verified stream (errors unless it hashes to `d`): no second hash here.
     const h = o.hashed ? undefined : await nodeSha256();
-    const limit = this.opts.maxBytes;
-    const used = this.used;
-    const reclaimable = this.opts.reclaimable;
+    const space = this.space;
+    let full: Promise<TabdockError> | undefined;
     const hashing = new Transform({
       transform(chunk: Uint8Array, _enc, cb) {
         h?.update(chunk);
-        written += chunk.byteLength;
-        if (limit !== undefined && used + written > limit) {
-          // A cap is a full disk that says so before writing.
-          void (reclaimable?.() ?? Promise.resolve(undefined)).catch(() => undefined).then((r) =>
-            cb(storeFull({ what: `blob ${d.short}`, needed: used + (size ?? written) - limit, used, limit, reclaimable: r })));
+        // A cap, or the disk's reserve, is a full disk that says so before writing.
+        if (!space.take(chunk.byteLength)) {
+          full = space.full(`blob ${d.short}`, size !== undefined ? size - written : chunk.byteLength);
+          void full.then((e) => cb(e));
           return;
         }
+        written += chunk.byteLength;
         cb(null, chunk);
       },
     });
@@ -105,10 +108,10 @@ export class DirBlobStore implements BlobStore {
       await this.place(d, tmp, written, o.flushLater);
     } catch (e) {
       await rm(tmp, { force: true });
-      if (isNoSpace(e)) {
-        throw storeFull({ what: `blob ${d.short}`, needed: size !== undefined ? size - written : 0, used: this.used, reclaimable: await this.opts.reclaimable?.().catch(() => undefined) });
-      }
+      if (isNoSpace(e)) throw await space.full(`blob ${d.short}`, size !== undefined ? size - written : 0);
       throw e;
+    } finally {
+      space.give(written);
     }
   }
 
@@ -120,23 +123,18 @@ export class DirBlobStore implements BlobStore {
       const got = h.digest();
       if (!got.equals(d)) throw new TabdockError('DIGEST_MISMATCH', `blob ${d.short}: content does not match its digest (got ${got}); not stored`, { expected: d.toString(), actual: got.toString() });
     }
-    const limit = this.opts.maxBytes;
-    if (limit !== undefined && this.used + this.reserved + data.byteLength > limit) {
-      throw storeFull({ what: `blob ${d.short}`, needed: this.used + this.reserved + data.byteLength - limit, used: this.used, limit, reclaimable: await this.opts.reclaimable?.() });
-    }
+    // `held`: the caller holds room for these bytes already (a container's written chunk).
+    if (!o.held && !this.space.take(data.byteLength)) throw await this.space.full(`blob ${d.short}`, data.byteLength);
     const tmp = this.tmpFile(d);
-    this.reserved += data.byteLength;
     try {
       await writeFile(tmp, data);
       await this.place(d, tmp, data.byteLength, o.flushLater);
     } catch (e) {
       await rm(tmp, { force: true });
-      if (isNoSpace(e)) {
-        throw storeFull({ what: `blob ${d.short}`, needed: data.byteLength, used: this.used, reclaimable: await this.opts.reclaimable?.().catch(() => undefined) });
-      }
+      if (isNoSpace(e)) throw await this.space.full(`blob ${d.short}`, data.byteLength);
       throw e;
     } finally {
-      this.reserved -= data.byteLength;
+      if (!o.held) this.space.give(data.byteLength);
     }
   }
 
@@ -150,13 +148,13 @@ export class DirBlobStore implements BlobStore {
       // Checked after the await, with nothing in between: two puts of one chunk keep one.
       if (named || this.pending.has(d.hex)) return void (await rm(tmp, { force: true }));
       this.pending.set(d.hex, { tmp, size: bytes });
-      this.used += bytes;
+      this.space.used += bytes;
       return;
     }
     await syncFile(tmp);
     const existed = await this.has(d);
     await rename(tmp, this.path(d));
-    if (!existed) this.used += bytes;
+    if (!existed) this.space.used += bytes;
   }
 
   async flush(digests: Iterable<Digest>): Promise<void> {
@@ -203,14 +201,14 @@ export class DirBlobStore implements BlobStore {
       failed = true;
       this.dirUnsynced = true;
       await Promise.all(batch.map(([, p]) => rm(p.tmp, { force: true })));
-      if (isNoSpace(e)) throw storeFull({ what: `${batch.length} chunks`, needed: 0, used: this.used, reclaimable: await this.opts.reclaimable?.().catch(() => undefined) });
+      if (isNoSpace(e)) throw await this.space.full(`${batch.length} chunks`, 0);
       throw e;
     } finally {
       for (const [hex, p] of batch) {
         if (this.pending.get(hex) !== p) continue;
         this.pending.delete(hex);
         // Not renamed (a failed sync): the blob is gone, and so is its place against the cap.
-        if (failed && !(await stat(join(this.blobs, hex)).then(() => true, () => false))) this.used -= p.size;
+        if (failed && !(await stat(join(this.blobs, hex)).then(() => true, () => false))) this.space.used -= p.size;
       }
     }
   }
@@ -285,12 +283,12 @@ export class DirBlobStore implements BlobStore {
     const p = this.pending.get(d.hex);
     if (p) {
       this.pending.delete(d.hex);
-      this.used -= p.size;
+      this.space.used -= p.size;
       await rm(p.tmp, { force: true });
     }
     const n = await stat(this.path(d)).then((s) => s.size, () => undefined);
     await rm(this.path(d), { force: true });
-    if (n !== undefined) this.used -= n;
+    if (n !== undefined) this.space.used -= n;
   }
 
   async list(): Promise<Digest[]> {

@@ -4,8 +4,9 @@ export type { BlobStore, MetaStore, PutOptions, StoreOptions } from './store.ts'
 // bundles never pull in node:fs (tsconfig.worker.json checks it).
 export { IdbBlobStore, IdbMetaStore } from './idb-store.ts';
 export { storeFull, isNoSpace } from './store-full.ts';
+export { StoreSpace, DEFAULT_DISK_RESERVE, type StoreSpaceOptions } from './store-space.ts';
 export { decompressor, corruptLayer, type Gunzip } from './decompress.ts';
-export { LayerStore, type LayerStoreDeps, type GcResult } from './layer-store.ts';
+export { LayerStore, freeChunks, type LayerStoreDeps, type GcResult, type ChunkPins } from './layer-store.ts';
 export type { LayerRecord, UnpackInput } from './unpack.ts';
 export { CHUNK, type LayerEntry } from './layer-entry.ts';
 export { Inode, lookupPath, type Kind } from './inode.ts';

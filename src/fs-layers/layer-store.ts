@@ -26,6 +26,11 @@ export interface PendingUnpackInput extends Omit<UnpackInput, 'diffId'> {
   expected: (got: Digest) => Promise<Digest>;
 }
 
+/** Chunks an open tree still needs (`has` is asked at each deletion, so it may grow meanwhile). */
+export interface ChunkPins {
+  has(hex: string): boolean;
+}
+
 export interface GcResult {
   layers: number;
   chunks: number;
@@ -54,7 +59,7 @@ export class LayerStore {
   private gcRunning: Promise<GcResult> | undefined;
   /** Work that gc waits for: pulls between their first chunk and their references. */
   private readonly holds = new Set<Promise<unknown>>();
-  private readonly beforeGcHooks = new Set<() => Promise<void>>();
+  private readonly beforeGcHooks = new Set<() => Promise<ChunkPins | void>>();
 
   constructor(readonly deps: LayerStoreDeps) {
     this.cache = new ChunkCache(deps.chunks, deps.cacheBytes);
@@ -150,9 +155,11 @@ export class LayerStore {
 
   /**
    * Runs `fn` before every gc (open containers flush, so chunks they wrote are named by
-   * a journal segment before the sweep). Returns the unregister function.
+   * a journal segment before the sweep); the chunk hexes it answers are kept too (stored,
+   * not yet named: a flush that failed on a full store keeps them for its retry). A hook
+   * that fails does not stop the gc. Returns the unregister function.
    */
-  beforeGc(fn: () => Promise<void>): () => void {
+  beforeGc(fn: () => Promise<ChunkPins | void>): () => void {
     this.beforeGcHooks.add(fn);
     return () => this.beforeGcHooks.delete(fn);
   }
@@ -200,37 +207,60 @@ export class LayerStore {
   gc(): Promise<GcResult> {
     this.gcRunning ??= (async () => {
       await Promise.allSettled([...this.unpacking.values(), ...this.holds]);
-      for (const fn of this.beforeGcHooks) await fn();
+      const space = this.deps.chunks.space;
+      if (space) space.garbage = 0;
+      // Only chunks there before the hooks ran can go: what an open tree stores meanwhile
+      // is named by its next segment, or pinned (its live set is read at each deletion).
+      const before = await this.deps.chunks.list();
+      const pins: ChunkPins[] = [];
+      for (const fn of this.beforeGcHooks) {
+        const p = await fn().catch(() => undefined);
+        if (p) pins.push(p);
+      }
+      const live = new Set<string>();
       const gone = await this.unreferenced();
       for (const hex of gone) {
         await this.deps.meta.delete(K.layer(hex));
         this.records.delete(hex);
       }
       this.trees.clear();
-      const live = new Set<string>();
       for (const k of await this.deps.meta.keys('fsl/layer/')) {
         const r = await this.deps.meta.get<LayerRecord>(k);
         for (const e of r?.entries ?? []) for (const c of e.c ?? []) if (c) live.add(c);
       }
-      // Writable-layer journals: every chunk any segment names (over-approximate, safe).
-      for (const k of await this.deps.meta.keys(K.rw)) {
-        const seg = await this.deps.meta.get<{ i?: Record<string, { c?: (string | null)[]; cs?: [number, string][] } | null> }>(k);
-        for (const r of Object.values(seg?.i ?? {})) {
-          for (const c of r?.c ?? []) if (c) live.add(c);
-          for (const [, c] of r?.cs ?? []) live.add(c);
-        }
-      }
+      // Writable-layer journals: the chunks of each inode's latest record, as a load
+      // replays them (segments in order from the last snapshot). A chunk an older record
+      // named was replaced by a segment already on disk (a file's growing last chunk is
+      // stored anew at each flush): nothing can load it again, so it goes.
+      for (const c of await journalChunks(this.deps.meta)) live.add(c);
       let chunks = 0;
       let bytes = 0;
-      for (const d of await this.deps.chunks.list()) {
+      for (const d of before) {
         if (live.has(d.hex)) continue;
-        bytes += (await this.deps.chunks.size(d)) ?? 0;
+        const size = (await this.deps.chunks.size(d)) ?? 0;
+        if (pins.some((p) => p.has(d.hex))) continue;
+        bytes += size;
         await this.deps.chunks.delete(d);
         chunks++;
       }
       return { layers: gone.length, chunks, bytes };
     })().finally(() => (this.gcRunning = undefined));
     return this.gcRunning;
+  }
+
+  /**
+   * A gc that sees everything done before this call (`gc()` joins one under way, which
+   * may have listed what is live before a removal that just happened): what `rm` and
+   * prune run to free the chunks only the removed tree named.
+   */
+  async collect(): Promise<GcResult> {
+    while (this.gcRunning) await this.gcRunning.catch(() => {});
+    return this.gc();
+  }
+
+  /** Whether a gc would wait now (a pull or an unpack under way). */
+  get busy(): boolean {
+    return this.holds.size > 0 || this.unpacking.size > 0;
   }
 
   /** The merged tree of an image's layers (bottom first), built once and cached. */
@@ -252,4 +282,47 @@ export class LayerStore {
     }
     return t;
   }
+}
+
+/**
+ * After a removal (`rm`, `volume rm`, prune): a gc that frees the chunks only the removed
+ * tree named. Waited for, so the space is free when the command returns, unless a pull
+ * is under way (a gc waits for it): then it runs on in the background. Its failure is
+ * not the removal's.
+ */
+export async function freeChunks(layers: LayerStore): Promise<void> {
+  const gc = layers.collect().catch(() => undefined);
+  if (!layers.busy) await gc;
+}
+
+type JournalInode = { c?: (string | null)[]; cs?: [number, string][] } | null;
+
+/** Every chunk the writable layers' journals name as they would load (latest record per inode). */
+async function journalChunks(meta: MetaStore): Promise<Set<string>> {
+  const live = new Set<string>();
+  let layer = '';
+  let inodes = new Map<string, JournalInode>();
+  const done = () => {
+    for (const r of inodes.values()) {
+      for (const c of r?.c ?? []) if (c) live.add(c);
+      for (const [, c] of r?.cs ?? []) live.add(c);
+    }
+  };
+  // Keys are sorted: one layer's segments together, in sequence order (`fsl/rw/<id>/j/<seq>`).
+  for (const k of await meta.keys(K.rw)) {
+    const at = k.lastIndexOf('/j/');
+    if (at < 0) continue;
+    const id = k.slice(0, at);
+    if (id !== layer) {
+      done();
+      layer = id;
+      inodes = new Map();
+    }
+    const seg = await meta.get<{ s?: 1; i?: Record<string, JournalInode> }>(k);
+    if (!seg) continue;
+    if (seg.s) inodes = new Map();
+    for (const [ino, r] of Object.entries(seg.i ?? {})) inodes.set(ino, r);
+  }
+  done();
+  return live;
 }

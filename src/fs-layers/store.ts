@@ -1,4 +1,5 @@
 import type { Digest } from '../registry-client/index.ts';
+import type { StoreSpace } from './store-space.ts';
 
 /**
  * The storage interface every part writes through. Two implementations pass the same
@@ -42,6 +43,11 @@ export interface BlobStore {
   list(): Promise<Digest[]>;
   /** Bytes used by all blobs. */
   usage(): Promise<number>;
+  /**
+   * The room this store shares with the engine's other stores, where it keeps one: a
+   * container's writes take their bytes from it before they are accepted (ENOSPC at once).
+   */
+  readonly space?: StoreSpace;
 }
 
 /** Small JSON records (image records, tags, layer facts), written atomically. */
@@ -62,6 +68,11 @@ export interface StoreOptions {
   maxBytes?: number;
   /** Bytes `image prune` could free now; named in STORE_FULL errors. Wired by the owner. */
   reclaimable?: () => Promise<number>;
+  /**
+   * One room shared by several stores (the engine's blobs and chunks under one cap, with
+   * the disk's reserve); `maxBytes` and `reclaimable` are then the space's, not these.
+   */
+  space?: StoreSpace;
 }
 
 export interface PutOptions {
@@ -82,4 +93,10 @@ export interface PutOptions {
    * checked out). A stream that errors leaves nothing, as always.
    */
   hashed?: true;
+  /**
+   * The caller already holds room for these bytes in the store's `space` (a container's
+   * written chunk, taken when the write was accepted): the put does not check again, and
+   * the caller gives the bytes back once it resolves.
+   */
+  held?: true;
 }

@@ -2,6 +2,7 @@ import { Inode, attach, detach, lookupPath, type Kind } from './inode.ts';
 import { CHUNK } from './layer-entry.ts';
 import { K } from './layer-store.ts';
 import type { BlobStore, MetaStore } from './store.ts';
+import type { StoreSpace } from './store-space.ts';
 import { isZero, type HasherFactory } from './unpack.ts';
 import type { Digest } from '../registry-client/index.ts';
 
@@ -67,8 +68,66 @@ export class WritableLayer {
   private seq = 0;
   private sinceSnapshot = 0;
   private flushing: Promise<void> = Promise.resolve();
+  /** Room held in the store's space for the chunks written and not yet stored (CHUNK each). */
+  private heldBytes = 0;
+  /** Chunks stored since the last segment written: no record names them yet, gc must keep them. */
+  private readonly unnamed = new Set<string>();
 
   constructor(private readonly meta: MetaStore, private readonly chunks: BlobStore, private readonly hasher: HasherFactory, readonly id: string) {}
+
+  private get space(): StoreSpace | undefined {
+    return this.chunks.space;
+  }
+
+  /**
+   * Whether `bytes` more written chunks would fit the store now (its cap, the disk's
+   * reserve): a write that would not is refused (ENOSPC) before it changes anything.
+   */
+  fits(bytes: number): boolean {
+    return (this.space?.shortBy(bytes) ?? 0) <= 0;
+  }
+
+  /** Whether chunks were replaced since the last gc (a gc may make room). */
+  get garbage(): boolean {
+    return (this.space?.garbage ?? 0) > 0;
+  }
+
+  /** Holds room for one new written chunk, until a flush stores it (or it is dropped). */
+  holdChunk(): void {
+    if (!this.space) return;
+    this.space.take(CHUNK, true);
+    this.heldBytes += CHUNK;
+  }
+
+  /** Gives back the room of `count` written chunks (stored, deduplicated or dropped). */
+  unholdChunks(count: number): void {
+    if (!this.space || count <= 0) return;
+    const b = Math.min(this.heldBytes, count * CHUNK);
+    this.heldBytes -= b;
+    this.space.give(b);
+  }
+
+  /** Gives back all room still held (the tree is closed or removed: its unsaved chunks go). */
+  unholdAll(): void {
+    this.space?.give(this.heldBytes);
+    this.heldBytes = 0;
+  }
+
+  /**
+   * What gc must keep for this layer whatever it reads of the journal meanwhile: the chunks
+   * its records name now, and those stored that no segment names yet (a failed flush
+   * retries them; a dedup against an old chunk may add one during the gc, hence `has`
+   * asks the live set).
+   */
+  pins(): { has(hex: string): boolean } {
+    const named = new Set<string>();
+    for (const r of this.inodeRecs.values()) {
+      for (const c of r.c ?? []) if (c) named.add(c);
+      for (const [, c] of r.cs ?? []) named.add(c);
+    }
+    const unnamed = this.unnamed;
+    return { has: (hex) => named.has(hex) || unnamed.has(hex) };
+  }
 
   private get prefix(): string {
     return `${K.rw}${this.id}/j/`;
@@ -181,6 +240,7 @@ export class WritableLayer {
       }
       const seq = this.seq++;
       await this.meta.put(this.prefix + seqKey(seq), seg);
+      for (const d of named) this.unnamed.delete(d.hex);
       for (const [i, r] of Object.entries(seg.i)) r ? this.inodeRecs.set(Number(i), r) : this.inodeRecs.delete(Number(i));
       this.sinceSnapshot++;
       if (snapshot) {
@@ -212,16 +272,31 @@ export class WritableLayer {
           const h = await this.hasher();
           h.update(bytes);
           const d = h.digest();
-          if (!(await this.chunks.has(d))) await this.chunks.put(d, bytes, { flushLater: true, hashed: true });
+          // Room for it was held when the write was accepted.
+          if (!(await this.chunks.has(d))) await this.chunks.put(d, bytes, { flushLater: true, hashed: true, ...(this.space ? { held: true as const } : {}) });
           named.push(d);
+          this.unnamed.add(d.hex);
           hex = d.hex;
         }
         if (!(n.dirty as Map<number, Uint8Array> | undefined)?.has(i) && i * CHUNK < n.size) {
           // Set by index: chunks before it that were never written stay holes (read as zeros).
+          const old = n.chunks[i];
+          if (old && old !== hex && this.space) this.space.garbage += CHUNK;
           n.chunks[i] = hex;
+        } else if (hex && this.space) {
+          // Written again (or cut) meanwhile: this copy is replaced before anything names it.
+          this.space.garbage += CHUNK;
         }
       }
+      // Stored, deduplicated or zeros: the room held for each goes back (the stored ones
+      // are counted as the store's own now).
+      this.unholdChunks(taking.size);
     } catch (e) {
+      // Written again meanwhile: the newer buffer stays, with its own hold.
+      let twice = 0;
+      const newer = n.dirty as Map<number, Uint8Array> | undefined;
+      for (const i of taking.keys()) if (newer?.has(i)) twice++;
+      this.unholdChunks(twice);
       n.dirty = new Map([...taking, ...(n.dirty ?? [])]);
       throw e;
     } finally {
@@ -232,6 +307,7 @@ export class WritableLayer {
   /** Deletes every record of this container. */
   async remove(): Promise<void> {
     await this.flushing;
+    this.unholdAll();
     for (const k of await this.meta.keys(`${K.rw}${this.id}/`)) await this.meta.delete(k);
     this.records.clear();
   }

@@ -1,4 +1,4 @@
-import { ContainerFs, ensureImageLayers, type BlobStore, type Inode, type LayerStore } from '../../fs-layers/index.ts';
+import { ContainerFs, ensureImageLayers, freeChunks, type BlobStore, type Inode, type LayerStore } from '../../fs-layers/index.ts';
 import { Digest } from '../../registry-client/index.ts';
 import type { ImageService } from '../images.ts';
 import type { VolumeService } from '../volumes.ts';
@@ -40,10 +40,15 @@ export class ContainerFilesystems {
   constructor(private readonly deps: ContainerFilesystemsDeps) {}
 
   /** The container's tree, made (its image's layers unpacked if a pull left them packed) on first use. */
-  tree(c: Pick<ContainerRecord, 'Id' | 'Image'>): Promise<ContainerFs> {
+  tree(c: Pick<ContainerRecord, 'Id' | 'Image'> & { RunOptions?: Pick<ContainerRecord['RunOptions'], 'storageSize'> }): Promise<ContainerFs> {
     let t = this.trees.get(c.Id);
     if (!t) {
-      t = this.diffIds(c.Image).then((d) => ContainerFs.open(this.deps.layers, c.Id, d));
+      t = this.diffIds(c.Image).then(async (d) => {
+        const fs = await ContainerFs.open(this.deps.layers, c.Id, d);
+        // `--storage-opt size=`: the writable layer's cap, for the guest's writes and `cp`.
+        fs.setQuota(c.RunOptions?.storageSize);
+        return fs;
+      });
       this.trees.set(c.Id, t);
       t.catch(() => this.trees.delete(c.Id));
     }
@@ -80,6 +85,8 @@ export class ContainerFilesystems {
    */
   async forStart(c: ContainerRecord, cwd: string | undefined): Promise<StartTrees> {
     const rootfs = await this.tree(c);
+    // Set again: the tree may have been opened by a caller that had no record (a `cp`).
+    rootfs.setQuota(c.RunOptions.storageSize);
     if (cwd) mkdirs(rootfs, cwd);
     const volumes: VolumeTree[] = [];
     for (const m of c.Mounts) {
@@ -133,6 +140,8 @@ export class ContainerFilesystems {
     const fs = await (had ?? this.tree(c)).catch(() => ContainerFs.open(this.deps.layers, c.Id, []).catch(() => undefined));
     this.trees.delete(c.Id);
     await fs?.remove();
+    // Its chunks go now: `rm` frees what only this container wrote (a gc sees the removal).
+    await freeChunks(this.deps.layers);
   }
 
   /** Saves and closes every open tree (the engine shutting down). */

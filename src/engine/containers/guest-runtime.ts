@@ -138,11 +138,16 @@ export class GuestRuntime implements ContainerRuntime {
         if (netns) void g.agent.netnsDelete(netns).catch(() => {});
         try {
           // What it wrote, to its tree and its volumes, is saved before its exit is reported.
-          await req.rootfs.sync();
-          for (const v of req.volumes) await v.fs.sync();
+          // A save that fails (a full store) still reports the exit, with the reason: the
+          // container's writes past the failure were refused in it (ENOSPC) or are lost here.
+          for (const fs of [req.rootfs, ...req.volumes.map((v) => v.fs)]) {
+            const failed = await fs.sync().then(() => undefined, (e: unknown) => e);
+            if (failed) return `its last writes could not be saved: ${(failed as Error).message}`;
+          }
         } finally {
           if (this.serving.get(c.Id) === trees) this.serving.delete(c.Id);
         }
+        return undefined;
       });
     } catch (e) {
       if (netns) await guest?.agent.netnsDelete(netns).catch(() => {});
@@ -190,10 +195,11 @@ export class GuestRuntime implements ContainerRuntime {
       id: req.container.Id, args: req.args, env: req.env, cwd: req.cwd, ...(req.user ? { user: req.user } : {}), tty: req.tty,
       ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}),
     });
-    return this.wrap(guest, proc, req.args[0] ?? '', (sig) => proc.kill(sig), async () => {});
+    return this.wrap(guest, proc, req.args[0] ?? '', (sig) => proc.kill(sig), async () => undefined);
   }
 
-  private wrap(guest: Guest, proc: GuestProcess, command: string, kill: (sig: number) => Promise<void>, cleanup: () => Promise<void>): RuntimeProcess {
+  /** `cleanup` runs at the exit; a sentence it answers is the exit's `error` (the state's Error). */
+  private wrap(guest: Guest, proc: GuestProcess, command: string, kill: (sig: number) => Promise<void>, cleanup: () => Promise<string | undefined>): RuntimeProcess {
     // crun reports a command it could not start on stderr (`executable file `x` not found
     // in $PATH: ...`, `open executable: Permission denied`) and exits 1; Docker's statuses
     // for that are 127 (not found) and 126 (cannot invoke), from the same sentences.
@@ -206,14 +212,14 @@ export class GuestRuntime implements ContainerRuntime {
       for (const l of listeners) deliver(l, chunk, fd);
     });
     const exit: Promise<RuntimeExit> = proc.exit.then(async (code) => {
-      await cleanup();
+      const unsaved = await cleanup();
       if ((code === 1 || code === 255) && /^(crun: )?(executable file|open executable|exec)/.test(head)) {
         const mapped = exitCodeForStartError(head, command);
         return { code: mapped === 125 ? 125 : mapped, error: head.trim().split('\n')[0]! };
       }
       // The guest went away under it (the agent client abandons its processes with -1).
       if (code < 0) return { code: 137, error: guest.lost?.message ?? 'the guest went away while the container ran' };
-      return { code };
+      return unsaved ? { code, error: unsaved } : { code };
     });
     return {
       onOutput: (l) => {

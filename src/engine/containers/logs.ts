@@ -43,8 +43,8 @@ export class ContainerLogs {
     }
     b.entries.push({ n: e.n, t: e.time, s: stream, d: toBase64(data) });
     b.bytes += data.byteLength;
-    if (b.bytes >= FLUSH_BYTES) void this.flush(id);
-    else b.timer ??= setTimeout(() => void this.flush(id), FLUSH_MS);
+    if (b.bytes >= FLUSH_BYTES) this.flush(id).catch(() => {});
+    else b.timer ??= setTimeout(() => void this.flush(id).catch(() => {}), FLUSH_MS);
   }
 
   async flush(id: string): Promise<void> {
@@ -53,18 +53,29 @@ export class ContainerLogs {
     clearTimeout(b.timer);
     b.timer = undefined;
     const entries = b.entries.splice(0);
+    const bytes = b.bytes;
     b.bytes = 0;
-    if (b.seq < 0) b.seq = (await this.meta.keys(`log/${id}/`)).length;
-    const key = `log/${id}/${String(b.seq++).padStart(8, '0')}`;
-    await this.meta.put(key, entries);
+    try {
+      if (b.seq < 0) b.seq = (await this.meta.keys(`log/${id}/`)).length;
+      // Numbered before the put: two flushes at once never share a key (a failed one leaves a gap).
+      const key = `log/${id}/${String(b.seq++).padStart(8, '0')}`;
+      await this.meta.put(key, entries);
+    } catch (e) {
+      // Not saved (a full disk): kept, ahead of what came since, for the next flush and `logs`.
+      b.entries.unshift(...entries);
+      b.bytes += bytes;
+      throw e;
+    }
   }
 
   async read(id: string): Promise<LogEntry[]> {
-    await this.flush(id);
+    // What cannot be saved now is still shown, from memory.
+    const unsaved = await this.flush(id).then(() => false, () => true);
     const out: LogEntry[] = [];
     for (const k of await this.meta.keys(`log/${id}/`)) {
       for (const e of (await this.meta.get<StoredEntry[]>(k)) ?? []) out.push({ n: e.n, time: e.t, stream: e.s, data: fromBase64(e.d) });
     }
+    if (unsaved) for (const e of this.buffers.get(id)?.entries ?? []) out.push({ n: e.n, time: e.t, stream: e.s, data: fromBase64(e.d) });
     return out;
   }
 

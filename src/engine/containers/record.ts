@@ -66,6 +66,8 @@ export interface HostConfig {
   Dns?: string[];
   DnsSearch?: string[];
   DnsOptions?: string[];
+  /** `--storage-opt` as given (moby: omitted when empty). */
+  StorageOpt?: Record<string, string>;
 }
 
 export interface MountPoint {

@@ -94,7 +94,9 @@ export class ContainerService {
   /** After a restart of the daemon or page: what was running is not any more, and says why. */
   async reconcile(reason = 'the engine stopped while the container was running'): Promise<void> {
     for (const c of await this.store.list()) {
-      if (c.State.Running && !this.live.has(c.Id)) await this.finish(c, { code: exitCodeForProcess({ signal: 'KILL' }), error: reason });
+      // A record that cannot be saved (a full disk) must not keep the engine from starting:
+      // it still says running, and the next start tries again.
+      if (c.State.Running && !this.live.has(c.Id)) await this.finish(c, { code: exitCodeForProcess({ signal: 'KILL' }), error: reason }).catch(() => {});
     }
   }
 
@@ -132,6 +134,7 @@ export class ContainerService {
       Tmpfs: o.tmpfs.length ? Object.fromEntries(o.tmpfs.map((t) => [t.target, t.data])) : null,
       Binds: null, NetworkMode: net.NetworkMode, Init: o.init, PortBindings: net.PortBindings, PublishAllPorts: net.PublishAllPorts,
       ExtraHosts: net.ExtraHosts, Dns: net.Dns, DnsSearch: net.DnsSearch, DnsOptions: net.DnsOptions,
+      ...(o.storageOpt ? { StorageOpt: { ...o.storageOpt } } : {}),
     };
     const rec: ContainerRecord = {
       Id: id, Name: `/${name}`, Created: this.now().toISOString(), Path: args[0]!, Args: args.slice(1), State: freshState(),
@@ -218,7 +221,8 @@ export class ContainerService {
   }
 
   private async finish(c: ContainerRecord, end: { code: number; oomKilled?: boolean; error?: string }): Promise<ContainerRecord> {
-    await this.logs.flush(c.Id);
+    // Output that cannot be saved now (a full disk) stays buffered for `logs` and the next flush.
+    await this.logs.flush(c.Id).catch(() => {});
     // Its listeners close and its addresses are freed as it stops (Docker releases them then).
     await this.deps.network?.tearDown(c.Id);
     const fresh = (await this.store.get(c.Id)) ?? c;
@@ -228,7 +232,9 @@ export class ContainerService {
     if (end.code < 0) end = { code: exitCodeForProcess({ signal: 'KILL' }), error: end.error ?? 'the guest stopped while the container was running' };
     fresh.State = { ...fresh.State, Status: 'exited', Running: false, Pid: 0, ExitCode: end.code, OOMKilled: end.oomKilled ?? false, Error: end.error ?? '', FinishedAt: this.now().toISOString() };
     // Saved before the process leaves `live`: a `wait` in between must not read the old state.
-    await this.store.save(fresh);
+    // A record that cannot be saved (a full disk) still ends the container here (`rm -f`
+    // waits for this); the next engine start marks it exited again.
+    await this.store.save(fresh).catch(() => {});
     this.live.delete(c.Id);
     this.publish('die', fresh, end.code);
     const ends = this.attachEnds.get(c.Id);

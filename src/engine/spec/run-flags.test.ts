@@ -125,6 +125,9 @@ describe('parseRunOptions', () => {
     ['ulimit type', ['--ulimit', 'bogus=1'], 'invalid ulimit type: bogus', 'FLAG_ERROR'],
     ['ulimit order', ['--ulimit', 'nofile=10:5'], 'ulimit soft limit must be less than or equal to hard limit: 10 > 5', 'FLAG_ERROR'],
     ['publish', ['-p', 'http'], 'invalid containerPort: http', 'FLAG_ERROR'],
+    ['storage-opt key', ['--storage-opt', 'dm.basesize=1g'], 'storage option "dm.basesize" is not supported: tabdock takes only --storage-opt size=<size>', 'UNSUPPORTED'],
+    ['storage-opt form', ['--storage-opt', 'size'], 'invalid storage option: size', 'FLAG_ERROR'],
+    ['storage-opt size', ['--storage-opt', 'size=lots'], `invalid argument "lots" for "--storage-opt" flag: invalid size: 'lots'`, 'FLAG_ERROR'],
   ];
   it.each(cases)('%s', (_, argv, message, code) => {
     expect(() => run([...argv, 'img'])).toThrow(expect.objectContaining({ code, message: expect.stringContaining(message), exitCode: 125 }));
@@ -132,6 +135,10 @@ describe('parseRunOptions', () => {
 
   it('needs an image', () => {
     expect(() => parseRunOptions({ flags: {}, args: [] })).toThrow('"run" requires at least 1 argument.');
+  });
+
+  it('--storage-opt size: the writable layer cap, in go-units sizes, kept as given for inspect', () => {
+    expect(run(['--storage-opt', 'size=1.5G', 'img'])).toMatchObject({ storageOpt: { size: '1.5G' }, storageSize: 1.5 * 2 ** 30 });
   });
 
   it('takes the cpu count from the context', () => {

@@ -52,6 +52,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'expose', type: 'list', value: 'list', help: 'Expose a port or a range of ports' },
   { name: 'restart', type: 'string', value: 'string', help: 'Restart policy to apply when a container exits' },
   { name: 'ulimit', type: 'list', value: 'ulimit', help: 'Ulimit options' },
+  { name: 'storage-opt', type: 'list', value: 'list', help: 'Storage driver options for the container' },
 ];
 
 const str = (p: Parsed, k: string) => p.flags[k] as string | undefined;
@@ -133,7 +134,28 @@ export function parseRunOptions(parsed: Parsed, ctx: RunOptionsContext = {}): Ru
     throw configError(`restart policy "${restart}" is not supported yet: only --restart no`, 'UNSUPPORTED');
   }
   for (const u of list(parsed, 'ulimit')) o.ulimits.push(parseUlimit(u));
+  parseStorageOpts(list(parsed, 'storage-opt'), o);
   return o;
+}
+
+/**
+ * `--storage-opt`: docker/cli `parseStorageOpts` (key=value), then moby's overlay2 driver,
+ * which takes `size` only (units.RAMInBytes): the container's writable layer cap.
+ */
+function parseStorageOpts(opts: string[], o: RunOptions): void {
+  for (const s of opts) {
+    const eq = s.indexOf('=');
+    if (eq === -1) throw flagError(`invalid storage option: ${s}`);
+    const key = s.slice(0, eq);
+    const value = s.slice(eq + 1);
+    if (key.toLowerCase() !== 'size') {
+      throw configError(`storage option "${key}" is not supported: tabdock takes only --storage-opt size=<size> (a cap on the container's writable layer)`, 'UNSUPPORTED', { flag: 'storage-opt', key });
+    }
+    const bytes = parseMemFlag('--storage-opt', value);
+    if (bytes <= 0) throw configError(`--storage-opt size must be more than 0, not ${value}`);
+    o.storageOpt = { size: value };
+    o.storageSize = bytes;
+  }
 }
 
 function parseMounts(parsed: Parsed, o: RunOptions): void {

@@ -81,6 +81,10 @@ export interface RunOptions {
   expose: string[];
   restart: 'no';
   ulimits: Ulimit[];
+  /** `--storage-opt` as given (inspect's HostConfig.StorageOpt); only `size` is taken. */
+  storageOpt?: { size: string };
+  /** `--storage-opt size=` in bytes: the cap on the container's writable layer. */
+  storageSize?: number;
 }
 
 /** What parsing may need from outside: the CLI's environment and files (for --env-file). */
