@@ -1,5 +1,5 @@
 /**
- * Host side of the guest agent's control channel (one virtio console port): requests and
+ * Host side of the guest agent's control channel (guest->host on the console port, host->guest on the bulk port): requests and
  * responses, multiplexed process streams, and the two kinds of flow control (link ACKs in
  * LinkWriter, per-stream credits in GuestProcess). The wire format is in protocol.ts.
  */
