@@ -168,8 +168,12 @@ async function readFittingSnapshot(path: string, artifacts: LoadedArtifacts | un
   }
   const a = artifacts ?? (await loadArtifacts());
   const v86 = await v86Version();
-  if (!snapshotMetaFits(meta, { v86, bzImageSha256: sha(a.images.bzImage), initrdSha256: sha(a.images.initrd), bulkPort: BULK_PORT })) {
-    throw new TabdockError('EMULATOR_STALE_SNAPSHOT', 'The guest snapshot was made with another kernel, initramfs, v86 or port layout; run kernel/make-snapshot.ts again.', { path, meta, v86 });
+  const want = { v86, bzImageSha256: sha(a.images.bzImage), initrdSha256: sha(a.images.initrd), bulkPort: BULK_PORT };
+  if (!snapshotMetaFits(meta, want)) {
+    const sentence = snapshotMetaFits({ ...meta, bulkPort: BULK_PORT }, want)
+      ? 'The guest snapshot was saved without the bulk port (by an older build); run kernel/make-snapshot.ts again.'
+      : 'The guest snapshot was made with another kernel, initramfs or v86; run kernel/make-snapshot.ts again.';
+    throw new TabdockError('EMULATOR_STALE_SNAPSHOT', sentence, { path, meta, v86 });
   }
   return { bytes, meta };
 }

@@ -92,6 +92,6 @@ describe('host->guest link', () => {
     expect(meta['bulkPort']).toBe(BULK_PORT);
     delete meta['bulkPort'];
     await writeFile(join(dir, 'old.json'), JSON.stringify(meta));
-    await expect(loadSnapshot(path, artifacts)).rejects.toSatisfy((e: unknown) => TabdockError.is(e, 'EMULATOR_STALE_SNAPSHOT'));
+    await expect(loadSnapshot(path, artifacts)).rejects.toSatisfy((e: unknown) => TabdockError.is(e, 'EMULATOR_STALE_SNAPSHOT') && e.message.includes('without the bulk port'));
   });
 });
