@@ -84,8 +84,7 @@ export class Guest {
   private lostWith: TabdockError | undefined;
   private stopWatchdog: (() => void) | undefined;
   private readonly lostListeners = new Set<(e: TabdockError) => void>();
-  /** The virtio-console port host->guest frames go on (BULK_PORT, or CONTROL_PORT with `link: 'console'`). */
-  linkPort = CONTROL_PORT;
+  private sendPort = CONTROL_PORT;
 
   private constructor(
     /** The v86 instance (escape hatch: built-in 9P filesystem, screenshots, debugging). */
@@ -186,13 +185,18 @@ export class Guest {
         await withTimeout(Promise.race([agent.quiesce(), lost]), timeoutMs, guest, 'guest link');
         sendPort = BULK_PORT;
       }
-      guest.linkPort = sendPort;
+      guest.sendPort = sendPort;
     } catch (e) {
       await guest.dispose();
       throw e;
     }
     options.onProgress?.('ready');
     return guest;
+  }
+
+  /** The virtio-console port host->guest frames go on (BULK_PORT, or CONTROL_PORT with `link: 'console'`). */
+  get linkPort(): number {
+    return this.sendPort;
   }
 
   /** Agent identity (version, kernel, machine). */
