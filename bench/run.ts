@@ -31,6 +31,7 @@ const sections = [
   await optional('wasi', 'wasi.ts', 'benchWasi'),
   await optional('attacks', 'attacks.ts', 'benchAttacks'),
   await optional('network', 'network.ts', 'benchNetwork'),
+  await optional('link', 'link.ts', 'benchLink'),
 ].filter((s): s is Section => s !== undefined && (only.length === 0 || only.includes(s.name)));
 
 const rows: (BenchRow & { section: string })[] = [];

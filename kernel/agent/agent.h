@@ -80,6 +80,7 @@ struct container {
 
 
 extern int link_fd;
+extern int bulk_fd; /* the bulk port (host->guest only), -1 without one */
 extern struct proc procs[MAX_PROCS];
 extern struct container containers[MAX_CONTAINERS];
 
@@ -134,6 +135,7 @@ int readable_now(int fd);
 void maybe_finish(struct proc *p);
 void handle_frame(int type, int flags, uint32_t id, unsigned char *payload, uint32_t len);
 void read_link(void);
+void read_bulk(void);
 
 #include "net.h"
 

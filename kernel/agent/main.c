@@ -1,7 +1,8 @@
 /*
- * tabdock guest agent: PID 1 of the guest after init's mounts. Talks to the host over
- * one virtio console port (a tty, /dev/hvc1) with the framed protocol of proto.h and
- * runs containers with crun.
+ * tabdock guest agent: PID 1 of the guest after init's mounts. Talks to the host with the
+ * framed protocol of proto.h and runs containers with crun. Frames to the host go out on
+ * a virtio console port (a tty, /dev/hvc1); frames from the host come in on the bulk port
+ * (/dev/vportNp2, a plain virtio port read a buffer at a time) or, as a fallback, on hvc1.
  *
  * Why flow control of our own: v86 drops console bytes sent while the guest has no
  * receive buffer posted and cuts one send at the buffer size (4 KiB). The host therefore
@@ -47,23 +48,28 @@ void handle_frame(int type, int flags, uint32_t id, unsigned char *payload, uint
 
 /* ---------- main loop ---------- */
 
-static unsigned char rx[2 * (HDR_LEN + MAX_PAYLOAD)];
-static size_t rxlen;
+/*
+ * Host->guest bytes arrive on two ports: the console port (hvc1, a tty: hvc_console
+ * takes 16 bytes per pull and n_tty handles every byte, ~55 guest instructions a byte)
+ * and, when the host set it up, a non-console virtio port (/dev/vportNp2: each read()
+ * copies one whole 4 KiB receive buffer). The host sends on one of them at a time and
+ * switches only with nothing unacknowledged, so frames never interleave across the two;
+ * each port still keeps its own partial frame. Both count toward the same ACK total.
+ */
+struct link_rx {
+	int fd;
+	size_t len;
+	unsigned char buf[2 * (HDR_LEN + MAX_PAYLOAD)];
+};
+/* zero-initialised (bss: the buffers take no room in the binary); fds set in main */
+static struct link_rx console_rx, bulk_rx;
+int bulk_fd = -1;
 
-void read_link(void)
+static size_t parse_frames(struct link_rx *l)
 {
-	ssize_t n = read(link_fd, rx + rxlen, sizeof rx - rxlen);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		logf_("link read: %s", n < 0 ? strerror(errno) : "eof");
-		usleep(100000);
-		return;
-	}
-	rxlen += (size_t)n;
 	size_t off = 0;
-	while (rxlen - off >= HDR_LEN) {
-		unsigned char *h = rx + off;
+	while (l->len - off >= HDR_LEN) {
+		unsigned char *h = l->buf + off;
 		if (h[0] != 'T' || h[1] != 'D') {
 			logf_("bad frame magic %02x %02x; skipping a byte", h[0], h[1]);
 			off++;
@@ -75,15 +81,66 @@ void read_link(void)
 			off++;
 			continue;
 		}
-		if (rxlen - off < HDR_LEN + len)
+		if (l->len - off < HDR_LEN + len)
 			break;
 		handle_frame(h[2], h[3], get_u32(h + 4), h + HDR_LEN, len);
 		off += HDR_LEN + len;
 	}
-	memmove(rx, rx + off, rxlen - off);
-	rxlen -= off;
+	memmove(l->buf, l->buf + off, l->len - off);
+	l->len -= off;
+	return off;
+}
+
+/* Read what the port has (up to max_reads reads: the bulk port gives one buffer a read), then one ACK. */
+static void read_port(struct link_rx *l, int max_reads)
+{
+	uint32_t total = 0;
+	for (int i = 0; i < max_reads; i++) {
+		ssize_t n = read(l->fd, l->buf + l->len, sizeof l->buf - l->len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			break;
+		if (n <= 0) {
+			logf_("link read: %s", n < 0 ? strerror(errno) : "eof");
+			if (!total)
+				usleep(100000);
+			break;
+		}
+		l->len += (size_t)n;
+		total += (uint32_t)n;
+		parse_frames(l);
+	}
 	/* Tell the host how much of the link we consumed: it retires its sends by this. */
-	send_u32(FRAME_ACK, 0, (uint32_t)n);
+	if (total)
+		send_u32(FRAME_ACK, 0, total);
+}
+
+void read_link(void)
+{
+	read_port(&console_rx, 1);
+}
+
+void read_bulk(void)
+{
+	read_port(&bulk_rx, 16);
+}
+
+/*
+ * The bulk port: the virtio-console port the host announced without the console flag
+ * (v86 port 2), so Linux made it a plain char device, vport<dev>p2. Its receive buffers
+ * are posted from the start, but data that arrives while nobody has it open is dropped,
+ * so it is opened before READY.
+ */
+static int open_bulk_port(void)
+{
+	char path[64];
+	/* <dev> is the virtio device index: the console is one of the first few virtio devices */
+	for (int dev = 0; dev < 16; dev++) {
+		snprintf(path, sizeof path, "/dev/vport%dp%d", dev, BULK_PORT);
+		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -112,24 +169,32 @@ int main(int argc, char **argv)
 		tcsetattr(link_fd, TCSANOW, &t);
 	}
 	tcflush(link_fd, TCIOFLUSH);
+	console_rx.fd = link_fd;
+	bulk_fd = bulk_rx.fd = open_bulk_port();
+	if (bulk_fd < 0)
+		logf_("no bulk port (/dev/vport*p%d): host->guest bytes only on %s", BULK_PORT, dev);
 
 	struct utsname u;
 	uname(&u);
 	char ready[256];
 	struct timespec boot;
 	clock_gettime(CLOCK_BOOTTIME, &boot);
-	int rl = snprintf(ready, sizeof ready, "version=%s%cproto=%d%ckernel=%s%cuptime_ms=%lld%c", AGENT_VERSION, 0,
-			  PROTO_VERSION, 0, u.release, 0, (long long)boot.tv_sec * 1000 + boot.tv_nsec / 1000000, 0);
+	int rl = snprintf(ready, sizeof ready, "version=%s%cproto=%d%ckernel=%s%cuptime_ms=%lld%cbulk=%d%c", AGENT_VERSION, 0,
+			  PROTO_VERSION, 0, u.release, 0, (long long)boot.tv_sec * 1000 + boot.tv_nsec / 1000000, 0,
+			  bulk_fd >= 0 ? BULK_PORT : 0, 0);
 	send_frame(FRAME_READY, 0, 0, ready, (size_t)rl);
 
 	enum { NET_FDS = MAX_SOCKSTREAMS + MAX_NETNS + 2 };
-	struct pollfd pfds[2 + 4 * MAX_PROCS + NET_FDS];
-	struct { struct proc *p; int which; } who[2 + 4 * MAX_PROCS];
+	struct pollfd pfds[3 + 4 * MAX_PROCS + NET_FDS];
+	struct { struct proc *p; int which; } who[3 + 4 * MAX_PROCS];
 	for (;;) {
 		int n = 0, pending_exit = 0;
 		pfds[n] = (struct pollfd){ .fd = link_fd, .events = POLLIN };
 		who[n++].p = NULL;
 		pfds[n] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
+		who[n++].p = NULL;
+		/* fd -1 when there is no bulk port: poll skips it */
+		pfds[n] = (struct pollfd){ .fd = bulk_fd, .events = POLLIN };
 		who[n++].p = NULL;
 		for (int i = 0; i < MAX_PROCS; i++) {
 			struct proc *p = &procs[i];
@@ -168,7 +233,7 @@ int main(int argc, char **argv)
 					;
 				reap();
 			}
-			for (int i = 2; i < nproc; i++) {
+			for (int i = 3; i < nproc; i++) {
 				struct proc *p = who[i].p;
 				if (!pfds[i].revents || !p->used)
 					continue;
@@ -182,6 +247,8 @@ int main(int argc, char **argv)
 			net_poll_handle(pfds + nproc, n - nproc);
 			if (pfds[0].revents)
 				read_link();
+			if (pfds[2].revents)
+				read_bulk();
 		}
 		reap();
 		for (int i = 0; i < MAX_PROCS; i++)

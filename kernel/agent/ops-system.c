@@ -139,6 +139,7 @@ void op_ping(uint32_t id)
 	rfield(&r, "proto=%d", PROTO_VERSION);
 	rfield(&r, "kernel=%s", u.release);
 	rfield(&r, "machine=%s", u.machine);
+	rfield(&r, "bulk=%d", bulk_fd >= 0 ? BULK_PORT : 0);
 	reply_ok(id, &r);
 }
 

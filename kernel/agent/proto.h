@@ -17,6 +17,12 @@
 #define PROTO_VERSION 1
 #define HDR_LEN 12
 #define MAX_PAYLOAD 65536
+/*
+ * The virtio-console port host->guest frames take when the host announced it without the
+ * console flag (a plain vport, read a whole buffer at a time); guest->host frames and the
+ * fallback host->guest path stay on the console port (hvc1). READY and ping say bulk=2.
+ */
+#define BULK_PORT 2
 
 enum frame_type {
 	FRAME_REQ = 1,    /* host->guest: id=request id, payload = NUL-terminated fields */

@@ -1,5 +1,5 @@
 /**
- * Host side of the guest agent's control channel (one virtio console port): requests and
+ * Host side of the guest agent's control channel (guest->host on the console port, host->guest on the bulk port): requests and
  * responses, multiplexed process streams, and the two kinds of flow control (link ACKs in
  * LinkWriter, per-stream credits in GuestProcess). The wire format is in protocol.ts.
  */
@@ -14,7 +14,7 @@ import {
 
 export type { Datagram } from './protocol.ts';
 
-/** The byte pipe under the client: one console port of the emulator. */
+/** The byte pipe under the client: virtio-console ports of the emulator (Guest picks which). */
 export interface AgentTransport {
   send(bytes: Uint8Array): void;
   /** Subscribe to bytes from the guest; returns the unsubscribe function. */
@@ -30,6 +30,8 @@ export interface AgentInfo {
   machine?: string;
   /** Guest uptime when the agent started (READY only): the kernel + init share of a boot. */
   uptimeMs?: number;
+  /** The plain virtio port the agent reads host->guest frames on (0: none, console only). */
+  bulk?: number;
 }
 
 export interface ProcessOptions {
@@ -147,7 +149,7 @@ export class AgentClient implements StreamHost, SocketHost {
   /** Round trip to the agent; also how a restored guest is found ready. */
   async ping(): Promise<AgentInfo> {
     const f = await this.request('ping', []);
-    const info: AgentInfo = { version: one(f, 'version'), proto: Number(one(f, 'proto')), kernel: one(f, 'kernel'), machine: one(f, 'machine') };
+    const info: AgentInfo = { version: one(f, 'version'), proto: Number(one(f, 'proto')), kernel: one(f, 'kernel'), machine: one(f, 'machine'), bulk: Number(one(f, 'bulk') || 0) };
     this.markReady(info);
     return info;
   }
@@ -362,7 +364,7 @@ export class AgentClient implements StreamHost, SocketHost {
         // was running is gone, and the link's unacknowledged sends died with it.
         if (this.readyInfo) this.guestRestarted();
         const fields = decodeFields(f.payload);
-        this.markReady({ version: one(fields, 'version'), proto: Number(one(fields, 'proto')), kernel: one(fields, 'kernel'), uptimeMs: Number(one(fields, 'uptime_ms')) });
+        this.markReady({ version: one(fields, 'version'), proto: Number(one(fields, 'proto')), kernel: one(fields, 'kernel'), uptimeMs: Number(one(fields, 'uptime_ms')), bulk: Number(one(fields, 'bulk') || 0) });
         return;
       }
       case FrameType.Res: {

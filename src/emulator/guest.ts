@@ -45,10 +45,24 @@ export interface GuestOptions {
   timeoutMs?: number;
   /** Abandon the boot (the emulator is destroyed, start() rejects with EMULATOR_ABORTED). */
   signal?: AbortSignal;
+  /**
+   * Which port host->guest frames take. `bulk` (default): the plain virtio port BULK_PORT,
+   * which the guest reads a 4 KiB buffer per read() (~2 guest instructions a byte); a guest
+   * without it (a state saved by an older build) fails the start with EMULATOR_NO_BULK_PORT.
+   * `console`: the control console port, a tty (~55 instructions a byte), kept as the
+   * baseline the bench measures against.
+   */
+  link?: 'bulk' | 'console';
 }
 
 /** The agent's console port: hvc1 (port 0 stays free for a user console later). */
 export const CONTROL_PORT = 1;
+/**
+ * The port host->guest frames take: announced to the guest without the console flag, so
+ * Linux makes it a plain char device (/dev/vportNp2) instead of an hvc tty. Mirrors
+ * BULK_PORT in kernel/agent/proto.h.
+ */
+export const BULK_PORT = 2;
 export const DEFAULT_MEMORY = 256 * 1024 * 1024;
 /**
  * quiet: no per-line cost on the emulated UART; tsc=reliable + no_timer_check: skip the
@@ -70,6 +84,7 @@ export class Guest {
   private lostWith: TabdockError | undefined;
   private stopWatchdog: (() => void) | undefined;
   private readonly lostListeners = new Set<(e: TabdockError) => void>();
+  private sendPort = CONTROL_PORT;
 
   private constructor(
     /** The v86 instance (escape hatch: built-in 9P filesystem, screenshots, debugging). */
@@ -88,6 +103,8 @@ export class Guest {
     if (!options.state && memory <= 64 * 1024 * 1024 + initrdSize) {
       throw new TabdockError('EMULATOR_MEMORY_TOO_SMALL', `Guest memory must exceed 64 MiB plus the initramfs (${initrdSize} bytes): v86 loads the initrd at 64 MiB.`, { memory, initrdSize });
     }
+    const link = options.link ?? 'bulk';
+    if (link !== 'bulk' && link !== 'console') throw new TabdockError('EMULATOR_BAD_OPTION', `Unknown guest link "${String(link)}": use "bulk" or "console".`, { link });
     const wasm = options.wasm;
     let guestRef: Guest | undefined;
     const v86Options: V86Options = {
@@ -115,15 +132,19 @@ export class Guest {
     options.onProgress?.('emulator');
     const emulator = new V86(v86Options);
     const bus = busOf(emulator);
+    // Until the agent has said it reads the bulk port, frames go on the console port, which
+    // it always reads (a restored guest's first ping; nothing is sent before READY on a boot).
+    let sendPort = CONTROL_PORT;
+    plainBulkPort(emulator);
     const transport: AgentTransport = {
-      send: (bytes) => bus.send(`virtio-console${CONTROL_PORT}-input-bytes`, bytes),
+      send: (bytes) => bus.send(`virtio-console${sendPort}-input-bytes`, bytes),
       onReceive: (listener) => {
         const name = `virtio-console${CONTROL_PORT}-output-bytes`;
         const fn = (bytes: Uint8Array) => listener(bytes);
         bus.register(name, fn);
         return () => bus.unregister(name, fn);
       },
-      buffersPosted: () => postedBuffers(emulator),
+      buffersPosted: () => postedBuffers(emulator, sendPort),
     };
     const agent = new AgentClient(transport, (e) => {
       guestRef?.log(`[tabdock] ${e.message}\n`);
@@ -148,19 +169,34 @@ export class Guest {
     const lost = new Promise<never>((_, reject) => guest.onLost(reject));
     lost.catch(() => {});
     try {
+      let info: AgentInfo;
       if (options.state) {
         options.onProgress?.('agent');
-        await withTimeout(Promise.race([waitForEmulatorStart(emulator).then(() => agent.ping()), aborted, lost]), timeoutMs, guest, 'restored guest');
+        info = await withTimeout(Promise.race([waitForEmulatorStart(emulator).then(() => agent.ping()), aborted, lost]), timeoutMs, guest, 'restored guest');
       } else {
         options.onProgress?.('kernel');
-        await withTimeout(Promise.race([agent.whenReady(), aborted, lost]), timeoutMs, guest, 'booting guest');
+        info = await withTimeout(Promise.race([agent.whenReady(), aborted, lost]), timeoutMs, guest, 'booting guest');
       }
+      if (link === 'bulk') {
+        if (info.bulk !== BULK_PORT) {
+          throw new TabdockError('EMULATOR_NO_BULK_PORT', `The guest agent has no bulk port (virtio port ${BULK_PORT} as a plain device): the snapshot or initramfs predates it; rebuild them (kernel/build-initramfs.sh, npm run snapshot).`, { agentBulk: info.bulk ?? 0 });
+        }
+        // switch only with nothing unacknowledged on the console port: frames never straddle the two
+        await withTimeout(Promise.race([agent.quiesce(), lost]), timeoutMs, guest, 'guest link');
+        sendPort = BULK_PORT;
+      }
+      guest.sendPort = sendPort;
     } catch (e) {
       await guest.dispose();
       throw e;
     }
     options.onProgress?.('ready');
     return guest;
+  }
+
+  /** The virtio-console port host->guest frames go on (BULK_PORT, or CONTROL_PORT with `link: 'console'`). */
+  get linkPort(): number {
+    return this.sendPort;
   }
 
   /** Agent identity (version, kernel, machine). */
@@ -309,11 +345,46 @@ interface VirtQueue {
   count_requests(): number;
 }
 
-/** Receive buffers posted on the control port's queue, if this v86 build exposes them. */
-function postedBuffers(emulator: V86): number | undefined {
+interface VirtioConsoleDevice {
+  virtio?: { queues?: VirtQueue[] };
+  SendEvent?: (port: number, event: number, value: number) => void;
+}
+
+function consoleDevice(emulator: V86): VirtioConsoleDevice | undefined {
+  return (emulator as unknown as { v86?: { cpu?: { devices?: { virtio_console?: VirtioConsoleDevice } } } }).v86?.cpu?.devices?.virtio_console;
+}
+
+/** virtio 1.2, 5.3.6.2: VIRTIO_CONSOLE_CONSOLE_PORT, "this port is a console". */
+const VIRTIO_CONSOLE_CONSOLE_PORT = 4;
+
+/**
+ * v86 answers every port's PORT_READY with CONSOLE_PORT, so Linux turns every port into an
+ * hvc tty: input then crosses hvc_console 16 bytes a pull and n_tty a byte at a time. Left
+ * out for BULK_PORT, the port stays a plain virtio char device whose read() copies a whole
+ * receive buffer. Only the guest's boot sees these messages (a restored state keeps the
+ * layout it was saved with; snapshotMetaFits checks it). The device exists once the
+ * emulator has loaded, long before the guest probes it.
+ */
+function plainBulkPort(emulator: V86): void {
+  const hook = () => {
+    const dev = consoleDevice(emulator);
+    const original = dev?.SendEvent;
+    if (!dev || typeof original !== 'function') {
+      throw new TabdockError('EMULATOR_UNSUPPORTED_V86', 'This v86 build does not expose its virtio-console control messages; the bulk port cannot be set up.', {});
+    }
+    dev.SendEvent = function (this: VirtioConsoleDevice, port: number, event: number, value: number) {
+      if (port === BULK_PORT && event === VIRTIO_CONSOLE_CONSOLE_PORT) return;
+      original.call(this, port, event, value);
+    };
+  };
+  if (consoleDevice(emulator)) hook();
+  else emulator.add_listener('emulator-loaded', hook);
+}
+
+/** Receive buffers posted on a port's queue, if this v86 build exposes them. */
+function postedBuffers(emulator: V86, port: number): number | undefined {
   try {
-    const dev = (emulator as unknown as { v86?: { cpu?: { devices?: { virtio_console?: { virtio?: { queues?: VirtQueue[] } } } } } }).v86?.cpu?.devices?.virtio_console;
-    const queue = dev?.virtio?.queues?.[receiveQueueOf(CONTROL_PORT)];
+    const queue = consoleDevice(emulator)?.virtio?.queues?.[receiveQueueOf(port)];
     return queue ? queue.count_requests() : undefined;
   } catch {
     return undefined;

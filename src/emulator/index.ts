@@ -3,7 +3,7 @@
  * guest agent, 9P served by the caller. Platform-neutral; Node-only helpers live in
  * ./node.ts (artifact loading, state compression).
  */
-export { Guest, CONTROL_PORT, DEFAULT_MEMORY, KERNEL_CMDLINE, SNAPSHOT_CMDLINE } from './guest.ts';
+export { Guest, CONTROL_PORT, BULK_PORT, DEFAULT_MEMORY, KERNEL_CMDLINE, SNAPSHOT_CMDLINE } from './guest.ts';
 export type { GuestOptions, GuestImages, Handle9p, BootPhase } from './guest.ts';
 export { AgentClient } from './agent-client.ts';
 export type {
@@ -14,6 +14,7 @@ export { pipeSocket } from './socket-pipe.ts';
 export type { PipeEnd } from './socket-pipe.ts';
 export { GuestProcess } from './guest-process.ts';
 export type { OutputFd, OutputListener } from './guest-process.ts';
-export { decompressState } from './snapshot.ts';
+export { decompressState, snapshotMetaFits } from './snapshot.ts';
+export type { SnapshotMeta } from './snapshot.ts';
 export { refuse9p } from './refuse9p.ts';
 export { PROTO_VERSION } from './protocol.ts';

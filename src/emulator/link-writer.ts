@@ -1,5 +1,5 @@
 /**
- * Host->guest byte stream over one virtio console port, without loss.
+ * Host->guest byte stream over one virtio-console port (the bulk port, or the console port), without loss.
  *
  * v86 copies each send into one receive buffer the guest has posted, cuts it at that
  * buffer's size (Linux posts PAGE_SIZE = 4 KiB buffers, 16 per queue), and drops the send

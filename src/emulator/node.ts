@@ -9,9 +9,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TabdockError } from '../shared/errors.ts';
-import { DEFAULT_MEMORY, Guest, SNAPSHOT_CMDLINE, type GuestImages } from './guest.ts';
+import { BULK_PORT, DEFAULT_MEMORY, Guest, SNAPSHOT_CMDLINE, type GuestImages } from './guest.ts';
 import { refuse9p } from './refuse9p.ts';
-import { decompressState } from './snapshot.ts';
+import { decompressState, snapshotMetaFits, type SnapshotMeta } from './snapshot.ts';
 
 /** kernel/images of this checkout. */
 export const DEFAULT_ARTIFACT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../kernel/images');
@@ -70,14 +70,7 @@ export interface SnapshotResult {
   compressMs: number;
 }
 
-export interface SnapshotMeta {
-  v86: string;
-  memoryBytes: number;
-  /** The 9P device kind the state was saved with; restore needs the same kind. */
-  ninep: 'handler' | 'builtin';
-  bzImageSha256: string;
-  initrdSha256: string;
-}
+export type { SnapshotMeta } from './snapshot.ts';
 
 /**
  * Boot once, wait for the agent, save, compress: the build step behind
@@ -112,6 +105,8 @@ export async function createSnapshot(o: { path?: string; ninep?: 'handler' | 'bu
       ninep,
       bzImageSha256,
       initrdSha256,
+      // Guest.start refuses to return a guest without its bulk port, so this one has it
+      bulkPort: BULK_PORT,
     };
     await writeFile(metaPathOf(tmp), JSON.stringify(meta, null, 2) + '\n');
     await rename(tmp, path);
@@ -173,8 +168,12 @@ async function readFittingSnapshot(path: string, artifacts: LoadedArtifacts | un
   }
   const a = artifacts ?? (await loadArtifacts());
   const v86 = await v86Version();
-  if (meta.v86 !== v86 || meta.bzImageSha256 !== sha(a.images.bzImage) || meta.initrdSha256 !== sha(a.images.initrd)) {
-    throw new TabdockError('EMULATOR_STALE_SNAPSHOT', 'The guest snapshot was made with another kernel, initramfs or v86; run kernel/make-snapshot.ts again.', { path, meta, v86 });
+  const want = { v86, bzImageSha256: sha(a.images.bzImage), initrdSha256: sha(a.images.initrd), bulkPort: BULK_PORT };
+  if (!snapshotMetaFits(meta, want)) {
+    const sentence = snapshotMetaFits({ ...meta, bulkPort: BULK_PORT }, want)
+      ? 'The guest snapshot was saved without the bulk port (by an older build); run kernel/make-snapshot.ts again.'
+      : 'The guest snapshot was made with another kernel, initramfs or v86; run kernel/make-snapshot.ts again.';
+    throw new TabdockError('EMULATOR_STALE_SNAPSHOT', sentence, { path, meta, v86 });
   }
   return { bytes, meta };
 }

@@ -1,5 +1,5 @@
 // Which guest files the dev server and the build hand the page: never a snapshot that does
-// not fit this kernel, initramfs and v86 (the page would restore a state into the wrong
+// not fit this kernel, initramfs, v86 and port layout (the page would restore a state into the wrong
 // machine), always the one that does. Real files: the checkout's snapshot and copies of it.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +32,7 @@ describe('collectGuestAssets', () => {
     ['made with another kernel', { ...realMeta, bzImageSha256: '0'.repeat(64) }],
     ['made with another initramfs', { ...realMeta, initrdSha256: '0'.repeat(64) }],
     ['saved with the built-in 9P device', { ...realMeta, ninep: 'builtin' }],
+    ['saved before the bulk port (every port a console)', { ...realMeta, bulkPort: undefined }],
     ['without its metadata', undefined],
   ])('does not serve a snapshot %s', (name, meta) => {
     const { manifest, assets } = collectGuestAssets({ snapshotPath: snapshot(name.replace(/\W+/g, '-'), meta) });

@@ -8,7 +8,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { Plugin } from 'vite';
-import { DEFAULT_ARTIFACT_DIR, DEFAULT_SNAPSHOT_PATH, type SnapshotMeta } from './node.ts';
+import { BULK_PORT } from './guest.ts';
+import { DEFAULT_ARTIFACT_DIR, DEFAULT_SNAPSHOT_PATH } from './node.ts';
+import { snapshotMetaFits, type SnapshotMeta } from './snapshot.ts';
 import { GUEST_MANIFEST, type GuestAssetManifest } from './guest-assets.ts';
 
 interface Asset { name: string; path: string }
@@ -60,7 +62,7 @@ function checkSnapshot(snap: string, bzImage: string, initrd: string, v86: strin
   try {
     const meta = JSON.parse(readFileSync(snap.replace(/\.bin\.zst$/, '.json'), 'utf8')) as SnapshotMeta;
     const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
-    return meta.v86 === v86 && meta.ninep === 'handler' && meta.bzImageSha256 === sha(bzImage) && meta.initrdSha256 === sha(initrd);
+    return snapshotMetaFits(meta, { v86, ninep: 'handler', bzImageSha256: sha(bzImage), initrdSha256: sha(initrd), bulkPort: BULK_PORT });
   } catch {
     return false;
   }

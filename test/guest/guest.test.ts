@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Guest } from '../../src/emulator/index.ts';
+import { BULK_PORT, type Guest } from '../../src/emulator/index.ts';
 import { TabdockError } from '../../src/shared/errors.ts';
 import { prepareNinePTree, sh, startGuest, writeBundle } from './guest-fixture.ts';
 
@@ -36,6 +36,9 @@ describe('guest boot', () => {
   it('reaches agent-ready and reports itself', async () => {
     const info = await guest.info();
     expect(info.proto).toBe(1);
+    // a cold boot sets up the bulk port (the host leaves port 2 a plain virtio port) and sends on it
+    expect(info.bulk).toBe(BULK_PORT);
+    expect(guest.linkPort).toBe(BULK_PORT);
     expect(info.kernel).toMatch(/^6\.1\.\d+-tabdock$/);
     // The boot time is a figure for `npm run bench`, not a check; printed for the log.
     console.log(`cold boot to agent-ready: ${Math.round(bootMs)} ms`);

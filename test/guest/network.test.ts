@@ -251,25 +251,30 @@ describe('guest networking', () => {
 
   it('16 MiB through egress and through ingress (throughput printed)', async () => {
     // egress: wget in c2 downloads the host's 16 MiB
+    const instructions = () => guest.emulator.get_instruction_counter() >>> 0;
     const t0 = performance.now();
+    const e0 = instructions();
     const dl = await run(`${BB} wget -q -O /tmp/www/big http://10.20.30.40:81/big`, 'c2');
     const egressMs = performance.now() - t0;
+    const egressInstr = ((instructions() - e0) >>> 0) / BIG;
     expect(dl.stderr).toBe('');
     const sum = await run(`${BB} sha256sum /tmp/www/big`);
     expect(sum.stdout.split(' ')[0]).toBe(bigHash);
     // ingress: the same bytes from httpd in c1 (same /tmp/www: the root mount namespace)
     const t1 = performance.now();
+    const i0 = instructions();
     const sock = await guest.agent.connect('172.17.0.2', 80);
     await sock.write(new TextEncoder().encode('GET /big HTTP/1.0\r\n\r\n'));
     sock.end();
     const resp = await readAll(sock);
     await sock.closed;
     const ingressMs = performance.now() - t1;
+    const ingressInstr = ((instructions() - i0) >>> 0) / BIG;
     const bodyAt = resp.indexOf('\r\n\r\n') + 4;
     expect(resp.length - bodyAt).toBe(BIG);
     expect(createHash('sha256').update(resp.subarray(bodyAt)).digest('hex')).toBe(bigHash);
     const mbps = (ms: number) => (BIG / 1e6 / (ms / 1000)).toFixed(2);
-    console.log(`16 MiB egress (wget in a netns <- host server): ${egressMs.toFixed(0)} ms, ${mbps(egressMs)} MB/s; ingress (connect -> httpd in a netns): ${ingressMs.toFixed(0)} ms, ${mbps(ingressMs)} MB/s`);
+    console.log(`16 MiB egress (wget in a netns <- host server): ${egressMs.toFixed(0)} ms, ${mbps(egressMs)} MB/s, ${egressInstr.toFixed(1)} guest instructions/byte; ingress (connect -> httpd in a netns): ${ingressMs.toFixed(0)} ms, ${mbps(ingressMs)} MB/s, ${ingressInstr.toFixed(1)} guest instructions/byte`);
     await run('rm /tmp/www/big');
   }, 600_000);
 
