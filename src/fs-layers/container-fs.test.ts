@@ -7,18 +7,11 @@ import type { Inode } from './inode.ts';
 import { CHUNK } from './layer-entry.ts';
 import { changes, exportLayer } from './layer-export.ts';
 import type { LayerStore } from './layer-store.ts';
-import { BACKENDS, dir, file, special, tarLayer, unpackTar, type StoreKit } from './test-helpers.ts';
+import { BACKENDS, dir, file, special, tarLayer, unpackTar, type StoreKit, noise } from './test-helpers.ts';
 
 const kits: StoreKit[] = [];
 afterAll(() => kits.forEach((k) => k.cleanup()));
 const enc = (s: string) => new TextEncoder().encode(s);
-const noise = (len: number, seed: number) => {
-  const b = new Uint8Array(len);
-  let x = seed;
-  for (let i = 0; i < len; i++) b[i] = (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) >>> 24;
-  return b;
-};
-
 /** Every name with its kind, mode, owner, link target and content digest. */
 async function snapshot(layers: LayerStore, root: Inode): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

@@ -7,7 +7,7 @@ import { ContainerFs } from './container-fs.ts';
 import { DirBlobStore, DirMetaStore } from './dir-store.ts';
 import { CHUNK } from './layer-entry.ts';
 import { LayerStore } from './layer-store.ts';
-import { dir, file, streamOf, tarLayer } from './test-helpers.ts';
+import { dir, file, streamOf, tarLayer, noise } from './test-helpers.ts';
 
 // The record naming chunks is the last thing written: every chunk it names is durable under
 // its name (fsynced, renamed, directory fsynced) before the record's put starts. Real
@@ -15,13 +15,6 @@ import { dir, file, streamOf, tarLayer } from './test-helpers.ts';
 // the moment the record is written.
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
-
-const noise = (len: number, seed: number) => {
-  const b = new Uint8Array(len);
-  let x = seed;
-  for (let i = 0; i < len; i++) b[i] = (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) >>> 24;
-  return b;
-};
 
 interface Seen {
   log: string[];

@@ -4,19 +4,12 @@ import { readFile } from './chunk-cache.ts';
 import { lookupPath, type Inode } from './inode.ts';
 import { LayerStore } from './layer-store.ts';
 import { CHUNK } from './layer-entry.ts';
-import { BACKENDS, dir, file, special, streamOf, tarLayer, unpackTar, type StoreKit } from './test-helpers.ts';
+import { BACKENDS, dir, file, special, streamOf, tarLayer, unpackTar, type StoreKit, noise } from './test-helpers.ts';
 
 const kits: StoreKit[] = [];
 afterAll(() => kits.forEach((k) => k.cleanup()));
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 /** Bytes with no period (so no two chunks dedupe). */
-const noise = (len: number, seed: number) => {
-  const b = new Uint8Array(len);
-  let x = seed;
-  for (let i = 0; i < len; i++) b[i] = (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) >>> 24;
-  return b;
-};
-
 for (const [backend, open] of Object.entries(BACKENDS)) {
   describe(`layer store on ${backend}`, () => {
     const kit = async () => {

@@ -10,17 +10,10 @@ import { E, FsError } from './fs-error.ts';
 import { CHUNK } from './layer-entry.ts';
 import { LayerStore, freeChunks } from './layer-store.ts';
 import { StoreSpace } from './store-space.ts';
-import { dir, tarLayer, unpackTar } from './test-helpers.ts';
+import { dir, tarLayer, unpackTar, noise } from './test-helpers.ts';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
-
-const noise = (len: number, seed: number) => {
-  const b = new Uint8Array(len);
-  let x = seed;
-  for (let i = 0; i < len; i++) b[i] = (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) >>> 24;
-  return b;
-};
 
 async function kit(space: StoreSpace) {
   const root = mkdtempSync(join(tmpdir(), 'tabdock-space-'));

@@ -72,3 +72,11 @@ export const special = (name: string, type: TarEntry['header']['type'], linkname
 export async function unpackTar(layers: LayerStore, t: { tar: Uint8Array; diffId: Digest }) {
   return layers.unpack({ diffId: t.diffId, source: streamOf(t.tar), compression: 'none', what: 'test layer' });
 }
+
+/** Repeatable incompressible bytes (a linear congruential generator's high bytes). */
+export function noise(len: number, seed: number): Uint8Array {
+  const b = new Uint8Array(len);
+  let x = seed;
+  for (let i = 0; i < len; i++) b[i] = (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) >>> 24;
+  return b;
+}
