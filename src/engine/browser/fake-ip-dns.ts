@@ -11,18 +11,14 @@
  * A mapping stays as long as the pool allows (131,070 names; then the oldest is reused),
  * so a container keeping an answer past its TTL still connects.
  *
- * Wire format: RFC 1035 section 4.1. Written here, not with dns-packet: that library needs
- * Node's Buffer, which the worker does not have.
+ * The wire format is the engine network's (dns-wire.ts).
  */
+import { CLASS_IN, encodeName, questionAt, RCODE, reply as wireReply, TYPE_A, TYPE_PTR, type Question } from '../network/dns-wire.ts';
 
 const POOL_BASE = (198 << 24) | (18 << 16); // 198.18.0.0
 const POOL_SIZE = 1 << 17; // /15
 export const FAKE_IP_TTL = 60;
 
-const TYPE_A = 1;
-const TYPE_PTR = 12;
-const CLASS_IN = 1;
-const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NOTIMP: 4 } as const;
 
 export function isFakeIp(ip: string): boolean {
   const m = /^198\.(18|19)\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
@@ -68,76 +64,30 @@ export class FakeIpDns {
     const flags = v.getUint16(2);
     const opcode = (flags >> 11) & 0xf;
     if (flags & 0x8000) return undefined; // a response, not a query
-    const q = readQuestion(query, 12);
-    if (v.getUint16(4) !== 1 || !q) return reply(query, flags, RCODE.FORMERR, undefined);
-    if (opcode !== 0) return reply(query, flags, RCODE.NOTIMP, q);
-    if (!available) return reply(query, flags, RCODE.SERVFAIL, q);
-    if (q.qclass !== CLASS_IN) return reply(query, flags, RCODE.NOERROR, q);
+    const q = readQuestion(query);
+    if (v.getUint16(4) !== 1 || !q) return reply(query, RCODE.FORMERR, undefined);
+    if (opcode !== 0) return reply(query, RCODE.NOTIMP, q);
+    if (!available) return reply(query, RCODE.SERVFAIL, q);
+    if (q.qclass !== CLASS_IN) return reply(query, RCODE.NOERROR, q);
     if (q.qtype === TYPE_A) {
       const addr = this.addressFor(q.name).split('.').map(Number);
-      return reply(query, flags, RCODE.NOERROR, q, { type: TYPE_A, data: Uint8Array.from(addr) });
+      return reply(query, RCODE.NOERROR, q, { type: TYPE_A, data: Uint8Array.from(addr) });
     }
     if (q.qtype === TYPE_PTR) {
       const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\.in-addr\.arpa$/.exec(q.name);
       const name = m ? this.nameFor(`${m[4]}.${m[3]}.${m[2]}.${m[1]}`) : undefined;
-      if (name) return reply(query, flags, RCODE.NOERROR, q, { type: TYPE_PTR, data: encodeName(name) });
+      if (name) return reply(query, RCODE.NOERROR, q, { type: TYPE_PTR, data: encodeName(name) });
     }
-    return reply(query, flags, RCODE.NOERROR, q); // NODATA: AAAA, HTTPS, MX, ...
+    return reply(query, RCODE.NOERROR, q); // NODATA: AAAA, HTTPS, MX, ...
   }
 }
 
-interface Question {
-  name: string;
-  qtype: number;
-  qclass: number;
-  /** The question's bytes as sent, echoed in the answer. */
-  raw: Uint8Array;
+/** The question after the header; names longer than DNS allows (253) are malformed. */
+function readQuestion(msg: Uint8Array): Question | undefined {
+  const q = questionAt(msg, 12);
+  return q && q.name.length <= 253 ? q : undefined;
 }
 
-function readQuestion(msg: Uint8Array, at: number): Question | undefined {
-  const labels: string[] = [];
-  let i = at;
-  for (;;) {
-    const len = msg[i];
-    if (len === undefined || len > 63) return undefined; // compression has no place in a question
-    i++;
-    if (len === 0) break;
-    if (i + len > msg.byteLength) return undefined;
-    labels.push(String.fromCharCode(...msg.subarray(i, i + len)).toLowerCase());
-    i += len;
-  }
-  if (i + 4 > msg.byteLength || labels.join('.').length > 253) return undefined;
-  const qtype = (msg[i]! << 8) | msg[i + 1]!;
-  const qclass = (msg[i + 2]! << 8) | msg[i + 3]!;
-  return { name: labels.join('.'), qtype, qclass, raw: msg.subarray(at, i + 4) };
-}
-
-function encodeName(name: string): Uint8Array {
-  const parts = name.split('.').filter((p) => p.length > 0);
-  const out: number[] = [];
-  for (const p of parts) out.push(p.length, ...Array.from(p, (c) => c.charCodeAt(0) & 0xff));
-  out.push(0);
-  return Uint8Array.from(out);
-}
-
-function reply(query: Uint8Array, qflags: number, rcode: number, q: Question | undefined, answer?: { type: number; data: Uint8Array }): Uint8Array {
-  const rr = answer ? 12 + answer.data.byteLength : 0;
-  const out = new Uint8Array(12 + (q?.raw.byteLength ?? 0) + rr);
-  const v = new DataView(out.buffer);
-  v.setUint16(0, (query[0]! << 8) | query[1]!); // id
-  // QR, the query's opcode and RD, RA set (we recurse, in our way), rcode.
-  v.setUint16(2, 0x8000 | (qflags & 0x7900) | 0x0080 | rcode);
-  v.setUint16(4, q ? 1 : 0);
-  v.setUint16(6, answer ? 1 : 0);
-  if (q) out.set(q.raw, 12);
-  if (answer) {
-    let i = 12 + q!.raw.byteLength;
-    v.setUint16(i, 0xc00c); // the name: a pointer to the question's
-    v.setUint16(i + 2, answer.type);
-    v.setUint16(i + 4, CLASS_IN);
-    v.setUint32(i + 6, FAKE_IP_TTL);
-    v.setUint16(i + 10, answer.data.byteLength);
-    out.set(answer.data, i + 12);
-  }
-  return out;
+function reply(query: Uint8Array, rcode: number, q: Question | undefined, answer?: { type: number; data: Uint8Array }): Uint8Array {
+  return wireReply(query, rcode, q, answer ? [answer] : [], FAKE_IP_TTL);
 }
