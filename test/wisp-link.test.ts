@@ -11,13 +11,14 @@ import { LinkConnectError, WispLink, type LinkSocket } from '../src/engine/brows
 const MiB = 1024 * 1024;
 
 /** Loopback TCP server: `GET n` answers n bytes then closes; `PUT n` counts n bytes it reads and answers the count. */
-async function echoServer(): Promise<{ port: number; accepted: () => number; close(): Promise<void> }> {
+async function echoServer(): Promise<{ port: number; accepted: () => number; closed: () => number; close(): Promise<void> }> {
   let accepted = 0;
+  let closed = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {
     accepted++;
     sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+    s.on('close', () => (sockets.delete(s), closed++));
     s.on('error', () => {});
     let head = '';
     let counting = -1;
@@ -41,6 +42,7 @@ async function echoServer(): Promise<{ port: number; accepted: () => number; clo
   return {
     port: (server.address() as AddressInfo).port,
     accepted: () => accepted,
+    closed: () => closed,
     close: () => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))),
   };
 }
@@ -93,6 +95,36 @@ describe('WispLink', () => {
     console.log(`wisp link through the relay on loopback: down ${downMBs.toFixed(1)} MB/s, up ${upMBs.toFixed(1)} MB/s`);
     link.dispose();
   }, 120_000);
+
+  it('keeps the bytes held by pause() when the destination closes: `closed` settles only after they and the end are handed over', async () => {
+    const link = new WispLink({ url: wsUrl(open) });
+    const s = await link.connect('127.0.0.1', srv.port);
+    s.pause();
+    const chunks: Uint8Array[] = [];
+    let endedAt = -1;
+    let closedAt = -1;
+    let step = 0;
+    s.onData((c) => void chunks.push(c.slice()));
+    s.onEnd(() => (endedAt = step++));
+    void s.closed.then(() => (closedAt = step++));
+    const closedBefore = srv.closed();
+    await s.write(new TextEncoder().encode(`GET ${64 * 1024}\n`));
+    // The server has closed its end, so the relay has queued the stream's CLOSE; a whole
+    // second exchange on the same WebSocket then comes after it (one ordered connection).
+    await expect.poll(() => srv.closed(), { timeout: 30_000 }).toBeGreaterThan(closedBefore);
+    const other = await link.connect('127.0.0.1', srv.port);
+    const got = collect(other);
+    await other.write(new TextEncoder().encode('GET 10\n'));
+    expect((await got).length).toBe(10);
+    await Promise.resolve();
+    expect({ closedAt, endedAt, bytes: chunks.length }).toEqual({ closedAt: -1, endedAt: -1, bytes: 0 });
+    s.resume();
+    await s.closed;
+    expect(Buffer.concat(chunks).length).toBe(64 * 1024);
+    expect(endedAt).toBe(0);
+    expect(closedAt).toBe(1);
+    link.dispose();
+  }, 60_000);
 
   it('answers DNS with fake-ip and sends the NAME to the relay, which resolves and checks it', async () => {
     const link = new WispLink({ url: wsUrl(open) });

@@ -21,11 +21,15 @@ function wsSocket(url: string): Promise<ByteSocket> {
   const held: Uint8Array[] = [];
   let paused = false;
   let ended = false;
-  const closed = new Promise<void>((r) => ws.addEventListener('close', () => r()));
+  // As a GuestSocket: `closed` settles after the held bytes and the end are handed over
+  // (or on close()), never while paused bytes wait.
+  let settle!: () => void;
+  const closed = new Promise<void>((r) => (settle = r));
   const end = () => {
     if (ended || paused || held.length) return;
     ended = true;
     ends.forEach((l) => l());
+    settle();
   };
   ws.addEventListener('message', (e) => {
     const c = new Uint8Array(e.data as ArrayBuffer);
@@ -46,7 +50,7 @@ function wsSocket(url: string): Promise<ByteSocket> {
           while (ws.bufferedAmount > 1 << 20) await new Promise((r) => setTimeout(r, 5));
         },
         end: () => {},
-        close: () => ws.close(),
+        close: () => (ws.close(), settle()),
         pause: () => void (paused = true),
         resume() {
           paused = false;

@@ -12,6 +12,7 @@
 export interface ByteSocket {
   onData(l: (chunk: Uint8Array) => void): () => void;
   onEnd(l: () => void): () => void;
+  /** Settles when the stream is gone, never before bytes held by pause() are handed over. */
   readonly closed: Promise<void>;
   write(data: Uint8Array): Promise<void>;
   end(): void;

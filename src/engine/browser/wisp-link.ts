@@ -150,6 +150,8 @@ function openStream(conn: ClientConnection, host: string, port: number): Promise
     let connected = false;
     let ended = false;
     let creditWaiters: (() => void)[] = [];
+    // `closed` settles only once the bytes held by pause() and the end have been handed
+    // over (or on destroy): a consumer that tears down on `closed` loses nothing.
     let onClosed!: (r: number) => void;
     const closed = new Promise<number>((r) => (onClosed = r));
 
@@ -162,6 +164,7 @@ function openStream(conn: ClientConnection, host: string, port: number): Promise
       if (paused || held.length > 0) return; // after the held bytes, in resume()
       ended = true;
       for (const l of endListeners) l();
+      if (closedReason !== undefined) onClosed(closedReason);
     };
     let closedReason: number | undefined;
 
@@ -227,10 +230,12 @@ function openStream(conn: ClientConnection, host: string, port: number): Promise
     };
     stream.onclose = (reason) => {
       if (closedReason === undefined) closedReason = reason;
-      onClosed(reason);
       creditWaiters.splice(0).forEach((f) => f());
-      if (!connected) return reject(refusal(reason, host, port));
-      finish();
+      if (!connected) {
+        onClosed(reason);
+        return reject(refusal(reason, host, port));
+      }
+      finish(); // settles `closed` now, or after resume() hands over the held bytes
     };
   });
 }

@@ -21,7 +21,11 @@ export interface LinkSocket {
   onEnd(l: () => void): () => void;
   pause(): void;
   resume(): void;
-  /** Settles when the stream is gone (with a link-specific reason). */
+  /**
+   * Settles when the stream is gone (with a link-specific reason): after the bytes held
+   * by pause() and the end have been handed over, or at destroy(). A consumer that tears
+   * down on it (socket-pipe) must lose nothing.
+   */
   readonly closed: Promise<number>;
 }
 
