@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Digest } from '../registry-client/index.ts';
 import { ContainerFs } from './container-fs.ts';
@@ -223,6 +225,36 @@ for (const backend of Object.keys(BACKENDS)) {
       expect(await c.errno(T.walk, (w) => w.u32(0).u32(3).u16(1).str('nope'))).toBe(E.ENOENT);
       expect(await c.errno(T.mkdir, (w) => w.u32(0).str('x').u32(0o755).u32(0))).toBe(E.EPERM);
       await other.close();
+    });
+
+    it('keeps no tree it stopped serving: 50 trees walked into, clunked and dropped can all be collected', async () => {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const { k } = await setup(backend);
+      const diffIds = [...(await k.meta.keys('fsl/layer/'))].map((key) => Digest.fromHex(key.slice('fsl/layer/'.length)));
+      const live = new Map<string, ContainerFs>();
+      const server = new P9Server({ attach: async (a) => live.get(a) ?? Promise.reject(new FsError(E.ENOENT)), list: () => [...live.keys()] });
+      const c = new Client(server);
+      await c.ok(T.version, (w) => w.u32(65536).str('9P2000.L'));
+      await c.ok(T.attach, (w) => w.u32(0).u32(0xffffffff).str('root').str('').u32(0));
+      // One tree's life, in a function of its own so this test's frame holds none of them.
+      const serveOnce = async (name: string): Promise<WeakRef<ContainerFs>> => {
+        const fs = await ContainerFs.open(k.layers, name, diffIds);
+        live.set(name, fs);
+        await c.walk(0, 1, name, 'etc', 'hostname');
+        expect((await c.getattr(1)).size).toBe(5);
+        await c.ok(T.clunk, (w) => w.u32(1));
+        live.delete(name);
+        await fs.close();
+        return new WeakRef(fs);
+      };
+      const refs: WeakRef<ContainerFs>[] = [];
+      for (let i = 0; i < 50; i++) refs.push(await serveOnce(`t${i}`));
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(refs.flatMap((r, i) => (r.deref() ? [i] : []))).toEqual([]);
     });
 
     it('reads file data across chunks; from a store that reads at once the reply comes before handle9p returns; a lost chunk is EIO', async () => {

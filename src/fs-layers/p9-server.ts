@@ -95,12 +95,20 @@ export class P9Server {
 
   /** The shared root's inode (attach name ''), when `list` is given. */
   private readonly shared = new Inode(1, 'd', 0o755, 0, 0, 0);
-  private readonly bases = new Map<ContainerFs, number>();
+  /** Weak: a tree the engine stopped serving (and no fid holds) is not kept alive here. */
+  private readonly bases = new WeakMap<ContainerFs, number>();
+  private nextBase = 0;
 
-  /** Qid paths of tree n start at n * 2^33 (image inodes < 2^32, new ones from 2^32). */
+  /**
+   * Qid paths of tree n start at n * 2^33 (image inodes < 2^32, new ones from 2^32); n
+   * counts to 2^19 and wraps (qid paths stay exact doubles), far beyond the trees alive at once.
+   */
   private base(fs: ContainerFs): number {
     let b = this.bases.get(fs);
-    if (b === undefined) this.bases.set(fs, (b = (this.bases.size + 1) * 2 ** 33));
+    if (b === undefined) {
+      this.nextBase = (this.nextBase % 2 ** 19) + 1;
+      this.bases.set(fs, (b = this.nextBase * 2 ** 33));
+    }
     return b;
   }
 
