@@ -71,7 +71,7 @@ export class ContainerFs {
   static async open(layers: LayerStore, id: string, diffIds: readonly Digest[], now: () => number = () => Date.now() / 1000): Promise<ContainerFs> {
     const image = await layers.imageTree(diffIds);
     const root = cloneTree(image.root);
-    const rw = new WritableLayer(layers.meta, layers.chunks, layers.hasher, id);
+    const rw = new WritableLayer(layers.meta, layers.chunks, layers.hasher, id, (hex, pin) => layers.claimChunk(hex, pin));
     await rw.load(root);
     await layers.retain(`container:${id}`, diffIds);
     return new ContainerFs(layers, rw, root, image.root, now);

@@ -156,6 +156,47 @@ for (const [backend, open] of Object.entries(BACKENDS)) {
       await fs.close();
     });
 
+    it('a tree that dedups against a chunk a gc is deleting waits for the deletion and stores the chunk anew', async () => {
+      const k = await kit();
+      const l = await tarLayer([file('f', 'x')]);
+      await unpackTar(k.layers, l);
+      // An orphan chunk (an interrupted unpack's leftover): the gc deletes it.
+      const bytes = noise(1000, 5);
+      const d = await sha256(bytes);
+      await k.chunks.put(d, bytes);
+      // The real store, with the orphan's deletion held open until the test lets it go.
+      let deleting!: () => void;
+      const deleteStarted = new Promise<void>((r) => (deleting = r));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const chunks = new Proxy(k.chunks, {
+        get(t, p) {
+          if (p === 'delete') return async (x: typeof d) => (x.hex === d.hex && (deleting(), await gate), t.delete(x));
+          const v = Reflect.get(t, p) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+        },
+      });
+      const layers = new LayerStore({ chunks, meta: k.meta });
+      const { ContainerFs } = await import('./container-fs.ts');
+      const fs = await ContainerFs.open(layers, 'race', [l.diffId]);
+      const gc = layers.gc();
+      await deleteStarted;
+      // The container writes the same bytes while the orphan is being deleted.
+      const n = fs.create(fs.root, 'same', 'f', { mode: 0o644, uid: 0, gid: 0 });
+      await fs.write(n, 0, bytes);
+      let synced = false;
+      const sync = fs.sync().finally(() => (synced = true));
+      // Either the save finished while the chunk was still there (it counted on it), or it is waiting for the sweep.
+      await expect.poll(() => synced || layers.sweepWaits > 0, { timeout: 30_000 }).toBe(true);
+      release();
+      await Promise.all([sync, gc]);
+      expect(await k.chunks.has(d)).toBe(true);
+      await fs.close();
+      const again = await ContainerFs.open(layers, 'race', [l.diffId]);
+      expect(await again.read(lookupPath(again.root, 'same')!, 0, 1000)).toEqual(bytes);
+      await again.close();
+    });
+
     it('a wrong diff ID leaves no layer', async () => {
       const { layers } = await kit();
       const l = await tarLayer([file('a', 'a')]);

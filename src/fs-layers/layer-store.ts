@@ -60,6 +60,12 @@ export class LayerStore {
   /** Work that gc waits for: pulls between their first chunk and their references. */
   private readonly holds = new Set<Promise<unknown>>();
   private readonly beforeGcHooks = new Set<() => Promise<ChunkPins | void>>();
+  /** Settles when a gc's deletions end; set for exactly as long as they run. */
+  private sweeping: Promise<void> | undefined;
+  /** Times a writer found deletions under way and waited for them (for tests). */
+  sweepWaits = 0;
+  /** Chunks claimed while a gc runs (a tree opened after its hooks ran is not in its pins). */
+  private readonly claimedDuringGc = new Set<string>();
 
   constructor(readonly deps: LayerStoreDeps) {
     this.cache = new ChunkCache(deps.chunks, deps.cacheBytes);
@@ -207,6 +213,7 @@ export class LayerStore {
   gc(): Promise<GcResult> {
     this.gcRunning ??= (async () => {
       await Promise.allSettled([...this.unpacking.values(), ...this.holds]);
+      this.claimedDuringGc.clear();
       const space = this.deps.chunks.space;
       if (space) space.garbage = 0;
       // Only chunks there before the hooks ran can go: what an open tree stores meanwhile
@@ -235,13 +242,23 @@ export class LayerStore {
       for (const c of await journalChunks(this.deps.meta)) live.add(c);
       let chunks = 0;
       let bytes = 0;
-      for (const d of before) {
-        if (live.has(d.hex)) continue;
-        const size = (await this.deps.chunks.size(d)) ?? 0;
-        if (pins.some((p) => p.has(d.hex))) continue;
-        bytes += size;
-        await this.deps.chunks.delete(d);
-        chunks++;
+      let swept!: () => void;
+      this.sweeping = new Promise<void>((r) => (swept = r));
+      try {
+        for (const d of before) {
+          if (live.has(d.hex)) continue;
+          const size = (await this.deps.chunks.size(d)) ?? 0;
+          // Asked of the live pins right before the deletion: a writer's claim made before
+          // this point keeps the chunk, and one after waits for the sweep (claimChunk).
+          if (pins.some((p) => p.has(d.hex)) || this.claimedDuringGc.has(d.hex)) continue;
+          bytes += size;
+          await this.deps.chunks.delete(d);
+          chunks++;
+        }
+      } finally {
+        this.sweeping = undefined;
+        this.claimedDuringGc.clear();
+        swept();
       }
       return { layers: gone.length, chunks, bytes };
     })().finally(() => (this.gcRunning = undefined));
@@ -256,6 +273,22 @@ export class LayerStore {
   async collect(): Promise<GcResult> {
     while (this.gcRunning) await this.gcRunning.catch(() => {});
     return this.gc();
+  }
+
+  /**
+   * Before a writable layer counts on a stored chunk being there (it dedups against it):
+   * waits out a gc's deletions under way, then runs `claim` (which must pin the chunk in
+   * the layer, synchronously) with no deletion running, and notes the chunk for a gc that
+   * is in its earlier steps. So either the gc sees the claim before it decides on that
+   * chunk, or the chunk was deleted first and `has` says so.
+   */
+  async claimChunk(hex: string, claim: () => void): Promise<void> {
+    while (this.sweeping) {
+      this.sweepWaits++;
+      await this.sweeping;
+    }
+    claim();
+    if (this.gcRunning) this.claimedDuringGc.add(hex);
   }
 
   /** Whether a gc would wait now (a pull or an unpack under way). */

@@ -73,7 +73,17 @@ export class WritableLayer {
   /** Chunks stored since the last segment written: no record names them yet, gc must keep them. */
   private readonly unnamed = new Set<string>();
 
-  constructor(private readonly meta: MetaStore, private readonly chunks: BlobStore, private readonly hasher: HasherFactory, readonly id: string) {}
+  /**
+   * `claim` pins a chunk against a gc's sweep before the layer dedups against it
+   * (LayerStore.claimChunk); absent, nothing else sweeps this store.
+   */
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly chunks: BlobStore,
+    private readonly hasher: HasherFactory,
+    readonly id: string,
+    private readonly claim: (hex: string, pin: () => void) => Promise<void> = async (_hex, pin) => pin(),
+  ) {}
 
   private get space(): StoreSpace | undefined {
     return this.chunks.space;
@@ -272,10 +282,11 @@ export class WritableLayer {
           const h = await this.hasher();
           h.update(bytes);
           const d = h.digest();
-          // Room for it was held when the write was accepted.
+          // Pinned before asking whether it is stored: a gc cannot delete it between the
+          // answer and the segment that names it. Room for it was held when the write was accepted.
+          await this.claim(d.hex, () => this.unnamed.add(d.hex));
           if (!(await this.chunks.has(d))) await this.chunks.put(d, bytes, { flushLater: true, hashed: true, ...(this.space ? { held: true as const } : {}) });
           named.push(d);
-          this.unnamed.add(d.hex);
           hex = d.hex;
         }
         if (!(n.dirty as Map<number, Uint8Array> | undefined)?.has(i) && i * CHUNK < n.size) {
