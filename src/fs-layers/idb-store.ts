@@ -2,6 +2,7 @@ import { openDB, type IDBPDatabase } from 'idb';
 import { Digest, sha256Hasher } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { isNoSpace, storeFull } from './store-full.ts';
+import { StoreSpace } from './store-space.ts';
 import type { BlobStore, MetaStore, PutOptions, StoreOptions } from './store.ts';
 
 /**
@@ -47,11 +48,16 @@ let widSeq = 0;
 const newWid = () => `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}.${widSeq++}`;
 
 export class IdbBlobStore implements BlobStore {
-  private used = 0;
-  /** Bytes of small writes in flight, held against the cap. */
-  private reserved = 0;
+  /**
+   * The room this store shares (with the engine's other store, under one cap and the
+   * origin's quota): writes take their bytes before they are written, so a container's
+   * write is refused with ENOSPC when it cannot be saved, as with the directory store.
+   */
+  readonly space: StoreSpace;
 
-  private constructor(private readonly db: Db, private readonly opts: StoreOptions) {}
+  private constructor(private readonly db: Db, opts: StoreOptions) {
+    this.space = opts.space ?? new StoreSpace({ ...(opts.maxBytes !== undefined ? { limit: opts.maxBytes } : {}), ...(opts.reclaimable ? { reclaimable: opts.reclaimable } : {}) });
+  }
 
   /** Opens (creating) database `name`; sweeps pieces left by interrupted writes. */
   static async open(name: string, opts: StoreOptions = {}): Promise<IdbBlobStore> {
@@ -79,7 +85,7 @@ export class IdbBlobStore implements BlobStore {
     }
     for (const k of dead) await tx.objectStore('pieces').delete(k as string);
     await tx.done;
-    this.used = used;
+    this.space.used += used;
   }
 
   private record(d: Digest): Promise<BlobRecord | undefined> {
@@ -98,44 +104,47 @@ export class IdbBlobStore implements BlobStore {
     // `flushLater` changes nothing here: every put below has committed its transaction
     // when it returns (see `flush`).
     const size = data instanceof Uint8Array ? data.byteLength : o.size;
+    const space = this.space;
     const wid = newWid();
     const h = await sha256Hasher();
     let written = 0;
     let n = 0;
-    const room = async (bytes: number) => {
-      const limit = this.opts.maxBytes;
-      if (limit !== undefined && this.used + written + bytes > limit) {
-        throw storeFull({ what: `blob ${d.short}`, needed: this.used + (size ?? written + bytes) - limit, used: this.used, limit, reclaimable: await this.opts.reclaimable?.() });
+    if (data instanceof Uint8Array && data.byteLength <= PIECE) {
+      // Small blobs (file chunks): pieces and record in one transaction.
+      if (!o.hashed) {
+        h.update(data);
+        this.check(d, h.digest());
       }
-    };
+      // `held`: the caller holds room for these bytes already (a container's written chunk).
+      if (!o.held && !space.take(data.byteLength)) throw await space.full(`blob ${d.short}`, data.byteLength);
+      try {
+        const tx = this.db.transaction(['blobs', 'pieces'], 'readwrite');
+        let added = false;
+        if (!(await tx.objectStore('blobs').get(d.hex))) {
+          await tx.objectStore('pieces').put(data.slice(), [wid, 0] as unknown as string);
+          await tx.objectStore('blobs').put({ size: data.byteLength, wid, pieces: 1 } satisfies BlobRecord, d.hex);
+          added = true;
+        }
+        await tx.done;
+        if (added) space.used += data.byteLength;
+      } catch (e) {
+        if (isNoSpace(e)) throw await space.full(`blob ${d.short}`, data.byteLength);
+        throw e;
+      } finally {
+        if (!o.held) space.give(data.byteLength);
+      }
+      return;
+    }
+    let taken = 0;
     try {
-      if (data instanceof Uint8Array && data.byteLength <= PIECE) {
-        // Small blobs (file chunks): pieces and record in one transaction.
-        if (!o.hashed) {
-          h.update(data);
-          this.check(d, h.digest());
-        }
-        await room(this.reserved + data.byteLength);
-        this.reserved += data.byteLength;
-        try {
-          const tx = this.db.transaction(['blobs', 'pieces'], 'readwrite');
-          if (!(await tx.objectStore('blobs').get(d.hex))) {
-            await tx.objectStore('pieces').put(data.slice(), [wid, 0] as unknown as string);
-            await tx.objectStore('blobs').put({ size: data.byteLength, wid, pieces: 1 } satisfies BlobRecord, d.hex);
-            this.used += data.byteLength;
-          }
-          await tx.done;
-        } finally {
-          this.reserved -= data.byteLength;
-        }
-        return;
-      }
       const stream = data instanceof Uint8Array ? new Blob([data as Uint8Array<ArrayBuffer>]).stream() : data;
       const reader = stream.getReader();
       let buf = new Uint8Array(PIECE);
       let fill = 0;
       const flush = async () => {
-        await room(fill);
+        // A cap, or the origin's quota, is a full disk that says so before writing.
+        if (!space.take(fill)) throw await space.full(`blob ${d.short}`, size !== undefined ? size - written : fill);
+        taken += fill;
         // A copy that owns its buffer: IndexedDB clones a view's whole ArrayBuffer.
         await this.db.put('pieces', buf.slice(0, fill), [wid, n] as unknown as string);
         n++;
@@ -165,19 +174,21 @@ export class IdbBlobStore implements BlobStore {
       if (fill > 0 || n === 0) await flush();
       if (!o.hashed) this.check(d, h.digest());
       const tx = this.db.transaction(['blobs', 'pieces'], 'readwrite');
+      let added = false;
       if (await tx.objectStore('blobs').get(d.hex)) {
         for (let i = 0; i < n; i++) await tx.objectStore('pieces').delete([wid, i] as unknown as string);
       } else {
         await tx.objectStore('blobs').put({ size: written, wid, pieces: n } satisfies BlobRecord, d.hex);
-        this.used += written;
+        added = true;
       }
       await tx.done;
+      if (added) space.used += written;
     } catch (e) {
       await this.dropPieces(wid, n + 1);
-      if (isNoSpace(e)) {
-        throw storeFull({ what: `blob ${d.short}`, needed: size !== undefined ? size - written : PIECE, used: this.used, reclaimable: await this.opts.reclaimable?.().catch(() => undefined) });
-      }
+      if (isNoSpace(e)) throw await space.full(`blob ${d.short}`, size !== undefined ? size - written : PIECE);
       throw e;
+    } finally {
+      space.give(taken);
     }
   }
 
@@ -253,9 +264,9 @@ export class IdbBlobStore implements BlobStore {
     if (r) {
       await tx.objectStore('blobs').delete(d.hex);
       for (let i = 0; i < r.pieces; i++) await tx.objectStore('pieces').delete([r.wid, i] as unknown as string);
-      this.used -= r.size;
     }
     await tx.done;
+    if (r) this.space.used -= r.size;
   }
 
   async list(): Promise<Digest[]> {

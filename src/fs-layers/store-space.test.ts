@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ContainerFs } from './container-fs.ts';
 import { DirBlobStore, DirMetaStore } from './dir-store.ts';
+import { IdbBlobStore, IdbMetaStore } from './idb-store.ts';
+import type { BlobStore, MetaStore } from './store.ts';
 import { E, FsError } from './fs-error.ts';
 import { CHUNK } from './layer-entry.ts';
 import { LayerStore, freeChunks } from './layer-store.ts';
@@ -15,11 +17,20 @@ import { dir, tarLayer, unpackTar, noise } from './test-helpers.ts';
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
 
-async function kit(space: StoreSpace) {
-  const root = mkdtempSync(join(tmpdir(), 'tabdock-space-'));
-  roots.push(root);
-  const chunks = await DirBlobStore.open(join(root, 'chunks'), { space });
-  const meta = await DirMetaStore.open(join(root, 'meta'));
+let idbs = 0;
+async function kit(space: StoreSpace, backend: 'dir' | 'idb') {
+  let chunks: BlobStore;
+  let meta: MetaStore;
+  if (backend === 'idb') {
+    const name = `space-${process.pid}-${idbs++}`;
+    chunks = await IdbBlobStore.open(`${name}-chunks`, { space });
+    meta = await IdbMetaStore.open(name);
+  } else {
+    const root = mkdtempSync(join(tmpdir(), 'tabdock-space-'));
+    roots.push(root);
+    chunks = await DirBlobStore.open(join(root, 'chunks'), { space });
+    meta = await DirMetaStore.open(join(root, 'meta'));
+  }
   const layers = new LayerStore({ chunks, meta });
   const base = await tarLayer([dir('tmp/')]);
   await unpackTar(layers, base);
@@ -28,10 +39,11 @@ async function kit(space: StoreSpace) {
 
 const errnoOf = async (p: Promise<unknown>) => p.then(() => 0, (e: unknown) => (e instanceof FsError ? e.errno : -1));
 
-describe('store space', () => {
+for (const backend of ['dir', 'idb'] as const)
+describe(`store space on ${backend}`, () => {
   it("a write past the cap fails with ENOSPC at once; what was accepted is saved; other trees' accepted writes too", async () => {
     const space = new StoreSpace({ limit: 8 * CHUNK });
-    const k = await kit(space);
+    const k = await kit(space, backend);
     const a = await ContainerFs.open(k.layers, 'a', k.diffIds);
     const b = await ContainerFs.open(k.layers, 'b', k.diffIds);
     const fa = a.create(a.root, 'fa', 'f', { mode: 0o644, uid: 0, gid: 0 });
@@ -59,7 +71,7 @@ describe('store space', () => {
 
   it('a removed tree frees its chunks at the next gc; a failed save keeps its stored chunks pinned', async () => {
     const space = new StoreSpace({ limit: 64 * CHUNK });
-    const k = await kit(space);
+    const k = await kit(space, backend);
     const a = await ContainerFs.open(k.layers, 'gone', k.diffIds);
     const keep = await ContainerFs.open(k.layers, 'kept', k.diffIds);
     await a.write(a.create(a.root, 'f', 'f', { mode: 0o644, uid: 0, gid: 0 }), 0, noise(4 * CHUNK, 5));
@@ -94,7 +106,7 @@ describe('store space', () => {
 
   it('a growing file stores its last chunk anew at each flush; gc frees the replaced ones, and a full store collects them before refusing', async () => {
     const space = new StoreSpace({ limit: 6 * CHUNK });
-    const k = await kit(space);
+    const k = await kit(space, backend);
     const fs = await ContainerFs.open(k.layers, 'grow', k.diffIds);
     const f = fs.create(fs.root, 'log', 'f', { mode: 0o644, uid: 0, gid: 0 });
     const piece = CHUNK / 8;
@@ -121,7 +133,7 @@ describe('store space', () => {
   });
 
   it('--storage-opt size: a tree past its quota gets ENOSPC; removing a file gives its bytes back', async () => {
-    const k = await kit(new StoreSpace());
+    const k = await kit(new StoreSpace(), backend);
     const fs = await ContainerFs.open(k.layers, 'q', k.diffIds);
     fs.setQuota(3 * CHUNK);
     const a = fs.create(fs.root, 'a', 'f', { mode: 0o644, uid: 0, gid: 0 });

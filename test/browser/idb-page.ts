@@ -69,5 +69,52 @@ async function full(name: string): Promise<Check> {
   return { err, has: await blobs.has(d), usage: await blobs.usage() };
 }
 
-Object.assign(globalThis, { tabdockIdb: { write, read, full } });
+/**
+ * The origin's quota as the store's room (originSpace, what the page's engine uses): a
+ * container writes 1 MiB at a time until a write is refused; what was accepted is saved
+ * (IndexedDB enforces the quota: a write past it would fail at the flush instead).
+ */
+async function quota(name: string, quotaBytes: number): Promise<Check> {
+  const { originSpace } = await import('../../src/engine/browser/origin-space.ts');
+  const { ContainerFs, errnoOf } = await import('../../src/fs-layers/index.ts');
+  // Chromium enforces a quota set through the DevTools protocol but does not report it in
+  // estimate(): the quota is the test's, the usage is the browser's own figure.
+  const space = await originSpace({ estimate: async () => ({ quota: quotaBytes, usage: (await navigator.storage.estimate()).usage }) });
+  const chunks = await IdbBlobStore.open(`${name}-chunks`, { space });
+  const meta = await IdbMetaStore.open(`${name}-meta`);
+  const layers = new LayerStore({ chunks, meta });
+  const tar = await packTar([{ header: { name: 'tmp/', type: 'directory', mode: 0o755, size: 0 } }]);
+  const diffId = await sha256(tar);
+  await layers.unpack({ diffId, source: new Blob([tar as BlobPart]).stream() as ReadableStream<Uint8Array>, compression: 'none', what: 'base' });
+  const fs = await ContainerFs.open(layers, 'q', [diffId]);
+  const f = fs.create(fs.root, 'fill', 'f', { mode: 0o644, uid: 0, gid: 0 });
+  const MiB = 1 << 20;
+  let accepted = 0;
+  let errno: number | undefined;
+  let syncError: string | undefined;
+  for (let i = 0; i < 512 && errno === undefined; i++) {
+    const piece = new Uint8Array(MiB);
+    for (let j = 0; j < MiB; j += 65536) crypto.getRandomValues(piece.subarray(j, j + 65536));
+    try {
+      await fs.write(f, accepted, piece);
+      accepted += MiB;
+      // Saved as it goes, as the engine's background flush does.
+      if (accepted % (8 * MiB) === 0) await fs.sync();
+    } catch (e) {
+      errno = errnoOf(e);
+    }
+  }
+  try {
+    await fs.sync();
+  } catch (e) {
+    syncError = String((e as Error).message);
+  }
+  await fs.close();
+  const again = await ContainerFs.open(layers, 'q', [diffId]);
+  const size = again.lookup(again.root, 'fill').size;
+  await again.close();
+  return { accepted, errno, syncError, size, held: space.held };
+}
+
+Object.assign(globalThis, { tabdockIdb: { write, read, full, quota } });
 document.title = 'ready';

@@ -23,7 +23,7 @@ afterAll(async () => {
   await dev?.server.close();
 });
 
-type Api = { write(n: string): Promise<Record<string, unknown>>; read(n: string, d: string, l: string): Promise<Record<string, unknown>>; full(n: string): Promise<Record<string, unknown>> };
+type Api = { write(n: string): Promise<Record<string, unknown>>; read(n: string, d: string, l: string): Promise<Record<string, unknown>>; full(n: string): Promise<Record<string, unknown>>; quota(n: string, q: number): Promise<Record<string, unknown>> };
 const call = <K extends keyof Api>(k: K, ...args: Parameters<Api[K]>) =>
   page.evaluate(([k, args]) => (globalThis as unknown as { tabdockIdb: Record<string, (...a: unknown[]) => unknown> }).tabdockIdb[k as string]!(...(args as unknown[])), [k, args] as const) as Promise<Record<string, unknown>>;
 
@@ -50,3 +50,22 @@ it('fails a write past its cap with STORE_FULL and keeps nothing of it', async (
   expect(f['usage']).toBe(0);
   expect((f['err'] as { code: string }).code).toBe('STORE_FULL');
 }, 60_000);
+
+it("refuses a container's write with ENOSPC when the origin's quota cannot hold it, and saves what it accepted", async () => {
+  // The browser's own quota, made small for this origin (DevTools protocol): usage now + 96 MiB.
+  const cdp = await page.context().newCDPSession(page);
+  const origin = new URL(dev.url).origin;
+  const { usage } = await page.evaluate(() => navigator.storage.estimate());
+  const quotaSize = (usage ?? 0) + 96 * 1024 * 1024;
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize });
+  try {
+    const q = await call('quota', 'store3', quotaSize);
+    expect(q['errno']).toBe(28); // ENOSPC, at the write
+    expect(q['syncError']).toBeUndefined();
+    expect(q['size']).toBe(q['accepted']);
+    expect(q['accepted'] as number).toBeGreaterThan(16 * 1024 * 1024);
+    expect(q['held']).toBe(0);
+  } finally {
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  }
+}, 120_000);

@@ -20,6 +20,7 @@ import { fromWebWorker, wasiRuntime, type WebWorkerLike } from '../wasi/index.ts
 declare const Worker: new (url: URL, options: { type: 'module'; name?: string }) => WebWorkerLike;
 import type { PullEvent } from '../pull.ts';
 import { WispLink } from './wisp-link.ts';
+import { originSpace } from './origin-space.ts';
 import type { ByteSocket } from './http-over-socket.ts';
 import { servePreview } from './preview-host.ts';
 import type { PortLike, PreviewRequest } from './preview-protocol.ts';
@@ -205,8 +206,11 @@ export class WorkerHost {
     const cfg = this.requireConfig();
     if (this.resetting) return Promise.reject(new TabdockError('RESETTING', 'The store is being reset; the page reloads when it is done.', {}));
     this.opened ??= (async () => {
-      const [blobs, chunks, meta] = await Promise.all([IdbBlobStore.open(`${cfg.db}-blobs`), IdbBlobStore.open(`${cfg.db}-chunks`), IdbMetaStore.open(`${cfg.db}-meta`)]);
+      // One room for both stores: the origin's quota, so a write it could not hold is refused at once.
+      const space = await originSpace();
+      const [blobs, chunks, meta] = await Promise.all([IdbBlobStore.open(`${cfg.db}-blobs`, { space }), IdbBlobStore.open(`${cfg.db}-chunks`, { space }), IdbMetaStore.open(`${cfg.db}-meta`)]);
       const layers = new LayerStore({ chunks, meta });
+      space.setReclaimable(() => layers.reclaimable());
       const engine = await createEngine({
         stores: { blobs, meta, layers },
         registry: new RegistryClient({ proxy: cfg.proxy }),
