@@ -1,5 +1,6 @@
 import { Digest } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
+import { packed, refHex } from './chunk-ref.ts';
 import { CHUNK } from './layer-entry.ts';
 import type { Inode } from './inode.ts';
 import type { BlobStore } from './store.ts';
@@ -17,9 +18,16 @@ export class ChunkCache {
 
   constructor(private readonly store: BlobStore, readonly budget = 64 << 20) {}
 
-  async get(hex: string): Promise<Uint8Array> {
-    const hit = this.peek(hex);
-    if (hit) return hit;
+  /** A chunk's bytes by its reference (chunk-ref.ts): a whole blob, or a slice of a pack. */
+  async get(ref: string): Promise<Uint8Array> {
+    const p = packed(ref);
+    if (!p) return this.blob(ref);
+    return (await this.blob(p.hex)).subarray(p.off, p.off + p.len);
+  }
+
+  private blob(hex: string): Promise<Uint8Array> {
+    const hit = this.peekBlob(hex);
+    if (hit) return Promise.resolve(hit);
     let p = this.loading.get(hex);
     if (!p) {
       this.misses++;
@@ -34,10 +42,11 @@ export class ChunkCache {
   }
 
   /** Starts loading a chunk that is neither in memory nor on its way (read-ahead). */
-  prefetch(hex: string): void {
+  prefetch(ref: string): void {
+    const hex = refHex(ref);
     // A store that reads at once is read when asked: loading ahead only reads twice.
     if (this.readsNow || this.lru.has(hex) || this.loading.has(hex)) return;
-    void this.get(hex).catch(() => {});
+    void this.blob(hex).catch(() => {});
   }
 
   /** Whether chunks not in memory can be read at once (`BlobStore.readNow`). */
@@ -50,15 +59,25 @@ export class ChunkCache {
    * and without keeping them (the OS page cache is the cache then): the count read, or
    * CHUNK_MISSING. Only where `readsNow`.
    */
-  readNowInto(hex: string, offset: number, dst: Uint8Array): number {
-    const n = this.store.readNow?.(Digest.fromHex(hex), offset, dst);
+  readNowInto(ref: string, offset: number, dst: Uint8Array): number {
+    const p = packed(ref);
+    const hex = p?.hex ?? ref;
+    // A pack slice: its own bytes only, never the next file's.
+    const into = p ? dst.subarray(0, Math.max(0, Math.min(dst.byteLength, p.len - offset))) : dst;
+    const n = this.store.readNow?.(Digest.fromHex(hex), (p?.off ?? 0) + offset, into);
     if (n === undefined) throw missing(hex);
     this.misses++;
     return n;
   }
 
   /** The chunk if it is in memory now (counts as a use), else undefined. */
-  peek(hex: string): Uint8Array | undefined {
+  peek(ref: string): Uint8Array | undefined {
+    const p = packed(ref);
+    if (!p) return this.peekBlob(ref);
+    return this.peekBlob(p.hex)?.subarray(p.off, p.off + p.len);
+  }
+
+  private peekBlob(hex: string): Uint8Array | undefined {
     const hit = this.lru.get(hex);
     if (hit) {
       this.hits++;

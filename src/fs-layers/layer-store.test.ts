@@ -103,6 +103,42 @@ for (const [backend, open] of Object.entries(BACKENDS)) {
       expect((await readFile(layers.cache, n, big.length - 5, 100)).length).toBe(5);
     });
 
+    it('packs small files into shared blobs; each reads back alone, a write past a packed file\'s end leaves zeros, and gc keeps the packs', async () => {
+      const k = await kit();
+      const small = Array.from({ length: 4000 }, (_, i) => noise(60 + (i % 50), 100 + i));
+      const medium = noise(40 * 1024, 7); // over PACK_MAX: a blob of its own
+      const l = await tarLayer([dir('d/'), ...small.map((b, i) => file(`d/f${i}`, b)), file('m', medium), file('zero', new Uint8Array(100)), file('empty', '')]);
+      await unpackTar(k.layers, l);
+      // 4000 files of 60-109 bytes (~340 KB): two packs, plus the medium file.
+      expect((await k.chunks.list()).length).toBe(3);
+      const t = await k.layers.imageTree([l.diffId]);
+      for (const i of [0, 1, 1234, 3100, 3999]) {
+        const n = lookupPath(t.root, `d/f${i}`)!;
+        expect(Buffer.compare(await readFile(k.layers.cache, n, 0, 1000), small[i]!)).toBe(0);
+        expect(Buffer.compare(await readFile(k.layers.cache, n, 10, 20), small[i]!.subarray(10, 30))).toBe(0);
+      }
+      expect(Buffer.compare(await readFile(k.layers.cache, lookupPath(t.root, 'm')!, 0, 1 << 20), medium)).toBe(0);
+      expect(await readFile(k.layers.cache, lookupPath(t.root, 'zero')!, 0, 1000)).toEqual(new Uint8Array(100));
+      // A container extends a packed file: the gap reads as zeros, never the next file's bytes.
+      const { ContainerFs } = await import('./container-fs.ts');
+      const fs = await ContainerFs.open(k.layers, 'packed', [l.diffId]);
+      const f0 = lookupPath(fs.root, 'd/f0')!;
+      await fs.write(f0, 200, new Uint8Array([1]));
+      const want = new Uint8Array(201);
+      want.set(small[0]!);
+      want[200] = 1;
+      expect(Buffer.compare(await fs.read(f0, 0, 1000), want)).toBe(0);
+      await fs.sync();
+      await k.layers.collect();
+      k.layers.cache.clear(); // from the store again, not memory
+      expect(Buffer.compare(await fs.read(lookupPath(fs.root, 'd/f1')!, 0, 1000), small[1]!)).toBe(0);
+      await fs.close();
+      const again = await ContainerFs.open(k.layers, 'packed', [l.diffId]);
+      expect(Buffer.compare(await again.read(lookupPath(again.root, 'd/f0')!, 0, 1000), want)).toBe(0);
+      expect(Buffer.compare(await again.read(lookupPath(again.root, 'd/f3999')!, 0, 1000), small[3999]!)).toBe(0);
+      await again.close();
+    });
+
     it('an interrupted unpack is never complete; a later one finishes; gc sweeps leftovers', async () => {
       const k = await kit();
       const big = noise(4 * CHUNK, 2);

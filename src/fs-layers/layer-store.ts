@@ -1,3 +1,4 @@
+import { refHex } from './chunk-ref.ts';
 import type { Gunzip } from './decompress.ts';
 import { Digest, sha256Hasher } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
@@ -233,13 +234,13 @@ export class LayerStore {
       this.trees.clear();
       for (const k of await this.deps.meta.keys('fsl/layer/')) {
         const r = await this.deps.meta.get<LayerRecord>(k);
-        for (const e of r?.entries ?? []) for (const c of e.c ?? []) if (c) live.add(c);
+        for (const e of r?.entries ?? []) for (const c of e.c ?? []) if (c) live.add(refHex(c));
       }
       // Writable-layer journals: the chunks of each inode's latest record, as a load
       // replays them (segments in order from the last snapshot). A chunk an older record
       // named was replaced by a segment already on disk (a file's growing last chunk is
       // stored anew at each flush): nothing can load it again, so it goes.
-      for (const c of await journalChunks(this.deps.meta)) live.add(c);
+      for (const c of await journalChunks(this.deps.meta)) live.add(refHex(c));
       let chunks = 0;
       let bytes = 0;
       let swept!: () => void;
@@ -337,8 +338,8 @@ async function journalChunks(meta: MetaStore): Promise<Set<string>> {
   let inodes = new Map<string, JournalInode>();
   const done = () => {
     for (const r of inodes.values()) {
-      for (const c of r?.c ?? []) if (c) live.add(c);
-      for (const [, c] of r?.cs ?? []) live.add(c);
+      for (const c of r?.c ?? []) if (c) live.add(refHex(c));
+      for (const [, c] of r?.cs ?? []) live.add(refHex(c));
     }
   };
   // Keys are sorted: one layer's segments together, in sequence order (`fsl/rw/<id>/j/<seq>`).

@@ -2,6 +2,7 @@ import { createTarDecoder, type ParsedTarEntry } from 'modern-tar';
 import { Digest, type Compression, type Hasher } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { decompressor, type Gunzip } from './decompress.ts';
+import { packRef, refHex } from './chunk-ref.ts';
 import { CHUNK, entryOf, type LayerEntry } from './layer-entry.ts';
 import type { BlobStore } from './store.ts';
 
@@ -121,20 +122,29 @@ function throughSymlink(p: string, symlinks: Set<string>): boolean {
   return false;
 }
 
+/** Files up to this size share pack blobs (chunk-ref.ts) instead of a blob each. */
+export const PACK_MAX = 32 * 1024;
+
 /**
- * Cuts file bodies into CHUNK-sized, content-addressed blobs; zero chunks become null. The
- * chunks are put with `flushLater`: whoever writes the record naming them flushes them first
- * (`LayerStore`, through `chunksOf`).
+ * Cuts file bodies into CHUNK-sized, content-addressed blobs; zero chunks become null.
+ * Small files (<= PACK_MAX) are packed, in tar order, into shared blobs of up to CHUNK
+ * bytes: their references are filled in when the pack is stored (by `done()` at the
+ * latest). The chunks are put with `flushLater`: whoever writes the record naming them
+ * flushes them first (`LayerStore`, through `chunksOf`).
  */
 export class ChunkWriter {
   stored = 0;
   private readonly pending = new Set<Promise<void>>();
   private readonly seen = new Set<string>();
   private failure: unknown;
+  private pack = new Uint8Array(CHUNK);
+  private packFill = 0;
+  private members: { out: (string | null)[]; off: number; len: number }[] = [];
 
   constructor(private readonly store: BlobStore, private readonly hasher: HasherFactory) {}
 
   async file(entry: ParsedTarEntry, size: number): Promise<(string | null)[]> {
+    if (size > 0 && size <= PACK_MAX) return this.small(entry, size);
     const out: (string | null)[] = [];
     let left = size;
     let buf = new Uint8Array(Math.min(CHUNK, left));
@@ -158,6 +168,40 @@ export class ChunkWriter {
     }
     if (left !== 0) throw new TabdockError('LAYER_CORRUPT', `tar entry ${entry.header.name} is shorter than its header says`, {});
     return out;
+  }
+
+  /** A small file into the current pack; its reference is set when the pack is stored. */
+  private async small(entry: ParsedTarEntry, size: number): Promise<(string | null)[]> {
+    const bytes = new Uint8Array(size);
+    let fill = 0;
+    const reader = entry.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const take = Math.min(value.byteLength, size - fill);
+      bytes.set(value.subarray(0, take), fill);
+      fill += take;
+    }
+    if (fill !== size) throw new TabdockError('LAYER_CORRUPT', `tar entry ${entry.header.name} is shorter than its header says`, {});
+    if (isZero(bytes)) return [null];
+    if (this.packFill + size > CHUNK) await this.seal();
+    const out: (string | null)[] = [null];
+    this.members.push({ out, off: this.packFill, len: size });
+    this.pack.set(bytes, this.packFill);
+    this.packFill += size;
+    return out;
+  }
+
+  /** Stores the current pack and gives its members their references. */
+  private async seal(): Promise<void> {
+    if (this.packFill === 0) return;
+    const blob = this.pack.subarray(0, this.packFill);
+    const members = this.members;
+    this.pack = new Uint8Array(CHUNK);
+    this.packFill = 0;
+    this.members = [];
+    const hex = await this.chunk(blob);
+    for (const m of members) m.out[0] = hex === null ? null : packRef(hex, m.off, m.len);
   }
 
   /** Stores one chunk (unless all zeros or already there); returns its hex or null. */
@@ -185,6 +229,7 @@ export class ChunkWriter {
   }
 
   async done(): Promise<void> {
+    await this.seal();
     await Promise.all(this.pending);
     if (this.failure) throw this.failure;
   }
@@ -193,7 +238,7 @@ export class ChunkWriter {
 /** Every chunk a record names, once each: what must be flushed before the record is written. */
 export function chunksOf(r: { entries: readonly LayerEntry[] }): Digest[] {
   const hex = new Set<string>();
-  for (const e of r.entries) for (const c of e.c ?? []) if (c) hex.add(c);
+  for (const e of r.entries) for (const c of e.c ?? []) if (c) hex.add(refHex(c));
   return [...hex].map((h) => Digest.fromHex(h));
 }
 

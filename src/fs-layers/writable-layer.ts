@@ -1,3 +1,4 @@
+import { refHex } from './chunk-ref.ts';
 import { Inode, attach, detach, lookupPath, type Kind } from './inode.ts';
 import { CHUNK } from './layer-entry.ts';
 import { K } from './layer-store.ts';
@@ -132,8 +133,8 @@ export class WritableLayer {
   pins(): { has(hex: string): boolean } {
     const named = new Set<string>();
     for (const r of this.inodeRecs.values()) {
-      for (const c of r.c ?? []) if (c) named.add(c);
-      for (const [, c] of r.cs ?? []) named.add(c);
+      for (const c of r.c ?? []) if (c) named.add(refHex(c));
+      for (const [, c] of r.cs ?? []) named.add(refHex(c));
     }
     const unnamed = this.unnamed;
     return { has: (hex) => named.has(hex) || unnamed.has(hex) };
