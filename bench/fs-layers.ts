@@ -3,7 +3,8 @@
 // byte. IndexedDB runs on fake-indexeddb here (Node); the browser figure is the page's.
 import 'fake-indexeddb/auto';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerFs, IdbBlobStore, IdbMetaStore, LayerStore, P9Server, decompressor, lookupPath, readFile, type BlobStore, type MetaStore } from '../src/fs-layers/index.ts';
@@ -32,7 +33,7 @@ function streamOf(b: Uint8Array): ReadableStream<Uint8Array> {
 }
 
 export async function benchFsLayers(): Promise<BenchRow[]> {
-  const rows = await benchUnpack();
+  const rows = [...(await benchTinyFiles()), ...(await benchUnpack())];
   try {
     rows.push(...(await benchGuest9p()));
   } catch (e) {
@@ -40,6 +41,38 @@ export async function benchFsLayers(): Promise<BenchRow[]> {
     process.stderr.write(`bench fs-layers: guest 9P figures skipped: ${e instanceof Error ? e.message : String(e)}\n`);
   }
   return rows;
+}
+
+/**
+ * A layer of 100,000 files of 130 bytes (13 MB of data) unpacked into the directory
+ * store: the blob files it makes and their bytes on disk (allocated blocks), beside the
+ * files and bytes of the same tree extracted as plain files (tar's own way).
+ */
+export async function benchTinyFiles(): Promise<BenchRow[]> {
+  const N = 100_000;
+  const entries: TarEntry[] = [];
+  for (let i = 0; i < N; i++) entries.push({ header: { name: `t/d${i % 100}/f${i}`, size: 130, type: 'file', mode: 0o644 }, body: randomBytes(130) });
+  const tar = await packTar(entries);
+  const root = mkdtempSync(join(tmpdir(), 'tabdock-bench-tiny-'));
+  try {
+    const chunks = await DirBlobStore.open(join(root, 'chunks'));
+    const meta = await DirMetaStore.open(join(root, 'meta'));
+    const store = new LayerStore({ chunks, meta });
+    await store.unpack({ diffId: await sha256(tar), source: streamOf(tar), compression: 'none', what: 'tiny files' });
+    const blobs = (await chunks.list()).length;
+    const disk = Number(execFileSync('du', ['-s', '-B1', join(root, 'chunks')], { encoding: 'utf8' }).split('\t')[0]);
+    // The same files extracted plainly: N files of 130 bytes, each at least one 4 KiB block.
+    const plainDir = join(root, 'plain');
+    mkdirSync(plainDir);
+    execFileSync('tar', ['-x', '-C', plainDir], { input: tar, maxBuffer: 1 << 30 });
+    const plainDisk = Number(execFileSync('du', ['-s', '-B1', plainDir], { encoding: 'utf8' }).split('\t')[0]);
+    return [
+      { name: `blobs for ${N.toLocaleString('en')} files of 130 bytes`, value: blobs, unit: 'files', baseline: 'files in the tree', baselineValue: N, target: '<= 1% of the files', pass: blobs <= N / 100 },
+      { name: `store bytes on disk for those files`, value: Math.round(disk / MiB), unit: 'MiB', baseline: 'the tree extracted by tar', baselineValue: Math.round(plainDisk / MiB), target: '<= 0.25x the extracted tree', pass: disk <= plainDisk / 4 },
+    ];
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 async function benchUnpack(): Promise<BenchRow[]> {
