@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import worker from './edge-worker.ts';
 import { startLoopback, type Loopback } from './test-fixtures.ts';
 
@@ -28,6 +28,41 @@ describe('edge worker', () => {
     expect((await worker.fetch(from('203.0.113.1'), env)).status).toBe(200);
     expect((await worker.fetch(from('203.0.113.1'), env)).status).toBe(429);
     expect((await worker.fetch(from('203.0.113.2'), env)).status).toBe(200);
+  });
+
+  it('checks names over DNS-over-HTTPS: one that resolves to a private address is refused before any connection', async () => {
+    const asked: string[] = [];
+    const doh = await startLoopback((req, res) => {
+      const u = new URL(req.url!, 'http://x');
+      const name = u.searchParams.get('name')!;
+      const type = u.searchParams.get('type')!;
+      asked.push(`${name} ${type}`);
+      res.writeHead(200, { 'content-type': 'application/dns-json' });
+      if (name === 'inside.registry.test') {
+        const Answer = type === 'A' ? [{ name, type: 1, TTL: 60, data: '10.0.0.7' }] : [];
+        return void res.end(JSON.stringify({ Status: 0, Answer }));
+      }
+      res.end(JSON.stringify({ Status: 3 }));
+    });
+    const spy = vi.spyOn(globalThis, 'fetch');
+    try {
+      const env = { TABDOCK_PROXY_ALLOW: '*.registry.test', TABDOCK_EDGE_DOH: `http://${doh.host}/dns-query` };
+      const privateName = await worker.fetch(new Request('https://edge.test/inside.registry.test/v2/'), env);
+      expect(privateName.status).toBe(403);
+      expect(await privateName.text()).toContain('resolves to a private address');
+      const unknown = await worker.fetch(new Request('https://edge.test/nowhere.registry.test/v2/'), env);
+      expect(unknown.status).toBe(403);
+      expect(await unknown.text()).toContain('cannot resolve nowhere.registry.test');
+      expect(asked.sort()).toEqual(['inside.registry.test A', 'inside.registry.test AAAA', 'nowhere.registry.test A', 'nowhere.registry.test AAAA']);
+      // Only the DNS server was asked anything: no connection to either name.
+      expect(spy.mock.calls.map(([u]) => new URL(String(u)).host).filter((h) => h !== doh.host)).toEqual([]);
+      // The answer is kept for its TTL: asking again asks DNS nothing.
+      await worker.fetch(new Request('https://edge.test/inside.registry.test/v2/'), env);
+      expect(asked.length).toBe(4);
+    } finally {
+      spy.mockRestore();
+      await doh.close();
+    }
   });
 
   it('says plainly that it does not host the relay', async () => {

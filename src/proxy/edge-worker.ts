@@ -1,5 +1,9 @@
 import { createProxyHandler, type ProxyHandler } from './create-proxy-handler.ts';
+import { dohResolver } from './doh-resolver.ts';
 import { proxyOptionsFromEnv } from './proxy-options-from-env.ts';
+
+/** Cloudflare's own DNS-over-HTTPS endpoint (JSON). */
+export const DEFAULT_DOH = 'https://cloudflare-dns.com/dns-query';
 
 /**
  * The proxy as a Cloudflare-style module worker. Options come from the worker's
@@ -16,7 +20,10 @@ function handlerFor(env: Env): ProxyHandler {
   if (!handler) {
     const strings: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(env)) if (typeof v === 'string') strings[k] = v;
-    handler = createProxyHandler(proxyOptionsFromEnv(strings));
+    // The edge has no resolver: names are resolved over DNS-over-HTTPS and their answers
+    // checked as in Node (TABDOCK_EDGE_DOH: the endpoint, or `off`).
+    const doh = strings['TABDOCK_EDGE_DOH'] ?? DEFAULT_DOH;
+    handler = createProxyHandler({ ...proxyOptionsFromEnv(strings), ...(doh === 'off' ? {} : { resolveHost: dohResolver({ url: doh }) }) });
     handlers.set(env, handler);
   }
   return handler;
