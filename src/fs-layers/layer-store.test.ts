@@ -139,6 +139,37 @@ for (const [backend, open] of Object.entries(BACKENDS)) {
       await again.close();
     });
 
+    it('packs a container\'s small files when it saves them: 3000 files make a pack per save, not a blob each, and read back after a reopen and a gc', async () => {
+      const k = await kit();
+      const l = await tarLayer([dir('d/')]);
+      await unpackTar(k.layers, l);
+      const before = (await k.chunks.list()).length;
+      const { ContainerFs } = await import('./container-fs.ts');
+      const fs = await ContainerFs.open(k.layers, 'writes', [l.diffId]);
+      const d = lookupPath(fs.root, 'd')!;
+      const body = (i: number) => noise(60 + (i % 50), 7000 + i);
+      for (let i = 0; i < 3000; i++) await fs.write(fs.create(d, `f${i}`, 'f', { mode: 0o644, uid: 0, gid: 0 }), 0, body(i));
+      await fs.sync();
+      // One pack per save (the background saves run while it writes), never a blob per file.
+      expect((await k.chunks.list()).length - before).toBeLessThan(100);
+      // Rewritten and grown past the pack size: each a blob of its own, the rest untouched.
+      await fs.write(lookupPath(fs.root, 'd/f5')!, 0, noise(40 * 1024, 1));
+      await fs.write(lookupPath(fs.root, 'd/f6')!, 100, new Uint8Array([9]));
+      await fs.sync();
+      await fs.close();
+      await k.layers.collect();
+      k.layers.cache.clear();
+      const again = await ContainerFs.open(k.layers, 'writes', [l.diffId]);
+      const read = (name: string) => again.read(lookupPath(again.root, `d/${name}`)!, 0, 1 << 20);
+      for (const i of [0, 1, 2999]) expect(Buffer.compare(await read(`f${i}`), body(i))).toBe(0);
+      expect(Buffer.compare(await read('f5'), noise(40 * 1024, 1))).toBe(0);
+      const six = new Uint8Array(101);
+      six.set(body(6));
+      six[100] = 9;
+      expect(Buffer.compare(await read('f6'), six)).toBe(0);
+      await again.close();
+    });
+
     it('an interrupted unpack is never complete; a later one finishes; gc sweeps leftovers', async () => {
       const k = await kit();
       const big = noise(4 * CHUNK, 2);

@@ -1,10 +1,10 @@
-import { refHex } from './chunk-ref.ts';
+import { packRef, refHex } from './chunk-ref.ts';
 import { Inode, attach, detach, lookupPath, type Kind } from './inode.ts';
 import { CHUNK } from './layer-entry.ts';
 import { K } from './layer-store.ts';
 import type { BlobStore, MetaStore } from './store.ts';
 import type { StoreSpace } from './store-space.ts';
-import { isZero, type HasherFactory } from './unpack.ts';
+import { PACK_MAX, isZero, type HasherFactory } from './unpack.ts';
 import type { Digest } from '../registry-client/index.ts';
 
 /**
@@ -235,7 +235,9 @@ export class WritableLayer {
     this.deadInodes.clear();
     try {
       const named: Digest[] = [];
-      for (const n of inodes) await this.storeChunks(n, named);
+      const pack: Pack = { bytes: new Uint8Array(CHUNK), fill: 0, members: [] };
+      for (const n of inodes) await this.storeChunks(n, named, pack);
+      await this.sealPack(pack, named);
       // On disk before the segment naming them (a crash between leaves unnamed chunks only).
       await this.chunks.flush(named);
       const seg: Segment = { n: this.next, p: Object.fromEntries(paths), i: {} };
@@ -267,12 +269,24 @@ export class WritableLayer {
     }
   }
 
-  private async storeChunks(n: Inode, named: Digest[]): Promise<void> {
+  private async storeChunks(n: Inode, named: Digest[], pack: Pack): Promise<void> {
     if (!n.dirty || n.dirty.size === 0) return;
     const taking = n.dirty;
     n.dirty = undefined;
     n.flushing = taking;
+    let packed = false;
     try {
+      const only = taking.get(0);
+      if (taking.size === 1 && only && n.size > 0 && n.size <= PACK_MAX && !isZero(only.subarray(0, n.size))) {
+        // A small file: into this flush's shared pack; it keeps its buffer (n.flushing)
+        // and its room until the pack is stored and its reference set (sealPack).
+        if (pack.fill + n.size > CHUNK) await this.sealPack(pack, named);
+        pack.members.push({ n, taking, off: pack.fill, len: n.size });
+        pack.bytes.set(only.subarray(0, n.size), pack.fill);
+        pack.fill += n.size;
+        packed = true;
+        return;
+      }
       for (const [i, buf] of taking) {
         const len = Math.min(CHUNK, Math.max(0, n.size - i * CHUNK));
         if (len === 0) continue;
@@ -312,7 +326,48 @@ export class WritableLayer {
       n.dirty = new Map([...taking, ...(n.dirty ?? [])]);
       throw e;
     } finally {
-      n.flushing = undefined;
+      if (!packed) n.flushing = undefined;
+    }
+  }
+
+  /**
+   * Stores the small files gathered in `pack` as one blob and gives each its reference
+   * (`<hex>.<offset>.<length>`), unless it was written again meanwhile. On failure each
+   * keeps its bytes for the next flush, as a chunk of its own would.
+   */
+  private async sealPack(pack: Pack, named: Digest[]): Promise<void> {
+    const members = pack.members;
+    if (members.length === 0) return;
+    const bytes = pack.bytes.subarray(0, pack.fill);
+    pack.bytes = new Uint8Array(CHUNK);
+    pack.fill = 0;
+    pack.members = [];
+    try {
+      const h = await this.hasher();
+      h.update(bytes);
+      const d = h.digest();
+      await this.claim(d.hex, () => this.unnamed.add(d.hex));
+      if (!(await this.chunks.has(d))) await this.chunks.put(d, bytes, { flushLater: true, hashed: true, ...(this.space ? { held: true as const } : {}) });
+      named.push(d);
+      for (const m of members) {
+        const { n } = m;
+        // Not written again meanwhile, nor cut off (a truncate drops it from `taking`).
+        if (!(n.dirty as Map<number, Uint8Array> | undefined)?.has(0) && m.taking.has(0)) {
+          const old = n.chunks[0];
+          if (old && this.space) this.space.garbage += CHUNK;
+          n.chunks[0] = packRef(d.hex, m.off, m.len);
+        } else if (this.space) this.space.garbage += m.len;
+        if (n.flushing === m.taking) n.flushing = undefined;
+      }
+      this.unholdChunks(members.length);
+    } catch (e) {
+      for (const m of members) {
+        const { n } = m;
+        if ((n.dirty as Map<number, Uint8Array> | undefined)?.has(0)) this.unholdChunks(1);
+        n.dirty = new Map([...m.taking, ...(n.dirty ?? [])]);
+        if (n.flushing === m.taking) n.flushing = undefined;
+      }
+      throw e;
     }
   }
 
@@ -323,6 +378,13 @@ export class WritableLayer {
     for (const k of await this.meta.keys(`${K.rw}${this.id}/`)) await this.meta.delete(k);
     this.records.clear();
   }
+}
+
+/** Small files of one flush, gathered into one blob (chunk-ref.ts). */
+interface Pack {
+  bytes: Uint8Array;
+  fill: number;
+  members: { n: Inode; taking: Map<number, Uint8Array>; off: number; len: number }[];
 }
 
 function toRec(n: Inode): InodeRec {
