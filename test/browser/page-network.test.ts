@@ -33,6 +33,8 @@ let accepted = 0;
 /** `tabdock proxy` with its relay's default address policy (public only) and the host's port listed. */
 let strict: ChildProcess;
 let strictRelay: string;
+/** What `tabdock proxy` said on stderr (its refusals). */
+let strictLog = '';
 let dev: { url: string; server: ViteDevServer };
 let browser: Browser;
 let page: Page;
@@ -45,7 +47,8 @@ beforeAll(async () => {
   host.on('connection', () => accepted++);
   await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
   hostPort = (host.address() as AddressInfo).port;
-  strict = spawn(process.execPath, [BIN, 'proxy', '--port', '0'], { env: { ...process.env, TABDOCK_RELAY_PORTS: String(hostPort) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  strict = spawn(process.execPath, [BIN, 'proxy', '--port', '0'], { env: { ...process.env, TABDOCK_RELAY_PORTS: String(hostPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  strict.stderr!.on('data', (d: Buffer) => void (strictLog += d.toString()));
   strictRelay = await new Promise<string>((resolve, reject) => {
     let said = '';
     strict.stdout!.on('data', (d: Buffer) => {
@@ -164,6 +167,8 @@ it('a relay without the loopback allow entry refuses the same wget before connec
     // The relay refused before connecting; the guest had taken the container's connection (a
     // transparent redirect), so the container sees it reset.
     expect(r['out']).toContain('Connection reset by peer\nrc=1\n');
+    // Whoever runs the relay is told why.
+    expect(strictLog).toMatch(new RegExp(`relay: \\S+ -> 127\\.0\\.0\\.1:${hostPort} refused: `));
     expect(r['out']).not.toContain('rc=143'); // not ended by `timeout`
     expect(accepted).toBe(before);
     expect(await call('networkNotices')).toEqual([]);
@@ -183,8 +188,9 @@ it('a page with no relay: wget fails at once, names do not resolve, and the page
     const out = String(r['out']);
     expect(out).toMatch(/Connection refused\nrc=1\n/);
     expect(out).toMatch(/bad address 'example.invalid'\nrc=1\n/);
-    // Refused and SERVFAIL at once, not a hang (`timeout 60` would end one with rc=143).
-    expect(Number(/took=(\d+)/.exec(out)?.[1])).toBeLessThanOrEqual(10);
+    // Refused and SERVFAIL at once, not a hang (`timeout 60` would end one with rc=143): 0-5 s
+    // here under load (the resolver asks twice through the control channel).
+    expect(Number(/took=(\d+)/.exec(out)?.[1])).toBeLessThan(30);
     expect(accepted).toBe(before);
     const notices = (await call('networkNotices')) as unknown as string[];
     expect(notices).toHaveLength(1);
