@@ -97,7 +97,7 @@ async function command(line: string, timeout = 120_000): Promise<string> {
 const unwrapped = (s: string) => s.replace(/\n/g, '');
 
 it('docker run -d -p 8080:80 busybox httpd: the "open :80" link shows the page in the preview pane', async () => {
-  await command(`docker run -d -p 8080:80 --name web ${image} sh -c 'mkdir /www && echo hi from the tab > /www/index.html && exec httpd -f -p 80 -h /www'`, 240_000);
+  await command(`docker run -d -p 8080:80 --name web ${image} sh -c 'mkdir /www && echo hi from the tab > /www/index.html && dd if=/dev/urandom of=/www/big bs=64k count=64 2>/dev/null && exec httpd -f -p 80 -h /www'`, 240_000);
   expect(await command('docker port web')).toContain('80/tcp -> 0.0.0.0:8080');
   const link = page.locator('tabdock-playground tabdock-containers .item[data-name="web"] a.open[data-port="80"]');
   await link.waitFor({ timeout: 30_000 });
@@ -114,6 +114,19 @@ it('docker run -d -p 8080:80 busybox httpd: the "open :80" link shows the page i
     return text;
   }, { timeout: 60_000, interval: 500 }).toContain('hi from the tab');
   await page.screenshot({ path: artifactPath('page-network-preview.png') });
+  // A 4 MiB file, streamed from the container's httpd into the previewed page, whole.
+  const sum = /\b([0-9a-f]{64})\s+\/www\/big/.exec(await command('docker exec web sha256sum /www/big'))?.[1];
+  expect(sum).toBeTruthy();
+  const frameOf = page.frames().find((f) => f.url().includes('/__tabdock/preview/'))!;
+  const got = await frameOf.evaluate(async () => {
+    const t0 = performance.now();
+    const body = new Uint8Array(await (await fetch('big')).arrayBuffer());
+    const ms = performance.now() - t0;
+    const sha = [...new Uint8Array(await crypto.subtle.digest('SHA-256', body))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    return { size: body.byteLength, sha, ms };
+  });
+  console.log(`preview: 4 MiB from the container's httpd in ${got.ms.toFixed(0)} ms (${(4 * 1.048576 / (got.ms / 1000)).toFixed(2)} MB/s)`);
+  expect(got).toMatchObject({ size: 4 * 1024 * 1024, sha: sum });
 }, 300_000);
 
 it('a second -p 8080 in the tab is refused with Docker\'s 125; UDP is refused; stop and rm release the port', async () => {
