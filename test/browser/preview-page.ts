@@ -76,7 +76,7 @@ document.title = ok ? 'ready' : 'no service worker';
 
 // The page's network link in this browser, through the dev server's relay at /wisp/:
 // `relayGet(dst, port, path)` is one HTTP GET over a Wisp stream (what a container's
-// `wget` becomes once the engine is wired), timed.
+// `wget` becomes: page-network.test.ts), timed.
 import { WispLink } from '../../src/engine/browser/wisp-link.ts';
 import { httpOverSocket } from '../../src/engine/browser/http-over-socket.ts';
 

@@ -1,9 +1,9 @@
 /// <reference path="../../src/proxy/ws.d.ts" />
 // Port preview in real Chromium: the Service Worker served by the dev server, the page
 // bridge, the worker-side code (servePreview + http-over-socket) answering from a REAL
-// HTTP server on 127.0.0.1 through a WebSocket-to-TCP hop run here (standing in for the
-// agent's `connect` until the engine is wired: see src/engine/browser/README.md for the
-// end-to-end test that replaces the hop with a container).
+// HTTP server on 127.0.0.1 through a WebSocket-to-TCP hop run here, so bodies of any size
+// and shape come from a server the test controls (the same with a container's httpd and the
+// real guest: page-network.test.ts).
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';

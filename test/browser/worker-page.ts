@@ -10,8 +10,9 @@ const events: BrowserEvent[] = [];
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 const api = {
-  connect(db: string) {
-    engine = connectEngine({ db });
+  /** `relay`: a relay URL, or false for none (default: the dev server's `/wisp/`). */
+  connect(db: string, relay?: string | false) {
+    engine = connectEngine({ db, ...(relay !== undefined ? { relay } : {}) });
     engine.subscribe((e) => events.push(e));
     return true;
   },
@@ -19,10 +20,10 @@ const api = {
     return engine!.pull(ref, {}, () => {});
   },
   /** create + attach + start + wait, as `docker run --rm` does; the output and the exit code. */
-  async run(image: string, cmd: string[], opts: { tty?: boolean; input?: string } = {}) {
+  async run(image: string, cmd: string[], opts: { tty?: boolean; input?: string; flags?: Record<string, string[]> } = {}) {
     const t0 = performance.now();
     let first: number | undefined;
-    const options = parseRunOptions({ flags: { rm: true, tty: opts.tty ?? false, interactive: opts.input !== undefined }, args: [image, ...cmd] });
+    const options = parseRunOptions({ flags: { ...opts.flags, rm: true, tty: opts.tty ?? false, interactive: opts.input !== undefined }, args: [image, ...cmd] });
     const { Id } = await engine!.createContainer({ image, options });
     let out = '';
     const a = await engine!.attachContainer(Id, (chunk) => {
@@ -70,6 +71,8 @@ const api = {
     return { images: await engine!.listImages(), containers: await engine!.listContainers({ all: true }) };
   },
   events: () => events.map((e) => e.type === 'boot' ? `boot:${e.status.phase}` : 'action' in e ? `${e.type}:${e.action}` : e.type),
+  /** What the page was told about its network (the worker's 'network' events). */
+  networkNotices: () => events.flatMap((e) => (e.type === 'network' && 'available' in e ? [e.message] : [])),
   async reset() {
     await engine!.reset();
     return true;

@@ -14,7 +14,9 @@ export const proxy: NodeCommand = {
     const port = Number(p.flags['port'] ?? 8080);
     const host = String(p.flags['host'] ?? '127.0.0.1');
     const relay = relayOptionsFromEnv(io.env);
-    const server = await startProxyServer({ ...proxyOptionsFromEnv(io.env), relay, port, host });
+    // What it refuses (a registry host off the list, a relay destination off its policy) is said
+    // on stderr, so whoever runs it sees why a pull or a container's connection failed.
+    const server = await startProxyServer({ ...proxyOptionsFromEnv(io.env), relay, port, host, log: (m) => io.err(`${m}\n`) });
     io.out(`tabdock proxy listening on ${server.url}\n`);
     io.out(relay === false ? 'network relay: off (TABDOCK_RELAY=off)\n' : `network relay at ${server.url.replace(/^http/, 'ws')}/wisp/ (ports ${relay.ports?.join(',') ?? '80,443'}; public addresses${relay.allow ? ` and ${relay.allow.join(',')}` : ' only'})\n`);
     await new Promise<void>((resolve) => {

@@ -13,14 +13,25 @@ import type { WorkerConfig, WorkerHost } from './worker-host.ts';
 export interface ConnectOptions {
   /** CORS proxy base URL; default: the page's `<meta name="tabdock-proxy">`, else `proxy` beside the site's root. */
   proxy?: string;
-  /** The network relay (`ws(s)://.../wisp/`); default: the page's `<meta name="tabdock-relay">`, else `wisp/` beside the site's root. */
-  relay?: string;
+  /**
+   * The network relay (`ws(s)://.../wisp/`); default: the page's `<meta name="tabdock-relay">`,
+   * else `wisp/` beside the site's root. `false` (or the meta's content `off`): no relay, so
+   * containers have no network access beyond the guest, and the page is told so once.
+   */
+  relay?: string | false;
   /** Where the guest files are; default `guest/` beside the site's root. */
   assets?: string;
   /** IndexedDB name prefix (tests and several playgrounds on one origin). */
   db?: string;
   /** The worker to use (default: the bundled worker.ts). */
   worker?: Worker;
+}
+
+/** A relay address as a WebSocket URL ending in `/` (`http(s):` becomes `ws(s):`). */
+function relayUrl(href: string): string {
+  const u = new URL(href);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : u.protocol === 'http:' ? 'ws:' : u.protocol;
+  return u.href.endsWith('/') ? u.href : u.href + '/';
 }
 
 /** The site root this module was served from (build: `<root>/assets/x.js`; dev: `/src/...`). */
@@ -39,13 +50,13 @@ export function connectEngine(o: ConnectOptions = {}): BrowserEngine {
   // A site whose proxy lives elsewhere (`tabdock proxy`, the edge worker) names it in
   // <meta name="tabdock-proxy" content="https://...">.
   const meta = typeof document !== 'undefined' ? document.querySelector<HTMLMetaElement>('meta[name="tabdock-proxy"]')?.content : undefined;
-  // Likewise a relay elsewhere (the edge serves none): <meta name="tabdock-relay" content="wss://.../wisp/">.
+  // Likewise a relay elsewhere (the edge serves none): <meta name="tabdock-relay" content="wss://.../wisp/">,
+  // or content="off" for none at all.
   const relayMeta = typeof document !== 'undefined' ? document.querySelector<HTMLMetaElement>('meta[name="tabdock-relay"]')?.content : undefined;
-  const relayUrl = new URL(o.relay ?? (relayMeta ? new URL(relayMeta, document.baseURI).href : new URL('wisp/', root).href));
-  relayUrl.protocol = relayUrl.protocol === 'https:' ? 'wss:' : relayUrl.protocol === 'http:' ? 'ws:' : relayUrl.protocol;
+  const relay = o.relay ?? (relayMeta?.trim().toLowerCase() === 'off' ? false : relayMeta ? new URL(relayMeta, document.baseURI).href : new URL('wisp/', root).href);
   const config: WorkerConfig = {
     proxy: o.proxy ?? (meta ? new URL(meta, document.baseURI).href : new URL('proxy', root).href).replace(/\/$/, ''),
-    relay: relayUrl.href.endsWith('/') ? relayUrl.href : relayUrl.href + '/',
+    ...(relay === false ? {} : { relay: relayUrl(relay) }),
     assets: o.assets ?? new URL('guest/', root).href,
     db: o.db ?? 'tabdock',
   };

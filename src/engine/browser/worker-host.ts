@@ -21,7 +21,8 @@ declare const Worker: new (url: URL, options: { type: 'module'; name?: string })
 import type { PullEvent } from '../pull.ts';
 import { WispLink } from './wisp-link.ts';
 import { originSpace } from './origin-space.ts';
-import type { ByteSocket } from './http-over-socket.ts';
+import { NoLink } from './no-link.ts';
+import { PagePorts } from './page-ports.ts';
 import { servePreview } from './preview-host.ts';
 import type { PortLike, PreviewRequest } from './preview-protocol.ts';
 import type { BootStatus, BrowserEvent } from './events.ts';
@@ -34,7 +35,7 @@ export interface WorkerConfig {
   assets: string;
   /** IndexedDB database name prefix. */
   db: string;
-  /** The network relay, `ws(s)://.../wisp/` (`<origin>/wisp/` with `npm run dev`); absent: no egress. */
+  /** The network relay, `ws(s)://.../wisp/` (`<origin>/wisp/` with `npm run dev`); absent: no egress (NoLink). */
   relay?: string;
 }
 
@@ -42,6 +43,8 @@ const DB_PARTS = ['blobs', 'chunks', 'meta'] as const;
 
 interface Opened {
   engine: Engine;
+  /** The `-p` bindings of this engine's containers (preview URLs open them). */
+  ports: PagePorts;
   close(): void;
 }
 
@@ -51,7 +54,7 @@ export class WorkerHost {
   private listeners = new Set<(e: BrowserEvent) => void>();
   private boot: BootStatus = { phase: 'idle' };
   private resetting = false;
-  private wisp: WispLink | undefined;
+  private link: WispLink | NoLink | undefined;
 
   /** Sets where things are; the stores open on first use. */
   async init(config: WorkerConfig): Promise<void> {
@@ -68,25 +71,18 @@ export class WorkerHost {
     onEvent({ type: 'boot', status: this.boot });
   }
 
-  /**
-   * How a preview reaches a container's port: `agent.connect(containerIp, port)` as a
-   * GuestSocket. Set by the engine's network wiring (net-contract.md); until then a
-   * preview is answered 502 with this sentence.
-   */
-  openContainerPort: ((container12: string, port: number) => Promise<ByteSocket>) | undefined;
-
   /** Port preview: whether this tab runs the container (a running one whose ID starts so). */
   async previewHas(container12: string): Promise<boolean> {
     const { engine } = await this.open();
     return (await engine.listContainers({ all: false })).some((c) => c.Id.startsWith(container12));
   }
 
-  /** Port preview: answer one request on `port` (preview-protocol.ts). */
+  /**
+   * Port preview: answer one request on `port` (preview-protocol.ts), through a published
+   * port of the container (page-ports.ts: the agent's `connect` to its address and port).
+   */
   async previewServe(request: PreviewRequest, port: PortLike): Promise<void> {
-    await servePreview(request, port, (id, p) => {
-      if (!this.openContainerPort) return Promise.reject(new Error('this build cannot open container ports yet (the engine network is not wired)'));
-      return this.openContainerPort(id, p);
-    });
+    await servePreview(request, port, async (id, p) => (await this.open()).ports.open(id, p));
   }
 
   async bootStatus(): Promise<BootStatus> {
@@ -94,22 +90,20 @@ export class WorkerHost {
   }
 
   /**
-   * The page's network link (NetworkLink, wisp-link.ts) over the configured relay, made on
-   * first use; undefined without a relay URL. The engine's network takes it from here.
+   * The page's network link (NetworkLink), made on first use: a WispLink over the configured
+   * relay, or without one a NoLink (never available: the guest is told `net-link up=0`).
+   * Either tells the page once, by a 'network' event, when containers have no way out.
    */
-  networkLink(): WispLink | undefined {
-    const url = this.config?.relay;
-    if (!url) return undefined;
-    this.wisp ??= new WispLink({
-      url,
-      onUnavailable: (message) => this.emit({ type: 'network', available: false, message }),
-    });
-    return this.wisp;
+  networkLink(): WispLink | NoLink {
+    const url = this.requireConfig().relay;
+    const tell = (message: string) => this.emit({ type: 'network', available: false, message });
+    this.link ??= url ? new WispLink({ url, onUnavailable: tell }) : new NoLink(tell);
+    return this.link;
   }
 
   async warmUp(): Promise<void> {
     // Beside the guest: whether the relay answers (the page says it once when it does not).
-    void this.networkLink()?.probe();
+    void this.networkLink().probe();
     const { engine } = await this.open();
     await engine.runtimes.warmUp('linux/386');
   }
@@ -211,6 +205,7 @@ export class WorkerHost {
       const [blobs, chunks, meta] = await Promise.all([IdbBlobStore.open(`${cfg.db}-blobs`, { space }), IdbBlobStore.open(`${cfg.db}-chunks`, { space }), IdbMetaStore.open(`${cfg.db}-meta`)]);
       const layers = new LayerStore({ chunks, meta });
       space.setReclaimable(() => layers.reclaimable());
+      const ports = new PagePorts();
       const engine = await createEngine({
         stores: { blobs, meta, layers },
         registry: new RegistryClient({ proxy: cfg.proxy }),
@@ -225,8 +220,9 @@ export class WorkerHost {
           // (written out for Vite: it bundles the worker it finds in this expression).
           wasiRuntime({ spawnWorker: () => fromWebWorker(new Worker(new URL('../wasi/worker.ts', import.meta.url), { type: 'module', name: 'tabdock-wasi' })) }),
         ],
+        network: { link: this.networkLink(), ports },
       });
-      return { engine, close: () => [blobs, chunks, meta].forEach((s) => s.dispose()) };
+      return { engine, ports, close: () => [blobs, chunks, meta].forEach((s) => s.dispose()) };
     })();
     const opening = this.opened;
     opening.catch(() => {

@@ -202,7 +202,7 @@ export class ContainerNetworking {
       const [port, proto] = w.key.split('/') as [string, 'tcp' | 'udp'];
       const hostIp = w.hostIp || '0.0.0.0';
       try {
-        const p = await this.deps.ports.publish({ hostIp, hostPort: Number(w.hostPort || 0), protocol: proto }, () => open(ip, Number(port)));
+        const p = await this.deps.ports.publish({ hostIp, hostPort: Number(w.hostPort || 0), protocol: proto, container: c.Id, containerPort: Number(port) }, () => open(ip, Number(port)));
         a.ports.push(p);
         (ports[w.key] ??= []).push({ HostIp: hostIp, HostPort: String(p.hostPort) });
       } catch (e) {

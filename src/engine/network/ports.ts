@@ -2,7 +2,8 @@ import type { GuestSocket } from '../../emulator/index.ts';
 
 /**
  * Published ports (`-p`, `-P`): platform-neutral. The Node daemon's publisher listens on
- * host ports (node-ports.ts); the page will pass one of its own (preview URLs). `open`
+ * host ports (node-ports.ts); the page records bindings and opens them from preview URLs
+ * (../browser/page-ports.ts). `open`
  * makes one connection to the container's port in the guest (the agent's `connect`).
  */
 export interface PortBinding {
@@ -11,6 +12,9 @@ export interface PortBinding {
   /** 0: any free port (`-p 80`, `-P`). */
   hostPort: number;
   protocol: 'tcp' | 'udp';
+  /** Whose port it forwards to (the full container ID) and which: the page opens a preview by these. */
+  container: string;
+  containerPort: number;
 }
 
 export interface PublishedPort {
