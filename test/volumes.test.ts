@@ -107,13 +107,33 @@ it('lists, inspects, refuses to remove in use, and prunes volumes (docker volume
 it('shows a running container in stats --no-stream: memory against -m, block I/O from its cgroup, no network', async () => {
   // The container writes to a tmpfs and reads its files over 9P: neither is a block device,
   // so the cgroup's io.stat counts nothing, and stats says 0B / 0B (read, not assumed).
-  const id = (await ok('run', '-d', '-m', '64m', '--tmpfs', '/scratch', IMG, 'sh', '-c', 'busybox dd if=/dev/zero of=/scratch/f bs=64k count=16 2>/dev/null; cat /bin/busybox > /dev/null; exec sleep 300')).trim();
+  const id = (await ok('run', '-d', '-m', '64m', '--network', 'none', '--tmpfs', '/scratch', IMG, 'sh', '-c', 'busybox dd if=/dev/zero of=/scratch/f bs=64k count=16 2>/dev/null; cat /bin/busybox > /dev/null; exec sleep 300')).trim();
   // Until crun has the container running the agent has no figures: stats says `--` then.
   const want = new RegExp(`^${id.slice(0, 12)} +\\S+ +\\d+\\.\\d\\d% +[\\d.]+(B|KiB|MiB) / 64MiB +\\d+\\.\\d\\d% +-- +0B / 0B +1$`);
   let out = '';
   await expect.poll(async () => (out = await ok('stats', '--no-stream', id)).trimEnd().split('\n')[1], { timeout: 60_000, interval: 500 }).toMatch(want);
   expect(out.split('\n')[0]).toMatch(/^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS$/);
   await ok('rm', '-f', id);
+}, 120_000);
+
+it('stats counts the bytes a container on the default bridge sends and receives (NET I/O)', async () => {
+  const id = (await ok('run', '-d', IMG, 'sleep', '300')).trim();
+  const bytes = (n: string, unit: string) => Number(n) * (unit === 'B' ? 1 : unit === 'kB' ? 1000 : 1e6);
+  const netIo = async (): Promise<[number, number] | undefined> => {
+    const m = / (\d+(?:\.\d+)?)(B|kB|MB) \/ (\d+(?:\.\d+)?)(B|kB|MB) +\S+ \/ /.exec((await ok('stats', '--no-stream', id)).trimEnd().split('\n')[1] ?? '');
+    return m ? [bytes(m[1]!, m[2]!), bytes(m[3]!, m[4]!)] : undefined;
+  };
+  let before: [number, number] | undefined;
+  await expect.poll(async () => (before = await netIo()), { timeout: 60_000, interval: 500 }).toBeDefined();
+  // Pings to a second container on the bridge.
+  const peer = (await ok('run', '-d', IMG, 'sleep', '300')).trim();
+  const ip = (JSON.parse(await ok('inspect', peer)) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
+  expect(await ok('exec', id, '/bin/busybox', 'ping', '-c', '3', '-W', '5', ip)).toContain('3 packets received');
+  // Three echo requests of 84 bytes out and three replies in, at least (kB figures are rounded to 10 B).
+  const after = (await netIo())!;
+  expect(after[0] - before![0]).toBeGreaterThanOrEqual(3 * 84 - 10);
+  expect(after[1] - before![1]).toBeGreaterThanOrEqual(3 * 84 - 10);
+  await ok('rm', '-f', id, peer);
 }, 120_000);
 
 it('stats shows a busy container using the CPU, an idle one not', async () => {

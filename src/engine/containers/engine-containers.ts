@@ -129,6 +129,7 @@ export class EngineContainers implements ContainerApi {
       memory_stats: { usage: s?.memoryBytes ?? 0, limit: s ? (s.memoryLimit ?? s.machineMemory) : 0 },
       pids_stats: { current: s?.pids ?? 0, ...(s?.pidsLimit !== undefined ? { limit: s.pidsLimit } : {}) },
       blkio_stats: { io_service_bytes_recursive: s?.blockIo ? [{ op: 'read', value: s.blockIo.read }, { op: 'write', value: s.blockIo.write }] : null },
+      ...(s?.networks ? { networks: s.networks } : {}),
     };
   }
 

@@ -255,11 +255,17 @@ export class GuestRuntime implements ContainerRuntime {
     const guest = await this.bootGuest();
     const f = await guest.agent.stats(c.Id);
     const num = (k: string) => (f[k] === undefined || f[k]!.trim() === 'max' ? undefined : Number(f[k]!.trim()));
-    // The agent's stats leave out io.stat (a rebuilt initramfs to change): read it beside them.
-    const io = f['cgroup'] ? await (await guest.agent.spawn(['/bin/cat', `/sys/fs/cgroup${f['cgroup'].trim()}/io.stat`])).output().catch(() => undefined) : undefined;
-    const blockIo = io?.status === 0 ? sumIoStat(io.stdout) : undefined;
+    // The agent's stats leave out io.stat and the network counters (a rebuilt initramfs to
+    // change): read them beside them, in one spawn: the cgroup's io.stat, then
+    // /proc/<its first process>/net/dev (the counters of the container's network namespace).
+    const script = 'cat "$0/io.stat" && echo "--net--" && read p < "$0/cgroup.procs" && cat "/proc/$p/net/dev"';
+    const extra = f['cgroup'] ? await (await guest.agent.spawn(['/bin/sh', '-c', script, `/sys/fs/cgroup${f['cgroup'].trim()}`])).output().catch(() => undefined) : undefined;
+    const [ioText, netText] = extra?.stdout.split('--net--\n') ?? [];
+    const blockIo = extra && ioText !== undefined && /--net--/.test(extra.stdout) ? sumIoStat(ioText) : undefined;
+    const networks = extra?.status === 0 && netText !== undefined ? netDev(netText) : undefined;
     return {
       ...(blockIo ? { blockIo } : {}),
+      ...(networks && Object.keys(networks).length > 0 ? { networks } : {}),
       memoryBytes: num('memory.current') ?? 0, ...(num('memory.max') !== undefined ? { memoryLimit: num('memory.max')! } : {}),
       machineMemory: this.deps.guestMemory ?? DEFAULT_MEMORY,
       pids: num('pids.current') ?? 0, ...(num('pids.max') !== undefined ? { pidsLimit: num('pids.max')! } : {}),
@@ -300,6 +306,26 @@ async function waitCreated(guest: Guest, id: string): Promise<void> {
 async function run(guest: Guest, args: string[]): Promise<void> {
   const out = await (await guest.agent.spawn(args)).output();
   if (out.status !== 0) throw new TabdockError('GUEST_COMMAND_FAILED', `${args.join(' ')} failed in the guest: ${out.stderr.trim()}`, { args });
+}
+
+/**
+ * `/proc/net/dev` of a namespace: bytes received and sent per interface, `lo` and the
+ * kernel's idle tunnel devices left out (as Docker's stats list the container's own
+ * interfaces; none but those: no entry at all, `--` as for `--network none`).
+ */
+/** The devices the kernel puts in every namespace (sit0 and its kind): not the container's network. */
+const FALLBACK_TUNNEL = /^(sit|tunl|ip6tnl|ip6gre|gre|gretap|erspan|ip_vti|ip6_vti)0$/;
+
+export function netDev(text: string): Record<string, { rx_bytes: number; tx_bytes: number }> {
+  const out: Record<string, { rx_bytes: number; tx_bytes: number }> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*([^\s:]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === 'lo' || FALLBACK_TUNNEL.test(m[1]!)) continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    // Receive: bytes packets errs drop fifo frame compressed multicast; then transmit: bytes ...
+    if (f.length >= 9 && Number.isFinite(f[0]) && Number.isFinite(f[8])) out[m[1]!] = { rx_bytes: f[0]!, tx_bytes: f[8]! };
+  }
+  return out;
 }
 
 /** cgroup v2 `io.stat` (`MAJ:MIN rbytes=N wbytes=N rios=...` per device), summed over devices. */

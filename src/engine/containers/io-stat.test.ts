@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sumIoStat } from './guest-runtime.ts';
+import { netDev, sumIoStat } from './guest-runtime.ts';
 
 describe('sumIoStat', () => {
   it('sums rbytes and wbytes over every device of a cgroup v2 io.stat', () => {
@@ -8,5 +8,19 @@ describe('sumIoStat', () => {
   });
   it('is zero for a cgroup that touched no block device (an empty io.stat)', () => {
     expect(sumIoStat('')).toEqual({ read: 0, write: 0 });
+  });
+});
+
+describe('netDev', () => {
+  it('reads bytes in and out per interface from /proc/net/dev, lo left out', () => {
+    const text = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:     336       4    0    0    0     0          0         0      336       4    0    0    0     0       0          0
+  eth0:    1234      12    0    0    0     0          0         0     5678      15    0    0    0     0       0          0
+`;
+    expect(netDev(text)).toEqual({ eth0: { rx_bytes: 1234, tx_bytes: 5678 } });
+  });
+  it('is empty for a namespace with only lo and the kernel\'s idle sit0', () => {
+    expect(netDev('Inter-|\n face |\n    lo:  0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n  sit0:  0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n')).toEqual({});
   });
 });

@@ -69,6 +69,8 @@ export interface RuntimeStats {
   cpuUsageNs: number;
   /** Bytes read from and written to block devices (cgroup v2 `io.stat`); undefined when unreadable. */
   blockIo?: { read: number; write: number };
+  /** Bytes per network interface of the container's namespace (lo left out); undefined or empty: none. */
+  networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
 }
 
 export interface ContainerRuntime {
