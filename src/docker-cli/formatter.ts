@@ -49,6 +49,11 @@ export function goStruct(type: string, fields: Record<string, unknown>): GoStruc
  * row fails: the error ends the command (exit 1).
  */
 export function writeFormatted(io: TerminalIo, format: string, rows: GoStruct[], header: Record<string, string>): void {
+  io.out(formatted(format, rows, header));
+}
+
+/** What `writeFormatted` prints, as text. */
+export function formatted(format: string, rows: GoStruct[], header: Record<string, string>): string {
   const tmpl = parse(templateString(format));
   let body = '';
   for (const r of rows) {
@@ -59,12 +64,9 @@ export function writeFormatted(io: TerminalIo, format: string, rows: GoStruct[],
       throw e;
     }
   }
-  if (!isTable(format)) {
-    io.out(body);
-    return;
-  }
+  if (!isTable(format)) return body;
   const head = tmpl.executePartial(header, {}, HEADER_FUNCS).text;
-  io.out(tabwrite(`${head}\n${body}`));
+  return tabwrite(`${head}\n${body}`);
 }
 
 /** Keys of Docker's inspect structs that are Go maps: a missing key in them prints `<no value>` instead of failing. */

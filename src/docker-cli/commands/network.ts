@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
 import { table } from '../format.ts';
+import { inspectFormatted } from '../formatter.ts';
 import { eachArg } from './containers.ts';
 import { confirmed, forceFlag } from './prune.ts';
 
@@ -64,14 +65,15 @@ export const networkInspect: Command = {
   name: 'network inspect',
   usage: 'network inspect [OPTIONS] NETWORK [NETWORK...]',
   description: 'Display detailed information on one or more networks',
-  flags: [],
+  flags: [{ name: 'format', short: 'f', type: 'string', value: 'string', help: 'Format the output using the given Go template' }],
   args: [1, Infinity],
   async run(p, { io, engine }) {
     const found = await (await engine()).inspectNetworks(p.args);
     const ok = found.filter((n) => n != null);
-    io.out(`${JSON.stringify(ok, null, 4)}\n`);
+    const format = p.flags['format'] as string | undefined;
+    const code = format ? inspectFormatted(io, format, ok) : (io.out(`${JSON.stringify(ok, null, 4)}\n`), 0);
     p.args.forEach((n, i) => found[i] == null && io.err(`Error response from daemon: network ${n} not found\n`));
-    return ok.length === p.args.length ? 0 : 1;
+    return ok.length === p.args.length ? code : 1;
   },
 };
 

@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
 import { table } from '../format.ts';
+import { inspectFormatted } from '../formatter.ts';
 import { eachArg } from './containers.ts';
 import { confirmed, forceFlag, report } from './prune.ts';
 
@@ -50,15 +51,17 @@ export const volumeInspect: Command = {
   name: 'volume inspect',
   usage: 'volume inspect [OPTIONS] VOLUME [VOLUME...]',
   description: 'Display detailed information on one or more volumes',
-  flags: [],
+  flags: [{ name: 'format', short: 'f', type: 'string', value: 'string', help: 'Format the output using the given Go template' }],
   args: [1, Infinity],
   async run(p, { io, engine }) {
     // (a missing one is undefined, or null after a JSON hop)
     const found = await (await engine()).inspectVolumes(p.args);
     const ok = found.filter((v) => v != null);
-    io.out(`${JSON.stringify(ok, null, 4)}\n`);
+    const format = p.flags['format'] as string | undefined;
+    // Docker runs a volume's template over its typed struct only (no raw fallback).
+    const code = format ? inspectFormatted(io, format, ok, { typed: 'types.Volume' }) : (io.out(`${JSON.stringify(ok, null, 4)}\n`), 0);
     p.args.forEach((n, i) => found[i] == null && io.err(`Error response from daemon: get ${n}: no such volume\n`));
-    return ok.length === p.args.length ? 0 : 1;
+    return ok.length === p.args.length ? code : 1;
   },
 };
 

@@ -15,19 +15,20 @@ export { sprintf } from './printf.ts';
 export { goQuote } from './lex.ts';
 
 export class GoTemplate {
-  private constructor(private readonly tree: Parsed, private readonly source: string) {}
+  private constructor(private readonly tree: Parsed, private readonly source: string, private readonly name: string) {}
 
-  static parse(text: string, funcs: ReadonlyMap<string, GoFunc> = TEMPLATE_FUNCS): GoTemplate {
-    return new GoTemplate(parseTemplate(text, new Set(funcs.keys())), text);
+  /** `name` is the template's name in errors (`template: NAME:1: ...`); docker's are anonymous but for `version`'s. */
+  static parse(text: string, funcs: ReadonlyMap<string, GoFunc> = TEMPLATE_FUNCS, name = ''): GoTemplate {
+    return new GoTemplate(parseTemplate(text, new Set(funcs.keys()), name), text, name);
   }
 
   execute(data: unknown, opts: ExecOptions = {}, funcs: ReadonlyMap<string, GoFunc> = TEMPLATE_FUNCS): string {
-    return new Executor(this.tree, this.source, funcs, opts).execute(data);
+    return new Executor(this.tree, this.source, funcs, opts, this.name).execute(data);
   }
 
   /** Runs and returns what was written before a failure too (Go writes as it goes), and the failure. */
   executePartial(data: unknown, opts: ExecOptions = {}, funcs: ReadonlyMap<string, GoFunc> = TEMPLATE_FUNCS): { text: string; error?: Error } {
-    const ex = new Executor(this.tree, this.source, funcs, opts);
+    const ex = new Executor(this.tree, this.source, funcs, opts, this.name);
     return ex.executePartial(data);
   }
 }
