@@ -4,7 +4,7 @@
  * `table` directive, `json`, custom formats, and Docker's errors and exit codes.
  */
 import { TabdockError } from '../shared/errors.ts';
-import { GO_TYPE, GoTemplate, HEADER_FUNCS, TemplateExecError, TemplateParseError, type GoStruct } from './gotemplate/index.ts';
+import { GO_METHODS, GO_TYPE, GoTemplate, HEADER_FUNCS, TemplateExecError, TemplateParseError, type GoStruct } from './gotemplate/index.ts';
 import { tabwrite } from './format.ts';
 import type { TerminalIo } from './io.ts';
 
@@ -65,8 +65,17 @@ export function formatted(format: string, rows: GoStruct[], header: Record<strin
     }
   }
   if (!isTable(format)) return body;
-  const head = tmpl.executePartial(header, {}, HEADER_FUNCS).text;
+  const head = tmpl.executePartial(headerContext(header), {}, HEADER_FUNCS).text;
   return tabwrite(`${head}\n${body}`);
+}
+
+/**
+ * docker/cli's SubHeaderContext: the column names by field, and `Label` naming a label's
+ * column by the last dot-separated part of its key, `-` and `_` as spaces.
+ */
+function headerContext(names: Record<string, string>): Record<string, string> {
+  const label = (name: unknown) => (String(name).split('.').at(-1) ?? '').replace(/[-_]/g, ' ');
+  return Object.assign(Object.create(null) as object, names, { [GO_METHODS]: { Label: label } }) as Record<string, string>;
 }
 
 /** Keys of Docker's inspect structs that are Go maps: a missing key in them prints `<no value>` instead of failing. */

@@ -4,7 +4,7 @@
  * errors Go reports (`template: :1:2: executing "" at <.Foo>: ...`).
  */
 import { argString, type Arg, type Control, type Command, type Node, type Parsed, type Pipe } from './parse.ts';
-import { GO_TYPE, GoFloat, isMap, isStruct, isTrue, sprint, typeName } from './values.ts';
+import { GO_METHODS, GO_TYPE, GoFloat, isMap, isStruct, isTrue, sprint, typeName } from './values.ts';
 
 /** A function's parameter kinds, checked as Go's reflection checks a FuncMap function's. */
 export type Kind = 'any' | 'string' | 'int' | 'bool' | 'strings';
@@ -270,6 +270,8 @@ export class Executor {
       this.errorf(`can't evaluate field ${name} in type ${receiver[GO_TYPE]}`);
     }
     if (isMap(receiver)) {
+      const method = (receiver as { [GO_METHODS]?: Record<string, (...a: unknown[]) => unknown> })[GO_METHODS]?.[name];
+      if (method) return this.evalCall(dot, { params: [], variadic: 'any', call: method }, false, node, name, args, final, [], method.length);
       if (hasArgs) this.errorf(`${name} is not a method but has arguments`);
       if (Object.prototype.hasOwnProperty.call(receiver, name)) return receiver[name];
       if (this.opts.missingKeyError && !(parentName !== undefined && this.opts.mapFields?.has(parentName))) this.errorf(`map has no entry for key ${JSON.stringify(name)}`);

@@ -10,7 +10,7 @@ import { parseTemplate, type Parsed } from './parse.ts';
 export { TemplateExecError, FuncError, type ExecOptions, type GoFunc } from './exec.ts';
 export { TemplateParseError } from './parse.ts';
 export { HEADER_FUNCS, TEMPLATE_FUNCS } from './funcs.ts';
-export { GO_TYPE, GoFloat, sprint, toJson, type GoStruct } from './values.ts';
+export { GO_METHODS, GO_TYPE, GoFloat, sprint, toJson, type GoStruct } from './values.ts';
 export { sprintf } from './printf.ts';
 export { goQuote } from './lex.ts';
 

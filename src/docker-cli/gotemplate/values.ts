@@ -9,6 +9,9 @@
 /** Marks an object as a Go struct; the value is its Go type's name as errors print it (`*formatter.ContainerContext`). */
 export const GO_TYPE = Symbol('goType');
 
+/** Methods of a Go map type (docker's SubHeaderContext has `Label`): looked up before the map's keys. */
+export const GO_METHODS = Symbol('goMethods');
+
 /** A Go struct: named fields (values, or methods as functions) and its type's name. */
 export type GoStruct = { [GO_TYPE]: string } & Record<string, unknown>;
 
@@ -76,9 +79,18 @@ export function sprint(v: unknown, top = true): string {
   return `map[${Object.keys(m).sort().map((k) => `${k}:${sprint(m[k], false)}`).join(' ')}]`;
 }
 
-/** encoding/json as docker's `json` function uses it (no HTML escaping, no trailing newline). */
+/**
+ * encoding/json as docker's `json` function uses it (no HTML escaping, no trailing
+ * newline). Go sorts a map's keys and keeps a struct's field order; from JSON data the two
+ * look alike, so a map of strings (labels, options) is taken as a Go map and sorted.
+ */
 export function toJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (x instanceof GoFloat ? x.value : typeof x === 'function' ? undefined : x)) ?? 'null';
+  return JSON.stringify(v, (_k, x: unknown) => {
+    if (x instanceof GoFloat) return x.value;
+    if (typeof x === 'function') return undefined;
+    if (isMap(x) && Object.values(x).every((e) => typeof e === 'string')) return Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]]));
+    return x;
+  }) ?? 'null';
 }
 
 /** text/template's truth: non-zero numbers, non-empty strings, slices and maps; structs are true. */
