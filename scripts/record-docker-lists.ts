@@ -26,7 +26,7 @@ const reg = await startRegistry();
 try {
   await reg.push('busybox', 'busybox:latest');
   for (const c of ['c1', 'c2', 'c3', 'c4']) run(['rm', '-f', c]);
-  run(['volume', 'rm', '-f', 'vol1']);
+  for (const v of run(['volume', 'ls', '-q']).stdout.split('\n').filter(Boolean)) run(['volume', 'rm', '-f', v]);
   for (const img of run(['images', '-q']).stdout.split('\n').filter(Boolean)) run(['rmi', '-f', img]);
   must(['pull', `${reg.host}/busybox`]);
   must(['tag', `${reg.host}/busybox`, 'bb:1']);

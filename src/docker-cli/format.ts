@@ -37,6 +37,13 @@ export function ago(iso: string | undefined, now: Date): string {
   return `${humanDuration(now.getTime() - t)} ago`;
 }
 
+/** Go's `time.Time.String()` for a time in UTC: `2006-01-02 15:04:05 +0000 UTC`. */
+export function goTimeString(iso: string | undefined): string {
+  const t = Date.parse(iso ?? '');
+  const d = new Date(Number.isNaN(t) ? 0 : Math.floor(t / 1000) * 1000);
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
+}
+
 /**
  * go-runewidth's RuneWidth (East Asian ambiguous as narrow): 0 for combining marks and
  * zero-width characters, 2 for wide and fullwidth ones (CJK, Hangul, most emoji), else 1.

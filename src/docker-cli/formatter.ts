@@ -37,9 +37,18 @@ export function templateString(format: string): string {
   return out.replaceAll('\\t', '\t').replaceAll('\\n', '\n');
 }
 
-/** A row for a list command: a Go struct (`*formatter.ContainerContext`) whose fields are its columns' values or methods. */
+/**
+ * A row for a list command: a Go struct (`*formatter.ContainerContext`) whose fields are
+ * its columns' values or methods. Its `{{json .}}` is every method without arguments, by
+ * name (docker/cli formatter.MarshalJSON).
+ */
 export function goStruct(type: string, fields: Record<string, unknown>): GoStruct {
-  return Object.assign(Object.create(null) as object, fields, { [GO_TYPE]: type }) as GoStruct;
+  const s = Object.assign(Object.create(null) as object, fields, { [GO_TYPE]: type }) as GoStruct;
+  Object.defineProperty(s, 'toJSON', {
+    enumerable: false,
+    value: () => Object.fromEntries(Object.keys(s).filter((k) => typeof s[k] === 'function' && (s[k] as () => unknown).length === 0).sort().map((k) => [k, (s[k] as () => unknown)()])),
+  });
+  return s;
 }
 
 /**

@@ -3,7 +3,6 @@ import type { Command } from '../command.ts';
 import { ago, ellipsis, humanSize } from '../format.ts';
 import { goStruct, writeFormatted } from '../formatter.ts';
 import type { GoStruct } from '../gotemplate/index.ts';
-import { jsonable } from './ps.ts';
 
 /** Go's time.RFC3339 (seconds, UTC), as `docker history -H=false` prints CREATED. */
 function rfc3339(iso: string | undefined): string {
@@ -14,14 +13,14 @@ function rfc3339(iso: string | undefined): string {
 /** docker/cli's historyContext (cli/command/image/formatter_history.go): one step of an image's history. */
 export function historyContext(h: ImageHistoryItem, o: { trunc: boolean; human: boolean; now: Date }): GoStruct {
   const createdBy = h.createdBy.replaceAll('\t', ' ');
-  return jsonable(goStruct('*image.historyContext', {
+  return goStruct('*image.historyContext', {
     ID: () => (o.trunc && h.id !== '<missing>' ? h.id.replace(/^sha256:/, '').slice(0, 12) : h.id),
     CreatedAt: () => rfc3339(h.created),
     CreatedSince: () => (o.human ? ago(h.created, o.now) : rfc3339(h.created)),
     CreatedBy: () => (o.trunc ? ellipsis(createdBy, 45) : createdBy),
     Size: () => (o.human ? humanSize(h.size) : String(h.size)),
     Comment: () => h.comment,
-  }));
+  });
 }
 
 const HISTORY_HEADER = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };

@@ -2,10 +2,9 @@ import type { ImageSummary } from '../../engine/api.ts';
 import { parseReference } from '../../registry-client/index.ts';
 import type { Command } from '../command.ts';
 import { filterImages, isDangling, parseFilters, referenceMatches } from '../filters.ts';
-import { ago, humanSize } from '../format.ts';
+import { ago, goTimeString, humanSize } from '../format.ts';
 import { goStruct, writeFormatted } from '../formatter.ts';
 import type { GoStruct } from '../gotemplate/index.ts';
-import { goTimeString, jsonable } from './ps.ts';
 
 /** `docker.io/library/busybox` -> `busybox` (the repository column's familiar form). */
 export function familiarName(name: string): string {
@@ -66,7 +65,7 @@ function imageRows(images: ImageSummary[], showDigests: boolean, needDigest: boo
 /** docker/cli's imageContext (cli/command/formatter/image.go). */
 function imageContext(r: ImageRow, trunc: boolean, now: Date): GoStruct {
   const created = r.image.created && !Number.isNaN(Date.parse(r.image.created)) ? r.image.created : undefined;
-  return jsonable(goStruct('*formatter.imageContext', {
+  return goStruct('*formatter.imageContext', {
     ID: () => (trunc ? r.image.id.replace(/^sha256:/, '').slice(0, 12) : r.image.id),
     Repository: () => r.repo,
     Tag: () => r.tag,
@@ -79,7 +78,7 @@ function imageContext(r: ImageRow, trunc: boolean, now: Date): GoStruct {
     VirtualSize: () => humanSize(r.image.size, 4),
     SharedSize: () => 'N/A',
     UniqueSize: () => 'N/A',
-  }));
+  });
 }
 
 const IMAGE_HEADER = {

@@ -2,18 +2,11 @@ import type { ContainerSummary, EngineApi, ImageSummary } from '../../engine/api
 import { TabdockError } from '../../shared/errors.ts';
 import type { Command } from '../command.ts';
 import { filterContainers, parseFilters, psFiltersShowAll } from '../filters.ts';
-import { ago, ellipsis, humanSize } from '../format.ts';
+import { ago, ellipsis, goTimeString, humanSize } from '../format.ts';
 import { goStruct, writeFormatted } from '../formatter.ts';
-import { GoTemplate, TemplateExecError, TemplateParseError, type GoStruct } from '../gotemplate/index.ts';
+import { GoTemplate, TemplateExecError, TemplateParseError, goQuote as goQuoteCommand, type GoStruct } from '../gotemplate/index.ts';
 import { portsText, statusText } from './containers.ts';
 import { familiarName } from './images.ts';
-
-/** Go's `time.Time.String()` for a time in UTC: `2006-01-02 15:04:05 +0000 UTC`. */
-export function goTimeString(iso: string | undefined): string {
-  const t = Date.parse(iso ?? '');
-  const d = new Date(Number.isNaN(t) ? 0 : Math.floor(t / 1000) * 1000);
-  return `${d.toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
-}
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
@@ -55,19 +48,8 @@ export function containerContext(c: ContainerSummary, o: { trunc: boolean; now: 
     LocalVolumes: () => String((c.Mounts ?? []).filter((m) => m.Driver === 'local').length),
     Networks: () => (c.Networks ?? []).join(','),
   };
-  return jsonable(goStruct('*formatter.ContainerContext', fields));
+  return goStruct('*formatter.ContainerContext', fields);
 }
-
-/** `{{json .}}` of a context: every method without arguments, by name (docker/cli formatter.MarshalJSON). */
-export function jsonable(s: GoStruct): GoStruct {
-  Object.defineProperty(s, 'toJSON', {
-    enumerable: false,
-    value: () => Object.fromEntries(Object.keys(s).filter((k) => typeof s[k] === 'function' && (s[k] as () => unknown).length === 0).sort().map((k) => [k, (s[k] as () => unknown)()])),
-  });
-  return s;
-}
-
-import { goQuote as goQuoteCommand } from '../gotemplate/index.ts';
 
 const CONTAINER_HEADER = {
   ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',

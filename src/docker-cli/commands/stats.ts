@@ -3,7 +3,6 @@ import type { Command } from '../command.ts';
 import { humanSize } from '../format.ts';
 import { formatted, goStruct } from '../formatter.ts';
 import type { GoStruct } from '../gotemplate/index.ts';
-import { jsonable } from './ps.ts';
 import { untilInterrupt } from '../io.ts';
 
 /** docker's `units.BytesSize`: binary units, 4 significant digits (`1.203MiB`). */
@@ -49,10 +48,10 @@ function row(prev: ContainerStats | undefined, s: ContainerStats, trunc: boolean
 /** docker/cli's statsContext (cli/command/container/formatter_stats.go) over one row; `container` is the name or ID as the user gave it. */
 function statsContext(r: string[], container: string): GoStruct {
   const [id, name, cpu, mem, memPerc, net, blk, pids] = r as [string, string, string, string, string, string, string, string];
-  return jsonable(goStruct('*container.statsContext', {
+  return goStruct('*container.statsContext', {
     Container: () => container, Name: () => name, ID: () => id, CPUPerc: () => cpu, MemUsage: () => mem, MemPerc: () => memPerc,
     NetIO: () => net, BlockIO: () => blk, PIDs: () => pids,
-  }));
+  });
 }
 
 const STATS_HEADER = {
