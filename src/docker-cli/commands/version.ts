@@ -31,7 +31,7 @@ export const version: Command = {
       throw e;
     }
     const [os, arch] = /\(([^/)]+)\/([^)]+)\)/.exec(runtime ?? '')?.slice(1) ?? ['', ''];
-    const data = goStruct('command.versionInfo', {
+    const data = goStruct('system.versionInfo', {
       Client: { Platform: { Name: 'tabdock' }, Version: VERSION, Os: os, Arch: arch, Runtime: runtime ?? '' },
       Server: null,
     });
