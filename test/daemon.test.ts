@@ -20,7 +20,8 @@ it('starts on first need, serves later invocations, stops on request', async () 
   const cli = cliHome();
   try {
     expect((await cli.run('daemon', 'status')).code).toBe(1);
-    expect((await cli.run('images')).stdout).toBe('REPOSITORY   TAG   IMAGE ID   CREATED   SIZE\n');
+    // An empty table is its header, laid out as docker's tabwriter does (columns at least 10 wide).
+    expect((await cli.run('images')).stdout).toBe('REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n');
     const pid = readFileSync(join(cli.home, 'tabdock.pid'), 'utf8').trim();
     expect((await cli.run('images', '-q')).code).toBe(0);
     expect(readFileSync(join(cli.home, 'tabdock.pid'), 'utf8').trim()).toBe(pid);

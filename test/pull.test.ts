@@ -133,7 +133,8 @@ describe('tabdock pull', () => {
       const id = info.manifests[0]!.configDigest.slice(7, 19);
       expect(lines.some((l) => new RegExp(`^${reg.host.replace(/\./g, '\\.')}/busybox\\s+latest\\s+${id}\\s+.+ ago\\s+\\d`).test(l))).toBe(true);
       expect(lines.some((l) => new RegExp(`^mine\\s+v1\\s+${id}\\s`).test(l))).toBe(true);
-      expect((await home.run('images', '-q')).stdout).toBe(`${id}\n`);
+      // One line per tag, as docker prints it (the same ID twice).
+      expect((await home.run('images', '-q')).stdout).toBe(`${id}\n${id}\n`);
 
       const before = storedBlobs(home.home).length;
       const un = await home.run('rmi', 'mine:v1');

@@ -1,5 +1,6 @@
 import type { Command } from './command.ts';
-import { kill, logs, ps, restart, rm, start, stop, wait } from './commands/containers.ts';
+import { kill, logs, restart, rm, start, stop, wait } from './commands/containers.ts';
+import { ps } from './commands/ps.ts';
 import { diff } from './commands/diff.ts';
 import { history } from './commands/history.ts';
 import { images } from './commands/images.ts';

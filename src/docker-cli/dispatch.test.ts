@@ -289,8 +289,8 @@ describe('output', () => {
     });
     expect(await runDocker(['ps'], ctx(t.io, api))).toBe(0);
     expect(t.text.out).toBe(
-      'CONTAINER ID   IMAGE     COMMAND       CREATED         STATUS         PORTS   NAMES\n' +
-      'aaaaaaaaaaaa   busybox   "sleep 300"   5 minutes ago   Up 5 minutes           web\n',
+      'CONTAINER ID   IMAGE     COMMAND       CREATED         STATUS         PORTS     NAMES\n' +
+      'aaaaaaaaaaaa   busybox   "sleep 300"   5 minutes ago   Up 5 minutes             web\n',
     );
   });
 

@@ -41,6 +41,11 @@ export async function runDocker<C extends DockerCtx>(argv: string[], ctx: C, com
       io.err(`${prog}: ${e.message}${e.message.includes('--help') ? '' : `\nSee '${prog} ${cmd.name} --help'.`}\n`);
       return 125;
     }
+    // A --format template that does not parse or run: Docker's sentence alone, exit 1 (64 for inspect's parse errors).
+    if (TabdockError.is(e, 'TEMPLATE_ERROR')) {
+      io.err(`${e.message}\n`);
+      return e.exitCode ?? 1;
+    }
     if ((TabdockError.is(e, 'NO_SUCH_IMAGE') && cmd.name === 'image inspect') || TabdockError.is(e, 'NO_SUCH_OBJECT')) {
       io.err(`Error: ${e.message}\n`);
       return 1;

@@ -20,6 +20,8 @@ export interface ImageSummary {
   created: string | undefined;
   size: number;
   platform: string;
+  /** The image config's labels (`images --filter label=`). */
+  labels?: Record<string, string>;
 }
 
 export interface PullSummary {
@@ -102,6 +104,13 @@ export interface ContainerSummary {
   ExitCode: number;
   /** Published and exposed ports of a running container (Docker's `Port`: PrivatePort, PublicPort, IP, Type). */
   Ports: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>;
+  /** What `ps --filter` and `ps --format` read (Docker's `Labels`, `Mounts`, `NetworkSettings.Networks`). */
+  Labels?: Record<string, string>;
+  Mounts?: Array<{ Type: string; Name?: string; Source: string; Destination: string; Driver?: string; RW: boolean }>;
+  /** Names of the networks it is on. */
+  Networks?: string[];
+  /** Bytes in its writable layer; with `listContainers({ size: true })` only. */
+  SizeRw?: number;
 }
 
 export interface ExecRequest {
@@ -151,7 +160,8 @@ export interface ContainerApi {
   restartContainer(ref: string, timeoutSeconds?: number): Promise<string>;
   /** `volumes`: its anonymous volumes go too (`rm -v`). */
   removeContainer(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<string>;
-  listContainers(opts: { all?: boolean }): Promise<ContainerSummary[]>;
+  /** `size`: also measure each writable layer (`SizeRw`), as `docker ps -s` asks. */
+  listContainers(opts: { all?: boolean; size?: boolean }): Promise<ContainerSummary[]>;
   inspectContainer(ref: string): Promise<Record<string, unknown>>;
   /** Sends the log (and with `follow`, live output until the container stops), then resolves. */
   containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void): Promise<void>;

@@ -155,6 +155,7 @@ export class Engine implements EngineApi {
   async listImages(): Promise<ImageSummary[]> {
     return (await this.images.list()).map((r) => ({
       id: r.id, repoTags: r.repoTags, repoDigests: r.repoDigests, created: r.config.created, size: r.size, platform: formatPlatform(r.platform),
+      labels: r.config.config?.Labels ?? {},
     }));
   }
 

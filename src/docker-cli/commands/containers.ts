@@ -1,7 +1,7 @@
 import type { ContainerSummary } from '../../engine/api.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import type { Command } from '../command.ts';
-import { ago, humanDuration, table } from '../format.ts';
+import { ago, humanDuration } from '../format.ts';
 import { untilInterrupt, type TerminalIo } from '../io.ts';
 
 /** `docker ps` STATUS: `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`. */
@@ -17,38 +17,6 @@ export function portsText(ports: ContainerSummary['Ports'] | undefined): string 
     .map((p) => (p.PublicPort !== undefined ? `${p.IP || '0.0.0.0'}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`))
     .join(', ');
 }
-
-/** docker's `Ellipsis(command, 20)`, then quoted. */
-function commandText(cmd: string, trunc: boolean): string {
-  const c = trunc && [...cmd].length > 20 ? `${[...cmd].slice(0, 19).join('')}…` : cmd;
-  return JSON.stringify(c);
-}
-
-export const ps: Command = {
-  name: 'ps',
-  aliases: ['container ls', 'container list', 'container ps'],
-  usage: 'ps [OPTIONS]',
-  description: 'List containers',
-  flags: [
-    { name: 'all', short: 'a', type: 'bool', help: 'Show all containers (default shows just running)' },
-    { name: 'quiet', short: 'q', type: 'bool', help: 'Only display container IDs' },
-    { name: 'no-trunc', type: 'bool', help: "Don't truncate output" },
-  ],
-  args: [0, 0],
-  async run(p, { io, engine }) {
-    const list = await (await engine()).listContainers({ all: p.flags['all'] === true });
-    const trunc = p.flags['no-trunc'] !== true;
-    if (p.flags['quiet'] === true) {
-      io.out(list.map((c) => `${trunc ? c.Id.slice(0, 12) : c.Id}\n`).join(''));
-      return 0;
-    }
-    const now = new Date();
-    io.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], list.map((c) => [
-      trunc ? c.Id.slice(0, 12) : c.Id, c.Image, commandText(c.Command, trunc), ago(c.Created, now), statusText(c, now), portsText(c.Ports), c.Names.map((n) => n.slice(1)).join(','),
-    ])));
-    return 0;
-  },
-};
 
 /** Commands that take container names and act on each, printing the name as Docker does. */
 function each(name: string, alias: string, description: string, act: (api: Awaited<ReturnType<Parameters<Command['run']>[1]['engine']>>, ref: string, p: Parameters<Command['run']>[0]) => Promise<unknown>, flags: Command['flags'] = []): Command {

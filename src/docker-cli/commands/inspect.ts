@@ -1,33 +1,23 @@
 import { TabdockError } from '../../shared/errors.ts';
 import type { Command } from '../command.ts';
+import { inspectFormatted } from '../formatter.ts';
 
 export const imageInspect: Command = {
   name: 'image inspect',
   usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]',
   description: 'Display detailed information on one or more images',
-  flags: [{ name: 'format', short: 'f', type: 'string', value: 'string', help: 'Print one field, e.g. {{.Id}} or {{json .RootFS.Layers}}' }],
+  flags: [{ name: 'format', short: 'f', type: 'string', value: 'string', help: 'Format the output using the given Go template' }],
   args: [1, Infinity],
   async run(p, { io, engine }) {
     const found = await (await engine()).inspectImages(p.args);
     const out = found.filter((x): x is Record<string, unknown> => x !== undefined);
     const missing = p.args.find((_, i) => found[i] === undefined);
     const format = p.flags['format'] as string | undefined;
-    if (format) for (const o of out) io.out(`${goTemplateField(format, o)}\n`);
-    else io.out(`${JSON.stringify(out, null, 4)}\n`);
+    const code = format ? inspectFormatted(io, format, out) : (io.out(`${JSON.stringify(out, null, 4)}\n`), 0);
     if (missing) throw new TabdockError('NO_SUCH_IMAGE', `No such image: ${missing}`, {});
-    return 0;
+    return code;
   },
 };
-
-/** The common `{{.A.B}}` and `{{json .A}}` forms of Go templates; anything else is refused. */
-export function goTemplateField(format: string, obj: Record<string, unknown>): string {
-  const m = /^\{\{\s*(json\s+)?((?:\.[A-Za-z0-9_]+)+|\.)\s*\}\}$/.exec(format.trim());
-  if (!m) throw new TabdockError('FLAG_ERROR', `template: unsupported format ${JSON.stringify(format)}: tabdock supports {{.Field.Sub}} and {{json .Field}}`, {});
-  let v: unknown = obj;
-  for (const k of m[2] === '.' ? [] : m[2]!.slice(1).split('.')) v = (v as Record<string, unknown> | undefined)?.[k];
-  if (m[1] || (typeof v === 'object' && v !== null)) return JSON.stringify(v ?? null);
-  return v === undefined ? '<no value>' : String(v);
-}
 
 /** `docker inspect`: containers first, then images, as the docker CLI looks them up. */
 export const inspect: Command = {
@@ -48,9 +38,8 @@ export const inspect: Command = {
       else missing ??= ref;
     }
     const format = p.flags['format'] as string | undefined;
-    if (format) for (const o of out) io.out(`${goTemplateField(format, o)}\n`);
-    else io.out(`${JSON.stringify(out, null, 4)}\n`);
+    const code = format ? inspectFormatted(io, format, out) : (io.out(`${JSON.stringify(out, null, 4)}\n`), 0);
     if (missing) throw new TabdockError('NO_SUCH_OBJECT', `No such object: ${missing}`, {});
-    return 0;
+    return code;
   },
 };

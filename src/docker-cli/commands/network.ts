@@ -1,5 +1,8 @@
 import type { Command } from '../command.ts';
-import { table } from '../format.ts';
+import type { EngineApi } from '../../engine/api.ts';
+import { goTimeString } from '../format.ts';
+import { goStruct, inspectFormatted, writeFormatted } from '../formatter.ts';
+import type { GoStruct } from '../gotemplate/index.ts';
 import { eachArg } from './containers.ts';
 import { confirmed, forceFlag } from './prune.ts';
 
@@ -47,31 +50,50 @@ export const networkLs: Command = {
   usage: 'network ls [OPTIONS]',
   description: 'List networks',
   flags: [
+    { name: 'format', type: 'string', value: 'string', help: 'Pretty-print networks using a Go template' },
     { name: 'quiet', short: 'q', type: 'bool', help: 'Only display network IDs' },
     { name: 'no-trunc', type: 'bool', help: 'Do not truncate the output' },
   ],
   args: [0, 0],
   async run(p, { io, engine }) {
     const all = (await (await engine()).listNetworks()).sort((a, b) => a.Name.localeCompare(b.Name));
-    const id = (s: string) => (p.flags['no-trunc'] === true ? s : s.slice(0, 12));
-    if (p.flags['quiet'] === true) io.out(all.map((n) => `${id(n.Id)}\n`).join(''));
-    else io.out(table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], all.map((n) => [id(n.Id), n.Name, n.Driver, n.Scope])));
+    const trunc = p.flags['no-trunc'] !== true;
+    // network.NewFormat: -q is `{{.ID}}` with the default format and ignored with the user's.
+    const source = (p.flags['format'] as string | undefined) ?? 'table';
+    const format = source === 'table' ? (p.flags['quiet'] === true ? '{{.ID}}' : 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}') : source;
+    writeFormatted(io, format, all.map((n) => networkContext(n, trunc)), NETWORK_HEADER);
     return 0;
   },
 };
+
+/** docker/cli's networkContext (cli/command/network/formatter.go). */
+function networkContext(n: Awaited<ReturnType<EngineApi['listNetworks']>>[number], trunc: boolean): GoStruct {
+  const labels = n.Labels ?? {};
+  return goStruct('*network.networkContext', {
+    ID: () => (trunc ? n.Id.slice(0, 12) : n.Id), Name: () => n.Name, Driver: () => n.Driver, Scope: () => n.Scope,
+    // tabdock networks are IPv4 only.
+    IPv6: () => 'false', Internal: () => String(n.Internal),
+    Labels: () => Object.entries(labels).map(([k, x]) => `${k}=${x}`).sort().join(','),
+    Label: (name: unknown) => labels[String(name)] ?? '',
+    CreatedAt: () => goTimeString(n.Created),
+  });
+}
+
+const NETWORK_HEADER = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' };
 
 export const networkInspect: Command = {
   name: 'network inspect',
   usage: 'network inspect [OPTIONS] NETWORK [NETWORK...]',
   description: 'Display detailed information on one or more networks',
-  flags: [],
+  flags: [{ name: 'format', short: 'f', type: 'string', value: 'string', help: 'Format the output using the given Go template' }],
   args: [1, Infinity],
   async run(p, { io, engine }) {
     const found = await (await engine()).inspectNetworks(p.args);
     const ok = found.filter((n) => n != null);
-    io.out(`${JSON.stringify(ok, null, 4)}\n`);
+    const format = p.flags['format'] as string | undefined;
+    const code = format ? inspectFormatted(io, format, ok) : (io.out(`${JSON.stringify(ok, null, 4)}\n`), 0);
     p.args.forEach((n, i) => found[i] == null && io.err(`Error response from daemon: network ${n} not found\n`));
-    return ok.length === p.args.length ? 0 : 1;
+    return ok.length === p.args.length ? code : 1;
   },
 };
 

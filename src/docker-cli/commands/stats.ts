@@ -1,6 +1,8 @@
 import type { ContainerStats, EngineApi } from '../../engine/api.ts';
 import type { Command } from '../command.ts';
-import { humanSize, table } from '../format.ts';
+import { humanSize } from '../format.ts';
+import { formatted, goStruct } from '../formatter.ts';
+import type { GoStruct } from '../gotemplate/index.ts';
 import { untilInterrupt } from '../io.ts';
 
 /** docker's `units.BytesSize`: binary units, 4 significant digits (`1.203MiB`). */
@@ -43,10 +45,26 @@ function row(prev: ContainerStats | undefined, s: ContainerStats, trunc: boolean
   ];
 }
 
-const HEADER = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'];
+/** docker/cli's statsContext (cli/command/container/formatter_stats.go) over one row; `container` is the name or ID as the user gave it. */
+function statsContext(r: string[], container: string): GoStruct {
+  const [id, name, cpu, mem, memPerc, net, blk, pids] = r as [string, string, string, string, string, string, string, string];
+  return goStruct('*container.statsContext', {
+    Container: () => container, Name: () => name, ID: () => id, CPUPerc: () => cpu, MemUsage: () => mem, MemPerc: () => memPerc,
+    NetIO: () => net, BlockIO: () => blk, PIDs: () => pids,
+  });
+}
 
-async function sample(api: EngineApi, refs: string[]): Promise<ContainerStats[]> {
-  return (await Promise.all(refs.map((r) => api.containerStats(r).catch(() => undefined)))).filter((s): s is ContainerStats => s !== undefined);
+const STATS_HEADER = {
+  Container: 'CONTAINER', Name: 'NAME', ID: 'CONTAINER ID', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %',
+  NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
+};
+const DEFAULT_FORMAT = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
+
+
+/** Each container's stats with the name or ID it was asked by (those that could not be read are left out). */
+async function sample(api: EngineApi, refs: string[]): Promise<(ContainerStats & { ref: string })[]> {
+  const got = await Promise.all(refs.map((ref) => api.containerStats(ref).then((s) => ({ ...s, ref }), () => undefined)));
+  return got.filter((s): s is ContainerStats & { ref: string } => s !== undefined);
 }
 
 export const stats: Command = {
@@ -56,6 +74,7 @@ export const stats: Command = {
   description: 'Display a live stream of container(s) resource usage statistics',
   flags: [
     { name: 'all', short: 'a', type: 'bool', help: 'Show all containers (default shows just running)' },
+    { name: 'format', type: 'string', value: 'string', help: 'Pretty-print images using a Go template' },
     { name: 'no-stream', type: 'bool', help: 'Disable streaming stats and only pull the first result' },
     { name: 'no-trunc', type: 'bool', help: 'Do not truncate output' },
   ],
@@ -67,10 +86,12 @@ export const stats: Command = {
     // Named containers must exist (docker: "No such container" and exit 1).
     for (const ref of p.args) await api.inspectContainer(ref);
     const refs = async () => (named ? p.args : (await api.listContainers({ all: p.flags['all'] === true })).map((c) => c.Id));
+    const source = (p.flags['format'] as string | undefined) ?? 'table';
+    const format = source === 'table' ? DEFAULT_FORMAT : source;
     let prev = new Map<string, ContainerStats>();
     const tick = async () => {
       const now = await sample(api, await refs());
-      const out = table(HEADER, now.map((s) => row(prev.get(s.id), s, trunc)));
+      const out = formatted(format, now.map((s) => statsContext(row(prev.get(s.id), s, trunc), named ? s.ref : s.id.slice(0, 12))), STATS_HEADER);
       prev = new Map(now.map((s) => [s.id, s]));
       return out;
     };

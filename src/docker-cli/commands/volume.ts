@@ -1,5 +1,8 @@
 import type { Command } from '../command.ts';
-import { table } from '../format.ts';
+import type { VolumeSummary } from '../../engine/api.ts';
+import { humanSize } from '../format.ts';
+import { goStruct, inspectFormatted, writeFormatted } from '../formatter.ts';
+import type { GoStruct } from '../gotemplate/index.ts';
 import { eachArg } from './containers.ts';
 import { confirmed, forceFlag, report } from './prune.ts';
 
@@ -31,17 +34,36 @@ export const volumeCreate: Command = {
   },
 };
 
+/** docker/cli's volumeContext (cli/command/formatter/volume.go). */
+function volumeContext(v: VolumeSummary): GoStruct {
+  const labels = v.Labels ?? {};
+  return goStruct('*formatter.volumeContext', {
+    Name: () => v.Name, Driver: () => v.Driver, Scope: () => v.Scope, Mountpoint: () => v.Mountpoint,
+    Labels: () => Object.entries(labels).map(([k, x]) => `${k}=${x}`).sort().join(','),
+    Label: (name: unknown) => labels[String(name)] ?? '',
+    Links: () => (v.UsageData ? String(v.UsageData.RefCount) : 'N/A'),
+    Size: () => (v.UsageData ? humanSize(v.UsageData.Size, 4) : 'N/A'),
+  });
+}
+
+const VOLUME_HEADER = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE' };
+
 export const volumeLs: Command = {
   name: 'volume ls',
   aliases: ['volume list'],
   usage: 'volume ls [OPTIONS]',
   description: 'List volumes',
-  flags: [{ name: 'quiet', short: 'q', type: 'bool', help: 'Only display volume names' }],
+  flags: [
+    { name: 'format', type: 'string', value: 'string', help: 'Pretty-print volumes using a Go template' },
+    { name: 'quiet', short: 'q', type: 'bool', help: 'Only display volume names' },
+  ],
   args: [0, 0],
   async run(p, { io, engine }) {
     const list = (await (await engine()).listVolumes()).sort((a, b) => a.Name.localeCompare(b.Name));
-    if (p.flags['quiet'] === true) io.out(list.map((v) => `${v.Name}\n`).join(''));
-    else io.out(table(['DRIVER', 'VOLUME NAME'], list.map((v) => [v.Driver, v.Name])));
+    // NewVolumeFormat: -q is `{{.Name}}` with the default format and ignored with the user's.
+    const source = (p.flags['format'] as string | undefined) ?? 'table';
+    const format = source === 'table' ? (p.flags['quiet'] === true ? '{{.Name}}' : 'table {{.Driver}}\t{{.Name}}') : source;
+    writeFormatted(io, format, list.map(volumeContext), VOLUME_HEADER);
     return 0;
   },
 };
@@ -50,15 +72,17 @@ export const volumeInspect: Command = {
   name: 'volume inspect',
   usage: 'volume inspect [OPTIONS] VOLUME [VOLUME...]',
   description: 'Display detailed information on one or more volumes',
-  flags: [],
+  flags: [{ name: 'format', short: 'f', type: 'string', value: 'string', help: 'Format the output using the given Go template' }],
   args: [1, Infinity],
   async run(p, { io, engine }) {
     // (a missing one is undefined, or null after a JSON hop)
     const found = await (await engine()).inspectVolumes(p.args);
     const ok = found.filter((v) => v != null);
-    io.out(`${JSON.stringify(ok, null, 4)}\n`);
+    const format = p.flags['format'] as string | undefined;
+    // Docker runs a volume's template over its typed struct only (no raw fallback).
+    const code = format ? inspectFormatted(io, format, ok, { typed: 'types.Volume' }) : (io.out(`${JSON.stringify(ok, null, 4)}\n`), 0);
     p.args.forEach((n, i) => found[i] == null && io.err(`Error response from daemon: get ${n}: no such volume\n`));
-    return ok.length === p.args.length ? 0 : 1;
+    return ok.length === p.args.length ? code : 1;
   },
 };
 

@@ -50,14 +50,17 @@ export class EngineContainers implements ContainerApi {
     return this.svc.remove(ref, opts);
   }
 
-  async listContainers(opts: { all?: boolean }): Promise<ContainerSummary[]> {
-    return (await this.svc.store.list())
-      .filter((c) => opts.all || c.State.Running)
-      .map((c) => ({
-        Id: c.Id, Names: [c.Name], Image: c.Config.Image, ImageID: c.Image, Command: [c.Path, ...c.Args].filter(Boolean).join(' '),
+  async listContainers(opts: { all?: boolean; size?: boolean }): Promise<ContainerSummary[]> {
+    const list = (await this.svc.store.list()).filter((c) => opts.all || c.State.Running);
+    return Promise.all(list.map(async (c) => ({
+        Id: c.Id, Names: [c.Name], Image: c.Config.Image, ImageID: c.Image, Command: summaryCommand(c.Path, c.Args),
         Created: c.Created, State: c.State.Status, Status: c.State.Status, StartedAt: c.State.StartedAt, FinishedAt: c.State.FinishedAt, ExitCode: c.State.ExitCode,
         Ports: c.State.Running ? summaryPorts(c.NetworkSettings?.Ports ?? {}) : [],
-      }));
+        Labels: c.Config.Labels ?? {},
+        Mounts: c.Mounts.map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, ...(m.Type === 'volume' ? { Driver: 'local' } : {}), RW: m.RW })),
+        Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),
+        ...(opts.size ? { SizeRw: await this.fss.tree(c).then(writableSize, () => 0) } : {}),
+      })));
   }
 
   async inspectContainer(ref: string): Promise<Record<string, unknown>> {
@@ -155,6 +158,11 @@ export class EngineContainers implements ContainerApi {
 }
 
 /** `NetworkSettings.Ports` as the API's list (one entry per binding; an exposed port alone has no PublicPort). */
+/** moby's container list `Command`: the path, then the arguments, one with a space in it in single quotes. */
+function summaryCommand(path: string, args: string[]): string {
+  return [path, ...args.map((a) => (a.includes(' ') ? `'${a}'` : a))].filter(Boolean).join(' ');
+}
+
 function summaryPorts(ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>): ContainerSummary['Ports'] {
   return Object.entries(ports).flatMap(([k, bs]) => {
     const [port, type] = k.split('/') as [string, string];
