@@ -61,6 +61,18 @@ describe('createProxyHandler', () => {
     expect((await exact.get('/inside.corp.test/v2/')).status).toBe(200);
   });
 
+  it('says a name that does not resolve is out of reach (502, UPSTREAM_UNREACHABLE), not refused', async () => {
+    const resolveHost = async (name: string): Promise<string[]> => {
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+    };
+    const h = harness({ allow: ['*.corp.test'], resolveHost }, ok);
+    const res = await h.get('/nowhere.corp.test/v2/');
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { errors: { message: string; detail: { tabdockProxy: { reason: string; cause: string } } }[] };
+    expect(body.errors[0]!.detail.tabdockProxy).toMatchObject({ reason: 'UPSTREAM_UNREACHABLE', cause: expect.stringContaining('cannot resolve nowhere.corp.test') });
+    expect(h.calls).toHaveLength(0);
+  });
+
   it('checks every redirect hop against DNS too', async () => {
     const resolveHost = async (name: string) => (name === 'cdn.corp.test' ? ['169.254.169.254'] : ['93.184.216.34']);
     const h = harness({ allow: ['registry.corp.test', '*.corp.test'], resolveHost }, (url) =>

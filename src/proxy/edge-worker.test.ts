@@ -51,7 +51,7 @@ describe('edge worker', () => {
       expect(privateName.status).toBe(403);
       expect(await privateName.text()).toContain('resolves to a private address');
       const unknown = await worker.fetch(new Request('https://edge.test/nowhere.registry.test/v2/'), env);
-      expect(unknown.status).toBe(403);
+      expect(unknown.status).toBe(502);
       expect(await unknown.text()).toContain('cannot resolve nowhere.registry.test');
       expect(asked.sort()).toEqual(['inside.registry.test A', 'inside.registry.test AAAA', 'nowhere.registry.test A', 'nowhere.registry.test AAAA']);
       // Only the DNS server was asked anything: no connection to either name.

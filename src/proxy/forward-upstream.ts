@@ -39,7 +39,10 @@ export async function forwardUpstream(
   let exact = exactlyConfigured;
   for (let hop = 0; ; hop++) {
     const refused = await refuseByAddress(ctx, host, exact);
-    if (refused) return { ok: false, status: hop === 0 ? 403 : 502, code: 'DENIED', message: refused, failure: { reason: 'REFUSED', host: host.key } };
+    // A name that does not resolve is a registry out of reach, not a refusal (the page's
+    // headline says "Registry unreachable", not "Access denied").
+    if (refused?.unresolved) return { ok: false, status: 502, code: 'UNAVAILABLE', message: refused.message, failure: { reason: 'UPSTREAM_UNREACHABLE', host: host.key, cause: refused.unresolved } };
+    if (refused) return { ok: false, status: hop === 0 ? 403 : 502, code: 'DENIED', message: refused.message, failure: { reason: 'REFUSED', host: host.key } };
 
     const hopHeaders = new Headers(headers);
     if (host.key !== addressed.key) hopHeaders.delete('authorization');
@@ -79,16 +82,17 @@ export async function forwardUpstream(
 }
 
 /** Names that resolve to private addresses are as forbidden as private literals. */
-async function refuseByAddress(ctx: ForwardContext, host: HostPort, exact: boolean): Promise<string | undefined> {
+async function refuseByAddress(ctx: ForwardContext, host: HostPort, exact: boolean): Promise<{ message: string; unresolved?: string } | undefined> {
   if (!ctx.resolveHost || exact || isIpLiteral(host.hostname)) return undefined;
   let addresses: readonly string[];
   try {
     addresses = await ctx.resolveHost(host.hostname);
   } catch (e) {
-    return `cannot resolve ${host.hostname}: ${describe(e)}`;
+    const cause = `cannot resolve ${host.hostname}: ${describe(e)}`;
+    return { message: `cannot reach ${host.key}: ${cause}`, unresolved: cause };
   }
   if (ctx.policy.addressesAllowed(addresses, exact)) return undefined;
-  return `host ${host.key} resolves to a private address; only an exact allow-list entry permits that`;
+  return { message: `host ${host.key} resolves to a private address; only an exact allow-list entry permits that` };
 }
 
 /**

@@ -220,7 +220,7 @@ it('shows a registry that is down as a sentence', async () => {
   const out = await command(`docker pull ${DOWN}/nothing:1`);
   expect(out).toContain(`Error response from daemon: cannot reach registry ${DOWN}`);
   expect((await errorsShown())[0]).toEqual({
-    headline: 'No registry reachable',
+    headline: 'Registry unreachable',
     sentence: `Cannot reach registry ${DOWN}: connect ECONNREFUSED ${DOWN}; check the registry in the image name, or try again later.`,
   });
   await page.screenshot({ path: artifactPath('playground-registry-down.png') });

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { describeError, sentence } from './describe-error.ts';
 
 it.each([
-  [{ code: 'REGISTRY_UNREACHABLE', message: 'cannot reach registry 127.0.0.1:9: Failed to fetch', data: {} }, 'No registry reachable', 'Cannot reach registry 127.0.0.1:9: Failed to fetch.'],
+  [{ code: 'REGISTRY_UNREACHABLE', message: 'cannot reach registry 127.0.0.1:9: Failed to fetch', data: {} }, 'Registry unreachable', 'Cannot reach registry 127.0.0.1:9: Failed to fetch.'],
   [
     { code: 'NO_MATCHING_PLATFORM', message: 'no matching manifest for linux/386 in the manifest list entries of x:1; it has linux/amd64, linux/arm64/v8. tabdock runs 32-bit x86 (linux/386) images, the only kind its emulator can run.', data: { wanted: 'linux/386' } },
     'No linux/386 variant',
@@ -13,7 +13,7 @@ it.each([
   [{ name: 'QuotaExceededError', message: 'The quota has been exceeded.' }, 'Storage full', 'The quota has been exceeded.'],
   [
     { code: 'REGISTRY_UNREACHABLE', message: 'cannot reach registry 127.0.0.1:9: fetch failed (connect ECONNREFUSED 127.0.0.1:9) (through the CORS proxy)', data: { status: 502, registry: '127.0.0.1:9', viaProxy: true, cause: 'fetch failed (connect ECONNREFUSED 127.0.0.1:9)' } },
-    'No registry reachable',
+    'Registry unreachable',
     'Cannot reach registry 127.0.0.1:9: connect ECONNREFUSED 127.0.0.1:9; check the registry in the image name, or try again later.',
   ],
   [new Error('boom'), 'Error', 'Boom.'],

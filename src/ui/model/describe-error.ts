@@ -47,7 +47,7 @@ function proxyCouldNotConnect(registry: string, why: string): string {
 function headline(code: ErrorCode | 'ERROR', data: Record<string, unknown>): string {
   switch (code) {
     case 'REGISTRY_UNREACHABLE':
-      return 'No registry reachable';
+      return 'Registry unreachable';
     case 'NO_MATCHING_PLATFORM':
       return `No ${typeof data['wanted'] === 'string' ? data['wanted'] : 'linux/386'} variant`;
     case 'RATE_LIMITED':
