@@ -1,4 +1,3 @@
-import { createSHA256 } from 'hash-wasm';
 import { TabdockError } from '../shared/errors.ts';
 import { Digest } from './digest.ts';
 
@@ -21,8 +20,12 @@ export interface Hasher {
 /** Makes a fresh streaming sha256. Injected: hash-wasm by default, OpenSSL in Node. */
 export type HasherFactory = () => Promise<Hasher>;
 
+// Loaded on first use: a client command that hashes nothing (the CLI talking to its
+// daemon) does not pay for evaluating the module.
+let hashWasm: Promise<typeof import('hash-wasm')> | undefined;
+
 export async function sha256Hasher(): Promise<Hasher> {
-  const h = await createSHA256();
+  const h = await (await (hashWasm ??= import('hash-wasm'))).createSHA256();
   h.init();
   return {
     update: (c) => void h.update(c),

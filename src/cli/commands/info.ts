@@ -1,6 +1,6 @@
 import { VERSION } from '../../docker-cli/commands/version.ts';
 import { loadSettings } from '../home.ts';
-import { guestBoot, type GuestBoot } from '../node-guest.ts';
+import type { GuestBoot } from '../node-guest.ts';
 import type { NodeCommand } from './command.ts';
 
 /** `docker info`'s shape, for the fields tabdock has; `Guest Boot` says how the guest starts and why. */
@@ -13,7 +13,7 @@ export const info: NodeCommand = {
   async run(_p, { io, engine, runtime }) {
     const settings = await loadSettings(io.env);
     const e = await engine();
-    const [containers, images, boot] = await Promise.all([e.listContainers({ all: true }), e.listImages(), guestBoot(io.env)]);
+    const [containers, images, boot] = await Promise.all([e.listContainers({ all: true }), e.listImages(), import('../node-guest.ts').then((g) => g.guestBoot(io.env))]);
     const running = containers.filter((c) => c.State === 'running').length;
     const paused = containers.filter((c) => c.State === 'paused').length;
     const list = (name: string, xs: string[]) => (xs.length ? ` ${name}:\n${xs.map((x) => `  ${x}\n`).join('')}` : '');

@@ -1,6 +1,5 @@
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RegistryClient } from '../../registry-client/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import { loadSettings } from '../home.ts';
 import type { NodeCommand, NodeCtx } from './command.ts';
@@ -62,6 +61,7 @@ export const login: NodeCommand = {
     if (p.flags['password'] !== undefined) io.err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
     const settings = await loadSettings(io.env);
     const registry = registryOf(server);
+    const { RegistryClient } = await import('../../registry-client/index.ts');
     const client = new RegistryClient({ insecureRegistries: settings.insecureRegistries, credentials: () => ({ username, password: password! }) });
     await client.checkCredentials(registry);
     const path = join(settings.home, 'config.json');
