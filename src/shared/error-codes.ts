@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   // docker run's flags and the config built from them (engine/spec); all exit 125.
   'FLAG_ERROR', 'INVALID_CONFIG', 'INVALID_NAME', 'INVALID_MOUNT', 'INVALID_CAPABILITY', 'INVALID_SIGNAL', 'USER_NOT_FOUND', 'NO_COMMAND',
   'INIT_UNAVAILABLE', 'CONFIG_INVALID', 'INVALID_VOLUME_NAME',
+  // The docker CLI's own refusals, printed as they are (no daemon prefix), exit 1 unless said.
+  'CLI_ERROR',
   // Starting the command (126/127) and WebAssembly containers.
   'EXEC_NOT_FOUND', 'EXEC_FAILED', 'WASI_TREE_TOO_LARGE',
   // The guest and the emulator.

@@ -90,7 +90,8 @@ export function parseRunOptions(parsed: Parsed, ctx: RunOptionsContext = {}): Ru
       if (!ctx.readFile) throw new Error('reading files is not available here');
       text = ctx.readFile(f);
     } catch (e) {
-      throw flagError(`open ${f}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, { file: f });
+      // docker/cli reports parse() errors with a closing full stop (run.go reportError).
+      throw flagError(`open ${f}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message.replace(/\.$/, '')}.`, { file: f });
     }
     o.env.push(...parseEnvFile(f, text, ctx.lookupEnv));
   }

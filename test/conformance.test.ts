@@ -1,0 +1,51 @@
+// Docker's behaviours and exit codes where a script or tutorial depends on them (issue 19),
+// end to end through the real `tabdock` (started by its `#!` line, as `npx` starts it), a
+// real registry on loopback and the committed guest. One daemon serves the whole file.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxCli, runCli, type CliHome, type TestRegistry } from './support/index.ts';
+
+let reg: TestRegistry;
+let cli: CliHome;
+let IMG: string;
+
+beforeAll(async () => {
+  ({ reg, cli, image: IMG } = await busyboxCli());
+}, 300_000);
+afterAll(async () => {
+  cli?.dispose();
+  await reg?.stop();
+});
+
+describe('start-up and exit codes', () => {
+  it('--env-file is the command\'s flag, never Node\'s: a missing file is 125 with Docker\'s sentence', async () => {
+    for (const flag of [['--env-file', '/nonexistent/x.env'], ['--env-file=/nonexistent/x.env']]) {
+      const r = await cli.run('run', '--rm', ...flag, IMG, 'true');
+      expect(r).toEqual({ code: 125, stdout: '', stderr: "tabdock: open /nonexistent/x.env: no such file or directory.\nSee 'tabdock run --help'.\n" });
+    }
+  }, 120_000);
+
+  it('-it with stdin not a terminal ends at once with exit 1, never waits on the shell', async () => {
+    // runCli's stdin is a pipe that stays open: a container shell would wait on it for ever.
+    const r = await runCli(['run', '-it', '--rm', IMG, 'sh'], cli.env, 60_000);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'the input device is not a TTY\n' });
+  }, 120_000);
+
+  it('run without arguments is 1; a taken name is 125 from run and 1 from create; rm -f of nothing is 0; a directory as the command is 126', async () => {
+    const none = await cli.run('run');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^"tabdock run" requires at least 1 argument\.\nSee 'tabdock run --help'\.\n/);
+
+    const first = await cli.run('create', '--name', 'taken', IMG, 'true');
+    expect(first.code).toBe(0);
+    const id = first.stdout.trim();
+    const sentence = `Conflict. The container name "/taken" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.`;
+    expect(await cli.run('run', '--name', 'taken', IMG, 'true')).toEqual({ code: 125, stdout: '', stderr: `tabdock: Error response from daemon: ${sentence}\nSee 'tabdock run --help'.\n` });
+    expect(await cli.run('create', '--name', 'taken', IMG, 'true')).toEqual({ code: 1, stdout: '', stderr: `Error response from daemon: ${sentence}\n` });
+    expect((await cli.run('rm', 'taken')).code).toBe(0);
+
+    expect(await cli.run('rm', '-f', 'taken')).toEqual({ code: 0, stdout: '', stderr: 'Error: No such container: taken\n' });
+    expect((await cli.run('rm', 'taken')).code).toBe(1);
+
+    expect((await cli.run('run', '--rm', IMG, '/etc')).code).toBe(126);
+  }, 180_000);
+});
