@@ -49,3 +49,26 @@ describe('start-up and exit codes', () => {
     expect((await cli.run('run', '--rm', IMG, '/etc')).code).toBe(126);
   }, 180_000);
 });
+
+describe('exec', () => {
+  it("keeps the container's env (PATH included) under -e; -u takes a name or an ID from the container's passwd, gid from its entry (0 when unlisted)", async () => {
+    const name = 'exec-env';
+    // The container adds its user after it started: exec reads its files as they are now.
+    const script = 'echo app:x:1000:1001::/home/app:/bin/sh >> /etc/passwd; echo ready > /tmp/ready; exec sleep 600';
+    expect((await cli.run('run', '-d', '--name', name, '-e', 'FOO=bar', IMG, 'sh', '-c', script)).code).toBe(0);
+    try {
+      // Wait until the container wrote its passwd line (a condition, not a sleep).
+      for (let i = 0; (await cli.run('exec', name, 'cat', '/tmp/ready')).stdout !== 'ready\n'; i++) expect(i).toBeLessThan(200);
+      const env = await cli.run('exec', '-e', 'X=1', '-e', 'FOO=over', name, 'sh', '-c', 'echo "$X|$FOO|$PATH|$HOME"');
+      expect(env).toEqual({ code: 0, stdout: '1|over|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|/root\n', stderr: '' });
+      expect((await cli.run('exec', '-u', 'app', name, 'sh', '-c', 'id -u; id -g; echo $HOME')).stdout).toBe('1000\n1001\n/home/app\n');
+      expect((await cli.run('exec', '-u', '1000', name, 'id', '-g')).stdout).toBe('1001\n');
+      expect((await cli.run('exec', '-u', '4242', name, 'sh', '-c', 'id -u; id -g')).stdout).toBe('4242\n0\n');
+      const nosuch = await cli.run('exec', '-u', 'nosuch', name, 'true');
+      expect(nosuch.code).toBe(126);
+      expect(nosuch.stderr).toContain('unable to find user nosuch: no matching entries in passwd file');
+    } finally {
+      await cli.run('rm', '-f', name);
+    }
+  }, 180_000);
+});

@@ -1,5 +1,6 @@
 import type { EngineApi } from '../../engine/api.ts';
 import { RUN_FLAGS, parseRunOptions } from '../../engine/spec/run-flags.ts';
+import { parseEnvFlag } from '../../engine/spec/env.ts';
 import type { RunOptions } from '../../engine/spec/run-options.ts';
 import { TabdockError, messageOf } from '../../shared/errors.ts';
 import { exitCodeForError } from '../../engine/spec/exit-codes.ts';
@@ -171,7 +172,7 @@ export const exec: Command = {
     checkTty(io, p.flags['interactive'] === true, tty);
     const size = tty ? io.size?.() : undefined;
     const h = await (await engine()).execContainer(ref!, {
-      args, tty, interactive: p.flags['interactive'] === true, env: (p.flags['env'] as string[] | undefined) ?? [],
+      args, tty, interactive: p.flags['interactive'] === true, env: ((p.flags['env'] as string[] | undefined) ?? []).map((e) => parseEnvFlag(e, (k) => io.env[k])),
       ...(p.flags['user'] ? { user: String(p.flags['user']) } : {}), ...(p.flags['workdir'] ? { workdir: String(p.flags['workdir']) } : {}), ...(size ?? {}),
     }, (chunk, fd) => (fd === 2 ? io.err : io.out)(chunk));
     const unwire = p.flags['interactive'] === true ? wireStdin(h, io, tty) : (h.closeStdin(), () => {});

@@ -1,5 +1,7 @@
 import { TabdockError } from '../../shared/errors.ts';
 import { parseSignal } from '../spec/signals.ts';
+import { execEnv } from '../spec/env.ts';
+import { resolveUser } from '../spec/user.ts';
 import type { ContainerApi, ContainerStats, ContainerSummary, ExecRequest, LogOptions } from '../api.ts';
 import { copyIn, copyOut, diff, statPath, writableSize, type Change, type CopyEntry, type PathStat } from './container-files.ts';
 import type { LogEntry } from './logs.ts';
@@ -135,9 +137,26 @@ export class EngineContainers implements ContainerApi {
   async execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) {
     const c = await this.svc.store.find(ref);
     if (!this.svc.isRunning(c.Id)) throw new TabdockError('CONFLICT', `container ${c.Id} is not running`, {});
+    // moby's exec: the user (`-u`, else the container's) resolved against the container's
+    // own /etc/passwd and /etc/group as they are now, as `run -u` is; a user that does not
+    // resolve fails the exec as Docker's does (126: the process could not be started).
+    const read = async (p: string) => {
+      const b = await this.fss.readFile(c, p);
+      return b ? new TextDecoder().decode(b) : undefined;
+    };
+    const [passwd, group] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
+    let user;
+    try {
+      user = resolveUser(req.user || c.Config.User || '', passwd, group);
+    } catch (e) {
+      if (TabdockError.is(e)) throw new TabdockError(e.code, e.message, e.data, { exitCode: 126 });
+      throw e;
+    }
+    const tty = req.tty ?? false;
     const proc = await (await this.runtimes.runtime(this.runtimes.forContainer(c))).exec({
-      container: c, args: req.args, env: req.env ?? [], cwd: req.workdir || c.Config.WorkingDir || '/', user: req.user ?? c.Config.User,
-      tty: req.tty ?? false, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
+      container: c, args: req.args, env: execEnv({ configEnv: c.Config.Env, execEnv: req.env ?? [], hostname: c.Config.Hostname, tty, home: user.home }),
+      cwd: req.workdir || c.Config.WorkingDir || '/', user: `${user.uid}:${user.gid}`, additionalGids: user.additionalGids,
+      tty, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
     });
     const off = proc.onOutput(onOutput);
     return {

@@ -8,7 +8,7 @@ export { buildOciSpec, pathsToEnsure, effectivePidsLimit, DEFAULT_PIDS_LIMIT, CP
 export type * from './oci-types.ts';
 export { validateOciSpec } from './validate-oci-spec.ts';
 export { resolveCommand } from './command.ts';
-export { containerEnv, mergeImageEnv, replaceOrAppendEnv, parseEnvFile, parseEnvFlag, DEFAULT_PATH } from './env.ts';
+export { containerEnv, execEnv, mergeImageEnv, replaceOrAppendEnv, parseEnvFile, parseEnvFlag, DEFAULT_PATH } from './env.ts';
 export { resolveUser, parsePasswd, parseGroup, type ResolvedUser } from './user.ts';
 export { tweakCapabilities, normalizeCapabilities, DEFAULT_CAPABILITIES, ALL_CAPABILITIES } from './capabilities.ts';
 export { defaultSeccompProfile } from './seccomp-default.ts';
