@@ -72,3 +72,24 @@ describe('exec', () => {
     }
   }, 180_000);
 });
+
+describe('inspect', () => {
+  it("shows Docker's top-level keys in Docker's order (no engine fields), the runtime files' paths, ExecIDs; image inspect of nothing is [] and exit 1", async () => {
+    const name = 'inspected';
+    expect((await cli.run('run', '-d', '--name', name, IMG, 'sleep', '600')).code).toBe(0);
+    try {
+      const [c] = JSON.parse((await cli.run('inspect', name)).stdout) as Array<Record<string, unknown>>;
+      expect(Object.keys(c!)).toEqual([
+        'Id', 'Created', 'Path', 'Args', 'State', 'Image', 'ResolvConfPath', 'HostnamePath', 'HostsPath', 'LogPath', 'Name', 'RestartCount',
+        'Driver', 'Platform', 'MountLabel', 'ProcessLabel', 'AppArmorProfile', 'ExecIDs', 'HostConfig', 'GraphDriver', 'Mounts', 'Config', 'NetworkSettings',
+      ]);
+      const id = c!['Id'] as string;
+      // The paths are the guest's files the container has bound at /etc/{hostname,hosts,resolv.conf}.
+      expect([c!['HostnamePath'], c!['HostsPath'], c!['ResolvConfPath']]).toEqual([`/run/tabdock/${id}/hostname`, `/run/tabdock/${id}/hosts`, `/run/tabdock/${id}/resolv.conf`]);
+      expect(c!['ExecIDs']).toBeNull();
+    } finally {
+      await cli.run('rm', '-f', name);
+    }
+    expect(await cli.run('image', 'inspect', 'nosuch')).toEqual({ code: 1, stdout: '[]\n', stderr: 'Error: No such image: nosuch\n' });
+  }, 120_000);
+});

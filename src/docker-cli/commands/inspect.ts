@@ -9,8 +9,9 @@ export const imageInspect: Command = {
   args: [1, Infinity],
   async run(p, { io, engine }) {
     const found = await (await engine()).inspectImages(p.args);
-    const out = found.filter((x): x is Record<string, unknown> => x !== undefined);
-    const missing = p.args.find((_, i) => found[i] === undefined);
+    // A missing image crosses the daemon's socket as null, the worker's port as undefined.
+    const out = found.filter((x): x is Record<string, unknown> => x != null);
+    const missing = p.args.find((_, i) => found[i] == null);
     const format = p.flags['format'] as string | undefined;
     if (format) for (const o of out) io.out(`${goTemplateField(format, o)}\n`);
     else io.out(`${JSON.stringify(out, null, 4)}\n`);

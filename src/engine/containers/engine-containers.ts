@@ -7,8 +7,9 @@ import { copyIn, copyOut, diff, statPath, writableSize, type Change, type CopyEn
 import type { LogEntry } from './logs.ts';
 import type { ContainerFilesystems } from './filesystems.ts';
 import type { Runtimes } from './runtimes.ts';
-import type { ContainerService, CreateRequest } from './service.ts';
+import { randomHex, type ContainerService, type CreateRequest } from './service.ts';
 import { STREAM_END } from '../rpc-contract.ts';
+import { inspectContainer } from '../inspect.ts';
 
 /** The container half of the engine's RPC contract, over the container service. */
 export class EngineContainers implements ContainerApi {
@@ -63,8 +64,13 @@ export class EngineContainers implements ContainerApi {
   }
 
   async inspectContainer(ref: string): Promise<Record<string, unknown>> {
-    return { ...(await this.svc.store.find(ref)) } as unknown as Record<string, unknown>;
+    const c = await this.svc.store.find(ref);
+    const reg = this.runtimes.forContainer(c);
+    return inspectContainer(c, { ...(reg.filesDir ? { filesDir: reg.filesDir(c.Id) } : {}), execIds: [...(this.execs.get(c.Id) ?? [])] });
   }
+
+  /** Running execs per container (inspect's ExecIDs), each ID as Docker makes them (64 hex). */
+  private readonly execs = new Map<string, Set<string>>();
 
   async containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void): Promise<void> {
     const c = await this.svc.store.find(ref);
@@ -159,6 +165,13 @@ export class EngineContainers implements ContainerApi {
       tty, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
     });
     const off = proc.onOutput(onOutput);
+    const execId = randomHex(32);
+    const running = this.execs.get(c.Id) ?? new Set<string>();
+    this.execs.set(c.Id, running.add(execId));
+    void proc.exit.finally(() => {
+      running.delete(execId);
+      if (running.size === 0 && this.execs.get(c.Id) === running) this.execs.delete(c.Id);
+    }).catch(() => {});
     return {
       // The exec's stream ends with its process.
       [STREAM_END]: proc.exit.then(() => {}, () => {}),

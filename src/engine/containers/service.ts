@@ -395,7 +395,7 @@ export class ContainerService {
   }
 }
 
-function randomHex(bytes: number): string {
+export function randomHex(bytes: number): string {
   const b = new Uint8Array(bytes);
   crypto.getRandomValues(b);
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
