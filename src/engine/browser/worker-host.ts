@@ -222,6 +222,8 @@ export class WorkerHost {
           wasiRuntime({ spawnWorker: () => fromWebWorker(new Worker(new URL('../wasi/worker.ts', import.meta.url), { type: 'module', name: 'tabdock-wasi' })) }),
         ],
       });
+      // A page that loads again is Docker's daemon start: `--restart always` & co come back.
+      await engine.startByPolicy();
       return { engine, close: () => [blobs, chunks, meta].forEach((s) => s.dispose()) };
     })();
     const opening = this.opened;

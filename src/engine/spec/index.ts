@@ -24,4 +24,5 @@ export {
   mergeContainerConfig, stopSignalOf, stopTimeoutOf, anonymousVolumeTargets, type MergedConfig,
   DEFAULT_STOP_SIGNAL, DEFAULT_STOP_TIMEOUT_S,
 } from './container-config.ts';
+export { parseRestartPolicy, shouldRestart, nextRestartDelay, NO_RESTART, RESTART_FIRST_DELAY_MS, RESTART_MAX_DELAY_MS, type RestartPolicy } from './restart.ts';
 export { checkExecLimits, ARG_MAX, MAX_ARG_STRLEN } from './exec-limits.ts';
