@@ -93,3 +93,40 @@ describe('inspect', () => {
     expect(await cli.run('image', 'inspect', 'nosuch')).toEqual({ code: 1, stdout: '[]\n', stderr: 'Error: No such image: nosuch\n' });
   }, 120_000);
 });
+
+describe('restart policies (last: it restarts the daemon)', () => {
+  const inspect = async (name: string) => (JSON.parse((await cli.run('inspect', name)).stdout) as Array<Record<string, any>>)[0]!;
+  const status = async (name: string) => {
+    const c = await inspect(name);
+    return `${c['State'].Status} ${c['State'].Restarting} ${c['RestartCount']}`;
+  };
+  const until = async (what: string, cond: () => Promise<boolean>) => {
+    for (const end = Date.now() + 120_000; !(await cond()); ) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it('validates --restart as Docker (125); on-failure:2 restarts a failing container twice and counts it', async () => {
+    const bad = await cli.run('run', '--restart', 'sometimes', IMG, 'true');
+    expect(bad).toEqual({ code: 125, stdout: '', stderr: "tabdock: invalid restart policy 'sometimes'\nSee 'tabdock run --help'.\n" });
+    expect((await cli.run('run', '--rm', '--restart', 'always', IMG, 'true')).stderr).toContain('Conflicting options: --restart and --rm');
+
+    expect((await cli.run('run', '-d', '--name', 'rs-fail', '--restart', 'on-failure:2', IMG, 'sh', '-c', 'echo ran; exit 3')).code).toBe(0);
+    await until('the retries to end', async () => (await status('rs-fail')) === 'exited false 2');
+    expect((await cli.run('logs', 'rs-fail')).stdout).toBe('ran\nran\nran\n');
+    const c = await inspect('rs-fail');
+    expect(c['State'].ExitCode).toBe(3);
+    expect(c['HostConfig'].RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 2 });
+  }, 240_000);
+
+  it('always: back when the daemon starts again (a container without a policy is not); a stop is respected', async () => {
+    expect((await cli.run('run', '-d', '--name', 'rs-always', '--restart', 'always', IMG, 'sleep', '600')).code).toBe(0);
+    expect((await cli.run('run', '-d', '--name', 'rs-none', IMG, 'sleep', '600')).code).toBe(0);
+    expect((await cli.run('daemon', 'stop')).code).toBe(0);
+    // The next command starts the daemon, which starts rs-always (a guest restore first).
+    await until('rs-always to run again', async () => (await status('rs-always')) === 'running false 0');
+    expect((await inspect('rs-none'))['State'].Status).toBe('exited');
+    expect((await cli.run('exec', 'rs-always', 'echo', 'alive')).stdout).toBe('alive\n');
+    // A stop is final: the exit it causes is not restarted (it would show as restarting at once).
+    expect((await cli.run('stop', '-t', '1', 'rs-always')).code).toBe(0);
+    expect(await status('rs-always')).toBe('exited false 0');
+  }, 300_000);
+});
