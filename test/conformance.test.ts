@@ -94,6 +94,19 @@ describe('inspect', () => {
   }, 120_000);
 });
 
+describe('State.OOMKilled', () => {
+  it('is true after the memory cgroup OOM killer ended the container, false after a kill', async () => {
+    const oom = await cli.run('run', '--name', 'oomer', '-m', '32m', IMG, 'sh', '-c', 'busybox dd if=/dev/zero of=/dev/null bs=64M count=1');
+    expect(oom.code).toBe(137);
+    expect((await cli.run('inspect', '-f', '{{.State.OOMKilled}}', 'oomer')).stdout).toBe('true\n');
+    expect((await cli.run('run', '-d', '--name', 'killed', IMG, 'sleep', '600')).code).toBe(0);
+    expect((await cli.run('kill', 'killed')).code).toBe(0);
+    expect((await cli.run('wait', 'killed')).stdout).toBe('137\n');
+    expect((await cli.run('inspect', '-f', '{{.State.OOMKilled}}', 'killed')).stdout).toBe('false\n');
+    await cli.run('rm', '-f', 'oomer', 'killed');
+  }, 180_000);
+});
+
 describe('restart policies (last: it restarts the daemon)', () => {
   const inspect = async (name: string) => (JSON.parse((await cli.run('inspect', name)).stdout) as Array<Record<string, any>>)[0]!;
   const status = async (name: string) => {
