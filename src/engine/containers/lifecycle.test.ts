@@ -273,9 +273,11 @@ describe('container lifecycle (fake runtime)', () => {
     // The engine went away under the other two (reconcile marks them exited), then starts again.
     await kit.engine.containers.reconcile('gone');
     expect(await state(unless)).toMatchObject({ Status: 'running' }); // still live in this engine
-    const before = rt.started.length;
+    const started: string[] = [];
+    kit.engine.onEvent((e) => void (e.type === 'container' && e.action === 'start' && started.push(e.id)));
     await kit.engine.startByPolicy();
-    await until(() => rt.started.length === before + 1);
+    await until(() => started.length === 1);
+    expect(started).toEqual([always]);
     expect(await state(always)).toMatchObject({ Status: 'running', Running: true });
     expect(await state(unlessStopped)).toMatchObject({ Status: 'exited' });
     expect(await state(none)).toMatchObject({ Status: 'running' });
