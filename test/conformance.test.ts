@@ -67,6 +67,14 @@ describe('exec', () => {
       const nosuch = await cli.run('exec', '-u', 'nosuch', name, 'true');
       expect(nosuch.code).toBe(126);
       expect(nosuch.stderr).toContain('unable to find user nosuch: no matching entries in passwd file');
+      // inspect's ExecIDs: the execs running now (null when none).
+      const execIds = async () => (JSON.parse((await cli.run('inspect', name)).stdout) as Array<Record<string, unknown>>)[0]!['ExecIDs'];
+      expect(await execIds()).toBeNull();
+      const bg = cli.run('exec', name, 'sleep', '600');
+      for (let i = 0; (await execIds()) === null; i++) expect(i).toBeLessThan(200);
+      expect(await execIds()).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
+      await cli.run('rm', '-f', name);
+      await bg;
     } finally {
       await cli.run('rm', '-f', name);
     }
