@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// `--`: what follows the script is the user's, not Node's. Node 20 reads `--env-file` from
+// anywhere in its arguments (nodejs/node#54232) and would read `tabdock run --env-file F`
+// as its own flag; after `--` it does not.
 // The `tabdock` command. Runs the bundle `npm ci` built (dist/tabdock/cli.mjs) when it is
 // newer than every source file; otherwise the TypeScript sources through tsx, so edits
 // take effect at once and `npx tabdock` works even where no bundle was built.

@@ -41,7 +41,13 @@ describe('tabdock pull', () => {
 
     const again = await cli.run('pull', ref);
     expect(again.stdout).toContain(`Status: Image is up to date for ${ref}`);
-    expect(again.stdout).toContain('Already exists');
+    // Docker's lines for a layer it has: "Already exists" alone, no "Pulling fs layer" first.
+    const have = m386.layerDigests.map((l) => `${l.slice(7, 19)}: Already exists\n`).join('');
+    expect(again.stdout).toBe(`1: Pulling from multi\n${have}Digest: ${info.indexDigest}\nStatus: Image is up to date for ${ref}\n${ref}\n`);
+    // By digest: the digest reference the tag's pull recorded already names the image.
+    const byDigest = `${reg.host}/multi@${info.indexDigest}`;
+    const d = await cli.run('pull', byDigest);
+    expect(d).toEqual({ code: 0, stderr: '', stdout: `${info.indexDigest}: Pulling from multi\n${have}Digest: ${info.indexDigest}\nStatus: Image is up to date for ${byDigest}\n${byDigest}\n` });
 
     const ins = await cli.run('image', 'inspect', ref);
     expect(ins.code).toBe(0);

@@ -89,16 +89,28 @@ describe('runDocker: help, names and flag errors', () => {
     expect(t.text.err).toBe("docker: unknown flag: --bogus\nSee 'docker pull --help'.\n");
   });
 
-  it('exits 125 on a wrong argument count, with the usage', async () => {
-    const t = terminal();
-    expect(await runDocker(['logs'], ctx(t.io, fakeEngine({})))).toBe(125);
-    expect(t.text.err).toBe(`docker: "docker logs" requires exactly 1 argument.\nSee 'docker logs --help'.\n\nUsage:  docker logs [OPTIONS] CONTAINER\n\nFetch the logs of a container\n`);
+  it('exits 1 on a wrong argument count, with the usage and no prefix (cobra returns it as an error)', async () => {
+    let t = terminal();
+    expect(await runDocker(['logs'], ctx(t.io, fakeEngine({})))).toBe(1);
+    expect(t.text.err).toBe(`"docker logs" requires exactly 1 argument.\nSee 'docker logs --help'.\n\nUsage:  docker logs [OPTIONS] CONTAINER\n\nFetch the logs of a container\n`);
+    t = terminal();
+    expect(await runDocker(['run'], ctx(t.io, fakeEngine({})))).toBe(1);
+    expect(t.text.err).toBe(`"docker run" requires at least 1 argument.\nSee 'docker run --help'.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n`);
+  });
+
+  it('refuses -it at once (exit 1) when the input is not a terminal or there is none, before asking the engine', async () => {
+    for (const argv of [['run', '-it', 'busybox', 'sh'], ['run', '-i', '-t', '--rm', 'busybox'], ['exec', '-it', 'c1', 'sh']]) {
+      for (const t of [terminal({ tty: false }), terminal({ stdin: false })]) {
+        expect(await runDocker(argv, ctx(t.io, fakeEngine({})))).toBe(1);
+        expect(t.text).toEqual({ out: '', err: 'the input device is not a TTY\n' });
+      }
+    }
   });
 
   it('refuses --env-file where there are no files, as a flag error that says so', async () => {
     const t = terminal();
     expect(await runDocker(['run', '--env-file', 'a.env', 'busybox'], ctx(t.io, fakeEngine({})))).toBe(125);
-    expect(t.text.err).toBe("docker: open a.env: files are not available in this terminal (no file system to read --env-file from)\nSee 'docker run --help'.\n");
+    expect(t.text.err).toBe("docker: open a.env: files are not available in this terminal (no file system to read --env-file from).\nSee 'docker run --help'.\n");
   });
 
   it('reads --env-file through the terminal when it has files', async () => {
@@ -113,7 +125,7 @@ describe('runDocker: help, names and flag errors', () => {
     expect(t.text.out).toBe('c1\n');
     t.text.err = '';
     expect(await runDocker(['run', '--env-file', 'b.env', 'busybox'], ctx(t.io, api))).toBe(125);
-    expect(t.text.err).toMatch(/^docker: open b\.env: no such file or directory\n/);
+    expect(t.text.err).toBe("docker: open b.env: no such file or directory.\nSee 'docker run --help'.\n");
   });
 });
 
@@ -124,7 +136,7 @@ describe('runDocker: errors from the engine', () => {
     };
     let t = terminal();
     expect(await runDocker(['run', '--pull', 'always', 'nothere'], ctx(t.io, fakeEngine({ pull: noImage })))).toBe(125);
-    expect(t.text.err).toBe('latest: Pulling from library/nothere\ndocker: Error response from daemon: pull access denied for nothere\n');
+    expect(t.text.err).toBe("latest: Pulling from library/nothere\ndocker: Error response from daemon: pull access denied for nothere.\nSee 'docker run --help'.\n");
     t = terminal();
     expect(await runDocker(['pull', 'nothere'], ctx(t.io, fakeEngine({ pull: noImage })))).toBe(1);
     expect(t.text.err).toBe('Error response from daemon: pull access denied for nothere\n');
@@ -140,7 +152,34 @@ describe('runDocker: errors from the engine', () => {
       },
     });
     expect(await runDocker(['run', 'busybox', 'nope'], ctx(t.io, api))).toBe(127);
-    expect(t.text.err).toBe('docker: Error response from daemon: exec: "nope": executable file not found in $PATH\n');
+    expect(t.text.err).toBe('docker: Error response from daemon: exec: "nope": executable file not found in $PATH.\n');
+  });
+
+  it('a name in use: run exits 125 with the --help hint, create exits 1 with the daemon\'s line (docker/cli run.go, create.go)', async () => {
+    const conflict = async (): Promise<never> => {
+      throw new TabdockError('CONFLICT', 'Conflict. The container name "/web" is already in use by container "c0". You have to remove (or rename) that container to be able to reuse that name.', {}, { exitCode: 125 });
+    };
+    let t = terminal();
+    expect(await runDocker(['run', '--name', 'web', 'busybox'], ctx(t.io, fakeEngine({ createContainer: conflict })))).toBe(125);
+    expect(t.text.err).toBe(`docker: Error response from daemon: Conflict. The container name "/web" is already in use by container "c0". You have to remove (or rename) that container to be able to reuse that name.\nSee 'docker run --help'.\n`);
+    t = terminal();
+    expect(await runDocker(['create', '--name', 'web', 'busybox'], ctx(t.io, fakeEngine({ createContainer: conflict })))).toBe(1);
+    expect(t.text.err).toBe(`Error response from daemon: Conflict. The container name "/web" is already in use by container "c0". You have to remove (or rename) that container to be able to reuse that name.\n`);
+  });
+
+  it('rm of a missing container says "Error: No such container"; with -f that is no failure (exit 0)', async () => {
+    const api = fakeEngine({
+      removeContainer: async (ref) => {
+        if (ref !== 'here') throw new TabdockError('NO_SUCH_CONTAINER', `No such container: ${ref}`, { ref });
+        return ref;
+      },
+    });
+    let t = terminal();
+    expect(await runDocker(['rm', '-f', 'gone', 'here'], ctx(t.io, api))).toBe(0);
+    expect(t.text).toEqual({ out: 'here\n', err: 'Error: No such container: gone\n' });
+    t = terminal();
+    expect(await runDocker(['rm', 'gone'], ctx(t.io, api))).toBe(1);
+    expect(t.text).toEqual({ out: '', err: 'Error: No such container: gone\n' });
   });
 });
 

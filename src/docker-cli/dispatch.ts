@@ -27,13 +27,16 @@ export async function runDocker<C extends DockerCtx>(argv: string[], ctx: C, com
     io.out(usageText(prog, cmd.usage, cmd.description, cmd.flags));
     return 0;
   }
-  const engineCmd = cmd.name === 'run' || cmd.name === 'create';
+  // Only `run` prefixes the daemon's errors with the program and exits 125 (docker/cli
+  // run.go reportError); `create` returns them as they are, exit 1 (create.go runCreate).
+  const engineCmd = cmd.name === 'run';
   try {
     const parsed = parseArgs(rest, cmd.flags, { stopAtPositional: cmd.stopAtPositional ?? false });
     const [min, max] = cmd.args;
     if (parsed.args.length < min || parsed.args.length > max) {
       const want = min === max ? `exactly ${min} argument${min === 1 ? '' : 's'}` : max === Infinity ? `at least ${min} argument${min === 1 ? '' : 's'}` : `at most ${max} argument${max === 1 ? '' : 's'}`;
-      throw new TabdockError('FLAG_ERROR', `"${prog} ${cmd.name}" requires ${want}.\nSee '${prog} ${cmd.name} --help'.\n\nUsage:  ${prog} ${cmd.usage}\n\n${cmd.description}`, {});
+      // docker/cli's RequiresMinArgs & co: an error cobra returns, printed as is, exit 1.
+      throw new TabdockError('CLI_ERROR', `"${prog} ${cmd.name}" requires ${want}.\nSee '${prog} ${cmd.name} --help'.\n\nUsage:  ${prog} ${cmd.usage}\n\n${cmd.description}`, {});
     }
     return await cmd.run(parsed, ctx);
   } catch (e) {
@@ -41,8 +44,9 @@ export async function runDocker<C extends DockerCtx>(argv: string[], ctx: C, com
       io.err(`${prog}: ${e.message}${e.message.includes('--help') ? '' : `\nSee '${prog} ${cmd.name} --help'.`}\n`);
       return 125;
     }
-    // A --format template that does not parse or run: Docker's sentence alone, exit 1 (64 for inspect's parse errors).
-    if (TabdockError.is(e, 'TEMPLATE_ERROR')) {
+    // Docker's sentence alone, exit 1 unless said: a --format template that does not parse
+    // or run (64 for inspect's parse errors), and the CLI's own refusals.
+    if (TabdockError.is(e, 'TEMPLATE_ERROR') || TabdockError.is(e, 'CLI_ERROR')) {
       io.err(`${e.message}\n`);
       return e.exitCode ?? 1;
     }

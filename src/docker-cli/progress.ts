@@ -14,11 +14,9 @@ export class PullPrinter {
   constructor(private readonly write: (s: string) => void, private readonly tty: boolean) {}
 
   onEvent = (e: PullEvent): void => {
-    if (e.type === 'resolving') return;
-    if (e.type === 'resolved') {
-      for (const l of e.layers) this.line(l.id, `${l.id}: Pulling fs layer`, 'Pulling fs layer', false);
-      return;
-    }
+    // Each layer's first line ("Already exists" or "Pulling fs layer") is the engine's own
+    // event, sent in the manifest's order right after 'resolved'.
+    if (e.type === 'resolving' || e.type === 'resolved') return;
     let body: string = e.status;
     // Downloading and Extracting carry a bar (Extracting: the compressed bytes the unpack has
     // taken in, as Docker measures it); off a terminal Docker leaves such lines out.

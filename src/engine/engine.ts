@@ -107,6 +107,8 @@ export class Engine implements EngineApi {
     // Runtimes end their processes; each container's exit is then saved (logs, state, --rm)
     // before the trees it used are closed; every step runs even when one before it failed.
     const steps = [
+      // Its containers' exits from here on are the engine's doing: none is restarted.
+      async () => this.containers.shutdown(),
       () => this.runtimes.dispose(),
       () => this.containers.exitedAll(),
       () => this.filesystems.close(),
@@ -121,6 +123,15 @@ export class Engine implements EngineApi {
   async init(): Promise<this> {
     await this.containers.reconcile();
     return this;
+  }
+
+  /**
+   * Starts the containers whose restart policy brings them back when the engine starts
+   * again (moby's restore): for the engine that lives on, the Node daemon and the page's
+   * worker, not a one-command engine (`TABDOCK_DAEMON=off`). Returns once the starts began.
+   */
+  startByPolicy(): Promise<void> {
+    return this.containers.startByPolicy();
   }
 
   async version() {

@@ -59,6 +59,17 @@ async function dropBlob(deps: LayerPullDeps, d: Digest): Promise<void> {
 }
 
 /**
+ * A layer that is complete in the store (its blob, which push and save need, its facts and,
+ * for a tar layer, its record in the layer store): a pull says "Already exists" and takes
+ * nothing. Returns its facts, or undefined.
+ */
+export async function completeLayer(deps: LayerPullDeps, l: Descriptor): Promise<LayerFacts | undefined> {
+  const known = await deps.meta.get<LayerFacts>(`layer/${l.digest}`);
+  if (!known || !(await deps.blobs.has(l.digest))) return undefined;
+  return isWasmLayer(l.mediaType) || (await deps.layers.has(Digest.parse(known.diffId))) ? known : undefined;
+}
+
+/**
  * Pulls one layer in one pass. A tar layer streams once: its compressed bytes go to the
  * blob store (verified against the blob digest) while the same bytes are inflated, hashed
  * (the one diff-ID hash) and cut into chunks in the layer store; the layer record is written
@@ -73,17 +84,22 @@ async function dropBlob(deps: LayerPullDeps, d: Digest): Promise<void> {
  */
 export async function pullLayer(
   deps: LayerPullDeps, img: ResolvedImage, l: Descriptor, diffIdOf: () => Promise<Digest>, emit: (e: PullEvent) => void, signal: AbortSignal,
+  announced?: 'Already exists' | 'Pulling fs layer',
 ): Promise<{ facts: LayerFacts; downloaded: boolean }> {
   const id = l.digest.short;
   const wasm = isWasmLayer(l.mediaType);
-  const known = await deps.meta.get<LayerFacts>(`layer/${l.digest}`);
   const haveBlob = await deps.blobs.has(l.digest);
-  // Complete: the blob (push and save need it) and, for a tar layer, its record in the layer store.
-  if (known && haveBlob && (wasm || (await deps.layers.has(Digest.parse(known.diffId))))) {
-    emit({ type: 'layer', id, status: 'Already exists' });
+  // The caller has announced the layer's first state already (Docker prints it once, in
+  // the manifest's order); it is said again only if the store changed since.
+  const first = (status: 'Already exists' | 'Pulling fs layer'): void => {
+    if (announced !== status) emit({ type: 'layer', id, status });
+  };
+  const known = await completeLayer(deps, l);
+  if (known && haveBlob) {
+    first('Already exists');
     return { facts: known, downloaded: false };
   }
-  emit({ type: 'layer', id, status: 'Pulling fs layer' });
+  first('Pulling fs layer');
   // A blob stored by an earlier version (which unpacked at the first create) is not fetched again.
   const downloaded = !haveBlob;
   const source = haveBlob

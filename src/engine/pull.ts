@@ -3,7 +3,7 @@ import { Digest, isWasmLayer, layerKind, parseReference, type Descriptor, type P
 import { TabdockError } from '../shared/errors.ts';
 import type { ImageRecord, LayerRecord } from './image-record.ts';
 import type { ImageStore } from './image-store.ts';
-import { pullLayer, type LayerFacts } from './pull-layer.ts';
+import { completeLayer, pullLayer, type LayerFacts } from './pull-layer.ts';
 import { wasmLayerPaths, wasmLayerTar, withWasmEntrypoint } from './wasi/artifact.ts';
 
 /** Docker's per-layer pull states, in the order they happen. */
@@ -107,11 +107,16 @@ async function pull(deps: PullDeps, ref: ReturnType<typeof parseReference>, opts
   let updated = false;
   const facts: LayerFacts[] = new Array(layers.length);
   const queue = layers.map((l, i) => ({ l, i }));
-  for (const l of layers.slice(3)) emitLayer({ type: 'layer', id: l.digest.short, status: 'Waiting' });
-  const workers = Array.from({ length: Math.min(opts.concurrency ?? 3, layers.length) }, async () => {
+  // Docker's first line per layer, in the manifest's order: "Already exists" for a complete
+  // one, else "Pulling fs layer", and "Waiting" for those beyond the downloads at once.
+  const concurrency = opts.concurrency ?? 3;
+  const announced = await Promise.all(layers.map(async (l) => ((await completeLayer(deps, l)) ? 'Already exists' : 'Pulling fs layer') as 'Already exists' | 'Pulling fs layer'));
+  for (const [i, l] of layers.entries()) emitLayer({ type: 'layer', id: l.digest.short, status: announced[i]! });
+  layers.filter((_, i) => announced[i] === 'Pulling fs layer').slice(concurrency).forEach((l) => emitLayer({ type: 'layer', id: l.digest.short, status: 'Waiting' }));
+  const workers = Array.from({ length: Math.min(concurrency, layers.length) }, async () => {
     for (let job = queue.shift(); job && !stop.signal.aborted; job = queue.shift()) {
       const i = job.i;
-      const r = await pullLayer(deps, img, job.l, async () => (await configP).config.diffIds[i]!, emitLayer, stop.signal);
+      const r = await pullLayer(deps, img, job.l, async () => (await configP).config.diffIds[i]!, emitLayer, stop.signal, announced[i]);
       facts[i] = r.facts;
       updated ||= r.downloaded;
     }
@@ -169,7 +174,10 @@ async function pull(deps: PullDeps, ref: ReturnType<typeof parseReference>, opts
   const existing = await deps.images.get(id.toString());
   const digestRef = `${ref.name}@${img.digest}`;
   const tagRef = ref.tag ? `${ref.name}:${ref.tag}` : undefined;
-  const previous = tagRef ? await deps.images.resolveTag(tagRef) : undefined;
+  // Docker's "Image is up to date": the reference pulled (tag, or digest for a pull by
+  // digest) already named this image (moby distribution/pull_v2.go, pullTag).
+  const repos = await deps.images.repositories();
+  const previous = tagRef ? repos.tags[tagRef] : repos.digests[digestRef];
   const record: ImageRecord = {
     id: id.toString(),
     repoTags: existing?.repoTags ?? [],
@@ -183,7 +191,7 @@ async function pull(deps: PullDeps, ref: ReturnType<typeof parseReference>, opts
     pulledAt: existing?.pulledAt ?? now,
     lastTagTime: now,
   };
-  updated ||= !existing || previous !== record.id;
+  updated ||= previous !== record.id;
   await deps.images.save(record, { tag: tagRef, digestRef });
   // What ensureImageLayers did at the first create: the image holds its layers (rmi releases them).
   await deps.layers.retain(record.id, layerRecords.map((l) => Digest.parse(l.diffId)));

@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   'INIT_UNAVAILABLE', 'CONFIG_INVALID', 'INVALID_VOLUME_NAME',
   // The docker CLI's own checks: a --format template that does not parse or run, a --filter it does not know.
   'TEMPLATE_ERROR', 'INVALID_FILTER',
+  // The docker CLI's own refusals, printed as they are (no daemon prefix), exit 1 unless said.
+  'CLI_ERROR',
   // Starting the command (126/127) and WebAssembly containers.
   'EXEC_NOT_FOUND', 'EXEC_FAILED', 'WASI_TREE_TOO_LARGE',
   // The guest and the emulator.

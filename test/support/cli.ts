@@ -39,10 +39,13 @@ export function cliHome(env: Record<string, string> = {}): CliHome {
   };
 }
 
-/** One CLI call; its limit covers a daemon start and a guest restore on a loaded 2-core machine. */
+/**
+ * One CLI call; its limit covers a daemon start and a guest restore on a loaded 2-core
+ * machine. The file is run itself, through its `#!` line, as `npx tabdock` and a shell run it.
+ */
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 180_000): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(BIN, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -13,7 +13,12 @@ export const daemon: NodeCommand = {
     const sub = p.args[0];
     if (sub === 'run') {
       // The daemon's stderr is $TABDOCK_HOME/daemon.log: how its guest started goes there.
-      await runDaemon(io.env, () => openEngine(io.env, { owner: 'daemon', log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) }));
+      await runDaemon(io.env, async () => {
+        const engine = await openEngine(io.env, { owner: 'daemon', log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) });
+        // Docker's daemon start: containers with `--restart always` & co come back.
+        await engine.startByPolicy();
+        return engine;
+      });
       return 0;
     }
     if (sub === 'stop' || sub === 'status') {

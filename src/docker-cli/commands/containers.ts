@@ -61,10 +61,34 @@ export const restart = each('restart', 'container restart', 'Restart one or more
 export const kill = each('kill', 'container kill', 'Kill one or more running containers', (api, ref, p) => api.killContainer(ref, String(p.flags['signal'] ?? 'KILL')), [
   { name: 'signal', short: 's', type: 'string', value: 'string', help: 'Signal to send to the container' },
 ]);
-export const rm = each('rm', 'container rm', 'Remove one or more containers', (api, ref, p) => api.removeContainer(ref, { force: p.flags['force'] === true, volumes: p.flags['volumes'] === true }), [
-  { name: 'force', short: 'f', type: 'bool', help: 'Force the removal of a running container (uses SIGKILL)' },
-  { name: 'volumes', short: 'v', type: 'bool', help: 'Remove anonymous volumes associated with the container' },
-]);
+/**
+ * docker/cli rm.go: a container that is not there is `Error: No such container: X` (the
+ * client's not-found error); with `-f` it is said and not a failure (exit 0), as
+ * `rm -f` in a clean-up script expects.
+ */
+export const rm: Command = {
+  ...each('rm', 'container rm', 'Remove one or more containers', async () => {}, [
+    { name: 'force', short: 'f', type: 'bool', help: 'Force the removal of a running container (uses SIGKILL)' },
+    { name: 'volumes', short: 'v', type: 'bool', help: 'Remove anonymous volumes associated with the container' },
+  ]),
+  async run(p, { io, engine }) {
+    const api = await engine();
+    const force = p.flags['force'] === true;
+    let failed = false;
+    for (const ref of p.args) {
+      try {
+        await api.removeContainer(ref, { force, volumes: p.flags['volumes'] === true });
+        io.out(`${ref}\n`);
+      } catch (e) {
+        if (!TabdockError.is(e)) throw e;
+        const missing = e.code === 'NO_SUCH_CONTAINER';
+        io.err(missing ? `Error: ${e.message}\n` : `Error response from daemon: ${e.message}\n`);
+        if (!(missing && force)) failed = true;
+      }
+    }
+    return failed ? 1 : 0;
+  },
+};
 
 export const wait: Command = {
   name: 'wait',

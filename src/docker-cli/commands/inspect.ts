@@ -10,8 +10,9 @@ export const imageInspect: Command = {
   args: [1, Infinity],
   async run(p, { io, engine }) {
     const found = await (await engine()).inspectImages(p.args);
-    const out = found.filter((x): x is Record<string, unknown> => x !== undefined);
-    const missing = p.args.find((_, i) => found[i] === undefined);
+    // A missing image crosses the daemon's socket as null, the worker's port as undefined.
+    const out = found.filter((x): x is Record<string, unknown> => x != null);
+    const missing = p.args.find((_, i) => found[i] == null);
     const format = p.flags['format'] as string | undefined;
     const code = format ? inspectFormatted(io, format, out) : (io.out(`${JSON.stringify(out, null, 4)}\n`), 0);
     if (missing) throw new TabdockError('NO_SUCH_IMAGE', `No such image: ${missing}`, {});

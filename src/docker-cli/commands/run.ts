@@ -1,7 +1,9 @@
 import type { EngineApi } from '../../engine/api.ts';
 import { RUN_FLAGS, parseRunOptions } from '../../engine/spec/run-flags.ts';
+import { parseEnvFlag } from '../../engine/spec/env.ts';
 import type { RunOptions } from '../../engine/spec/run-options.ts';
-import { TabdockError } from '../../shared/errors.ts';
+import { TabdockError, messageOf } from '../../shared/errors.ts';
+import { exitCodeForError } from '../../engine/spec/exit-codes.ts';
 import { parseReference } from '../../registry-client/index.ts';
 import type { FlagSpec, Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -17,8 +19,35 @@ function noFiles(): string {
   throw new Error('files are not available in this terminal (no file system to read --env-file from)');
 }
 
+/** The run options, or a flag error (125) for anything the flags or their files say wrong. */
 function options(p: Parsed, io: TerminalIo): RunOptions {
-  return parseRunOptions(p, { lookupEnv: (k) => io.env[k], readFile: io.readFile ? (f) => io.readFile!(f) : noFiles, cpuCount: 1 });
+  try {
+    return parseRunOptions(p, { lookupEnv: (k) => io.env[k], readFile: io.readFile ? (f) => io.readFile!(f) : noFiles, cpuCount: 1 });
+  } catch (e) {
+    if (TabdockError.is(e) && e.code !== 'FLAG_ERROR') throw new TabdockError('FLAG_ERROR', e.message, e.data, { exitCode: e.exitCode ?? ENGINE_ERROR });
+    throw e;
+  }
+}
+
+/**
+ * docker/cli's `CheckTty`: attaching a TTY's stdin needs a terminal to read it from; a
+ * pipe or no input at all is refused at once (exit 1), never left waiting on a shell.
+ */
+export function checkTty(io: TerminalIo, interactive: boolean, tty: boolean): void {
+  if (interactive && tty && !io.stdin?.isTTY) throw new TabdockError('CLI_ERROR', 'the input device is not a TTY', {});
+}
+
+/**
+ * docker/cli's `reportError` for `run`: `PROG: MESSAGE.`, with the `--help` hint when the
+ * container could not be created (not when it could not start); the status is 125, or the
+ * 126/127 the error carries.
+ */
+function reportRunError(io: TerminalIo, prog: string, e: unknown, withHelp: boolean): number {
+  if (!TabdockError.is(e) && !(e instanceof Error)) throw e;
+  const text = messageOf(e).split('\n')[0]!.replace(/\.$/, '');
+  io.err(`${prog}: Error response from daemon: ${text}.${withHelp ? `\nSee '${prog} run --help'.` : ''}\n`);
+  if (io.env['TABDOCK_DEBUG']) io.err(`${e.stack}\n`);
+  return exitCodeForError(e);
 }
 
 /** docker run's `--sig-proxy` (cli/command/container/run.go AddRunFlags): not a container setting. */
@@ -63,18 +92,22 @@ export const run: Command = {
   flags: [...RUN_FLAGS, SIG_PROXY],
   stopAtPositional: true,
   args: [1, Infinity],
-  async run(p, { io, engine }) {
-    let o: RunOptions;
-    try {
-      o = options(p, io);
-    } catch (e) {
-      if (TabdockError.is(e)) throw new TabdockError('FLAG_ERROR', e.message, e.data, { exitCode: e.exitCode ?? ENGINE_ERROR });
-      throw e;
-    }
+  async run(p, { io, engine, prog }) {
+    const o = options(p, io);
+    if (!o.detach) checkTty(io, o.interactive, o.tty);
     const api = await engine();
-    const id = await createWithPull(api, o, io);
+    let id: string;
+    try {
+      id = await createWithPull(api, o, io);
+    } catch (e) {
+      return reportRunError(io, prog, e, true);
+    }
     if (o.detach) {
-      await api.startContainer(id);
+      try {
+        await api.startContainer(id);
+      } catch (e) {
+        return reportRunError(io, prog, e, false);
+      }
       io.out(`${id}\n`);
       return 0;
     }
@@ -83,7 +116,11 @@ export const run: Command = {
     const unproxy = p.flags['sig-proxy'] !== false ? proxySignals(api, id, io) : () => {};
     try {
       const size = o.tty ? io.size?.() : undefined;
-      await api.startContainer(id, size ?? {});
+      try {
+        await api.startContainer(id, size ?? {});
+      } catch (e) {
+        return reportRunError(io, prog, e, false);
+      }
       const r = await api.waitContainer(id);
       return r.StatusCode;
     } finally {
@@ -132,9 +169,10 @@ export const exec: Command = {
       throw new TabdockError('UNSUPPORTED', 'exec --detach is not supported yet: run the command attached, or start it in the background inside the container (sh -c "CMD &")', { flag: 'detach' }, { exitCode: 125 });
     }
     const tty = p.flags['tty'] === true;
+    checkTty(io, p.flags['interactive'] === true, tty);
     const size = tty ? io.size?.() : undefined;
     const h = await (await engine()).execContainer(ref!, {
-      args, tty, interactive: p.flags['interactive'] === true, env: (p.flags['env'] as string[] | undefined) ?? [],
+      args, tty, interactive: p.flags['interactive'] === true, env: ((p.flags['env'] as string[] | undefined) ?? []).map((e) => parseEnvFlag(e, (k) => io.env[k])),
       ...(p.flags['user'] ? { user: String(p.flags['user']) } : {}), ...(p.flags['workdir'] ? { workdir: String(p.flags['workdir']) } : {}), ...(size ?? {}),
     }, (chunk, fd) => (fd === 2 ? io.err : io.out)(chunk));
     const unwire = p.flags['interactive'] === true ? wireStdin(h, io, tty) : (h.closeStdin(), () => {});

@@ -222,6 +222,8 @@ export class WorkerHost {
         ],
         network: { link: this.networkLink(), ports },
       });
+      // A page that loads again is Docker's daemon start: `--restart always` & co come back.
+      await engine.startByPolicy();
       return { engine, ports, close: () => [blobs, chunks, meta].forEach((s) => s.dispose()) };
     })();
     const opening = this.opened;

@@ -1,12 +1,15 @@
 import { TabdockError } from '../../shared/errors.ts';
 import { parseSignal } from '../spec/signals.ts';
+import { execEnv } from '../spec/env.ts';
+import { resolveUser } from '../spec/user.ts';
 import type { ContainerApi, ContainerStats, ContainerSummary, ExecRequest, LogOptions } from '../api.ts';
 import { copyIn, copyOut, diff, statPath, writableSize, type Change, type CopyEntry, type PathStat } from './container-files.ts';
 import type { LogEntry } from './logs.ts';
 import type { ContainerFilesystems } from './filesystems.ts';
 import type { Runtimes } from './runtimes.ts';
-import type { ContainerService, CreateRequest } from './service.ts';
+import { randomHex, type ContainerService, type CreateRequest } from './service.ts';
 import { STREAM_END } from '../rpc-contract.ts';
+import { inspectContainer } from '../inspect.ts';
 
 /** The container half of the engine's RPC contract, over the container service. */
 export class EngineContainers implements ContainerApi {
@@ -64,8 +67,13 @@ export class EngineContainers implements ContainerApi {
   }
 
   async inspectContainer(ref: string): Promise<Record<string, unknown>> {
-    return { ...(await this.svc.store.find(ref)) } as unknown as Record<string, unknown>;
+    const c = await this.svc.store.find(ref);
+    const reg = this.runtimes.forContainer(c);
+    return inspectContainer(c, { ...(reg.filesDir ? { filesDir: reg.filesDir(c.Id) } : {}), execIds: [...(this.execs.get(c.Id) ?? [])] });
   }
+
+  /** Running execs per container (inspect's ExecIDs), each ID as Docker makes them (64 hex). */
+  private readonly execs = new Map<string, Set<string>>();
 
   async containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void): Promise<void> {
     const c = await this.svc.store.find(ref);
@@ -139,11 +147,35 @@ export class EngineContainers implements ContainerApi {
   async execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) {
     const c = await this.svc.store.find(ref);
     if (!this.svc.isRunning(c.Id)) throw new TabdockError('CONFLICT', `container ${c.Id} is not running`, {});
+    // moby's exec: the user (`-u`, else the container's) resolved against the container's
+    // own /etc/passwd and /etc/group as they are now, as `run -u` is; a user that does not
+    // resolve fails the exec as Docker's does (126: the process could not be started).
+    const read = async (p: string) => {
+      const b = await this.fss.readFile(c, p);
+      return b ? new TextDecoder().decode(b) : undefined;
+    };
+    const [passwd, group] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
+    let user;
+    try {
+      user = resolveUser(req.user || c.Config.User || '', passwd, group);
+    } catch (e) {
+      if (TabdockError.is(e)) throw new TabdockError(e.code, e.message, e.data, { exitCode: 126 });
+      throw e;
+    }
+    const tty = req.tty ?? false;
     const proc = await (await this.runtimes.runtime(this.runtimes.forContainer(c))).exec({
-      container: c, args: req.args, env: req.env ?? [], cwd: req.workdir || c.Config.WorkingDir || '/', user: req.user ?? c.Config.User,
-      tty: req.tty ?? false, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
+      container: c, args: req.args, env: execEnv({ configEnv: c.Config.Env, execEnv: req.env ?? [], hostname: c.Config.Hostname, tty, home: user.home }),
+      cwd: req.workdir || c.Config.WorkingDir || '/', user: `${user.uid}:${user.gid}`, additionalGids: user.additionalGids,
+      tty, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
     });
     const off = proc.onOutput(onOutput);
+    const execId = randomHex(32);
+    const running = this.execs.get(c.Id) ?? new Set<string>();
+    this.execs.set(c.Id, running.add(execId));
+    void proc.exit.finally(() => {
+      running.delete(execId);
+      if (running.size === 0 && this.execs.get(c.Id) === running) this.execs.delete(c.Id);
+    }).catch(() => {});
     return {
       // The exec's stream ends with its process.
       [STREAM_END]: proc.exit.then(() => {}, () => {}),

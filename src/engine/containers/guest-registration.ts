@@ -1,4 +1,4 @@
-import { GuestRuntime, type GuestRuntimeDeps } from './guest-runtime.ts';
+import { GuestRuntime, guestBundlePath, type GuestRuntimeDeps } from './guest-runtime.ts';
 import { guestSpec } from './guest-spec.ts';
 import type { RuntimeRegistration } from './runtimes.ts';
 
@@ -8,5 +8,5 @@ import type { RuntimeRegistration } from './runtimes.ts';
  * (restores) only when the first Linux container starts or at `warmUp()`.
  */
 export function guestRuntime(deps: GuestRuntimeDeps): RuntimeRegistration {
-  return { driver: 'tabdock-guest', platforms: ['linux/386'], buildSpec: guestSpec, networking: true, open: (env) => new GuestRuntime(deps, env) };
+  return { driver: 'tabdock-guest', platforms: ['linux/386'], buildSpec: guestSpec, networking: true, filesDir: guestBundlePath, open: (env) => new GuestRuntime(deps, env) };
 }

@@ -148,7 +148,7 @@ export class GuestRuntime implements ContainerRuntime {
           if (this.serving.get(c.Id) === trees) this.serving.delete(c.Id);
         }
         return undefined;
-      });
+      }, () => this.oomKilled(g, c.Id));
     } catch (e) {
       if (netns) await guest?.agent.netnsDelete(netns).catch(() => {});
       if (this.serving.get(c.Id) === trees) this.serving.delete(c.Id);
@@ -199,7 +199,26 @@ export class GuestRuntime implements ContainerRuntime {
   }
 
   /** `cleanup` runs at the exit; a sentence it answers is the exit's `error` (the state's Error). */
-  private wrap(guest: Guest, proc: GuestProcess, command: string, kill: (sig: number) => Promise<void>, cleanup: () => Promise<string | undefined>): RuntimeProcess {
+  /** OOM kills the guest's kernel has logged, per container, as last counted (a restored guest starts a fresh log). */
+  private readonly oomSeen = new WeakMap<Guest, Map<string, number>>();
+
+  /**
+   * Whether the memory cgroup OOM killer ended the container (moby: the `oom_kill` event of
+   * its cgroup). crun removes the cgroup, and its memory.events with it, as the container
+   * exits, so the kernel's log says it instead: one `oom-kill:... oom_memcg=/tabdock/ID,...`
+   * line per kill. A kill is new if the log has more of them than last counted.
+   */
+  private async oomKilled(g: Guest, id: string): Promise<boolean> {
+    const out = await (await g.agent.spawn(['/bin/dmesg'])).output();
+    const n = out.stdout.split('\n').filter((l) => l.includes('oom-kill:') && l.includes(`oom_memcg=`) && new RegExp(`oom_memcg=[^,]*/${id},`).test(l)).length;
+    const seen = this.oomSeen.get(g) ?? new Map<string, number>();
+    this.oomSeen.set(g, seen);
+    const before = seen.get(id) ?? 0;
+    seen.set(id, n);
+    return n > before;
+  }
+
+  private wrap(guest: Guest, proc: GuestProcess, command: string, kill: (sig: number) => Promise<void>, cleanup: () => Promise<string | undefined>, oomCheck?: () => Promise<boolean>): RuntimeProcess {
     // crun reports a command it could not start on stderr (`executable file `x` not found
     // in $PATH: ...`, `open executable: Permission denied`) and exits 1; Docker's statuses
     // for that are 127 (not found) and 126 (cannot invoke), from the same sentences.
@@ -219,7 +238,9 @@ export class GuestRuntime implements ContainerRuntime {
       }
       // The guest went away under it (the agent client abandons its processes with -1).
       if (code < 0) return { code: 137, error: guest.lost?.message ?? 'the guest went away while the container ran' };
-      return unsaved ? { code, error: unsaved } : { code };
+      // A SIGKILL may be the memory cgroup's OOM killer (State.OOMKilled).
+      const oomKilled = code === 137 && oomCheck ? await oomCheck().catch(() => false) : false;
+      return { code, ...(oomKilled ? { oomKilled } : {}), ...(unsaved ? { error: unsaved } : {}) };
     });
     return {
       onOutput: (l) => {

@@ -203,6 +203,86 @@ describe('container lifecycle (fake runtime)', () => {
     expect(await kit.engine.listContainers({ all: true })).toEqual([]);
   });
 
+  it('--restart: always restarts after any exit (die then start, RestartCount counted), a stop is final, a manual start counts afresh', async () => {
+    const id = await create({ restart: 'always' });
+    const events: string[] = [];
+    kit.engine.onEvent((e) => e.type === 'container' && events.push(e.action === 'die' ? `die ${e.exitCode}` : e.action));
+    await kit.engine.startContainer(id);
+    rt.last.end(0);
+    await until(() => rt.started.length === 2);
+    await until(() => events.length === 3);
+    rt.last.end(3);
+    await until(() => events.length === 5);
+    expect(events).toEqual(['start', 'die 0', 'start', 'die 3', 'start']);
+    const ins = await kit.engine.inspectContainer(id);
+    expect(ins['RestartCount']).toBe(2);
+    expect(ins['HostConfig']).toMatchObject({ RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } });
+    // The user's stop is not undone, and a manual start begins the count again.
+    rt.last.onSignal = (sig, p) => p.end(128 + sig);
+    await kit.engine.stopContainer(id, 0);
+    expect(await state(id)).toMatchObject({ Status: 'exited', Running: false });
+    expect(rt.started).toHaveLength(3);
+    await kit.engine.startContainer(id);
+    expect((await kit.engine.inspectContainer(id))['RestartCount']).toBe(0);
+  });
+
+  it('--restart on-failure:2 restarts a failure twice, never a success; waiting between restarts, it is "restarting" and a kill ends it', async () => {
+    const id = await create({ restart: 'on-failure:2' });
+    let starts = 0;
+    kit.engine.onEvent((e) => void (e.type === 'container' && e.action === 'start' && starts++));
+    await kit.engine.startContainer(id);
+    rt.last.end(1);
+    await until(() => starts === 2);
+    rt.last.end(1);
+    await until(() => starts === 3);
+    rt.last.end(1);
+    expect((await kit.engine.waitContainer(id)).StatusCode).toBe(1);
+    expect(await state(id)).toMatchObject({ Status: 'exited', ExitCode: 1 });
+    expect((await kit.engine.inspectContainer(id))['RestartCount']).toBe(2);
+    expect(rt.started).toHaveLength(3);
+
+    const ok = await create({ restart: 'on-failure' });
+    await kit.engine.startContainer(ok);
+    rt.last.end(0);
+    expect((await kit.engine.waitContainer(ok)).StatusCode).toBe(0);
+    expect(await state(ok)).toMatchObject({ Status: 'exited' });
+    expect(rt.started).toHaveLength(4);
+
+    // The second restart waits 200 ms: long enough to see it restarting and kill it there.
+    const k = await create({ restart: 'always' });
+    await kit.engine.startContainer(k);
+    rt.last.end(1);
+    await until(() => starts === 6);
+    rt.last.end(1);
+    for (const end = Date.now() + 10_000; (await state(k)).Status !== 'restarting'; ) if (Date.now() > end) throw new Error('never restarting');
+    expect(await state(k)).toMatchObject({ Status: 'restarting', Running: true, Restarting: true });
+    await kit.engine.killContainer(k);
+    expect(await state(k)).toMatchObject({ Status: 'exited', Running: false, Restarting: false });
+    await new Promise((r) => setTimeout(r, 400)); // past the backoff: nothing started
+    expect(rt.started).toHaveLength(6);
+  });
+
+  it("at the engine's start: always comes back even after a manual stop, unless-stopped only if not stopped by hand, no never", async () => {
+    const always = await create({ restart: 'always' });
+    const unless = await create({ restart: 'unless-stopped' });
+    const unlessStopped = await create({ restart: 'unless-stopped' });
+    const none = await create();
+    for (const id of [always, unless, unlessStopped, none]) await kit.engine.startContainer(id);
+    await kit.engine.stopContainer(always, 0);
+    await kit.engine.stopContainer(unlessStopped, 0);
+    // The engine went away under the other two (reconcile marks them exited), then starts again.
+    await kit.engine.containers.reconcile('gone');
+    expect(await state(unless)).toMatchObject({ Status: 'running' }); // still live in this engine
+    const started: string[] = [];
+    kit.engine.onEvent((e) => void (e.type === 'container' && e.action === 'start' && started.push(e.id)));
+    await kit.engine.startByPolicy();
+    await until(() => started.length === 1);
+    expect(started).toEqual([always]);
+    expect(await state(always)).toMatchObject({ Status: 'running', Running: true });
+    expect(await state(unlessStopped)).toMatchObject({ Status: 'exited' });
+    expect(await state(none)).toMatchObject({ Status: 'running' });
+  });
+
   it('records the Driver of the runtime the lookup chose', async () => {
     const id = await create();
     expect((await kit.engine.inspectContainer(id))['Driver']).toBe('tabdock-guest');

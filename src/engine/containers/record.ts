@@ -1,11 +1,12 @@
 import type { RunOptions } from '../spec/run-options.ts';
+import type { RestartPolicy } from '../spec/restart.ts';
 import type { NetworkSettings, PortMap } from '../network/settings.ts';
 
 /**
  * A container as the engine keeps it, in Docker's field names so `inspect` is the record
  * itself (docker API `ContainerJSON`, trimmed to what tabdock has).
  */
-export type ContainerStatus = 'created' | 'running' | 'exited' | 'removing' | 'dead';
+export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited' | 'removing' | 'dead';
 
 export interface ContainerState {
   Status: ContainerStatus;
@@ -68,6 +69,8 @@ export interface HostConfig {
   DnsOptions?: string[];
   /** `--storage-opt` as given (moby: omitted when empty). */
   StorageOpt?: Record<string, string>;
+  /** `--restart` (absent in records made before restart policies: `no`). */
+  RestartPolicy?: RestartPolicy;
 }
 
 export interface MountPoint {
@@ -100,6 +103,11 @@ export interface ContainerRecord {
   RunOptions: RunOptions;
   /** Its networks and, while it runs, its addresses and published ports (absent in records made before networking). */
   NetworkSettings?: NetworkSettings;
+  /**
+   * moby's HasBeenManuallyStopped (not shown by inspect): stopped or killed by the user
+   * since its last start, so `unless-stopped` leaves it down, also after an engine restart.
+   */
+  ManuallyStopped?: boolean;
 }
 
 export function freshState(): ContainerState {

@@ -50,9 +50,16 @@ export interface StartRequest {
 export interface ExecRequest {
   container: ContainerRecord;
   args: string[];
+  /** The whole environment (the container's, then `exec -e`), not additions. */
   env: string[];
   cwd: string;
+  /** `uid:gid`, resolved against the container's /etc/passwd. */
   user: string;
+  /**
+   * Supplementary groups from the container's /etc/group. The guest runtime cannot apply
+   * them yet (the agent's exec passes crun `--user uid:gid` only; see its README).
+   */
+  additionalGids?: number[];
   tty: boolean;
   cols?: number;
   rows?: number;

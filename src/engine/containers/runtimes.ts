@@ -26,6 +26,8 @@ export interface RuntimeRegistration {
   checkOptions?(o: RunOptions): void;
   /** Whether its containers get networks (the guest: bridges, netns, ports); otherwise only `--network none`. */
   networking?: boolean;
+  /** Where it writes a container's hostname, hosts and resolv.conf (inspect's `*Path`s). */
+  filesDir?(id: string): string;
   open(env: RuntimeEnv): ContainerRuntime | Promise<ContainerRuntime>;
 }
 

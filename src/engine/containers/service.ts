@@ -25,6 +25,7 @@ import type { VolumeService } from '../volumes.ts';
 import type { ContainerNetworking, CreateNetworkFields } from '../network/container-net.ts';
 import { emptySettings, stoppedSettings } from '../network/settings.ts';
 import { configError } from '../spec/errors.ts';
+import { NO_RESTART, nextRestartDelay, shouldRestart, type RestartPolicy } from '../spec/restart.ts';
 
 export interface CreateRequest {
   /** The image as the user named it (resolved to an ID at create). */
@@ -96,7 +97,8 @@ export class ContainerService {
     for (const c of await this.store.list()) {
       // A record that cannot be saved (a full disk) must not keep the engine from starting:
       // it still says running, and the next start tries again.
-      if (c.State.Running && !this.live.has(c.Id)) await this.finish(c, { code: exitCodeForProcess({ signal: 'KILL' }), error: reason }).catch(() => {});
+      // Not restarted here: `startByPolicy` does that where a daemon or a page runs on.
+      if (c.State.Running && !this.live.has(c.Id)) await this.finish(c, { code: exitCodeForProcess({ signal: 'KILL' }), error: reason }, false).catch(() => {});
     }
   }
 
@@ -135,6 +137,7 @@ export class ContainerService {
       Binds: null, NetworkMode: net.NetworkMode, Init: o.init, PortBindings: net.PortBindings, PublishAllPorts: net.PublishAllPorts,
       ExtraHosts: net.ExtraHosts, Dns: net.Dns, DnsSearch: net.DnsSearch, DnsOptions: net.DnsOptions,
       ...(o.storageOpt ? { StorageOpt: { ...o.storageOpt } } : {}),
+      RestartPolicy: typeof o.restart === 'object' ? o.restart : NO_RESTART,
     };
     const rec: ContainerRecord = {
       Id: id, Name: `/${name}`, Created: this.now().toISOString(), Path: args[0]!, Args: args.slice(1), State: freshState(),
@@ -171,6 +174,19 @@ export class ContainerService {
 
   async start(ref: string, opts: { cols?: number; rows?: number } = {}): Promise<void> {
     const c = await this.store.find(ref);
+    // A start by the user (or the engine's own start, as moby's restore) begins its restart
+    // policy afresh: no restart pending, the count and the manual stop forgotten.
+    if (!this.live.has(c.Id) && !this.starting.has(c.Id)) {
+      this.cancelRestart(c.Id);
+      this.backoff.delete(c.Id);
+      this.manual.delete(c.Id);
+      c.RestartCount = 0;
+      c.ManuallyStopped = false;
+    }
+    return this.startNow(c, opts);
+  }
+
+  private startNow(c: ContainerRecord, opts: { cols?: number; rows?: number }): Promise<void> {
     if (this.removing.has(c.Id)) throw new TabdockError('CONFLICT', `cannot start container ${c.Id.slice(0, 12)}: container is marked for removal and cannot be started`, {});
     const under = this.starting.get(c.Id);
     if (under) return under;
@@ -220,7 +236,7 @@ export class ContainerService {
     this.early.deliver(c.Id, proc, c.Config.OpenStdin);
   }
 
-  private async finish(c: ContainerRecord, end: { code: number; oomKilled?: boolean; error?: string }): Promise<ContainerRecord> {
+  private async finish(c: ContainerRecord, end: { code: number; oomKilled?: boolean; error?: string }, mayRestart = true): Promise<ContainerRecord> {
     // Output that cannot be saved now (a full disk) stays buffered for `logs` and the next flush.
     await this.logs.flush(c.Id).catch(() => {});
     // Its listeners close and its addresses are freed as it stops (Docker releases them then).
@@ -230,7 +246,8 @@ export class ContainerService {
     // A status below 0 means the runtime went away under it (guest stopped or crashed):
     // reported like a kill, with the reason, as `reconcile` does after a restart.
     if (end.code < 0) end = { code: exitCodeForProcess({ signal: 'KILL' }), error: end.error ?? 'the guest stopped while the container was running' };
-    fresh.State = { ...fresh.State, Status: 'exited', Running: false, Pid: 0, ExitCode: end.code, OOMKilled: end.oomKilled ?? false, Error: end.error ?? '', FinishedAt: this.now().toISOString() };
+    if (this.manual.delete(c.Id)) fresh.ManuallyStopped = true;
+    fresh.State = { ...fresh.State, Status: 'exited', Running: false, Restarting: false, Pid: 0, ExitCode: end.code, OOMKilled: end.oomKilled ?? false, Error: end.error ?? '', FinishedAt: this.now().toISOString() };
     // Saved before the process leaves `live`: a `wait` in between must not read the old state.
     // A record that cannot be saved (a full disk) still ends the container here (`rm -f`
     // waits for this); the next engine start marks it exited again.
@@ -240,12 +257,109 @@ export class ContainerService {
     const ends = this.attachEnds.get(c.Id);
     this.attachEnds.delete(c.Id);
     ends?.forEach((f) => f());
+    const cancelled = this.exitOnNext.delete(c.Id);
+    if (mayRestart && !cancelled && !this.shuttingDown && !fresh.HostConfig.AutoRemove) {
+      await this.maybeRestart(fresh, end.code, Date.parse(fresh.State.FinishedAt) - Date.parse(fresh.State.StartedAt));
+    }
     if (fresh.HostConfig.AutoRemove) {
       this.autoRemoved.set(fresh.Id, { name: fresh.Name.slice(1), end: { StatusCode: end.code, ...(end.error ? { Error: end.error } : {}) } });
       if (this.autoRemoved.size > 64) this.autoRemoved.delete(this.autoRemoved.keys().next().value!);
       await this.remove(fresh.Id, { force: true, volumes: true }).catch(() => {});
     }
     return fresh;
+  }
+
+  /** Restarts waiting for their backoff, by container. */
+  private readonly restarts = new Map<string, ReturnType<typeof setTimeout>>();
+  /** The last backoff delay per container (moby restartmanager's timeout). */
+  private readonly backoff = new Map<string, number>();
+  /** Exits the user asked for (`stop`, `kill` with SIGKILL or the stop signal): no restart after them (moby ExitOnNext). */
+  private readonly exitOnNext = new Set<string>();
+  /** The engine is going away: exits now are not restarted (moby's daemonShutdown). */
+  private shuttingDown = false;
+
+  /**
+   * moby's monitor (daemon/monitor.go `handleContainerExit`): under its restart policy, the
+   * container is restarted after a backoff (100 ms doubling to a minute, reset after a run
+   * of 10 s); meanwhile it is `restarting` (Running and Restarting true, as Docker shows it)
+   * and its RestartCount already counts this restart. Each restart is a `start` event after
+   * the exit's `die`.
+   */
+  private async maybeRestart(c: ContainerRecord, exitCode: number, ranMs: number): Promise<void> {
+    const policy = restartPolicyOf(c);
+    if (!shouldRestart(policy, { exitCode, manuallyStopped: c.ManuallyStopped === true, restartCount: c.RestartCount })) {
+      this.backoff.delete(c.Id);
+      return;
+    }
+    const delay = nextRestartDelay(this.backoff.get(c.Id) ?? 0, ranMs);
+    this.backoff.set(c.Id, delay);
+    c.RestartCount += 1;
+    c.State = { ...c.State, Status: 'restarting', Running: true, Restarting: true };
+    await this.store.save(c).catch(() => {});
+    this.restarts.set(c.Id, setTimeout(() => {
+      this.restarts.delete(c.Id);
+      void this.restartNow(c.Id);
+    }, delay));
+  }
+
+  private async restartNow(id: string): Promise<void> {
+    const c = await this.store.get(id);
+    if (!c || this.shuttingDown) return;
+    try {
+      await this.startNow(c, {});
+    } catch (e) {
+      // As moby: the restart failed (its image gone, its port taken): it stays down, saying why.
+      c.State = { ...c.State, Status: 'exited', Running: false, Restarting: false, Error: e instanceof Error ? e.message : String(e) };
+      await this.store.save(c).catch(() => {});
+    }
+  }
+
+  /** Drops a pending restart; true if there was one (the record still says `restarting`). */
+  private cancelRestart(id: string): boolean {
+    const t = this.restarts.get(id);
+    if (t === undefined) return false;
+    clearTimeout(t);
+    this.restarts.delete(id);
+    return true;
+  }
+
+  /** A restart cancelled by the user: the container is down (exited) from now on. */
+  private async settleCancelled(c: ContainerRecord): Promise<void> {
+    c.State = { ...c.State, Status: 'exited', Running: false, Restarting: false };
+    c.ManuallyStopped = true;
+    await this.store.save(c);
+  }
+
+  /** Stopped or killed by the user, until its exit saves it (`ManuallyStopped`): never a stale record saved over a newer one. */
+  private readonly manual = new Set<string>();
+
+  /** The user stops or kills it: remembered for `unless-stopped` (not while the engine itself shuts down). */
+  private markManuallyStopped(c: ContainerRecord): void {
+    if (!this.shuttingDown) this.manual.add(c.Id);
+  }
+
+  /**
+   * At the engine's start (a daemon or page that starts again): containers whose policy
+   * says so are started, as moby's restore does: `always` ones even if stopped by hand,
+   * `unless-stopped` ones unless stopped by hand, `on-failure` ones that failed with retries
+   * left. Each start runs on its own; one that fails leaves its reason in State.Error.
+   */
+  async startByPolicy(): Promise<void> {
+    for (const c of await this.store.list()) {
+      if (this.live.has(c.Id) || c.HostConfig.AutoRemove) continue;
+      const p = restartPolicyOf(c);
+      if (p.Name === 'no' || !shouldRestart(p, { exitCode: c.State.ExitCode, manuallyStopped: c.ManuallyStopped === true, restartCount: c.RestartCount })) continue;
+      void this.start(c.Id).catch(async (e: unknown) => {
+        c.State = { ...c.State, Error: e instanceof Error ? e.message : String(e) };
+        await this.store.save(c).catch(() => {});
+      });
+    }
+  }
+
+  /** The engine is going away: no restarts from now on (the exits that follow are its own doing). */
+  shutdown(): void {
+    this.shuttingDown = true;
+    for (const id of [...this.restarts.keys()]) this.cancelRestart(id);
   }
 
   /**
@@ -309,16 +423,28 @@ export class ContainerService {
 
   async kill(ref: string, signal = 9): Promise<void> {
     const c = await this.store.find(ref);
+    // Killing a container waiting to restart ends the wait: it stays down (moby: the
+    // monitor exits on its next event).
+    if (this.cancelRestart(c.Id)) return this.settleCancelled(c);
     const l = this.live.get(c.Id);
     if (!l) throw new TabdockError('CONFLICT', `Cannot kill container: ${ref}: container ${c.Id} is not running`, {});
+    this.markManuallyStopped(c);
+    // moby killWithSignal: SIGKILL, or the container's own stop signal, is an end the restart
+    // policy does not undo; another signal's exit is judged by the policy.
+    if (signal === 9 || signal === stopSignalOf(c.Config).number) this.exitOnNext.add(c.Id);
     await l.proc.kill(signal);
   }
 
   /** The container's stop signal (engine/spec's rule), then SIGKILL after the timeout. */
   async stop(ref: string, timeoutSeconds?: number): Promise<void> {
     const c = await this.store.find(ref);
+    if (this.cancelRestart(c.Id)) return this.settleCancelled(c);
+    // A (re)start under way is waited for, so the stop reaches the process it makes.
+    await this.starting.get(c.Id)?.catch(() => {});
     const l = this.live.get(c.Id);
     if (!l) return;
+    this.markManuallyStopped(c);
+    this.exitOnNext.add(c.Id);
     const t = stopTimeoutOf(c.Config, timeoutSeconds);
     await l.proc.kill(stopSignalOf(c.Config).number).catch(() => {});
     let timeout: ReturnType<typeof setTimeout> | undefined;
@@ -341,12 +467,17 @@ export class ContainerService {
     this.removing.add(c.Id);
     let volumes = opts.volumes ?? false;
     try {
+      if (this.restarts.has(c.Id)) {
+        if (!opts.force) throw new TabdockError('CONFLICT', `You cannot remove a restarting container ${c.Id}. Stop the container before attempting removal or force remove`, {});
+        this.cancelRestart(c.Id);
+      }
       await this.starting.get(c.Id)?.catch(() => {});
       if (this.live.has(c.Id)) {
         if (!opts.force) throw new TabdockError('CONFLICT', `cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`, {});
         // Its own exit's auto-removal is refused while this one runs: this one does its work.
         volumes ||= c.HostConfig.AutoRemove;
-        await this.kill(c.Id, 9).catch(() => {});
+        this.exitOnNext.add(c.Id);
+        await this.live.get(c.Id)?.proc.kill(9).catch(() => {});
         await this.live.get(c.Id)?.exited;
       }
       await this.deps.filesystems.remove(c);
@@ -376,8 +507,9 @@ export class ContainerService {
     return this.logs.read((await this.store.find(ref)).Id);
   }
 
+  /** Running containers, and those waiting to restart (a daemon must not idle out under them). */
   get runningCount(): number {
-    return this.live.size;
+    return this.live.size + this.restarts.size;
   }
 
   isRunning(id: string): boolean {
@@ -395,9 +527,14 @@ export class ContainerService {
   }
 }
 
-function randomHex(bytes: number): string {
+export function randomHex(bytes: number): string {
   const b = new Uint8Array(bytes);
   crypto.getRandomValues(b);
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
 }
 
+
+/** The record's `--restart` (records made before restart policies have none: `no`). */
+function restartPolicyOf(c: ContainerRecord): RestartPolicy {
+  return c.HostConfig.RestartPolicy ?? NO_RESTART;
+}

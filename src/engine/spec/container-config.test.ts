@@ -5,7 +5,7 @@ import type { RunOptions } from './run-options.ts';
 const options = (o: Partial<RunOptions> = {}): RunOptions => ({
   image: 'img', cmd: [], detach: false, interactive: false, tty: false, rm: false, env: [], readOnly: false,
   tmpfs: [], volumes: [], capAdd: [], capDrop: [], privileged: false, seccomp: 'default', noNewPrivileges: false,
-  labels: {}, pull: 'missing', init: false, network: 'default', networkAliases: [], addHosts: [], dns: [], dnsSearch: [], dnsOptions: [], publish: [], publishAll: false, expose: [], restart: 'no', ulimits: [], ...o,
+  labels: {}, pull: 'missing', init: false, network: 'default', networkAliases: [], addHosts: [], dns: [], dnsSearch: [], dnsOptions: [], publish: [], publishAll: false, expose: [], restart: { Name: 'no', MaximumRetryCount: 0 }, ulimits: [], ...o,
 });
 
 describe('mergeContainerConfig (moby merge)', () => {

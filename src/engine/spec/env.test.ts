@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PATH, containerEnv, mergeImageEnv, parseEnvFile, parseEnvFlag, replaceOrAppendEnv } from './env.ts';
+import { DEFAULT_PATH, containerEnv, execEnv, mergeImageEnv, parseEnvFile, parseEnvFlag, replaceOrAppendEnv } from './env.ts';
 
 describe('container environment', () => {
   const base = { hostname: 'abc123def456', tty: false, home: '/root' };
@@ -47,5 +47,14 @@ describe('-e and --env-file', () => {
     expect(() => parseEnvFile('f', '=x\n')).toThrow("no variable name on line '=x'");
     expect(() => parseEnvFile('f', 'A B=1\n')).toThrow("poorly formatted environment: variable 'A B' contains whitespaces");
     expect(() => parseEnvFile('f', 'B =1\n')).toThrow("variable 'B ' contains whitespaces");
+  });
+});
+
+describe('exec environment', () => {
+  it("is the container's (defaults, then Config.Env), exec -e on top, TERM with the exec's -t, HOME the exec user's unless set", () => {
+    const base = { configEnv: ['FOO=bar', 'PATH=/opt/bin'], hostname: 'h1', home: '/home/app' };
+    expect(execEnv({ ...base, execEnv: ['X=1', 'FOO=over'], tty: false })).toEqual(['PATH=/opt/bin', 'HOSTNAME=h1', 'FOO=over', 'HOME=/home/app', 'X=1']);
+    expect(execEnv({ ...base, configEnv: [], execEnv: [], tty: true })).toEqual([`PATH=${DEFAULT_PATH}`, 'HOSTNAME=h1', 'TERM=xterm', 'HOME=/home/app']);
+    expect(execEnv({ ...base, configEnv: ['HOME=/data'], execEnv: ['PATH'], tty: false })).toEqual(['HOSTNAME=h1', 'HOME=/data']);
   });
 });

@@ -90,3 +90,12 @@ export function containerEnv(opts: { imageEnv: readonly string[]; userEnv: reado
   if (!env.some((e) => envKey(e) === 'HOME')) env.push(`HOME=${opts.home}`);
   return env;
 }
+
+/**
+ * An exec's environment (moby `daemon/exec.go`): the container's environment as its own
+ * process got it (PATH, HOSTNAME, TERM with `-t`, its merged `Config.Env`), then `exec -e`
+ * on top; HOME, when the container's env has none, is the exec user's (runc's init sets it).
+ */
+export function execEnv(opts: { configEnv: readonly string[]; execEnv: readonly string[]; hostname: string; tty: boolean; home: string }): string[] {
+  return replaceOrAppendEnv(containerEnv({ imageEnv: opts.configEnv, userEnv: [], hostname: opts.hostname, tty: opts.tty, home: opts.home }), opts.execEnv);
+}

@@ -26,6 +26,9 @@ export const EXIT_SIGNAL_BASE = 128;
 export function exitCodeForStartError(message: string, command?: string): number {
   const m = message.toLowerCase();
   if (m.includes('permission denied') || m.includes('is a directory')) return EXIT_CANNOT_INVOKE;
+  // crun refuses to exec what is not a regular file (a directory, a device) with EPERM
+  // before it tries: Docker's runc says "is a directory" there, and 126.
+  if (m.includes('open executable: operation not permitted')) return EXIT_CANNOT_INVOKE;
   if (m.includes('not a directory')) return EXIT_NOT_FOUND;
   // moby only blames the command when the message names it (a missing mount source is
   // also "no such file or directory", and that is an engine error).

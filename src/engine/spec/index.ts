@@ -8,7 +8,7 @@ export { buildOciSpec, pathsToEnsure, effectivePidsLimit, DEFAULT_PIDS_LIMIT, CP
 export type * from './oci-types.ts';
 export { validateOciSpec } from './validate-oci-spec.ts';
 export { resolveCommand } from './command.ts';
-export { containerEnv, mergeImageEnv, replaceOrAppendEnv, parseEnvFile, parseEnvFlag, DEFAULT_PATH } from './env.ts';
+export { containerEnv, execEnv, mergeImageEnv, replaceOrAppendEnv, parseEnvFile, parseEnvFlag, DEFAULT_PATH } from './env.ts';
 export { resolveUser, parsePasswd, parseGroup, type ResolvedUser } from './user.ts';
 export { tweakCapabilities, normalizeCapabilities, DEFAULT_CAPABILITIES, ALL_CAPABILITIES } from './capabilities.ts';
 export { defaultSeccompProfile } from './seccomp-default.ts';
@@ -24,4 +24,5 @@ export {
   mergeContainerConfig, stopSignalOf, stopTimeoutOf, anonymousVolumeTargets, type MergedConfig,
   DEFAULT_STOP_SIGNAL, DEFAULT_STOP_TIMEOUT_S,
 } from './container-config.ts';
+export { parseRestartPolicy, shouldRestart, nextRestartDelay, NO_RESTART, RESTART_FIRST_DELAY_MS, RESTART_MAX_DELAY_MS, type RestartPolicy } from './restart.ts';
 export { checkExecLimits, ARG_MAX, MAX_ARG_STRLEN } from './exec-limits.ts';

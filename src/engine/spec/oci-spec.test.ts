@@ -15,7 +15,7 @@ const image = (config: ImageConfig['config'] = {}): ImageConfig => ({
 const options = (o: Partial<RunOptions> = {}): RunOptions => ({
   image: 'busybox', cmd: [], detach: false, interactive: false, tty: false, rm: false, env: [], readOnly: false,
   tmpfs: [], volumes: [], capAdd: [], capDrop: [], privileged: false, seccomp: 'default', noNewPrivileges: false,
-  labels: {}, pull: 'missing', init: false, network: 'default', networkAliases: [], addHosts: [], dns: [], dnsSearch: [], dnsOptions: [], publish: [], publishAll: false, expose: [], restart: 'no', ulimits: [], ...o,
+  labels: {}, pull: 'missing', init: false, network: 'default', networkAliases: [], addHosts: [], dns: [], dnsSearch: [], dnsOptions: [], publish: [], publishAll: false, expose: [], restart: { Name: 'no', MaximumRetryCount: 0 }, ulimits: [], ...o,
 });
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/var/www:/bin/false\n';
 const GROUP = 'root:x:0:\nwww-data:x:33:\nshadow:x:42:www\n';

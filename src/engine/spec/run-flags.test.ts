@@ -23,7 +23,7 @@ describe('parseRunOptions', () => {
     expect(run(['alpine'])).toEqual({
       image: 'alpine', cmd: [], detach: false, interactive: false, tty: false, rm: false, env: [], readOnly: false,
       tmpfs: [], volumes: [], capAdd: [], capDrop: [], privileged: false, seccomp: 'default', noNewPrivileges: false,
-      labels: {}, pull: 'missing', init: false, network: 'default', networkAliases: [], addHosts: [], dns: [], dnsSearch: [], dnsOptions: [], publish: [], publishAll: false, expose: [], restart: 'no', ulimits: [],
+      labels: {}, pull: 'missing', init: false, network: 'default', networkAliases: [], addHosts: [], dns: [], dnsSearch: [], dnsOptions: [], publish: [], publishAll: false, expose: [], restart: { Name: 'no', MaximumRetryCount: 0 }, ulimits: [],
     });
   });
 
@@ -115,8 +115,11 @@ describe('parseRunOptions', () => {
     ['stop signal', ['--stop-signal', 'SIGNOPE'], 'Invalid signal: SIGNOPE', 'INVALID_SIGNAL'],
     ['pull', ['--pull', 'sometimes'], `invalid pull option: 'sometimes': must be one of "always", "missing" or "never"`, 'FLAG_ERROR'],
     ['network container: without a name', ['--network', 'container:'], 'invalid container format container:<name|id>', 'FLAG_ERROR'],
-    ['restart policy', ['--restart', 'always'], 'restart policy "always" is not supported yet', 'UNSUPPORTED'],
-    ['restart format', ['--restart', 'sometimes'], 'invalid restart policy format: sometimes', 'FLAG_ERROR'],
+    ['restart name', ['--restart', 'sometimes'], "invalid restart policy 'sometimes'", 'INVALID_CONFIG'],
+    ['restart format', ['--restart', 'on-failure:1:2'], 'invalid restart policy format', 'FLAG_ERROR'],
+    ['restart count', ['--restart', 'on-failure:x'], 'maximum retry count must be an integer', 'FLAG_ERROR'],
+    ['restart count with always', ['--restart', 'always:3'], "maximum retry count cannot be used with restart policy 'always'", 'INVALID_CONFIG'],
+    ['restart count negative', ['--restart', 'on-failure:-1'], 'maximum retry count cannot be negative', 'INVALID_CONFIG'],
     ['restart with --rm', ['--rm', '--restart', 'always'], 'Conflicting options: --restart and --rm', 'FLAG_ERROR'],
     ['security-opt', ['--security-opt', 'bogus'], 'invalid --security-opt: "bogus"', 'INVALID_CONFIG'],
     ['seccomp profile file', ['--security-opt', 'seccomp=/p.json'], 'custom seccomp profiles are not supported yet', 'UNSUPPORTED'],

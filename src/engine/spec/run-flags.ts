@@ -1,5 +1,6 @@
 import { normalizeCapabilities } from './capabilities.ts';
 import { parseEnvFile, parseEnvFlag } from './env.ts';
+import { NO_RESTART, parseRestartPolicy } from './restart.ts';
 import { configError, flagError, invalidFlagValue } from './errors.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag, type TmpfsMount, type VolumeMount } from './mounts.ts';
 import { parseUlimit } from './run-flag-values.ts';
@@ -76,7 +77,7 @@ export function parseRunOptions(parsed: Parsed, ctx: RunOptionsContext = {}): Ru
     env: [], readOnly: bool(parsed, 'read-only'), tmpfs: [], volumes: [], capAdd: list(parsed, 'cap-add'),
     capDrop: list(parsed, 'cap-drop'), privileged: bool(parsed, 'privileged'), seccomp: 'default', noNewPrivileges: false,
     labels: {}, pull: 'missing', init: bool(parsed, 'init'), network: 'default', networkAliases: [], addHosts: [], dns: [], dnsSearch: [], dnsOptions: [],
-    publish: [], publishAll: bool(parsed, 'publish-all'), expose: [], restart: 'no', ulimits: [],
+    publish: [], publishAll: bool(parsed, 'publish-all'), expose: [], restart: NO_RESTART, ulimits: [],
   };
   const name = str(parsed, 'name');
   if (name !== undefined) {
@@ -90,7 +91,8 @@ export function parseRunOptions(parsed: Parsed, ctx: RunOptionsContext = {}): Ru
       if (!ctx.readFile) throw new Error('reading files is not available here');
       text = ctx.readFile(f);
     } catch (e) {
-      throw flagError(`open ${f}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, { file: f });
+      // docker/cli reports parse() errors with a closing full stop (run.go reportError).
+      throw flagError(`open ${f}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message.replace(/\.$/, '')}.`, { file: f });
     }
     o.env.push(...parseEnvFile(f, text, ctx.lookupEnv));
   }
@@ -128,10 +130,9 @@ export function parseRunOptions(parsed: Parsed, ctx: RunOptionsContext = {}): Ru
   }
   parseNetworkFlags(parsed, o);
   const restart = str(parsed, 'restart');
-  if (restart !== undefined && restart !== '' && restart !== 'no') {
-    if (!/^(always|unless-stopped|on-failure(:\d+)?)$/.test(restart)) throw flagError(`invalid restart policy format: ${restart}`);
-    if (o.rm) throw flagError('Conflicting options: --restart and --rm');
-    throw configError(`restart policy "${restart}" is not supported yet: only --restart no`, 'UNSUPPORTED');
+  if (restart !== undefined) {
+    o.restart = parseRestartPolicy(restart);
+    if (o.rm && o.restart.Name !== 'no') throw flagError('Conflicting options: --restart and --rm');
   }
   for (const u of list(parsed, 'ulimit')) o.ulimits.push(parseUlimit(u));
   parseStorageOpts(list(parsed, 'storage-opt'), o);

@@ -1,3 +1,4 @@
+import type { RestartPolicy } from './restart.ts';
 import type { TmpfsMount, VolumeMount } from './mounts.ts';
 
 import type { FlagSpec, Parsed } from '../../shared/flags.ts';
@@ -79,7 +80,8 @@ export interface RunOptions {
   publishAll: boolean;
   /** `--expose` ports as `PORT/PROTO` (ranges expanded). */
   expose: string[];
-  restart: 'no';
+  /** `--restart`, checked (spec/restart.ts); records made before restart policies hold `'no'`. */
+  restart: RestartPolicy;
   ulimits: Ulimit[];
   /** `--storage-opt` as given (inspect's HostConfig.StorageOpt); only `size` is taken. */
   storageOpt?: { size: string };
