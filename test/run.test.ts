@@ -130,7 +130,7 @@ describe('containers over time: -d, ps, logs, exec, stop, rm', () => {
     const ps = await cli.run('ps');
     expect(ps.stdout).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n/);
     // Docker joins Path and Args with spaces (no inner quoting), cut at 20 characters.
-    expect(ps.stdout).toMatch(new RegExp(`${id.slice(0, 12)}\\s+${IMG.replace(/[.]/g, '\\.')}\\s+"sh -c echo started;…"\\s+.+ ago\\s+Up .+\\s+sleeper\\n`));
+    expect(ps.stdout).toMatch(new RegExp(`${id.slice(0, 12)}\\s+${IMG.replace(/[.]/g, '\\.')}\\s+"sh -c 'echo started…"\\s+.+ ago\\s+Up .+\\s+sleeper\\n`));
     expect(await eventually(async () => (await cli.run('logs', 'sleeper')).stdout, (s) => s !== '')).toBe('started\n');
 
     expect((await cli.run('exec', 'sleeper', 'cat', '/mine')).stdout).toBe('secret\n');
