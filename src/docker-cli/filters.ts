@@ -6,7 +6,7 @@
  * and any value of one key may).
  */
 import type { ContainerSummary, ImageSummary } from '../engine/api.ts';
-import { parseReference } from '../registry-client/index.ts';
+import { parseReference } from '../registry-client/reference.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { flagError } from './args.ts';
 

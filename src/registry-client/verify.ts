@@ -1,3 +1,4 @@
+import { createSHA256 } from 'hash-wasm';
 import { TabdockError } from '../shared/errors.ts';
 import { Digest } from './digest.ts';
 
@@ -20,12 +21,8 @@ export interface Hasher {
 /** Makes a fresh streaming sha256. Injected: hash-wasm by default, OpenSSL in Node. */
 export type HasherFactory = () => Promise<Hasher>;
 
-// Loaded on first use: a client command that hashes nothing (the CLI talking to its
-// daemon) does not pay for evaluating the module.
-let hashWasm: Promise<typeof import('hash-wasm')> | undefined;
-
 export async function sha256Hasher(): Promise<Hasher> {
-  const h = await (await (hashWasm ??= import('hash-wasm'))).createSHA256();
+  const h = await createSHA256();
   h.init();
   return {
     update: (c) => void h.update(c),

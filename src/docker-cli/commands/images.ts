@@ -1,5 +1,5 @@
 import type { ImageSummary } from '../../engine/api.ts';
-import { parseReference } from '../../registry-client/index.ts';
+import { parseReference } from '../../registry-client/reference.ts';
 import type { Command } from '../command.ts';
 import { filterImages, isDangling, parseFilters, referenceMatches } from '../filters.ts';
 import { ago, goTimeString, humanSize } from '../format.ts';

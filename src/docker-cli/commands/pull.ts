@@ -1,4 +1,5 @@
-import { parsePlatform, parseReference, usesDefaultTag } from '../../registry-client/index.ts';
+import { parsePlatform } from '../../registry-client/platform.ts';
+import { parseReference, usesDefaultTag } from '../../registry-client/reference.ts';
 import { PullPrinter } from '../progress.ts';
 import type { Command } from '../command.ts';
 

@@ -4,7 +4,7 @@ import { parseEnvFlag } from '../../engine/spec/env.ts';
 import type { RunOptions } from '../../engine/spec/run-options.ts';
 import { TabdockError, messageOf } from '../../shared/errors.ts';
 import { exitCodeForError } from '../../engine/spec/exit-codes.ts';
-import { parseReference } from '../../registry-client/index.ts';
+import { parseReference } from '../../registry-client/reference.ts';
 import type { FlagSpec, Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
 import { untilInterrupt, type TerminalIo } from '../io.ts';
