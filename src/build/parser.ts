@@ -146,7 +146,7 @@ export function parseDockerfile(text: string): ParseResult {
       throw e;
     }
     if (canContainHeredoc(node) && line.includes('<<')) {
-      let docs: Heredoc[];
+      let docs: Omit<Heredoc, 'content'>[];
       try {
         docs = heredocsFromLine(line);
       } catch (e) {
