@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { TabdockError } from '../shared/errors.ts';
+import { parseInstructions, type Instruction } from './instructions.ts';
+import { parseDockerfile } from './parser.ts';
+import { planBuild, type BuildPlan, type PlanOptions } from './plan.ts';
+import { StageVars } from './stage-vars.ts';
+
+const PLATFORM: Pick<PlanOptions, 'targetPlatform' | 'buildPlatform'> = {
+  targetPlatform: { os: 'linux', architecture: '386' },
+  buildPlatform: { os: 'linux', architecture: '386' },
+};
+const plan = (text: string, o: Partial<PlanOptions> = {}) => planBuild(parseInstructions(parseDockerfile(text)), { ...PLATFORM, ...o });
+
+/** Dispatches every needed stage's instructions through StageVars, as the builder will. */
+function dispatch(p: BuildPlan, imageEnv: Record<string, string[]> = {}): { stage: string; vars: StageVars; out: Instruction[] }[] {
+  const done = new Map<number, StageVars>();
+  return p.needed.map((i) => {
+    const st = p.stages[i]!;
+    const vars = st.base.kind === 'stage' ? done.get(st.base.index)!.fork() : StageVars.fromImage(p, imageEnv[st.resolvedBase] ?? []);
+    const out = st.instructions.map((ins) => vars.apply(ins));
+    done.set(i, vars);
+    return { stage: st.displayName, vars, out };
+  });
+}
+
+// Each case is an example of the Dockerfile reference (BuildKit's frontend/dockerfile/docs/
+// reference.md) with the outcome the reference states.
+describe('the Dockerfile reference examples', () => {
+  it('"Understand how ARG and FROM interact": ARG before FROM is in FROM and, redeclared, in the stage', () => {
+    const p = plan('ARG  CODE_VERSION=latest\nFROM base:${CODE_VERSION}\nCMD  /code/run-app\n\nFROM extras:${CODE_VERSION}\nCMD  /code/run-extras\n');
+    expect(p.stages.map((s) => s.resolvedBase)).toEqual(['base:latest', 'extras:latest']);
+    const p2 = plan('ARG VERSION=latest\nFROM busybox:$VERSION\nARG VERSION\nRUN echo $VERSION > image_version\n');
+    const [s] = dispatch(p2);
+    expect(s!.vars.get('VERSION')).toBe('latest');
+    expect(plan('ARG VERSION=latest\nFROM busybox:$VERSION\n', { buildArgs: { VERSION: '1.36' } }).stages[0]!.resolvedBase).toBe('busybox:1.36');
+  });
+
+  it('"Scope": a variable is empty before its ARG, the --build-arg value after', () => {
+    const p = plan('FROM busybox\nUSER ${username:-some_user}\nARG username\nUSER $username\n', { buildArgs: { username: 'what_user' } });
+    const [s] = dispatch(p);
+    expect(s!.out.filter((i) => i.kind === 'USER').map((i) => (i.kind === 'USER' ? i.user : ''))).toEqual(['some_user', 'what_user']);
+  });
+
+  it('"Using ARG variables": ENV overrides an ARG of the same name; ENV ${V:-default} keeps the --build-arg', () => {
+    const df = 'FROM ubuntu\nARG CONT_IMG_VER\nENV CONT_IMG_VER=v1.0.0\nRUN echo $CONT_IMG_VER\n';
+    expect(dispatch(plan(df, { buildArgs: { CONT_IMG_VER: 'v2.0.1' } }))[0]!.vars.get('CONT_IMG_VER')).toBe('v1.0.0');
+    const df2 = 'FROM ubuntu\nARG CONT_IMG_VER\nENV CONT_IMG_VER=${CONT_IMG_VER:-v1.0.0}\nRUN echo $CONT_IMG_VER\n';
+    expect(dispatch(plan(df2))[0]!.vars.get('CONT_IMG_VER')).toBe('v1.0.0');
+    expect(dispatch(plan(df2, { buildArgs: { CONT_IMG_VER: 'v2.0.1' } }))[0]!.vars.get('CONT_IMG_VER')).toBe('v2.0.1');
+  });
+
+  it('"Environment replacement": WORKDIR/ADD/COPY expand, an escaped $ stays, one value per instruction', () => {
+    const [s] = dispatch(plan('FROM busybox\nENV FOO=/bar\nWORKDIR ${FOO}\nADD . $FOO\nCOPY \\$FOO /quux\nENV abc=hello\nENV abc=bye def=$abc\nENV ghi=$abc\n'));
+    expect(s!.out[1]).toMatchObject({ kind: 'WORKDIR', path: '/bar' });
+    expect(s!.out[2]).toMatchObject({ kind: 'ADD', sources: ['.'], dest: '/bar' });
+    expect(s!.out[3]).toMatchObject({ kind: 'COPY', sources: ['$FOO'], dest: '/quux' });
+    expect([s!.vars.get('def'), s!.vars.get('ghi')]).toEqual(['hello', 'bye']);
+  });
+
+  it('"Automatic platform ARGs": global only, redeclared to use in a stage; --platform=$BUILDPLATFORM', () => {
+    const p = plan('FROM --platform=$BUILDPLATFORM alpine AS b\nRUN echo $TARGETPLATFORM\nARG TARGETPLATFORM\nARG TARGETARCH\n', {
+      targetPlatform: { os: 'linux', architecture: 'arm', variant: 'v7' },
+      buildPlatform: { os: 'linux', architecture: '386' },
+    });
+    expect(p.stages[0]!.resolvedPlatform).toBe('linux/386');
+    const [s] = dispatch(p);
+    expect(s!.vars.envList()).toEqual(['TARGETPLATFORM=linux/arm/v7', 'TARGETARCH=arm']);
+  });
+
+  it('"Predefined ARGs": proxy build args reach RUN apart from the stage variables unless declared', () => {
+    const p = plan('FROM ubuntu\nRUN echo "Hello World"\n', { buildArgs: { HTTP_PROXY: 'http://proxy.invalid:3128' } });
+    expect([...p.proxyEnv]).toEqual([['HTTP_PROXY', 'http://proxy.invalid:3128']]);
+    expect(dispatch(p)[0]!.vars.envList()).toEqual([]);
+    const p2 = plan('FROM ubuntu\nARG HTTP_PROXY\nRUN echo "Hello World"\n', { buildArgs: { HTTP_PROXY: 'http://proxy.invalid:3128' } });
+    expect(dispatch(p2)[0]!.vars.envList()).toEqual(['HTTP_PROXY=http://proxy.invalid:3128']);
+  });
+
+  it('"Here-Documents": COPY <<-EOT expands ${FOO}; a quoted delimiter does not', () => {
+    const [a] = dispatch(plan('FROM alpine\nARG FOO=bar\nCOPY <<-EOT /script.sh\n  echo "hello ${FOO}"\nEOT\nENTRYPOINT ash /script.sh\n'));
+    expect(a!.out[1]).toMatchObject({ kind: 'COPY', contents: [{ path: 'EOT', data: '  echo "hello bar"\n' }], dest: '/script.sh' });
+    const [b] = dispatch(plan('FROM alpine\nARG FOO=bar\nCOPY <<-"EOT" /script.sh\n  echo "hello ${FOO}"\nEOT\n'));
+    expect(b!.out[1]).toMatchObject({ contents: [{ data: '  echo "hello ${FOO}"\n' }] });
+  });
+
+  it('the base image environment takes part (FROM golang / WORKDIR $GOPATH/src)', () => {
+    const [s] = dispatch(plan('FROM golang:1.22\nWORKDIR $GOPATH/src/app\nRUN go build\n'), { 'golang:1.22': ['PATH=/usr/local/go/bin:/usr/bin', 'GOPATH=/go'] });
+    expect(s!.out[0]).toMatchObject({ path: '/go/src/app' });
+  });
+
+  it('${V:?message} fails naming the line', () => {
+    expect(() => dispatch(plan('FROM a\n\nWORKDIR ${DIR:?set DIR}\n'))).toThrow('dockerfile parse error on line 3: failed to process "${DIR:?set DIR}": DIR: set DIR');
+  });
+});
+
+describe('stages', () => {
+  const MULTI = [
+    'FROM alpine AS base', 'RUN echo base',
+    'FROM base AS build-a', 'RUN echo a',
+    'FROM base AS build-b', 'RUN echo b',
+    'FROM golang AS tools', 'RUN echo tools',
+    'FROM scratch', 'COPY --from=build-a /a /a', 'COPY --from=2 /b /b', 'COPY --from=nginx:latest /etc/nginx /n',
+  ].join('\n');
+
+  it('needs only what the target reaches, by FROM and COPY --from (name, index, image)', () => {
+    const p = plan(MULTI);
+    expect(p.target.displayName).toBe('stage-4');
+    expect(p.needed).toEqual([0, 1, 2, 4]);
+    expect(p.target.base).toEqual({ kind: 'scratch' });
+    expect(p.target.copyFromImages).toEqual(['nginx:latest']);
+    expect(p.stages[1]!.base).toEqual({ kind: 'stage', index: 0 });
+    expect(p.stages[3]!.base).toEqual({ kind: 'image', ref: 'golang' });
+  });
+
+  it('--target picks a stage (case-insensitively) and skips the rest', () => {
+    expect(plan(MULTI, { target: 'build-b' }).needed).toEqual([0, 2]);
+    expect(plan(MULTI, { target: 'TOOLS' }).needed).toEqual([3]);
+  });
+
+  it('a missing target is BUILD_TARGET_NOT_FOUND with BuildKit\'s words and suggestion', () => {
+    const e = (() => {
+      try {
+        plan(MULTI, { target: 'build-c' });
+      } catch (err) {
+        return err as TabdockError;
+      }
+    })();
+    expect(e?.code).toBe('BUILD_TARGET_NOT_FOUND');
+    expect(e?.message).toBe('target stage "build-c" could not be found (did you mean build-a?)');
+  });
+
+  it('refuses COPY --from with a variable, a stage index out of range and a cycle', () => {
+    expect(() => plan('FROM a\nARG S=x\nCOPY --from=$S /a /a\n')).toThrow('variable expansion is not supported for --from');
+    expect(() => plan('FROM a\nCOPY --from=5 /a /a\n')).toThrow('dockerfile parse error on line 2: invalid stage index 5');
+    expect(() => plan('FROM a AS one\nCOPY --from=two /a /a\nFROM one AS two\n')).toThrow('circular dependency detected on stage: one');
+    expect(() => plan('ARG B\nFROM $B\n')).toThrow('base name ($B) should not be blank');
+  });
+});
