@@ -13,3 +13,9 @@ export {
 } from './instructions.ts';
 export { planBuild, predefinedArgs, PROXY_ARGS, type BuildPlan, type PlannedStage, type PlanOptions, type Platform, type StageBase } from './plan.ts';
 export { StageVars } from './stage-vars.ts';
+export { readDockerignore, dockerignoreCandidates, PatternMatcher, cleanPath, type ParentMatches } from './dockerignore.ts';
+export { walkContext, type ContextSource, type ContextEntry, type EntryType } from './context.ts';
+export {
+  tarsumHeader, entryDigest, pathChecksum, sourceChecksum, globContext, filterContext, instructionKeyText, stepKey, hashWasmSha256,
+  type Hasher, type HasherFactory, type StepKeyInput,
+} from './cache-key.ts';
