@@ -82,6 +82,17 @@ describe('the Dockerfile reference examples', () => {
     expect(b!.out[1]).toMatchObject({ contents: [{ data: '  echo "hello ${FOO}"\n' }] });
   });
 
+  it('"escape": with the backtick, a trailing backslash is a Windows path, not a continuation', () => {
+    const [s] = dispatch(plan('# escape=`\n\nFROM microsoft/nanoserver\nCOPY testfile.txt c:\\\nRUN dir c:\\\n'));
+    expect(s!.out[0]).toMatchObject({ kind: 'COPY', sources: ['testfile.txt'], dest: 'c:\\', line: 4 });
+    expect(s!.out[1]).toMatchObject({ kind: 'RUN', cmdLine: ['dir c:\\'], line: 5 });
+    const [w] = dispatch(plan('# escape=`\n\nFROM microsoft/nanoserver\nSHELL ["powershell","-command"]\nRUN New-Item -ItemType Directory C:\\Example\nADD Execute-MyCmdlet.ps1 c:\\example\\\nRUN c:\\example\\Execute-MyCmdlet -sample \'hello world\'\n'));
+    expect(w!.out.map((i) => i.kind)).toEqual(['SHELL', 'RUN', 'ADD', 'RUN']);
+    expect(w!.out[0]).toMatchObject({ shell: ['powershell', '-command'] });
+    expect(w!.out[2]).toMatchObject({ dest: 'c:\\example\\' });
+    expect(w!.out[3]).toMatchObject({ cmdLine: ["c:\\example\\Execute-MyCmdlet -sample 'hello world'"] });
+  });
+
   it('the base image environment takes part (FROM golang / WORKDIR $GOPATH/src)', () => {
     const [s] = dispatch(plan('FROM golang:1.22\nWORKDIR $GOPATH/src/app\nRUN go build\n'), { 'golang:1.22': ['PATH=/usr/local/go/bin:/usr/bin', 'GOPATH=/go'] });
     expect(s!.out[0]).toMatchObject({ path: '/go/src/app' });
