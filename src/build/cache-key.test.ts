@@ -27,7 +27,7 @@ function memContext(spec: string[], over: Record<string, Partial<ContextEntry>> 
 }
 
 // Digests BuildKit's cache/contenthash/checksum_test.go expects for the same trees
-// (dgstFileData0, c2b5e2... for data1, dgstDirD0, and TestChecksumWildcardOrFilter's f*o).
+// (dgstFileData0, c2b5e2... for data1, dgstDirD0, and TestChecksumWildcardOrFilter's).
 const DGST_FILE_DATA0 = 'sha256:cd8e75bca50f2d695f220d0cb0997d8ead387e4f926e8669a92d7f104cc9885b';
 const DGST_FILE_DATA1 = 'sha256:c2b5e234f5f38fc5864da7def04782f82501a40d46192e4207d5b3f0c3c4732b';
 const DGST_DIR_D0 = 'sha256:d47454417d2c554067fbefe5f5719edc49f3cfe969c36b62e34a187a4da0cc9a';
@@ -50,15 +50,20 @@ describe("COPY source checksums (BuildKit's contenthash digests)", () => {
     expect(await pathChecksum(ctx, './d0/')).toBe(DGST_DIR_D0);
   });
 
-  it('a wildcard with one match named otherwise: a list hash of "\\0foo" and its digest', async () => {
-    const want = await (async () => {
-      const { createSHA256 } = await import('hash-wasm');
-      const h = await createSHA256();
-      h.init();
-      h.update('\0foo' + DGST_FILE_DATA0);
-      return 'sha256:' + h.digest('hex');
-    })();
-    expect(await sourceChecksum(ctx, 'f*o')).toBe(want);
+  it("wildcards as TestChecksumWildcardOrFilter expects (f*o, f*, x/d?, x/d?/def, y*)", async () => {
+    const w = memContext([
+      'bar file data1', 'foo file data0', 'fox file data2', 'x dir', 'x/d0 dir', 'x/d0/abc file data0',
+      'x/d0/def symlink abc', 'x/d0/ghi symlink nosuchfile', 'y1 symlink foo', 'y2 symlink fox',
+    ]);
+    const { createSHA256 } = await import('hash-wasm');
+    const h = await createSHA256();
+    h.init();
+    h.update('\0foo' + DGST_FILE_DATA0);
+    expect(await sourceChecksum(w, 'f*o')).toBe('sha256:' + h.digest('hex'));
+    expect(await sourceChecksum(w, 'f*')).toBe('sha256:0b6731924f0a32a812bf8a729202e55e54ded331f9e4ff2397f681e43694e086');
+    expect(await sourceChecksum(w, 'x/d?')).toBe('sha256:6b612ad5c13159112ae26357ef7bd34df29916941ba40ec2ce38dfb70c6c60c3');
+    expect(await sourceChecksum(w, 'x/d?/def')).toBe(DGST_FILE_DATA0);
+    expect(await sourceChecksum(w, 'y*')).toBe('sha256:982153600b9653a1decb0f961e09e2bc1be335cfcaac9b39dbd1120b65fdf92c');
   });
 
   it('counts mode, owner and xattrs, not mtime; content changes change it', async () => {

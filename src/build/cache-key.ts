@@ -5,7 +5,7 @@
  * system.*) then the content; mtime and the name are not counted. A directory hashes a
  * "\0" record with its own header digest, then "\0<name>" and the digest of each child in
  * byte order (the context root's header is the empty digest, as BuildKit fakes it). The
- * digests of files and directories are BuildKit's own (checked against its tests).
+ * digests of files, directories and globs are BuildKit's own (checked against its tests).
  * A step key hashes the parent key, the instruction after expansion and, for COPY/ADD,
  * the source checksums.
  */
@@ -110,24 +110,41 @@ async function dirChecksum(src: ContextSource, dir: string, header: string, hash
 const GLOB = /[*?[\\]/;
 
 /**
- * The checksum of a COPY/ADD source as written (`.`, `dir/`, `*.go`): a path without glob
- * characters is pathChecksum; a glob over path components (Go's path.Match) is, for one
- * match named like the pattern, that match's checksum, else a list hash of each match's
- * path (relative to the pattern's fixed prefix) and checksum. No match is the empty digest
- * (the COPY itself then fails on the missing source).
+ * The checksum of a COPY/ADD source as written (`.`, `dir/`, `*.go`), as BuildKit's
+ * Checksum with FollowLinks (and Wildcard for a glob). A path without glob characters is
+ * pathChecksum. A glob (Go's path.Match per component) lists every match with what is
+ * under it: a matched directory its header digest, then each entry under it depth-first
+ * by name (directories by header, links not followed), a matched link followed. One
+ * entry named like the pattern is that entry's digest; otherwise a hash of each entry's
+ * path (below the pattern's fixed prefix, `/` as NUL) and digest. No match is the empty
+ * digest (the COPY itself then fails on the missing source).
  */
 export async function sourceChecksum(src: ContextSource, source: string, hasher: HasherFactory = hashWasmSha256): Promise<string> {
   const clean = cleanPath(source.replace(/^\/+/, ''));
   if (!GLOB.test(clean)) return pathChecksum(src, clean, hasher);
-  const matches = await globContext(src, clean);
-  if (matches.length === 0) return EMPTY_DIGEST;
-  if (matches.length === 1 && childName(matches[0]!) === childName(clean)) return pathChecksum(src, matches[0]!, hasher);
-  const fixed = clean.split('/').filter((_, i, a) => !a.slice(0, i + 1).some((part) => GLOB.test(part))).join('/');
+  const included: [string, string][] = [];
+  const under = async (dir: string): Promise<void> => {
+    const children = (await src.list(dir)).sort((a, b) => byBytes(childName(a.path), childName(b.path)));
+    for (const c of children) {
+      included.push([c.path, await entryDigest(c, c.type === 'file' ? await src.read(c.path) : undefined, hasher)]);
+      if (c.type === 'dir') await under(c.path);
+    }
+  };
+  for (const m of await globContext(src, clean)) {
+    const e = (await src.stat(m))!;
+    if (e.type === 'dir') {
+      included.push([m, await entryDigest(e, undefined, hasher)]);
+      await under(m);
+    } else included.push([m, await pathChecksum(src, m, hasher)]);
+  }
+  if (included.length === 0) return EMPTY_DIGEST;
+  if (included.length === 1 && childName(included[0]![0]) === childName(clean)) return included[0]![1];
+  const parts = clean.split('/');
+  const fixed = parts.slice(0, parts.findIndex((x) => GLOB.test(x))).join('/');
   const h = await hasher();
-  for (const m of matches) {
-    const rel = fixed && m.startsWith(fixed + '/') ? m.slice(fixed.length) : '/' + m;
-    h.update(rel.replace(/\//g, '\0'));
-    h.update(await pathChecksum(src, m, hasher));
+  for (const [path, digest] of included) {
+    h.update(('/' + (fixed ? path.slice(fixed.length + 1) : path)).replace(/\//g, '\0'));
+    h.update(digest);
   }
   return h.digest();
 }
@@ -150,7 +167,8 @@ export async function globContext(src: ContextSource, pattern: string): Promise<
     }
     current = next;
   }
-  return current.sort(byBytes);
+  // BuildKit's key order: by path with `/` below every other byte.
+  return current.sort((a, b) => byBytes(a.replace(/\//g, '\0'), b.replace(/\//g, '\0')));
 }
 
 function componentRegex(part: string): RegExp {
