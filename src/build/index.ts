@@ -7,7 +7,7 @@ export type { Heredoc, ParsedLine, ParseResult, ParseWarning } from './ast.ts';
 export { parseDockerfile, dumpParse } from './parser.ts';
 export { ShellLex, envFromList, envFromMap, LexError, type EnvGetter, type LexOptions } from './lex.ts';
 export {
-  parseInstructions, parseInstruction, parseGoDuration,
+  parseInstructions, parseInstruction, parseOnbuildTriggers, parseGoDuration,
   type Dockerfile, type StageDef, type Instruction, type InstructionOf, type KeyValue, type InlineFile, type SourceContent,
   type HealthConfig, type CommandLine, type CopySpec, type NetworkMode, type Located,
 } from './instructions.ts';
@@ -19,3 +19,4 @@ export {
   tarsumHeader, entryDigest, pathChecksum, sourceChecksum, globContext, filterContext, instructionKeyText, stepKey, hashWasmSha256,
   type Hasher, type HasherFactory, type StepKeyInput,
 } from './cache-key.ts';
+export { exposedPorts } from './expose.ts';

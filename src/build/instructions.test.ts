@@ -121,3 +121,18 @@ describe('typed instructions', () => {
     ]);
   });
 });
+
+describe('ONBUILD triggers of a base', () => {
+  it('parses each trigger, heredoc bodies kept (the expression ONBUILD stores)', async () => {
+    const { parseOnbuildTriggers } = await import('./instructions.ts');
+    const stored = only('ONBUILD RUN <<EOF\necho hi\nEOF');
+    const expr = stored.kind === 'ONBUILD' ? stored.expression : '';
+    expect(expr).toBe('RUN <<EOF\necho hi\nEOF');
+    const [run, copy] = parseOnbuildTriggers([expr, 'COPY . /app']);
+    expect(run).toMatchObject({ kind: 'RUN', cmdLine: ['<<EOF'], files: [{ name: 'EOF', data: 'echo hi\n' }] });
+    expect(copy).toMatchObject({ kind: 'COPY', sources: ['.'], dest: '/app' });
+    expect(() => parseOnbuildTriggers(['FROM x'])).toThrow("FROM isn't allowed as an ONBUILD trigger");
+    expect(() => parseOnbuildTriggers(['RUN a\nRUN b'])).toThrow('onbuild trigger should be a single expression');
+    expect(() => parseOnbuildTriggers(['BOGUS x'])).toThrow('unknown instruction: BOGUS');
+  });
+});

@@ -10,7 +10,7 @@ import { lineArgs, type ParsedLine, type ParseResult } from './ast.ts';
 import { InstructionFlags } from './flags.ts';
 import { goQuote } from './go-quote.ts';
 import { LineError } from './line-parsers.ts';
-import { chompHeredoc, dockerfileError, parseHeredocWord } from './parser.ts';
+import { chompHeredoc, dockerfileError, parseDockerfile, parseHeredocWord } from './parser.ts';
 import { withSuggestion } from './suggest.ts';
 
 export interface Located {
@@ -372,4 +372,30 @@ export function parseInstructions(r: ParseResult): Dockerfile {
   }
   if (stages.length === 0) throw new TabdockError('DOCKERFILE_INVALID', 'dockerfile contains no stages to build', {});
   return { metaArgs, stages, escapeToken: r.escapeToken, directives: r.directives, warnings: r.warnings };
+}
+
+/**
+ * A base image's (or base stage's) ONBUILD triggers as the instructions that run first in
+ * a stage built on it, as BuildKit's initOnBuildTriggers parses them: each trigger one
+ * instruction (heredocs included), never FROM, MAINTAINER or ONBUILD.
+ */
+export function parseOnbuildTriggers(triggers: readonly string[]): Instruction[] {
+  return triggers.map((t) => {
+    const fail = (m: string) => new TabdockError('DOCKERFILE_INVALID', `ONBUILD trigger ${goQuote(t)}: ${m}`, { trigger: t, reason: m });
+    let lines: ParsedLine[];
+    try {
+      lines = parseDockerfile(t).lines;
+    } catch (e) {
+      throw TabdockError.is(e) ? fail((e.data.reason as string | undefined) ?? e.message) : e;
+    }
+    if (lines.length !== 1) throw fail('onbuild trigger should be a single expression');
+    const cmd = lines[0]!.cmd.toUpperCase();
+    if (cmd === 'FROM' || cmd === 'MAINTAINER' || cmd === 'ONBUILD') throw fail(`${cmd} isn't allowed as an ONBUILD trigger`);
+    try {
+      return parseInstruction(lines[0]!);
+    } catch (e) {
+      if (e instanceof LineError) throw fail(e.message);
+      throw e;
+    }
+  });
 }

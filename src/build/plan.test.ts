@@ -146,3 +146,26 @@ describe('stages', () => {
     expect(() => plan('ARG B\nFROM $B\n')).toThrow('base name ($B) should not be blank');
   });
 });
+
+// BuildKit's dockerfile2llb/convert_expose_test.go cases, through EXPOSE's expansion.
+describe('EXPOSE as the config keeps it', () => {
+  const exposed = (line: string, args: Record<string, string> = {}) => {
+    const [s] = dispatch(plan(`FROM a\nARG P\n${line}\n`, { buildArgs: args }));
+    const e = s!.out[1]!;
+    return e.kind === 'EXPOSE' ? e.ports : [];
+  };
+  it.each([
+    ['EXPOSE 0.0.0.0:1234-1235:3333-3334/tcp', ['3333/tcp', '3334/tcp']],
+    ['EXPOSE [2001:4860:0:2001::68]::333', ['333/tcp']],
+    ['EXPOSE [::1]:80:80', ['80/tcp']],
+    ['EXPOSE 2001:4860:0:2001::68::333', ['333/tcp']],
+    ['EXPOSE ::1:80:80', ['80/tcp']],
+    ['EXPOSE 53/UDP 80', ['53/udp', '80/tcp']],
+  ])('%s', (line, want) => expect(exposed(line)).toEqual(want));
+  it('expands and splits words, and refuses a bad value naming the line', () => {
+    expect(exposed('EXPOSE $P', { P: '80 443/tcp' })).toEqual(['80/tcp', '443/tcp']);
+    expect(() => exposed('EXPOSE 0.0.0.0:1234-1235:/tcp')).toThrow('dockerfile parse error on line 3: invalid port: "0.0.0.0:1234-1235:/tcp": no port specified');
+    expect(() => exposed('EXPOSE 80/xtp')).toThrow('invalid proto: xtp');
+    expect(() => exposed('EXPOSE 99999')).toThrow('invalid containerPort: 99999');
+  });
+});

@@ -3,12 +3,14 @@
  * them, as BuildKit's dockerfile2llb does it: the environment starts from the base image's
  * config Env (or the parent stage's variables), ARG and ENV add to it in order (so an ENV
  * after an ARG of the same name wins, Dockerfile reference "Using ARG variables"), and
- * only ENV, LABEL, ADD, COPY, WORKDIR, USER, VOLUME, STOPSIGNAL, EXPOSE and ARG are
- * expanded (reference "Environment replacement"); RUN, CMD, ENTRYPOINT, SHELL,
+ * only ENV, LABEL, ADD, COPY, WORKDIR, USER, VOLUME, STOPSIGNAL, EXPOSE (then read as
+ * `port/proto`, expose.ts) and ARG are expanded (reference "Environment replacement"); RUN, CMD, ENTRYPOINT, SHELL,
  * HEALTHCHECK and ONBUILD are left for the shell or the image.
  */
 import type { Instruction, InstructionOf } from './instructions.ts';
 import { envFromMap, LexError, ShellLex } from './lex.ts';
+import { exposedPorts } from './expose.ts';
+import { LineError } from './line-parsers.ts';
 import { dockerfileError } from './parser.ts';
 import type { BuildPlan } from './plan.ts';
 
@@ -84,18 +86,23 @@ export class StageVars {
         return { ...i, volumes: i.volumes.map(w) } as I;
       case 'STOPSIGNAL':
         return { ...i, signal: w(i.signal) } as I;
-      case 'EXPOSE':
-        return {
-          ...i,
-          ports: i.ports.flatMap((p) => {
-            try {
-              return this.lex.processWords(p, envFromMap(this.env));
-            } catch (e) {
-              if (e instanceof LexError) throw dockerfileError(e.message, ins.line, ins.endLine);
-              throw e;
-            }
-          }),
-        } as I;
+      case 'EXPOSE': {
+        // Words expanded (one value may become several), then read as the config keeps them.
+        const words = i.ports.flatMap((p) => {
+          try {
+            return this.lex.processWords(p, envFromMap(this.env));
+          } catch (e) {
+            if (e instanceof LexError) throw dockerfileError(e.message, ins.line, ins.endLine);
+            throw e;
+          }
+        });
+        try {
+          return { ...i, ports: exposedPorts(words) } as I;
+        } catch (e) {
+          if (e instanceof LineError) throw dockerfileError(e.message, ins.line, ins.endLine);
+          throw e;
+        }
+      }
       case 'COPY':
       case 'ADD':
         return this.copy(i) as I;
