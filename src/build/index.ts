@@ -20,3 +20,4 @@ export {
   type Hasher, type HasherFactory, type StepKeyInput,
 } from './cache-key.ts';
 export { exposedPorts } from './expose.ts';
+export { classifySources, parseChmod, type CopySource } from './copy-sources.ts';

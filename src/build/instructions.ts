@@ -122,6 +122,11 @@ const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 /** A build feature this builder refuses rather than ignore. */
 export class UnsupportedError extends LineError {}
 
+/** DOCKERFILE_UNSUPPORTED naming the line, worded as the parse errors are. */
+export function unsupportedError(message: string, line: number, endLine = line): TabdockError {
+  return new TabdockError('DOCKERFILE_UNSUPPORTED', `dockerfile parse error on line ${line}: ${message}`, { line, endLine, reason: message });
+}
+
 const atLeastOne = (c: string) => new LineError(`${c} requires at least one argument`);
 const exactlyOne = (c: string) => new LineError(`${c} requires exactly one argument`);
 const noDest = (c: string) => new LineError(`${c} requires at least two arguments, but only one was provided. Destination could not be determined`);
@@ -363,9 +368,7 @@ export function parseInstructions(r: ParseResult): Dockerfile {
       }
       stages[stages.length - 1]!.instructions.push(ins);
     } catch (e) {
-      if (e instanceof UnsupportedError) {
-        throw new TabdockError('DOCKERFILE_UNSUPPORTED', `dockerfile parse error on line ${l.startLine}: ${e.message}`, { line: l.startLine, endLine: l.endLine, reason: e.message });
-      }
+      if (e instanceof UnsupportedError) throw unsupportedError(e.message, l.startLine, l.endLine);
       if (e instanceof LineError) throw dockerfileError(e.message, l.startLine, l.endLine);
       throw e;
     }

@@ -169,3 +169,36 @@ describe('EXPOSE as the config keeps it', () => {
     expect(() => exposed('EXPOSE 99999')).toThrow('invalid containerPort: 99999');
   });
 });
+
+// convert_copy.go's checks on COPY/ADD sources and the flags that depend on them.
+describe('COPY/ADD sources', () => {
+  const run = (line: string) => dispatch(plan(`FROM a\n${line}\n`));
+  it('classifies local paths and ADD URLs (named after their last segment)', async () => {
+    const { classifySources } = await import('./copy-sources.ts');
+    const [s] = run('ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.invalid/x/v1.2/app.tar.gz /opt/');
+    const add = s!.out[0]!;
+    expect(add.kind === 'ADD' && classifySources(add)).toEqual([{ kind: 'url', url: 'https://example.invalid/x/v1.2/app.tar.gz', filename: 'app.tar.gz' }]);
+    const [c] = run('COPY --chmod=0755 a dir/ /dst/');
+    const copy = c!.out[0]!;
+    expect(copy.kind === 'COPY' && classifySources(copy)).toEqual([{ kind: 'local', path: 'a' }, { kind: 'local', path: 'dir/' }]);
+  });
+  it.each([
+    ['COPY https://example.invalid/f /f', "source can't be a URL for COPY"],
+    ['COPY git@github.com:moby/buildkit.git /b', "source can't be a git ref for COPY"],
+    ['ADD --checksum=sha256:abc a b /d/', "checksum can't be specified for multiple sources"],
+    ['ADD --checksum=sha256:abc local.tar /d/', 'checksum requires HTTP(S) or Git sources'],
+    ['COPY --chmod=8 a /a', "invalid chmod parameter: '8'. it should be octal string and between 0 and 07777"],
+    ['COPY --chmod=10000 a /a', "invalid chmod parameter: '10000'. it should be octal string and between 0 and 07777"],
+  ])('%s', (line, msg) => expect(() => run(line)).toThrow(`dockerfile parse error on line 2: ${msg}`));
+  it('refuses what this builder has no source for, as DOCKERFILE_UNSUPPORTED', () => {
+    for (const line of ['ADD https://github.com/moby/buildkit.git#v0.10.1 /buildkit', 'COPY --chmod=u+x a /a']) {
+      let code = '';
+      try {
+        run(line);
+      } catch (e) {
+        code = (e as TabdockError).code;
+      }
+      expect(code).toBe('DOCKERFILE_UNSUPPORTED');
+    }
+  });
+});

@@ -9,7 +9,9 @@
  */
 import type { Instruction, InstructionOf } from './instructions.ts';
 import { envFromMap, LexError, ShellLex } from './lex.ts';
+import { classifySources } from './copy-sources.ts';
 import { exposedPorts } from './expose.ts';
+import { UnsupportedError, unsupportedError } from './instructions.ts';
 import { LineError } from './line-parsers.ts';
 import { dockerfileError } from './parser.ts';
 import type { BuildPlan } from './plan.ts';
@@ -137,6 +139,14 @@ export class StageVars {
       }
     });
     const base = { ...i, chown: w(i.chown), chmod: w(i.chmod), sources: i.sources.map(w), dest: w(i.dest), contents };
-    return i.kind === 'ADD' ? { ...base, kind: 'ADD', checksum: w(i.checksum) } : base;
+    const out = i.kind === 'ADD' ? { ...base, kind: 'ADD' as const, checksum: w(i.checksum) } : base;
+    try {
+      classifySources(out);
+    } catch (e) {
+      if (e instanceof UnsupportedError) throw unsupportedError(e.message, i.line, i.endLine);
+      if (e instanceof LineError) throw dockerfileError(e.message, i.line, i.endLine);
+      throw e;
+    }
+    return out;
   }
 }
