@@ -24,10 +24,21 @@ export interface Hasher {
 /** A fresh sha256; hash-wasm by default, injectable (Node may pass OpenSSL's). */
 export type HasherFactory = () => Promise<Hasher>;
 
+// hash-wasm instances are costly to make (a WebAssembly instance each, ~3 ms here) and a
+// checksum needs one per file; finished ones are kept for reuse.
+const idle: Awaited<ReturnType<typeof createSHA256>>[] = [];
+
 export const hashWasmSha256: HasherFactory = async () => {
-  const h = await createSHA256();
+  const h = idle.pop() ?? (await createSHA256());
   h.init();
-  return { update: (d) => void h.update(d), digest: () => 'sha256:' + h.digest('hex') };
+  return {
+    update: (d) => void h.update(d),
+    digest: () => {
+      const hex = h.digest('hex');
+      idle.push(h);
+      return 'sha256:' + hex;
+    },
+  };
 };
 
 const EMPTY_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
