@@ -129,6 +129,9 @@ export interface LogOptions {
   /** Number of lines from the end, or undefined for all. */
   tail?: number;
   timestamps?: boolean;
+  /** Only entries at or after / at or before this time: the API's `SECONDS[.NANOS]` (moby `ParseTimestamps`). */
+  since?: string;
+  until?: string;
 }
 
 /** One `docker stats` sample (the Docker API's stats object, the fields the CLI uses). */

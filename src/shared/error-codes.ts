@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   // Docker's objects (engine).
   'NO_SUCH_IMAGE', 'NO_SUCH_CONTAINER', 'NO_SUCH_OBJECT', 'NO_SUCH_PATH', 'AMBIGUOUS_ID', 'CONFLICT', 'READ_ONLY', 'UNSUPPORTED', 'NO_RUNTIME',
   'CP_ORDER', 'CP_LOOP', 'CP_KIND', 'COMMIT_CHANGED',
+  // An API argument the engine cannot read (logs/events `since`, `update`'s values).
+  'INVALID_ARGUMENT',
   // Networks and published ports (engine/network).
   'NO_SUCH_NETWORK', 'INVALID_NETWORK_CONFIG', 'NETWORK_IN_USE', 'PORT_ALLOCATED', 'PORT_NOT_PUBLISHED',
   // docker run's flags and the config built from them (engine/spec); all exit 125.

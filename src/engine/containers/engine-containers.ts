@@ -2,6 +2,7 @@ import { TabdockError } from '../../shared/errors.ts';
 import { parseSignal } from '../spec/signals.ts';
 import { execEnv } from '../spec/env.ts';
 import { resolveUser } from '../spec/user.ts';
+import { apiTimestampNanos, rfc3339Nanos } from '../spec/timestamp.ts';
 import type { ContainerApi, ContainerStats, ContainerSummary, ExecRequest, LogOptions } from '../api.ts';
 import { copyIn, copyOut, diff, statPath, writableSize, type Change, type CopyEntry, type PathStat } from './container-files.ts';
 import type { LogEntry } from './logs.ts';
@@ -77,18 +78,44 @@ export class EngineContainers implements ContainerApi {
 
   async containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void): Promise<void> {
     const c = await this.svc.store.find(ref);
+    // moby's json-file reader: the tail is cut first, then entries before `since` are
+    // skipped and those after `until` end the stream; `-f` follows only while `until` is ahead.
+    const bound = (name: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      const n = apiTimestampNanos(v);
+      if (n === undefined) throw new TabdockError('INVALID_ARGUMENT', `invalid value for "${name}": ${v} is not SECONDS[.NANOSECONDS]`, {});
+      return n;
+    };
+    const since = bound('since', opts.since);
+    const until = bound('until', opts.until);
+    const nowNanos = BigInt(Date.now()) * 1_000_000n;
+    const follow = opts.follow === true && (until === undefined || until > nowNanos);
+    let ended = false;
+    const emit = (e: LogEntry) => {
+      if (ended) return;
+      const t = since !== undefined || until !== undefined ? rfc3339Nanos(e.time) : 0n;
+      if (since !== undefined && t < since) return;
+      if (until !== undefined && t > until) return void (ended = true);
+      onEntry(e.stream, e.data, e.time);
+    };
     const live: LogEntry[] = [];
     let streaming = false;
-    const stopFollow = opts.follow ? this.svc.logs.follow(c.Id, (e) => (streaming ? onEntry(e.stream, e.data, e.time) : live.push(e))) : () => {};
+    const stopFollow = follow ? this.svc.logs.follow(c.Id, (e) => (streaming ? emit(e) : live.push(e))) : () => {};
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       let stored = await this.svc.logs.read(c.Id);
       if (opts.tail !== undefined) stored = tailLines(stored, opts.tail);
-      for (const e of stored) onEntry(e.stream, e.data, e.time);
+      for (const e of stored) emit(e);
       const last = stored.at(-1)?.n ?? 0;
-      for (const e of live) if (e.n > last) onEntry(e.stream, e.data, e.time);
+      for (const e of live) if (e.n > last) emit(e);
       streaming = true;
-      if (opts.follow && this.svc.isRunning(c.Id)) await this.svc.wait(c.Id);
+      if (follow && !ended && this.svc.isRunning(c.Id)) {
+        const exited = this.svc.wait(c.Id);
+        if (until === undefined) await exited;
+        else await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, Number((until - nowNanos) / 1_000_000n) + 1)))]);
+      }
     } finally {
+      clearTimeout(timer);
       stopFollow();
     }
   }

@@ -26,3 +26,4 @@ export {
 } from './container-config.ts';
 export { parseRestartPolicy, shouldRestart, nextRestartDelay, NO_RESTART, RESTART_FIRST_DELAY_MS, RESTART_MAX_DELAY_MS, type RestartPolicy } from './restart.ts';
 export { checkExecLimits, ARG_MAX, MAX_ARG_STRLEN } from './exec-limits.ts';
+export { apiTimestampNanos, rfc3339Nanos } from './timestamp.ts';
