@@ -54,3 +54,90 @@ describe('logs --since/--until', () => {
     expect((await cli.run('rm', '-f', 'lg')).code).toBe(0);
   }, 240_000);
 });
+
+const state = async (name: string) => JSON.parse((await cli.run('inspect', name)).stdout)[0] as { Id: string; Name: string; State: { Status: string; Paused: boolean; Running: boolean }; HostConfig: Record<string, unknown> };
+
+describe('top, rename, pause/unpause, update on a running container', () => {
+  it('top lists its processes as ps -ef does; rename keeps it running under the new name', async () => {
+    const d = await cli.run('run', '-d', '--name', 'tp', IMG, 'sh', '-c', 'sleep 1000 & wait');
+    expect(d.code, d.stderr).toBe(0);
+    const t = await until('two processes', () => cli.run('top', 'tp'), (r) => r.stdout.split('\n').length === 4);
+    const [head, sh, sleep] = t.stdout.split('\n');
+    // docker's tabwriter for top: minwidth 20, padding 3.
+    expect(head).toBe(['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME'].map((c) => c.padEnd(20)).join('') + 'CMD');
+    const row = (cmd: string) => new RegExp(`^root {16}(\\d+) +(\\d+) +\\d+ +\\d\\d:\\d\\d +\\? +00:00:\\d\\d +${cmd}$`);
+    expect(sh).toMatch(row('sh -c sleep 1000 & wait'));
+    expect(sleep).toMatch(row('sleep 1000'));
+    // The sleep is the shell's child, by the guest's PIDs (as Docker shows the host's).
+    expect(row('sleep 1000').exec(sleep!)![2]).toBe(row('sh -c sleep 1000 & wait').exec(sh!)![1]);
+    expect(t.code).toBe(0);
+    expect((await cli.run('top', 'tp', '-ef')).stdout.split('\n')[0]).toBe(head);
+    const aux = await cli.run('top', 'tp', 'aux');
+    expect(aux.code).toBe(1);
+    expect(aux.stderr).toContain('ps options other than -ef are not available here ("aux")');
+
+    expect(await cli.run('rename', 'tp', 'tp2')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await state('tp2')).Name).toBe('/tp2');
+    expect((await cli.run('top', 'tp2')).code).toBe(0);
+    expect(await cli.run('rename', 'tp2', 'tp2')).toEqual({ code: 1, stdout: '', stderr: 'Error response from daemon: Renaming a container with the same name as its current name\nError: failed to rename container named tp2\n' });
+    expect((await cli.run('rename', 'tp2', 'bad!')).stderr).toBe('Error response from daemon: Error when allocating new name: Invalid container name (/bad!), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\nError: failed to rename container named tp2\n');
+    expect((await cli.run('create', '--name', 'other', IMG, 'true')).code).toBe(0);
+    const taken = await cli.run('rename', 'tp2', 'other');
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/^Error response from daemon: Error when allocating new name: Conflict\. The container name "\/other" is already in use by container "[0-9a-f]{64}"\./);
+    expect((await cli.run('rename', 'nothere', 'x')).stderr).toBe('Error response from daemon: No such container: nothere\nError: failed to rename container named nothere\n');
+    expect((await cli.run('rm', '-f', 'tp2', 'other')).code).toBe(0);
+    const stopped = await cli.run('top', 'other');
+    expect(stopped.code).toBe(1);
+  }, 240_000);
+
+  it('pause freezes every process until unpause; exec is refused meanwhile; ps and inspect say paused; stop still ends it', async () => {
+    const d = await cli.run('run', '-d', '--name', 'pz', IMG, 'sh', '-c', 'while true; do echo tick; usleep 100000; done');
+    expect(d.code, d.stderr).toBe(0);
+    const id = d.stdout.trim();
+    await until('ticks', () => cli.run('logs', 'pz'), (r) => r.stdout.length > 0);
+    expect(await cli.run('pause', 'pz')).toEqual({ code: 0, stdout: 'pz\n', stderr: '' });
+    const s = await state('pz');
+    expect(s.State).toMatchObject({ Status: 'paused', Paused: true, Running: true });
+    expect((await cli.run('ps')).stdout).toMatch(/Up .+ \(Paused\)\s+pz\n/);
+    expect((await cli.run('ps', '-q', '--filter', 'status=paused')).stdout).toBe(`${id.slice(0, 12)}\n`);
+    expect(await cli.run('pause', 'pz')).toEqual({ code: 1, stdout: '', stderr: `Error response from daemon: Container ${id} is already paused\n` });
+    const ex = await cli.run('exec', 'pz', 'true');
+    expect(ex.code).not.toBe(0);
+    expect(ex.stderr).toBe(`Error response from daemon: Container ${id} is paused, unpause the container before exec\n`);
+    // Frozen: no tick comes while these commands run (each takes the CLI a second or more).
+    const n1 = (await cli.run('logs', 'pz')).stdout.length;
+    expect((await cli.run('top', 'pz')).stdout).toContain('while true');
+    await cli.run('inspect', 'pz');
+    expect((await cli.run('logs', 'pz')).stdout.length).toBe(n1);
+    expect(await cli.run('unpause', 'pz')).toEqual({ code: 0, stdout: 'pz\n', stderr: '' });
+    expect((await state('pz')).State).toMatchObject({ Status: 'running', Paused: false });
+    await until('ticks again', () => cli.run('logs', 'pz'), (r) => r.stdout.length > n1);
+    expect(await cli.run('unpause', 'pz')).toEqual({ code: 1, stdout: '', stderr: `Error response from daemon: Container ${id} is not paused\n` });
+    expect((await cli.run('pause', 'pz')).code).toBe(0);
+    expect(await cli.run('stop', '-t', '1', 'pz')).toEqual({ code: 0, stdout: 'pz\n', stderr: '' });
+    expect((await state('pz')).State).toMatchObject({ Status: 'exited', Paused: false, Running: false });
+    expect(await cli.run('pause', 'pz')).toEqual({ code: 1, stdout: '', stderr: `Error response from daemon: Container ${id} is not running\n` });
+    expect((await cli.run('rm', 'pz')).code).toBe(0);
+  }, 240_000);
+
+  it('update changes the limits of a running container in its cgroup and in inspect, and its restart policy', async () => {
+    const d = await cli.run('run', '-d', '--name', 'up', '-m', '32m', IMG, 'sleep', '1000');
+    expect(d.code, d.stderr).toBe(0);
+    const id = d.stdout.trim();
+    const cg = async () => (await cli.run('exec', 'up', 'cat', '/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/cpu.max', '/sys/fs/cgroup/pids.max')).stdout;
+    expect(await until('the container', cg, (s) => s !== '')).toBe(`${32 << 20}\nmax 100000\n1024\n`);
+    expect(await cli.run('update', '-m', '48m', '--memory-swap', '96m', '--cpus', '0.5', '--pids-limit', '50', '--restart', 'on-failure:3', 'up')).toEqual({ code: 0, stdout: 'up\n', stderr: '' });
+    expect(await cg()).toBe(`${48 << 20}\n50000 100000\n50\n`);
+    expect((await state('up')).HostConfig).toMatchObject({ Memory: 48 << 20, MemorySwap: 96 << 20, NanoCpus: 5e8, PidsLimit: 50, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } });
+    // moby's conflict: more memory than the memory+swap already set, the swap not given.
+    const over = await cli.run('update', '-m', '200m', 'up');
+    expect(over).toEqual({ code: 1, stdout: '', stderr: `Error response from daemon: Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time\n` });
+    expect((await cli.run('update', '--pids-limit', '-1', 'up')).code).toBe(0);
+    expect((await cg()).split('\n')[2]).toBe('max');
+    expect(await cli.run('update', 'up')).toEqual({ code: 1, stdout: '', stderr: 'You must provide one or more flags when using this command.\n' });
+    expect((await cli.run('update', '-m', '4m', 'up')).stderr).toBe('Error response from daemon: Minimum memory limit allowed is 6MB\n');
+    expect((await cli.run('update', '--blkio-weight', '10', 'up')).code).toBe(125);
+    expect((await cli.run('rm', '-f', 'up')).code).toBe(0);
+  }, 240_000);
+});

@@ -7,6 +7,10 @@ import type { ImagePruneReport } from './image-prune.ts';
 import type { EngineEvent } from './events.ts';
 import type { STREAM_END } from './rpc-contract.ts';
 import type { NetworkApi } from './network/engine-networks.ts';
+import type { TopResult } from './containers/top.ts';
+import type { ContainerUpdate } from './spec/update.ts';
+
+export type { TopResult, ContainerUpdate };
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -181,4 +185,13 @@ export interface ContainerApi {
   containerStats(ref: string): Promise<ContainerStats>;
   /** `docker container prune`: removes containers that are not running. */
   pruneContainers(): Promise<{ deleted: string[]; reclaimed: number }>;
+  /** `docker rename OLD NEW`. */
+  renameContainer(ref: string, newName: string): Promise<void>;
+  /** `docker pause` / `unpause`: freezes or thaws every process of a running container. */
+  pauseContainer(ref: string): Promise<void>;
+  unpauseContainer(ref: string): Promise<void>;
+  /** `docker top CONTAINER [ps OPTIONS]`: its processes, as `ps -ef` prints them. */
+  topContainer(ref: string, psArgs: string[]): Promise<TopResult>;
+  /** `docker update`: limits and restart policy, applied at once to a running container. */
+  updateContainer(ref: string, update: ContainerUpdate): Promise<{ Warnings: string[] }>;
 }

@@ -1,5 +1,5 @@
 import { formatPlatform, parsePlatform } from '../registry-client/index.ts';
-import type { EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
+import type { ContainerUpdate, EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
 import { VolumeService, type VolumeRecord } from './volumes.ts';
 import type { LayerStore } from '../fs-layers/index.ts';
 import { EngineContainers } from './containers/engine-containers.ts';
@@ -215,6 +215,11 @@ export class Engine implements EngineApi {
   copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}) { return this.c.copyToContainer(ref, path, next, opts); }
   pruneContainers() { return this.c.pruneContainers(); }
   containerStats(ref: string) { return this.c.containerStats(ref); }
+  renameContainer(ref: string, newName: string) { return this.c.renameContainer(ref, newName); }
+  pauseContainer(ref: string) { return this.c.pauseContainer(ref); }
+  unpauseContainer(ref: string) { return this.c.unpauseContainer(ref); }
+  topContainer(ref: string, psArgs: string[]) { return this.c.topContainer(ref, psArgs); }
+  updateContainer(ref: string, update: ContainerUpdate) { return this.c.updateContainer(ref, update); }
 
   // Networks (network/engine-networks.ts).
   createNetwork(name: string, opts: NetworkCreateOptions = {}) { return this.n.createNetwork(name, opts); }

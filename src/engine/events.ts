@@ -2,13 +2,15 @@
  * The engine's typed events, published by the service that knows (containerd's habit: a
  * task's exit is published by whoever sees it exit) and read by every client through one
  * subscription. `type` is the object kind and `action` what happened to it, with moby's
- * event names (`docker events`: container create/start/die/destroy, image
+ * event names (`docker events`: container create/start/die/destroy/pause/unpause/rename/update, image
  * pull/tag/untag/delete, volume create/destroy), so a `docker events` stream is a
  * formatting of these. A new kind (networks) is one more member of the union and one
  * more `publish` call in its service.
  */
 export type ContainerEvent =
-  | { type: 'container'; action: 'create' | 'start' | 'destroy'; id: string; name: string; image: string; time: string }
+  | { type: 'container'; action: 'create' | 'start' | 'destroy' | 'pause' | 'unpause' | 'update'; id: string; name: string; image: string; time: string }
+  /** `docker rename`: `name` is the new name. */
+  | { type: 'container'; action: 'rename'; id: string; name: string; image: string; time: string; oldName: string }
   /** The process ended (by itself, stop, kill, or the runtime going away). */
   | { type: 'container'; action: 'die'; id: string; name: string; image: string; time: string; exitCode: number };
 

@@ -11,6 +11,7 @@ export const RPC_METHODS = [
   'createContainer', 'startContainer', 'attachContainer', 'waitContainer', 'stopContainer', 'killContainer',
   'restartContainer', 'removeContainer', 'listContainers', 'inspectContainer', 'containerLogs', 'execContainer',
   'containerChanges', 'statContainerPath', 'copyFromContainer', 'copyToContainer', 'pruneContainers', 'containerStats',
+  'renameContainer', 'pauseContainer', 'unpauseContainer', 'topContainer', 'updateContainer',
   'createVolume', 'listVolumes', 'inspectVolumes', 'removeVolume', 'pruneVolumes',
   'createNetwork', 'listNetworks', 'inspectNetworks', 'removeNetwork', 'pruneNetworks', 'connectNetwork', 'disconnectNetwork',
   'subscribeEvents',

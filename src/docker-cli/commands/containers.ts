@@ -8,6 +8,7 @@ import { getTimestamp } from '../timestamp.ts';
 /** `docker ps` STATUS: `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`. */
 export function statusText(c: ContainerSummary, now: Date): string {
   if (c.State === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))}`;
+  if (c.State === 'paused') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))} (Paused)`;
   if (c.State === 'exited') return `Exited (${c.ExitCode}) ${ago(c.FinishedAt, now)}`;
   return c.State === 'created' ? 'Created' : c.State[0]!.toUpperCase() + c.State.slice(1);
 }

@@ -3,7 +3,8 @@ import { parseSignal } from '../spec/signals.ts';
 import { execEnv } from '../spec/env.ts';
 import { resolveUser } from '../spec/user.ts';
 import { apiTimestampNanos, rfc3339Nanos } from '../spec/timestamp.ts';
-import type { ContainerApi, ContainerStats, ContainerSummary, ExecRequest, LogOptions } from '../api.ts';
+import type { ContainerApi, ContainerStats, ContainerSummary, ContainerUpdate, ExecRequest, LogOptions, TopResult } from '../api.ts';
+import { topRows } from './top.ts';
 import { copyIn, copyOut, diff, statPath, writableSize, type Change, type CopyEntry, type PathStat } from './container-files.ts';
 import type { LogEntry } from './logs.ts';
 import type { ContainerFilesystems } from './filesystems.ts';
@@ -151,6 +152,32 @@ export class EngineContainers implements ContainerApi {
     return out;
   }
 
+  renameContainer(ref: string, newName: string): Promise<void> {
+    return this.svc.rename(ref, newName);
+  }
+
+  pauseContainer(ref: string): Promise<void> {
+    return this.svc.pause(ref, true);
+  }
+
+  unpauseContainer(ref: string): Promise<void> {
+    return this.svc.pause(ref, false);
+  }
+
+  /** moby `daemon/top_unix.go`: a running container's processes; a stopped or restarting one is refused. */
+  async topContainer(ref: string, psArgs: string[]): Promise<TopResult> {
+    const c = await this.svc.store.find(ref);
+    if (!this.svc.isRunning(c.Id)) throw new TabdockError('CONFLICT', `Container ${c.Id} is not running`, {});
+    const runtime = await this.runtimes.runtime(this.runtimes.forContainer(c));
+    if (!runtime.processes) throw new TabdockError('UNSUPPORTED', `top is not available for ${c.Driver} containers: their runtime has no processes to list`, {});
+    return topRows(await runtime.processes(c), psArgs, new Date());
+  }
+
+  async updateContainer(ref: string, update: ContainerUpdate): Promise<{ Warnings: string[] }> {
+    await this.svc.update(ref, update);
+    return { Warnings: [] };
+  }
+
   private async tree(ref: string) {
     return this.fss.tree(await this.svc.store.find(ref));
   }
@@ -174,6 +201,8 @@ export class EngineContainers implements ContainerApi {
   async execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) {
     const c = await this.svc.store.find(ref);
     if (!this.svc.isRunning(c.Id)) throw new TabdockError('CONFLICT', `container ${c.Id} is not running`, {});
+    // moby getActiveContainer: a frozen container would hold the exec's start forever.
+    if (await this.svc.isPaused(c.Id)) throw new TabdockError('CONFLICT', `Container ${c.Id} is paused, unpause the container before exec`, {});
     // moby's exec: the user (`-u`, else the container's) resolved against the container's
     // own /etc/passwd and /etc/group as they are now, as `run -u` is; a user that does not
     // resolve fails the exec as Docker's does (126: the process could not be started).

@@ -6,7 +6,7 @@ import type { NetworkSettings, PortMap } from '../network/settings.ts';
  * A container as the engine keeps it, in Docker's field names so `inspect` is the record
  * itself (docker API `ContainerJSON`, trimmed to what tabdock has).
  */
-export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited' | 'removing' | 'dead';
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';
 
 export interface ContainerState {
   Status: ContainerStatus;

@@ -4,7 +4,7 @@
  */
 export { RUN_FLAGS, parseRunOptions, validateContainerName } from './run-flags.ts';
 export type { FlagSpec, Parsed, PortMapping, RunOptions, RunOptionsContext, Ulimit } from './run-options.ts';
-export { buildOciSpec, pathsToEnsure, effectivePidsLimit, DEFAULT_PIDS_LIMIT, CPU_PERIOD_US, INIT_PATH_IN_CONTAINER, type OciSpecInput, type ResolvedVolume } from './oci-spec.ts';
+export { buildOciSpec, limitResources, pathsToEnsure, effectivePidsLimit, DEFAULT_PIDS_LIMIT, CPU_PERIOD_US, INIT_PATH_IN_CONTAINER, type OciSpecInput, type ResolvedVolume } from './oci-spec.ts';
 export type * from './oci-types.ts';
 export { validateOciSpec } from './validate-oci-spec.ts';
 export { resolveCommand } from './command.ts';
@@ -27,3 +27,4 @@ export {
 export { parseRestartPolicy, shouldRestart, nextRestartDelay, NO_RESTART, RESTART_FIRST_DELAY_MS, RESTART_MAX_DELAY_MS, type RestartPolicy } from './restart.ts';
 export { checkExecLimits, ARG_MAX, MAX_ARG_STRLEN } from './exec-limits.ts';
 export { apiTimestampNanos, rfc3339Nanos } from './timestamp.ts';
+export { UPDATE_FLAGS, parseUpdateFlags, applyUpdate, type ContainerUpdate } from './update.ts';

@@ -144,7 +144,12 @@ export function effectivePidsLimit(given: number | undefined): number {
 }
 
 function buildResources(o: RunOptions): OciResources {
-  const r: OciResources = { devices: defaultDeviceRules(o.privileged) };
+  return { devices: defaultDeviceRules(o.privileged), ...limitResources(o) };
+}
+
+/** The cgroup limits of `-m`, `--memory-swap`, `--cpus`, `--pids-limit` (at create, and for `docker update` on a running container). */
+export function limitResources(o: RunOptions): Omit<OciResources, 'devices'> {
+  const r: Omit<OciResources, 'devices'> = {};
   if (o.memory !== undefined || o.memorySwap !== undefined) {
     r.memory = {};
     if (o.memory !== undefined) r.memory.limit = o.memory;
