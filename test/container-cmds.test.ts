@@ -1,8 +1,9 @@
 // Docker's container commands beyond run/ps/logs basics, end to end against the real
 // guest: logs --since/--until, top, rename, pause/unpause, update, events. One daemon
 // (and one guest) for the whole file.
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
+import { BIN, busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
 
 let reg: TestRegistry;
 let cli: CliHome;
@@ -140,4 +141,28 @@ describe('top, rename, pause/unpause, update on a running container', () => {
     expect((await cli.run('update', '--blkio-weight', '10', 'up')).code).toBe(125);
     expect((await cli.run('rm', '-f', 'up')).code).toBe(0);
   }, 240_000);
+});
+
+describe('attach', () => {
+  it("streams a running container's output from now on and ends with its exit code; refuses a stopped one", async () => {
+    const d = await cli.run('run', '-d', '--name', 'at', IMG, 'sh', '-c', 'while [ ! -e /go ]; do echo tick; usleep 200000; done; echo bye >&2; exit 3');
+    expect(d.code, d.stderr).toBe(0);
+    const child = spawn(BIN, ['attach', '--no-stdin', 'at'], { env: { ...process.env, ...cli.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const code = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    try {
+      await until('attached output', async () => out, (s) => s.includes('tick\n'));
+      expect((await cli.run('exec', 'at', 'sh', '-c', ': > /go')).code).toBe(0);
+      expect(await code).toBe(3);
+      expect(out).toMatch(/^(tick\n)+$/);
+      expect(err).toBe('bye\n');
+    } finally {
+      child.kill();
+    }
+    expect(await cli.run('attach', 'at')).toEqual({ code: 1, stdout: '', stderr: 'You cannot attach to a stopped container, start it first\n' });
+    expect((await cli.run('rm', 'at')).code).toBe(0);
+  }, 180_000);
 });
