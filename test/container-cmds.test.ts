@@ -166,3 +166,44 @@ describe('attach', () => {
     expect((await cli.run('rm', 'at')).code).toBe(0);
   }, 180_000);
 });
+
+describe('events', () => {
+  it('replays what happened between --since and --until, as Docker prints it, filtered and formatted', async () => {
+    const t0 = new Date().toISOString();
+    const id = (await cli.run('create', '--name', 'ev1', '--label', 'team=a', IMG, 'true')).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect((await cli.run('rename', 'ev1', 'ev2')).code).toBe(0);
+    expect((await cli.run('rm', 'ev2')).code).toBe(0);
+    const t1 = new Date().toISOString();
+    const r = await cli.run('events', '--since', t0, '--until', t1, '--filter', 'type=container');
+    expect(r.code, r.stderr).toBe(0);
+    // The container's labels are the image's and its own (moby merges them), each an attribute.
+    const FIXTURE_LABEL = 'org.tabdock.fixture=busybox';
+    const line = (action: string, attrs: string) => `\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z container ${action} ${id} \\(${attrs.replace(/[.()/]/g, '\\$&')}\\)\n`;
+    expect(r.stdout).toMatch(new RegExp(`^${line('create', `image=${IMG}, name=ev1, ${FIXTURE_LABEL}, team=a`)}${line('rename', `image=${IMG}, name=ev2, oldName=/ev1, ${FIXTURE_LABEL}, team=a`)}${line('destroy', `image=${IMG}, name=ev2, ${FIXTURE_LABEL}, team=a`)}$`));
+    expect((await cli.run('events', '--since', t0, '--until', t1, '--filter', 'event=rename', '--format', '{{.Action}} {{.Actor.Attributes.oldName}} {{.Type}}')).stdout).toBe('rename /ev1 container\n');
+    expect((await cli.run('events', '--since', t0, '--until', t1, '--filter', 'container=ev1', '--format', '{{.Status}}')).stdout).toBe('create\n');
+    expect((await cli.run('events', '--since', t0, '--until', t1, '--filter', 'label=team=b')).stdout).toBe('');
+    expect((await cli.run('system', 'events', '--since', t0, '--until', t1, '--filter', 'image=nothing')).stdout).toBe('');
+    expect(await cli.run('events', '--filter', 'colour=red')).toEqual({ code: 1, stdout: '', stderr: "Error response from daemon: Invalid filter 'colour'\n" });
+  }, 120_000);
+
+  it('streams live events until interrupted', async () => {
+    const child = spawn(BIN, ['events', '--filter', 'event=create', '--format', '{{json .}}'], { env: { ...process.env, ...cli.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      // The subscription is made when the command has its engine; create until one is seen.
+      const got = await until('a live create event', async () => {
+        await cli.run('create', '--name', `live${Date.now()}`, IMG, 'true');
+        return out;
+      }, (s) => s.includes('\n'));
+      const m = JSON.parse(got.split('\n')[0]!);
+      expect(m).toMatchObject({ status: 'create', Type: 'container', Action: 'create', Actor: { Attributes: { image: IMG } }, scope: 'local' });
+      expect(m.id).toBe(m.Actor.ID);
+      expect(typeof m.timeNano).toBe('number');
+    } finally {
+      child.kill('SIGINT');
+    }
+  }, 120_000);
+});

@@ -64,6 +64,11 @@ export interface VolumeApi {
   pruneVolumes(opts: { all?: boolean }): Promise<{ deleted: string[]; reclaimed: number }>;
 }
 
+export interface EventOptions {
+  /** Replay the kept events (the last 256) at or after this time first: the API's `SECONDS[.NANOS]`. */
+  since?: string;
+}
+
 /** A live event subscription: events flow to the callback until `close`. */
 export interface EventSubscription {
   close(): Promise<void>;
@@ -73,10 +78,11 @@ export interface EventSubscription {
 export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   version(): Promise<{ version: string; pid?: number }>;
   /**
-   * Every engine event (containers, images, volumes) from now on, to `onEvent`, until the
+   * Every engine event (containers, images, volumes) from now on (with `since`, the kept
+   * ones from then first), to `onEvent`, until the
    * subscription is closed or the client goes away. The transports' form of `Engine.onEvent`.
    */
-  subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription>;
+  subscribeEvents(onEvent: (e: EngineEvent) => void, opts?: EventOptions): Promise<EventSubscription>;
   /**
    * `signal` is the serving side's, never a caller's: the daemon aborts it when the
    * connection that asked for the pull closes (`CANCEL_ON_LEAVE`).

@@ -13,7 +13,9 @@ import type { CopyEntry } from './containers/container-files.ts';
 import { imageHistory } from './image-history.ts';
 import { pruneImages } from './image-prune.ts';
 import { EventBus, type EngineEvent } from './events.ts';
-import type { EventSubscription } from './api.ts';
+import type { EventOptions, EventSubscription } from './api.ts';
+import { apiTimestampNanos, rfc3339Nanos } from './spec/timestamp.ts';
+import { TabdockError } from '../shared/errors.ts';
 import { STREAM_END } from './rpc-contract.ts';
 import { NetworkService } from './network/networks.ts';
 import { ContainerNetworking } from './network/container-net.ts';
@@ -143,7 +145,13 @@ export class Engine implements EngineApi {
     return this.events.onEvent(listener);
   }
 
-  async subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription> {
+  async subscribeEvents(onEvent: (e: EngineEvent) => void, opts: EventOptions = {}): Promise<EventSubscription> {
+    // The replay and the subscription happen in one turn: no event falls between them.
+    if (opts.since !== undefined) {
+      const since = apiTimestampNanos(opts.since);
+      if (since === undefined) throw new TabdockError('INVALID_ARGUMENT', `invalid value for "since": ${opts.since} is not SECONDS[.NANOSECONDS]`, {});
+      for (const e of this.events.recent) if (rfc3339Nanos(e.time) >= since) onEvent(e);
+    }
     let off = this.events.onEvent(onEvent);
     let closed!: () => void;
     const ended = new Promise<void>((r) => (closed = r));

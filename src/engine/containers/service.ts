@@ -90,7 +90,7 @@ export class ContainerService {
   private publish(action: 'die', c: ContainerRecord, exitCode: number): void;
   private publish(action: 'rename', c: ContainerRecord, oldName: string): void;
   private publish(action: ContainerEvent['action'], c: ContainerRecord, extra?: number | string): void {
-    const base = { type: 'container' as const, id: c.Id, name: c.Name.slice(1), image: c.Config.Image, time: this.now().toISOString() };
+    const base = { type: 'container' as const, id: c.Id, name: c.Name.slice(1), image: c.Config.Image, time: this.now().toISOString(), ...(Object.keys(c.Config.Labels ?? {}).length ? { labels: { ...c.Config.Labels } } : {}) };
     if (action === 'die') this.events.publish({ ...base, action, exitCode: extra as number });
     else if (action === 'rename') this.events.publish({ ...base, action, oldName: extra as string });
     else this.events.publish({ ...base, action });
@@ -516,7 +516,7 @@ export class ContainerService {
     }
     await this.store.save(c);
     this.deps.network?.renamed(c.Id, wanted.slice(1));
-    this.publish('rename', c, oldName.slice(1));
+    this.publish('rename', c, oldName);
   }
 
   /**
