@@ -207,3 +207,27 @@ describe('events', () => {
     }
   }, 120_000);
 });
+
+// Last: it prunes what the tests before left.
+describe('system df and system prune', () => {
+  it('system df sums images, containers and volumes as Docker lays them out; system prune removes the unused', async () => {
+    expect((await cli.run('create', '--name', 'dfc', '-v', '/data', IMG, 'sh', '-c', 'echo x > /data/f; echo y > /g')).code).toBe(0);
+    expect((await cli.run('start', '-a', 'dfc')).code).toBe(0);
+    const df = await cli.run('system', 'df');
+    expect(df.code, df.stderr).toBe(0);
+    const lines = df.stdout.split('\n');
+    expect(lines[0]).toBe('TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE');
+    expect(lines[1]).toMatch(/^Images {10}1 {9}1 {9}\d[\d.]*[kM]B +0B \(0%\)$/);
+    expect(lines[2]).toMatch(/^Containers {6}\d+ {8,9}0 {9}\d[\d.]*k?B +\d[\d.]*k?B \(100%\)$/);
+    expect(lines[3]).toMatch(/^Local Volumes {3}1 {9}1 {9}\d[\d.]*k?B +0B \(0%\)$/);
+    expect(lines[4]).toBe('Build Cache     0         0         0B        0B');
+    expect((await cli.run('system', 'df', '--format', '{{.Type}}={{.TotalCount}}')).stdout.split('\n')[3]).toBe('Build Cache=0');
+
+    expect(await cli.run('system', 'prune')).toEqual({ code: 1, stdout: '', stderr: 'tabdock system prune: stdin is not a terminal, so it cannot ask for confirmation; use -f (--force) to prune without asking\n' });
+    const pr = await cli.run('system', 'prune', '-f', '--volumes');
+    expect(pr.code, pr.stderr).toBe(0);
+    expect(pr.stdout).toMatch(/^Deleted Containers:\n([0-9a-f]{64}\n)+\nDeleted Volumes:\n[0-9a-f]{64}\n\nTotal reclaimed space: \d[\d.]*k?B\n$/);
+    expect((await cli.run('ps', '-aq')).stdout).toBe('');
+    expect((await cli.run('system', 'df')).stdout.split('\n')[3]).toBe('Local Volumes   0         0         0B        0B');
+  }, 180_000);
+});

@@ -8,9 +8,10 @@ import type { EngineEvent } from './events.ts';
 import type { STREAM_END } from './rpc-contract.ts';
 import type { NetworkApi } from './network/engine-networks.ts';
 import type { TopResult } from './containers/top.ts';
+import type { DiskUsage } from './disk-usage.ts';
 import type { ContainerUpdate } from './spec/update.ts';
 
-export type { TopResult, ContainerUpdate };
+export type { TopResult, ContainerUpdate, DiskUsage };
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -97,6 +98,8 @@ export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   imageHistory(ref: string): Promise<ImageHistoryItem[]>;
   /** `docker image prune [-a]`: dangling images, or every image no container uses. */
   pruneImages(opts: { all?: boolean }): Promise<ImagePruneReport>;
+  /** `docker system df`: images (layers, shared bytes, users), containers (writable bytes), volumes. */
+  diskUsage(): Promise<DiskUsage>;
 }
 
 export interface ContainerSummary {

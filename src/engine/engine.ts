@@ -16,6 +16,7 @@ import { EventBus, type EngineEvent } from './events.ts';
 import type { EventOptions, EventSubscription } from './api.ts';
 import { apiTimestampNanos, rfc3339Nanos } from './spec/timestamp.ts';
 import { TabdockError } from '../shared/errors.ts';
+import { diskUsage } from './disk-usage.ts';
 import { STREAM_END } from './rpc-contract.ts';
 import { NetworkService } from './network/networks.ts';
 import { ContainerNetworking } from './network/container-net.ts';
@@ -202,6 +203,11 @@ export class Engine implements EngineApi {
   async pruneImages(opts: { all?: boolean }) {
     const used = new Set((await this.containers.store.list()).map((c) => c.Image));
     return pruneImages(this.images, used, opts);
+  }
+
+  async diskUsage() {
+    const volumes = await Promise.all((await this.volumes.list()).map((v) => this.summary(v, true)));
+    return diskUsage(await this.images.list(), await this.c.listContainers({ all: true, size: true }), volumes);
   }
 
   // The container half of the contract (engine-containers.ts).
