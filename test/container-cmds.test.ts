@@ -2,6 +2,7 @@
 // guest: logs --since/--until, top, rename, pause/unpause, update, events. One daemon
 // (and one guest) for the whole file.
 import { spawn } from 'node:child_process';
+import { statfsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
 
@@ -205,6 +206,24 @@ describe('events', () => {
     } finally {
       child.kill('SIGINT');
     }
+  }, 120_000);
+});
+
+describe("the store's room", () => {
+  it('df in a container and info show the disk holding the store, not a fixed size; info -f takes a Go template', async () => {
+    const r = await cli.run('run', '--rm', IMG, 'busybox', 'df', '-k', '/');
+    expect(r.code, r.stderr).toBe(0);
+    const [, blocks, , avail] = r.stdout.split('\n')[1]!.trim().split(/\s+/).map(Number) as number[];
+    const s = statfsSync(cli.home);
+    expect(blocks).toBe(Math.floor((s.blocks * s.bsize) / 4096) * 4);
+    // Free space moves as other things write to the disk; within 5% of it.
+    expect(Math.abs(avail! * 1024 - s.bavail * s.bsize)).toBeLessThan(s.blocks * s.bsize * 0.05);
+    const count = (await cli.run('ps', '-aq')).stdout.split('\n').filter(Boolean).length;
+    expect(await cli.run('info', '-f', '{{.Containers}} {{.StoreSize}} {{.Driver}}')).toEqual({ code: 0, stdout: `${count} ${s.blocks * s.bsize} tabdock\n`, stderr: '' });
+    expect((await cli.run('info')).stdout).toMatch(/\n Store: \d[\d.]*[kMGT]?B free of \d[\d.]*[kMGT]?B\n/);
+    const bad = await cli.run('info', '-f', '{{.Nope');
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toMatch(/^Template parsing error: template: :1: /);
   }, 120_000);
 });
 

@@ -25,6 +25,8 @@ export interface GuestRuntimeDeps {
   startGuest(handle9p: Handle9p): Promise<Guest>;
   /** The guest's memory (the limit `docker stats` shows for a container without -m). */
   guestMemory?: number;
+  /** The store's room, for `df` in a container (the 9P server's statfs). */
+  capacity?: () => { total: number; free: number } | undefined;
   /** How often the agent is pinged and how long an answer may take (default 5 s / 20 s); false: never. */
   watchdog?: { intervalMs: number; timeoutMs: number } | false;
 }
@@ -60,6 +62,7 @@ export class GuestRuntime implements ContainerRuntime {
         if (!fs) throw new FsError(Errno.ENOENT, `no container tree ${id}`);
         return fs;
       },
+      ...(this.deps.capacity ? { capacity: this.deps.capacity } : {}),
       list: () => [...this.serving.keys(), ...new Set([...this.serving.values()].flatMap((t) => t.volumes.map((v) => volumeTreeId(v.name))))],
     });
   }
