@@ -2,7 +2,9 @@
 // guest: logs --since/--until, top, rename, pause/unpause, update, events. One daemon
 // (and one guest) for the whole file.
 import { spawn } from 'node:child_process';
-import { statfsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
 
@@ -207,6 +209,36 @@ describe('events', () => {
       child.kill('SIGINT');
     }
   }, 120_000);
+});
+
+describe('--cidfile and --group-add', () => {
+  it('writes the ID to a new file and refuses one that exists, as Docker does; adds supplementary groups', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tabdock-cid-'));
+    try {
+      const f = join(dir, 'cid');
+      const d = await cli.run('run', '-d', '--cidfile', f, '--name', 'cid1', IMG, 'true');
+      expect(d.code, d.stderr).toBe(0);
+      expect(readFileSync(f, 'utf8')).toBe(d.stdout.trim());
+      expect(await cli.run('run', '--cidfile', f, IMG, 'true')).toEqual({ code: 125, stdout: '', stderr: `tabdock: Container ID file found, make sure the other container isn't running or delete ${f}.\nSee 'tabdock run --help'.\n` });
+      expect(await cli.run('create', '--cidfile', f, IMG, 'true')).toEqual({ code: 1, stdout: '', stderr: `Container ID file found, make sure the other container isn't running or delete ${f}\n` });
+      const g = join(dir, 'cid2');
+      const c = await cli.run('create', '--cidfile', g, '--name', 'cid2', IMG, 'true');
+      expect(readFileSync(g, 'utf8')).toBe(c.stdout.trim());
+      // A create that fails leaves no file behind.
+      const h = join(dir, 'cid3');
+      expect((await cli.run('create', '--cidfile', h, '--name', 'cid2', IMG, 'true')).code).toBe(1);
+      expect(() => readFileSync(h)).toThrow();
+      expect((await cli.run('rm', '-f', 'cid1', 'cid2')).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const groups = await cli.run('run', '--rm', '--group-add', '123', '--group-add', '456', '--name', 'grp', IMG, 'sh', '-c', 'grep ^Groups: /proc/self/status');
+    expect(groups.stdout).toMatch(/^Groups:\s+0 123 456\s*\n$/);
+    expect(JSON.parse((await cli.run('inspect', '-f', '{{json .HostConfig.GroupAdd}}', (await cli.run('create', '--group-add', '7', IMG)).stdout.trim())).stdout)).toEqual(['7']);
+    const nosuch = await cli.run('run', '--rm', '--group-add', 'nosuchgroup', IMG, 'true');
+    expect(nosuch.code).toBe(125);
+    expect(nosuch.stderr).toContain('Unable to find group nosuchgroup');
+  }, 180_000);
 });
 
 describe("the store's room", () => {

@@ -1,7 +1,7 @@
 import { TabdockError } from '../../shared/errors.ts';
 import { parseSignal } from '../spec/signals.ts';
 import { execEnv } from '../spec/env.ts';
-import { resolveUser } from '../spec/user.ts';
+import { additionalGroups, resolveUser } from '../spec/user.ts';
 import { apiTimestampNanos, rfc3339Nanos } from '../spec/timestamp.ts';
 import type { ContainerApi, ContainerStats, ContainerSummary, ContainerUpdate, ExecRequest, LogOptions, TopResult } from '../api.ts';
 import { topRows } from './top.ts';
@@ -221,7 +221,7 @@ export class EngineContainers implements ContainerApi {
     const tty = req.tty ?? false;
     const proc = await (await this.runtimes.runtime(this.runtimes.forContainer(c))).exec({
       container: c, args: req.args, env: execEnv({ configEnv: c.Config.Env, execEnv: req.env ?? [], hostname: c.Config.Hostname, tty, home: user.home }),
-      cwd: req.workdir || c.Config.WorkingDir || '/', user: `${user.uid}:${user.gid}`, additionalGids: user.additionalGids,
+      cwd: req.workdir || c.Config.WorkingDir || '/', user: `${user.uid}:${user.gid}`, additionalGids: [...new Set([...user.additionalGids, ...additionalGroups(c.HostConfig.GroupAdd ?? [], group)])],
       tty, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
     });
     const off = proc.onOutput(onOutput);

@@ -69,6 +69,8 @@ export interface HostConfig {
   DnsOptions?: string[];
   /** `--storage-opt` as given (moby: omitted when empty). */
   StorageOpt?: Record<string, string>;
+  /** `--group-add` as given (null when none). */
+  GroupAdd?: string[] | null;
   /** `--restart` (absent in records made before restart policies: `no`). */
   RestartPolicy?: RestartPolicy;
 }

@@ -140,7 +140,7 @@ export class ContainerService {
       Tmpfs: o.tmpfs.length ? Object.fromEntries(o.tmpfs.map((t) => [t.target, t.data])) : null,
       Binds: null, NetworkMode: net.NetworkMode, Init: o.init, PortBindings: net.PortBindings, PublishAllPorts: net.PublishAllPorts,
       ExtraHosts: net.ExtraHosts, Dns: net.Dns, DnsSearch: net.DnsSearch, DnsOptions: net.DnsOptions,
-      ...(o.storageOpt ? { StorageOpt: { ...o.storageOpt } } : {}),
+      ...(o.storageOpt ? { StorageOpt: { ...o.storageOpt } } : {}), GroupAdd: o.groupAdd?.length ? [...o.groupAdd] : null,
       RestartPolicy: typeof o.restart === 'object' ? o.restart : NO_RESTART,
     };
     const rec: ContainerRecord = {

@@ -9,7 +9,7 @@ export type * from './oci-types.ts';
 export { validateOciSpec } from './validate-oci-spec.ts';
 export { resolveCommand } from './command.ts';
 export { containerEnv, execEnv, mergeImageEnv, replaceOrAppendEnv, parseEnvFile, parseEnvFlag, DEFAULT_PATH } from './env.ts';
-export { resolveUser, parsePasswd, parseGroup, type ResolvedUser } from './user.ts';
+export { resolveUser, additionalGroups, parsePasswd, parseGroup, type ResolvedUser } from './user.ts';
 export { tweakCapabilities, normalizeCapabilities, DEFAULT_CAPABILITIES, ALL_CAPABILITIES } from './capabilities.ts';
 export { defaultSeccompProfile } from './seccomp-default.ts';
 export { MASKED_PATHS, READONLY_PATHS, DEFAULT_SHM_SIZE, OCI_VERSION } from './oci-defaults.ts';
