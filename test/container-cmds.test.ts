@@ -273,6 +273,11 @@ describe('system df and system prune', () => {
     expect(lines[3]).toMatch(/^Local Volumes {3}1 {9}1 {9}\d[\d.]*k?B +0B \(0%\)$/);
     expect(lines[4]).toBe('Build Cache     0         0         0B        0B');
     expect((await cli.run('system', 'df', '--format', '{{.Type}}={{.TotalCount}}')).stdout.split('\n')[3]).toBe('Build Cache=0');
+    const v = (await cli.run('system', 'df', '-v')).stdout;
+    expect(v).toMatch(new RegExp(`^Images space usage:\n\nREPOSITORY +TAG +IMAGE ID +CREATED +SIZE +SHARED SIZE +UNIQUE SIZE +CONTAINERS\n${IMG.replace(/[.]/g, '\\.')} +latest +[0-9a-f]{12} +.+ ago +\\S+ +0B +\\S+ +1\n`));
+    expect(v).toMatch(/\nContainers space usage:\n\nCONTAINER ID +IMAGE +COMMAND +LOCAL VOLUMES +SIZE +CREATED +STATUS +NAMES\n(.*\n)*[0-9a-f]{12} .+ 1 +\d[\d.]*k?B \(virtual .+\) .+ Exited \(0\) .+ dfc\n/);
+    expect(v).toMatch(/\nLocal Volumes space usage:\n\nVOLUME NAME +LINKS +SIZE\n[0-9a-f]{64} +1 +\d[\d.]*k?B\n/);
+    expect(v).toMatch(/\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n$/);
 
     expect(await cli.run('system', 'prune')).toEqual({ code: 1, stdout: '', stderr: 'tabdock system prune: stdin is not a terminal, so it cannot ask for confirmation; use -f (--force) to prune without asking\n' });
     const pr = await cli.run('system', 'prune', '-f', '--volumes');

@@ -1,8 +1,11 @@
 import type { DiskUsage } from '../../engine/api.ts';
 import type { Command } from '../command.ts';
-import { humanSize } from '../format.ts';
+import { ago, humanSize, table } from '../format.ts';
 import { goStruct, writeFormatted } from '../formatter.ts';
 import { confirmed, forceFlag } from './prune.ts';
+import { containerContext } from './ps.ts';
+import { familiarName } from './images.ts';
+import { TabdockError } from '../../shared/errors.ts';
 
 const size = (n: number) => humanSize(n, 4);
 /** docker/cli disk_usage.go: `SIZE (N%)` of a total, or the size alone when the total is 0. */
@@ -28,15 +31,53 @@ export function diskUsageRows(du: DiskUsage): Array<{ Type: string; TotalCount: 
 const DF_HEADER = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
 const DF_TABLE = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
 
-/** `docker system df` (docker/cli `system/df.go`): the summary table, or `--format` over its rows. */
+/**
+ * `docker system df -v` (docker/cli `DiskUsageContext.verboseWriteTable`): a table per kind,
+ * each under its title; an image by its first tag (`<none>` when it has none), SIZE its
+ * own bytes, SHARED SIZE those another image has too.
+ */
+export function diskUsageVerbose(du: DiskUsage, now: Date): string {
+  const images = du.Images.map((i) => {
+    let repo = '<none>';
+    let tag = '<none>';
+    const first = i.RepoTags[0];
+    if (first) {
+      const at = first.lastIndexOf(':');
+      repo = familiarName(first.slice(0, at));
+      tag = first.slice(at + 1);
+    }
+    return [repo, tag, i.Id.replace(/^sha256:/, '').slice(0, 12), i.Created ? ago(i.Created, now) : 'N/A', size(i.Size), size(i.SharedSize), size(i.Size - i.SharedSize), String(i.Containers)];
+  });
+  const imageSize = new Map(du.Images.map((i) => [i.Id, i.Size]));
+  const containers = du.Containers.map((c) => {
+    const ctx = containerContext(c, { trunc: true, now, imageSize: imageSize.get(c.ImageID) ?? 0 }) as unknown as Record<string, () => string>;
+    return ['ID', 'Image', 'Command', 'LocalVolumes', 'Size', 'RunningFor', 'Status', 'Names'].map((k) => ctx[k]!());
+  });
+  const volumes = du.Volumes.map((v) => [v.Name, v.UsageData ? String(v.UsageData.RefCount) : 'N/A', v.UsageData ? size(v.UsageData.Size) : 'N/A']);
+  return 'Images space usage:\n\n' + table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS'], images)
+    + '\nContainers space usage:\n\n' + table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES'], containers)
+    + '\nLocal Volumes space usage:\n\n' + table(['VOLUME NAME', 'LINKS', 'SIZE'], volumes)
+    + `\nBuild cache usage: ${size(0)}\n\n` + table(['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED'], []);
+}
+
+/** `docker system df` (docker/cli `system/df.go`): the summary table, or `--format` over its rows; `-v` a table per kind. */
 export const systemDf: Command = {
   name: 'system df',
   usage: 'system df [OPTIONS]',
   description: 'Show docker disk usage',
-  flags: [{ name: 'format', type: 'string', value: 'string', help: 'Pretty-print images using a Go template' }],
+  flags: [
+    { name: 'format', type: 'string', value: 'string', help: 'Pretty-print images using a Go template' },
+    { name: 'verbose', short: 'v', type: 'bool', help: 'Show detailed information on space usage' },
+  ],
   args: [0, 0],
   async run(p, { io, engine }) {
+    const verbose = p.flags['verbose'] === true;
+    if (verbose && p.flags['format']) throw new TabdockError('UNSUPPORTED', 'system df -v with --format is not supported yet: use one or the other', {}, { exitCode: 125 });
     const du = await (await engine()).diskUsage();
+    if (verbose) {
+      io.out(diskUsageVerbose(du, new Date()));
+      return 0;
+    }
     const rows = diskUsageRows(du).map((r) => goStruct('*formatter.diskUsageContext', Object.fromEntries(Object.entries(r).map(([k, v]) => [k, () => v]))));
     writeFormatted(io, (p.flags['format'] as string | undefined) || DF_TABLE, rows, DF_HEADER);
     return 0;
