@@ -557,6 +557,8 @@ export class ContainerService {
       }
       await this.starting.get(c.Id)?.catch(() => {});
       if (this.live.has(c.Id)) {
+        // moby daemon/delete.go: a paused container is named as such.
+        if (!opts.force && c.State.Paused) throw new TabdockError('CONFLICT', `cannot remove container "${c.Name}": container is paused and must be unpaused first`, {});
         if (!opts.force) throw new TabdockError('CONFLICT', `cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`, {});
         // Its own exit's auto-removal is refused while this one runs: this one does its work.
         volumes ||= c.HostConfig.AutoRemove;
