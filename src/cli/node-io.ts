@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { InputSource, TerminalIo } from '../docker-cli/index.ts';
 import type { Io } from './context.ts';
 
@@ -19,6 +19,19 @@ export function terminalIo(io: Io): TerminalIo {
       return once(() => process.off('SIGINT', h));
     },
     readFile: (path) => readFileSync(path, 'utf8'),
+    files: {
+      create: (path) => {
+        try {
+          closeSync(openSync(path, 'wx'));
+          return true;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+          throw e;
+        }
+      },
+      write: (path, text) => writeFileSync(path, text),
+      remove: (path) => rmSync(path, { force: true }),
+    },
   };
 }
 

@@ -47,7 +47,7 @@ async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof
   // One room for the pulled blobs and the layer chunks: the cap (TABDOCK_STORE_MAX or
   // daemon.json "store-max") counts both, and blob writes stop short of a full disk, so
   // records, logs and the daemon's own start still fit when the blobs took the rest.
-  const space = new StoreSpace({ ...(settings.storeMax !== undefined ? { limit: settings.storeMax } : {}), diskFree: diskFree(settings.home) });
+  const space = new StoreSpace({ ...(settings.storeMax !== undefined ? { limit: settings.storeMax } : {}), diskFree: diskFree(settings.home), diskTotal: diskTotal(settings.home) });
   const blobs = await DirBlobStore.open(join(settings.home, 'store'), { space });
   const meta = await DirMetaStore.open(join(settings.home, 'meta'));
   const layers = new LayerStore({ chunks: await DirBlobStore.open(join(settings.home, 'chunks'), { space }), meta, hasher: nodeSha256, gunzip: nodeGunzip });
@@ -62,7 +62,7 @@ async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof
     stores: { blobs, meta, layers }, registry,
     runtimes: [
       // The guest boots (or restores) only when the first Linux container starts.
-      guestRuntime({ startGuest }),
+      guestRuntime({ startGuest, capacity: () => space.capacity() }),
       // WebAssembly (wasi/wasm) containers run in worker threads, without the guest. This
       // file and the CLI bundle (dist/tabdock/cli.mjs) both sit two levels below the root.
       wasiRuntime({ spawnWorker: nodeWasiWorker(new URL('../../src/engine/wasi/node-worker.mjs', import.meta.url)) }),
@@ -70,6 +70,18 @@ async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof
     // Docker's default on a host: containers reach what the host reaches; -p listens on host ports.
     network: { link: new NodeLink(), ports: new NodePorts() },
   });
+}
+
+/** The size of the disk holding the store (statfs), or undefined when it cannot say. */
+function diskTotal(path: string): () => number | undefined {
+  return () => {
+    try {
+      const s = statfsSync(path);
+      return s.blocks * s.bsize;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 /** Bytes free for this user on the disk holding the store (statfs), or undefined when it cannot say. */

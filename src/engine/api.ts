@@ -7,6 +7,11 @@ import type { ImagePruneReport } from './image-prune.ts';
 import type { EngineEvent } from './events.ts';
 import type { STREAM_END } from './rpc-contract.ts';
 import type { NetworkApi } from './network/engine-networks.ts';
+import type { TopResult } from './containers/top.ts';
+import type { DiskUsage } from './disk-usage.ts';
+import type { ContainerUpdate } from './spec/update.ts';
+
+export type { TopResult, ContainerUpdate, DiskUsage };
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -60,6 +65,11 @@ export interface VolumeApi {
   pruneVolumes(opts: { all?: boolean }): Promise<{ deleted: string[]; reclaimed: number }>;
 }
 
+export interface EventOptions {
+  /** Replay the kept events (the last 256) at or after this time first: the API's `SECONDS[.NANOS]`. */
+  since?: string;
+}
+
 /** A live event subscription: events flow to the callback until `close`. */
 export interface EventSubscription {
   close(): Promise<void>;
@@ -69,10 +79,11 @@ export interface EventSubscription {
 export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   version(): Promise<{ version: string; pid?: number }>;
   /**
-   * Every engine event (containers, images, volumes) from now on, to `onEvent`, until the
+   * Every engine event (containers, images, volumes) from now on (with `since`, the kept
+   * ones from then first), to `onEvent`, until the
    * subscription is closed or the client goes away. The transports' form of `Engine.onEvent`.
    */
-  subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription>;
+  subscribeEvents(onEvent: (e: EngineEvent) => void, opts?: EventOptions): Promise<EventSubscription>;
   /**
    * `signal` is the serving side's, never a caller's: the daemon aborts it when the
    * connection that asked for the pull closes (`CANCEL_ON_LEAVE`).
@@ -87,6 +98,8 @@ export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   imageHistory(ref: string): Promise<ImageHistoryItem[]>;
   /** `docker image prune [-a]`: dangling images, or every image no container uses. */
   pruneImages(opts: { all?: boolean }): Promise<ImagePruneReport>;
+  /** `docker system df`: images (layers, shared bytes, users), containers (writable bytes), volumes. */
+  diskUsage(): Promise<DiskUsage>;
 }
 
 export interface ContainerSummary {
@@ -129,6 +142,9 @@ export interface LogOptions {
   /** Number of lines from the end, or undefined for all. */
   tail?: number;
   timestamps?: boolean;
+  /** Only entries at or after / at or before this time: the API's `SECONDS[.NANOS]` (moby `ParseTimestamps`). */
+  since?: string;
+  until?: string;
 }
 
 /** One `docker stats` sample (the Docker API's stats object, the fields the CLI uses). */
@@ -178,4 +194,13 @@ export interface ContainerApi {
   containerStats(ref: string): Promise<ContainerStats>;
   /** `docker container prune`: removes containers that are not running. */
   pruneContainers(): Promise<{ deleted: string[]; reclaimed: number }>;
+  /** `docker rename OLD NEW`. */
+  renameContainer(ref: string, newName: string): Promise<void>;
+  /** `docker pause` / `unpause`: freezes or thaws every process of a running container. */
+  pauseContainer(ref: string): Promise<void>;
+  unpauseContainer(ref: string): Promise<void>;
+  /** `docker top CONTAINER [ps OPTIONS]`: its processes, as `ps -ef` prints them. */
+  topContainer(ref: string, psArgs: string[]): Promise<TopResult>;
+  /** `docker update`: limits and restart policy, applied at once to a running container. */
+  updateContainer(ref: string, update: ContainerUpdate): Promise<{ Warnings: string[] }>;
 }

@@ -1,5 +1,5 @@
 import { formatPlatform, parsePlatform } from '../registry-client/index.ts';
-import type { EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
+import type { ContainerUpdate, EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
 import { VolumeService, type VolumeRecord } from './volumes.ts';
 import type { LayerStore } from '../fs-layers/index.ts';
 import { EngineContainers } from './containers/engine-containers.ts';
@@ -13,7 +13,10 @@ import type { CopyEntry } from './containers/container-files.ts';
 import { imageHistory } from './image-history.ts';
 import { pruneImages } from './image-prune.ts';
 import { EventBus, type EngineEvent } from './events.ts';
-import type { EventSubscription } from './api.ts';
+import type { EventOptions, EventSubscription } from './api.ts';
+import { apiTimestampNanos, rfc3339Nanos } from './spec/timestamp.ts';
+import { TabdockError } from '../shared/errors.ts';
+import { diskUsage } from './disk-usage.ts';
 import { STREAM_END } from './rpc-contract.ts';
 import { NetworkService } from './network/networks.ts';
 import { ContainerNetworking } from './network/container-net.ts';
@@ -143,7 +146,13 @@ export class Engine implements EngineApi {
     return this.events.onEvent(listener);
   }
 
-  async subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription> {
+  async subscribeEvents(onEvent: (e: EngineEvent) => void, opts: EventOptions = {}): Promise<EventSubscription> {
+    // The replay and the subscription happen in one turn: no event falls between them.
+    if (opts.since !== undefined) {
+      const since = apiTimestampNanos(opts.since);
+      if (since === undefined) throw new TabdockError('INVALID_ARGUMENT', `invalid value for "since": ${opts.since} is not SECONDS[.NANOSECONDS]`, {});
+      for (const e of this.events.recent) if (rfc3339Nanos(e.time) >= since) onEvent(e);
+    }
     let off = this.events.onEvent(onEvent);
     let closed!: () => void;
     const ended = new Promise<void>((r) => (closed = r));
@@ -196,6 +205,11 @@ export class Engine implements EngineApi {
     return pruneImages(this.images, used, opts);
   }
 
+  async diskUsage() {
+    const volumes = await Promise.all((await this.volumes.list()).map((v) => this.summary(v, true)));
+    return diskUsage(await this.images.list(), await this.c.listContainers({ all: true, size: true }), volumes);
+  }
+
   // The container half of the contract (engine-containers.ts).
   createContainer(req: CreateRequest) { return this.c.createContainer(req); }
   startContainer(ref: string, opts?: { cols?: number; rows?: number }) { return this.c.startContainer(ref, opts); }
@@ -215,6 +229,11 @@ export class Engine implements EngineApi {
   copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}) { return this.c.copyToContainer(ref, path, next, opts); }
   pruneContainers() { return this.c.pruneContainers(); }
   containerStats(ref: string) { return this.c.containerStats(ref); }
+  renameContainer(ref: string, newName: string) { return this.c.renameContainer(ref, newName); }
+  pauseContainer(ref: string) { return this.c.pauseContainer(ref); }
+  unpauseContainer(ref: string) { return this.c.unpauseContainer(ref); }
+  topContainer(ref: string, psArgs: string[]) { return this.c.topContainer(ref, psArgs); }
+  updateContainer(ref: string, update: ContainerUpdate) { return this.c.updateContainer(ref, update); }
 
   // Networks (network/engine-networks.ts).
   createNetwork(name: string, opts: NetworkCreateOptions = {}) { return this.n.createNetwork(name, opts); }

@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   // docker build's frontend (build/): a Dockerfile or .dockerignore that does not parse or
   // refers to what is not there, a flag or instruction feature refused, a missing --target.
   'DOCKERFILE_INVALID', 'DOCKERFILE_UNSUPPORTED', 'BUILD_TARGET_NOT_FOUND', 'BUILD_CONTEXT_INVALID',
+  // An API argument the engine cannot read (logs/events `since`, `update`'s values).
+  'INVALID_ARGUMENT',
   // Networks and published ports (engine/network).
   'NO_SUCH_NETWORK', 'INVALID_NETWORK_CONFIG', 'NETWORK_IN_USE', 'PORT_ALLOCATED', 'PORT_NOT_PUBLISHED',
   // docker run's flags and the config built from them (engine/spec); all exit 125.

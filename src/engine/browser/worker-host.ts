@@ -213,6 +213,7 @@ export class WorkerHost {
           // The guest restores when the first Linux container starts, or at warmUp().
           guestRuntime({
             startGuest: (h) => this.startGuest(h, cfg),
+            capacity: () => space.capacity(),
             // A tab in the background runs slower: give an answer a minute before the guest is given up.
             watchdog: { intervalMs: 10_000, timeoutMs: 60_000 },
           }),
