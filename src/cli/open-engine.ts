@@ -8,6 +8,7 @@ import { NodeLink } from '../engine/network/node-link.ts';
 import { NodePorts } from '../engine/network/node-ports.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { snapshotPath, startNodeGuest } from './node-guest.ts';
+import { loadEmulatorFile } from '../emulator/node.ts';
 import { RegistryClient } from '../registry-client/index.ts';
 import { nodeSha256 } from '../registry-client/node.ts';
 import { credentialLookup, loadSettings } from './home.ts';
@@ -62,13 +63,15 @@ async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof
     stores: { blobs, meta, layers }, registry,
     runtimes: [
       // The guest boots (or restores) only when the first Linux container starts.
-      guestRuntime({ startGuest, capacity: () => space.capacity() }),
+      guestRuntime({ startGuest, capacity: () => space.capacity(), emulate: true }),
       // WebAssembly (wasi/wasm) containers run in worker threads, without the guest. This
       // file and the CLI bundle (dist/tabdock/cli.mjs) both sit two levels below the root.
       wasiRuntime({ spawnWorker: nodeWasiWorker(new URL('../../src/engine/wasi/node-worker.mjs', import.meta.url)) }),
     ],
     // Docker's default on a host: containers reach what the host reaches; -p listens on host ports.
     network: { link: new NodeLink(), ports: new NodePorts() },
+    // amd64, arm64 and arm images: QEMU's user-mode emulators from the package's kernel/images, read on first need.
+    emulators: { load: (e) => loadEmulatorFile(e.file) },
   });
 }
 

@@ -124,6 +124,8 @@ export interface ContainerSummary {
   Networks?: string[];
   /** Bytes in its writable layer; with `listContainers({ size: true })` only. */
   SizeRw?: number;
+  /** The image's platform when QEMU emulates it (`linux/arm64`): STATUS says so. */
+  Emulated?: string;
 }
 
 export interface ExecRequest {

@@ -1,4 +1,6 @@
 import { formatPlatform, parsePlatform } from '../registry-client/index.ts';
+import { EmulatorTrees, type EmulatorSource } from './emulation/emulator-trees.ts';
+import { emulatedPlatforms } from './emulation/emulators.ts';
 import type { ContainerUpdate, EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
 import { VolumeService, type VolumeRecord } from './volumes.ts';
 import type { LayerStore } from '../fs-layers/index.ts';
@@ -38,6 +40,8 @@ export interface EngineDeps extends ImageServiceDeps {
   gzip?: () => TransformStream<Uint8Array, Uint8Array>;
   /** The link out of the guest and the port publisher (createEngine's `network`); absent: no egress, -p refused. */
   network?: EngineNetworkOptions;
+  /** Where QEMU's emulators come from, for the runtimes' emulated platforms. */
+  emulators?: EmulatorSource;
 }
 
 export interface EngineNetworkOptions {
@@ -62,14 +66,17 @@ export class Engine implements EngineApi {
   constructor(deps: EngineDeps) {
     const events = this.events;
     this.images = new ImageService({
-      ...deps, events,
+      ...deps, events, fallbackPlatforms: emulatedPlatforms(deps.runtimes ?? []),
       // `rmi` refuses an image a container uses (looked up when asked, not now).
       imageInUse: async (id) => (await this.containers.store.list()).find((c) => c.Image === id)?.Id,
     });
     const usedBy = async (name: string) =>
       (await this.containers.store.list()).filter((c) => c.Mounts.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.Id);
     this.volumes = new VolumeService({ meta: deps.meta, layers: deps.layers, usedBy, events, ...(deps.now ? { now: deps.now } : {}) });
-    this.filesystems = new ContainerFilesystems({ layers: deps.layers, blobs: deps.blobs, images: this.images, volumes: this.volumes, ...(deps.gzip ? { gzip: deps.gzip } : {}) });
+    this.filesystems = new ContainerFilesystems({
+      layers: deps.layers, blobs: deps.blobs, images: this.images, volumes: this.volumes, ...(deps.gzip ? { gzip: deps.gzip } : {}),
+      emulators: new EmulatorTrees({ layers: deps.layers, meta: deps.meta, ...(deps.emulators ? { source: deps.emulators } : {}) }),
+    });
     this.networks = new NetworkService({
       meta: deps.meta, events, ...(deps.now ? { now: deps.now } : {}),
       onRemoved: async (n) => {

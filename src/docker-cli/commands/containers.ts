@@ -7,10 +7,14 @@ import { getTimestamp } from '../timestamp.ts';
 
 /** `docker ps` STATUS: `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`. */
 export function statusText(c: ContainerSummary, now: Date): string {
-  if (c.State === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))}`;
-  if (c.State === 'paused') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))} (Paused)`;
+  // An emulated container says so (Docker has no such case; its ps shows the same layout otherwise).
+  const emulated = c.Emulated ? ` (emulated ${c.Emulated})` : '';
+  if (c.State === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))}${emulated}`;
+  if (c.State === 'paused') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))} (Paused)${emulated}`;
   if (c.State === 'exited') return `Exited (${c.ExitCode}) ${ago(c.FinishedAt, now)}`;
-  return c.State === 'created' ? 'Created' : c.State[0]!.toUpperCase() + c.State.slice(1);
+  if (c.State === 'created') return 'Created';
+  // An empty summary (ps checks a --format on one before listing) has no state at all.
+  return c.State ? c.State[0]!.toUpperCase() + c.State.slice(1) : '';
 }
 
 /** docker's PORTS column (formatter `DisplayablePorts`, without its grouping of ranges): `0.0.0.0:8080->80/tcp, 443/tcp`. */

@@ -95,13 +95,19 @@ function proxySignals(api: EngineApi, id: string, io: TerminalIo): () => void {
 async function createWithPull(api: EngineApi, o: RunOptions, io: TerminalIo): Promise<string> {
   const ref = o.image;
   if (o.pull === 'always') await pullTo(api, ref, o, io);
+  const create = async () => {
+    const r = await api.createContainer({ image: ref, options: o });
+    // The daemon's warnings (an emulated platform, ...), as the docker CLI prints them.
+    for (const w of r.Warnings) io.err(`WARNING: ${w}\n`);
+    return r.Id;
+  };
   try {
-    return (await api.createContainer({ image: ref, options: o })).Id;
+    return await create();
   } catch (e) {
     if (!TabdockError.is(e, 'NO_SUCH_IMAGE') || o.pull === 'never') throw e;
     io.err(`Unable to find image '${parseReference(ref).familiar()}' locally\n`);
     await pullTo(api, ref, o, io);
-    return (await api.createContainer({ image: ref, options: o })).Id;
+    return await create();
   }
 }
 

@@ -65,6 +65,7 @@ export class EngineContainers implements ContainerApi {
         Mounts: c.Mounts.map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, ...(m.Type === 'volume' ? { Driver: 'local' } : {}), RW: m.RW })),
         Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),
         ...(opts.size ? { SizeRw: await this.fss.tree(c).then(writableSize, () => 0) } : {}),
+        ...(c.Emulated ? { Emulated: c.Emulated } : {}),
       })));
   }
 

@@ -5,8 +5,9 @@ import { TabdockError } from '../../shared/errors.ts';
 import { exitCodeForStartError } from '../spec/exit-codes.ts';
 import type { ContainerRecord } from './record.ts';
 import { volumeTreeId } from '../volumes.ts';
-import type { ContainerRuntime, ExecRequest, ProcessInfo, RuntimeExit, RuntimeProcess, RuntimeStats, StartRequest } from './runtime.ts';
+import type { ContainerRuntime, EmulatorTree, ExecRequest, ProcessInfo, RuntimeExit, RuntimeProcess, RuntimeStats, StartRequest } from './runtime.ts';
 import type { OciResources } from '../spec/oci-types.ts';
+import { binfmtRule } from '../emulation/emulators.ts';
 import type { RuntimeEnv } from './runtimes.ts';
 import type { GuestSocket } from '../../emulator/index.ts';
 import { netnsId, type NetworkPlan, type PlannedEndpoint } from '../network/plan.ts';
@@ -52,6 +53,10 @@ export class GuestRuntime implements ContainerRuntime {
   private readonly serving = new Map<string, Pick<StartRequest, 'rootfs' | 'volumes'>>();
   /** The bridges made in each guest (net-create is idempotent; this saves the request). */
   private readonly bridges = new WeakMap<Guest, Set<string>>();
+  /** The emulators' trees, served once one is needed and for the engine's life (binfmt_misc holds the file open). */
+  private readonly emulatorTrees = new Map<string, ContainerFs>();
+  /** The emulators registered with binfmt_misc in each guest (a restored guest has none). */
+  private readonly registered = new WeakMap<Guest, Map<string, Promise<void>>>();
   constructor(private readonly deps: GuestRuntimeDeps, private readonly env: RuntimeEnv = {}) {}
 
   /** A 9P server per guest: a fresh kernel numbers its fids from the start again. */
@@ -63,13 +68,15 @@ export class GuestRuntime implements ContainerRuntime {
         return fs;
       },
       ...(this.deps.capacity ? { capacity: this.deps.capacity } : {}),
-      list: () => [...this.serving.keys(), ...new Set([...this.serving.values()].flatMap((t) => t.volumes.map((v) => volumeTreeId(v.name))))],
+      list: () => [...this.serving.keys(), ...new Set([...this.serving.values()].flatMap((t) => t.volumes.map((v) => volumeTreeId(v.name)))), ...this.emulatorTrees.keys()],
     });
   }
 
   private served(id: string): ContainerFs | undefined {
     const own = this.serving.get(id);
     if (own) return own.rootfs;
+    const emu = this.emulatorTrees.get(id);
+    if (emu) return emu;
     for (const t of this.serving.values()) for (const v of t.volumes) if (volumeTreeId(v.name) === id) return v.fs;
     return undefined;
   }
@@ -103,6 +110,32 @@ export class GuestRuntime implements ContainerRuntime {
     return current;
   }
 
+  /**
+   * Registers an emulator with the guest's binfmt_misc, once per guest: its tree is served
+   * beside the containers' (`/run/tabdock/fs/emulator-<name>/<name>`) and registered with
+   * the fix-binary flag, so the kernel holds the file open and programs of that machine
+   * start under it in every container's mount namespace, where the path does not exist.
+   */
+  private registerEmulator(g: Guest, emu: EmulatorTree): Promise<void> {
+    let done = this.registered.get(g);
+    if (!done) this.registered.set(g, (done = new Map()));
+    const name = emu.info.name;
+    let p = done.get(name);
+    if (!p) {
+      const dir = `emulator-${name}`;
+      this.emulatorTrees.set(dir, emu.tree);
+      const rule = binfmtRule(emu.info, `${GUEST_TREE}/${dir}/${name}`);
+      // Registered unless it is (a guest restored from a state saved after one was made).
+      const script = `m=/proc/sys/fs/binfmt_misc; [ -e $m/register ] || mount -t binfmt_misc binfmt_misc $m || exit 1; [ -e $m/${name} ] || printf '%s' '${rule}' > $m/register`;
+      p = run(g, ['/bin/sh', '-c', script]).catch((e: unknown) => {
+        done.delete(name);
+        throw new TabdockError('EMULATOR_FAILED', `the ${emu.info.platforms[0]} emulator (${name}) could not be registered in the guest: ${e instanceof Error ? e.message : String(e)}`, { emulator: name }, { exitCode: 125 });
+      });
+      done.set(name, p);
+    }
+    return p;
+  }
+
   /** Boots (restores) the guest now, before any container needs it. */
   async warmUp(): Promise<void> {
     await this.bootGuest();
@@ -129,7 +162,8 @@ export class GuestRuntime implements ContainerRuntime {
       })();
       const files: Record<string, string> = plan ? { hosts: plan.files.hosts, 'resolv.conf': plan.files.resolvConf, hostname: plan.files.hostname } : {};
       const written = this.writeGuestFiles(g, dir, { ...files, 'config.json': JSON.stringify(spec) });
-      const both = await Promise.allSettled([ready, written]);
+      const emulated = req.emulator ? this.registerEmulator(g, req.emulator) : undefined;
+      const both = await Promise.allSettled([ready, written, ...(emulated ? [emulated] : [])]);
       for (const r of both) if (r.status === 'rejected') throw r.reason;
       const proc = await g.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
       // A signal right after `run -d` may come before crun made the container: wait for it.

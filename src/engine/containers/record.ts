@@ -98,6 +98,8 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   Mounts: MountPoint[];
   Platform: string;
+  /** The image's platform when QEMU emulates it (`linux/arm64`); not in inspect (Docker has no such field), shown by `ps`. */
+  Emulated?: string;
   /** Runtime the container runs under: the Linux guest or WebAssembly. */
   Driver: 'tabdock-guest' | 'tabdock-wasi';
   RestartCount: number;

@@ -1,3 +1,4 @@
+import type { EmulatorInfo } from '../emulation/emulators.ts';
 import type { ContainerFs } from '../../fs-layers/index.ts';
 import type { GuestSocket } from '../../emulator/index.ts';
 import type { NetworkPlan, PlannedEndpoint } from '../network/plan.ts';
@@ -46,6 +47,14 @@ export interface StartRequest {
   rows?: number;
   /** Its network (runtimes with networking: the guest); absent: the runtime's default. */
   network?: NetworkPlan;
+  /** An image of an emulated platform: the emulator its programs run under, and the tree that holds it. */
+  emulator?: EmulatorTree;
+}
+
+/** A QEMU emulator as a runtime receives it: what it runs and a tree with the binary at `/<name>`. */
+export interface EmulatorTree {
+  info: EmulatorInfo;
+  tree: ContainerFs;
 }
 
 export interface ExecRequest {

@@ -1,6 +1,8 @@
 import { deliver } from './deliver.ts';
 import type { MetaStore } from '../../fs-layers/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
+import { emulatorFor } from '../emulation/emulators.ts';
+import { DEFAULT_PLATFORM, formatPlatform, isWasmPlatform, normalizePlatform, parsePlatform, platformMatches, type Platform } from '../../registry-client/index.ts';
 import type { ImageRecord } from '../image-record.ts';
 import type { ImageService } from '../images.ts';
 import { ContainerLogs, type LogEntry } from './logs.ts';
@@ -112,7 +114,12 @@ export class ContainerService {
     if (bind) throw new TabdockError('UNSUPPORTED', `bind mounts (${bind.source}:${bind.target}) need a host directory, and tabdock's guest has no host file system to share; use a named volume instead (-v NAME:${bind.target})`, {}, { exitCode: 125 });
     if (o.volumes.length && !this.deps.volumes) throw new TabdockError('UNSUPPORTED', 'this engine has no volume store; -v/--mount volumes are not available', {}, { exitCode: 125 });
     const image = await this.deps.images.get(req.image);
+    // moby: an image of another platform than --platform is "not found" (the CLI then pulls that platform).
+    if (o.platform && !platformMatches(parsePlatform(o.platform), image.platform)) {
+      throw new TabdockError('NO_SUCH_IMAGE', `image with reference ${req.image} was found but does not match the specified platform: wanted ${formatPlatform(parsePlatform(o.platform))}, actual: ${formatPlatform(normalizePlatform(image.platform))}`, { image: req.image });
+    }
     const runtime = this.deps.runtimes.forPlatform(image.platform);
+    const warnings = platformWarnings(image.platform, o.platform);
     runtime.checkOptions?.(o);
     const all = await this.store.list();
     const taken = new Set(all.map((c) => c.Name));
@@ -150,7 +157,7 @@ export class ContainerService {
         ...(await this.volumeMounts(image.config.config, o)),
         ...o.tmpfs.map((t): MountPoint => ({ Type: 'tmpfs', Source: '', Destination: t.target, Mode: t.data, RW: true })),
       ],
-      Platform: image.platform.os, Driver: runtime.driver, RestartCount: 0, RunOptions: o, NetworkSettings: net.NetworkSettings,
+      Platform: image.platform.os, ...(emulatorFor(image.platform) ? { Emulated: formatPlatform(normalizePlatform(image.platform)) } : {}), Driver: runtime.driver, RestartCount: 0, RunOptions: o, NetworkSettings: net.NetworkSettings,
     };
     await this.store.save(rec);
     try {
@@ -161,7 +168,7 @@ export class ContainerService {
       throw e;
     }
     this.publish('create', rec);
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: warnings };
   }
 
   private async networkFields(o: RunOptions, exposed: string[], networking: boolean): Promise<CreateNetworkFields> {
@@ -210,7 +217,7 @@ export class ContainerService {
       const b = await fss.readFile(c, p);
       return b ? new TextDecoder().decode(b) : undefined;
     });
-    const trees = await fss.forStart(c, (spec['process'] as { cwd?: string } | undefined)?.cwd);
+    const trees = await fss.forStart(c, (spec['process'] as { cwd?: string } | undefined)?.cwd, image.platform);
     const runtime = await this.deps.runtimes.runtime(registered);
     // Addresses, /etc files and published ports before the process: a port that is taken fails the start.
     const network = registered.networking && this.deps.network && runtime.connect
@@ -623,4 +630,14 @@ export function randomHex(bytes: number): string {
 /** The record's `--restart` (records made before restart policies have none: `no`). */
 function restartPolicyOf(c: ContainerRecord): RestartPolicy {
   return c.HostConfig.RestartPolicy ?? NO_RESTART;
+}
+
+/**
+ * moby's warning when an image of another platform than the host's is run without
+ * --platform (daemon/create.go); the host here is the guest, linux/386.
+ */
+function platformWarnings(platform: Platform, requested: string | undefined): string[] {
+  const p = normalizePlatform(platform);
+  if (requested || platformMatches(DEFAULT_PLATFORM, p) || isWasmPlatform(p)) return [];
+  return [`The requested image's platform (${formatPlatform(p)}) does not match the detected host platform (${formatPlatform(DEFAULT_PLATFORM)}) and no specific platform was requested`];
 }
