@@ -6,4 +6,5 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 "$HERE/build-kernel.sh"
 "$HERE/build-bios.sh"
 "$HERE/build-initramfs.sh"
+"$HERE/build-qemu.sh"
 "$HERE/write-sums.sh"
