@@ -7,6 +7,7 @@ import type { ImagePruneReport } from './image-prune.ts';
 import type { EngineEvent } from './events.ts';
 import type { STREAM_END } from './rpc-contract.ts';
 import type { NetworkApi } from './network/engine-networks.ts';
+import type { CommitOptions } from './image-commit.ts';
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -87,6 +88,8 @@ export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   imageHistory(ref: string): Promise<ImageHistoryItem[]>;
   /** `docker image prune [-a]`: dangling images, or every image no container uses. */
   pruneImages(opts: { all?: boolean }): Promise<ImagePruneReport>;
+  /** `docker commit`: the container's changes as a new image; answers its ID. */
+  commitContainer(ref: string, opts: CommitOptions): Promise<{ id: string }>;
 }
 
 export interface ContainerSummary {

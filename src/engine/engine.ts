@@ -12,6 +12,7 @@ import type { PullEvent } from './pull.ts';
 import type { CopyEntry } from './containers/container-files.ts';
 import { imageHistory } from './image-history.ts';
 import { pruneImages } from './image-prune.ts';
+import { commitContainer, type CommitOptions } from './image-commit.ts';
 import { EventBus, type EngineEvent } from './events.ts';
 import type { EventSubscription } from './api.ts';
 import { STREAM_END } from './rpc-contract.ts';
@@ -194,6 +195,10 @@ export class Engine implements EngineApi {
   async pruneImages(opts: { all?: boolean }) {
     const used = new Set((await this.containers.store.list()).map((c) => c.Image));
     return pruneImages(this.images, used, opts);
+  }
+
+  commitContainer(ref: string, opts: CommitOptions) {
+    return commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: this.filesystems, images: this.images }, ref, opts);
   }
 
   // The container half of the contract (engine-containers.ts).

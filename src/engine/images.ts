@@ -5,6 +5,7 @@ import type { ImageRecord } from './image-record.ts';
 import { ImageStore } from './image-store.ts';
 import { pullImage, type PullOptions, type PullResult } from './pull.ts';
 import { NO_EVENTS, type EventPublisher } from './events.ts';
+import { createImage, type NewImageRequest } from './image-create.ts';
 
 export interface ImageServiceDeps {
   registry: RegistryClient;
@@ -49,6 +50,16 @@ export class ImageService {
 
   list(): Promise<ImageRecord[]> {
     return this.store.list();
+  }
+
+  /**
+   * Makes an image from a parent (or scratch), new layers and a config (image-create.ts):
+   * `commit`, `import`, `load` and `build` all make theirs here. A tag given is published.
+   */
+  async create(req: NewImageRequest): Promise<ImageRecord> {
+    const r = await createImage({ ...this.deps, images: this.store }, req);
+    if (req.tag) this.events.publish({ type: 'image', action: 'tag', id: r.id, ref: req.tag, time: this.time() });
+    return r;
   }
 
   /**

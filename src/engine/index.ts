@@ -19,4 +19,7 @@ export { guestSpec } from './containers/guest-spec.ts';
 export type { Change, CopyEntry, PathStat } from './containers/container-files.ts';
 export { imageHistory, type ImageHistoryItem } from './image-history.ts';
 export type { ImagePruneReport } from './image-prune.ts';
+export { createImage, ociLayerType, type NewImageRequest, type NewLayer, type NewHistoryStep, type ImageCreateDeps } from './image-create.ts';
+export { applyChanges } from './image-changes.ts';
+export { commitContainer, tagOf, type CommitOptions } from './image-commit.ts';
 export { WasiRuntime, wasiRuntime, fromWebWorker, type WasiRuntimeDeps, type SpawnWorker, type WasiWorker, type WebWorkerLike } from './wasi/index.ts';

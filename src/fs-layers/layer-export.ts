@@ -28,10 +28,14 @@ const TYPE: Record<Exclude<Kind, 's'>, NonNullable<TarHeader['type']>> = {
  * `.wh.NAME` and `.wh..wh..opq` for directories that hide what lower layers had), streamed
  * file by file: the basis of `docker commit` and `docker export` of changes.
  */
-export function exportLayer(fs: ContainerFs): ReadableStream<Uint8Array> {
+export function exportLayer(fs: ContainerFs, opts: { skipAdded?: (path: string) => boolean } = {}): ReadableStream<Uint8Array> {
   const { readable, controller } = createTarPacker();
   const seen = new Map<Inode, string>();
-  const entries = [...fs.rw.records].filter(([p]) => p !== '').sort(([a], [b]) => (a < b ? -1 : 1));
+  // `skipAdded`: paths left out when this layer added them (the runtime's mountpoints, as moby's init layer keeps them out of a commit).
+  const skip = opts.skipAdded;
+  const entries = [...fs.rw.records]
+    .filter(([p, r]) => p !== '' && !(skip && !r.w && skip(`/${p}`) && !fs.lowerHas(p)))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   void (async () => {
     try {
       for (const [p, r] of entries) {
