@@ -1,20 +1,63 @@
 // Making images and moving them (issue 15, image half): `commit`, `push`, `save`/`load`,
 // `export`/`import`, end to end as a user types them: a real registry on loopback, the real
 // guest, and skopeo/umoci reading what tabdock wrote. One daemon for the whole file.
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
+import { cliHome, fixtureLayout, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
+import { makeTempDir, removeTempDir, run } from './support/proc.ts';
 
 let reg: TestRegistry;
+/** Behind token auth: a push needs `login`. */
+let authReg: TestRegistry;
 let cli: CliHome;
 let IMG: string;
+let tmp: string;
 
 beforeAll(async () => {
-  ({ reg, cli, image: IMG } = await busyboxCli());
+  [reg, authReg] = await Promise.all([startRegistry(), startRegistry({ auth: 'token' })]);
+  await reg.push('busybox', 'busybox:latest');
+  IMG = `${reg.host}/busybox`;
+  cli = cliHome({ TABDOCK_INSECURE_REGISTRIES: `${reg.host},${authReg.host}`, TABDOCK_DAEMON_IDLE_SECONDS: '120' });
+  const first = await cli.run('pull', IMG);
+  if (first.code !== 0) throw new Error(`pull failed: ${first.stderr}`);
+  tmp = makeTempDir('image-io');
 }, 300_000);
 afterAll(async () => {
   cli?.dispose();
   await reg?.stop();
+  await authReg?.stop();
+  if (tmp) removeTempDir(tmp);
 });
+
+/** A tree as `path kind mode [content|target]` lines, sorted: what two unpacks must agree on. */
+function treeOf(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(full);
+      const mode = (st.mode & 0o7777).toString(8);
+      if (st.isSymbolicLink()) out.push(`${r} l ${readlinkSync(full)}`);
+      else if (st.isDirectory()) {
+        out.push(`${r} d ${mode}`);
+        walk(full, r);
+      } else out.push(`${r} f ${mode} ${st.size === 0 ? '' : readFileSync(full).subarray(0, 64).toString('hex')}`);
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
+/** `skopeo copy` of a pushed image to an OCI layout, `umoci unpack`ed: its tree. */
+async function pulledTree(src: string, name: string): Promise<string[]> {
+  const layout = join(tmp, `${name}-layout`);
+  await run('skopeo', ['--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', src, `oci:${layout}:t`]);
+  const bundle = join(tmp, `${name}-bundle`);
+  await run('umoci', ['unpack', '--rootless', '--image', `${layout}:t`, bundle]);
+  return treeOf(join(bundle, 'rootfs'));
+}
 
 const ok = async (...args: string[]) => {
   const r = await cli.run(...args);
@@ -46,4 +89,49 @@ describe('commit', () => {
     expect(r.stderr).toContain('run is not a valid change command');
     expect(await ok('images', '-q')).toBe(before);
   }, 120_000);
+});
+
+describe('push', () => {
+  it('uploads a committed image (the base layer mounted from its repository), which skopeo inspects and unpacks to exactly the committed tree', async () => {
+    const dest = `${reg.host}/committed:v1`;
+    await ok('tag', 'committed:v1', dest);
+    const out = await ok('push', dest);
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toBe(`The push refers to repository [${reg.host}/committed]`);
+    expect(lines).toContainEqual(expect.stringMatching(/^[0-9a-f]{12}: Mounted from busybox$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^[0-9a-f]{12}: Pushed$/));
+    const last = /^v1: digest: (sha256:[0-9a-f]{64}) size: (\d+)$/.exec(lines.at(-1)!);
+    expect(last, out).not.toBeNull();
+    const info = JSON.parse(await run('skopeo', ['inspect', '--tls-verify=false', `docker://${dest}`])) as { Digest: string; Layers: string[]; Architecture: string };
+    expect(info.Digest).toBe(last![1]);
+    expect(info.Layers).toHaveLength(2);
+    expect(info.Architecture).toBe('386');
+    // The base's tree with the container's changes: /new and /d added, /etc/group deleted (a whiteout).
+    const base = await pulledTree(await fixtureLayout('busybox'), 'base');
+    const expected = [...base.filter((l) => !l.startsWith('etc/group ')), 'd d 755', `new f 644 ${Buffer.from('hi\n').toString('hex')}`].sort();
+    expect(await pulledTree(`docker://${dest}`, 'pushed')).toEqual(expected);
+    // Pushed again: every blob is there.
+    const again = await ok('push', dest);
+    expect(again.split('\n').filter((l) => /^[0-9a-f]{12}: /.test(l) && !/Preparing|Waiting/.test(l)).every((l) => l.endsWith(': Layer already exists'))).toBe(true);
+    const [img] = JSON.parse(await ok('image', 'inspect', dest)) as { RepoDigests: string[] }[];
+    expect(img!.RepoDigests).toContain(`${reg.host}/committed@${last![1]}`);
+  }, 240_000);
+
+  it('needs login for a registry behind token auth, then uploads with the credentials', async () => {
+    const dest = `${authReg.host}/team/app:1`;
+    await ok('tag', 'committed:v1', dest);
+    const denied = await cli.run('push', dest);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/Error response from daemon: .*(denied|unauthorized|credentials|refused)/i);
+    await ok('login', '-u', 'tester', '-p', 'secret', authReg.host);
+    const out = await ok('push', dest);
+    expect(out).toMatch(/^1: digest: sha256:[0-9a-f]{64} size: \d+$/m);
+    await run('skopeo', ['inspect', '--tls-verify=false', '--creds', 'tester:secret', `docker://${dest}`]);
+  }, 240_000);
+
+  it('refuses a tag that names no image', async () => {
+    const r = await cli.run('push', `${reg.host}/nothing:here`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('An image does not exist locally with the tag');
+  }, 60_000);
 });

@@ -8,6 +8,7 @@ import type { EngineEvent } from './events.ts';
 import type { STREAM_END } from './rpc-contract.ts';
 import type { NetworkApi } from './network/engine-networks.ts';
 import type { CommitOptions } from './image-commit.ts';
+import type { PushEvent, PushSummary } from './image-push.ts';
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -90,6 +91,8 @@ export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   pruneImages(opts: { all?: boolean }): Promise<ImagePruneReport>;
   /** `docker commit`: the container's changes as a new image; answers its ID. */
   commitContainer(ref: string, opts: CommitOptions): Promise<{ id: string }>;
+  /** `docker push NAME[:TAG]`: progress per layer to `onEvent`. */
+  push(ref: string, onEvent?: (e: PushEvent) => void): Promise<PushSummary>;
 }
 
 export interface ContainerSummary {

@@ -13,6 +13,7 @@ import type { CopyEntry } from './containers/container-files.ts';
 import { imageHistory } from './image-history.ts';
 import { pruneImages } from './image-prune.ts';
 import { commitContainer, type CommitOptions } from './image-commit.ts';
+import type { PushEvent } from './image-push.ts';
 import { EventBus, type EngineEvent } from './events.ts';
 import type { EventSubscription } from './api.ts';
 import { STREAM_END } from './rpc-contract.ts';
@@ -195,6 +196,10 @@ export class Engine implements EngineApi {
   async pruneImages(opts: { all?: boolean }) {
     const used = new Set((await this.containers.store.list()).map((c) => c.Image));
     return pruneImages(this.images, used, opts);
+  }
+
+  push(ref: string, onEvent?: (e: PushEvent) => void) {
+    return this.images.push(ref, onEvent ? { onProgress: onEvent } : {});
   }
 
   commitContainer(ref: string, opts: CommitOptions) {

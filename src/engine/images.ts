@@ -6,6 +6,7 @@ import { ImageStore } from './image-store.ts';
 import { pullImage, type PullOptions, type PullResult } from './pull.ts';
 import { NO_EVENTS, type EventPublisher } from './events.ts';
 import { createImage, type NewImageRequest } from './image-create.ts';
+import { pushImage, type PushOptions, type PushSummary } from './image-push.ts';
 
 export interface ImageServiceDeps {
   registry: RegistryClient;
@@ -45,6 +46,14 @@ export class ImageService {
   async pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
     const r = await pullImage({ ...this.deps, images: this.store }, ref, opts);
     this.events.publish({ type: 'image', action: 'pull', id: r.image.id, ref: r.canonical, time: this.time() });
+    return r;
+  }
+
+  /** `docker push NAME[:TAG]` (image-push.ts). */
+  async push(ref: string, opts: PushOptions = {}): Promise<PushSummary> {
+    const r = await pushImage({ registry: this.deps.registry, blobs: this.deps.blobs, images: this.store }, ref, opts);
+    const id = await this.store.resolveTag(`${parseReference(ref).name}:${r.tag}`);
+    if (id) this.events.publish({ type: 'image', action: 'push', id, ref: parseReference(ref).toString(), time: this.time() });
     return r;
   }
 

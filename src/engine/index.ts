@@ -22,4 +22,5 @@ export type { ImagePruneReport } from './image-prune.ts';
 export { createImage, ociLayerType, type NewImageRequest, type NewLayer, type NewHistoryStep, type ImageCreateDeps } from './image-create.ts';
 export { applyChanges } from './image-changes.ts';
 export { commitContainer, tagOf, type CommitOptions } from './image-commit.ts';
+export { pushImage, type PushEvent, type PushStatus, type PushSummary, type PushOptions } from './image-push.ts';
 export { WasiRuntime, wasiRuntime, fromWebWorker, type WasiRuntimeDeps, type SpawnWorker, type WasiWorker, type WebWorkerLike } from './wasi/index.ts';
