@@ -2,8 +2,9 @@
 // proxy: monolithic (POST + PUT), chunked PATCHes resumed after a failed one from the
 // offset the registry reports, cross-repository mounts, HEAD skipping what is there.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Digest, parseReference, RegistryClient, sha256 } from '../src/registry-client/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProxyServer, type ProxyServer } from '../src/proxy/index.ts';
+import { parseReference, type Digest, RegistryClient, sha256 } from '../src/registry-client/index.ts';
 import { startFaultProxy, startRegistry, type FaultProxy, type TestRegistry } from './support/index.ts';
 
 let reg: TestRegistry;
@@ -73,3 +74,56 @@ it('mounts a blob from another repository of the registry instead of uploading i
   expect(proxy.requests[1]!.path).toContain(`mount=${encodeURIComponent(blob.digest.toString())}`);
   expect((await stored('target', blob.digest)).byteLength).toBe(50_000);
 }, 60_000);
+
+describe('pushing through the CORS proxy', () => {
+  let basic: TestRegistry;
+  let open: ProxyServer;
+  let pushing: ProxyServer;
+  beforeAll(async () => {
+    basic = await startRegistry({ auth: 'basic' });
+    const hosts = { port: 0, defaultAllow: false, allow: [basic.host], insecure: [basic.host] };
+    [open, pushing] = await Promise.all([startProxyServer(hosts), startProxyServer({ ...hosts, push: [basic.host] })]);
+  }, 60_000);
+  afterAll(async () => {
+    await open?.close();
+    await pushing?.close();
+    await basic?.stop();
+  });
+  const through = (proxyUrl: string, creds: boolean) => new RegistryClient({
+    proxy: proxyUrl, insecureRegistries: [basic.host], retries: 0,
+    ...(creds ? { credentials: () => ({ username: 'tester', password: 'secret' }) } : {}),
+  }).pusher(parseReference(`${basic.host}/viaproxy:1`));
+
+  it('off by default: push methods are refused (405), the registry sees none', async () => {
+    const blob = await blobOf(new Uint8Array(randomBytes(10_000)));
+    await expect(through(open.url, true).pushBlob(blob)).rejects.toThrow(/405|not allowed/);
+    const raw = await fetch(`${open.url}/${basic.host}/v2/viaproxy/blobs/uploads/`, { method: 'POST', headers: { authorization: 'Basic eDp5' } });
+    expect(raw.status).toBe(405);
+  }, 60_000);
+
+  it('with the push option: refused without credentials, uploads (chunked too) and the manifest with them', async () => {
+    const bytes = new Uint8Array(randomBytes(3 * 1024 * 1024));
+    const blob = await blobOf(bytes);
+    await expect(through(pushing.url, false).pushBlob(blob)).rejects.toThrow(/credentials|denied|unauthorized/i);
+    const anon = await fetch(`${pushing.url}/${basic.host}/v2/viaproxy/blobs/uploads/`, { method: 'POST' });
+    expect(anon.status).toBe(403);
+    expect(await anon.text()).toContain('needs credentials');
+    const notUpload = await fetch(`${pushing.url}/${basic.host}/v2/viaproxy/tags/list`, { method: 'POST', headers: { authorization: 'Basic eDp5' } });
+    expect(notUpload.status).toBe(403);
+    expect(await notUpload.text()).toContain('not a registry upload path');
+    const p = through(pushing.url, true);
+    expect(await p.pushBlob(blob, { chunkSize: 1 << 20 })).toEqual({ status: 'pushed' });
+    const cfg = new TextEncoder().encode(JSON.stringify({ architecture: '386', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+    const cfgBlob = await blobOf(cfg);
+    expect(await p.pushBlob(cfgBlob)).toEqual({ status: 'pushed' });
+    const manifest = new TextEncoder().encode(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: cfgBlob.digest.toString(), size: cfg.byteLength },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: blob.digest.toString(), size: bytes.byteLength }],
+    }));
+    const d = await p.putManifest('1', manifest, 'application/vnd.oci.image.manifest.v1+json');
+    expect(d.toString()).toBe((await sha256(manifest)).toString());
+    const res = await fetch(`${basic.url}/v2/viaproxy/blobs/${blob.digest}`, { headers: { authorization: `Basic ${Buffer.from('tester:secret').toString('base64')}` } });
+    expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+  }, 60_000);
+});
