@@ -1,7 +1,8 @@
 // Making images and moving them (issue 15, image half): `commit`, `push`, `save`/`load`,
 // `export`/`import`, end to end as a user types them: a real registry on loopback, the real
 // guest, and skopeo/umoci reading what tabdock wrote. One daemon for the whole file.
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { packTar } from 'modern-tar';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliHome, fixtureLayout, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
@@ -134,4 +135,59 @@ describe('push', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('An image does not exist locally with the tag');
   }, 60_000);
+});
+
+describe('save and load', () => {
+  it('save writes an archive skopeo reads as docker-archive (and as an OCI layout); it loads back and runs', async () => {
+    const file = join(tmp, 'committed.tar');
+    expect(await ok('save', '-o', file, 'committed:v1')).toBe('');
+    const info = JSON.parse(await run('skopeo', ['inspect', `docker-archive:${file}`])) as { Layers: string[]; Architecture: string; RepoTags: string[] };
+    expect(info.Layers).toHaveLength(2);
+    expect(info.Architecture).toBe('386');
+    const oci = JSON.parse(await run('skopeo', ['inspect', `oci-archive:${file}`])) as { Layers: string[] };
+    expect(oci.Layers).toEqual(info.Layers);
+    const [before] = JSON.parse(await ok('image', 'inspect', 'committed:v1')) as { Id: string }[];
+    await ok('rmi', 'committed:v1');
+    expect(await ok('load', '-i', file)).toBe('Loaded image: committed:v1\n');
+    const [after] = JSON.parse(await ok('image', 'inspect', 'committed:v1')) as { Id: string }[];
+    expect(after!.Id).toBe(before!.Id);
+    expect(await ok('run', '--rm', 'committed:v1')).toBe('hi\n');
+  }, 240_000);
+
+  it('loads a docker-archive that skopeo wrote, and it runs', async () => {
+    const file = join(tmp, 'from-skopeo.tar');
+    await run('skopeo', ['--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', `docker://${IMG}:latest`, `docker-archive:${file}:skopeo/bb:1`]);
+    expect(await ok('load', '-i', file)).toBe('Loaded image: skopeo/bb:1\n');
+    expect(await ok('run', '--rm', 'skopeo/bb:1', 'echo', 'loaded')).toBe('loaded\n');
+  }, 240_000);
+
+  it('refuses hostile archives with a clear error and stores nothing', async () => {
+    const before = await ok('images', '-q', '--no-trunc');
+    const enc = (s: string) => new TextEncoder().encode(s);
+    const tarOf = (files: [string, Uint8Array | string][]) => packTar(files.map(([name, b]) => {
+      const body = typeof b === 'string' ? enc(b) : b;
+      return { header: { name, size: body.byteLength }, body };
+    }));
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['traversal', await tarOf([['../escape', 'hi']]), /points outside the archive/],
+      ['absolute', await tarOf([['/etc/x', 'hi']]), /absolute path/],
+      ['lying blob name', await tarOf([[`blobs/sha256/${'ab'.repeat(32)}`, 'hello']]), /does not hold what its name says/],
+      ['manifest pointing out', await tarOf([['manifest.json', JSON.stringify([{ Config: '../../etc/passwd', Layers: [] }])]]), /points outside the archive/],
+    ];
+    // A layer that is not the one its config names (a lying diff ID).
+    const layer = await tarOf([['evil', 'evil']]);
+    const config = JSON.stringify({ architecture: '386', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${'00'.repeat(32)}`] } });
+    cases.push(['lying diff ID', await tarOf([
+      ['layer.tar', layer], ['config.json', config],
+      ['manifest.json', JSON.stringify([{ Config: 'config.json', RepoTags: ['evil:1'], Layers: ['layer.tar'] }])],
+    ]), /is not the layer its config names/]);
+    for (const [name, tar, message] of cases) {
+      const file = join(tmp, `hostile-${name.replaceAll(' ', '-')}.tar`);
+      writeFileSync(file, tar);
+      const r = await cli.run('load', '-i', file);
+      expect(r.code, name).toBe(1);
+      expect(r.stderr, name).toMatch(message);
+    }
+    expect(await ok('images', '-q', '--no-trunc')).toBe(before);
+  }, 120_000);
 });

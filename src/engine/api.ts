@@ -9,6 +9,7 @@ import type { STREAM_END } from './rpc-contract.ts';
 import type { NetworkApi } from './network/engine-networks.ts';
 import type { CommitOptions } from './image-commit.ts';
 import type { PushEvent, PushSummary } from './image-push.ts';
+import type { LoadedImage } from './image-load.ts';
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -93,6 +94,10 @@ export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   commitContainer(ref: string, opts: CommitOptions): Promise<{ id: string }>;
   /** `docker push NAME[:TAG]`: progress per layer to `onEvent`. */
   push(ref: string, onEvent?: (e: PushEvent) => void): Promise<PushSummary>;
+  /** `docker save IMAGE...`: the archive's bytes, piece by piece, to `onChunk` (awaited). */
+  saveImages(refs: string[], onChunk: (b: Uint8Array) => Promise<unknown> | void): Promise<void>;
+  /** `docker load`: pulls the archive's bytes with `next` until it gives none; answers what it loaded. */
+  loadImages(next: () => Promise<Uint8Array | null | undefined>): Promise<LoadedImage[]>;
 }
 
 export interface ContainerSummary {

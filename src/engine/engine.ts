@@ -202,6 +202,14 @@ export class Engine implements EngineApi {
     return this.images.push(ref, onEvent ? { onProgress: onEvent } : {});
   }
 
+  saveImages(refs: string[], onChunk: (b: Uint8Array) => Promise<unknown> | void) {
+    return this.images.save(refs, onChunk);
+  }
+
+  loadImages(next: () => Promise<Uint8Array | null | undefined>) {
+    return this.images.load(next);
+  }
+
   commitContainer(ref: string, opts: CommitOptions) {
     return commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: this.filesystems, images: this.images }, ref, opts);
   }

@@ -110,7 +110,37 @@ export async function createImage(d: ImageCreateDeps, req: NewImageRequest): Pro
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
   };
   const configBytes = new TextEncoder().encode(JSON.stringify(config));
+  return recordImage(d, { configBytes, config, layers, platform, ...(req.tag ? { tags: [req.tag] } : {}), created });
+}
+
+export interface ImageToRecord {
+  /** The config's bytes, kept as they are: the image ID is their digest. */
+  configBytes: Uint8Array;
+  config: ImageConfig;
+  /** Every layer, bottom first, complete in the layer store with its blob in the blob store. */
+  layers: LayerRecord[];
+  platform: Platform;
+  /** Full tag references to point at it. */
+  tags?: readonly string[];
+  created?: string;
+}
+
+/**
+ * Stores an image whose config is final (made here, or loaded from an archive): the config
+ * blob, an OCI manifest naming its layers' blobs, the layer facts a later pull reuses, the
+ * record and its tags, then the image's references on its layers.
+ */
+export async function recordImage(d: ImageCreateDeps, img: ImageToRecord): Promise<ImageRecord> {
+  const { configBytes, config, layers, platform } = img;
+  const created = img.created ?? (d.now?.() ?? new Date()).toISOString();
   const configDigest = await sha256(configBytes);
+  const tags = img.tags ?? [];
+  const known = await d.images.get(configDigest.toString());
+  if (known) {
+    // The same image is here already (its layers as they were stored first): only the tags are new.
+    for (const t of tags) await d.images.save((await d.images.get(known.id))!, { tag: t });
+    return (await d.images.get(known.id))!;
+  }
   const manifest = {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
@@ -122,23 +152,23 @@ export async function createImage(d: ImageCreateDeps, req: NewImageRequest): Pro
   if (!(await d.blobs.has(configDigest))) await d.blobs.put(configDigest, configBytes);
   if (!(await d.blobs.has(manifestDigest))) await d.blobs.put(manifestDigest, manifestBytes);
   // What a pull of the same blobs would find ("Already exists"), so a later pull reuses them.
-  for (const l of newRecords) await d.meta.put(`layer/${l.digest}`, { diffId: l.diffId, uncompressedSize: l.uncompressedSize });
+  for (const l of layers) await d.meta.put(`layer/${l.digest}`, { diffId: l.diffId, uncompressedSize: l.uncompressedSize });
   const id = configDigest.toString();
-  const existing = await d.images.get(id);
   const record: ImageRecord = {
     id,
-    repoTags: existing?.repoTags ?? [],
-    repoDigests: existing?.repoDigests ?? [],
+    repoTags: [],
+    repoDigests: [],
     manifestDigest: manifestDigest.toString(),
     manifestMediaType: MediaType.OciManifest,
     platform,
     layers,
     config,
     size: layers.reduce((a, l) => a + l.uncompressedSize, 0),
-    pulledAt: existing?.pulledAt ?? created,
+    pulledAt: created,
     lastTagTime: created,
   };
-  await d.images.save(record, { tag: req.tag });
+  await d.images.save(record, { tag: tags[0] });
+  for (const t of tags.slice(1)) await d.images.save((await d.images.get(id))!, { tag: t });
   await d.layers.retain(id, layers.map((l) => Digest.parse(l.diffId)));
   return (await d.images.get(id))!;
 }

@@ -17,7 +17,7 @@ export const ERROR_CODES = [
   'STORE_FULL', 'BLOB_GONE', 'BLOB_EMPTY', 'CHUNK_MISSING', 'LAYER_MISSING', 'LAYER_CORRUPT', 'LAYER_UNSAFE', 'UNSUPPORTED_LAYER', 'DIFF_ID_MISMATCH',
   // Docker's objects (engine).
   'NO_SUCH_IMAGE', 'NO_SUCH_CONTAINER', 'NO_SUCH_OBJECT', 'NO_SUCH_PATH', 'AMBIGUOUS_ID', 'CONFLICT', 'READ_ONLY', 'UNSUPPORTED', 'NO_RUNTIME',
-  'CP_ORDER', 'CP_LOOP', 'CP_KIND', 'COMMIT_CHANGED',
+  'CP_ORDER', 'CP_LOOP', 'CP_KIND', 'COMMIT_CHANGED', 'ARCHIVE_INVALID',
   // Networks and published ports (engine/network).
   'NO_SUCH_NETWORK', 'INVALID_NETWORK_CONFIG', 'NETWORK_IN_USE', 'PORT_ALLOCATED', 'PORT_NOT_PUBLISHED',
   // docker run's flags and the config built from them (engine/spec); all exit 125.
