@@ -191,3 +191,21 @@ describe('save and load', () => {
     expect(await ok('images', '-q', '--no-trunc')).toBe(before);
   }, 120_000);
 });
+
+describe('export and import', () => {
+  it('export writes the container\'s whole tree; import makes a one-layer image of it that runs', async () => {
+    const file = join(tmp, 'c1-export.tar');
+    expect(await ok('export', '-o', file, 'c1')).toBe('');
+    const names = (await run('tar', ['-tf', file])).split('\n');
+    expect(names).toEqual(expect.arrayContaining(['new', 'd/', 'bin/busybox', 'bin/sh', 'etc/passwd']));
+    expect(names).not.toContain('etc/group');
+    const out = await ok('import', '-c', 'CMD ["cat", "/new"]', '-m', 'from c1', file, 'imported:1');
+    expect(out).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect(await ok('run', '--rm', 'imported:1')).toBe('hi\n');
+    const [img] = JSON.parse(await ok('image', 'inspect', 'imported:1')) as { Id: string; RootFS: { Layers: string[] }; Config: { Cmd: string[] } }[];
+    expect(img!.Id).toBe(out.trim());
+    expect(img!.RootFS.Layers).toHaveLength(1);
+    expect(img!.Config.Cmd).toEqual(['cat', '/new']);
+    expect(await ok('history', '--format', '{{.Comment}}', 'imported:1')).toBe('from c1\n');
+  }, 240_000);
+});

@@ -11,6 +11,7 @@ import { rmi, tag } from './commands/rmi.ts';
 import { commit } from './commands/commit.ts';
 import { push } from './commands/push.ts';
 import { load, save } from './commands/save-load.ts';
+import { exportCmd, importCmd } from './commands/export-import.ts';
 import { create, exec, run } from './commands/run.ts';
 import { version } from './commands/version.ts';
 import { stats } from './commands/stats.ts';
@@ -18,4 +19,4 @@ import { VOLUME_COMMANDS } from './commands/volume.ts';
 import { NETWORK_COMMANDS, port } from './commands/network.ts';
 
 /** Every command that works over EngineApi alone, in the order `--help` lists them. */
-export const COMMON_COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, stats, diff, commit, port, containerPrune, inspect, pull, push, images, imageInspect, history, imagePrune, rmi, tag, save, load, ...VOLUME_COMMANDS, ...NETWORK_COMMANDS, version];
+export const COMMON_COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, stats, diff, commit, exportCmd, port, containerPrune, inspect, pull, push, images, imageInspect, history, imagePrune, rmi, tag, save, load, importCmd, ...VOLUME_COMMANDS, ...NETWORK_COMMANDS, version];

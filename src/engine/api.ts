@@ -98,6 +98,10 @@ export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   saveImages(refs: string[], onChunk: (b: Uint8Array) => Promise<unknown> | void): Promise<void>;
   /** `docker load`: pulls the archive's bytes with `next` until it gives none; answers what it loaded. */
   loadImages(next: () => Promise<Uint8Array | null | undefined>): Promise<LoadedImage[]>;
+  /** `docker export`: the container's tree as a tar, piece by piece to `onChunk` (awaited). */
+  exportContainer(ref: string, onChunk: (b: Uint8Array) => Promise<unknown> | void): Promise<void>;
+  /** `docker import`: a tar pulled with `next` as a one-layer image; answers its ID. */
+  importImage(next: () => Promise<Uint8Array | null | undefined>, opts: { reference?: string; changes?: string[]; message?: string; platform?: string }): Promise<{ id: string }>;
 }
 
 export interface ContainerSummary {

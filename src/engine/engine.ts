@@ -1,4 +1,4 @@
-import { formatPlatform, parsePlatform } from '../registry-client/index.ts';
+import { formatPlatform, normalizePlatform, parsePlatform } from '../registry-client/index.ts';
 import type { EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
 import { VolumeService, type VolumeRecord } from './volumes.ts';
 import type { LayerStore } from '../fs-layers/index.ts';
@@ -14,6 +14,7 @@ import { imageHistory } from './image-history.ts';
 import { pruneImages } from './image-prune.ts';
 import { commitContainer, type CommitOptions } from './image-commit.ts';
 import type { PushEvent } from './image-push.ts';
+import { exportContainer, importImage } from './image-import.ts';
 import { EventBus, type EngineEvent } from './events.ts';
 import type { EventSubscription } from './api.ts';
 import { STREAM_END } from './rpc-contract.ts';
@@ -58,7 +59,7 @@ export class Engine implements EngineApi {
   readonly events = new EventBus();
   private readonly c: EngineContainers;
 
-  constructor(deps: EngineDeps) {
+  constructor(private readonly deps: EngineDeps) {
     const events = this.events;
     this.images = new ImageService({
       ...deps, events,
@@ -208,6 +209,21 @@ export class Engine implements EngineApi {
 
   loadImages(next: () => Promise<Uint8Array | null | undefined>) {
     return this.images.load(next);
+  }
+
+  async exportContainer(ref: string, onChunk: (b: Uint8Array) => Promise<unknown> | void) {
+    const c = await this.containers.store.find(ref);
+    await exportContainer(await this.filesystems.tree(c), onChunk);
+  }
+
+  async importImage(next: () => Promise<Uint8Array | null | undefined>, opts: { reference?: string; changes?: string[]; message?: string; platform?: string }) {
+    const platform = opts.platform ? normalizePlatform(parsePlatform(opts.platform)) : undefined;
+    const r = await importImage({ blobs: this.deps.blobs, layers: this.deps.layers, create: (req) => this.images.create(req) }, next, {
+      ...(opts.reference ? { reference: opts.reference } : {}), ...(opts.changes ? { changes: opts.changes } : {}),
+      ...(opts.message ? { message: opts.message } : {}), ...(platform ? { platform } : {}),
+    });
+    this.events.publish({ type: 'image', action: 'import', id: r.id, ref: opts.reference ?? r.id, time: new Date().toISOString() });
+    return r;
   }
 
   commitContainer(ref: string, opts: CommitOptions) {
