@@ -64,7 +64,7 @@ export async function pushImage(d: PushDeps, text: string, opts: PushOptions = {
       if (layerKind(l.mediaType)?.foreign) continue;
       const digest = Digest.parse(l.digest);
       if (!(await d.blobs.has(digest))) throw new TabdockError('LAYER_MISSING', `layer ${digest.short} of ${text} is not in the store; pull the image again to push it`, { digest: l.digest });
-      const r = await pusher.pushBlob({ digest, size: l.size, open: () => openBlob(d.blobs, digest) }, {
+      const r = await pusher.pushBlob({ digest, size: l.size, open: () => openBlob(d.blobs, digest), read: () => readBlob(d.blobs, digest, l.size) }, {
         mountFrom: sources.get(l.digest) ?? [],
         ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
         onProgress: (done, total) => emit({ type: 'layer', id: l.id, status: 'Pushing', done, total }),
@@ -104,6 +104,12 @@ async function openBlob(blobs: BlobStore, d: Digest): Promise<ReadableStream<Uin
   const s = await blobs.get(d);
   if (!s) throw new TabdockError('LAYER_MISSING', `blob ${d.short} went missing from the store`, { digest: d.toString() });
   return s;
+}
+
+async function readBlob(blobs: BlobStore, d: Digest, size: number): Promise<Uint8Array> {
+  const b = await blobs.read(d, 0, size);
+  if (!b) throw new TabdockError('LAYER_MISSING', `blob ${d.short} went missing from the store`, { digest: d.toString() });
+  return b;
 }
 
 async function readAll(blobs: BlobStore, d: Digest, what: string): Promise<Uint8Array> {
