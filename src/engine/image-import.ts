@@ -45,13 +45,13 @@ export async function importImage(d: ImportDeps, next: () => Promise<Uint8Array 
   const config = applyChanges({}, opts.changes ?? []);
   let raw = await gather(next, 'the archive');
   const compression = sniff(raw);
-  if (compression !== 'none') raw = await gather(streamOf(new Response(raw).body!.pipeThrough(decompressor(compression, 'the imported archive'))), 'the uncompressed archive');
+  if (compression !== 'none') raw = await gather(streamOf(bytesStream(raw).pipeThrough(decompressor(compression, 'the imported archive'))), 'the uncompressed archive');
   const diffId = await sha256(raw);
   const had = await d.blobs.has(diffId);
   if (!had) await d.blobs.put(diffId, raw);
   // Nothing awaited in the hold before the unpack starts (it waits for a gc under way, which waits for holds).
   await d.layers.hold(async () => {
-    await d.layers.unpack({ diffId, source: new Response(raw).body!, compression: 'none', what: 'the imported archive' });
+    await d.layers.unpack({ diffId, source: bytesStream(raw), compression: 'none', what: 'the imported archive' });
     await d.layers.retain(`import:${diffId.hex}`, [diffId]);
   }).catch(async (e: unknown) => {
     if (!had) await d.blobs.delete(diffId).catch(() => {});
@@ -98,4 +98,13 @@ async function gather(next: () => Promise<Uint8Array | null | undefined>, what: 
     at += p.byteLength;
   }
   return out;
+}
+
+function bytesStream(b: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(c) {
+      for (let i = 0; i < b.byteLength; i += 1 << 20) c.enqueue(b.subarray(i, i + (1 << 20)));
+      c.close();
+    },
+  });
 }
