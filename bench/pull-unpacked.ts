@@ -25,20 +25,20 @@ const RUNS = 3;
 let built: Promise<unknown> | undefined;
 const buildCli = () => (built ??= run(process.execPath, [fileURLToPath(new URL('../scripts/build-cli.mjs', import.meta.url))]));
 
-async function timed(f: () => Promise<unknown>): Promise<number> {
+export async function timed(f: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
   await f();
   return performance.now() - t;
 }
 
-async function ok(cli: CliHome, ...args: string[]): Promise<string> {
+export async function ok(cli: CliHome, ...args: string[]): Promise<string> {
   const r = await cli.run(...args);
   if (r.code !== 0) throw new Error(`tabdock ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   return r.stdout;
 }
 
 /** A fresh $TABDOCK_HOME whose daemon is already up (started untimed). */
-async function daemonHome(reg: TestRegistry): Promise<CliHome> {
+export async function daemonHome(reg: TestRegistry): Promise<CliHome> {
   await buildCli();
   const cli = cliHome({ TABDOCK_INSECURE_REGISTRIES: reg.host, TABDOCK_DAEMON_IDLE_SECONDS: '300' });
   await ok(cli, 'images');

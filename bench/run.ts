@@ -34,6 +34,7 @@ const sections = [
   await optional('attacks', 'attacks.ts', 'benchAttacks'),
   await optional('network', 'network.ts', 'benchNetwork'),
   await optional('link', 'link.ts', 'benchLink'),
+  await optional('emulation', 'emulation.ts', 'benchEmulation'),
 ].filter((s): s is Section => s !== undefined && (only.length === 0 || only.includes(s.name)));
 
 const rows: (BenchRow & { section: string })[] = [];

@@ -30,11 +30,11 @@ mkdir -p "$W/debs" "$W/deb" "$W/root" "$OUT"
 cd "$W/debs"
 if [ "${UPDATE_PACKAGES:-}" = 1 ] || [ ! -f "$HERE/PACKAGES" ]; then
   for p in $PKGS; do apt-get download "$p:i386" >/dev/null 2>&1 || { echo "apt-get download $p:i386 failed" >&2; exit 1; }; done
-  { grep '^seabios=' "$HERE/PACKAGES" 2>/dev/null || true
+  { grep -e '^seabios=' -e '^qemu-user-static=' "$HERE/PACKAGES" 2>/dev/null || true
     for d in *.deb; do echo "$(dpkg-deb -f "$d" Package)=$(dpkg-deb -f "$d" Version)"; done; } | sort > "$HERE/PACKAGES.new"
   mv "$HERE/PACKAGES.new" "$HERE/PACKAGES"
 else
-  grep -v -e '^#' -e '^seabios=' "$HERE/PACKAGES" | while read -r pv; do
+  grep -v -e '^#' -e '^seabios=' -e '^qemu-user-static=' "$HERE/PACKAGES" | while read -r pv; do
     apt-get download "${pv%%=*}:i386=${pv#*=}" >/dev/null 2>&1 || { echo "apt-get download ${pv%%=*}:i386=${pv#*=} failed (is the i386 architecture added and the version still in the archive?)" >&2; exit 1; }
   done
 fi

@@ -13,6 +13,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   shared: [],
   proxy: [],
   'registry-client': [],
+  // The Dockerfile frontend (issue 15): pure, shared/ only.
+  build: [],
   // DESIGN: "registry-client types only"; today fs-layers also uses its values (Digest, sha256Hasher, layerKind).
   'fs-layers': ['registry-client'],
   emulator: ['fs-layers'],

@@ -97,19 +97,19 @@ describe('tabdock pull', () => {
     );
   });
 
-  it('explains that an amd64-only image cannot run, listing its platforms', async () => {
-    await reg.push('amd64only', 'amd64only:1', { all: true });
-    await reg.push('amd64only-single', 'amd64single:1');
-    const idx = await cli.run('pull', `${reg.host}/amd64only:1`);
+  it('explains that an image of platforms it neither runs nor emulates cannot run, listing its platforms', async () => {
+    await reg.push('unemulated', 'unemulated:1', { all: true });
+    await reg.push('unemulated-single', 'unemulated-single:1');
+    const idx = await cli.run('pull', `${reg.host}/unemulated:1`);
     expect(idx.code).toBe(1);
     expect(idx.stderr).toContain('no matching manifest for linux/386');
-    expect(idx.stderr).toContain('it has linux/amd64, linux/arm64.');
-    expect(idx.stderr).toContain('tabdock runs 32-bit x86 (linux/386) images');
-    const single = await cli.run('pull', `${reg.host}/amd64single:1`);
+    expect(idx.stderr).toContain('it has linux/s390x, linux/ppc64le.');
+    expect(idx.stderr).toContain('tabdock runs 32-bit x86 (linux/386) images, what its emulator runs natively, and linux/amd64, linux/arm64, linux/arm/v7, linux/arm/v6 through QEMU emulation.');
+    const single = await cli.run('pull', `${reg.host}/unemulated-single:1`);
     expect(single.code).toBe(1);
-    expect(single.stderr).toContain('it has linux/amd64.');
+    expect(single.stderr).toContain('it has linux/s390x.');
     // Its layers downloaded beside the config (as Docker's do) are stopped and not kept.
-    const layers = (await fixtureInfo('amd64only-single')).manifests[0]!.layerDigests.map((d) => d.slice(7));
+    const layers = (await fixtureInfo('unemulated-single')).manifests[0]!.layerDigests.map((d) => d.slice(7));
     expect(storedBlobs(cli.home).filter((b) => layers.includes(b))).toEqual([]);
     expect(readdirSync(join(cli.home, 'store', 'tmp'))).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { FileSink, InputSource, TerminalIo } from '../docker-cli/index.ts';
 import type { Io } from './context.ts';
@@ -20,6 +20,19 @@ export function terminalIo(io: Io): TerminalIo {
       return once(() => process.off('SIGINT', h));
     },
     readFile: (path) => readFileSync(path, 'utf8'),
+    files: {
+      create: (path) => {
+        try {
+          closeSync(openSync(path, 'wx'));
+          return true;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+          throw e;
+        }
+      },
+      write: (path, text) => writeFileSync(path, text),
+      remove: (path) => rmSync(path, { force: true }),
+    },
     writeFile: fileSink,
     readBytes: (path) => (async function* () {
       for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) yield new Uint8Array(c as Buffer);

@@ -8,6 +8,7 @@ import { NodeLink } from '../engine/network/node-link.ts';
 import { NodePorts } from '../engine/network/node-ports.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { snapshotPath, startNodeGuest } from './node-guest.ts';
+import { loadEmulatorFile } from '../emulator/node.ts';
 import { RegistryClient } from '../registry-client/index.ts';
 import { nodeSha256 } from '../registry-client/node.ts';
 import { credentialLookup, loadSettings } from './home.ts';
@@ -47,7 +48,7 @@ async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof
   // One room for the pulled blobs and the layer chunks: the cap (TABDOCK_STORE_MAX or
   // daemon.json "store-max") counts both, and blob writes stop short of a full disk, so
   // records, logs and the daemon's own start still fit when the blobs took the rest.
-  const space = new StoreSpace({ ...(settings.storeMax !== undefined ? { limit: settings.storeMax } : {}), diskFree: diskFree(settings.home) });
+  const space = new StoreSpace({ ...(settings.storeMax !== undefined ? { limit: settings.storeMax } : {}), diskFree: diskFree(settings.home), diskTotal: diskTotal(settings.home) });
   const blobs = await DirBlobStore.open(join(settings.home, 'store'), { space });
   const meta = await DirMetaStore.open(join(settings.home, 'meta'));
   const layers = new LayerStore({ chunks: await DirBlobStore.open(join(settings.home, 'chunks'), { space }), meta, hasher: nodeSha256, gunzip: nodeGunzip });
@@ -62,14 +63,28 @@ async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof
     stores: { blobs, meta, layers }, registry,
     runtimes: [
       // The guest boots (or restores) only when the first Linux container starts.
-      guestRuntime({ startGuest }),
+      guestRuntime({ startGuest, capacity: () => space.capacity(), emulate: true }),
       // WebAssembly (wasi/wasm) containers run in worker threads, without the guest. This
       // file and the CLI bundle (dist/tabdock/cli.mjs) both sit two levels below the root.
       wasiRuntime({ spawnWorker: nodeWasiWorker(new URL('../../src/engine/wasi/node-worker.mjs', import.meta.url)) }),
     ],
     // Docker's default on a host: containers reach what the host reaches; -p listens on host ports.
     network: { link: new NodeLink(), ports: new NodePorts() },
+    // amd64, arm64 and arm images: QEMU's user-mode emulators from the package's kernel/images, read on first need.
+    emulators: { load: (e) => loadEmulatorFile(e.file) },
   });
+}
+
+/** The size of the disk holding the store (statfs), or undefined when it cannot say. */
+function diskTotal(path: string): () => number | undefined {
+  return () => {
+    try {
+      const s = statfsSync(path);
+      return s.blocks * s.bsize;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 /** Bytes free for this user on the disk holding the store (statfs), or undefined when it cannot say. */

@@ -1,6 +1,9 @@
 import type { Command } from './command.ts';
 import { kill, logs, restart, rm, start, stop, wait } from './commands/containers.ts';
 import { ps } from './commands/ps.ts';
+import { events } from './commands/events.ts';
+import { systemDf, systemPrune } from './commands/system.ts';
+import { attach, pause, rename, top, unpause, update } from './commands/container-ops.ts';
 import { diff } from './commands/diff.ts';
 import { history } from './commands/history.ts';
 import { images } from './commands/images.ts';
@@ -19,4 +22,4 @@ import { VOLUME_COMMANDS } from './commands/volume.ts';
 import { NETWORK_COMMANDS, port } from './commands/network.ts';
 
 /** Every command that works over EngineApi alone, in the order `--help` lists them. */
-export const COMMON_COMMANDS: Command[] = [run, create, start, exec, ps, logs, stop, kill, restart, wait, rm, stats, diff, commit, exportCmd, port, containerPrune, inspect, pull, push, images, imageInspect, history, imagePrune, rmi, tag, save, load, importCmd, ...VOLUME_COMMANDS, ...NETWORK_COMMANDS, version];
+export const COMMON_COMMANDS: Command[] = [run, create, start, attach, exec, ps, logs, stop, kill, restart, wait, rm, rename, pause, unpause, top, update, stats, diff, commit, exportCmd, port, containerPrune, inspect, pull, push, images, imageInspect, history, imagePrune, rmi, tag, save, load, importCmd, ...VOLUME_COMMANDS, ...NETWORK_COMMANDS, events, systemDf, systemPrune, version];

@@ -37,6 +37,11 @@ export interface TerminalIo {
   onInterrupt?(f: () => void): () => void;
   /** `--env-file` and similar; absent in the browser, where such flags fail with a flag error. */
   readFile?(path: string): string;
+  /**
+   * `--cidfile`: `create` makes the file only if there is none (false: it exists), `write`
+   * fills it, `remove` takes it away. Absent in the browser, where the flag is refused.
+   */
+  files?: { create(path: string): boolean; write(path: string, text: string): void; remove(path: string): void };
   /** `save -o`, `export -o`: a file written piece by piece, in place only once closed; absent where there are no files. */
   writeFile?(path: string): FileSink;
   /** `load -i`, `import FILE`: a file's bytes, piece by piece; absent where there are no files. */

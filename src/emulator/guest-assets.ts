@@ -13,6 +13,8 @@ export interface GuestAssetManifest {
   /** File names under the manifest's directory, content-hashed. */
   files: { bios: string; bzImage: string; initrd: string; wasm: string; state?: string };
   sizes: Record<string, number>;
+  /** The QEMU emulators (`qemu-x86_64.zst`...): their content-hashed names and the sums they were built with. */
+  emulators?: Record<string, { name: string; sha256: string }>;
 }
 
 export interface LoadedGuestAssets {

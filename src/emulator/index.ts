@@ -18,3 +18,4 @@ export { decompressState, snapshotMetaFits } from './snapshot.ts';
 export type { SnapshotMeta } from './snapshot.ts';
 export { refuse9p } from './refuse9p.ts';
 export { PROTO_VERSION } from './protocol.ts';
+export { loadEmulatorAsset, verifyEmulator, parseSums } from './emulator-files.ts';

@@ -8,6 +8,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseSums, verifyEmulator } from './emulator-files.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { BULK_PORT, DEFAULT_MEMORY, Guest, SNAPSHOT_CMDLINE, type GuestImages } from './guest.ts';
 import { refuse9p } from './refuse9p.ts';
@@ -41,6 +42,18 @@ export async function loadArtifacts(dir = DEFAULT_ARTIFACT_DIR, o: { vga?: boole
     images: { bios: toArrayBuffer(bios), bzImage: toArrayBuffer(bzImage), initrd: toArrayBuffer(initrd), ...(o.vga ? { vgaBios: toArrayBuffer(await read('vgabios-stdvga.bin')) } : {}) },
     wasm: await readV86Wasm(),
   };
+}
+
+/** An emulator (kernel/build-qemu.sh) from the package's kernel/images, checked against kernel/SHA256SUMS and inflated. */
+export async function loadEmulatorFile(file: string, dir = DEFAULT_ARTIFACT_DIR): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  let sums: string;
+  try {
+    [bytes, sums] = await Promise.all([readFile(join(dir, file)), readFile(join(dir, '..', 'SHA256SUMS'), 'utf8')]);
+  } catch (e) {
+    throw new TabdockError('EMULATOR_ARTIFACT_MISSING', `The emulator ${file} is missing in ${dir}; run kernel/build-qemu.sh.`, { dir, name: file, cause: String(e) });
+  }
+  return verifyEmulator(file, bytes, parseSums(sums).get(file));
 }
 
 /** v86.wasm from the installed v86 package. */

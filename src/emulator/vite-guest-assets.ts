@@ -12,6 +12,10 @@ import { BULK_PORT } from './guest.ts';
 import { DEFAULT_ARTIFACT_DIR, DEFAULT_SNAPSHOT_PATH } from './node.ts';
 import { snapshotMetaFits, type SnapshotMeta } from './snapshot.ts';
 import { GUEST_MANIFEST, type GuestAssetManifest } from './guest-assets.ts';
+import { parseSums } from './emulator-files.ts';
+
+/** The emulator files kernel/build-qemu.sh writes (the engine's EMULATORS name them too). */
+export const EMULATOR_FILES = ['qemu-x86_64.zst', 'qemu-aarch64.zst', 'qemu-arm.zst'];
 
 interface Asset { name: string; path: string }
 
@@ -38,11 +42,15 @@ export function collectGuestAssets(o: { artifactDir?: string; snapshotPath?: str
   const v86 = (JSON.parse(readFileSync(join(v86Dir, '..', 'package.json'), 'utf8')) as { version: string }).version;
   // A state only fits the kernel, initramfs and v86 it was made with (DESIGN "v86 facts").
   const state = existsSync(snap) && snapshotFits(snap, bzImage.path, initrd.path, v86) ? hashed(snap, basename(snap)) : undefined;
-  const assets = [bios, bzImage, initrd, wasm, ...(state ? [state] : [])];
+  // The emulators are fetched only when a foreign image first runs; the sums are the committed ones.
+  const sums = existsSync(join(dir, '..', 'SHA256SUMS')) ? parseSums(readFileSync(join(dir, '..', 'SHA256SUMS'), 'utf8')) : new Map<string, string>();
+  const emulators = EMULATOR_FILES.filter((f) => existsSync(join(dir, f)) && sums.has(f)).map((f) => ({ file: f, asset: hashed(join(dir, f), f) }));
+  const assets = [bios, bzImage, initrd, wasm, ...(state ? [state] : []), ...emulators.map((e) => e.asset)];
   const manifest: GuestAssetManifest = {
     v86,
     files: { bios: bios.name, bzImage: bzImage.name, initrd: initrd.name, wasm: wasm.name, ...(state ? { state: state.name } : {}) },
     sizes: Object.fromEntries(assets.map((a) => [a.name, statSync(a.path).size])),
+    ...(emulators.length ? { emulators: Object.fromEntries(emulators.map((e) => [e.file, { name: e.asset.name, sha256: sums.get(e.file)! }])) } : {}),
   };
   return { manifest, assets };
 }

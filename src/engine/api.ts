@@ -10,6 +10,11 @@ import type { NetworkApi } from './network/engine-networks.ts';
 import type { CommitOptions } from './image-commit.ts';
 import type { PushEvent, PushSummary } from './image-push.ts';
 import type { LoadedImage } from './image-load.ts';
+import type { TopResult } from './containers/top.ts';
+import type { DiskUsage } from './disk-usage.ts';
+import type { ContainerUpdate } from './spec/update.ts';
+
+export type { TopResult, ContainerUpdate, DiskUsage };
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -63,6 +68,11 @@ export interface VolumeApi {
   pruneVolumes(opts: { all?: boolean }): Promise<{ deleted: string[]; reclaimed: number }>;
 }
 
+export interface EventOptions {
+  /** Replay the kept events (the last 256) at or after this time first: the API's `SECONDS[.NANOS]`. */
+  since?: string;
+}
+
 /** A live event subscription: events flow to the callback until `close`. */
 export interface EventSubscription {
   close(): Promise<void>;
@@ -72,10 +82,11 @@ export interface EventSubscription {
 export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   version(): Promise<{ version: string; pid?: number }>;
   /**
-   * Every engine event (containers, images, volumes) from now on, to `onEvent`, until the
+   * Every engine event (containers, images, volumes) from now on (with `since`, the kept
+   * ones from then first), to `onEvent`, until the
    * subscription is closed or the client goes away. The transports' form of `Engine.onEvent`.
    */
-  subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription>;
+  subscribeEvents(onEvent: (e: EngineEvent) => void, opts?: EventOptions): Promise<EventSubscription>;
   /**
    * `signal` is the serving side's, never a caller's: the daemon aborts it when the
    * connection that asked for the pull closes (`CANCEL_ON_LEAVE`).
@@ -102,6 +113,8 @@ export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   exportContainer(ref: string, onChunk: (b: Uint8Array) => Promise<unknown> | void): Promise<void>;
   /** `docker import`: a tar pulled with `next` as a one-layer image; answers its ID. */
   importImage(next: () => Promise<Uint8Array | null | undefined>, opts: { reference?: string; changes?: string[]; message?: string; platform?: string }): Promise<{ id: string }>;
+  /** `docker system df`: images (layers, shared bytes, users), containers (writable bytes), volumes. */
+  diskUsage(): Promise<DiskUsage>;
 }
 
 export interface ContainerSummary {
@@ -126,6 +139,8 @@ export interface ContainerSummary {
   Networks?: string[];
   /** Bytes in its writable layer; with `listContainers({ size: true })` only. */
   SizeRw?: number;
+  /** The image's platform when QEMU emulates it (`linux/arm64`): STATUS says so. */
+  Emulated?: string;
 }
 
 export interface ExecRequest {
@@ -144,6 +159,9 @@ export interface LogOptions {
   /** Number of lines from the end, or undefined for all. */
   tail?: number;
   timestamps?: boolean;
+  /** Only entries at or after / at or before this time: the API's `SECONDS[.NANOS]` (moby `ParseTimestamps`). */
+  since?: string;
+  until?: string;
 }
 
 /** One `docker stats` sample (the Docker API's stats object, the fields the CLI uses). */
@@ -193,4 +211,13 @@ export interface ContainerApi {
   containerStats(ref: string): Promise<ContainerStats>;
   /** `docker container prune`: removes containers that are not running. */
   pruneContainers(): Promise<{ deleted: string[]; reclaimed: number }>;
+  /** `docker rename OLD NEW`. */
+  renameContainer(ref: string, newName: string): Promise<void>;
+  /** `docker pause` / `unpause`: freezes or thaws every process of a running container. */
+  pauseContainer(ref: string): Promise<void>;
+  unpauseContainer(ref: string): Promise<void>;
+  /** `docker top CONTAINER [ps OPTIONS]`: its processes, as `ps -ef` prints them. */
+  topContainer(ref: string, psArgs: string[]): Promise<TopResult>;
+  /** `docker update`: limits and restart policy, applied at once to a running container. */
+  updateContainer(ref: string, update: ContainerUpdate): Promise<{ Warnings: string[] }>;
 }

@@ -2,6 +2,7 @@ import type { BlobStore, LayerStore, MetaStore } from '../fs-layers/index.ts';
 import type { RegistryClient } from '../registry-client/index.ts';
 import type { RuntimeRegistration } from './containers/runtimes.ts';
 import { Engine } from './engine.ts';
+import type { EmulatorSource } from './emulation/emulator-trees.ts';
 import type { NetworkLink } from './network/link.ts';
 import type { PortPublisher } from './network/ports.ts';
 
@@ -28,6 +29,8 @@ export interface CreateEngineOptions {
    * outside (the guest is told `net-link up=0`); without ports, -p/-P are refused.
    */
   network?: { link: NetworkLink; ports?: PortPublisher };
+  /** Where QEMU's emulators come from (Node: the package's kernel/images; the page: its guest assets); absent: foreign platforms are refused. */
+  emulators?: EmulatorSource;
 }
 
 /**
@@ -41,6 +44,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine> {
   const engine = new Engine({
     registry: o.registry, blobs, meta, layers, runtimes: o.runtimes,
     ...(o.gzip ? { gzip: o.gzip } : {}), ...(o.now ? { now: o.now } : {}), ...(o.network ? { network: o.network } : {}),
+    ...(o.emulators ? { emulators: o.emulators } : {}),
     // Unpacked layers are held per image; an image's removal frees what no one else holds.
     onImageDeleted: async (id) => {
       await layers.release(id);

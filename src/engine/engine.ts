@@ -1,5 +1,7 @@
 import { formatPlatform, normalizePlatform, parsePlatform } from '../registry-client/index.ts';
-import type { EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
+import { EmulatorTrees, type EmulatorSource } from './emulation/emulator-trees.ts';
+import { emulatedPlatforms } from './emulation/emulators.ts';
+import type { ContainerUpdate, EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
 import { VolumeService, type VolumeRecord } from './volumes.ts';
 import type { LayerStore } from '../fs-layers/index.ts';
 import { EngineContainers } from './containers/engine-containers.ts';
@@ -16,7 +18,10 @@ import { commitContainer, type CommitOptions } from './image-commit.ts';
 import type { PushEvent } from './image-push.ts';
 import { exportContainer, importImage } from './image-import.ts';
 import { EventBus, type EngineEvent } from './events.ts';
-import type { EventSubscription } from './api.ts';
+import type { EventOptions, EventSubscription } from './api.ts';
+import { apiTimestampNanos, rfc3339Nanos } from './spec/timestamp.ts';
+import { TabdockError } from '../shared/errors.ts';
+import { diskUsage } from './disk-usage.ts';
 import { STREAM_END } from './rpc-contract.ts';
 import { NetworkService } from './network/networks.ts';
 import { ContainerNetworking } from './network/container-net.ts';
@@ -38,6 +43,8 @@ export interface EngineDeps extends ImageServiceDeps {
   gzip?: () => TransformStream<Uint8Array, Uint8Array>;
   /** The link out of the guest and the port publisher (createEngine's `network`); absent: no egress, -p refused. */
   network?: EngineNetworkOptions;
+  /** Where QEMU's emulators come from, for the runtimes' emulated platforms. */
+  emulators?: EmulatorSource;
 }
 
 export interface EngineNetworkOptions {
@@ -62,14 +69,17 @@ export class Engine implements EngineApi {
   constructor(private readonly deps: EngineDeps) {
     const events = this.events;
     this.images = new ImageService({
-      ...deps, events,
+      ...deps, events, fallbackPlatforms: emulatedPlatforms(deps.runtimes ?? []),
       // `rmi` refuses an image a container uses (looked up when asked, not now).
       imageInUse: async (id) => (await this.containers.store.list()).find((c) => c.Image === id)?.Id,
     });
     const usedBy = async (name: string) =>
       (await this.containers.store.list()).filter((c) => c.Mounts.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.Id);
     this.volumes = new VolumeService({ meta: deps.meta, layers: deps.layers, usedBy, events, ...(deps.now ? { now: deps.now } : {}) });
-    this.filesystems = new ContainerFilesystems({ layers: deps.layers, blobs: deps.blobs, images: this.images, volumes: this.volumes, ...(deps.gzip ? { gzip: deps.gzip } : {}) });
+    this.filesystems = new ContainerFilesystems({
+      layers: deps.layers, blobs: deps.blobs, images: this.images, volumes: this.volumes, ...(deps.gzip ? { gzip: deps.gzip } : {}),
+      emulators: new EmulatorTrees({ layers: deps.layers, meta: deps.meta, ...(deps.emulators ? { source: deps.emulators } : {}) }),
+    });
     this.networks = new NetworkService({
       meta: deps.meta, events, ...(deps.now ? { now: deps.now } : {}),
       onRemoved: async (n) => {
@@ -146,7 +156,13 @@ export class Engine implements EngineApi {
     return this.events.onEvent(listener);
   }
 
-  async subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription> {
+  async subscribeEvents(onEvent: (e: EngineEvent) => void, opts: EventOptions = {}): Promise<EventSubscription> {
+    // The replay and the subscription happen in one turn: no event falls between them.
+    if (opts.since !== undefined) {
+      const since = apiTimestampNanos(opts.since);
+      if (since === undefined) throw new TabdockError('INVALID_ARGUMENT', `invalid value for "since": ${opts.since} is not SECONDS[.NANOSECONDS]`, {});
+      for (const e of this.events.recent) if (rfc3339Nanos(e.time) >= since) onEvent(e);
+    }
     let off = this.events.onEvent(onEvent);
     let closed!: () => void;
     const ended = new Promise<void>((r) => (closed = r));
@@ -230,6 +246,11 @@ export class Engine implements EngineApi {
     return commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: this.filesystems, images: this.images }, ref, opts);
   }
 
+  async diskUsage() {
+    const volumes = await Promise.all((await this.volumes.list()).map((v) => this.summary(v, true)));
+    return diskUsage(await this.images.list(), await this.c.listContainers({ all: true, size: true }), volumes);
+  }
+
   // The container half of the contract (engine-containers.ts).
   createContainer(req: CreateRequest) { return this.c.createContainer(req); }
   startContainer(ref: string, opts?: { cols?: number; rows?: number }) { return this.c.startContainer(ref, opts); }
@@ -249,6 +270,11 @@ export class Engine implements EngineApi {
   copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}) { return this.c.copyToContainer(ref, path, next, opts); }
   pruneContainers() { return this.c.pruneContainers(); }
   containerStats(ref: string) { return this.c.containerStats(ref); }
+  renameContainer(ref: string, newName: string) { return this.c.renameContainer(ref, newName); }
+  pauseContainer(ref: string) { return this.c.pauseContainer(ref); }
+  unpauseContainer(ref: string) { return this.c.unpauseContainer(ref); }
+  topContainer(ref: string, psArgs: string[]) { return this.c.topContainer(ref, psArgs); }
+  updateContainer(ref: string, update: ContainerUpdate) { return this.c.updateContainer(ref, update); }
 
   // Networks (network/engine-networks.ts).
   createNetwork(name: string, opts: NetworkCreateOptions = {}) { return this.n.createNetwork(name, opts); }

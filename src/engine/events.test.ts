@@ -36,3 +36,11 @@ it('lets a listener unsubscribe while an event is being delivered', () => {
   expect(got).toEqual(['create', 'create']);
   expect(bus.listenerCount).toBe(1);
 });
+
+it('keeps the last 256 events for --since, oldest first', () => {
+  const bus = new EventBus();
+  for (let i = 0; i < 300; i++) bus.publish({ ...created, name: `v${i}` });
+  expect(bus.recent.length).toBe(256);
+  expect((bus.recent[0] as { name: string }).name).toBe('v44');
+  expect((bus.recent.at(-1) as { name: string }).name).toBe('v299');
+});

@@ -2,15 +2,17 @@
  * The engine's typed events, published by the service that knows (containerd's habit: a
  * task's exit is published by whoever sees it exit) and read by every client through one
  * subscription. `type` is the object kind and `action` what happened to it, with moby's
- * event names (`docker events`: container create/start/die/destroy, image
+ * event names (`docker events`: container create/start/die/destroy/pause/unpause/rename/update, image
  * pull/tag/untag/delete, volume create/destroy), so a `docker events` stream is a
  * formatting of these. A new kind (networks) is one more member of the union and one
  * more `publish` call in its service.
  */
 export type ContainerEvent =
-  | { type: 'container'; action: 'create' | 'start' | 'destroy'; id: string; name: string; image: string; time: string }
+  | { type: 'container'; action: 'create' | 'start' | 'destroy' | 'pause' | 'unpause' | 'update'; id: string; name: string; image: string; time: string; labels?: Record<string, string> }
+  /** `docker rename`: `name` is the new name, `oldName` the old one with its slash (moby's attribute). */
+  | { type: 'container'; action: 'rename'; id: string; name: string; image: string; time: string; labels?: Record<string, string>; oldName: string }
   /** The process ended (by itself, stop, kill, or the runtime going away). */
-  | { type: 'container'; action: 'die'; id: string; name: string; image: string; time: string; exitCode: number };
+  | { type: 'container'; action: 'die'; id: string; name: string; image: string; time: string; labels?: Record<string, string>; exitCode: number };
 
 export type ImageEvent =
   /** A pull (push, import, load, save) that completed; `ref` is the reference as pulled (pushed...), fully qualified. */
@@ -32,11 +34,22 @@ export interface EventPublisher {
   publish(e: EngineEvent): void;
 }
 
+/** How many past events the bus keeps for `docker events --since` (moby's events ring: 256). */
+export const EVENTS_KEPT = 256;
+
 /** Events to every listener in order; one listener's failure reaches no other listener nor the publisher. */
 export class EventBus implements EventPublisher {
   private readonly listeners = new Set<(e: EngineEvent) => void>();
+  private readonly kept: EngineEvent[] = [];
+
+  /** The last `EVENTS_KEPT` events, oldest first (what `--since` can replay). */
+  get recent(): readonly EngineEvent[] {
+    return this.kept;
+  }
 
   publish(e: EngineEvent): void {
+    this.kept.push(e);
+    if (this.kept.length > EVENTS_KEPT) this.kept.shift();
     for (const l of [...this.listeners]) {
       try {
         l(e);

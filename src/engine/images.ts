@@ -1,5 +1,5 @@
 import type { BlobStore, LayerStore, MetaStore } from '../fs-layers/index.ts';
-import { Digest, parseReference, sha256, usesDefaultTag, type RegistryClient } from '../registry-client/index.ts';
+import { Digest, parseReference, sha256, usesDefaultTag, type Platform, type RegistryClient } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import type { ImageRecord } from './image-record.ts';
 import { ImageStore } from './image-store.ts';
@@ -24,6 +24,8 @@ export interface ImageServiceDeps {
   imageInUse?: (imageId: string) => Promise<string | undefined>;
   /** Where pull/tag/untag/delete are published. */
   events?: EventPublisher;
+  /** The platforms the runtimes also run (emulated), best first: a pull without --platform falls back to them. */
+  fallbackPlatforms?: readonly Platform[];
 }
 
 export interface RemoveResult {
@@ -47,7 +49,8 @@ export class ImageService {
 
   /** Progress stays per call (`onProgress`); the completed pull is an event for everyone. */
   async pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
-    const r = await pullImage({ ...this.deps, images: this.store }, ref, opts);
+    const fallback = opts.fallback ?? this.deps.fallbackPlatforms;
+    const r = await pullImage({ ...this.deps, images: this.store }, ref, { ...opts, ...(fallback?.length && !opts.platform ? { fallback } : {}) });
     this.events.publish({ type: 'image', action: 'pull', id: r.image.id, ref: r.canonical, time: this.time() });
     return r;
   }

@@ -16,6 +16,8 @@ export type PullEvent =
 
 export interface PullOptions {
   platform?: Platform;
+  /** Without `platform`: what else the engine runs (emulated platforms), taken in this order when an image has no linux/386. */
+  fallback?: readonly Platform[];
   onProgress?: (e: PullEvent) => void;
   /** Layers fetched at once (Docker's default is 3). */
   concurrency?: number;
@@ -72,7 +74,7 @@ async function pull(deps: PullDeps, ref: ReturnType<typeof parseReference>, opts
   const emit = opts.onProgress ?? (() => {});
   emit({ type: 'resolving', reference: ref.familiar() });
   const signal = opts.signal;
-  const img = await deps.registry.resolve(ref, { ...(opts.platform ? { platform: opts.platform } : {}), ...(signal ? { signal } : {}) });
+  const img = await deps.registry.resolve(ref, { ...(opts.platform ? { platform: opts.platform } : {}), ...(opts.fallback?.length ? { fallback: opts.fallback } : {}), ...(signal ? { signal } : {}) });
   const id = img.manifest.config.digest;
   const layers = img.manifest.layers;
 

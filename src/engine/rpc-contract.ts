@@ -7,10 +7,11 @@ import type { EngineApi } from './api.ts';
  * `init`: the owner's, never a client's). The compiler checks the list is complete.
  */
 export const RPC_METHODS = [
-  'version', 'pull', 'listImages', 'inspectImages', 'removeImage', 'tagImage', 'imageHistory', 'pruneImages', 'commitContainer', 'push', 'saveImages', 'loadImages', 'exportContainer', 'importImage',
+  'version', 'pull', 'listImages', 'inspectImages', 'removeImage', 'tagImage', 'imageHistory', 'pruneImages', 'diskUsage', 'commitContainer', 'push', 'saveImages', 'loadImages', 'exportContainer', 'importImage',
   'createContainer', 'startContainer', 'attachContainer', 'waitContainer', 'stopContainer', 'killContainer',
   'restartContainer', 'removeContainer', 'listContainers', 'inspectContainer', 'containerLogs', 'execContainer',
   'containerChanges', 'statContainerPath', 'copyFromContainer', 'copyToContainer', 'pruneContainers', 'containerStats',
+  'renameContainer', 'pauseContainer', 'unpauseContainer', 'topContainer', 'updateContainer',
   'createVolume', 'listVolumes', 'inspectVolumes', 'removeVolume', 'pruneVolumes',
   'createNetwork', 'listNetworks', 'inspectNetworks', 'removeNetwork', 'pruneNetworks', 'connectNetwork', 'disconnectNetwork',
   'subscribeEvents',

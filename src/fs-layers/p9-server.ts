@@ -22,6 +22,8 @@ export interface P9Deps {
    * one, so the guest mounts this once and bind-mounts each container's directory.
    */
   list?: () => string[] | Promise<string[]>;
+  /** The store's room for statfs (`df`): total and free bytes; absent or undefined: nominal sizes. */
+  capacity?: () => { total: number; free: number } | undefined;
   /** The largest msize granted (the client proposes; we take the smaller). */
   maxMsize?: number;
   now?: () => number;
@@ -244,8 +246,12 @@ export class P9Server {
     },
     [T.statfs]: (r, w) => {
       this.fid(r.u32());
-      // V9FS_MAGIC; sizes are nominal: the real limit is the store's quota.
-      w.u32(0x01021997).u32(4096).u64(1 << 24).u64(1 << 23).u64(1 << 23).u64(1 << 24).u64(1 << 23).u64(0).u32(255);
+      // V9FS_MAGIC; the store's room in 4 KiB blocks (the disk or the page's quota, or the
+      // cap), else nominal sizes. Files are not counted: half of 2^24 free, as before.
+      const cap = this.deps.capacity?.();
+      const blocks = cap ? Math.floor(cap.total / 4096) : 1 << 24;
+      const free = cap ? Math.floor(cap.free / 4096) : 1 << 23;
+      w.u32(0x01021997).u32(4096).u64(blocks).u64(free).u64(free).u64(1 << 24).u64(1 << 23).u64(0).u32(255);
     },
     [T.fsync]: (r) => this.fid(r.u32()).fs?.sync(),
     [T.lock]: (r, w) => {

@@ -156,3 +156,16 @@ describe(`store space on ${backend}`, () => {
     await again.close();
   });
 });
+
+describe('StoreSpace.capacity (statfs over 9P, `df` in a container)', () => {
+  it('is the disk, or the cap, and what is left of both', () => {
+    expect(new StoreSpace({}).capacity()).toBeUndefined();
+    expect(new StoreSpace({ diskTotal: () => 1000, diskFree: () => 400 }).capacity()).toEqual({ total: 1000, free: 400 });
+    const capped = new StoreSpace({ limit: 500, diskTotal: () => 1000, diskFree: () => 400 });
+    capped.used = 200;
+    expect(capped.capacity()).toEqual({ total: 500, free: 300 });
+    capped.used = 50;
+    expect(capped.capacity()).toEqual({ total: 500, free: 400 });
+    expect(new StoreSpace({ limit: 100 }).capacity()).toEqual({ total: 100, free: 100 });
+  });
+});

@@ -10,6 +10,8 @@ export interface StoreSpaceOptions {
    * still have room when the blobs have taken the rest.
    */
   diskFree?: () => number | undefined;
+  /** The size of the disk (statfs) or of the origin's quota, for `df` in a container and `info`. */
+  diskTotal?: () => number | undefined;
   /** Free disk bytes blob writes leave alone (default 32 MiB). */
   diskReserve?: number;
   /** Bytes `image prune` could free now; named in STORE_FULL errors. */
@@ -73,6 +75,20 @@ export class StoreSpace {
   async full(what: string, bytes: number): Promise<TabdockError> {
     const reclaimable = await this.o.reclaimable?.().catch(() => undefined);
     return storeFull({ what, needed: Math.max(this.shortBy(bytes), 1), used: this.used, ...(this.limit !== undefined ? { limit: this.limit } : {}), ...(reclaimable !== undefined ? { reclaimable } : {}) });
+  }
+
+  /**
+   * The room as a file system would report it (`df` in a container, statfs over 9P): the
+   * cap if set (else the disk or quota) as the total, and what is left of the cap and of
+   * the disk, whichever is less, as free. undefined when nothing is known.
+   */
+  capacity(): { total: number; free: number } | undefined {
+    const disk = this.o.diskTotal?.();
+    const diskFree = this.o.diskFree?.();
+    const total = this.limit !== undefined ? Math.min(this.limit, disk ?? Infinity) : disk;
+    if (total === undefined) return undefined;
+    const frees = [total, ...(diskFree !== undefined ? [diskFree] : []), ...(this.limit !== undefined ? [this.limit - this.used - this.held] : [])];
+    return { total, free: Math.max(0, Math.min(...frees)) };
   }
 
   /** Set later by the owner that knows (the layer store, once it exists). */

@@ -32,6 +32,8 @@ export interface ResolvedImage {
   platform: Platform;
   /** The platform the caller asked for (`--platform`); undefined: the default was used. */
   requested?: Platform;
+  /** Platforms the caller also runs, best first, taken when there is no default one and none was asked for. */
+  fallback?: readonly Platform[];
   /** The endpoint that answered (a mirror or the registry itself). */
   endpoint: Endpoint;
 }
@@ -90,12 +92,12 @@ export class RegistryClient {
   }
 
   /** Resolves a reference to one platform's manifest, every byte digest-checked. */
-  async resolve(ref: Reference, opts: { platform?: Platform; signal?: AbortSignal } = {}): Promise<ResolvedImage> {
+  async resolve(ref: Reference, opts: { platform?: Platform; fallback?: readonly Platform[]; signal?: AbortSignal } = {}): Promise<ResolvedImage> {
     const eps = this.endpoints(ref);
     let last: unknown;
     for (const [i, ep] of eps.entries()) {
       try {
-        return await this.resolveAt(ep, ref, opts.platform, opts.signal);
+        return await this.resolveAt(ep, ref, opts.platform, opts.signal, opts.platform ? [] : (opts.fallback ?? []));
       } catch (e) {
         last = e;
         // A mirror that fails is skipped, as Docker does; the registry's own answer is final.
@@ -106,20 +108,20 @@ export class RegistryClient {
     throw last;
   }
 
-  private async resolveAt(ep: Endpoint, ref: Reference, wanted: Platform | undefined, signal: AbortSignal | undefined): Promise<ResolvedImage> {
+  private async resolveAt(ep: Endpoint, ref: Reference, wanted: Platform | undefined, signal: AbortSignal | undefined, fallback: readonly Platform[]): Promise<ResolvedImage> {
     const platform = normalizePlatform(wanted ?? DEFAULT_PLATFORM);
-    const requested = wanted ? { requested: platform } : {};
+    const requested = wanted ? { requested: platform } : fallback.length ? { fallback } : {};
     const what = ref.familiar();
     const top = await this.getManifest(ep, ref, ref.manifestRef, what, signal);
     if (top.parsed.kind === 'manifest') {
       return { reference: ref, digest: top.digest, manifest: { ...top.parsed, digest: top.digest, bytes: top.bytes }, platform, ...requested, endpoint: ep };
     }
     const index: ImageIndex = top.parsed;
-    let chosen = selectPlatform(index, platform, what, !wanted);
+    let chosen = selectPlatform(index, platform, what, !wanted, fallback);
     let child = await this.getManifest(ep, ref, chosen.digest.toString(), what, signal, chosen);
     // An index may point at another index (rare, but valid OCI): one more level.
     if (child.parsed.kind === 'index') {
-      chosen = selectPlatform(child.parsed, platform, what, !wanted);
+      chosen = selectPlatform(child.parsed, platform, what, !wanted, fallback);
       child = await this.getManifest(ep, ref, chosen.digest.toString(), what, signal, chosen);
     }
     if (child.parsed.kind !== 'manifest') throw new TabdockError('MANIFEST_INVALID', `the index of ${what} nests too deeply`, { what });
@@ -175,8 +177,11 @@ export class RegistryClient {
     const artifact = isWasmConfig(m.config.mediaType) || (m.layers.some((l) => isWasmLayer(l.mediaType)) && !looksLikeImageConfig(bytes));
     const config = artifact ? parseWasmArtifactConfig(bytes, m.layers.map((l) => l.digest), what) : parseImageConfig(bytes, what);
     const actual = normalizePlatform({ os: config.os, architecture: config.architecture, variant: config.variant });
-    if (!img.index && !platformMatches(img.platform, actual) && (img.requested || !isWasiPlatform(actual))) {
-      throw noMatchingPlatform(img.platform, [formatPlatform(actual)], what);
+    // A single manifest is its config's platform: taken when it is the one asked for, a
+    // WASI module without --platform, or (without --platform) one the caller also runs.
+    const alsoRuns = !img.requested && (img.fallback ?? []).some((f) => platformMatches(f, actual));
+    if (!img.index && !platformMatches(img.platform, actual) && !alsoRuns && (img.requested || !isWasiPlatform(actual))) {
+      throw noMatchingPlatform(img.platform, [formatPlatform(actual)], what, img.fallback);
     }
     if (config.diffIds.length !== m.layers.length) {
       throw new TabdockError('CONFIG_INVALID', `${what}: its config lists ${config.diffIds.length} layers but its manifest ${m.layers.length}`, { what });

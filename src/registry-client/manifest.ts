@@ -90,17 +90,25 @@ export function indexPlatforms(index: ImageIndex): Platform[] {
  * `byDefault` (no --platform given), an index whose only platform is WASI is taken as
  * that: tabdock runs those without the guest.
  */
-export function selectPlatform(index: ImageIndex, wanted: Platform, what: string, byDefault = false): Descriptor {
+export function selectPlatform(index: ImageIndex, wanted: Platform, what: string, byDefault = false, fallback: readonly Platform[] = []): Descriptor {
   const candidates = index.manifests.filter((d) => d.platform && !isAttestation(d));
   const hit = candidates.find((d) => platformMatches(wanted, d.platform!));
   if (hit) return hit;
   const have = [...new Set(indexPlatforms(index).map(formatPlatform))];
   if (byDefault && have.length === 1 && isWasiPlatform(candidates[0]!.platform!)) return candidates[0]!;
-  throw noMatchingPlatform(wanted, have, what);
+  // Without --platform, the best of the others the caller runs (emulated ones, in its order).
+  if (byDefault) {
+    for (const f of fallback) {
+      const other = candidates.find((d) => platformMatches(f, d.platform!));
+      if (other) return other;
+    }
+  }
+  throw noMatchingPlatform(wanted, have, what, byDefault ? fallback : []);
 }
 
-export function noMatchingPlatform(wanted: Platform, have: string[], what: string): TabdockError {
-  let hint = wanted.os === 'linux' && wanted.architecture === '386' ? ' tabdock runs 32-bit x86 (linux/386) images, the only kind its emulator can run.' : '';
+export function noMatchingPlatform(wanted: Platform, have: string[], what: string, fallback: readonly Platform[] = []): TabdockError {
+  const also = fallback.length ? `, and ${fallback.map(formatPlatform).join(', ')} through QEMU emulation` : '';
+  let hint = wanted.os === 'linux' && wanted.architecture === '386' ? ` tabdock runs 32-bit x86 (linux/386) images, what its emulator runs natively${also}.` : '';
   const wasi = have.find((p) => /^wasi(p1)?\/wasm$/.test(p));
   if (wasi && !isWasiPlatform(wanted)) hint += ` It also offers ${wasi}, which tabdock runs without the emulator: add --platform wasi/wasm.`;
   return new TabdockError(

@@ -44,7 +44,8 @@ async function closedPort(): Promise<number> {
 beforeAll(async () => {
   reg = await startRegistry();
   await reg.push('busybox', 'busybox:1', { all: true });
-  await reg.push('amd64only', 'amd64only:1', { all: true });
+  await reg.push('unemulated', 'unemulated:1', { all: true });
+  await reg.push('busybox-amd64', 'bb-amd64:1');
   wasiHello = await pushWasiImage(reg, 'hello', 'tar', 'hello-wasi:1');
   wasiExit = await pushWasiImage(reg, 'exit42', 'artifact', 'exit42-wasi:1');
   image = `${reg.host}/busybox:1`;
@@ -252,12 +253,34 @@ it('shows a registry that is down as a sentence', async () => {
   await page.screenshot({ path: artifactPath('playground-registry-down.png') });
 }, 120_000);
 
-it('shows an image without linux/386 as a sentence listing what it has', async () => {
-  const out = await command(`docker run --rm ${reg.host}/amd64only:1 true`);
+it('runs an amd64 image through QEMU in the guest: -it shell, its own machine, and the panel says it is emulated', async () => {
+  const amd64 = `${reg.host}/bb-amd64:1`;
+  // Pulled, the emulator fetched from the site's guest assets and registered in the guest.
+  const first = await command(`docker run --rm ${amd64} uname -m`, 300_000);
+  expect(first).toContain("WARNING: The requested image's platform");
+  expect(first).toMatch(/\nx86_64\n/);
+  await page.locator('tabdock-playground tabdock-terminal').first().click();
+  await page.keyboard.type(`docker run -it --name emulated ${amd64} sh`);
+  await page.keyboard.press('Enter');
+  await waitForText(/\/ # $/, 0, 120_000);
+  await page.keyboard.type('uname -m');
+  await page.keyboard.press('Enter');
+  await waitForText(/uname -m\r?\nx86_64\r?\n\/ # $/, 0, 120_000);
+  await expect.poll(() => shadowText('tabdock-containers'), { timeout: 30_000 }).toMatch(/emulated \S+ Up .*\(emulated linux\/amd64\)/);
+  await page.screenshot({ path: artifactPath('playground-emulated.png') });
+  await page.keyboard.type('exit 5');
+  await page.keyboard.press('Enter');
+  await idle();
+  expect((await terminalText()).slice(-300)).toMatch(/exit 5\ntabdock \[5\] \$ $/);
+  await command('docker rm emulated');
+}, 400_000);
+
+it('shows an image without linux/386 or an emulated platform as a sentence listing what it has', async () => {
+  const out = await command(`docker run --rm ${reg.host}/unemulated:1 true`);
   expect(out).toContain('no matching manifest for linux/386');
   const [shown] = await errorsShown();
   expect(shown!.headline).toBe('No linux/386 variant');
-  expect(shown!.sentence).toMatch(new RegExp(`^No matching manifest for linux/386 in the manifest list entries of ${reg.host}/amd64only:1; it has linux/amd64, linux/arm64(/v8)?\\. .*\\.$`));
+  expect(shown!.sentence).toMatch(new RegExp(`^No matching manifest for linux/386 in the manifest list entries of ${reg.host}/unemulated:1; it has linux/s390x, linux/ppc64le\\. .*\\.$`));
   expect(await shadowText('tabdock-pull-progress')).toContain('failed');
   await page.screenshot({ path: artifactPath('playground-no-386.png') });
 }, 120_000);

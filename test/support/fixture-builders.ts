@@ -1,7 +1,7 @@
 // How each fixture is built: umoci for images and layers, hand-written JSON (oci-layout.ts)
 // where umoci has no command (variants, indexes, attestation manifests).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { run } from './proc.ts';
 import {
@@ -10,10 +10,11 @@ import {
 } from './oci-layout.ts';
 
 export type FixtureName =
-  | 'busybox' | 'multi' | 'multi-noattest' | 'amd64only' | 'amd64only-single' | 'whiteouts' | 'big'
-  | 'truncated-gzip';
+  | 'busybox' | 'multi' | 'multi-noattest' | 'unemulated' | 'unemulated-single' | 'whiteouts' | 'big'
+  | 'truncated-gzip' | 'busybox-amd64' | 'busybox-arm64' | 'busybox-armv7' | 'foreign-multi' | 'amd64-dynamic';
 export const FIXTURE_NAMES: readonly FixtureName[] = [
-  'busybox', 'multi', 'multi-noattest', 'amd64only', 'amd64only-single', 'whiteouts', 'big', 'truncated-gzip',
+  'busybox', 'multi', 'multi-noattest', 'unemulated', 'unemulated-single', 'whiteouts', 'big', 'truncated-gzip',
+  'busybox-amd64', 'busybox-arm64', 'busybox-armv7', 'foreign-multi', 'amd64-dynamic',
 ];
 
 /** The tag every fixture layout uses in its `index.json`. */
@@ -49,19 +50,54 @@ async function umoci(...args: string[]): Promise<void> {
   await run('umoci', args);
 }
 
+/**
+ * A Debian package's files for `arch` (apt-get download, dpkg-deb -x): the real binaries of
+ * other machines (busybox-static:arm64, libc6:amd64...) that the emulated-platform images
+ * are built from. Foreign architectures must be added first (.ci/run does).
+ */
+async function debFiles(pkg: string, arch: string, work: string): Promise<string> {
+  const dir = mkdtempSync(join(work, `deb-${pkg}-${arch}-`));
+  try {
+    await run('apt-get', ['download', `${pkg}:${arch}`], { cwd: dir });
+  } catch (e) {
+    throw new Error(`apt-get download ${pkg}:${arch} failed; add the architecture (dpkg --add-architecture ${arch}; apt-get update): ${String(e)}`);
+  }
+  const deb = readdirSync(dir).find((f) => f.endsWith('.deb'));
+  if (!deb) throw new Error(`apt-get download ${pkg}:${arch} left no .deb`);
+  const out = join(dir, 'files');
+  await run('dpkg-deb', ['-x', join(dir, deb), out]);
+  return out;
+}
+
+/** Debian architecture names for the image platforms the emulated fixtures have. */
+const DEB_ARCH: Record<string, string> = { amd64: 'amd64', arm64: 'arm64', arm: 'armhf' };
+
+/**
+ * busybox of another machine (Debian's busybox-static for it), with the same applets,
+ * files and config as `busybox`, and /etc/tabdock-platform naming the platform.
+ */
+async function buildForeignBusybox(layout: string, work: string, tag: string, p: Platform): Promise<Descriptor> {
+  const files = await debFiles('busybox-static', DEB_ARCH[p.architecture]!, work);
+  await buildBusybox(layout, work, tag, p.architecture, join(files, 'bin', 'busybox'), (rootfs) => {
+    writeFileSync(join(rootfs, 'etc', 'tabdock-platform'), `${[p.os, p.architecture, p.variant].filter(Boolean).join('/')}\n`);
+  });
+  return { ...editConfig(layout, tag, tag, setPlatform(p)), platform: p };
+}
+
 /** busybox rootfs through umoci unpack/repack, then Cmd/Env/label, as `tag`. */
-async function buildBusybox(layout: string, work: string, tag: string, arch = '386'): Promise<void> {
+async function buildBusybox(layout: string, work: string, tag: string, arch = '386', binary = busyboxI386(), extra?: (rootfs: string) => void): Promise<void> {
   if (!existsSync(join(layout, 'index.json'))) await umoci('init', '--layout', layout);
   await umoci('new', '--image', `${layout}:${tag}`);
   const bundle = join(work, `bundle-${tag}`);
   await umoci('unpack', '--rootless', '--image', `${layout}:${tag}`, bundle);
   const rootfs = join(bundle, 'rootfs');
   for (const d of ['bin', 'etc', 'tmp', 'root']) mkdirSync(join(rootfs, d), { recursive: true });
-  copyFileSync(busyboxI386(), join(rootfs, 'bin', 'busybox'));
+  copyFileSync(binary, join(rootfs, 'bin', 'busybox'));
   chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
   for (const a of BUSYBOX_APPLETS) symlinkSync('busybox', join(rootfs, 'bin', a));
   writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
   writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\n');
+  extra?.(rootfs);
   await umoci('repack', '--image', `${layout}:${tag}`, bundle);
   await umoci(
     'config', '--image', `${layout}:${tag}`, '--os', 'linux', '--architecture', arch,
@@ -181,20 +217,58 @@ export const BUILDERS: Record<FixtureName, Builder> = {
     keepOnlyLatest(layout);
   },
 
-  async amd64only(layout, work) {
+  // Platforms nothing here runs or emulates (only their metadata: the binary is i386's).
+  async unemulated(layout, work) {
     const images = await buildPlatformImages(layout, work, [
-      { os: 'linux', architecture: 'amd64' },
-      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      { os: 'linux', architecture: 's390x' },
+      { os: 'linux', architecture: 'ppc64le' },
     ]);
     writeIndex(layout, images);
     keepOnlyLatest(layout);
   },
 
-  async 'amd64only-single'(layout, work) {
-    const [amd64] = await buildPlatformImages(layout, work, [{ os: 'linux', architecture: 'amd64' }]);
-    if (!amd64) throw new Error('amd64 image missing');
-    setTag(layout, TAG, { mediaType: amd64.mediaType, digest: amd64.digest, size: amd64.size });
+  async 'unemulated-single'(layout, work) {
+    const [s390x] = await buildPlatformImages(layout, work, [{ os: 'linux', architecture: 's390x' }]);
+    if (!s390x) throw new Error('s390x image missing');
+    setTag(layout, TAG, { mediaType: s390x.mediaType, digest: s390x.digest, size: s390x.size });
     keepOnlyLatest(layout);
+  },
+
+  // Real binaries of other machines, run through QEMU in the guest (issue 16).
+  async 'busybox-amd64'(layout, work) {
+    await buildForeignBusybox(layout, work, TAG, { os: 'linux', architecture: 'amd64' });
+  },
+  async 'busybox-arm64'(layout, work) {
+    await buildForeignBusybox(layout, work, TAG, { os: 'linux', architecture: 'arm64' });
+  },
+  async 'busybox-armv7'(layout, work) {
+    await buildForeignBusybox(layout, work, TAG, { os: 'linux', architecture: 'arm', variant: 'v7' });
+  },
+
+  /** An index with no linux/386: amd64 listed after arm64, so a client must choose amd64 by preference, not by order. */
+  async 'foreign-multi'(layout, work) {
+    const arm64 = await buildForeignBusybox(layout, work, 'p-arm64', { os: 'linux', architecture: 'arm64', variant: 'v8' });
+    const amd64 = await buildForeignBusybox(layout, work, 'p-amd64', { os: 'linux', architecture: 'amd64' });
+    const armv7 = await buildForeignBusybox(layout, work, 'p-armv7', { os: 'linux', architecture: 'arm', variant: 'v7' });
+    writeIndex(layout, [arm64, amd64, armv7]);
+    keepOnlyLatest(layout);
+  },
+
+  /** amd64 busybox plus Debian's dynamically linked amd64 coreutils on glibc (libc6:amd64). */
+  async 'amd64-dynamic'(layout, work) {
+    await buildForeignBusybox(layout, work, TAG, { os: 'linux', architecture: 'amd64' });
+    const libc = await debFiles('libc6', 'amd64', work);
+    const core = await debFiles('coreutils', 'amd64', work);
+    // The loader and libraries as the package lays them out (symlinks kept: /lib64/ld-linux-x86-64.so.2).
+    const stage = mkdtempSync(join(work, 'dyn-'));
+    for (const d of ['lib', 'lib64', 'usr']) if (existsSync(join(libc, d))) await run('cp', ['-a', join(libc, d), stage]);
+    rmSync(join(stage, 'usr', 'share'), { recursive: true, force: true });
+    // Only the programs the test runs, beside busybox's /bin (not replacing its applets).
+    mkdirSync(join(stage, 'usr', 'local', 'bin'), { recursive: true });
+    for (const prog of ['true', 'false', 'echo', 'uname', 'ls']) copyFileSync(join(core, 'bin', prog), join(stage, 'usr', 'local', 'bin', prog));
+    const tar = join(work, 'dyn.tar');
+    await run('tar', ['-C', stage, '-cf', tar, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '--format=gnu', '--', ...readdirSync(stage).sort()]);
+    await umoci('raw', 'add-layer', '--image', `${layout}:${TAG}`, '--tag', TAG, tar);
   },
 
   async whiteouts(layout, work) {

@@ -271,17 +271,17 @@ describe('fault proxy in front of a registry', () => {
 });
 
 describe('fixtures', () => {
-  it('offer no linux/386 in amd64only, as an index and as a single manifest', async () => {
-    const idx = await fixtureInfo('amd64only');
+  it('offer no linux/386 in unemulated, as an index and as a single manifest', async () => {
+    const idx = await fixtureInfo('unemulated');
     expect(idx.indexDigest).toBeDefined();
     expect(idx.manifests.map((m) => m.platform)).toEqual([
-      { os: 'linux', architecture: 'amd64' },
-      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      { os: 'linux', architecture: 's390x' },
+      { os: 'linux', architecture: 'ppc64le' },
     ]);
-    const single = await fixtureInfo('amd64only-single');
+    const single = await fixtureInfo('unemulated-single');
     expect(single.indexDigest).toBeUndefined();
     expect(single.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
-    expect(single.manifests.map((m) => m.platform)).toEqual([{ os: 'linux', architecture: 'amd64' }]);
+    expect(single.manifests.map((m) => m.platform)).toEqual([{ os: 'linux', architecture: 's390x' }]);
   });
 
   it('make big a ~32 MiB incompressible layer', async () => {

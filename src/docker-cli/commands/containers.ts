@@ -3,12 +3,18 @@ import { TabdockError } from '../../shared/errors.ts';
 import type { Command } from '../command.ts';
 import { ago, humanDuration } from '../format.ts';
 import { untilInterrupt, type TerminalIo } from '../io.ts';
+import { getTimestamp } from '../timestamp.ts';
 
 /** `docker ps` STATUS: `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`. */
 export function statusText(c: ContainerSummary, now: Date): string {
-  if (c.State === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))}`;
+  // An emulated container says so (Docker has no such case; its ps shows the same layout otherwise).
+  const emulated = c.Emulated ? ` (emulated ${c.Emulated})` : '';
+  if (c.State === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))}${emulated}`;
+  if (c.State === 'paused') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))} (Paused)${emulated}`;
   if (c.State === 'exited') return `Exited (${c.ExitCode}) ${ago(c.FinishedAt, now)}`;
-  return c.State === 'created' ? 'Created' : c.State[0]!.toUpperCase() + c.State.slice(1);
+  if (c.State === 'created') return 'Created';
+  // An empty summary (ps checks a --format on one before listing) has no state at all.
+  return c.State ? c.State[0]!.toUpperCase() + c.State.slice(1) : '';
 }
 
 /** docker's PORTS column (formatter `DisplayablePorts`, without its grouping of ranges): `0.0.0.0:8080->80/tcp, 443/tcp`. */
@@ -114,7 +120,9 @@ export const logs: Command = {
   flags: [
     { name: 'follow', short: 'f', type: 'bool', help: 'Follow log output' },
     { name: 'tail', short: 'n', type: 'string', value: 'string', help: 'Number of lines to show from the end of the logs (default "all")' },
+    { name: 'since', type: 'string', value: 'string', help: 'Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)' },
     { name: 'timestamps', short: 't', type: 'bool', help: 'Show timestamps' },
+    { name: 'until', type: 'string', value: 'string', help: 'Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)' },
   ],
   args: [1, 1],
   async run(p, { io, engine }) {
@@ -122,10 +130,14 @@ export const logs: Command = {
     const tail = tailFlag === undefined || tailFlag === 'all' ? undefined : Number(tailFlag);
     if (tail !== undefined && !Number.isInteger(tail)) throw new TabdockError('FLAG_ERROR', `invalid value for --tail: ${tailFlag}`, {});
     const ts = p.flags['timestamps'] === true;
+    // The docker client turns them into the API's SECONDS.NANOS against its own clock.
+    const now = new Date();
+    const bounds: { since?: string; until?: string } = {};
+    for (const k of ['since', 'until'] as const) if (typeof p.flags[k] === 'string' && p.flags[k] !== '') bounds[k] = getTimestamp(p.flags[k] as string, now, k);
     const api = await engine();
     // Ctrl-C ends `logs -f`; what the engine still sends after that is not shown.
     let ended = false;
-    const done = api.containerLogs(p.args[0]!, { follow: p.flags['follow'] === true, ...(tail !== undefined ? { tail } : {}), timestamps: ts }, (stream, data, time) => {
+    const done = api.containerLogs(p.args[0]!, { follow: p.flags['follow'] === true, ...(tail !== undefined ? { tail } : {}), timestamps: ts, ...bounds }, (stream, data, time) => {
       if (ended) return;
       const write = stream === 'stderr' ? io.err : io.out;
       if (ts) write(`${time} `);

@@ -45,9 +45,38 @@ export function checkTty(io: TerminalIo, interactive: boolean, tty: boolean): vo
 function reportRunError(io: TerminalIo, prog: string, e: unknown, withHelp: boolean): number {
   if (!TabdockError.is(e) && !(e instanceof Error)) throw e;
   const text = messageOf(e).split('\n')[0]!.replace(/\.$/, '');
-  io.err(`${prog}: Error response from daemon: ${text}.${withHelp ? `\nSee '${prog} run --help'.` : ''}\n`);
+  // The CLI's own failures (a --cidfile that exists) are not the daemon's.
+  const from = TabdockError.is(e, 'CLI_ERROR') ? '' : 'Error response from daemon: ';
+  io.err(`${prog}: ${from}${text}.${withHelp ? `\nSee '${prog} run --help'.` : ''}\n`);
   if (io.env['TABDOCK_DEBUG']) io.err(`${e.stack}\n`);
   return exitCodeForError(e);
+}
+
+/** `--cidfile` (docker/cli `container/create.go` `newCIDFile`): the CLI's, not a container setting. */
+const CIDFILE: FlagSpec = { name: 'cidfile', type: 'string', value: 'string', help: 'Write the container ID to the file' };
+
+/**
+ * docker/cli's cidFile: refused when the file exists (before anything is pulled or made),
+ * made empty, filled with the ID once the container exists, removed if it was not made.
+ */
+async function withCidFile(io: TerminalIo, path: string | undefined, make: () => Promise<string>): Promise<string> {
+  if (!path) return make();
+  if (!io.files) throw new TabdockError('UNSUPPORTED', 'files are not available in this terminal (no file system to write --cidfile to)', { flag: 'cidfile' }, { exitCode: 125 });
+  let made: boolean;
+  try {
+    made = io.files.create(path);
+  } catch (e) {
+    throw new TabdockError('CLI_ERROR', `failed to create the container ID file: ${messageOf(e)}`, {});
+  }
+  if (!made) throw new TabdockError('CLI_ERROR', `Container ID file found, make sure the other container isn't running or delete ${path}`, {});
+  try {
+    const id = await make();
+    io.files.write(path, id);
+    return id;
+  } catch (e) {
+    io.files.remove(path);
+    throw e;
+  }
 }
 
 /** docker run's `--sig-proxy` (cli/command/container/run.go AddRunFlags): not a container setting. */
@@ -66,13 +95,19 @@ function proxySignals(api: EngineApi, id: string, io: TerminalIo): () => void {
 async function createWithPull(api: EngineApi, o: RunOptions, io: TerminalIo): Promise<string> {
   const ref = o.image;
   if (o.pull === 'always') await pullTo(api, ref, o, io);
+  const create = async () => {
+    const r = await api.createContainer({ image: ref, options: o });
+    // The daemon's warnings (an emulated platform, ...), as the docker CLI prints them.
+    for (const w of r.Warnings) io.err(`WARNING: ${w}\n`);
+    return r.Id;
+  };
   try {
-    return (await api.createContainer({ image: ref, options: o })).Id;
+    return await create();
   } catch (e) {
     if (!TabdockError.is(e, 'NO_SUCH_IMAGE') || o.pull === 'never') throw e;
     io.err(`Unable to find image '${parseReference(ref).familiar()}' locally\n`);
     await pullTo(api, ref, o, io);
-    return (await api.createContainer({ image: ref, options: o })).Id;
+    return await create();
   }
 }
 
@@ -89,7 +124,7 @@ export const run: Command = {
   aliases: ['container run'],
   usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]',
   description: 'Create and run a new container from an image',
-  flags: [...RUN_FLAGS, SIG_PROXY],
+  flags: [...RUN_FLAGS, CIDFILE, SIG_PROXY],
   stopAtPositional: true,
   args: [1, Infinity],
   async run(p, { io, engine, prog }) {
@@ -98,7 +133,7 @@ export const run: Command = {
     const api = await engine();
     let id: string;
     try {
-      id = await createWithPull(api, o, io);
+      id = await withCidFile(io, p.flags['cidfile'] as string | undefined, () => createWithPull(api, o, io));
     } catch (e) {
       return reportRunError(io, prog, e, true);
     }
@@ -137,12 +172,13 @@ export const create: Command = {
   aliases: ['container create'],
   usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]',
   description: 'Create a new container',
-  flags: RUN_FLAGS.filter((f) => f.name !== 'detach' && f.name !== 'rm'),
+  flags: [...RUN_FLAGS.filter((f) => f.name !== 'detach' && f.name !== 'rm'), CIDFILE],
   stopAtPositional: true,
   args: [1, Infinity],
   async run(p, { io, engine }) {
     const o = options(p, io);
-    io.out(`${await createWithPull(await engine(), o, io)}\n`);
+    const api = await engine();
+    io.out(`${await withCidFile(io, p.flags['cidfile'] as string | undefined, () => createWithPull(api, o, io))}\n`);
     return 0;
   },
 };

@@ -5,7 +5,7 @@
  */
 import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import './comlink-errors.ts';
-import type { EngineApi, EventSubscription } from '../api.ts';
+import type { EngineApi, EventOptions, EventSubscription } from '../api.ts';
 import { HANDLE_ENDS, RPC_METHODS } from '../rpc-contract.ts';
 import type { BrowserEngine, BrowserEvent, EngineEvent } from './events.ts';
 import type { WorkerConfig, WorkerHost } from './worker-host.ts';
@@ -83,7 +83,21 @@ export function connectEngine(o: ConnectOptions = {}): BrowserEngine {
       return () => subscribers.delete(onEvent);
     },
     // The contract's form, for code written against EngineApi: the engine's events only.
-    async subscribeEvents(onEvent: (e: EngineEvent) => void): Promise<EventSubscription> {
+    async subscribeEvents(onEvent: (e: EngineEvent) => void, opts?: EventOptions): Promise<EventSubscription> {
+      // A replay (`events --since`) is the worker's to make: a subscription of its own.
+      if (opts?.since !== undefined) {
+        await ready;
+        const remote = (await host.call('subscribeEvents', proxy(onEvent), opts)) as Remote<EventSubscription>;
+        return {
+          close: async () => {
+            try {
+              await remote.close();
+            } finally {
+              remote[releaseProxy]();
+            }
+          },
+        };
+      }
       const only = (e: BrowserEvent) => void (isEngineEvent(e) && onEvent(e));
       subscribers.add(only);
       subscribeEngine();

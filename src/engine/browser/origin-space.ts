@@ -53,6 +53,7 @@ export async function originSpace(o: OriginSpaceOptions = {}): Promise<StoreSpac
       .finally(() => (asking = undefined)));
   space = new StoreSpace({
     ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    diskTotal: () => quota,
     diskFree: () => {
       if (quota === undefined || !first) return undefined;
       if (Date.now() - at > refreshMs || Math.abs(space.used - usedAt) > REFRESH_BYTES) void ask();

@@ -8,6 +8,7 @@ import { proxy as byReference, releaseProxy, type Remote } from 'comlink';
 import { IdbBlobStore, IdbMetaStore, LayerStore } from '../../fs-layers/index.ts';
 import { Guest, type Handle9p } from '../../emulator/index.ts';
 import { loadGuestAssets } from '../../emulator/guest-assets.ts';
+import { loadEmulatorAsset } from '../../emulator/emulator-files.ts';
 import { RegistryClient } from '../../registry-client/index.ts';
 import { TabdockError, type SerializedError } from '../../shared/errors.ts';
 import type { EngineApi } from '../api.ts';
@@ -213,6 +214,9 @@ export class WorkerHost {
           // The guest restores when the first Linux container starts, or at warmUp().
           guestRuntime({
             startGuest: (h) => this.startGuest(h, cfg),
+            capacity: () => space.capacity(),
+            // amd64, arm64 and arm images through QEMU in the guest; an emulator is fetched only when one first runs.
+            emulate: true,
             // A tab in the background runs slower: give an answer a minute before the guest is given up.
             watchdog: { intervalMs: 10_000, timeoutMs: 60_000 },
           }),
@@ -221,6 +225,8 @@ export class WorkerHost {
           wasiRuntime({ spawnWorker: () => fromWebWorker(new Worker(new URL('../wasi/worker.ts', import.meta.url), { type: 'module', name: 'tabdock-wasi' })) }),
         ],
         network: { link: this.networkLink(), ports },
+        // From the site's guest assets, verified against the sums they were built with, then kept in the store.
+        emulators: { load: (e) => loadEmulatorAsset(new URL(cfg.assets), e.file) },
       });
       // A page that loads again is Docker's daemon start: `--restart always` & co come back.
       await engine.startByPolicy();

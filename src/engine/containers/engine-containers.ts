@@ -1,8 +1,10 @@
 import { TabdockError } from '../../shared/errors.ts';
 import { parseSignal } from '../spec/signals.ts';
 import { execEnv } from '../spec/env.ts';
-import { resolveUser } from '../spec/user.ts';
-import type { ContainerApi, ContainerStats, ContainerSummary, ExecRequest, LogOptions } from '../api.ts';
+import { additionalGroups, resolveUser } from '../spec/user.ts';
+import { apiTimestampNanos, rfc3339Nanos } from '../spec/timestamp.ts';
+import type { ContainerApi, ContainerStats, ContainerSummary, ContainerUpdate, ExecRequest, LogOptions, TopResult } from '../api.ts';
+import { topRows } from './top.ts';
 import { copyIn, copyOut, diff, statPath, writableSize, type Change, type CopyEntry, type PathStat } from './container-files.ts';
 import type { LogEntry } from './logs.ts';
 import type { ContainerFilesystems } from './filesystems.ts';
@@ -63,6 +65,7 @@ export class EngineContainers implements ContainerApi {
         Mounts: c.Mounts.map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, ...(m.Type === 'volume' ? { Driver: 'local' } : {}), RW: m.RW })),
         Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),
         ...(opts.size ? { SizeRw: await this.fss.tree(c).then(writableSize, () => 0) } : {}),
+        ...(c.Emulated ? { Emulated: c.Emulated } : {}),
       })));
   }
 
@@ -77,18 +80,44 @@ export class EngineContainers implements ContainerApi {
 
   async containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void): Promise<void> {
     const c = await this.svc.store.find(ref);
+    // moby's json-file reader: the tail is cut first, then entries before `since` are
+    // skipped and those after `until` end the stream; `-f` follows only while `until` is ahead.
+    const bound = (name: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      const n = apiTimestampNanos(v);
+      if (n === undefined) throw new TabdockError('INVALID_ARGUMENT', `invalid value for "${name}": ${v} is not SECONDS[.NANOSECONDS]`, {});
+      return n;
+    };
+    const since = bound('since', opts.since);
+    const until = bound('until', opts.until);
+    const nowNanos = BigInt(Date.now()) * 1_000_000n;
+    const follow = opts.follow === true && (until === undefined || until > nowNanos);
+    let ended = false;
+    const emit = (e: LogEntry) => {
+      if (ended) return;
+      const t = since !== undefined || until !== undefined ? rfc3339Nanos(e.time) : 0n;
+      if (since !== undefined && t < since) return;
+      if (until !== undefined && t > until) return void (ended = true);
+      onEntry(e.stream, e.data, e.time);
+    };
     const live: LogEntry[] = [];
     let streaming = false;
-    const stopFollow = opts.follow ? this.svc.logs.follow(c.Id, (e) => (streaming ? onEntry(e.stream, e.data, e.time) : live.push(e))) : () => {};
+    const stopFollow = follow ? this.svc.logs.follow(c.Id, (e) => (streaming ? emit(e) : live.push(e))) : () => {};
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       let stored = await this.svc.logs.read(c.Id);
       if (opts.tail !== undefined) stored = tailLines(stored, opts.tail);
-      for (const e of stored) onEntry(e.stream, e.data, e.time);
+      for (const e of stored) emit(e);
       const last = stored.at(-1)?.n ?? 0;
-      for (const e of live) if (e.n > last) onEntry(e.stream, e.data, e.time);
+      for (const e of live) if (e.n > last) emit(e);
       streaming = true;
-      if (opts.follow && this.svc.isRunning(c.Id)) await this.svc.wait(c.Id);
+      if (follow && !ended && this.svc.isRunning(c.Id)) {
+        const exited = this.svc.wait(c.Id);
+        if (until === undefined) await exited;
+        else await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, Number((until - nowNanos) / 1_000_000n) + 1)))]);
+      }
     } finally {
+      clearTimeout(timer);
       stopFollow();
     }
   }
@@ -124,6 +153,32 @@ export class EngineContainers implements ContainerApi {
     return out;
   }
 
+  renameContainer(ref: string, newName: string): Promise<void> {
+    return this.svc.rename(ref, newName);
+  }
+
+  pauseContainer(ref: string): Promise<void> {
+    return this.svc.pause(ref, true);
+  }
+
+  unpauseContainer(ref: string): Promise<void> {
+    return this.svc.pause(ref, false);
+  }
+
+  /** moby `daemon/top_unix.go`: a running container's processes; a stopped or restarting one is refused. */
+  async topContainer(ref: string, psArgs: string[]): Promise<TopResult> {
+    const c = await this.svc.store.find(ref);
+    if (!this.svc.isRunning(c.Id)) throw new TabdockError('CONFLICT', `Container ${c.Id} is not running`, {});
+    const runtime = await this.runtimes.runtime(this.runtimes.forContainer(c));
+    if (!runtime.processes) throw new TabdockError('UNSUPPORTED', `top is not available for ${c.Driver} containers: their runtime has no processes to list`, {});
+    return topRows(await runtime.processes(c), psArgs, new Date());
+  }
+
+  async updateContainer(ref: string, update: ContainerUpdate): Promise<{ Warnings: string[] }> {
+    await this.svc.update(ref, update);
+    return { Warnings: [] };
+  }
+
   private async tree(ref: string) {
     return this.fss.tree(await this.svc.store.find(ref));
   }
@@ -147,6 +202,8 @@ export class EngineContainers implements ContainerApi {
   async execContainer(ref: string, req: ExecRequest, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void) {
     const c = await this.svc.store.find(ref);
     if (!this.svc.isRunning(c.Id)) throw new TabdockError('CONFLICT', `container ${c.Id} is not running`, {});
+    // moby getActiveContainer: a frozen container would hold the exec's start forever.
+    if (await this.svc.isPaused(c.Id)) throw new TabdockError('CONFLICT', `Container ${c.Id} is paused, unpause the container before exec`, {});
     // moby's exec: the user (`-u`, else the container's) resolved against the container's
     // own /etc/passwd and /etc/group as they are now, as `run -u` is; a user that does not
     // resolve fails the exec as Docker's does (126: the process could not be started).
@@ -165,7 +222,7 @@ export class EngineContainers implements ContainerApi {
     const tty = req.tty ?? false;
     const proc = await (await this.runtimes.runtime(this.runtimes.forContainer(c))).exec({
       container: c, args: req.args, env: execEnv({ configEnv: c.Config.Env, execEnv: req.env ?? [], hostname: c.Config.Hostname, tty, home: user.home }),
-      cwd: req.workdir || c.Config.WorkingDir || '/', user: `${user.uid}:${user.gid}`, additionalGids: user.additionalGids,
+      cwd: req.workdir || c.Config.WorkingDir || '/', user: `${user.uid}:${user.gid}`, additionalGids: [...new Set([...user.additionalGids, ...additionalGroups(c.HostConfig.GroupAdd ?? [], group)])],
       tty, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
     });
     const off = proc.onOutput(onOutput);

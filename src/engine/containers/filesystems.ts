@@ -1,12 +1,15 @@
 import { ContainerFs, ensureImageLayers, freeChunks, type BlobStore, type Inode, type LayerStore } from '../../fs-layers/index.ts';
-import { Digest } from '../../registry-client/index.ts';
+import { Digest, type Platform } from '../../registry-client/index.ts';
 import type { ImageService } from '../images.ts';
 import type { VolumeService } from '../volumes.ts';
 import { ensureWasiImageLayers } from '../wasi/artifact.ts';
 import { commitLayer, webGzip, type LayerDescriptor } from './commit-layer.ts';
 import { copyIn, copyOut, isInitLayerPath, readTreeFile, resolve, type CopyEntry } from './container-files.ts';
 import type { ContainerRecord } from './record.ts';
-import type { VolumeTree } from './runtime.ts';
+import type { EmulatorTree, VolumeTree } from './runtime.ts';
+import type { EmulatorTrees } from '../emulation/emulator-trees.ts';
+import { emulatorFor } from '../emulation/emulators.ts';
+import { TabdockError } from '../../shared/errors.ts';
 
 export interface ContainerFilesystemsDeps {
   layers: LayerStore;
@@ -17,12 +20,16 @@ export interface ContainerFilesystemsDeps {
   volumes?: Pick<VolumeService, 'get' | 'tree' | 'markPopulated'>;
   /** A fresh gzip compressor for committed layers (default: CompressionStream). */
   gzip?: () => TransformStream<Uint8Array, Uint8Array>;
+  /** The QEMU emulators' trees, for containers of emulated platforms. */
+  emulators?: EmulatorTrees;
 }
 
 /** The trees a start hands its runtime. */
 export interface StartTrees {
   rootfs: ContainerFs;
   volumes: VolumeTree[];
+  /** For an image of an emulated platform: its emulator and the tree holding it. */
+  emulator?: EmulatorTree;
 }
 
 /**
@@ -83,7 +90,10 @@ export class ContainerFilesystems {
    * WorkingDir, and crun would fail to chdir into it), and the trees of its volumes, a new
    * one filled from the image at its mount point first (moby's copy-up, unless `nocopy`).
    */
-  async forStart(c: ContainerRecord, cwd: string | undefined): Promise<StartTrees> {
+  async forStart(c: ContainerRecord, cwd: string | undefined, platform?: Platform): Promise<StartTrees> {
+    const emu = platform ? emulatorFor(platform) : undefined;
+    if (emu && !this.deps.emulators) throw new TabdockError('UNSUPPORTED_PLATFORM', `this engine cannot emulate ${emu.platforms.join(', ')}`, {}, { exitCode: 125 });
+    const emulator = emu ? { info: emu, tree: await this.deps.emulators!.tree(emu) } : undefined;
     const rootfs = await this.tree(c);
     // Set again: the tree may have been opened by a caller that had no record (a `cp`).
     rootfs.setQuota(c.RunOptions.storageSize);
@@ -95,7 +105,7 @@ export class ContainerFilesystems {
       if (!noCopy) await this.fillVolume(m.Name, rootfs, m.Destination);
       volumes.push({ name: m.Name, fs: await this.deps.volumes.tree(m.Name) });
     }
-    return { rootfs, volumes };
+    return { rootfs, volumes, ...(emulator ? { emulator } : {}) };
   }
 
   /** Docker copies the image's files at the mount point into a new, empty volume the first time it is mounted, owner and mode included. */

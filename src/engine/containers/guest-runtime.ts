@@ -5,7 +5,9 @@ import { TabdockError } from '../../shared/errors.ts';
 import { exitCodeForStartError } from '../spec/exit-codes.ts';
 import type { ContainerRecord } from './record.ts';
 import { volumeTreeId } from '../volumes.ts';
-import type { ContainerRuntime, ExecRequest, RuntimeExit, RuntimeProcess, RuntimeStats, StartRequest } from './runtime.ts';
+import type { ContainerRuntime, EmulatorTree, ExecRequest, ProcessInfo, RuntimeExit, RuntimeProcess, RuntimeStats, StartRequest } from './runtime.ts';
+import type { OciResources } from '../spec/oci-types.ts';
+import { binfmtRule } from '../emulation/emulators.ts';
 import type { RuntimeEnv } from './runtimes.ts';
 import type { GuestSocket } from '../../emulator/index.ts';
 import { netnsId, type NetworkPlan, type PlannedEndpoint } from '../network/plan.ts';
@@ -24,6 +26,8 @@ export interface GuestRuntimeDeps {
   startGuest(handle9p: Handle9p): Promise<Guest>;
   /** The guest's memory (the limit `docker stats` shows for a container without -m). */
   guestMemory?: number;
+  /** The store's room, for `df` in a container (the 9P server's statfs). */
+  capacity?: () => { total: number; free: number } | undefined;
   /** How often the agent is pinged and how long an answer may take (default 5 s / 20 s); false: never. */
   watchdog?: { intervalMs: number; timeoutMs: number } | false;
 }
@@ -49,6 +53,10 @@ export class GuestRuntime implements ContainerRuntime {
   private readonly serving = new Map<string, Pick<StartRequest, 'rootfs' | 'volumes'>>();
   /** The bridges made in each guest (net-create is idempotent; this saves the request). */
   private readonly bridges = new WeakMap<Guest, Set<string>>();
+  /** The emulators' trees, served once one is needed and for the engine's life (binfmt_misc holds the file open). */
+  private readonly emulatorTrees = new Map<string, ContainerFs>();
+  /** The emulators registered with binfmt_misc in each guest (a restored guest has none). */
+  private readonly registered = new WeakMap<Guest, Map<string, Promise<void>>>();
   constructor(private readonly deps: GuestRuntimeDeps, private readonly env: RuntimeEnv = {}) {}
 
   /** A 9P server per guest: a fresh kernel numbers its fids from the start again. */
@@ -59,13 +67,16 @@ export class GuestRuntime implements ContainerRuntime {
         if (!fs) throw new FsError(Errno.ENOENT, `no container tree ${id}`);
         return fs;
       },
-      list: () => [...this.serving.keys(), ...new Set([...this.serving.values()].flatMap((t) => t.volumes.map((v) => volumeTreeId(v.name))))],
+      ...(this.deps.capacity ? { capacity: this.deps.capacity } : {}),
+      list: () => [...this.serving.keys(), ...new Set([...this.serving.values()].flatMap((t) => t.volumes.map((v) => volumeTreeId(v.name)))), ...this.emulatorTrees.keys()],
     });
   }
 
   private served(id: string): ContainerFs | undefined {
     const own = this.serving.get(id);
     if (own) return own.rootfs;
+    const emu = this.emulatorTrees.get(id);
+    if (emu) return emu;
     for (const t of this.serving.values()) for (const v of t.volumes) if (volumeTreeId(v.name) === id) return v.fs;
     return undefined;
   }
@@ -99,6 +110,32 @@ export class GuestRuntime implements ContainerRuntime {
     return current;
   }
 
+  /**
+   * Registers an emulator with the guest's binfmt_misc, once per guest: its tree is served
+   * beside the containers' (`/run/tabdock/fs/emulator-<name>/<name>`) and registered with
+   * the fix-binary flag, so the kernel holds the file open and programs of that machine
+   * start under it in every container's mount namespace, where the path does not exist.
+   */
+  private registerEmulator(g: Guest, emu: EmulatorTree): Promise<void> {
+    let done = this.registered.get(g);
+    if (!done) this.registered.set(g, (done = new Map()));
+    const name = emu.info.name;
+    let p = done.get(name);
+    if (!p) {
+      const dir = `emulator-${name}`;
+      this.emulatorTrees.set(dir, emu.tree);
+      const rule = binfmtRule(emu.info, `${GUEST_TREE}/${dir}/${name}`);
+      // Registered unless it is (a guest restored from a state saved after one was made).
+      const script = `m=/proc/sys/fs/binfmt_misc; [ -e $m/register ] || mount -t binfmt_misc binfmt_misc $m || exit 1; [ -e $m/${name} ] || printf '%s' '${rule}' > $m/register`;
+      p = run(g, ['/bin/sh', '-c', script]).catch((e: unknown) => {
+        done.delete(name);
+        throw new TabdockError('EMULATOR_FAILED', `the ${emu.info.platforms[0]} emulator (${name}) could not be registered in the guest: ${e instanceof Error ? e.message : String(e)}`, { emulator: name }, { exitCode: 125 });
+      });
+      done.set(name, p);
+    }
+    return p;
+  }
+
   /** Boots (restores) the guest now, before any container needs it. */
   async warmUp(): Promise<void> {
     await this.bootGuest();
@@ -125,7 +162,8 @@ export class GuestRuntime implements ContainerRuntime {
       })();
       const files: Record<string, string> = plan ? { hosts: plan.files.hosts, 'resolv.conf': plan.files.resolvConf, hostname: plan.files.hostname } : {};
       const written = this.writeGuestFiles(g, dir, { ...files, 'config.json': JSON.stringify(spec) });
-      const both = await Promise.allSettled([ready, written]);
+      const emulated = req.emulator ? this.registerEmulator(g, req.emulator) : undefined;
+      const both = await Promise.allSettled([ready, written, ...(emulated ? [emulated] : [])]);
       for (const r of both) if (r.status === 'rejected') throw r.reason;
       const proc = await g.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
       // A signal right after `run -d` may come before crun made the container: wait for it.
@@ -294,6 +332,44 @@ export class GuestRuntime implements ContainerRuntime {
     };
   }
 
+  /** `crun pause`/`resume`: cgroup v2's freezer (`cgroup.freeze`) on the container's cgroup. */
+  async pause(c: ContainerRecord): Promise<void> {
+    await run(await this.bootGuest(), ['/usr/bin/crun', 'pause', c.Id]);
+  }
+
+  async resume(c: ContainerRecord): Promise<void> {
+    await run(await this.bootGuest(), ['/usr/bin/crun', 'resume', c.Id]);
+  }
+
+  /** `crun update -r FILE`: the same OCI resources as at create, turned into cgroup files by crun as then. */
+  async updateResources(c: ContainerRecord, resources: Omit<OciResources, 'devices'>): Promise<void> {
+    const g = await this.bootGuest();
+    const file = `${guestBundlePath(c.Id)}/update.json`;
+    const p = await g.agent.spawn(['/bin/sh', '-c', 'cat > "$0" && exec /usr/bin/crun update -r "$0" "$1"', file, c.Id]);
+    await p.write(new TextEncoder().encode(JSON.stringify(resources)));
+    p.closeStdin();
+    const out = await p.output();
+    if (out.status !== 0) throw new TabdockError('GUEST_COMMAND_FAILED', `crun update ${c.Id} failed in the guest: ${out.stderr.trim()}`, { args: ['update', c.Id] });
+  }
+
+  /**
+   * The container's processes (`crun ps`: the PIDs in its cgroup), read from the guest's
+   * /proc in one spawn: the uptime and /etc/passwd first, then per PID its stat line, its
+   * uid and its command line. A process that ends meanwhile is left out.
+   */
+  async processes(c: ContainerRecord): Promise<ProcessInfo[]> {
+    const g = await this.bootGuest();
+    const script = [
+      'pids=$(/usr/bin/crun ps "$0" | sed 1d) || exit 1',
+      'cat /proc/uptime /etc/passwd',
+      'for p in $pids; do s=$(cat /proc/$p/stat 2>/dev/null) || continue; u=$(sed -n "s/^Uid:[[:space:]]*\\([0-9]*\\).*/\\1/p" /proc/$p/status 2>/dev/null); printf "\\n@@@ %s\\n%s\\n%s\\n" "$p" "$s" "$u"; cat /proc/$p/cmdline 2>/dev/null; done',
+    ].join('\n');
+    const now = Date.now();
+    const out = await (await g.agent.spawn(['/bin/sh', '-c', script, c.Id])).output();
+    if (out.status !== 0) throw new TabdockError('GUEST_COMMAND_FAILED', `crun ps ${c.Id} failed in the guest: ${out.stderr.trim()}`, { args: ['ps', c.Id] });
+    return parseProcesses(out.stdout, now);
+  }
+
   async dispose(): Promise<void> {
     const g = await this.guest?.catch(() => undefined);
     await g?.dispose();
@@ -353,4 +429,47 @@ export function netDev(text: string): Record<string, { rx_bytes: number; tx_byte
 export function sumIoStat(text: string): { read: number; write: number } {
   const sum = (k: string) => [...text.matchAll(new RegExp(`\\b${k}=(\\d+)`, 'g'))].reduce((a, m) => a + Number(m[1]), 0);
   return { read: sum('rbytes'), write: sum('wbytes') };
+}
+
+/** USER_HZ: /proc counts CPU time and start times in 1/100 s on every Linux the guest runs. */
+const CLOCK_TICKS = 100;
+
+/**
+ * What `processes` printed: `/proc/uptime` and /etc/passwd, then `@@@ PID` sections of
+ * the stat line, the uid and the NUL-separated command line. `now` is the engine's clock
+ * when it asked (the guest's clock may be anywhere after a snapshot restore; its uptime
+ * is not).
+ */
+export function parseProcesses(text: string, now: number): ProcessInfo[] {
+  const [head = '', ...sections] = text.split('\n@@@ ');
+  const [uptimeLine = '', ...passwd] = head.split('\n');
+  const uptime = Number(uptimeLine.split(' ')[0]);
+  const names = new Map<number, string>();
+  for (const l of passwd) {
+    const f = l.split(':');
+    if (f.length >= 3 && /^\d+$/.test(f[2]!) && !names.has(Number(f[2]))) names.set(Number(f[2]), f[0]!);
+  }
+  const out: ProcessInfo[] = [];
+  for (const sec of sections) {
+    const nl1 = sec.indexOf('\n');
+    const nl2 = sec.indexOf('\n', nl1 + 1);
+    const nl3 = sec.indexOf('\n', nl2 + 1);
+    if (nl1 < 0 || nl2 < 0 || nl3 < 0) continue;
+    const stat = sec.slice(nl1 + 1, nl2);
+    const uid = Number(sec.slice(nl2 + 1, nl3));
+    const cmdline = sec.slice(nl3 + 1);
+    // proc(5): "pid (comm) state ppid pgrp session tty_nr ..."; comm may hold spaces and parentheses.
+    const open = stat.indexOf('(');
+    const close = stat.lastIndexOf(')');
+    if (open < 0 || close < 0) continue;
+    const f = stat.slice(close + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    const elapsed = Math.max(0, uptime - Number(f[19]) / CLOCK_TICKS);
+    out.push({
+      pid: Number(sec.slice(0, nl1)), ppid: Number(f[1]), uid, ...(names.has(uid) ? { user: names.get(uid)! } : {}), ttyNr: Number(f[4]),
+      startedAt: now - elapsed * 1000, cpuSeconds: ticks / CLOCK_TICKS, elapsedSeconds: elapsed,
+      args: cmdline.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1), comm: stat.slice(open + 1, close),
+    });
+  }
+  return out.sort((a, b) => a.pid - b.pid);
 }

@@ -6,7 +6,7 @@ import type { NetworkSettings, PortMap } from '../network/settings.ts';
  * A container as the engine keeps it, in Docker's field names so `inspect` is the record
  * itself (docker API `ContainerJSON`, trimmed to what tabdock has).
  */
-export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited' | 'removing' | 'dead';
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';
 
 export interface ContainerState {
   Status: ContainerStatus;
@@ -69,6 +69,8 @@ export interface HostConfig {
   DnsOptions?: string[];
   /** `--storage-opt` as given (moby: omitted when empty). */
   StorageOpt?: Record<string, string>;
+  /** `--group-add` as given (null when none). */
+  GroupAdd?: string[] | null;
   /** `--restart` (absent in records made before restart policies: `no`). */
   RestartPolicy?: RestartPolicy;
 }
@@ -96,6 +98,8 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   Mounts: MountPoint[];
   Platform: string;
+  /** The image's platform when QEMU emulates it (`linux/arm64`); not in inspect (Docker has no such field), shown by `ps`. */
+  Emulated?: string;
   /** Runtime the container runs under: the Linux guest or WebAssembly. */
   Driver: 'tabdock-guest' | 'tabdock-wasi';
   RestartCount: number;

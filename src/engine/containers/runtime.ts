@@ -1,7 +1,9 @@
+import type { EmulatorInfo } from '../emulation/emulators.ts';
 import type { ContainerFs } from '../../fs-layers/index.ts';
 import type { GuestSocket } from '../../emulator/index.ts';
 import type { NetworkPlan, PlannedEndpoint } from '../network/plan.ts';
 import type { ContainerRecord } from './record.ts';
+import type { OciResources } from '../spec/oci-types.ts';
 
 /**
  * Where a container's process runs: the Linux guest (crun over 9P) or WebAssembly. The
@@ -45,6 +47,14 @@ export interface StartRequest {
   rows?: number;
   /** Its network (runtimes with networking: the guest); absent: the runtime's default. */
   network?: NetworkPlan;
+  /** An image of an emulated platform: the emulator its programs run under, and the tree that holds it. */
+  emulator?: EmulatorTree;
+}
+
+/** A QEMU emulator as a runtime receives it: what it runs and a tree with the binary at `/<name>`. */
+export interface EmulatorTree {
+  info: EmulatorInfo;
+  tree: ContainerFs;
 }
 
 export interface ExecRequest {
@@ -80,11 +90,36 @@ export interface RuntimeStats {
   networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
 }
 
+/** One process of a running container, as the runtime's /proc tells it (`docker top`). */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  uid: number;
+  /** The runtime host's name for the uid (as the host's `ps` prints it), if it has one. */
+  user?: string;
+  /** The kernel's tty_nr (0: none). */
+  ttyNr: number;
+  /** When it started (ms since the epoch, the engine's clock). */
+  startedAt: number;
+  /** User plus system CPU time, and the time since it started, in seconds. */
+  cpuSeconds: number;
+  elapsedSeconds: number;
+  args: string[];
+  comm: string;
+}
+
 export interface ContainerRuntime {
   start(req: StartRequest): Promise<RuntimeProcess>;
   exec(req: ExecRequest): Promise<RuntimeProcess>;
   /** Resource use of a running container (`docker stats`); absent where the runtime cannot tell. */
   stats?(container: ContainerRecord): Promise<RuntimeStats>;
+  /** `docker pause` / `unpause`: freezes and thaws every process of a running container (the cgroup freezer). */
+  pause?(container: ContainerRecord): Promise<void>;
+  resume?(container: ContainerRecord): Promise<void>;
+  /** `docker top`: the processes in a running container's cgroup. */
+  processes?(container: ContainerRecord): Promise<ProcessInfo[]>;
+  /** `docker update`: new cgroup limits on a running container. */
+  updateResources?(container: ContainerRecord, resources: Omit<OciResources, 'devices'>): Promise<void>;
   /** Gets ready now, before any container needs it (the guest restores its snapshot). */
   warmUp?(): Promise<void>;
   /** A TCP connection to ip:port inside the runtime's network (published ports). */

@@ -1,6 +1,8 @@
 import { deliver } from './deliver.ts';
 import type { MetaStore } from '../../fs-layers/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
+import { emulatorFor } from '../emulation/emulators.ts';
+import { DEFAULT_PLATFORM, formatPlatform, isWasmPlatform, normalizePlatform, parsePlatform, platformMatches, type Platform } from '../../registry-client/index.ts';
 import type { ImageRecord } from '../image-record.ts';
 import type { ImageService } from '../images.ts';
 import { ContainerLogs, type LogEntry } from './logs.ts';
@@ -8,7 +10,8 @@ import { generateName } from './names.ts';
 import { mergeContainerConfig, stopSignalOf, stopTimeoutOf } from '../spec/container-config.ts';
 import { resolveCommand } from '../spec/command.ts';
 import { exitCodeForProcess } from '../spec/exit-codes.ts';
-import { effectivePidsLimit } from '../spec/oci-spec.ts';
+import { effectivePidsLimit, limitResources } from '../spec/oci-spec.ts';
+import { applyUpdate, type ContainerUpdate } from '../spec/update.ts';
 import { checkExecLimits } from '../spec/exec-limits.ts';
 import { validateContainerName } from '../spec/run-flags.ts';
 import type { RunOptions } from '../spec/run-options.ts';
@@ -85,11 +88,14 @@ export class ContainerService {
     this.events = deps.events ?? NO_EVENTS;
   }
 
-  private publish(action: 'create' | 'start' | 'destroy', c: ContainerRecord): void;
+  private publish(action: 'create' | 'start' | 'destroy' | 'pause' | 'unpause' | 'update', c: ContainerRecord): void;
   private publish(action: 'die', c: ContainerRecord, exitCode: number): void;
-  private publish(action: ContainerEvent['action'], c: ContainerRecord, exitCode?: number): void {
-    const base = { type: 'container' as const, id: c.Id, name: c.Name.slice(1), image: c.Config.Image, time: this.now().toISOString() };
-    this.events.publish(action === 'die' ? { ...base, action, exitCode: exitCode! } : { ...base, action });
+  private publish(action: 'rename', c: ContainerRecord, oldName: string): void;
+  private publish(action: ContainerEvent['action'], c: ContainerRecord, extra?: number | string): void {
+    const base = { type: 'container' as const, id: c.Id, name: c.Name.slice(1), image: c.Config.Image, time: this.now().toISOString(), ...(Object.keys(c.Config.Labels ?? {}).length ? { labels: { ...c.Config.Labels } } : {}) };
+    if (action === 'die') this.events.publish({ ...base, action, exitCode: extra as number });
+    else if (action === 'rename') this.events.publish({ ...base, action, oldName: extra as string });
+    else this.events.publish({ ...base, action });
   }
 
   /** After a restart of the daemon or page: what was running is not any more, and says why. */
@@ -108,7 +114,12 @@ export class ContainerService {
     if (bind) throw new TabdockError('UNSUPPORTED', `bind mounts (${bind.source}:${bind.target}) need a host directory, and tabdock's guest has no host file system to share; use a named volume instead (-v NAME:${bind.target})`, {}, { exitCode: 125 });
     if (o.volumes.length && !this.deps.volumes) throw new TabdockError('UNSUPPORTED', 'this engine has no volume store; -v/--mount volumes are not available', {}, { exitCode: 125 });
     const image = await this.deps.images.get(req.image);
+    // moby: an image of another platform than --platform is "not found" (the CLI then pulls that platform).
+    if (o.platform && !platformMatches(parsePlatform(o.platform), image.platform)) {
+      throw new TabdockError('NO_SUCH_IMAGE', `image with reference ${req.image} was found but does not match the specified platform: wanted ${formatPlatform(parsePlatform(o.platform))}, actual: ${formatPlatform(normalizePlatform(image.platform))}`, { image: req.image });
+    }
     const runtime = this.deps.runtimes.forPlatform(image.platform);
+    const warnings = platformWarnings(image.platform, o.platform);
     runtime.checkOptions?.(o);
     const all = await this.store.list();
     const taken = new Set(all.map((c) => c.Name));
@@ -136,7 +147,7 @@ export class ContainerService {
       Tmpfs: o.tmpfs.length ? Object.fromEntries(o.tmpfs.map((t) => [t.target, t.data])) : null,
       Binds: null, NetworkMode: net.NetworkMode, Init: o.init, PortBindings: net.PortBindings, PublishAllPorts: net.PublishAllPorts,
       ExtraHosts: net.ExtraHosts, Dns: net.Dns, DnsSearch: net.DnsSearch, DnsOptions: net.DnsOptions,
-      ...(o.storageOpt ? { StorageOpt: { ...o.storageOpt } } : {}),
+      ...(o.storageOpt ? { StorageOpt: { ...o.storageOpt } } : {}), GroupAdd: o.groupAdd?.length ? [...o.groupAdd] : null,
       RestartPolicy: typeof o.restart === 'object' ? o.restart : NO_RESTART,
     };
     const rec: ContainerRecord = {
@@ -146,7 +157,7 @@ export class ContainerService {
         ...(await this.volumeMounts(image.config.config, o)),
         ...o.tmpfs.map((t): MountPoint => ({ Type: 'tmpfs', Source: '', Destination: t.target, Mode: t.data, RW: true })),
       ],
-      Platform: image.platform.os, Driver: runtime.driver, RestartCount: 0, RunOptions: o, NetworkSettings: net.NetworkSettings,
+      Platform: image.platform.os, ...(emulatorFor(image.platform) ? { Emulated: formatPlatform(normalizePlatform(image.platform)) } : {}), Driver: runtime.driver, RestartCount: 0, RunOptions: o, NetworkSettings: net.NetworkSettings,
     };
     await this.store.save(rec);
     try {
@@ -157,7 +168,7 @@ export class ContainerService {
       throw e;
     }
     this.publish('create', rec);
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: warnings };
   }
 
   private async networkFields(o: RunOptions, exposed: string[], networking: boolean): Promise<CreateNetworkFields> {
@@ -206,7 +217,7 @@ export class ContainerService {
       const b = await fss.readFile(c, p);
       return b ? new TextDecoder().decode(b) : undefined;
     });
-    const trees = await fss.forStart(c, (spec['process'] as { cwd?: string } | undefined)?.cwd);
+    const trees = await fss.forStart(c, (spec['process'] as { cwd?: string } | undefined)?.cwd, image.platform);
     const runtime = await this.deps.runtimes.runtime(registered);
     // Addresses, /etc files and published ports before the process: a port that is taken fails the start.
     const network = registered.networking && this.deps.network && runtime.connect
@@ -247,7 +258,7 @@ export class ContainerService {
     // reported like a kill, with the reason, as `reconcile` does after a restart.
     if (end.code < 0) end = { code: exitCodeForProcess({ signal: 'KILL' }), error: end.error ?? 'the guest stopped while the container was running' };
     if (this.manual.delete(c.Id)) fresh.ManuallyStopped = true;
-    fresh.State = { ...fresh.State, Status: 'exited', Running: false, Restarting: false, Pid: 0, ExitCode: end.code, OOMKilled: end.oomKilled ?? false, Error: end.error ?? '', FinishedAt: this.now().toISOString() };
+    fresh.State = { ...fresh.State, Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: end.code, OOMKilled: end.oomKilled ?? false, Error: end.error ?? '', FinishedAt: this.now().toISOString() };
     // Saved before the process leaves `live`: a `wait` in between must not read the old state.
     // A record that cannot be saved (a full disk) still ends the container here (`rm -f`
     // waits for this); the next engine start marks it exited again.
@@ -459,6 +470,86 @@ export class ContainerService {
     }
   }
 
+  /**
+   * `docker pause` / `unpause` (moby `daemon/pause.go`): the runtime freezes every process
+   * of the container (cgroup v2 `cgroup.freeze`); State.Paused and Status `paused` say so
+   * until it is thawed or ends. A kill still ends a frozen container (the freezer lets
+   * fatal signals through); exec is refused while it is paused, as Docker's is.
+   */
+  async pause(ref: string, paused: boolean): Promise<void> {
+    const c = await this.store.find(ref);
+    if (!this.live.has(c.Id)) throw new TabdockError('CONFLICT', `Container ${c.Id} is not running`, {});
+    if (c.State.Restarting) throw new TabdockError('CONFLICT', `Container ${c.Id} is restarting, wait until the container is running`, {});
+    if (paused && c.State.Paused) throw new TabdockError('CONFLICT', `Container ${c.Id} is already paused`, {});
+    if (!paused && !c.State.Paused) throw new TabdockError('CONFLICT', `Container ${c.Id} is not paused`, {});
+    const runtime = await this.deps.runtimes.runtime(this.deps.runtimes.forContainer(c));
+    const act = paused ? runtime.pause : runtime.resume;
+    if (!act) throw new TabdockError('UNSUPPORTED', `${paused ? 'pause' : 'unpause'} is not available for ${c.Driver} containers: their runtime has no freezer`, {});
+    await act.call(runtime, c);
+    // Read again: only the pause changes here (an exit saved meanwhile stays).
+    const fresh = (await this.store.get(c.Id)) ?? c;
+    if (!this.live.has(c.Id)) return;
+    fresh.State = { ...fresh.State, Paused: paused, Status: paused ? 'paused' : RUNNING };
+    await this.store.save(fresh);
+    this.publish(paused ? 'pause' : 'unpause', fresh);
+  }
+
+  /** Whether a running container is frozen (exec is refused then). */
+  async isPaused(id: string): Promise<boolean> {
+    return this.live.has(id) && ((await this.store.get(id))?.State.Paused ?? false);
+  }
+
+  /**
+   * `docker rename` (moby `daemon/rename.go`): the same name is refused, the new one must be
+   * valid and free; a running container's names on its user networks (their DNS) follow.
+   */
+  async rename(ref: string, newName: string): Promise<void> {
+    const c = await this.store.find(ref);
+    const wanted = newName.startsWith('/') ? newName : `/${newName}`;
+    if (wanted === c.Name) throw new TabdockError('INVALID_NAME', 'Renaming a container with the same name as its current name', {});
+    const allocating = (e: TabdockError) => new TabdockError(e.code, `Error when allocating new name: ${e.message}`, e.data);
+    try {
+      validateContainerName(wanted.slice(1));
+    } catch (e) {
+      if (TabdockError.is(e)) throw allocating(new TabdockError(e.code, `Invalid container name (${wanted}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, e.data));
+      throw e;
+    }
+    const other = (await this.store.list()).find((o) => o.Name === wanted);
+    if (other) throw allocating(new TabdockError('CONFLICT', `Conflict. The container name "${wanted}" is already in use by container "${other.Id}". You have to remove (or rename) that container to be able to reuse that name.`, {}));
+    const oldName = c.Name;
+    c.Name = wanted;
+    for (const es of Object.values(c.NetworkSettings?.Networks ?? {})) {
+      if (es.DNSNames) es.DNSNames = es.DNSNames.map((n) => (n === oldName.slice(1) ? wanted.slice(1) : n));
+    }
+    await this.store.save(c);
+    this.deps.network?.renamed(c.Id, wanted.slice(1));
+    this.publish('rename', c, oldName);
+  }
+
+  /**
+   * `docker update` (moby `daemon/update.go`): the rules in engine/spec (`applyUpdate`); a
+   * running container's cgroup gets the new limits first (crun, as at its start), then the
+   * record keeps them for every later start. A new restart policy counts from its next exit.
+   */
+  async update(ref: string, u: ContainerUpdate): Promise<void> {
+    const c = await this.store.find(ref);
+    const next = applyUpdate(c.Id, c.RunOptions, u, { autoRemove: c.HostConfig.AutoRemove, cpuCount: 1 });
+    const limits = u.memory || u.memorySwap || u.nanoCpus || u.pidsLimit !== undefined;
+    if (limits && this.live.has(c.Id)) {
+      const runtime = await this.deps.runtimes.runtime(this.deps.runtimes.forContainer(c));
+      if (!runtime.updateResources) throw new TabdockError('UNSUPPORTED', `Cannot update container ${c.Id}: ${c.Driver} containers have no cgroup limits to change while they run`, {});
+      await runtime.updateResources(c, limitResources(next));
+    }
+    const fresh = (await this.store.get(c.Id)) ?? c;
+    fresh.RunOptions = next;
+    fresh.HostConfig = {
+      ...fresh.HostConfig, Memory: next.memory ?? 0, MemorySwap: next.memorySwap ?? 0, NanoCpus: next.nanoCpus ?? 0,
+      PidsLimit: fresh.HostConfig.PidsLimit === null ? null : effectivePidsLimit(next.pidsLimit), RestartPolicy: next.restart,
+    };
+    await this.store.save(fresh);
+    this.publish('update', fresh);
+  }
+
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const c = await this.store.find(ref);
     // Marked at once (no await since the lookup): a start either came first and is waited
@@ -473,6 +564,8 @@ export class ContainerService {
       }
       await this.starting.get(c.Id)?.catch(() => {});
       if (this.live.has(c.Id)) {
+        // moby daemon/delete.go: a paused container is named as such.
+        if (!opts.force && c.State.Paused) throw new TabdockError('CONFLICT', `cannot remove container "${c.Name}": container is paused and must be unpaused first`, {});
         if (!opts.force) throw new TabdockError('CONFLICT', `cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`, {});
         // Its own exit's auto-removal is refused while this one runs: this one does its work.
         volumes ||= c.HostConfig.AutoRemove;
@@ -537,4 +630,14 @@ export function randomHex(bytes: number): string {
 /** The record's `--restart` (records made before restart policies have none: `no`). */
 function restartPolicyOf(c: ContainerRecord): RestartPolicy {
   return c.HostConfig.RestartPolicy ?? NO_RESTART;
+}
+
+/**
+ * moby's warning when an image of another platform than the host's is run without
+ * --platform (daemon/create.go); the host here is the guest, linux/386.
+ */
+function platformWarnings(platform: Platform, requested: string | undefined): string[] {
+  const p = normalizePlatform(platform);
+  if (requested || platformMatches(DEFAULT_PLATFORM, p) || isWasmPlatform(p)) return [];
+  return [`The requested image's platform (${formatPlatform(p)}) does not match the detected host platform (${formatPlatform(DEFAULT_PLATFORM)}) and no specific platform was requested`];
 }

@@ -300,6 +300,11 @@ export class ContainerNetworking {
     return out.length ? [...new Set(out)] : undefined;
   }
 
+  /** `docker rename` of a container: its endpoints take the new name. */
+  renamed(id: string, name: string): void {
+    this.deps.networks.renameContainer(id, name);
+  }
+
   /** The published ports of a running container (for `ps`), as bound. */
   published(id: string): boolean {
     return (this.active.get(id)?.ports.length ?? 0) > 0;

@@ -209,6 +209,14 @@ export class NetworkService {
     return e;
   }
 
+  /** `docker rename`: the container's endpoints answer (DNS, `network inspect`) to its new name. */
+  renameContainer(containerId: string, name: string): void {
+    for (const eps of this.endpoints.values()) {
+      const e = eps.get(containerId);
+      if (e) eps.set(containerId, { ...e, name });
+    }
+  }
+
   /** Frees the container's address on network `n` (its stop, or `network disconnect`). */
   detach(n: NetworkRecord, containerId: string): void {
     const eps = this.endpoints.get(n.Id);

@@ -4,12 +4,12 @@
  */
 export { RUN_FLAGS, parseRunOptions, validateContainerName } from './run-flags.ts';
 export type { FlagSpec, Parsed, PortMapping, RunOptions, RunOptionsContext, Ulimit } from './run-options.ts';
-export { buildOciSpec, pathsToEnsure, effectivePidsLimit, DEFAULT_PIDS_LIMIT, CPU_PERIOD_US, INIT_PATH_IN_CONTAINER, type OciSpecInput, type ResolvedVolume } from './oci-spec.ts';
+export { buildOciSpec, limitResources, pathsToEnsure, effectivePidsLimit, DEFAULT_PIDS_LIMIT, CPU_PERIOD_US, INIT_PATH_IN_CONTAINER, type OciSpecInput, type ResolvedVolume } from './oci-spec.ts';
 export type * from './oci-types.ts';
 export { validateOciSpec } from './validate-oci-spec.ts';
 export { resolveCommand } from './command.ts';
 export { containerEnv, execEnv, mergeImageEnv, replaceOrAppendEnv, parseEnvFile, parseEnvFlag, DEFAULT_PATH } from './env.ts';
-export { resolveUser, parsePasswd, parseGroup, type ResolvedUser } from './user.ts';
+export { resolveUser, additionalGroups, parsePasswd, parseGroup, type ResolvedUser } from './user.ts';
 export { tweakCapabilities, normalizeCapabilities, DEFAULT_CAPABILITIES, ALL_CAPABILITIES } from './capabilities.ts';
 export { defaultSeccompProfile } from './seccomp-default.ts';
 export { MASKED_PATHS, READONLY_PATHS, DEFAULT_SHM_SIZE, OCI_VERSION } from './oci-defaults.ts';
@@ -26,3 +26,5 @@ export {
 } from './container-config.ts';
 export { parseRestartPolicy, shouldRestart, nextRestartDelay, NO_RESTART, RESTART_FIRST_DELAY_MS, RESTART_MAX_DELAY_MS, type RestartPolicy } from './restart.ts';
 export { checkExecLimits, ARG_MAX, MAX_ARG_STRLEN } from './exec-limits.ts';
+export { apiTimestampNanos, rfc3339Nanos } from './timestamp.ts';
+export { UPDATE_FLAGS, parseUpdateFlags, applyUpdate, type ContainerUpdate } from './update.ts';

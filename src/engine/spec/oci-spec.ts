@@ -11,7 +11,7 @@ import {
 import type { OciCapabilities, OciMount, OciResources, OciSpec } from './oci-types.ts';
 import type { RunOptions } from './run-options.ts';
 import { defaultSeccompProfile } from './seccomp-default.ts';
-import { resolveUser } from './user.ts';
+import { additionalGroups, resolveUser } from './user.ts';
 
 /** A volume (named, anonymous or bind) the engine resolved to a path in the guest. */
 export interface ResolvedVolume {
@@ -74,7 +74,7 @@ export function buildOciSpec(input: OciSpecInput): OciSpec {
     ociVersion: OCI_VERSION,
     process: {
       terminal: input.tty,
-      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      user: { uid: user.uid, gid: user.gid, additionalGids: [...new Set([...user.additionalGids, ...additionalGroups(o.groupAdd ?? [], input.group)])] },
       args,
       env: containerEnv({ imageEnv: cfg.Env ?? [], userEnv: o.env, hostname, tty: input.tty, home: user.home }),
       cwd: workdir === '' ? '/' : cleanPath(workdir),
@@ -144,7 +144,12 @@ export function effectivePidsLimit(given: number | undefined): number {
 }
 
 function buildResources(o: RunOptions): OciResources {
-  const r: OciResources = { devices: defaultDeviceRules(o.privileged) };
+  return { devices: defaultDeviceRules(o.privileged), ...limitResources(o) };
+}
+
+/** The cgroup limits of `-m`, `--memory-swap`, `--cpus`, `--pids-limit` (at create, and for `docker update` on a running container). */
+export function limitResources(o: RunOptions): Omit<OciResources, 'devices'> {
+  const r: Omit<OciResources, 'devices'> = {};
   if (o.memory !== undefined || o.memorySwap !== undefined) {
     r.memory = {};
     if (o.memory !== undefined) r.memory.limit = o.memory;

@@ -53,6 +53,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'expose', type: 'list', value: 'list', help: 'Expose a port or a range of ports' },
   { name: 'restart', type: 'string', value: 'string', help: 'Restart policy to apply when a container exits' },
   { name: 'ulimit', type: 'list', value: 'ulimit', help: 'Ulimit options' },
+  { name: 'group-add', type: 'list', value: 'list', help: 'Add additional groups to join' },
   { name: 'storage-opt', type: 'list', value: 'list', help: 'Storage driver options for the container' },
 ];
 
@@ -135,6 +136,7 @@ export function parseRunOptions(parsed: Parsed, ctx: RunOptionsContext = {}): Ru
     if (o.rm && o.restart.Name !== 'no') throw flagError('Conflicting options: --restart and --rm');
   }
   for (const u of list(parsed, 'ulimit')) o.ulimits.push(parseUlimit(u));
+  if (list(parsed, 'group-add').length) o.groupAdd = list(parsed, 'group-add');
   parseStorageOpts(list(parsed, 'storage-opt'), o);
   return o;
 }

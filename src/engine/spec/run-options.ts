@@ -83,6 +83,8 @@ export interface RunOptions {
   /** `--restart`, checked (spec/restart.ts); records made before restart policies hold `'no'`. */
   restart: RestartPolicy;
   ulimits: Ulimit[];
+  /** `--group-add`: more supplementary groups, names resolved against the container's /etc/group at each start (absent in records made before it). */
+  groupAdd?: string[];
   /** `--storage-opt` as given (inspect's HostConfig.StorageOpt); only `size` is taken. */
   storageOpt?: { size: string };
   /** `--storage-opt size=` in bytes: the cap on the container's writable layer. */

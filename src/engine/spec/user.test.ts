@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveUser } from './user.ts';
+import { additionalGroups, resolveUser } from './user.ts';
 
 const PASSWD = `root:x:0:0:root:/root:/bin/sh
 daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
@@ -60,5 +60,17 @@ describe('resolveUser', () => {
   it('first matching entry wins; malformed lines are tolerated', () => {
     const p = 'bad line\nroot:x:0:0::/r1:/bin/sh\nroot:x:0:0::/r2:/bin/sh\n';
     expect(resolveUser('root', p, '').home).toBe('/r1');
+  });
+});
+
+describe('--group-add (runc GetAdditionalGroups)', () => {
+  const group = 'root:x:0:\nstaff:x:50:\naudio:x:29:app\n';
+  it('takes names and gids from /etc/group, other numbers as they are, each once', () => {
+    expect(additionalGroups(['staff', '29', '1234', '50'], group)).toEqual([50, 29, 1234]);
+    expect(additionalGroups([], undefined)).toEqual([]);
+  });
+  it('refuses a name the file does not have, and gids out of range', () => {
+    expect(() => additionalGroups(['nosuch'], group)).toThrow('Unable to find group nosuch');
+    expect(() => additionalGroups(['4294967296'], group)).toThrow('uids and gids must be in range');
   });
 });

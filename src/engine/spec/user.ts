@@ -65,6 +65,28 @@ function rangeError(spec: string): TabdockError {
 }
 
 /**
+ * `--group-add` (runc `GetAdditionalGroups`, which moby's getUser appends to the user's
+ * groups): each a group name or gid of the container's /etc/group, else a number (in
+ * range), else `Unable to find group X`; each gid once.
+ */
+export function additionalGroups(wanted: string[], group?: string): number[] {
+  const groups = group === undefined ? [] : parseGroup(group);
+  const out: number[] = [];
+  for (const ag of wanted) {
+    const g = groups.find((x) => x.name === ag || String(x.gid) === ag);
+    let gid: number;
+    if (g) gid = g.gid;
+    else {
+      if (!/^[+-]?\d+$/.test(ag)) throw userError(`Unable to find group ${ag}`, ag);
+      gid = Number(ag);
+      if (gid < 0 || gid > MAX_ID) throw rangeError(ag);
+    }
+    if (!out.includes(gid)) out.push(gid);
+  }
+  return out;
+}
+
+/**
  * Resolve a user spec. `passwd`/`group` are the files' contents, or undefined when the
  * image has none (then names cannot resolve, IDs still do).
  */
