@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchPull } from './pull.ts';
+import { benchPush } from './push.ts';
 import { benchDebianRun, benchPullUnpacked } from './pull-unpacked.ts';
 import { printTable, type BenchRow } from './table.ts';
 
@@ -23,6 +24,7 @@ const only = process.argv.slice(2);
 const sections = [
   { name: 'pull', run: benchPull },
   { name: 'pull-unpacked', run: benchPullUnpacked },
+  { name: 'push', run: benchPush },
   { name: 'debian', run: benchDebianRun },
   await optional('fs-layers', 'fs-layers.ts', 'benchFsLayers'),
   await optional('guest', 'guest.ts', 'benchGuest'),

@@ -1,5 +1,6 @@
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { InputSource, TerminalIo } from '../docker-cli/index.ts';
+import { closeSync, createReadStream, createWriteStream, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { FileSink, InputSource, TerminalIo } from '../docker-cli/index.ts';
 import type { Io } from './context.ts';
 
 /** The shared commands' terminal over the process's stdio (`Io`, as bin/tabdock.mjs builds it). */
@@ -31,6 +32,31 @@ export function terminalIo(io: Io): TerminalIo {
       },
       write: (path, text) => writeFileSync(path, text),
       remove: (path) => rmSync(path, { force: true }),
+    },
+    writeFile: fileSink,
+    readBytes: (path) => (async function* () {
+      for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) yield new Uint8Array(c as Buffer);
+    })(),
+  };
+}
+
+/** Written beside the target and renamed over it when closed (docker save -o: never a half-written file under the name). */
+function fileSink(path: string): FileSink {
+  const tmp = join(dirname(path), `.${basename(path)}.tabdock-${process.pid}`);
+  const ws = createWriteStream(tmp);
+  const failed = new Promise<never>((_, reject) => ws.once('error', reject));
+  failed.catch(() => {});
+  return {
+    async write(b) {
+      if (!ws.write(b)) await Promise.race([new Promise<void>((r) => ws.once('drain', () => r())), failed]);
+    },
+    async close() {
+      await Promise.race([new Promise<void>((r) => ws.end(r)), failed]);
+      renameSync(tmp, path);
+    },
+    async abort() {
+      ws.destroy();
+      rmSync(tmp, { force: true });
     },
   };
 }

@@ -11,6 +11,10 @@ import { imageInspect, inspect } from './commands/inspect.ts';
 import { containerPrune, imagePrune } from './commands/prune.ts';
 import { pull } from './commands/pull.ts';
 import { rmi, tag } from './commands/rmi.ts';
+import { commit } from './commands/commit.ts';
+import { push } from './commands/push.ts';
+import { load, save } from './commands/save-load.ts';
+import { exportCmd, importCmd } from './commands/export-import.ts';
 import { create, exec, run } from './commands/run.ts';
 import { version } from './commands/version.ts';
 import { stats } from './commands/stats.ts';
@@ -18,4 +22,4 @@ import { VOLUME_COMMANDS } from './commands/volume.ts';
 import { NETWORK_COMMANDS, port } from './commands/network.ts';
 
 /** Every command that works over EngineApi alone, in the order `--help` lists them. */
-export const COMMON_COMMANDS: Command[] = [run, create, start, attach, exec, ps, logs, stop, kill, restart, wait, rm, rename, pause, unpause, top, update, stats, diff, port, containerPrune, inspect, pull, images, imageInspect, history, imagePrune, rmi, tag, ...VOLUME_COMMANDS, ...NETWORK_COMMANDS, events, systemDf, systemPrune, version];
+export const COMMON_COMMANDS: Command[] = [run, create, start, attach, exec, ps, logs, stop, kill, restart, wait, rm, rename, pause, unpause, top, update, stats, diff, commit, exportCmd, port, containerPrune, inspect, pull, push, images, imageInspect, history, imagePrune, rmi, tag, save, load, importCmd, ...VOLUME_COMMANDS, ...NETWORK_COMMANDS, events, systemDf, systemPrune, version];

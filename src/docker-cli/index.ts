@@ -2,8 +2,8 @@
  * docker-cli: the docker command line over the engine's RPC contract, without Node or
  * the DOM. The Node CLI (`tabdock ...`) and the page's shell (`docker ...`) both run it.
  */
-export type { InputSource, TerminalIo } from './io.ts';
-export { INTERRUPTED, untilInterrupt } from './io.ts';
+export type { InputSource, TerminalIo, FileSink } from './io.ts';
+export { INTERRUPTED, untilInterrupt, stdinBytes } from './io.ts';
 export type { Command, DockerCtx } from './command.ts';
 export { COMMON_COMMANDS } from './commands.ts';
 export { statusText } from './commands/containers.ts';

@@ -42,6 +42,42 @@ export interface TerminalIo {
    * fills it, `remove` takes it away. Absent in the browser, where the flag is refused.
    */
   files?: { create(path: string): boolean; write(path: string, text: string): void; remove(path: string): void };
+  /** `save -o`, `export -o`: a file written piece by piece, in place only once closed; absent where there are no files. */
+  writeFile?(path: string): FileSink;
+  /** `load -i`, `import FILE`: a file's bytes, piece by piece; absent where there are no files. */
+  readBytes?(path: string): AsyncIterable<Uint8Array>;
+}
+
+/** A file being written: `close` puts it in place, `abort` leaves nothing. */
+export interface FileSink {
+  write(b: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** Stdin's bytes as a pull source (`load`, `import -`): `next` answers undefined at the end. */
+export function stdinBytes(io: TerminalIo): () => Promise<Uint8Array | undefined> {
+  const queue: Uint8Array[] = [];
+  let ended = !io.stdin;
+  let wake: (() => void) | undefined;
+  const offData = io.stdin?.onData((d) => {
+    queue.push(d);
+    wake?.();
+  });
+  const offEnd = io.stdin?.onEnd(() => {
+    ended = true;
+    wake?.();
+  });
+  return async () => {
+    while (queue.length === 0 && !ended) await new Promise<void>((r) => (wake = r));
+    wake = undefined;
+    const d = queue.shift();
+    if (!d && ended) {
+      offData?.();
+      offEnd?.();
+    }
+    return d;
+  };
 }
 
 /** Exit status of a command ended by Ctrl-C (128 + SIGINT), as a shell reports it. */

@@ -1,8 +1,9 @@
 import type { PullEvent } from '../engine/pull.ts';
+import type { PushEvent } from '../engine/image-push.ts';
 import { humanSize } from './format.ts';
 
 /**
- * Docker's pull output. On a terminal each layer has one line redrawn in place with a
+ * Docker's pull (and push) output. On a terminal each layer has one line redrawn in place with a
  * progress bar (jsonmessage's cursor moves); otherwise only status changes are printed,
  * one line each, as `docker pull | cat` shows them.
  */
@@ -13,7 +14,7 @@ export class PullPrinter {
 
   constructor(private readonly write: (s: string) => void, private readonly tty: boolean) {}
 
-  onEvent = (e: PullEvent): void => {
+  onEvent = (e: PullEvent | PushEvent): void => {
     // Each layer's first line ("Already exists" or "Pulling fs layer") is the engine's own
     // event, sent in the manifest's order right after 'resolved'.
     if (e.type === 'resolving' || e.type === 'resolved') return;

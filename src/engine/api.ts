@@ -7,6 +7,9 @@ import type { ImagePruneReport } from './image-prune.ts';
 import type { EngineEvent } from './events.ts';
 import type { STREAM_END } from './rpc-contract.ts';
 import type { NetworkApi } from './network/engine-networks.ts';
+import type { CommitOptions } from './image-commit.ts';
+import type { PushEvent, PushSummary } from './image-push.ts';
+import type { LoadedImage } from './image-load.ts';
 import type { TopResult } from './containers/top.ts';
 import type { DiskUsage } from './disk-usage.ts';
 import type { ContainerUpdate } from './spec/update.ts';
@@ -98,6 +101,18 @@ export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   imageHistory(ref: string): Promise<ImageHistoryItem[]>;
   /** `docker image prune [-a]`: dangling images, or every image no container uses. */
   pruneImages(opts: { all?: boolean }): Promise<ImagePruneReport>;
+  /** `docker commit`: the container's changes as a new image; answers its ID. */
+  commitContainer(ref: string, opts: CommitOptions): Promise<{ id: string }>;
+  /** `docker push NAME[:TAG]`: progress per layer to `onEvent`. */
+  push(ref: string, onEvent?: (e: PushEvent) => void): Promise<PushSummary>;
+  /** `docker save IMAGE...`: the archive's bytes, piece by piece, to `onChunk` (awaited). */
+  saveImages(refs: string[], onChunk: (b: Uint8Array) => Promise<unknown> | void): Promise<void>;
+  /** `docker load`: pulls the archive's bytes with `next` until it gives none; answers what it loaded. */
+  loadImages(next: () => Promise<Uint8Array | null | undefined>): Promise<LoadedImage[]>;
+  /** `docker export`: the container's tree as a tar, piece by piece to `onChunk` (awaited). */
+  exportContainer(ref: string, onChunk: (b: Uint8Array) => Promise<unknown> | void): Promise<void>;
+  /** `docker import`: a tar pulled with `next` as a one-layer image; answers its ID. */
+  importImage(next: () => Promise<Uint8Array | null | undefined>, opts: { reference?: string; changes?: string[]; message?: string; platform?: string }): Promise<{ id: string }>;
   /** `docker system df`: images (layers, shared bytes, users), containers (writable bytes), volumes. */
   diskUsage(): Promise<DiskUsage>;
 }

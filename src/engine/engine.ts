@@ -1,4 +1,4 @@
-import { formatPlatform, parsePlatform } from '../registry-client/index.ts';
+import { formatPlatform, normalizePlatform, parsePlatform } from '../registry-client/index.ts';
 import { EmulatorTrees, type EmulatorSource } from './emulation/emulator-trees.ts';
 import { emulatedPlatforms } from './emulation/emulators.ts';
 import type { ContainerUpdate, EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
@@ -14,6 +14,9 @@ import type { PullEvent } from './pull.ts';
 import type { CopyEntry } from './containers/container-files.ts';
 import { imageHistory } from './image-history.ts';
 import { pruneImages } from './image-prune.ts';
+import { commitContainer, type CommitOptions } from './image-commit.ts';
+import type { PushEvent } from './image-push.ts';
+import { exportContainer, importImage } from './image-import.ts';
 import { EventBus, type EngineEvent } from './events.ts';
 import type { EventOptions, EventSubscription } from './api.ts';
 import { apiTimestampNanos, rfc3339Nanos } from './spec/timestamp.ts';
@@ -63,7 +66,7 @@ export class Engine implements EngineApi {
   readonly events = new EventBus();
   private readonly c: EngineContainers;
 
-  constructor(deps: EngineDeps) {
+  constructor(private readonly deps: EngineDeps) {
     const events = this.events;
     this.images = new ImageService({
       ...deps, events, fallbackPlatforms: emulatedPlatforms(deps.runtimes ?? []),
@@ -210,6 +213,37 @@ export class Engine implements EngineApi {
   async pruneImages(opts: { all?: boolean }) {
     const used = new Set((await this.containers.store.list()).map((c) => c.Image));
     return pruneImages(this.images, used, opts);
+  }
+
+  push(ref: string, onEvent?: (e: PushEvent) => void) {
+    return this.images.push(ref, onEvent ? { onProgress: onEvent } : {});
+  }
+
+  saveImages(refs: string[], onChunk: (b: Uint8Array) => Promise<unknown> | void) {
+    return this.images.save(refs, onChunk);
+  }
+
+  loadImages(next: () => Promise<Uint8Array | null | undefined>) {
+    return this.images.load(next);
+  }
+
+  async exportContainer(ref: string, onChunk: (b: Uint8Array) => Promise<unknown> | void) {
+    const c = await this.containers.store.find(ref);
+    await exportContainer(await this.filesystems.tree(c), onChunk);
+  }
+
+  async importImage(next: () => Promise<Uint8Array | null | undefined>, opts: { reference?: string; changes?: string[]; message?: string; platform?: string }) {
+    const platform = opts.platform ? normalizePlatform(parsePlatform(opts.platform)) : undefined;
+    const r = await importImage({ blobs: this.deps.blobs, layers: this.deps.layers, create: (req) => this.images.create(req) }, next, {
+      ...(opts.reference ? { reference: opts.reference } : {}), ...(opts.changes ? { changes: opts.changes } : {}),
+      ...(opts.message ? { message: opts.message } : {}), ...(platform ? { platform } : {}),
+    });
+    this.events.publish({ type: 'image', action: 'import', id: r.id, ref: opts.reference ?? r.id, time: new Date().toISOString() });
+    return r;
+  }
+
+  commitContainer(ref: string, opts: CommitOptions) {
+    return commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: this.filesystems, images: this.images }, ref, opts);
   }
 
   async diskUsage() {

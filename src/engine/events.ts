@@ -15,8 +15,8 @@ export type ContainerEvent =
   | { type: 'container'; action: 'die'; id: string; name: string; image: string; time: string; labels?: Record<string, string>; exitCode: number };
 
 export type ImageEvent =
-  /** A pull that completed; `ref` is the reference as pulled, fully qualified. */
-  | { type: 'image'; action: 'pull'; id: string; ref: string; time: string }
+  /** A pull (push, import, load, save) that completed; `ref` is the reference as pulled (pushed...), fully qualified. */
+  | { type: 'image'; action: 'pull' | 'push' | 'import' | 'load' | 'save'; id: string; ref: string; time: string }
   | { type: 'image'; action: 'tag' | 'untag'; id: string; ref: string; time: string }
   | { type: 'image'; action: 'delete'; id: string; time: string };
 

@@ -1,10 +1,15 @@
 import type { BlobStore, LayerStore, MetaStore } from '../fs-layers/index.ts';
-import { Digest, parseReference, sha256, type Platform, type RegistryClient } from '../registry-client/index.ts';
+import { Digest, parseReference, sha256, usesDefaultTag, type Platform, type RegistryClient } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import type { ImageRecord } from './image-record.ts';
 import { ImageStore } from './image-store.ts';
 import { pullImage, type PullOptions, type PullResult } from './pull.ts';
 import { NO_EVENTS, type EventPublisher } from './events.ts';
+import { createImage, type NewImageRequest } from './image-create.ts';
+import { pushImage, type PushOptions, type PushSummary } from './image-push.ts';
+import { recordImage, type ImageToRecord } from './image-create.ts';
+import { saveImages, type SaveItem } from './image-save.ts';
+import { loadImages, type LoadedImage } from './image-load.ts';
 
 export interface ImageServiceDeps {
   registry: RegistryClient;
@@ -50,8 +55,65 @@ export class ImageService {
     return r;
   }
 
+  /** Records an image whose config is final (a load, an import): image-create.ts `recordImage`. */
+  record(img: ImageToRecord): Promise<ImageRecord> {
+    return recordImage({ ...this.deps, images: this.store }, img);
+  }
+
+  /**
+   * `docker save IMAGE...` (image-save.ts): a reference with a tag saves that tag, a bare
+   * name every tag of its repository (moby tarexport), an ID the image untagged.
+   */
+  async save(refs: readonly string[], write: (b: Uint8Array) => Promise<unknown> | void): Promise<void> {
+    const items = new Map<string, SaveItem>();
+    const repos = await this.store.repositories();
+    for (const text of refs) {
+      const ref = tryRef(text);
+      let pairs: [string, string | undefined][] = [];
+      if (ref && !ref.digest && usesDefaultTag(text)) pairs = Object.entries(repos.tags).filter(([t]) => t.startsWith(`${ref.name}:`));
+      if (pairs.length === 0) {
+        const img = await this.get(text);
+        const tag = ref && !ref.digest && repos.tags[`${ref.name}:${ref.tag}`] === img.id ? `${ref.name}:${ref.tag}` : undefined;
+        pairs = [[tag ?? '', img.id]];
+      }
+      for (const [tag, id] of pairs) {
+        const img = (await this.store.get(id!))!;
+        const item = items.get(img.id) ?? { image: img, tags: [] };
+        if (tag && !item.tags.includes(tag)) item.tags.push(tag);
+        items.set(img.id, item);
+      }
+    }
+    await saveImages(this.deps.blobs, [...items.values()], write);
+    for (const it of items.values()) this.events.publish({ type: 'image', action: 'save', id: it.image.id, ref: it.tags[0] ?? it.image.id, time: this.time() });
+  }
+
+  /** `docker load` (image-load.ts): the images of a docker-archive or an OCI layout tar. */
+  async load(next: () => Promise<Uint8Array | null | undefined>): Promise<LoadedImage[]> {
+    const out = await loadImages({ blobs: this.deps.blobs, layers: this.deps.layers, record: (img) => this.record(img) }, next);
+    for (const l of out) this.events.publish({ type: 'image', action: 'load', id: l.id, ref: l.tags[0] ?? l.id, time: this.time() });
+    return out;
+  }
+
+  /** `docker push NAME[:TAG]` (image-push.ts). */
+  async push(ref: string, opts: PushOptions = {}): Promise<PushSummary> {
+    const r = await pushImage({ registry: this.deps.registry, blobs: this.deps.blobs, images: this.store }, ref, opts);
+    const id = await this.store.resolveTag(`${parseReference(ref).name}:${r.tag}`);
+    if (id) this.events.publish({ type: 'image', action: 'push', id, ref: parseReference(ref).toString(), time: this.time() });
+    return r;
+  }
+
   list(): Promise<ImageRecord[]> {
     return this.store.list();
+  }
+
+  /**
+   * Makes an image from a parent (or scratch), new layers and a config (image-create.ts):
+   * `commit`, `import`, `load` and `build` all make theirs here. A tag given is published.
+   */
+  async create(req: NewImageRequest): Promise<ImageRecord> {
+    const r = await createImage({ ...this.deps, images: this.store }, req);
+    if (req.tag) this.events.publish({ type: 'image', action: 'tag', id: r.id, ref: req.tag, time: this.time() });
+    return r;
   }
 
   /**

@@ -7,7 +7,7 @@ import type { EngineApi } from './api.ts';
  * `init`: the owner's, never a client's). The compiler checks the list is complete.
  */
 export const RPC_METHODS = [
-  'version', 'pull', 'listImages', 'inspectImages', 'removeImage', 'tagImage', 'imageHistory', 'pruneImages', 'diskUsage',
+  'version', 'pull', 'listImages', 'inspectImages', 'removeImage', 'tagImage', 'imageHistory', 'pruneImages', 'diskUsage', 'commitContainer', 'push', 'saveImages', 'loadImages', 'exportContainer', 'importImage',
   'createContainer', 'startContainer', 'attachContainer', 'waitContainer', 'stopContainer', 'killContainer',
   'restartContainer', 'removeContainer', 'listContainers', 'inspectContainer', 'containerLogs', 'execContainer',
   'containerChanges', 'statContainerPath', 'copyFromContainer', 'copyToContainer', 'pruneContainers', 'containerStats',

@@ -13,7 +13,7 @@ export { Inode, lookupPath, type Kind } from './inode.ts';
 export type { ImageTree } from './image-tree.ts';
 export { ChunkCache, readFile } from './chunk-cache.ts';
 export { ContainerFs, type NewNode, type SetAttr } from './container-fs.ts';
-export { changes, exportLayer, type Change } from './layer-export.ts';
+export { changes, exportLayer, exportTree, type Change } from './layer-export.ts';
 export { FsError, E as Errno, errnoOf } from './fs-error.ts';
 export { P9Server, type P9Deps } from './p9-server.ts';
 export { ensureImageLayers, type ImageLayer } from './image-layers.ts';

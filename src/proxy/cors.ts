@@ -6,6 +6,9 @@
 
 export const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
 export const ALLOWED_REQUEST_HEADERS = 'Authorization, Accept, Range, If-None-Match';
+/** With the push option on: what uploads need besides (proxy-options.ts `push`). */
+export const PUSH_METHODS = 'GET, HEAD, OPTIONS, POST, PUT, PATCH';
+export const PUSH_REQUEST_HEADERS = 'Authorization, Accept, Range, If-None-Match, Content-Type, Content-Range';
 
 /** What a registry client in a page needs to read (spec headers plus Docker Hub's rate figures). */
 export const EXPOSED_HEADERS = [
@@ -44,11 +47,11 @@ export function corsHeaders(allowed: AllowedOrigins, origin: string | null): Rec
 }
 
 /** Answer to a preflight; never touches the upstream. */
-export function preflightHeaders(allowed: AllowedOrigins, origin: string | null): Record<string, string> {
+export function preflightHeaders(allowed: AllowedOrigins, origin: string | null, push = false): Record<string, string> {
   return {
     ...corsHeaders(allowed, origin),
-    'Access-Control-Allow-Methods': ALLOWED_METHODS,
-    'Access-Control-Allow-Headers': ALLOWED_REQUEST_HEADERS,
+    'Access-Control-Allow-Methods': push ? PUSH_METHODS : ALLOWED_METHODS,
+    'Access-Control-Allow-Headers': push ? PUSH_REQUEST_HEADERS : ALLOWED_REQUEST_HEADERS,
     'Access-Control-Max-Age': '600',
   };
 }

@@ -41,6 +41,15 @@ const INERT_BODY_HEADERS: Record<string, string> = {
   'Content-Disposition': 'attachment',
 };
 
+/** Request headers an upload adds (push option only). */
+const PUSH_REQUEST_HEADERS = ['content-type', 'content-range', 'content-length'];
+
+/** Upload paths of the distribution API (OCI distribution spec, "Push"): blob uploads and manifests. */
+function isPushPath(method: string, path: string): boolean {
+  if (method === 'PUT' && /^\/v2\/.+\/manifests\/[^/]+$/.test(path)) return true;
+  return /^\/v2\/.+\/blobs\/uploads\/[^/]*$/.test(path);
+}
+
 /** Distribution API paths, and the token endpoints of Docker Hub (/token), GHCR (/token), Quay (/v2/auth). */
 function isRegistryPath(path: string): boolean {
   if (/%(2f|5c)|\\/i.test(path)) return false; // encoded separators could be decoded upstream
@@ -61,6 +70,7 @@ export function createProxyHandler(options: ProxyOptions = {}): ProxyHandler {
   const maxBlob = options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
   const maxOther = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
   const log = options.log ?? (() => {});
+  const pushHosts = new Set((options.push ?? []).map((h) => h.trim().toLowerCase()).filter(Boolean));
   const ctx = {
     policy,
     fetch: options.fetch ?? ((url: string, init: RequestInit) => globalThis.fetch(url, init)),
@@ -82,10 +92,11 @@ export function createProxyHandler(options: ProxyOptions = {}): ProxyHandler {
     if (basePath && url.pathname !== basePath && !url.pathname.startsWith(basePath + '/')) {
       return refuse(404, 'UNSUPPORTED', `${url.pathname} is not under the proxy path ${basePath}/`);
     }
-    if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: preflightHeaders(allowedOrigins, origin) });
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return refuse(405, 'UNSUPPORTED', `method ${request.method} is not allowed (GET, HEAD, OPTIONS only)`, {
-        Allow: 'GET, HEAD, OPTIONS',
+    if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: preflightHeaders(allowedOrigins, origin, pushHosts.size > 0) });
+    const pushing = request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH';
+    if (request.method !== 'GET' && request.method !== 'HEAD' && !(pushing && pushHosts.size > 0)) {
+      return refuse(405, 'UNSUPPORTED', `method ${request.method} is not allowed (GET, HEAD, OPTIONS only${pushHosts.size ? '; POST, PUT, PATCH to push hosts' : ''})`, {
+        Allow: pushHosts.size ? 'GET, HEAD, OPTIONS, POST, PUT, PATCH' : 'GET, HEAD, OPTIONS',
       });
     }
     if (request.headers.has('cookie')) return refuse(400, 'DENIED', 'requests carrying cookies are refused');
@@ -100,6 +111,12 @@ export function createProxyHandler(options: ProxyOptions = {}): ProxyHandler {
     }
     const verdict = policy.check(host);
     if (!verdict.ok) return refuse(403, 'DENIED', verdict.reason);
+    if (pushing) {
+      // The push option: only to the hosts it names, only upload paths, only with credentials.
+      if (!pushHosts.has(host.key)) return refuse(403, 'DENIED', `pushing to ${host.key} is not allowed through this proxy`);
+      if (!isPushPath(request.method, target.path)) return refuse(403, 'DENIED', `${request.method} ${target.path} is not a registry upload path`);
+      if (!request.headers.has('authorization')) return refuse(403, 'DENIED', `a push through this proxy needs credentials (log in to ${host.key} first)`);
+    }
 
     if (limiter) {
       const rate = limiter.take(client?.ip ?? 'unknown');
@@ -115,12 +132,22 @@ export function createProxyHandler(options: ProxyOptions = {}): ProxyHandler {
       const value = request.headers.get(name);
       if (value !== null) headers.set(name, value);
     }
+    if (pushing) {
+      for (const name of PUSH_REQUEST_HEADERS) {
+        const value = request.headers.get(name);
+        if (value !== null) headers.set(name, value);
+      }
+      const declared = Number(request.headers.get('content-length') ?? '0');
+      if (declared > maxBlob) return refuse(413, 'SIZE_INVALID', `an upload of ${declared} bytes exceeds the proxy's limit of ${maxBlob} bytes`);
+    }
     // Ask for identity bytes: a runtime that transparently inflates would otherwise make
     // Content-Length and Range offsets disagree with the body we relay.
     headers.set('accept-encoding', 'identity');
     const upstreamUrl = new URL(`${verdict.scheme}//${host.key}${target.path}${target.search}`);
-    const method = request.method;
-    const result = await forwardUpstream(ctx, host, upstreamUrl, verdict.exactlyConfigured, method, headers, request.signal);
+    const method = request.method as 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH';
+    // An upload's body streams through, bounded; it is never replayed, so a push is not redirected.
+    const body = pushing && request.body ? boundedBody(request.body as unknown as Parameters<typeof boundedBody>[0], maxBlob, () => log(`${method} ${url.pathname} upload cut at ${maxBlob} bytes`)) : undefined;
+    const result = await forwardUpstream(ctx, host, upstreamUrl, verdict.exactlyConfigured, method, headers, request.signal, body as unknown as ReadableStream<Uint8Array> | undefined);
     if (!result.ok) return refuse(result.status, result.code, result.message, {}, result.failure);
 
     const upstream = result.response;
@@ -140,13 +167,13 @@ export function createProxyHandler(options: ProxyOptions = {}): ProxyHandler {
       await upstream.body?.cancel().catch(() => {});
       return new Response(null, { status: upstream.status, headers: out });
     }
-    const limit = /\/blobs\//.test(target.path) ? maxBlob : maxOther;
+    const limit = /\/blobs\//.test(target.path) && !pushing ? maxBlob : maxOther;
     const declared = Number(out.get('content-length') ?? '0');
     if (declared > limit) {
       await upstream.body?.cancel().catch(() => {});
       return refuse(502, 'SIZE_INVALID', `response of ${declared} bytes from ${result.url.host} exceeds the proxy's limit of ${limit} bytes`);
     }
-    const body = boundedBody(upstream.body!, limit, () => log(`${method} ${url.pathname} cut at ${limit} bytes`));
-    return new Response(body as unknown as ConstructorParameters<typeof Response>[0], { status: upstream.status, headers: out });
+    const relayed = boundedBody(upstream.body!, limit, () => log(`${method} ${url.pathname} cut at ${limit} bytes`));
+    return new Response(relayed as unknown as ConstructorParameters<typeof Response>[0], { status: upstream.status, headers: out });
   };
 }

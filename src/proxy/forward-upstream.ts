@@ -30,9 +30,10 @@ export async function forwardUpstream(
   addressed: HostPort,
   firstUrl: URL,
   exactlyConfigured: boolean,
-  method: 'GET' | 'HEAD',
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH',
   headers: Headers,
   signal: AbortSignal | undefined,
+  body?: ReadableStream<Uint8Array>,
 ): Promise<ForwardResult> {
   let url = firstUrl;
   let host = addressed;
@@ -48,14 +49,15 @@ export async function forwardUpstream(
     if (host.key !== addressed.key) hopHeaders.delete('authorization');
     let response: Response;
     try {
-      response = await fetchWithHeadersTimeout(ctx, url, method, hopHeaders, signal);
+      response = await fetchWithHeadersTimeout(ctx, url, method, hopHeaders, signal, body);
     } catch (e) {
       const cause = describe(e);
       return { ok: false, status: 502, code: 'UNAVAILABLE', message: `cannot reach ${host.key}: ${cause}`, failure: { reason: 'UPSTREAM_UNREACHABLE', host: host.key, cause } };
     }
 
     const location = response.headers.get('location');
-    if (!REDIRECTS.has(response.status) || location === null) return { ok: true, response, url };
+    // A push is never redirected: its body was streamed once (the client sees the 3xx).
+    if (!REDIRECTS.has(response.status) || location === null || body) return { ok: true, response, url };
     await response.body?.cancel().catch(() => {});
     if (hop >= ctx.maxRedirects) {
       return { ok: false, status: 502, code: 'UNAVAILABLE', message: `more than ${ctx.maxRedirects} redirects from ${addressed.key}`, failure: { reason: 'REFUSED', host: addressed.key } };
@@ -105,6 +107,7 @@ async function fetchWithHeadersTimeout(
   method: string,
   headers: Headers,
   signal: AbortSignal | undefined,
+  body?: ReadableStream<Uint8Array>,
 ): Promise<Response> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
@@ -115,7 +118,9 @@ async function fetchWithHeadersTimeout(
     ctx.headersTimeoutMs,
   );
   try {
-    return await ctx.fetch(url.href, { method, headers, redirect: 'manual', signal: controller.signal });
+    // `duplex: 'half'`: fetch's condition for a streamed request body (Node, workers).
+    const upload = body ? ({ body: body as unknown as NonNullable<RequestInit['body']>, duplex: 'half' } as RequestInit) : {};
+    return await ctx.fetch(url.href, { method, headers, redirect: 'manual', signal: controller.signal, ...upload });
   } finally {
     clearTimeout(timer);
   }

@@ -4,7 +4,8 @@ import { refusal } from './refusal.ts';
 
 /**
  * node:http <-> fetch handler, shared by the Node server and the Vite middleware.
- * Request bodies are never read (GET/HEAD/OPTIONS carry none worth forwarding); the
+ * Request bodies are read only for POST, PUT and PATCH (the handler forwards them only with
+ * its push option on; otherwise it refuses them unread); the
  * response body is streamed with backpressure, and a client that goes away aborts the
  * upstream fetch through the request's signal.
  */
@@ -28,7 +29,10 @@ export async function handleNodeRequest(handler: ProxyHandler, req: IncomingMess
     let request: Request | undefined;
     try {
       // The Host header is not trusted for anything; only path and query matter.
-      request = new Request(new URL(rawUrl, 'http://proxy.invalid'), { method: req.method ?? 'GET', headers, signal: abort.signal });
+      const method = req.method ?? 'GET';
+      const withBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+      const body = withBody ? ({ body: (await import('node:stream')).Readable.toWeb(req) as unknown as NonNullable<RequestInit['body']>, duplex: 'half' } as RequestInit) : {};
+      request = new Request(new URL(rawUrl, 'http://proxy.invalid'), { method, headers, signal: abort.signal, ...body });
     } catch {
       // fetch refuses to build CONNECT/TRACE/TRACK requests; they are as unwelcome as POST.
       response = refusal(405, 'UNSUPPORTED', `method ${req.method} is not allowed (GET, HEAD, OPTIONS only)`, {

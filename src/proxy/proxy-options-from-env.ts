@@ -14,6 +14,7 @@ import { parsePortRanges } from './relay-policy.ts';
  * - `TABDOCK_PROXY_RATE_BURST`, `TABDOCK_PROXY_RATE_PER_SECOND`   token bucket; burst 0 = off
  * - `TABDOCK_PROXY_MAX_BLOB_BYTES`, `TABDOCK_PROXY_MAX_MANIFEST_BYTES`
  * - `TABDOCK_PROXY_BASE_PATH`                          where the handler is mounted
+ * - `TABDOCK_PROXY_PUSH=host[:port],...`              allowed hosts push methods may reach (default none)
  */
 export function proxyOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): ProxyOptions {
   const options: ProxyOptions = {};
@@ -34,6 +35,8 @@ export function proxyOptionsFromEnv(env: Readonly<Record<string, string | undefi
   if (maxBlob !== undefined) options.maxBlobBytes = maxBlob;
   const maxManifest = number(env, 'TABDOCK_PROXY_MAX_MANIFEST_BYTES');
   if (maxManifest !== undefined) options.maxManifestBytes = maxManifest;
+  const push = list(env['TABDOCK_PROXY_PUSH']);
+  if (push.length > 0) options.push = push;
   const basePath = env['TABDOCK_PROXY_BASE_PATH']?.trim();
   if (basePath) options.basePath = basePath;
   return options;

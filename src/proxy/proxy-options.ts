@@ -18,6 +18,12 @@ export interface ProxyOptions {
   insecure?: readonly string[];
   /** Origins whose pages may use the proxy (default `'*'`). Others get 403. */
   allowedOrigins?: AllowedOrigins;
+  /**
+   * Hosts (`host[:port]`, each also allowed) that push methods may reach: POST, PUT and
+   * PATCH to `/v2/<name>/blobs/uploads/...` and PUT to `/v2/<name>/manifests/<ref>`, only
+   * with `Authorization`. Default none: the proxy forwards no request body at all.
+   */
+  push?: readonly string[];
   /** Per-client-IP token bucket (default 600 burst, 10/s); `false` turns it off. */
   rateLimit?: RateLimit | false;
   /** Largest blob response relayed (default 2 GiB). */

@@ -8,6 +8,7 @@ import { DEFAULT_PLATFORM, formatPlatform, isWasiPlatform, normalizePlatform, pl
 import { DOCKER_HUB, DOCKER_HUB_API, type Reference } from './reference.ts';
 import { resumableBlob, type BlobProgress } from './blob-stream.ts';
 import { Transport, type Endpoint, type TransportOptions } from './transport.ts';
+import { Pusher } from './push.ts';
 import { digestMismatch, sha256, type HasherFactory } from './verify.ts';
 
 export interface RegistryClientOptions extends TransportOptions {
@@ -72,6 +73,11 @@ export class RegistryClient {
       ctx: { registry },
     });
     await res.body?.cancel();
+  }
+
+  /** Uploads to the reference's repository (push.ts): blobs, mounts, the manifest. */
+  pusher(ref: Reference): Pusher {
+    return new Pusher(this.transport, ref, this.opts.hasher);
   }
 
   /** Where to ask for a reference: the mirrors first for Docker Hub, then the registry. */

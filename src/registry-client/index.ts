@@ -10,3 +10,4 @@ export { Transport, isInsecure, type TransportOptions, type Endpoint } from './t
 export { parseChallenges, TokenCache, basicAuth, type Credentials, type CredentialLookup } from './auth.ts';
 export { sha256, sha256Hasher, verifier, type Hasher, type HasherFactory, type Expected } from './verify.ts';
 export type { BlobProgress } from './blob-stream.ts';
+export { Pusher, DEFAULT_CHUNK_SIZE, type PushBlob, type BlobPushOptions, type BlobPushResult } from './push.ts';

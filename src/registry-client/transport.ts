@@ -38,10 +38,18 @@ export interface Endpoint {
 
 export interface RequestSpec {
   path: string;
-  method?: 'GET' | 'HEAD';
+  /** An absolute URL on the endpoint's host instead of `path` (an upload's Location). */
+  url?: string;
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH';
   headers?: Record<string, string>;
+  /** A request body; bytes, so an answered challenge, a redirect or a retry can send it again. */
+  body?: Uint8Array;
   /** Repository for the token scope (`repository:<repo>:pull`). */
   repository: string;
+  /** The token scope when pulling alone is not enough (a push: `repository:<repo>:pull,push`, a mount's source `:pull`). */
+  scope?: string;
+  /** Overrides `TransportOptions.retries` (an upload chunk is resumed by its caller, not sent again whole). */
+  retries?: number;
   ctx: RegistryErrorContext;
   /** Cancels the request and its body (the pull's client went away). */
   signal?: AbortSignal;
@@ -78,7 +86,7 @@ export class Transport {
    * successful response or throws a `TabdockError` with a sentence for the user.
    */
   async request(ep: Endpoint, spec: RequestSpec): Promise<Response> {
-    const retries = this.opts.retries ?? 3;
+    const retries = spec.retries ?? this.opts.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.once(ep, spec);
@@ -94,8 +102,8 @@ export class Transport {
 
   private async once(ep: Endpoint, spec: RequestSpec): Promise<Response> {
     const scheme = ep.secure ? 'https' : 'http';
-    let url = `${scheme}://${ep.host}${spec.path}`;
-    let auth = await this.authFor(ep, spec.repository);
+    let url = spec.url ?? `${scheme}://${ep.host}${spec.path}`;
+    let auth = await this.authFor(ep, spec.repository, spec.scope);
     let answeredChallenge = false;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const sameHost = new URL(url).host === ep.host;
@@ -104,7 +112,7 @@ export class Transport {
       if (auth && sameHost) headers['authorization'] = auth;
       let res: Response;
       try {
-        res = await withHeaderDeadline(this.deadlines.headersMs, spec.signal, spec.path, ep.registry, (signal) => this.fetch(this.wire(url), { method: spec.method ?? 'GET', headers, redirect: 'manual', signal }));
+        res = await withHeaderDeadline(this.deadlines.headersMs, spec.signal, spec.path, ep.registry, (signal) => this.fetch(this.wire(url), { method: spec.method ?? 'GET', headers, redirect: 'manual', signal, ...(spec.body ? { body: spec.body as NonNullable<RequestInit['body']> } : {}) }));
       } catch (e) {
         throw TabdockError.is(e) ? e : networkError(e, url, ep.registry);
       }
@@ -114,7 +122,7 @@ export class Transport {
         const challenge = header ? parseChallenges(header)[0] : undefined;
         if (!challenge) throw httpError(401, res.headers, '', spec.ctx);
         // A token sent with the refused request is stale (expired or revoked early): a new one.
-        auth = await this.answer(ep, challenge, spec.repository, true, auth?.startsWith('Bearer ') ? auth.slice(7) : undefined);
+        auth = await this.answer(ep, challenge, spec.repository, true, auth?.startsWith('Bearer ') ? auth.slice(7) : undefined, spec.scope);
         if (!auth) throw httpError(401, res.headers, '', spec.ctx);
         // Kept for the host's next requests only once it was answered: a challenge whose
         // realm fails (one repository's, say) must not poison the others.
@@ -145,23 +153,24 @@ export class Transport {
    * challenge cannot be answered for this repository it is dropped, and the request goes
    * without: the registry's own 401 then says what this repository needs.
    */
-  private async authFor(ep: Endpoint, repository: string): Promise<string | undefined> {
+  private async authFor(ep: Endpoint, repository: string, scope?: string): Promise<string | undefined> {
     const c = this.challenges.get(ep.host);
     if (!c) return undefined;
     try {
-      return await this.answer(ep, c, repository, false);
+      return await this.answer(ep, c, repository, false, undefined, scope);
     } catch {
       if (this.challenges.get(ep.host) === c) this.challenges.delete(ep.host);
       return undefined;
     }
   }
 
-  private async answer(ep: Endpoint, c: Challenge, repository: string, fresh: boolean, refused?: string): Promise<string | undefined> {
+  private async answer(ep: Endpoint, c: Challenge, repository: string, fresh: boolean, refused?: string, wanted?: string): Promise<string | undefined> {
     const creds = await this.opts.credentials?.(ep.registry);
     if (c.scheme === 'basic') return creds ? basicAuth(creds) : undefined;
     if (c.scheme !== 'bearer') return undefined;
     // No repository (a login's check of /v2/): a token for the service alone, as Docker asks.
-    const scope = fresh && c.params['scope'] ? c.params['scope'] : repository ? `repository:${repository}:pull` : '';
+    // A push names its own scope (push and pull, and a mount's source), as Docker asks for it.
+    const scope = wanted ?? (fresh && c.params['scope'] ? c.params['scope'] : repository ? `repository:${repository}:pull` : '');
     const token = await this.tokens.get(c, scope, creds, (url, headers) => this.fetchToken(url, headers, ep), ep.registry, refused);
     return `Bearer ${token}`;
   }

@@ -17,7 +17,7 @@ export const ERROR_CODES = [
   'STORE_FULL', 'BLOB_GONE', 'BLOB_EMPTY', 'CHUNK_MISSING', 'LAYER_MISSING', 'LAYER_CORRUPT', 'LAYER_UNSAFE', 'UNSUPPORTED_LAYER', 'DIFF_ID_MISMATCH',
   // Docker's objects (engine).
   'NO_SUCH_IMAGE', 'NO_SUCH_CONTAINER', 'NO_SUCH_OBJECT', 'NO_SUCH_PATH', 'AMBIGUOUS_ID', 'CONFLICT', 'READ_ONLY', 'UNSUPPORTED', 'NO_RUNTIME',
-  'CP_ORDER', 'CP_LOOP', 'CP_KIND', 'COMMIT_CHANGED',
+  'CP_ORDER', 'CP_LOOP', 'CP_KIND', 'COMMIT_CHANGED', 'ARCHIVE_INVALID',
   // docker build's frontend (build/): a Dockerfile or .dockerignore that does not parse or
   // refers to what is not there, a flag or instruction feature refused, a missing --target.
   'DOCKERFILE_INVALID', 'DOCKERFILE_UNSUPPORTED', 'BUILD_TARGET_NOT_FOUND', 'BUILD_CONTEXT_INVALID',

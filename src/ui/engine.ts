@@ -2,6 +2,7 @@ import { sharedEngine, type ConnectOptions } from '../engine/browser/client.ts';
 import type { BrowserEngine } from '../engine/browser/events.ts';
 import { runDocker } from '../docker-cli/index.ts';
 import type { DockerRunner } from './shell/terminal-io.ts';
+import type { PageFiles } from './page-files.ts';
 
 export type { BrowserEngine };
 
@@ -13,7 +14,10 @@ export function pageEngine(o: Pick<ConnectOptions, 'proxy' | 'assets'> = {}): Br
   return sharedEngine(o);
 }
 
-/** `docker ARGS...` in this page: the docker command layer over the page's engine. */
-export function dockerRunner(engine: BrowserEngine): DockerRunner {
-  return (argv, io) => runDocker(argv, { io, engine: async () => engine, prog: 'docker', runtime: 'Web Worker, v86 guest (linux/386)' });
+/** `docker ARGS...` in this page: the docker command layer over the page's engine; with `files`, `save -o` downloads and `load -i` reads dropped files. */
+export function dockerRunner(engine: BrowserEngine, files?: PageFiles): DockerRunner {
+  return (argv, io) => runDocker(argv, {
+    io: files ? { ...io, writeFile: files.writeFile, readBytes: files.readBytes } : io,
+    engine: async () => engine, prog: 'docker', runtime: 'Web Worker, v86 guest (linux/386)',
+  });
 }

@@ -118,6 +118,32 @@ it('runs docker run --rm and prints the output', async () => {
   await page.screenshot({ path: artifactPath('playground-hello.png') });
 }, 300_000);
 
+it('docker save -o downloads the archive (skopeo reads it); dropping it on the page loads it', async () => {
+  const download = page.waitForEvent('download', { timeout: 120_000 });
+  const out = await command(`docker save -o bb.tar ${image}`);
+  expect(out).not.toMatch(/Error|refusing/);
+  const d = await download;
+  expect(d.suggestedFilename()).toBe('bb.tar');
+  const file = artifactPath('playground-save.tar');
+  await d.saveAs(file);
+  const { run } = await import('../support/proc.ts');
+  const info = JSON.parse(await run('skopeo', ['inspect', `docker-archive:${file}`])) as { Architecture: string };
+  expect(info.Architecture).toBe('386');
+  expect(await command(`docker rmi ${image}`)).toContain('Untagged');
+  const { readFileSync } = await import('node:fs');
+  const bytes = readFileSync(file).toString('base64');
+  // A person drags the file onto the page: the same DragEvent, made here.
+  await page.evaluate((b64) => {
+    const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bin], 'bb.tar', { type: 'application/x-tar' }));
+    document.querySelector('tabdock-playground')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bytes);
+  await waitForText(new RegExp(`Loaded image: ${image.replace(/[.]/g, '\\.')}`), 0, 120_000);
+  await idle();
+  expect(await command(`docker run --rm ${image} echo loaded`, 240_000)).toMatch(/\nloaded\n/);
+}, 400_000);
+
 it('runs WebAssembly images typed at the prompt (no guest for them), with their exit codes', async () => {
   expect(await command(`docker run --rm --platform wasi/wasm ${wasiHello}`)).toMatch(/\nhello from wasi\n/);
   const out = await command(`docker run --rm ${wasiExit}; echo $?`);

@@ -21,6 +21,8 @@ export interface CommitDeps {
   blobs: BlobStore;
   /** A fresh gzip compressor; it must give the same bytes for the same input (zlib does). */
   gzip: () => TransformStream<Uint8Array, Uint8Array>;
+  /** Paths left out when the tree added them (the runtime's mountpoints: moby's init layer is no part of a commit). */
+  skipAdded?: (path: string) => boolean;
 }
 
 /**
@@ -36,16 +38,17 @@ export interface CommitDeps {
  */
 export async function commitLayer(fs: ContainerFs, owner: string, d: CommitDeps): Promise<LayerDescriptor> {
   await fs.sync();
+  const opts = d.skipAdded ? { skipAdded: d.skipAdded } : {};
   const tarHash = await d.layers.hasher();
   const gzHash = await d.layers.hasher();
   let size = 0;
-  const hashed = exportLayer(fs).pipeThrough(tap(tarHash)).pipeThrough(d.gzip()).pipeThrough(tap(gzHash, (n) => (size += n)));
+  const hashed = exportLayer(fs, opts).pipeThrough(tap(tarHash)).pipeThrough(d.gzip()).pipeThrough(tap(gzHash, (n) => (size += n)));
   const reader = hashed.getReader();
   while (!(await reader.read()).done);
   const diffId = tarHash.digest();
   const digest = gzHash.digest();
   if (!(await d.blobs.has(digest))) {
-    await d.blobs.put(digest, exportLayer(fs).pipeThrough(d.gzip()), { size }).catch((e: unknown) => {
+    await d.blobs.put(digest, exportLayer(fs, opts).pipeThrough(d.gzip()), { size }).catch((e: unknown) => {
       if (TabdockError.is(e, 'DIGEST_MISMATCH')) throw new TabdockError('COMMIT_CHANGED', 'the container\'s files changed while they were being committed; try again', { digest: digest.toString() });
       throw e;
     });

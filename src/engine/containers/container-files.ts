@@ -54,6 +54,9 @@ export function diff(fs: ContainerFs): Change[] {
   return changes(fs).filter((c) => !(c.kind === 'A' && INIT_LAYER.has(c.path)));
 }
 
+/** Whether a path is one of the init layer's (left out of `diff` and of a commit when the container added it). */
+export const isInitLayerPath = (path: string): boolean => INIT_LAYER.has(path);
+
 /** A regular file's bytes at an absolute path of the tree (taken as is), or undefined. */
 export async function readTreeFile(fs: ContainerFs, path: string): Promise<Uint8Array | undefined> {
   const n = lookupPath(fs.root, path.replace(/^\/+/, ''));

@@ -4,7 +4,7 @@ import type { ImageService } from '../images.ts';
 import type { VolumeService } from '../volumes.ts';
 import { ensureWasiImageLayers } from '../wasi/artifact.ts';
 import { commitLayer, webGzip, type LayerDescriptor } from './commit-layer.ts';
-import { copyIn, copyOut, readTreeFile, resolve, type CopyEntry } from './container-files.ts';
+import { copyIn, copyOut, isInitLayerPath, readTreeFile, resolve, type CopyEntry } from './container-files.ts';
 import type { ContainerRecord } from './record.ts';
 import type { EmulatorTree, VolumeTree } from './runtime.ts';
 import type { EmulatorTrees } from '../emulation/emulator-trees.ts';
@@ -140,7 +140,7 @@ export class ContainerFilesystems {
    * takes its own reference. See commit-layer.ts.
    */
   async commit(c: Pick<ContainerRecord, 'Id' | 'Image'>): Promise<LayerDescriptor> {
-    return commitLayer(await this.tree(c), `container:${c.Id}`, { layers: this.deps.layers, blobs: this.deps.blobs, gzip: this.deps.gzip ?? webGzip });
+    return commitLayer(await this.tree(c), `container:${c.Id}`, { layers: this.deps.layers, blobs: this.deps.blobs, gzip: this.deps.gzip ?? webGzip, skipAdded: isInitLayerPath });
   }
 
   /** Deletes the container's writable layer and drops its layer references. */

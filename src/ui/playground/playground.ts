@@ -4,6 +4,7 @@ import { dockerRunner, pageEngine, type BrowserEngine } from '../engine.ts';
 import { describeError, type ErrorView } from '../model/describe-error.ts';
 import { autorunnable, commandFromUrl, shareUrl } from '../model/share-link.ts';
 import { RunningCommand } from '../shell/running-command.ts';
+import { PageFiles } from '../page-files.ts';
 import { Shell } from '../shell/shell.ts';
 import type { HistoryStore } from '../shell/history.ts';
 import { TerminalView } from '../terminal/terminal-view.ts';
@@ -53,7 +54,9 @@ export class Playground extends LitElement {
   preview: OpenPreviewDetail | undefined;
   /** Said once when the page has no network relay (containers then have no egress). */
   networkNotice: string | undefined;
-  private readonly run = dockerRunner(this.engine);
+  /** Dropped files (`docker load -i NAME`) and downloads (`docker save -o NAME`). */
+  private readonly files = new PageFiles();
+  private readonly run = dockerRunner(this.engine, this.files);
   private readonly linkLine = commandFromUrl(location.href);
   private off: (() => void) | undefined;
   private tabCount = 0;
@@ -76,6 +79,9 @@ export class Playground extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // A file dropped on the page is kept under its name; a tar is loaded at once (`docker load -i NAME` at the prompt).
+    this.addEventListener('dragover', this.onDragOver);
+    this.addEventListener('drop', this.onDrop);
     this.off ??= this.engine.subscribe((e) => {
       if (e.type === 'boot') {
         this.boot = e.status;
@@ -88,8 +94,24 @@ export class Playground extends LitElement {
     });
   }
 
+  private readonly onDragOver = (e: DragEvent): void => {
+    if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+  };
+
+  private readonly onDrop = (e: DragEvent): void => {
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length === 0) return;
+    e.preventDefault();
+    for (const f of files) {
+      this.files.add(f.name, f);
+      if (/\.(tar|tar\.gz|tgz)$/i.test(f.name) && !this.shell.isBusy) void this.shell.submit(`docker load -i '${f.name.replaceAll("'", "'\\''")}'`);
+    }
+  };
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.removeEventListener('dragover', this.onDragOver);
+    this.removeEventListener('drop', this.onDrop);
     this.off?.();
     this.off = undefined;
   }
