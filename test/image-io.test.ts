@@ -90,6 +90,22 @@ describe('commit', () => {
     expect(r.stderr).toContain('run is not a valid change command');
     expect(await ok('images', '-q')).toBe(before);
   }, 120_000);
+
+  it('pauses a running container while it commits it (Docker\'s default), and leaves it running; -p=false does not pause', async () => {
+    await ok('run', '-d', '--name', 'live', IMG, 'sh', '-c', 'echo up > /state; sleep 300');
+    try {
+      const since = new Date(Date.now() - 1000).toISOString();
+      await ok('commit', 'live', 'live:v1');
+      await ok('commit', '-p=false', 'live', 'live:v2');
+      expect(await ok('inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'live')).toBe('running false\n');
+      const events = await ok('events', '--since', since, '--until', new Date(Date.now() + 1000).toISOString(), '--filter', 'container=live', '--format', '{{.Action}}');
+      // one pause and one unpause: the first commit's, none for -p=false
+      expect(events.split('\n').filter((a) => a === 'pause' || a === 'unpause')).toEqual(['pause', 'unpause']);
+      expect(await ok('run', '--rm', 'live:v1', 'cat', '/state')).toBe('up\n');
+    } finally {
+      await cli.run('rm', '-f', 'live');
+    }
+  }, 180_000);
 });
 
 describe('push', () => {

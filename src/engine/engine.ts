@@ -243,7 +243,7 @@ export class Engine implements EngineApi {
   }
 
   commitContainer(ref: string, opts: CommitOptions) {
-    return commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: this.filesystems, images: this.images }, ref, opts);
+    return commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: this.filesystems, images: this.images, pause: (id, paused) => (paused ? this.c.pauseContainer(id) : this.c.unpauseContainer(id)) }, ref, opts);
   }
 
   async diskUsage() {

@@ -14,12 +14,16 @@ export interface CommitOptions {
   comment?: string;
   /** `-c`: Dockerfile instructions applied to the config (image-changes.ts). */
   changes?: string[];
+  /** `-p` (Docker's default true): a running container is paused while its layer is made. */
+  pause?: boolean;
 }
 
 export interface CommitDeps {
   findContainer(ref: string): Promise<ContainerRecord>;
   filesystems: Pick<ContainerFilesystems, 'commit'>;
   images: Pick<ImageService, 'create' | 'store'>;
+  /** Freezes (true) or thaws (false) a running container (`docker pause`). */
+  pause?: (id: string, paused: boolean) => Promise<void>;
 }
 
 /**
@@ -50,7 +54,20 @@ export async function commitContainer(d: CommitDeps, ref: string, opts: CommitOp
   };
   // Changes first: a bad one fails before the layer is made.
   const config = applyChanges(base, opts.changes ?? []);
-  const layer = await d.filesystems.commit(c);
+  // moby: a running container is paused for the commit (unless -p=false) and thawed after,
+  // so its files are still while they are read; one already paused stays paused.
+  let pausing = opts.pause !== false && c.State.Running && !c.State.Paused && d.pause !== undefined;
+  // A runtime with no freezer (WASI): committed as it runs; a change meanwhile still fails it (COMMIT_CHANGED).
+  if (pausing) await d.pause!(c.Id, true).catch((e: unknown) => {
+    if (!TabdockError.is(e, 'UNSUPPORTED')) throw e;
+    pausing = false;
+  });
+  let layer;
+  try {
+    layer = await d.filesystems.commit(c);
+  } finally {
+    if (pausing) await d.pause!(c.Id, false).catch(() => {});
+  }
   const img = await d.images.create({
     parent,
     layers: [layer],

@@ -22,6 +22,8 @@ export const commit: Command = {
       ...(author ? { author } : {}),
       ...(comment ? { comment } : {}),
       ...(changes.length ? { changes } : {}),
+      // Docker's default is to pause; `-p=false` commits a running container as it runs.
+      pause: p.flags['pause'] !== false,
     });
     io.out(`${r.id}\n`);
     return 0;

@@ -334,16 +334,22 @@ export class GuestRuntime implements ContainerRuntime {
 
   /** `crun pause`/`resume`: cgroup v2's freezer (`cgroup.freeze`) on the container's cgroup. */
   async pause(c: ContainerRecord): Promise<void> {
-    await run(await this.bootGuest(), ['/usr/bin/crun', 'pause', c.Id]);
+    const g = await this.bootGuest();
+    // Right after `run -d`, crun may not have made the container yet: wait for it, as kill does.
+    await waitCreated(g, c.Id);
+    await run(g, ['/usr/bin/crun', 'pause', c.Id]);
   }
 
   async resume(c: ContainerRecord): Promise<void> {
-    await run(await this.bootGuest(), ['/usr/bin/crun', 'resume', c.Id]);
+    const g = await this.bootGuest();
+    await waitCreated(g, c.Id);
+    await run(g, ['/usr/bin/crun', 'resume', c.Id]);
   }
 
   /** `crun update -r FILE`: the same OCI resources as at create, turned into cgroup files by crun as then. */
   async updateResources(c: ContainerRecord, resources: Omit<OciResources, 'devices'>): Promise<void> {
     const g = await this.bootGuest();
+    await waitCreated(g, c.Id);
     const file = `${guestBundlePath(c.Id)}/update.json`;
     const p = await g.agent.spawn(['/bin/sh', '-c', 'cat > "$0" && exec /usr/bin/crun update -r "$0" "$1"', file, c.Id]);
     await p.write(new TextEncoder().encode(JSON.stringify(resources)));
