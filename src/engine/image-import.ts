@@ -51,7 +51,7 @@ export async function importImage(d: ImportDeps, next: () => Promise<Uint8Array 
   if (!had) await d.blobs.put(diffId, raw);
   // Nothing awaited in the hold before the unpack starts (it waits for a gc under way, which waits for holds).
   await d.layers.hold(async () => {
-    await d.layers.unpack({ diffId, source: bytesStream(raw), compression: 'none', what: 'the imported archive' });
+    await d.layers.unpackHeld({ diffId, source: bytesStream(raw), compression: 'none', what: 'the imported archive' });
     await d.layers.retain(`import:${diffId.hex}`, [diffId]);
   }).catch(async (e: unknown) => {
     if (!had) await d.blobs.delete(diffId).catch(() => {});

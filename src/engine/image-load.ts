@@ -221,7 +221,7 @@ async function prepare(d: LoadDeps, p: Plan, added: Digest[], owner: string): Pr
     const source = (await d.blobs.get(digest))!;
     // Held from the unpack to the reference, with nothing awaited before the unpack starts (it waits for a gc under way, and a gc waits for holds).
     const rec = await d.layers.hold(async () => {
-      const r = await d.layers.unpack({ diffId, source, compression, what: `layer ${digest.short} of ${p.what}` });
+      const r = await d.layers.unpackHeld({ diffId, source, compression, what: `layer ${digest.short} of ${p.what}` });
       await d.layers.retain(owner, [diffId]);
       return r;
     }).catch((e: unknown) => {

@@ -210,6 +210,28 @@ for (const [backend, open] of Object.entries(BACKENDS)) {
       expect(await chunks.usage()).toBe(0);
     });
 
+    it('an unpack inside a hold finishes while a gc waits for that hold, and the gc keeps what the hold retained', async () => {
+      const k = await kit();
+      const l = await tarLayer([file('a.txt', 'held\n')]);
+      let gcStarted!: () => void;
+      const started = new Promise<void>((r) => (gcStarted = r));
+      let gc: Promise<unknown> | undefined;
+      const held = k.layers.hold(async () => {
+        await null; // the hold is registered once its function has begun
+        gc = k.layers.gc();
+        gcStarted();
+        // unpack would wait for that gc, which waits for this hold: never done
+        await k.layers.unpackHeld({ diffId: l.diffId, source: streamOf(l.tar), compression: 'none', what: 'held layer' });
+        await k.layers.retain('owner', [l.diffId]);
+      });
+      await started;
+      const winner = await Promise.race([held.then(() => 'done'), new Promise((r) => setTimeout(() => r('stuck'), 20_000))]);
+      expect(winner).toBe('done');
+      await gc;
+      const t = await k.layers.imageTree([l.diffId]);
+      expect(text(await readFile(k.layers.cache, lookupPath(t.root, 'a.txt')!, 0, 100))).toBe('held\n');
+    });
+
     it('gc waits for open containers to flush what they wrote', async () => {
       const k = await kit();
       const l = await tarLayer([file('f', 'x')]);

@@ -99,6 +99,19 @@ export class LayerStore {
    * record is written last, in one put, after the diff ID checked out.
    */
   async unpack(inp: UnpackInput): Promise<LayerRecord> {
+    return this.unpackOnce(inp, true);
+  }
+
+  /**
+   * `unpack` for a caller inside `hold` (a commit, a load, an import: unpack, then retain):
+   * it does not wait for a gc that started meanwhile, which waits for that hold and so would
+   * never end; the hold already keeps that gc from sweeping before the record is written.
+   */
+  async unpackHeld(inp: UnpackInput): Promise<LayerRecord> {
+    return this.unpackOnce(inp, false);
+  }
+
+  private async unpackOnce(inp: UnpackInput, waitForGc: boolean): Promise<LayerRecord> {
     const done = await this.record(inp.diffId);
     if (done) {
       await inp.source.cancel().catch(() => {});
@@ -110,7 +123,7 @@ export class LayerStore {
       return running;
     }
     const job = (async () => {
-      await this.gcRunning;
+      if (waitForGc) await this.gcRunning;
       const r = await unpackLayer(this.deps.chunks, this.hasher, { ...(this.deps.gunzip ? { gunzip: this.deps.gunzip } : {}), ...inp });
       // The chunks are on disk before the record that names them: the record stays the last
       // thing written and the one mark of a complete layer.

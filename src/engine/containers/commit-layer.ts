@@ -57,7 +57,7 @@ export async function commitLayer(fs: ContainerFs, owner: string, d: CommitDeps)
   if (!source) throw new TabdockError('LAYER_MISSING', `committed layer ${digest.short} went missing from the store`, { digest: digest.toString() });
   // Held: a gc between the unpack and the reference would sweep the new layer.
   await d.layers.hold(async () => {
-    await d.layers.unpack({ diffId, source, compression: 'gzip', what: `committed layer ${digest.short}` });
+    await d.layers.unpackHeld({ diffId, source, compression: 'gzip', what: `committed layer ${digest.short}` });
     await d.layers.retain(owner, [diffId]);
   });
   return { digest, diffId, size, mediaType: COMMITTED_LAYER_MEDIA_TYPE };
