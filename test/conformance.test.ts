@@ -2,7 +2,8 @@
 // end to end through the real `tabdock` (started by its `#!` line, as `npx` starts it), a
 // real registry on loopback and the committed guest. One daemon serves the whole file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxCli, runCli, type CliHome, type TestRegistry } from './support/index.ts';
+import { statSync } from 'node:fs';
+import { busyboxCli, busyboxI386, runCli, type CliHome, type TestRegistry } from './support/index.ts';
 
 let reg: TestRegistry;
 let cli: CliHome;
@@ -99,6 +100,14 @@ describe('inspect', () => {
       await cli.run('rm', '-f', name);
     }
     expect(await cli.run('image', 'inspect', 'nosuch')).toEqual({ code: 1, stdout: '[]\n', stderr: 'Error: No such image: nosuch\n' });
+  }, 120_000);
+
+  it('image Size counts the files as Docker does (bytes of files and symlink targets), not the layer tar; history shows the same', async () => {
+    // The busybox fixture's one layer: the binary, 18 applet symlinks to "busybox", /etc/passwd and /etc/group.
+    const expected = statSync(busyboxI386()).size + 18 * 'busybox'.length + 'root:x:0:0:root:/root:/bin/sh\n'.length + 'root:x:0:\n'.length;
+    expect((await cli.run('image', 'inspect', '-f', '{{.Size}}', IMG)).stdout).toBe(`${expected}\n`);
+    const hist = (await cli.run('history', '--format', '{{.Size}}', '--human=false', IMG)).stdout.trim().split('\n');
+    expect(hist).toContain(String(expected));
   }, 120_000);
 });
 

@@ -1,5 +1,5 @@
 import type { ContainerSummary, VolumeSummary } from './api.ts';
-import type { ImageRecord } from './image-record.ts';
+import { layerSize, type ImageRecord } from './image-record.ts';
 
 /** `docker system df`'s data (moby `types.DiskUsage`, the fields the CLI prints). */
 export interface DiskUsage {
@@ -22,7 +22,7 @@ export function diskUsage(images: ImageRecord[], containers: ContainerSummary[],
   for (const r of images) {
     for (const l of new Map(r.layers.map((x) => [x.diffId, x])).values()) {
       refs.set(l.diffId, (refs.get(l.diffId) ?? 0) + 1);
-      sizes.set(l.diffId, l.uncompressedSize);
+      sizes.set(l.diffId, layerSize(l));
     }
   }
   const uses = new Map<string, number>();
@@ -31,7 +31,7 @@ export function diskUsage(images: ImageRecord[], containers: ContainerSummary[],
     LayersSize: [...sizes.values()].reduce((a, b) => a + b, 0),
     Images: images.map((r) => ({
       Id: r.id, RepoTags: r.repoTags, RepoDigests: r.repoDigests, Created: r.config.created, Size: r.size,
-      SharedSize: [...new Map(r.layers.map((x) => [x.diffId, x])).values()].filter((l) => (refs.get(l.diffId) ?? 0) > 1).reduce((a, l) => a + l.uncompressedSize, 0),
+      SharedSize: [...new Map(r.layers.map((x) => [x.diffId, x])).values()].filter((l) => (refs.get(l.diffId) ?? 0) > 1).reduce((a, l) => a + layerSize(l), 0),
       Containers: uses.get(r.id) ?? 0,
     })),
     Containers: containers,

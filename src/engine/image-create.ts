@@ -1,7 +1,7 @@
-import type { BlobStore, LayerStore, MetaStore } from '../fs-layers/index.ts';
+import { contentSize, type BlobStore, type LayerStore, type MetaStore } from '../fs-layers/index.ts';
 import { Digest, MediaType, sha256, type ContainerConfig, type HistoryEntry, type ImageConfig, type Platform } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
-import type { ImageRecord, LayerRecord } from './image-record.ts';
+import { layerSize, type ImageRecord, type LayerRecord } from './image-record.ts';
 import type { ImageStore } from './image-store.ts';
 
 /** A new layer of an image being made: a committed tree (commit-layer.ts), a build step, an import. */
@@ -84,7 +84,7 @@ export async function createImage(d: ImageCreateDeps, req: NewImageRequest): Pro
     if (!rec || !(await d.blobs.has(l.digest))) {
       throw new TabdockError('LAYER_MISSING', `layer ${l.digest.short} of the new image is not in the store`, { digest: l.digest.toString() });
     }
-    newRecords.push({ digest: l.digest.toString(), size: l.size, mediaType: l.mediaType, diffId: l.diffId.toString(), uncompressedSize: rec.size });
+    newRecords.push({ digest: l.digest.toString(), size: l.size, mediaType: l.mediaType, diffId: l.diffId.toString(), uncompressedSize: rec.size, contentSize: contentSize(rec.entries) });
   }
   const layers = [...(parent?.layers ?? []), ...newRecords];
   const base = parent?.config;
@@ -163,7 +163,7 @@ export async function recordImage(d: ImageCreateDeps, img: ImageToRecord): Promi
     platform,
     layers,
     config,
-    size: layers.reduce((a, l) => a + l.uncompressedSize, 0),
+    size: layers.reduce((a, l) => a + layerSize(l), 0),
     pulledAt: created,
     lastTagTime: created,
   };

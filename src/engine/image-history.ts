@@ -1,4 +1,4 @@
-import type { ImageRecord } from './image-record.ts';
+import { layerSize, type ImageRecord } from './image-record.ts';
 
 /** One row of `docker history`, newest first (moby's `image.HistoryResponseItem`). */
 export interface ImageHistoryItem {
@@ -21,7 +21,8 @@ export function imageHistory(img: ImageRecord): ImageHistoryItem[] {
   const steps = img.config.history?.length ? img.config.history : img.layers.map(() => ({}) as NonNullable<ImageRecord['config']['history']>[number]);
   let layer = 0;
   const out: ImageHistoryItem[] = steps.map((h) => {
-    const size = h.empty_layer ? 0 : (img.layers[layer++]?.uncompressedSize ?? 0);
+    const l = h.empty_layer ? undefined : img.layers[layer++];
+    const size = l ? layerSize(l) : 0;
     return { id: '<missing>', created: h.created, createdBy: h.created_by ?? '', tags: [], size, comment: h.comment ?? '' };
   });
   out.reverse();

@@ -1,5 +1,5 @@
 import { createTarDecoder } from 'modern-tar';
-import type { BlobStore, LayerStore } from '../fs-layers/index.ts';
+import { contentSize, type BlobStore, type LayerStore } from '../fs-layers/index.ts';
 import { Digest, MediaType, layerKind, parseImageConfig, parseReference, sha256, type Compression, type ImageConfig } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import type { ImageToRecord } from './image-create.ts';
@@ -228,7 +228,7 @@ async function prepare(d: LoadDeps, p: Plan, added: Digest[], owner: string): Pr
       if (TabdockError.is(e, 'DIFF_ID_MISMATCH')) throw invalid(`${p.what}: layer ${digest.short} is not the layer its config names (${diffId.short}); refusing the archive`, { layer: digest.toString() });
       throw e;
     });
-    layers.push({ digest: digest.toString(), size: (await d.blobs.size(digest))!, mediaType: MEDIA[compression], diffId: diffId.toString(), uncompressedSize: rec.size });
+    layers.push({ digest: digest.toString(), size: (await d.blobs.size(digest))!, mediaType: MEDIA[compression], diffId: diffId.toString(), uncompressedSize: rec.size, contentSize: contentSize(rec.entries) });
   }
   const platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
   const { diffIds: _, ...plain } = config;

@@ -1,4 +1,4 @@
-import type { ImageRecord } from './image-record.ts';
+import { layerSize, type ImageRecord } from './image-record.ts';
 import { familiar, type ImageService } from './images.ts';
 
 /** moby's `types.ImagesPruneReport`: what went (untagged refs, deleted IDs) and the bytes freed. */
@@ -32,7 +32,7 @@ export function freedBytes(removed: ImageRecord[], left: ImageRecord[]): number 
   for (const l of removed.flatMap((r) => r.layers)) {
     if (kept.has(l.diffId) || counted.has(l.diffId)) continue;
     counted.add(l.diffId);
-    total += l.uncompressedSize;
+    total += layerSize(l);
   }
   return total;
 }

@@ -12,6 +12,12 @@ export interface LayerRecord {
    */
   diffId: string;
   uncompressedSize: number;
+  /**
+   * The layer's size as Docker shows it (`images`, `history`, `system df`): its files' bytes
+   * and symlinks' lengths (fs-layers `contentSize`), not the tar's. Absent in records from
+   * before it was kept: the tar's size stands in (`layerSize`).
+   */
+  contentSize?: number;
   /** Raw wasm layers: the module's path in the container tree. */
   file?: string;
 }
@@ -26,7 +32,7 @@ export interface ImageRecord {
   platform: { os: string; architecture: string; variant?: string };
   layers: LayerRecord[];
   config: ImageConfig;
-  /** Unpacked size: the sum of the layers' uncompressed sizes, as `docker images` shows. */
+  /** Unpacked size as `docker images` shows it: the sum of the layers' `layerSize`. */
   size: number;
   pulledAt: string;
   lastTagTime: string;
@@ -38,4 +44,9 @@ export interface Repositories {
   tags: Record<string, string>;
   /** `docker.io/library/busybox@sha256:...` -> image ID */
   digests: Record<string, string>;
+}
+
+/** A layer's size as Docker shows it (its content), or the tar's for a record that predates it. */
+export function layerSize(l: Pick<LayerRecord, 'contentSize' | 'uncompressedSize'>): number {
+  return l.contentSize ?? l.uncompressedSize;
 }

@@ -1,4 +1,4 @@
-import type { BlobStore, LayerStore, MetaStore } from '../fs-layers/index.ts';
+import { contentSize, type BlobStore, type LayerStore, type MetaStore } from '../fs-layers/index.ts';
 import { Digest, isWasmLayer, layerKind, sha256Hasher, type Descriptor, type RegistryClient, type ResolvedImage } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { boundedTee } from './bounded-tee.ts';
@@ -9,6 +9,8 @@ export interface LayerFacts {
   /** The config's diff ID (a raw wasm layer's: the module's own digest). */
   diffId: string;
   uncompressedSize: number;
+  /** Its files' bytes as Docker counts a layer's size (fs-layers `contentSize`). */
+  contentSize?: number;
   /** Raw wasm layers: the one-file tar the layer store keeps, and where the module sat in it. */
   wasm?: { file: string; diffId: string };
 }
@@ -187,7 +189,7 @@ async function streamLayer(
     if (downloaded) await dropBlob(deps, l.digest);
     throw u.reason;
   }
-  const facts: LayerFacts = { diffId: u.value.diffId, uncompressedSize: u.value.size };
+  const facts: LayerFacts = { diffId: u.value.diffId, uncompressedSize: u.value.size, contentSize: contentSize(u.value.entries) };
   await deps.meta.put(`layer/${l.digest}`, facts);
   emit({ type: 'layer', id, status: 'Pull complete' });
   return facts;
@@ -226,7 +228,8 @@ async function hashOnly(
     if (downloaded) await dropBlob(deps, l.digest);
     throw e;
   }
-  const facts: LayerFacts = { diffId: want.toString(), uncompressedSize: size };
+  // The module is the layer's one file: its bytes are its size.
+  const facts: LayerFacts = { diffId: want.toString(), uncompressedSize: size, contentSize: size };
   await deps.meta.put(`layer/${l.digest}`, facts);
   return facts;
 }

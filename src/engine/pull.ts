@@ -1,7 +1,7 @@
-import { freeChunks, type BlobStore, type LayerStore, type MetaStore } from '../fs-layers/index.ts';
+import { contentSize, freeChunks, type BlobStore, type LayerStore, type MetaStore } from '../fs-layers/index.ts';
 import { Digest, isWasmLayer, layerKind, parseReference, type Descriptor, type Platform, type RegistryClient } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
-import type { ImageRecord, LayerRecord } from './image-record.ts';
+import { layerSize, type ImageRecord, type LayerRecord } from './image-record.ts';
 import type { ImageStore } from './image-store.ts';
 import { completeLayer, pullLayer, type LayerFacts } from './pull-layer.ts';
 import { wasmLayerPaths, wasmLayerTar, withWasmEntrypoint } from './wasi/artifact.ts';
@@ -170,7 +170,9 @@ async function pull(deps: PullDeps, ref: ReturnType<typeof parseReference>, opts
   for (const [i, l] of layers.entries()) {
     const file = files[i];
     const diffId = file ? await unpackWasmLayer(deps, l, file, facts[i]!, emit) : facts[i]!.diffId;
-    layerRecords.push({ digest: l.digest.toString(), size: l.size, mediaType: l.mediaType, diffId, uncompressedSize: facts[i]!.uncompressedSize, ...(file ? { file } : {}) });
+    // Facts written before content sizes were kept: read it from the layer's record.
+    const content = facts[i]!.contentSize ?? (await deps.layers.record(Digest.parse(diffId)).then((r) => (r ? contentSize(r.entries) : undefined)));
+    layerRecords.push({ digest: l.digest.toString(), size: l.size, mediaType: l.mediaType, diffId, uncompressedSize: facts[i]!.uncompressedSize, ...(content !== undefined ? { contentSize: content } : {}), ...(file ? { file } : {}) });
   }
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const existing = await deps.images.get(id.toString());
@@ -189,7 +191,7 @@ async function pull(deps: PullDeps, ref: ReturnType<typeof parseReference>, opts
     platform,
     layers: layerRecords,
     config: withWasmEntrypoint(config, files),
-    size: layerRecords.reduce((a, l) => a + l.uncompressedSize, 0),
+    size: layerRecords.reduce((a, l) => a + layerSize(l), 0),
     pulledAt: existing?.pulledAt ?? now,
     lastTagTime: now,
   };

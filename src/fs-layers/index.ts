@@ -8,7 +8,7 @@ export { StoreSpace, DEFAULT_DISK_RESERVE, type StoreSpaceOptions } from './stor
 export { decompressor, corruptLayer, type Gunzip } from './decompress.ts';
 export { LayerStore, freeChunks, type LayerStoreDeps, type GcResult, type ChunkPins } from './layer-store.ts';
 export type { LayerRecord, UnpackInput } from './unpack.ts';
-export { CHUNK, type LayerEntry } from './layer-entry.ts';
+export { CHUNK, contentSize, type LayerEntry } from './layer-entry.ts';
 export { Inode, lookupPath, type Kind } from './inode.ts';
 export type { ImageTree } from './image-tree.ts';
 export { ChunkCache, readFile } from './chunk-cache.ts';

@@ -106,3 +106,18 @@ export function entryOf(h: TarHeader): LayerEntry | undefined {
   if (Object.keys(x).length) e.x = x;
   return e;
 }
+
+/**
+ * A layer's size as Docker reports it (moby pkg/directory `Size` over the layer's diff
+ * directory): every non-directory's st_size, a hard link counted once, so regular files'
+ * bytes plus symlink targets' lengths; directories, devices, fifos and whiteouts count 0.
+ * Not the tar's length (headers and padding), which `docker images` never shows.
+ */
+export function contentSize(entries: readonly LayerEntry[]): number {
+  let n = 0;
+  for (const e of entries) {
+    if (e.t === 'f') n += e.s ?? 0;
+    else if (e.t === 'l') n += new TextEncoder().encode(e.l ?? '').byteLength;
+  }
+  return n;
+}
