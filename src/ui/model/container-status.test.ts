@@ -11,5 +11,6 @@ it('words a container state as docker ps does', () => {
   expect(containerStatus(c('running'), now)).toBe('Up 2 minutes');
   expect(containerStatus(c('exited'), now)).toBe('Exited (3) About a minute ago');
   expect(containerStatus(c('created'), now)).toBe('Created');
-  expect(containerStatus(c('paused'), now)).toBe('Paused');
+  // docker ps: a paused container is still up, and says so
+  expect(containerStatus(c('paused'), now)).toBe('Up 2 minutes (Paused)');
 });
