@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadEmulatorFile, DEFAULT_ARTIFACT_DIR } from '../../emulator/node.ts';
 import { parseSums, verifyEmulator } from '../../emulator/emulator-files.ts';
+import { EMULATOR_FILES } from '../../emulator/vite-guest-assets.ts';
 import { BACKENDS, type StoreKit } from '../../fs-layers/test-helpers.ts';
 import { readTreeFile } from '../containers/container-files.ts';
 import { TabdockError } from '../../shared/errors.ts';
@@ -30,6 +31,10 @@ describe('the committed emulators', () => {
       expect([...bin.subarray(0, 5)]).toEqual([0x7f, 0x45, 0x4c, 0x46, 1]);
       expect(bin[18]).toBe(3);
     }
+  });
+
+  it('are the files the guest assets serve (the emulator folder names them apart, below the engine)', () => {
+    expect(EMULATOR_FILES).toEqual(EMULATORS.map((e) => e.file));
   });
 
   it('are refused when their bytes do not match the recorded sum', async () => {

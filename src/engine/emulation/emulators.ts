@@ -1,4 +1,4 @@
-import { formatPlatform, normalizePlatform, parsePlatform, platformMatches, type Platform } from '../../registry-client/index.ts';
+import { normalizePlatform, parsePlatform, platformMatches, type Platform } from '../../registry-client/index.ts';
 
 /**
  * The foreign platforms the guest runs through QEMU user-mode emulation (issue 16), as
@@ -61,11 +61,6 @@ export function emulatorFor(platform: Platform): EmulatorInfo | undefined {
  */
 export function binfmtRule(e: EmulatorInfo, interpreter: string): string {
   return `:${e.name}:M::${e.magic}:${e.mask}:${interpreter}:POCF`;
-}
-
-/** `linux/amd64` from an image record's platform. */
-export function platformName(p: Platform): string {
-  return formatPlatform(normalizePlatform(p));
 }
 
 /** The emulated platforms some runtime registration accepts, in EMULATED_PLATFORMS order. */
