@@ -18,15 +18,16 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   // DESIGN: "registry-client types only"; today fs-layers also uses its values (Digest, sha256Hasher, layerKind).
   'fs-layers': ['registry-client'],
   emulator: ['fs-layers'],
-  engine: ['registry-client', 'fs-layers', 'emulator'],
+  // The builder (issue 15) runs the Dockerfile frontend's plan.
+  engine: ['registry-client', 'fs-layers', 'emulator', 'build'],
   // The browser composition root (silent in DESIGN): the engine and what it is built from.
   'engine/browser': ['engine', 'registry-client', 'fs-layers', 'emulator'],
   // The docker command line shared by the page and Node (silent in DESIGN): the engine's contract and spec, references.
-  'docker-cli': ['engine', 'registry-client'],
+  'docker-cli': ['engine', 'registry-client', 'build'],
   // DESIGN: "engine's RPC contract only": the page's client, and from engine/ types only (checked below).
-  ui: ['engine/browser', 'engine', 'docker-cli'],
+  ui: ['engine/browser', 'engine', 'docker-cli', 'build'],
   // DESIGN: "engine"; as the Node composition root it also builds what the engine is made of.
-  cli: ['engine', 'docker-cli', 'registry-client', 'fs-layers', 'emulator', 'proxy'],
+  cli: ['engine', 'docker-cli', 'registry-client', 'fs-layers', 'emulator', 'proxy', 'build'],
 };
 
 interface Import {

@@ -1,3 +1,5 @@
+import type { ContextSource } from '../build/index.ts';
+
 /**
  * The terminal a command runs in, without Node or the DOM: the Node CLI builds one from
  * process stdio, the page's shell from its xterm.js terminal.
@@ -46,6 +48,12 @@ export interface TerminalIo {
   writeFile?(path: string): FileSink;
   /** `load -i`, `import FILE`: a file's bytes, piece by piece; absent where there are no files. */
   readBytes?(path: string): AsyncIterable<Uint8Array>;
+  /**
+   * `docker build PATH`: the build context at PATH (a directory in Node; in the page, the
+   * files panel's project, whatever PATH names). Absent where there is none: `build -` (a
+   * tar on stdin) still works.
+   */
+  buildContext?(path: string): Promise<ContextSource>;
 }
 
 /** A file being written: `close` puts it in place, `abort` leaves nothing. */
