@@ -35,6 +35,7 @@ const sections = [
   await optional('network', 'network.ts', 'benchNetwork'),
   await optional('link', 'link.ts', 'benchLink'),
   await optional('emulation', 'emulation.ts', 'benchEmulation'),
+  await optional('build', 'build.ts', 'benchBuild'),
 ].filter((s): s is Section => s !== undefined && (only.length === 0 || only.includes(s.name)));
 
 const rows: (BenchRow & { section: string })[] = [];

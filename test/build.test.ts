@@ -189,6 +189,23 @@ describe('docker build', () => {
     expect(bad.stderr).toContain('target stage "nope" could not be found');
   }, 600_000);
 
+  it('--label, --iidfile, --network none for RUN, and ONBUILD triggers run in the child build', async () => {
+    const parent = context('onbuild-parent', { Dockerfile: 'FROM $IMG\nONBUILD RUN echo triggered > /trig\nRUN ls /sys/class/net > /nets\n' });
+    const iid = join(tmp, 'iid');
+    const p = await cli.run('build', '-q', '--network', 'none', '--label', 'org.example=yes', '--iidfile', iid, '-t', 'onb', parent);
+    expect(p.code, p.stderr).toBe(0);
+    expect(readFileSync(iid, 'utf8')).toBe(p.stdout.trim());
+    const img = await inspect('onb');
+    expect(img['Config']['Labels']).toEqual({ 'org.example': 'yes' });
+    expect(img['Config']['OnBuild']).toEqual(['RUN echo triggered > /trig']);
+    expect((await cli.run('run', '--rm', 'onb', 'cat', '/nets')).stdout).toBe('lo\n');
+    expect((await cli.run('run', '--rm', 'onb', 'ls', '/trig')).code).not.toBe(0);
+    const child = await cli.run('build', '-q', '-t', 'onb-child', context('onbuild-child', { Dockerfile: 'FROM onb\nCMD ["cat", "/trig"]\n' }));
+    expect(child.code, child.stderr).toBe(0);
+    expect((await cli.run('run', '--rm', 'onb-child')).stdout).toBe('triggered\n');
+    expect((await inspect('onb-child'))['Config']['OnBuild'] ?? []).toEqual([]);
+  }, 600_000);
+
   it('a failing RUN: its output, BuildKit\'s error with the Dockerfile lines, exit 1, and no tag', async () => {
     const dir = context('fail', { Dockerfile: 'FROM $IMG\nRUN echo before\nRUN echo oops >&2; exit 3\nRUN echo after\n' });
     const b = await cli.run('build', '--progress=plain', '-t', 'broken', dir);

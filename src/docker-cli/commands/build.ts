@@ -218,7 +218,25 @@ export const build: Command = {
       network: network === 'bridge' ? 'default' : network,
     };
     const reader = packContext(ctx, patterns).getReader();
-    const next = async () => (await reader.read()).value ?? null;
+    // The tar's pieces gathered to 1 MiB a call: each `next` crosses the transport once.
+    const next = async (): Promise<Uint8Array | null> => {
+      const parts: Uint8Array[] = [];
+      let n = 0;
+      while (n < 1 << 20) {
+        const r = await reader.read();
+        if (r.done) break;
+        parts.push(r.value);
+        n += r.value.byteLength;
+      }
+      if (parts.length <= 1) return parts[0] ?? null;
+      const out = new Uint8Array(n);
+      let o = 0;
+      for (const part of parts) {
+        out.set(part, o);
+        o += part.byteLength;
+      }
+      return out;
+    };
     // Progress goes to stderr, as BuildKit's does; `-q` prints only the ID, on stdout.
     const tty = progress === 'tty' || (progress === 'auto' && io.isTTY);
     const names = new Map<number, string>();
