@@ -42,7 +42,7 @@ describe('ProjectStore', () => {
     ]);
     expect(t.get('data/x.bin')!.mtime).toBe(5);
     expect(dec(t.get('hello.txt')!.bytes)).toBe('edited\n');
-    const ctx = t.context();
+    const ctx = await t.context();
     expect((await ctx.list('')).map((e) => e.path).sort()).toEqual(['bin', 'data', 'hello.txt', 'scripts']);
   });
 
@@ -55,6 +55,14 @@ describe('ProjectStore', () => {
     await expect(s.rename('nope', 'x')).rejects.toMatchObject({ code: 'NO_SUCH_PATH' });
     await expect(s.add([{ path: 'big', bytes: new Uint8Array(MAX_PROJECT_BYTES) }])).rejects.toMatchObject({ code: 'STORE_FULL' });
     expect(s.list()).toEqual(before);
+  });
+
+  it('builds from every change begun, even one not yet stored', async () => {
+    const s = await open(`p${seq++}`);
+    void s.write('hello.txt', enc('one'));
+    void s.write('hello.txt', enc('two'));
+    const ctx = await s.context();
+    expect(dec(await ctx.read('hello.txt'))).toBe('two');
   });
 
   it('tells its listeners, and another tab on the same project, of a change', async () => {

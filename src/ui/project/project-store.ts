@@ -32,6 +32,7 @@ export class ProjectStore {
   private readonly files = new Map<string, ProjectFile>();
   private readonly listeners = new Set<() => void>();
   private readonly channel: BroadcastChannel | undefined;
+  private readonly inflight = new Set<Promise<void>>();
 
   private constructor(private readonly db: Db, name: string) {
     this.channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`${name}-changes`) : undefined;
@@ -86,9 +87,15 @@ export class ProjectStore {
     return n;
   }
 
-  /** The project as a build context: a snapshot of the files as they are now. */
-  context(): ContextSource {
+  /** The project as a build context: a snapshot of the files once the changes under way are stored. */
+  async context(): Promise<ContextSource> {
+    await this.settled();
     return projectContext([...this.files.values()]);
+  }
+
+  /** Resolves when every change begun so far has been stored (or failed). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
   /** Writes a file's new content (an edit in the panel), keeping its mode. */
@@ -100,9 +107,10 @@ export class ProjectStore {
   /**
    * Adds files (replacing those of the same paths) in one transaction: all or none. A
    * mode not given is 0755 for what looks executable (`#!` or an ELF header; a dropped
-   * file's mode is not known to the page), else 0644.
+   * file's mode is not known to the page), else 0644. Resolves with the files' paths
+   * as the project names them.
    */
-  async add(files: readonly NewFile[]): Promise<void> {
+  async add(files: readonly NewFile[]): Promise<string[]> {
     const now = Date.now();
     const next = new Map(this.files);
     const put: ProjectFile[] = [];
@@ -115,16 +123,18 @@ export class ProjectStore {
     }
     this.checkSize(next);
     await this.commit(put, []);
+    return put.map((f) => f.path);
   }
 
-  /** Renames a file; refuses a name taken by another file or a folder. */
-  async rename(from: string, to: string): Promise<void> {
+  /** Renames a file (resolves with its new path); refuses a name taken by another file or a folder. */
+  async rename(from: string, to: string): Promise<string> {
     const f = this.mustGet(from);
     const path = projectPath(to);
-    if (path === from) return;
+    if (path === from) return path;
     if (this.files.has(path)) throw new TabdockError('CONFLICT', `cannot rename ${from} to ${path}: ${path} exists; delete it first`, { path, file: path });
     checkPlace(this.files.keys(), path, from);
     await this.commit([{ ...f, path, mtime: Date.now() }], [from]);
+    return path;
   }
 
   async remove(path: string): Promise<void> {
@@ -158,7 +168,16 @@ export class ProjectStore {
     }
   }
 
-  private async commit(put: ProjectFile[], del: string[]): Promise<void> {
+  /** Writes in one transaction, then updates the files in memory (transactions on one store complete in the order begun). */
+  private commit(put: ProjectFile[], del: string[]): Promise<void> {
+    const done = this.store(put, del);
+    this.inflight.add(done);
+    const forget = () => void this.inflight.delete(done);
+    done.then(forget, forget);
+    return done;
+  }
+
+  private async store(put: ProjectFile[], del: string[]): Promise<void> {
     const tx = this.db.transaction('files', 'readwrite');
     const store = tx.objectStore('files');
     await Promise.all([...del.map((p) => store.delete(p)), ...put.map((f) => store.put(f)), tx.done]);
