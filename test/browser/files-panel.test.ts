@@ -118,6 +118,11 @@ it('a fresh page holds the example project; edits, new file, rename, the executa
   await row('hello.txt').locator('.name').click();
   await editor().fill('edited in place\n');
   await expect.poll(() => stored('hello.txt')).toBe('edited in place\n');
+  // Typed at the start, key by key: each key saved, the cursor staying where it types.
+  await editor().press('Control+Home');
+  await page.keyboard.type('>> typed fast, ahead of the saves: ');
+  await expect.poll(() => stored('hello.txt')).toBe('>> typed fast, ahead of the saves: edited in place\n');
+  await editor().fill('edited in place\n');
 
   const asked = answerDialog('notes/todo.txt');
   await panel().getByRole('button', { name: 'New file' }).click();

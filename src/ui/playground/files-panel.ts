@@ -61,6 +61,7 @@ export class FilesPanel extends LitElement {
     this.addEventListener('dragover', this.onDragOver);
     this.addEventListener('dragleave', this.onDragLeave);
     this.addEventListener('drop', this.onDrop);
+    if (this.project !== this.watching) this.requestUpdate(); // back in the page: watch the project again
   }
 
   override disconnectedCallback(): void {
