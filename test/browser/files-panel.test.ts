@@ -221,6 +221,29 @@ it('a folder dragged from the desktop, or picked with Add folder, brings its tre
   }
 }, 120_000);
 
+it('Build types its command at the prompt; while a command runs it says so and runs nothing', async () => {
+  // `docker events` runs until Ctrl-C: the shell is busy.
+  await page.locator('tabdock-playground tabdock-terminal').first().click();
+  await page.keyboard.type('docker events');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('tabdock-playground')!.shell.isBusy);
+  const before = (await terminalText()).length;
+  await panel().getByRole('textbox', { name: 'image name' }).fill('my app');
+  await panel().getByRole('button', { name: 'Build' }).click();
+  await expect.poll(() => panel().locator('.note').textContent()).toBe('The shell is running a command: Build can run when its prompt is back.');
+  expect((await terminalText()).slice(before)).not.toContain('build');
+  await page.locator('tabdock-playground tabdock-terminal').first().click();
+  await page.keyboard.press('Control+C');
+  await idle();
+  // At the prompt, half a line typed: Build replaces it with its own, the name quoted for the shell.
+  await page.keyboard.type('docker ps');
+  await panel().getByRole('button', { name: 'Build' }).click();
+  await page.waitForFunction(() => /tabdock \[?\d*\]? ?\$ docker build -t 'my app' \.\n/.test(document.querySelector('tabdock-playground')!.terminalText()), null, { timeout: 10_000 });
+  await idle();
+  expect(await panel().locator('.note').count()).toBe(0);
+  await panel().getByRole('textbox', { name: 'image name' }).fill('app');
+}, 120_000);
+
 // Needs the engine's builder and the `docker build` command (issue 15's other half).
 it('Build runs docker build in the shell; the image runs; after a reload the same build is CACHED', async () => {
   await row('Dockerfile').locator('.name').click();
