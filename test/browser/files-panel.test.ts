@@ -102,6 +102,15 @@ async function command(line: string, timeout = 240_000): Promise<string> {
   return (await terminalText()).slice(before);
 }
 
+/**
+ * Whether a build's output shows a step as CACHED, in BuildKit's tty form (` => CACHED [2/4]
+ * STEP`) or its plain form (`#5 [2/4] STEP` then `#5 CACHED`).
+ */
+function cached(out: string, step: string): boolean {
+  const s = step.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`=> CACHED \\[\\d+/\\d+\\] ${s}`).test(out) || new RegExp(`#(\\d+) \\[\\d+/\\d+\\] ${s}\\n#\\1 CACHED`).test(out);
+}
+
 /** Answers the next prompt()/confirm() with `answer`. */
 function answerDialog(answer: string | boolean): Promise<string> {
   return new Promise((resolve) => page.once('dialog', (d) => {
@@ -254,21 +263,23 @@ it('Build runs docker build in the shell; the image runs; after a reload the sam
   await panel().getByRole('textbox', { name: 'image name' }).fill('app');
   const before = (await terminalText()).length;
   await panel().getByRole('button', { name: 'Build' }).click();
-  await page.waitForFunction(() => document.querySelector('tabdock-playground')!.shell.isBusy, null, { timeout: 10_000 }).catch(() => {});
+  // The edits are saved first, then the line is typed at the prompt.
+  await page.waitForFunction((n) => document.querySelector('tabdock-playground')!.terminalText().slice(n).startsWith('docker build -t app .\n'), before, { timeout: 30_000 });
   await idle(400_000);
   const built = (await terminalText()).slice(before);
   await page.screenshot({ path: artifactPath('files-panel-build.png') });
   expect(built).toMatch(/^docker build -t app \.\n/);
-  expect(built).toMatch(/#\d+ \[\d\/\d\] RUN wc -c < hello\.txt > size\.txt/);
-  expect(built).toMatch(/naming to docker\.io\/library\/app(:latest)?/);
-  expect(built).toMatch(/\ntabdock \$ $/);
+  expect(built).toMatch(/\[\d\/\d\] RUN wc -c < hello\.txt > size\.txt/);
+  expect(built).not.toMatch(/ERROR/);
+  expect(built).toMatch(/(FINISHED|DONE)[^\n]*\n(.*\n)*tabdock \$ $/);
 
   const ran = await command('docker run --rm app');
   expect(ran).toMatch(/\nBuilt from the files panel\.\n\(\s*28 bytes, counted when the image was built\)\n/);
 
+  // After a reload the project and the build cache are still there: every step is CACHED.
   await reload();
   const again = await command('docker build -t app .', 400_000);
-  expect(again).toMatch(/#\d+ \[\d\/\d\] COPY hello\.txt greet\.sh \.\/\n#\d+ CACHED/);
-  expect(again).toMatch(/#\d+ \[\d\/\d\] RUN wc -c < hello\.txt > size\.txt\n#\d+ CACHED/);
+  for (const step of ['WORKDIR /app', 'COPY hello.txt greet.sh ./', 'RUN wc -c < hello.txt > size.txt']) expect(again).toSatisfy((o: string) => cached(o, step), `${step} CACHED`);
+  expect(again).toMatch(/\ntabdock \$ $/);
   await page.screenshot({ path: artifactPath('files-panel-rebuild.png') });
 }, 900_000);
