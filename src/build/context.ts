@@ -23,6 +23,8 @@ export interface ContextEntry {
   /** A device's numbers. */
   devmajor?: number;
   devminor?: number;
+  /** Modification time in ms (kept on copied files; not counted by the cache key). */
+  mtime?: number;
   /** Extended attributes, name -> value. */
   xattrs?: Readonly<Record<string, Uint8Array>>;
 }

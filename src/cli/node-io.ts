@@ -2,6 +2,7 @@ import { closeSync, createReadStream, createWriteStream, openSync, readFileSync,
 import { basename, dirname, join } from 'node:path';
 import type { FileSink, InputSource, TerminalIo } from '../docker-cli/index.ts';
 import type { Io } from './context.ts';
+import { dirContext } from './dir-context.ts';
 
 /** The shared commands' terminal over the process's stdio (`Io`, as bin/tabdock.mjs builds it). */
 export function terminalIo(io: Io): TerminalIo {
@@ -20,6 +21,7 @@ export function terminalIo(io: Io): TerminalIo {
       return once(() => process.off('SIGINT', h));
     },
     readFile: (path) => readFileSync(path, 'utf8'),
+    buildContext: dirContext,
     files: {
       create: (path) => {
         try {

@@ -12,6 +12,7 @@ import { containerPrune, imagePrune } from './commands/prune.ts';
 import { pull } from './commands/pull.ts';
 import { rmi, tag } from './commands/rmi.ts';
 import { commit } from './commands/commit.ts';
+import { build, builderPrune } from './commands/build.ts';
 import { push } from './commands/push.ts';
 import { load, save } from './commands/save-load.ts';
 import { exportCmd, importCmd } from './commands/export-import.ts';
@@ -22,4 +23,4 @@ import { VOLUME_COMMANDS } from './commands/volume.ts';
 import { NETWORK_COMMANDS, port } from './commands/network.ts';
 
 /** Every command that works over EngineApi alone, in the order `--help` lists them. */
-export const COMMON_COMMANDS: Command[] = [run, create, start, attach, exec, ps, logs, stop, kill, restart, wait, rm, rename, pause, unpause, top, update, stats, diff, commit, exportCmd, port, containerPrune, inspect, pull, push, images, imageInspect, history, imagePrune, rmi, tag, save, load, importCmd, ...VOLUME_COMMANDS, ...NETWORK_COMMANDS, events, systemDf, systemPrune, version];
+export const COMMON_COMMANDS: Command[] = [run, create, start, attach, exec, ps, logs, stop, kill, restart, wait, rm, rename, pause, unpause, top, update, stats, diff, commit, build, builderPrune, exportCmd, port, containerPrune, inspect, pull, push, images, imageInspect, history, imagePrune, rmi, tag, save, load, importCmd, ...VOLUME_COMMANDS, ...NETWORK_COMMANDS, events, systemDf, systemPrune, version];

@@ -12,9 +12,10 @@ import type { PushEvent, PushSummary } from './image-push.ts';
 import type { LoadedImage } from './image-load.ts';
 import type { TopResult } from './containers/top.ts';
 import type { DiskUsage } from './disk-usage.ts';
+import type { BuildEvent, BuildRequest, BuildResult } from './build/builder.ts';
 import type { ContainerUpdate } from './spec/update.ts';
 
-export type { TopResult, ContainerUpdate, DiskUsage };
+export type { TopResult, ContainerUpdate, DiskUsage, BuildEvent, BuildRequest, BuildResult };
 
 /**
  * The engine's RPC contract: what the CLI asks its daemon over a unix socket and what
@@ -113,6 +114,14 @@ export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
   exportContainer(ref: string, onChunk: (b: Uint8Array) => Promise<unknown> | void): Promise<void>;
   /** `docker import`: a tar pulled with `next` as a one-layer image; answers its ID. */
   importImage(next: () => Promise<Uint8Array | null | undefined>, opts: { reference?: string; changes?: string[]; message?: string; platform?: string }): Promise<{ id: string }>;
+  /**
+   * `docker build`: the context as a tar pulled with `next` (the client applied
+   * .dockerignore), the Dockerfile's text in the request; progress to `onEvent`. Answers
+   * the image made and the tags it got; a failed build tags nothing.
+   */
+  build(req: BuildRequest, next: () => Promise<Uint8Array | null | undefined>, onEvent: (e: BuildEvent) => void): Promise<BuildResult>;
+  /** `docker builder prune`: build cache no tag and no container uses (`all`: also cache entries of tagged images). */
+  pruneBuildCache(opts: { all?: boolean }): Promise<{ deleted: string[]; reclaimed: number }>;
   /** `docker system df`: images (layers, shared bytes, users), containers (writable bytes), volumes. */
   diskUsage(): Promise<DiskUsage>;
 }

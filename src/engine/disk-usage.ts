@@ -1,5 +1,6 @@
 import type { ContainerSummary, VolumeSummary } from './api.ts';
 import { layerSize, type ImageRecord } from './image-record.ts';
+import { buildCacheUsage, isCacheOnly, type BuildCacheRecord } from './build/build-cache.ts';
 
 /** `docker system df`'s data (moby `types.DiskUsage`, the fields the CLI prints). */
 export interface DiskUsage {
@@ -8,15 +9,16 @@ export interface DiskUsage {
   Images: Array<{ Id: string; RepoTags: string[]; RepoDigests: string[]; Created: string | undefined; Size: number; SharedSize: number; Containers: number }>;
   Containers: ContainerSummary[];
   Volumes: VolumeSummary[];
-  /** tabdock has no build cache yet: always empty. */
-  BuildCache: never[];
+  /** The build cache: untagged images build steps made (build/build-cache.ts). */
+  BuildCache: BuildCacheRecord[];
 }
 
 /**
  * moby `daemon/disk_usage.go` over the engine's records: an image's SharedSize is the bytes
  * of its layers that another image also has, Containers how many containers use it.
  */
-export function diskUsage(images: ImageRecord[], containers: ContainerSummary[], volumes: VolumeSummary[]): DiskUsage {
+export function diskUsage(all: ImageRecord[], containers: ContainerSummary[], volumes: VolumeSummary[]): DiskUsage {
+  const images = all.filter((r) => !isCacheOnly(r));
   const refs = new Map<string, number>();
   const sizes = new Map<string, number>();
   for (const r of images) {
@@ -36,6 +38,6 @@ export function diskUsage(images: ImageRecord[], containers: ContainerSummary[],
     })),
     Containers: containers,
     Volumes: volumes,
-    BuildCache: [],
+    BuildCache: buildCacheUsage(all, new Set(containers.map((c) => c.ImageID))),
   };
 }

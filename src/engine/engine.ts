@@ -31,6 +31,8 @@ import { bridgeDevice } from './network/records.ts';
 import type { NetworkLink } from './network/link.ts';
 import type { PortPublisher } from './network/ports.ts';
 import type { NetworkCreateOptions } from './network/networks.ts';
+import { Builder, type BuildEvent, type BuildRequest } from './build/builder.ts';
+import { pruneBuildCache } from './build/build-cache.ts';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -45,6 +47,8 @@ export interface EngineDeps extends ImageServiceDeps {
   network?: EngineNetworkOptions;
   /** Where QEMU's emulators come from, for the runtimes' emulated platforms. */
   emulators?: EmulatorSource;
+  /** ADD of a URL in a build (default: the platform's fetch). */
+  fetch?: typeof fetch;
 }
 
 export interface EngineNetworkOptions {
@@ -183,7 +187,8 @@ export class Engine implements EngineApi {
   }
 
   async listImages(): Promise<ImageSummary[]> {
-    return (await this.images.list()).map((r) => ({
+    // Build steps' images are build cache: out of the list until a tag names one.
+    return (await this.images.list()).filter((r) => !(r.buildCache && r.repoTags.length === 0)).map((r) => ({
       id: r.id, repoTags: r.repoTags, repoDigests: r.repoDigests, created: r.config.created, size: r.size, platform: formatPlatform(r.platform),
       labels: r.config.config?.Labels ?? {},
     }));
@@ -244,6 +249,25 @@ export class Engine implements EngineApi {
 
   commitContainer(ref: string, opts: CommitOptions) {
     return commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: this.filesystems, images: this.images, pause: (id, paused) => (paused ? this.c.pauseContainer(id) : this.c.unpauseContainer(id)) }, ref, opts);
+  }
+
+  async build(req: BuildRequest, next: () => Promise<Uint8Array | null | undefined>, onEvent: (e: BuildEvent) => void) {
+    const c = this.c;
+    const builder = new Builder({
+      images: this.images, filesystems: this.filesystems, layers: this.deps.layers, meta: this.deps.meta,
+      containers: {
+        createContainer: (r) => c.createContainer(r), attachContainer: (r, f) => c.attachContainer(r, f), startContainer: (r) => c.startContainer(r),
+        waitContainer: (r) => c.waitContainer(r), killContainer: (r, sig) => c.killContainer(r, sig), removeContainer: (r, o) => c.removeContainer(r, o),
+      },
+      fetch: this.deps.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a)),
+      platforms: emulatedPlatforms(this.deps.runtimes ?? []),
+    }, req, onEvent);
+    return builder.run(next);
+  }
+
+  async pruneBuildCache(opts: { all?: boolean } = {}) {
+    const used = new Set((await this.containers.store.list()).map((c) => c.Image));
+    return pruneBuildCache({ images: this.images, meta: this.deps.meta }, used, opts);
   }
 
   async diskUsage() {

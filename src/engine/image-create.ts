@@ -38,6 +38,8 @@ export interface NewImageRequest {
   platform?: Platform;
   /** A full tag reference to point at the image (`docker.io/library/app:latest`). */
   tag?: string;
+  /** A build step's result: kept as build cache, out of `docker images` while untagged. */
+  buildCache?: boolean;
 }
 
 export interface ImageCreateDeps {
@@ -110,7 +112,7 @@ export async function createImage(d: ImageCreateDeps, req: NewImageRequest): Pro
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
   };
   const configBytes = new TextEncoder().encode(JSON.stringify(config));
-  return recordImage(d, { configBytes, config, layers, platform, ...(req.tag ? { tags: [req.tag] } : {}), created });
+  return recordImage(d, { configBytes, config, layers, platform, ...(req.tag ? { tags: [req.tag] } : {}), created, ...(req.buildCache ? { buildCache: true } : {}) });
 }
 
 export interface ImageToRecord {
@@ -123,6 +125,8 @@ export interface ImageToRecord {
   /** Full tag references to point at it. */
   tags?: readonly string[];
   created?: string;
+  /** A build step's result (build cache). */
+  buildCache?: boolean;
 }
 
 /**
@@ -166,6 +170,7 @@ export async function recordImage(d: ImageCreateDeps, img: ImageToRecord): Promi
     size: layers.reduce((a, l) => a + layerSize(l), 0),
     pulledAt: created,
     lastTagTime: created,
+    ...(img.buildCache ? { buildCache: true } : {}),
   };
   await d.images.save(record, { tag: tags[0] });
   for (const t of tags.slice(1)) await d.images.save((await d.images.get(id))!, { tag: t });

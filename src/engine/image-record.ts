@@ -36,6 +36,11 @@ export interface ImageRecord {
   size: number;
   pulledAt: string;
   lastTagTime: string;
+  /**
+   * Made by a build step: build cache. Untagged, it is out of `docker images`, `image
+   * prune` and the images' disk usage, and `builder prune` removes it.
+   */
+  buildCache?: boolean;
 }
 
 /** Tag and digest references to image IDs, like Docker's repositories.json. */

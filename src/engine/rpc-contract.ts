@@ -7,7 +7,7 @@ import type { EngineApi } from './api.ts';
  * `init`: the owner's, never a client's). The compiler checks the list is complete.
  */
 export const RPC_METHODS = [
-  'version', 'pull', 'listImages', 'inspectImages', 'removeImage', 'tagImage', 'imageHistory', 'pruneImages', 'diskUsage', 'commitContainer', 'push', 'saveImages', 'loadImages', 'exportContainer', 'importImage',
+  'version', 'pull', 'listImages', 'inspectImages', 'removeImage', 'tagImage', 'imageHistory', 'pruneImages', 'diskUsage', 'commitContainer', 'push', 'saveImages', 'loadImages', 'exportContainer', 'importImage', 'build', 'pruneBuildCache',
   'createContainer', 'startContainer', 'attachContainer', 'waitContainer', 'stopContainer', 'killContainer',
   'restartContainer', 'removeContainer', 'listContainers', 'inspectContainer', 'containerLogs', 'execContainer',
   'containerChanges', 'statContainerPath', 'copyFromContainer', 'copyToContainer', 'pruneContainers', 'containerStats',
@@ -42,6 +42,7 @@ export const HANDLE_ENDS: Partial<Record<RpcMethod, readonly string[]>> = {
  */
 export const CANCEL_ON_LEAVE: Partial<Record<RpcMethod, number>> = {
   pull: 1,
+  build: 0,
 };
 
 /**

@@ -20,7 +20,7 @@ export const ERROR_CODES = [
   'CP_ORDER', 'CP_LOOP', 'CP_KIND', 'COMMIT_CHANGED', 'ARCHIVE_INVALID',
   // docker build's frontend (build/): a Dockerfile or .dockerignore that does not parse or
   // refers to what is not there, a flag or instruction feature refused, a missing --target.
-  'DOCKERFILE_INVALID', 'DOCKERFILE_UNSUPPORTED', 'BUILD_TARGET_NOT_FOUND', 'BUILD_CONTEXT_INVALID',
+  'DOCKERFILE_INVALID', 'DOCKERFILE_UNSUPPORTED', 'BUILD_TARGET_NOT_FOUND', 'BUILD_CONTEXT_INVALID', 'BUILD_CONTEXT_TOO_LARGE', 'BUILD_STEP_FAILED', 'BUILD_SOURCE_NOT_FOUND', 'BUILD_CANCELLED',
   // An API argument the engine cannot read (logs/events `since`, `update`'s values).
   'INVALID_ARGUMENT',
   // Networks and published ports (engine/network).

@@ -24,7 +24,8 @@ export function diskUsageRows(du: DiskUsage): Array<{ Type: string; TotalCount: 
     { Type: 'Images', TotalCount: String(du.Images.length), Active: String(du.Images.filter((i) => i.Containers > 0).length), Size: size(du.LayersSize), Reclaimable: share(du.LayersSize - used, du.LayersSize) },
     { Type: 'Containers', TotalCount: String(du.Containers.length), Active: String(du.Containers.filter((c) => active(c.State)).length), Size: size(cTotal), Reclaimable: share(cFree, cTotal) },
     { Type: 'Local Volumes', TotalCount: String(du.Volumes.length), Active: String(du.Volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), Size: size(vTotal), Reclaimable: share(vFree, vTotal) },
-    { Type: 'Build Cache', TotalCount: '0', Active: '0', Size: size(0), Reclaimable: size(0) },
+    // docker/cli: the cache's size, and what is not in use is reclaimable.
+    { Type: 'Build Cache', TotalCount: String(du.BuildCache.length), Active: String(du.BuildCache.filter((b) => b.InUse).length), Size: size(du.BuildCache.reduce((a, b) => a + b.Size, 0)), Reclaimable: size(du.BuildCache.filter((b) => !b.InUse).reduce((a, b) => a + b.Size, 0)) },
   ];
 }
 
@@ -57,7 +58,8 @@ export function diskUsageVerbose(du: DiskUsage, now: Date): string {
   return 'Images space usage:\n\n' + table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS'], images)
     + '\nContainers space usage:\n\n' + table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES'], containers)
     + '\nLocal Volumes space usage:\n\n' + table(['VOLUME NAME', 'LINKS', 'SIZE'], volumes)
-    + `\nBuild cache usage: ${size(0)}\n\n` + table(['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED'], []);
+    + `\nBuild cache usage: ${size(du.BuildCache.reduce((a, b) => a + b.Size, 0))}\n\n`
+    + table(['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED'], du.BuildCache.map((b) => [b.ID, b.Type, size(b.Size), ago(b.CreatedAt, now), 'N/A', String(b.UsageCount), String(b.Shared)]));
 }
 
 /** `docker system df` (docker/cli `system/df.go`): the summary table, or `--format` over its rows; `-v` a table per kind. */
