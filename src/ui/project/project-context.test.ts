@@ -47,6 +47,14 @@ describe('projectContext', () => {
     await expect(ctx.read('src')).rejects.toThrow(/no such file/);
   });
 
+  it('gives files their stored mtime and implied folders their newest file\'s', async () => {
+    const c = projectContext([{ ...file('d/a', 'a'), mtime: 5_000 }, { ...file('d/e/b', 'b'), mtime: 9_000 }, { ...file('c', 'c'), mtime: 7_000 }]);
+    expect((await c.stat('d/a'))!.mtime).toBe(5_000);
+    expect((await c.stat('d/e'))!.mtime).toBe(9_000);
+    expect((await c.stat('d'))!.mtime).toBe(9_000);
+    expect((await c.stat(''))!.mtime).toBe(9_000);
+  });
+
   it('is walked as the builder walks it, .dockerignore applied', async () => {
     const seen: string[] = [];
     for await (const e of walkContext(ctx, ['src/lib'])) seen.push(e.path);

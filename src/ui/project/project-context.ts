@@ -18,8 +18,10 @@ const DIR_MODE = 0o755;
 /**
  * The project as a build context (the contract of build/context.ts), over a snapshot of
  * its files taken now: edits made while a build runs do not change what it reads.
- * Directories are implied by the paths (mode 0755); everything is owned by 0:0, as a
- * context sent by the docker CLI is (it resets uid/gid); file modes are as stored.
+ * Directories are implied by the paths (mode 0755, the mtime of the newest file under
+ * them); everything is owned by 0:0, as a context sent by the docker CLI is (it resets
+ * uid/gid); file modes and mtimes are as stored (COPY keeps the mtime; the cache key
+ * does not count it).
  * `''` and `.` are the root.
  */
 export function projectContext(files: readonly ProjectFile[]): ContextSource {
@@ -32,17 +34,19 @@ export function projectContext(files: readonly ProjectFile[]): ContextSource {
     children.get(parent)!.push(e);
     if (e.type === 'dir') children.set(e.path, []);
   };
+  const root: ContextEntry = { path: '', type: 'dir', mode: DIR_MODE, uid: 0, gid: 0, size: 0, mtime: 0 };
   for (const f of files) {
     for (const d of parentDirs(f.path)) {
       const e = entries.get(d);
       if (e?.type === 'file') throw conflict(f.path, d);
-      if (!e) add({ path: d, type: 'dir', mode: DIR_MODE, uid: 0, gid: 0, size: 0 });
+      if (!e) add({ path: d, type: 'dir', mode: DIR_MODE, uid: 0, gid: 0, size: 0, mtime: 0 });
     }
     if (entries.has(f.path)) throw conflict(f.path, f.path);
-    add({ path: f.path, type: 'file', mode: f.mode & 0o7777, uid: 0, gid: 0, size: f.bytes.length });
+    add({ path: f.path, type: 'file', mode: f.mode & 0o7777, uid: 0, gid: 0, size: f.bytes.length, mtime: f.mtime });
     bytes.set(f.path, f.bytes);
+    // A folder that is only implied is as new as the newest file under it.
+    for (const d of [root, ...parentDirs(f.path).map((p) => entries.get(p)!)]) d.mtime = Math.max(d.mtime!, f.mtime);
   }
-  const root: ContextEntry = { path: '', type: 'dir', mode: DIR_MODE, uid: 0, gid: 0, size: 0 };
   return {
     list: async (dir) => [...(children.get(key(dir) ?? '\0') ?? [])],
     stat: async (p) => {
