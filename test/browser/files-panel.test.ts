@@ -282,4 +282,19 @@ it('Build runs docker build in the shell; the image runs; after a reload the sam
   for (const step of ['WORKDIR /app', 'COPY hello.txt greet.sh ./', 'RUN wc -c < hello.txt > size.txt']) expect(again).toSatisfy((o: string) => cached(o, step), `${step} CACHED`);
   expect(again).toMatch(/\ntabdock \$ $/);
   await page.screenshot({ path: artifactPath('files-panel-rebuild.png') });
+
+  // One copied file changed in the panel: its COPY and what follows run again, the steps before stay CACHED.
+  await row('hello.txt').locator('.name').click();
+  await editor().fill('Changed after the reload.\n');
+  const mark = (await terminalText()).length;
+  await panel().getByRole('button', { name: 'Build' }).click();
+  await page.waitForFunction((n) => document.querySelector('tabdock-playground')!.terminalText().slice(n).startsWith('docker build -t app .\n'), mark, { timeout: 30_000 });
+  await idle(400_000);
+  const changed = (await terminalText()).slice(mark);
+  expect(changed).toSatisfy((o: string) => cached(o, 'WORKDIR /app'), 'WORKDIR /app CACHED');
+  for (const step of ['COPY hello.txt greet.sh ./', 'RUN wc -c < hello.txt > size.txt']) {
+    expect(changed).toContain(step);
+    expect(changed).not.toSatisfy((o: string) => cached(o, step), `${step} run again`);
+  }
+  expect(await command('docker run --rm app')).toMatch(/\nChanged after the reload\.\n\(\s*26 bytes, counted when the image was built\)\n/);
 }, 900_000);
