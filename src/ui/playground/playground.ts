@@ -10,10 +10,12 @@ import type { HistoryStore } from '../shell/history.ts';
 import { TerminalView } from '../terminal/terminal-view.ts';
 import type { OpenPreviewDetail, OpenTabDetail } from './panel-events.ts';
 import { installPreviewBridge } from '../preview-bridge.ts';
+import { ProjectStore } from '../project/project-store.ts';
 import './preview-pane.ts';
 import './boot-indicator.ts';
 import './containers-panel.ts';
 import './error-list.ts';
+import './files-panel.ts';
 import './images-panel.ts';
 import './pull-progress.ts';
 
@@ -41,7 +43,7 @@ const BANNER = [
  * images panels, errors as sentences, a share link for the last command line, and reset.
  */
 export class Playground extends LitElement {
-  static override properties = { tabs: { state: true }, active: { state: true }, boot: { state: true }, errors: { state: true }, shareLine: { state: true }, preview: { state: true }, networkNotice: { state: true } };
+  static override properties = { tabs: { state: true }, active: { state: true }, boot: { state: true }, errors: { state: true }, shareLine: { state: true }, preview: { state: true }, networkNotice: { state: true }, project: { state: true } };
 
   readonly engine: BrowserEngine = pageEngine();
   readonly shell: Shell;
@@ -54,9 +56,12 @@ export class Playground extends LitElement {
   preview: OpenPreviewDetail | undefined;
   /** Said once when the page has no network relay (containers then have no egress). */
   networkNotice: string | undefined;
+  /** The files panel's project (IndexedDB), once open: what `docker build` sends. */
+  project: ProjectStore | undefined;
   /** Dropped files (`docker load -i NAME`) and downloads (`docker save -o NAME`). */
   private readonly files = new PageFiles();
-  private readonly run = dockerRunner(this.engine, this.files);
+  private readonly opening = ProjectStore.open();
+  private readonly run = dockerRunner(this.engine, this.files, async () => (await this.opening).context());
   private readonly linkLine = commandFromUrl(location.href);
   private off: (() => void) | undefined;
   private tabCount = 0;
@@ -74,6 +79,7 @@ export class Playground extends LitElement {
     });
     view.handler = this.shell;
     this.tabs = [{ id: 'shell', title: 'shell', view }];
+    this.opening.then((p) => (this.project = p), (e: unknown) => this.addError(e));
     this.shareLine = this.linkLine;
   }
 
@@ -99,6 +105,7 @@ export class Playground extends LitElement {
   };
 
   private readonly onDrop = (e: DragEvent): void => {
+    if (e.defaultPrevented) return; // the files panel took it
     const files = [...(e.dataTransfer?.files ?? [])];
     if (files.length === 0) return;
     e.preventDefault();
@@ -194,6 +201,7 @@ export class Playground extends LitElement {
           ${this.preview ? html`<tabdock-preview-pane .url=${this.preview.url} .label=${this.preview.label} @close=${() => (this.preview = undefined)}></tabdock-preview-pane>` : ''}
         </section>
         <aside>
+          <tabdock-files .project=${this.project} .run=${this.runLine}></tabdock-files>
           <tabdock-pull-progress .engine=${this.engine}></tabdock-pull-progress>
           <tabdock-containers .engine=${this.engine}></tabdock-containers>
           <tabdock-images .engine=${this.engine}></tabdock-images>
@@ -201,6 +209,13 @@ export class Playground extends LitElement {
       </main>
     `;
   }
+
+  /** The files panel's Build: the line runs in the shell, shown as if typed. */
+  private readonly runLine = (line: string): Promise<number> | false => {
+    const r = this.shell.runLine(line);
+    if (r !== false) void this.select('shell');
+    return r;
+  };
 
   private addError(e: unknown): void {
     const v = describeError(e);

@@ -94,6 +94,14 @@ export class LineEditor {
     this.render();
   }
 
+  /** Replaces the line being typed with `text` (a button that runs a command). */
+  replace(text: string): void {
+    if (!this.active) return;
+    this.buf = Array.from(text);
+    this.cursor = this.buf.length;
+    this.render();
+  }
+
   private apply(k: EditKey | { insert: string }): EditorEvent | undefined {
     if (typeof k === 'object') {
       const atEnd = this.cursor === this.buf.length;

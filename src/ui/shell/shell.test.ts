@@ -242,6 +242,21 @@ describe('Shell', () => {
     expect(screen.text()).toBe('tabdock $ docker run --rm busybox echo hello\nhello\ntabdock $');
   });
 
+  it('runLine() replaces what was typed and runs the line; refuses while a command runs', async () => {
+    const c = controllable();
+    const { screen, shell, calls, type } = setup({ build: (_a, io) => (io.out('built\n'), 0), wait: c.run });
+    await type('docker ps -a');
+    expect(await shell.runLine('docker build -t app .')).toBe(0);
+    expect(calls).toEqual([['build', '-t', 'app', '.']]);
+    expect(screen.text()).toBe('tabdock $ docker build -t app .\nbuilt\ntabdock $');
+    await type('docker wait\r');
+    await c.started;
+    expect(shell.runLine('docker build -t app .')).toBe(false);
+    c.finish(0);
+    await type('');
+    expect(calls).toEqual([['build', '-t', 'app', '.'], ['wait']]);
+  });
+
   it('keeps the history in its store', async () => {
     const saved: string[][] = [];
     const screen = new FakeScreen();

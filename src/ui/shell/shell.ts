@@ -85,6 +85,18 @@ export class Shell {
     return this.status;
   }
 
+  /**
+   * Runs a line now, as if typed (the files panel's Build button): what was typed at the
+   * prompt is replaced. False, and nothing done, while a command runs (its output and
+   * keys are someone else's); else resolves with the line's exit status.
+   */
+  runLine(line: string): Promise<number> | false {
+    if (this.busy) return false;
+    this.editor.replace(line.replace(/[\x00-\x1f\x7f]/g, ' '));
+    this.edit('\r');
+    return (this.busy ?? Promise.resolve()).then(() => this.status);
+  }
+
   /** Puts text at the prompt without running it. */
   prefill(line: string): void {
     if (!this.busy) this.editor.insert(line.replace(/[\x00-\x1f\x7f]/g, ' '));
