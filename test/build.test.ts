@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { packTar } from 'modern-tar';
 import { gzipSync } from 'node:zlib';
@@ -196,7 +196,7 @@ describe('docker build', () => {
     expect(p.code, p.stderr).toBe(0);
     expect(readFileSync(iid, 'utf8')).toBe(p.stdout.trim());
     const img = await inspect('onb');
-    expect(img['Config']['Labels']).toEqual({ 'org.example': 'yes' });
+    expect(img['Config']['Labels']).toMatchObject({ 'org.example': 'yes' });
     expect(img['Config']['OnBuild']).toEqual(['RUN echo triggered > /trig']);
     expect((await cli.run('run', '--rm', 'onb', 'cat', '/nets')).stdout).toBe('lo\n');
     expect((await cli.run('run', '--rm', 'onb', 'ls', '/trig')).code).not.toBe(0);
@@ -233,6 +233,22 @@ describe('docker build', () => {
     const nodf = await cli.run('build', context('nodockerfile', { 'x.txt': 'x' }));
     expect(nodf.code).toBe(1);
     expect(nodf.stderr).toContain('failed to read dockerfile: open Dockerfile: no such file or directory');
+  }, 600_000);
+
+  it('a COPY past the store\'s cap fails with STORE_FULL naming the line, and tags nothing', async () => {
+    const small = cliHome({ TABDOCK_INSECURE_REGISTRIES: reg.host, TABDOCK_STORE_MAX: '16m' });
+    try {
+      expect((await small.run('pull', IMG)).code).toBe(0);
+      const dir = context('too-big', { 'big.bin': randomBytes(24 << 20), Dockerfile: 'FROM $IMG\nCOPY big.bin /big.bin\n' });
+      const b = await small.run('build', '-t', 'big', dir);
+      expect(b.code).toBe(1);
+      expect(b.stderr).toMatch(/ERROR: failed to solve: the store is full \(.* used of its 16\.0 MiB limit\)/);
+      expect(b.stderr).toContain('   2 | >>> COPY big.bin /big.bin');
+      expect((await small.run('image', 'inspect', 'big')).code).toBe(1);
+      expect((await small.run('run', '--rm', IMG, 'true')).code).toBe(0);
+    } finally {
+      small.dispose();
+    }
   }, 600_000);
 
   it('.dockerignore with ** and ! exceptions, even one that excludes the Dockerfile; -f; build - with a tar and with a Dockerfile', async () => {

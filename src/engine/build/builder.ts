@@ -213,7 +213,15 @@ export class Builder {
       this.checkCancel();
       const ins = state.vars.apply(raw);
       const name = countable(ins) ? `${label(++n)} ${displayInstruction(ins)}` : '';
-      state = await this.step(plan, state, ins, name, done, context);
+      try {
+        state = await this.step(plan, state, ins, name, done, context);
+      } catch (e) {
+        // Whatever failed (a full store, a registry), the error names the step and its lines.
+        if (!TabdockError.is(e) || e.data['line'] !== undefined) throw e;
+        throw new TabdockError(e.code, e.message, { ...e.data, line: raw.line, endLine: raw.endLine, ...(name ? { vertex: name } : {}) }, {
+          retryable: e.retryable, ...(e.exitCode !== undefined ? { exitCode: e.exitCode } : {}),
+        });
+      }
     }
     return state;
   }
