@@ -198,7 +198,8 @@ describe('docker build', () => {
     const img = await inspect('onb');
     expect(img['Config']['Labels']).toMatchObject({ 'org.example': 'yes' });
     expect(img['Config']['OnBuild']).toEqual(['RUN echo triggered > /trig']);
-    expect((await cli.run('run', '--rm', 'onb', 'cat', '/nets')).stdout).toBe('lo\n');
+    // No eth0 in the step: the guest kernel's sit0 stub is in every namespace, as lo is.
+    expect((await cli.run('run', '--rm', 'onb', 'cat', '/nets')).stdout.split('\n').filter((x) => x && x !== 'sit0')).toEqual(['lo']);
     expect((await cli.run('run', '--rm', 'onb', 'ls', '/trig')).code).not.toBe(0);
     const child = await cli.run('build', '-q', '-t', 'onb-child', context('onbuild-child', { Dockerfile: 'FROM onb\nCMD ["cat", "/trig"]\n' }));
     expect(child.code, child.stderr).toBe(0);
@@ -242,7 +243,7 @@ describe('docker build', () => {
       const dir = context('too-big', { 'big.bin': randomBytes(24 << 20), Dockerfile: 'FROM $IMG\nCOPY big.bin /big.bin\n' });
       const b = await small.run('build', '-t', 'big', dir);
       expect(b.code).toBe(1);
-      expect(b.stderr).toMatch(/ERROR: failed to solve: the store is full \(.* used of its 16\.0 MiB limit\)/);
+      expect(b.stderr).toContain('ERROR: failed to solve: the store is full: the files of this step need more room than it has left');
       expect(b.stderr).toContain('   2 | >>> COPY big.bin /big.bin');
       expect((await small.run('image', 'inspect', 'big')).code).toBe(1);
       expect((await small.run('run', '--rm', IMG, 'true')).code).toBe(0);

@@ -4,6 +4,9 @@
 // coreutils for the dynamically linked case); the emulators are the committed ones
 // (kernel/build-qemu.sh). One daemon serves the whole file.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliHome, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
 
@@ -110,4 +113,25 @@ describe('foreign platforms run under QEMU in the guest', () => {
     expect(asked.code).toBe(125);
     expect(asked.stderr).toContain('image platform linux/s390x cannot run here');
   }, 300_000);
+
+  it('build: --platform and FROM --platform run RUN steps under QEMU; the image is the platform asked for', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tabdock-emu-build-'));
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), [
+        `FROM --platform=linux/amd64 ${img('bb-amd64')} AS a`, 'RUN uname -m > /arch',
+        `FROM ${img('bb-arm64')}`, 'COPY --from=a /arch /amd64-arch', 'RUN uname -m > /arch', 'CMD cat /amd64-arch /arch', '',
+      ].join('\n'));
+      const b = await cli.run('build', '--platform', 'linux/arm64', '-t', 'emu-built', dir);
+      expect(b.code, b.stderr).toBe(0);
+      const r = await cli.run('run', '--rm', 'emu-built');
+      expect(r.stdout).toBe('x86_64\naarch64\n');
+      const arch = await cli.run('image', 'inspect', '-f', '{{.Os}}/{{.Architecture}}', 'emu-built');
+      expect(arch.stdout).toBe('linux/arm64\n');
+      const bad = await cli.run('build', '--platform', 'linux/s390x', dir);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('cannot build for linux/s390x');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });

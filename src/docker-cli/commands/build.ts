@@ -218,24 +218,25 @@ export const build: Command = {
       network: network === 'bridge' ? 'default' : network,
     };
     const reader = packContext(ctx, patterns).getReader();
-    // The tar's pieces gathered to 1 MiB a call: each `next` crosses the transport once.
+    // The tar in pieces of 1 MiB at most (small ones gathered, big ones cut): each `next`
+    // crosses the transport once, under its message size limit.
+    const PIECE = 1 << 20;
+    let held: Uint8Array | undefined;
     const next = async (): Promise<Uint8Array | null> => {
-      const parts: Uint8Array[] = [];
+      const out = new Uint8Array(PIECE);
       let n = 0;
-      while (n < 1 << 20) {
-        const r = await reader.read();
-        if (r.done) break;
-        parts.push(r.value);
-        n += r.value.byteLength;
+      while (n < PIECE) {
+        if (!held || held.byteLength === 0) {
+          const r = await reader.read();
+          if (r.done) break;
+          held = r.value;
+        }
+        const take = Math.min(PIECE - n, held.byteLength);
+        out.set(held.subarray(0, take), n);
+        held = held.subarray(take);
+        n += take;
       }
-      if (parts.length <= 1) return parts[0] ?? null;
-      const out = new Uint8Array(n);
-      let o = 0;
-      for (const part of parts) {
-        out.set(part, o);
-        o += part.byteLength;
-      }
-      return out;
+      return n === 0 ? null : out.subarray(0, n);
     };
     // Progress goes to stderr, as BuildKit's does; `-q` prints only the ID, on stdout.
     const tty = progress === 'tty' || (progress === 'auto' && io.isTTY);

@@ -373,7 +373,13 @@ export class Builder {
       const box = { Id: `build-${randomHex(32)}`, Image: state.image.id };
       try {
         const fs = await this.d.filesystems.tree(box);
-        await work(fs);
+        await work(fs).catch((e: unknown) => {
+          // ENOSPC from the tree: the store's cap (or the disk) has no room for these files.
+          if ((e as { errno?: number }).errno === 28) {
+            throw new TabdockError('STORE_FULL', `the store is full: the files of this step need more room than it has left; free some with 'builder prune', 'rmi' or 'image prune'`, {});
+          }
+          throw e;
+        });
         return await this.commitTree(state, box, key, cfg, createdBy);
       } finally {
         await this.d.filesystems.remove(box).catch(() => {});
