@@ -4,8 +4,8 @@ import { defineConfig } from 'vitest/config';
 // cores runs the same way): `system` (forks) holds every file that drives the guest, Chromium,
 // a daemon or a deadline, so no two of them ever share the CPU with each other; `unit`
 // (worker threads, which start faster than forks) holds the DOM-free unit tests beside the
-// code and the files that only talk to a loopback registry or relay, which are light and
-// have no timing of their own. The unit lane fills the core the emulator leaves idle.
+// code and the files that only talk to a loopback registry or relay, or drive a daemon with
+// no guest, which are light and have no timing of their own. The unit lane fills the core the emulator leaves idle.
 const UNIT_FROM_TEST = [
   'test/import-graph.test.ts',
   'test/support/harness.test.ts',
@@ -16,6 +16,14 @@ const UNIT_FROM_TEST = [
   'test/pull-sharing.test.ts',
   'test/hostile-registry.test.ts',
   'test/wisp-link.test.ts',
+  // A daemon or the CLI without a guest (a pull, a login, the store's lock, TABDOCK_GUEST=off) and no deadline.
+  'test/pull.test.ts',
+  'test/login.test.ts',
+  'test/store-lock.test.ts',
+  'test/daemon-socket.test.ts',
+  'test/home-perms.test.ts',
+  'test/wasi/engine.test.ts',
+  'test/proxy-command.test.ts',
 ];
 /** Files under src/ that start a daemon and a guest. */
 const SYSTEM_FROM_SRC = ['src/cli/sig-proxy.test.ts'];
