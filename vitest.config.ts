@@ -1,14 +1,64 @@
 import { defineConfig } from 'vitest/config';
 
+// Two lanes that run side by side, one file at a time each (explicit, so a machine with more
+// cores runs the same way): `system` (forks) holds every file that drives the guest, Chromium,
+// a daemon or a deadline, so no two of them ever share the CPU with each other; `unit`
+// (worker threads, which start faster than forks) holds the DOM-free unit tests beside the
+// code and the files that only talk to a loopback registry or relay, or drive a daemon with
+// no guest, which are light and have no timing of their own. The unit lane fills the core the emulator leaves idle.
+const UNIT_FROM_TEST = [
+  'test/import-graph.test.ts',
+  'test/support/harness.test.ts',
+  'test/registry-auth.test.ts',
+  'test/registry-edges.test.ts',
+  'test/registry-push.test.ts',
+  'test/proxy-pull.test.ts',
+  'test/pull-sharing.test.ts',
+  'test/hostile-registry.test.ts',
+  'test/wisp-link.test.ts',
+  // A daemon or the CLI without a guest (a pull, a login, the store's lock, TABDOCK_GUEST=off) and no deadline.
+  'test/pull.test.ts',
+  'test/login.test.ts',
+  'test/store-lock.test.ts',
+  'test/daemon-socket.test.ts',
+  'test/home-perms.test.ts',
+  'test/wasi/engine.test.ts',
+  'test/proxy-command.test.ts',
+];
+/** Files under src/ that start a daemon and a guest. */
+const SYSTEM_FROM_SRC = ['src/cli/sig-proxy.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // src/ui's *.test.ts are the DOM-free shell logic's unit tests (Node); page tests live in test/browser.
     exclude: ['node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
+    poolOptions: {
+      forks: { maxForks: 1, minForks: 1 },
+      threads: { maxThreads: 1, minThreads: 1 },
+    },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'system',
+          pool: 'forks',
+          include: ['test/**/*.test.ts', ...SYSTEM_FROM_SRC],
+          exclude: ['node_modules/**', ...UNIT_FROM_TEST],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          pool: 'threads',
+          include: ['src/**/*.test.ts', ...UNIT_FROM_TEST],
+          exclude: ['node_modules/**', ...SYSTEM_FROM_SRC],
+        },
+      },
+    ],
   },
 });

@@ -67,7 +67,7 @@ beforeAll(async () => {
   page.on('console', (m) => process.env['TABDOCK_DEBUG'] && console.log('[page]', m.text()));
   page.on('pageerror', (e) => console.log('[page error]', e.message));
   await page.goto(dev.url);
-  await page.waitForFunction(() => document.querySelector('tabdock-playground')?.terminalText().includes('tabdock $'), null, { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('tabdock-playground')?.terminalText?.().includes('tabdock $'), null, { timeout: 60_000 });
 }, 120_000);
 afterAll(async () => {
   for (const k of ENV) delete process.env[k];

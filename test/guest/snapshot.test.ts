@@ -1,27 +1,29 @@
 /**
  * Boot once, save, compress (zstd), restore: the restored guest reaches a working agent
  * and runs the same container as a cold-booted one. Also: the handle9p path (the engine's)
- * really receives the guest's 9P requests.
+ * really receives the guest's 9P requests, restored from the build's own snapshot
+ * (`npm run snapshot`, the handler kind, which global-setup checks fits this checkout):
+ * a second cold boot here would make the same kind of state again.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Guest, refuse9p } from '../../src/emulator/index.ts';
-import { createSnapshot, loadArtifacts, loadSnapshot, type LoadedArtifacts } from '../../src/emulator/node.ts';
+import { statSync } from 'node:fs';
+import { createSnapshot, DEFAULT_SNAPSHOT_PATH, loadArtifacts, loadSnapshot, type LoadedArtifacts } from '../../src/emulator/node.ts';
 import { TabdockError } from '../../src/shared/errors.ts';
 import { prepareNinePTree, sh, writeBundle } from './guest-fixture.ts';
 
 let dir: string;
 let artifacts: LoadedArtifacts;
-const made: Record<'builtin' | 'handler', { path: string; compressedBytes: number }> = {} as never;
+const made: Record<'builtin', { path: string; compressedBytes: number }> = {} as never;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tabdock-snap-'));
   artifacts = await loadArtifacts();
   // level 3: the test needs a state, not the smallest one (the build step uses 19)
   made.builtin = await createSnapshot({ path: join(dir, 'builtin.bin.zst'), ninep: 'builtin', level: 3 });
-  made.handler = await createSnapshot({ path: join(dir, 'handler.bin.zst'), ninep: 'handler', level: 3 });
 }, 300_000);
 
 afterAll(async () => {
@@ -51,7 +53,8 @@ describe('snapshot', () => {
   }, 180_000);
 
   it('restores a handle9p state, and the guest\'s 9P requests reach the handler', async () => {
-    const { state } = await loadSnapshot(made.handler.path, artifacts);
+    const { state, meta } = await loadSnapshot(DEFAULT_SNAPSHOT_PATH, artifacts);
+    expect(meta.ninep).toBe('handler');
     const seen: number[] = [];
     const guest = await Guest.start({
       images: artifacts.images,
@@ -77,7 +80,8 @@ describe('snapshot', () => {
     await expect(loadSnapshot(made.builtin.path, other)).rejects.toSatisfy((e: unknown) => TabdockError.is(e, 'EMULATOR_STALE_SNAPSHOT'));
   }, 180_000);
 
-  it('keeps the compressed state small (target <= 12 MB)', () => {
-    expect(made.handler.compressedBytes).toBeLessThan(12_000_000);
+  it('keeps the compressed state small (target <= 12 MB): the one the build makes, and a quick level-3 one', () => {
+    expect(statSync(DEFAULT_SNAPSHOT_PATH).size).toBeLessThan(12_000_000);
+    expect(made.builtin.compressedBytes).toBeLessThan(12_000_000);
   }, 180_000);
 });
