@@ -76,9 +76,22 @@ describe('top, rename, pause/unpause, update on a running container', () => {
     expect(row('sleep 1000').exec(sleep!)![2]).toBe(row('sh -c sleep 1000 & wait').exec(sh!)![1]);
     expect(t.code).toBe(0);
     expect((await cli.run('top', 'tp', '-ef')).stdout.split('\n')[0]).toBe(head);
+    // procps' other formats, from the guest's /proc: BSD `aux`, `-o` lists.
     const aux = await cli.run('top', 'tp', 'aux');
-    expect(aux.code).toBe(1);
-    expect(aux.stderr).toContain('ps options other than -ef are not available here ("aux")');
+    expect(aux.code, aux.stderr).toBe(0);
+    const auxLines = aux.stdout.trimEnd().split('\n');
+    expect(auxLines[0]).toBe(['USER', 'PID', '%CPU', '%MEM', 'VSZ', 'RSS', 'TTY', 'STAT', 'START', 'TIME'].map((c) => c.padEnd(20)).join('') + 'COMMAND');
+    expect(auxLines[1]).toMatch(/^root +\d+ +\d+\.\d +\d+\.\d +[1-9]\d* +[1-9]\d* +\? +Ss +\d\d:\d\d +00:00:\d\d +sh -c sleep 1000 & wait$/);
+    expect(auxLines[2]).toMatch(/^root +\d+ +\d+\.\d +\d+\.\d +[1-9]\d* +[1-9]\d* +\? +S +\d\d:\d\d +00:00:\d\d +sleep 1000$/);
+    const o = await cli.run('top', 'tp', '-o', 'pid,ppid,comm');
+    expect(o.code, o.stderr).toBe(0);
+    const [, shRow, sleepRow] = o.stdout.trimEnd().split('\n').map((l) => l.trim().split(/ +/));
+    expect([shRow![2], sleepRow![2], sleepRow![1]]).toEqual(['sh', 'sleep', shRow![0]]);
+    // What procps has and tabdock cannot print: refused with a sentence, exit 1 as docker's failed ps.
+    expect(await cli.run('top', 'tp', '-o', 'pid,wchan')).toEqual({ code: 1, stdout: '', stderr: 'Error response from daemon: ps: error: unknown user-defined format specifier "wchan"\n' });
+    const forest = await cli.run('top', 'tp', 'auxf');
+    expect(forest.code).toBe(1);
+    expect(forest.stderr).toContain('ps: f (a process forest) is not available here');
 
     expect(await cli.run('rename', 'tp', 'tp2')).toEqual({ code: 0, stdout: '', stderr: '' });
     expect((await state('tp2')).Name).toBe('/tp2');
@@ -190,6 +203,25 @@ describe('events', () => {
     expect((await cli.run('events', '--since', t0, '--until', t1, '--filter', 'label=team=b')).stdout).toBe('');
     expect((await cli.run('system', 'events', '--since', t0, '--until', t1, '--filter', 'image=nothing')).stdout).toBe('');
     expect(await cli.run('events', '--filter', 'colour=red')).toEqual({ code: 1, stdout: '', stderr: "Error response from daemon: Invalid filter 'colour'\n" });
+  }, 120_000);
+
+  it('names kill (its signal), die (its exit code), stop, top and exec events as Docker does', async () => {
+    const t0 = new Date().toISOString();
+    const d = await cli.run('run', '-d', '--name', 'evx', IMG, 'sh', '-c', 'trap "exit 7" TERM; while true; do usleep 50000; done');
+    expect(d.code, d.stderr).toBe(0);
+    expect((await cli.run('exec', 'evx', 'sh', '-c', 'exit 3')).code).toBe(3);
+    expect((await cli.run('top', 'evx')).code).toBe(0);
+    expect((await cli.run('stop', 'evx')).code).toBe(0);
+    expect((await cli.run('inspect', '-f', '{{.State.ExitCode}}', 'evx')).stdout).toBe('7\n');
+    const t1 = new Date(Date.now() + 1000).toISOString();
+    const format = '{{.Action}}|{{index .Actor.Attributes "signal"}}|{{index .Actor.Attributes "exitCode"}}|{{len (index .Actor.Attributes "execID")}}';
+    const r = await cli.run('events', '--since', t0, '--until', t1, '--filter', 'container=evx', '--filter', 'type=container', '--format', format);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trimEnd().split('\n')).toEqual([
+      'create|||0', 'start|||0', 'exec_create: sh -c exit 3|||64', 'exec_start: sh -c exit 3|||64', 'exec_die||3|64', 'top|||0',
+      'kill|15||0', 'die||7|0', 'stop|||0',
+    ]);
+    expect((await cli.run('rm', 'evx')).code).toBe(0);
   }, 120_000);
 
   it('streams live events until interrupted', async () => {
