@@ -182,6 +182,61 @@ describe('attach', () => {
     expect(await cli.run('attach', 'at')).toEqual({ code: 1, stdout: '', stderr: 'You cannot attach to a stopped container, start it first\n' });
     expect((await cli.run('rm', 'at')).code).toBe(0);
   }, 180_000);
+
+  it('detach keys typed in a terminal leave the container running: run -it exits 0, attach and exec -it say "read escape sequence" (1)', async () => {
+    /** The CLI in a real terminal (`script` gives it a pty); `type` writes to that terminal's input. */
+    const inPty = (args: string) => {
+      const child = spawn('script', ['-qfec', `${BIN} ${args}`, '/dev/null'], { env: { ...process.env, ...cli.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      const code = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      return { out: () => out, code, type: (s: string) => child.stdin.write(s), kill: () => child.kill() };
+    };
+    /**
+     * Types a command until the shell answers it, then waits for the shell's prompt with no
+     * input left: every byte typed so far has been read, so the next key is a read of its own.
+     */
+    const shellAnswers = async (t: ReturnType<typeof inPty>, word: string) => {
+      const answered = () => t.out().includes(`\n${word}\r`); // the echo of the command line has the quotes
+      await until(`the shell's answer ${word}, then its prompt`, async () => {
+        if (!answered()) t.type(`echo ${word.slice(0, 2)}""${word.slice(2)}\r`);
+        return t.out();
+      }, (o) => answered() && /\/ # (\x1b\[6n)?$/.test(o));
+    };
+    const run = inPty(`run -it --detach-keys ctrl-x --name dk ${IMG} sh`);
+    try {
+      await shellAnswers(run, 'first');
+      run.type('\x18');
+      expect(await run.code).toBe(0);
+    } finally {
+      run.kill();
+    }
+    expect((await state('dk')).State.Running).toBe(true);
+
+    // One key each: two keys written at once reach the CLI as one read, which never detaches
+    // (pasted text); the sequences of several keys are held to moby's proxy in stdin.test.ts.
+    const att = inPty('attach --detach-keys=ctrl-k dk');
+    try {
+      await shellAnswers(att, 'again');
+      att.type('\x0b');
+      expect(await att.code).toBe(1);
+      expect(att.out()).toContain('read escape sequence');
+    } finally {
+      att.kill();
+    }
+    const ex = inPty('exec -it --detach-keys=ctrl-y dk sh');
+    try {
+      await shellAnswers(ex, 'inside');
+      ex.type('\x19');
+      expect(await ex.code).toBe(1);
+      expect(ex.out()).toContain('read escape sequence');
+    } finally {
+      ex.kill();
+    }
+    expect((await state('dk')).State.Running).toBe(true);
+    expect(await cli.run('attach', '--detach-keys', 'ctrl-1', 'dk')).toEqual({ code: 1, stdout: '', stderr: 'Error response from daemon: Invalid detach keys (ctrl-1) provided\n' });
+    expect((await cli.run('rm', '-f', 'dk')).code).toBe(0);
+  }, 240_000);
 });
 
 describe('events', () => {
