@@ -312,6 +312,12 @@ describe('container lifecycle (fake runtime)', () => {
       // A stopped container's restart is a start and the restart event (nothing to stop).
       'start', 'restart', 'oom', 'die exitCode=137',
     ]);
+    // rm -f of a running container kills it first (moby's daemon.Kill).
+    const other = await create();
+    await kit.engine.startContainer(other);
+    seen.length = 0;
+    await kit.engine.removeContainer(other, { force: true });
+    expect(seen).toEqual(['kill signal=9', 'die exitCode=137', 'destroy']);
   });
 
   it('records the Driver of the runtime the lookup chose', async () => {

@@ -602,7 +602,9 @@ export class ContainerService {
         // Its own exit's auto-removal is refused while this one runs: this one does its work.
         volumes ||= c.HostConfig.AutoRemove;
         this.exitOnNext.add(c.Id);
-        await this.live.get(c.Id)?.proc.kill(9).catch(() => {});
+        // moby's ContainerRm with force: daemon.Kill, so a `kill` event (signal 9) before the die.
+        const l = this.live.get(c.Id);
+        if (l) await this.signal(c, l, 9).catch(() => {});
         await this.live.get(c.Id)?.exited;
       }
       await this.deps.filesystems.remove(c);
