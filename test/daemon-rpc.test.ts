@@ -107,7 +107,8 @@ describe('1,000 execs over one connection', () => {
       // (network events are checked below: they name the container by ID)
       const brief = (e: EngineEvent) => e.type === 'image' || (e.type === 'container' && e.name === 'brief');
       await expect.poll(() => seen.filter(brief).map((e) => `${e.type}:${e.action}${e.type === 'container' && e.action === 'die' ? `:${e.exitCode}` : ''}`)).toEqual([
-        'image:tag', 'image:untag', 'container:create', 'container:start', 'container:die:3', 'container:destroy',
+        // An attached run: create, attach, start (moby's order), then its exit and --rm.
+        'image:tag', 'image:untag', 'container:create', 'container:attach', 'container:start', 'container:die:3', 'container:destroy',
       ]);
       expect(seen.find((e) => e.type === 'image' && e.action === 'tag')).toMatchObject({ ref: 'docker.io/library/mine:1' });
       // its endpoint on the default bridge, made at its start and gone at its exit

@@ -1,13 +1,13 @@
 // `diff`, `cp`, `history`, `image prune` and `container prune` end to end, as a user types
 // them: a real registry, our store and 9P server, the committed guest in v86, crun inside.
-import { chmodSync, chownSync, lstatSync, mkdtempSync, mkdirSync, readlinkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, lstatSync, mkdtempSync, mkdirSync, readlinkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { packTar, unpackTar } from 'modern-tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from './support/cli.ts';
-import { busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
+import { busyboxCli, fixtureLayout, type CliHome, type TestRegistry } from './support/index.ts';
 
 let reg: TestRegistry;
 let cli: CliHome;
@@ -143,6 +143,28 @@ describe('tabdock history', () => {
     const raw = (await ok('history', '-H=false', IMG)).trimEnd().split('\n');
     expect(raw[1]).toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+umoci config\s+0 {3,}$/);
     expect(raw[2]).toMatch(/umoci repack\s+\d{6,}$/);
+  }, 120_000);
+});
+
+describe('tabdock history of a Docker-built image', () => {
+  it("prints CREATED BY as the config has it, cut to 45 characters with an ellipsis unless --no-trunc; empty steps are 0B", async () => {
+    // The busybox fixture with two steps as Docker's classic builder writes them (umoci config adds empty_layer steps).
+    const layout = join(host, 'layout');
+    cpSync((await fixtureLayout('busybox')).replace(/^oci:|:latest$/g, ''), layout, { recursive: true });
+    const add = '/bin/sh -c #(nop) ADD file:0123456789abcdef0123456789abcdef0123456789abcdef in / ';
+    const cmd = '/bin/sh -c #(nop)  CMD ["sh"]';
+    execFileSync('umoci', ['config', '--image', `${layout}:latest`, '--tag', 'd1', '--history.created_by', add, '--history.created', '2026-01-01T00:00:00Z', '--history.comment', 'a comment']);
+    execFileSync('umoci', ['config', '--image', `${layout}:d1`, '--tag', 'docker', '--history.created_by', cmd, '--history.created', '2026-01-02T00:00:00Z', '--config.cmd', 'sh']);
+    await reg.push(`oci:${layout}:docker`, 'dockerish:1');
+    await ok('pull', `${reg.host}/dockerish:1`);
+    const rows = (await ok('history', `${reg.host}/dockerish:1`)).trimEnd().split('\n');
+    expect(rows).toHaveLength(5);
+    expect(rows[1]).toMatch(/^[0-9a-f]{12} +\S.* ago +\/bin\/sh -c #\(nop\)  CMD \["sh"\] +0B +$/); // the empty COMMENT keeps SIZE's padding
+    expect(rows[2]).toMatch(/^<missing> +\S.* ago +\/bin\/sh -c #\(nop\) ADD file:0123456789abcdef0… +0B +a comment$/);
+    expect(rows[2]).toContain(`${add.slice(0, 44)}…`);
+    expect(rows[3]).toMatch(/<missing> +.* ago +umoci config +0B +$/);
+    const full = await ok('history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.CreatedAt}}|{{.Size}}|{{.Comment}}', '-H=false', `${reg.host}/dockerish:1`);
+    expect(full.split('\n').slice(0, 2)).toEqual([`${cmd}|2026-01-02T00:00:00Z|0|`, `${add}|2026-01-01T00:00:00Z|0|a comment`]);
   }, 120_000);
 });
 

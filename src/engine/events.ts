@@ -2,17 +2,40 @@
  * The engine's typed events, published by the service that knows (containerd's habit: a
  * task's exit is published by whoever sees it exit) and read by every client through one
  * subscription. `type` is the object kind and `action` what happened to it, with moby's
- * event names (`docker events`: container create/start/die/destroy/pause/unpause/rename/update, image
+ * event names (`docker events`: container create/start/attach/resize/kill/die/stop/restart/
+ * oom/destroy/pause/unpause/rename/update/top/exec_create/exec_start/exec_die, image
  * pull/tag/untag/delete, volume create/destroy), so a `docker events` stream is a
  * formatting of these. A new kind (networks) is one more member of the union and one
  * more `publish` call in its service.
  */
-export type ContainerEvent =
-  | { type: 'container'; action: 'create' | 'start' | 'destroy' | 'pause' | 'unpause' | 'update'; id: string; name: string; image: string; time: string; labels?: Record<string, string> }
+interface ContainerEventBase {
+  type: 'container';
+  id: string;
+  name: string;
+  image: string;
+  time: string;
+  labels?: Record<string, string>;
+}
+
+/** What happened to a container: the action and the fields moby gives that action. */
+export type ContainerEventDetail =
+  | { action: 'create' | 'start' | 'destroy' | 'pause' | 'unpause' | 'update' | 'stop' | 'restart' | 'attach' | 'top' | 'oom' }
   /** `docker rename`: `name` is the new name, `oldName` the old one with its slash (moby's attribute). */
-  | { type: 'container'; action: 'rename'; id: string; name: string; image: string; time: string; labels?: Record<string, string>; oldName: string }
+  | { action: 'rename'; oldName: string }
   /** The process ended (by itself, stop, kill, or the runtime going away). */
-  | { type: 'container'; action: 'die'; id: string; name: string; image: string; time: string; labels?: Record<string, string>; exitCode: number };
+  | { action: 'die'; exitCode: number }
+  /** A signal sent to it (`kill`, `stop`, sig-proxy), by number as moby's `signal` attribute. */
+  | { action: 'kill'; signal: number }
+  /** Its TTY's new size (moby `ContainerResize`: attributes height, width). */
+  | { action: 'resize'; cols: number; rows: number }
+  /**
+   * An exec made and started: moby names the action `exec_create: ` / `exec_start: ` and the
+   * command (its Entrypoint, a space, its arguments joined by spaces); `execId` its execID.
+   */
+  | { action: 'exec_create' | 'exec_start'; execId: string; command: string[] }
+  | { action: 'exec_die'; execId: string; exitCode: number };
+
+export type ContainerEvent = ContainerEventBase & ContainerEventDetail;
 
 export type ImageEvent =
   /** A pull (push, import, load, save) that completed; `ref` is the reference as pulled (pushed...), fully qualified. */

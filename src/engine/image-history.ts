@@ -1,3 +1,4 @@
+import { TabdockError } from '../shared/errors.ts';
 import { layerSize, type ImageRecord } from './image-record.ts';
 
 /** One row of `docker history`, newest first (moby's `image.HistoryResponseItem`). */
@@ -15,14 +16,19 @@ export interface ImageHistoryItem {
 /**
  * moby `daemon/images` ImageHistory: walks the config's `history`, giving each entry that
  * made a layer the next layer's size (empty_layer entries make none), then lists them
- * newest first. An image without history gets one row per layer.
+ * newest first. The rows are the history's only: an image whose config has none has no
+ * rows (Docker prints the header alone), and a history that claims more layers than the
+ * image has is moby's error.
  */
 export function imageHistory(img: ImageRecord): ImageHistoryItem[] {
-  const steps = img.config.history?.length ? img.config.history : img.layers.map(() => ({}) as NonNullable<ImageRecord['config']['history']>[number]);
   let layer = 0;
-  const out: ImageHistoryItem[] = steps.map((h) => {
-    const l = h.empty_layer ? undefined : img.layers[layer++];
-    const size = l ? layerSize(l) : 0;
+  const out: ImageHistoryItem[] = (img.config.history ?? []).map((h) => {
+    let size = 0;
+    if (!h.empty_layer) {
+      const l = img.layers[layer++];
+      if (!l) throw new TabdockError('LAYER_MISSING', 'too many non-empty layers in History section', { image: img.id });
+      size = layerSize(l);
+    }
     return { id: '<missing>', created: h.created, createdBy: h.created_by ?? '', tags: [], size, comment: h.comment ?? '' };
   });
   out.reverse();

@@ -4,7 +4,7 @@ import type { Command } from '../command.ts';
 import { tabwrite } from '../format.ts';
 import { eachArg } from './containers.ts';
 import { checkTty } from './run.ts';
-import { wireStdin } from './stdin.ts';
+import { DETACH_KEYS_FLAG, detachKeys, wireStdin } from './stdin.ts';
 import { untilInterrupt } from '../io.ts';
 
 /** `docker rename` (docker/cli `container/rename.go`): the daemon's error, then its own line; exit 1. */
@@ -109,9 +109,11 @@ export const attach: Command = {
   flags: [
     { name: 'no-stdin', type: 'bool', help: 'Do not attach STDIN' },
     { name: 'sig-proxy', type: 'bool', help: 'Proxy all received signals to the process (default true)' },
+    DETACH_KEYS_FLAG,
   ],
   args: [1, 1],
   async run(p, { io, engine }) {
+    const keys = detachKeys(p.flags['detach-keys']);
     const api = await engine();
     const c = (await api.inspectContainer(p.args[0]!)) as unknown as AttachState;
     if (!c.State.Running) throw new TabdockError('CLI_ERROR', 'You cannot attach to a stopped container, start it first', {});
@@ -120,11 +122,17 @@ export const attach: Command = {
     const stdin = c.Config.OpenStdin && p.flags['no-stdin'] !== true;
     checkTty(io, stdin, c.Config.Tty);
     const a = await api.attachContainer(c.Id, (chunk, fd) => (fd === 2 ? io.err : io.out)(chunk));
-    const unwire = stdin ? wireStdin(a, io, c.Config.Tty, { closeOnEnd: false }) : () => {};
+    // The detach keys (with a TTY) leave it running: docker's CLI ends with the EscapeError, exit 1.
+    let onDetach!: () => void;
+    const detached = new Promise<number>((r) => (onDetach = () => {
+      io.err('read escape sequence\n');
+      r(1);
+    }));
+    const unwire = stdin ? wireStdin(a, io, c.Config.Tty, { closeOnEnd: false, detach: { keys, onDetach } }) : () => {};
     const proxy = p.flags['sig-proxy'] !== false && !c.Config.Tty;
     const unproxy = proxy ? io.onInterrupt?.(() => void api.killContainer(c.Id, 'SIGINT').catch(() => {})) ?? (() => {}) : () => {};
     try {
-      const exited = api.waitContainer(c.Id).then((r) => r.StatusCode);
+      const exited = Promise.race([api.waitContainer(c.Id).then((r) => r.StatusCode), detached]);
       return await (proxy ? exited : untilInterrupt(io, exited));
     } finally {
       unproxy();

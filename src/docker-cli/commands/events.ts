@@ -34,11 +34,22 @@ export function toMessage(e: EngineEvent): EventMessage {
   switch (e.type) {
     case 'container': {
       const attrs: Record<string, string> = { ...(e.labels ?? {}), image: e.image, name: e.name };
-      if (e.action === 'die') attrs['exitCode'] = String(e.exitCode);
-      if (e.action === 'rename') attrs['oldName'] = e.oldName;
+      let action: string = e.action;
+      switch (e.action) {
+        case 'die': attrs['exitCode'] = String(e.exitCode); break;
+        case 'rename': attrs['oldName'] = e.oldName; break;
+        case 'kill': attrs['signal'] = String(e.signal); break;
+        case 'resize': attrs['height'] = String(e.rows); attrs['width'] = String(e.cols); break;
+        case 'exec_create': case 'exec_start':
+          // moby: "exec_create: " + Entrypoint + " " + strings.Join(Args, " ") (a lone command keeps the space).
+          attrs['execID'] = e.execId;
+          action = `${e.action}: ${e.command[0] ?? ''} ${e.command.slice(1).join(' ')}`;
+          break;
+        case 'exec_die': attrs['execID'] = e.execId; attrs['exitCode'] = String(e.exitCode); break;
+      }
       actor = { ID: e.id, Attributes: attrs };
-      legacy = { Status: e.action, ID: e.id, From: e.image };
-      break;
+      legacy = { Status: action, ID: e.id, From: e.image };
+      return message(e.type, action, actor, legacy, e.time);
     }
     case 'image': {
       const id = e.action === 'pull' ? familiar(e.ref) : e.id;
@@ -54,8 +65,12 @@ export function toMessage(e: EngineEvent): EventMessage {
       actor = { ID: e.id, Attributes: { name: e.name, type: 'bridge', ...(e.action === 'connect' || e.action === 'disconnect' ? { container: e.container } : {}) } };
       break;
   }
-  const nanos = rfc3339Nanos(e.time);
-  return { ...legacy, Type: e.type, Action: e.action, Actor: actor, Scope: 'local', Time: Number(nanos / 1_000_000_000n), TimeNano: Number(nanos) };
+  return message(e.type, e.action, actor, legacy, e.time);
+}
+
+function message(type: string, action: string, actor: EventMessage['Actor'], legacy: Pick<EventMessage, 'Status' | 'ID' | 'From'>, time: string): EventMessage {
+  const nanos = rfc3339Nanos(time);
+  return { ...legacy, Type: type, Action: action, Actor: actor, Scope: 'local', Time: Number(nanos / 1_000_000_000n), TimeNano: Number(nanos) };
 }
 
 function familiar(ref: string): string {

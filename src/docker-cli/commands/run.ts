@@ -9,7 +9,7 @@ import type { FlagSpec, Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
 import { untilInterrupt, type TerminalIo } from '../io.ts';
 import { PullPrinter } from '../progress.ts';
-import { wireStdin } from './stdin.ts';
+import { DETACH_KEYS_FLAG, detachKeys, wireStdin } from './stdin.ts';
 
 /** Docker's exit codes for `run`: 125 when the engine fails before the command runs. */
 export const ENGINE_ERROR = 125;
@@ -124,12 +124,14 @@ export const run: Command = {
   aliases: ['container run'],
   usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]',
   description: 'Create and run a new container from an image',
-  flags: [...RUN_FLAGS, CIDFILE, SIG_PROXY],
+  flags: [...RUN_FLAGS, CIDFILE, SIG_PROXY, DETACH_KEYS_FLAG],
   stopAtPositional: true,
   args: [1, Infinity],
   async run(p, { io, engine, prog }) {
     const o = options(p, io);
     if (!o.detach) checkTty(io, o.interactive, o.tty);
+    // Checked before anything is made (moby checks them at the attach, after the create).
+    const keys = detachKeys(p.flags['detach-keys']);
     const api = await engine();
     let id: string;
     try {
@@ -147,7 +149,10 @@ export const run: Command = {
       return 0;
     }
     const attachment = await api.attachContainer(id, (chunk, fd) => (fd === 2 ? io.err : io.out)(chunk));
-    const unwire = o.interactive ? wireStdin(attachment, io, o.tty) : () => {};
+    // The detach keys (with -it) leave the container running: docker run then exits 0, silently.
+    let onDetach!: () => void;
+    const detached = new Promise<number>((r) => (onDetach = () => r(0)));
+    const unwire = o.interactive ? wireStdin(attachment, io, o.tty, { detach: { keys, onDetach } }) : () => {};
     const unproxy = p.flags['sig-proxy'] !== false ? proxySignals(api, id, io) : () => {};
     try {
       const size = o.tty ? io.size?.() : undefined;
@@ -156,8 +161,7 @@ export const run: Command = {
       } catch (e) {
         return reportRunError(io, prog, e, false);
       }
-      const r = await api.waitContainer(id);
-      return r.StatusCode;
+      return await Promise.race([api.waitContainer(id).then((r) => r.StatusCode), detached]);
     } finally {
       unproxy();
       unwire();
@@ -195,6 +199,7 @@ export const exec: Command = {
     { name: 'env', short: 'e', type: 'list', value: 'list', help: 'Set environment variables' },
     { name: 'user', short: 'u', type: 'string', value: 'string', help: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
     { name: 'workdir', short: 'w', type: 'string', value: 'string', help: 'Working directory inside the container' },
+    DETACH_KEYS_FLAG,
   ],
   stopAtPositional: true,
   args: [2, Infinity],
@@ -206,15 +211,23 @@ export const exec: Command = {
     }
     const tty = p.flags['tty'] === true;
     checkTty(io, p.flags['interactive'] === true, tty);
+    const keys = detachKeys(p.flags['detach-keys'], 'escape');
     const size = tty ? io.size?.() : undefined;
     const h = await (await engine()).execContainer(ref!, {
       args, tty, interactive: p.flags['interactive'] === true, env: ((p.flags['env'] as string[] | undefined) ?? []).map((e) => parseEnvFlag(e, (k) => io.env[k])),
       ...(p.flags['user'] ? { user: String(p.flags['user']) } : {}), ...(p.flags['workdir'] ? { workdir: String(p.flags['workdir']) } : {}), ...(size ?? {}),
     }, (chunk, fd) => (fd === 2 ? io.err : io.out)(chunk));
-    const unwire = p.flags['interactive'] === true ? wireStdin(h, io, tty) : (h.closeStdin(), () => {});
+    // The detach keys (with -it) leave the process running: docker's CLI ends with the EscapeError, exit 1.
+    let onDetach!: () => void;
+    const detached = new Promise<number>((r) => (onDetach = () => {
+      io.err('read escape sequence\n');
+      void h.detach().catch(() => {});
+      r(1);
+    }));
+    const unwire = p.flags['interactive'] === true ? wireStdin(h, io, tty, { detach: { keys, onDetach } }) : (h.closeStdin(), () => {});
     try {
       // docker exec proxies no signals: Ctrl-C ends the client and leaves the process running.
-      return await untilInterrupt(io, h.wait(), () => void h.detach().catch(() => {}));
+      return await untilInterrupt(io, Promise.race([h.wait(), detached]), () => void h.detach().catch(() => {}));
     } finally {
       unwire();
     }

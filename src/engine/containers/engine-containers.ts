@@ -45,10 +45,8 @@ export class EngineContainers implements ContainerApi {
     return c.Id;
   }
 
-  async restartContainer(ref: string, timeoutSeconds?: number) {
-    const id = await this.stopContainer(ref, timeoutSeconds);
-    await this.svc.start(id);
-    return id;
+  restartContainer(ref: string, timeoutSeconds?: number) {
+    return this.svc.restart(ref, timeoutSeconds);
   }
 
   removeContainer(ref: string, opts: { force?: boolean; volumes?: boolean }) {
@@ -171,7 +169,9 @@ export class EngineContainers implements ContainerApi {
     if (!this.svc.isRunning(c.Id)) throw new TabdockError('CONFLICT', `Container ${c.Id} is not running`, {});
     const runtime = await this.runtimes.runtime(this.runtimes.forContainer(c));
     if (!runtime.processes) throw new TabdockError('UNSUPPORTED', `top is not available for ${c.Driver} containers: their runtime has no processes to list`, {});
-    return topRows(await runtime.processes(c), psArgs, new Date());
+    const rows = topRows(await runtime.processes(c), psArgs, new Date());
+    this.svc.announce(c, { action: 'top' });
+    return rows;
   }
 
   async updateContainer(ref: string, update: ContainerUpdate): Promise<{ Warnings: string[] }> {
@@ -220,19 +220,23 @@ export class EngineContainers implements ContainerApi {
       throw e;
     }
     const tty = req.tty ?? false;
+    // moby: exec_create when the exec is made, exec_start as it starts, exec_die at its exit
+    // (the docker CLI makes and starts it in one go, as this does).
+    const execId = randomHex(32);
+    this.svc.announce(c, { action: 'exec_create', execId, command: req.args });
+    this.svc.announce(c, { action: 'exec_start', execId, command: req.args });
     const proc = await (await this.runtimes.runtime(this.runtimes.forContainer(c))).exec({
       container: c, args: req.args, env: execEnv({ configEnv: c.Config.Env, execEnv: req.env ?? [], hostname: c.Config.Hostname, tty, home: user.home }),
       cwd: req.workdir || c.Config.WorkingDir || '/', user: `${user.uid}:${user.gid}`, additionalGids: [...new Set([...user.additionalGids, ...additionalGroups(c.HostConfig.GroupAdd ?? [], group)])],
       tty, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
     });
     const off = proc.onOutput(onOutput);
-    const execId = randomHex(32);
     const running = this.execs.get(c.Id) ?? new Set<string>();
     this.execs.set(c.Id, running.add(execId));
-    void proc.exit.finally(() => {
+    void proc.exit.then((end) => this.svc.announce(c, { action: 'exec_die', execId, exitCode: end.code }), () => {}).finally(() => {
       running.delete(execId);
       if (running.size === 0 && this.execs.get(c.Id) === running) this.execs.delete(c.Id);
-    }).catch(() => {});
+    });
     return {
       // The exec's stream ends with its process.
       [STREAM_END]: proc.exit.then(() => {}, () => {}),

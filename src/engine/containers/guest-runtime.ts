@@ -367,6 +367,7 @@ export class GuestRuntime implements ContainerRuntime {
     const g = await this.bootGuest();
     const script = [
       'pids=$(/usr/bin/crun ps "$0" | sed 1d) || exit 1',
+      "sed -n 's/^MemTotal: *\\([0-9]*\\).*/\\1/p' /proc/meminfo",
       'cat /proc/uptime /etc/passwd',
       'for p in $pids; do s=$(cat /proc/$p/stat 2>/dev/null) || continue; u=$(sed -n "s/^Uid:[[:space:]]*\\([0-9]*\\).*/\\1/p" /proc/$p/status 2>/dev/null); printf "\\n@@@ %s\\n%s\\n%s\\n" "$p" "$s" "$u"; cat /proc/$p/cmdline 2>/dev/null; done',
     ].join('\n');
@@ -439,16 +440,19 @@ export function sumIoStat(text: string): { read: number; write: number } {
 
 /** USER_HZ: /proc counts CPU time and start times in 1/100 s on every Linux the guest runs. */
 const CLOCK_TICKS = 100;
+/** The guest's page size (i386), for the stat line's rss in pages. */
+const PAGE_SIZE = 4096;
 
 /**
- * What `processes` printed: `/proc/uptime` and /etc/passwd, then `@@@ PID` sections of
+ * What `processes` printed: MemTotal (kB), `/proc/uptime` and /etc/passwd, then `@@@ PID` sections of
  * the stat line, the uid and the NUL-separated command line. `now` is the engine's clock
  * when it asked (the guest's clock may be anywhere after a snapshot restore; its uptime
  * is not).
  */
 export function parseProcesses(text: string, now: number): ProcessInfo[] {
   const [head = '', ...sections] = text.split('\n@@@ ');
-  const [uptimeLine = '', ...passwd] = head.split('\n');
+  const [memLine = '', uptimeLine = '', ...passwd] = head.split('\n');
+  const memTotalKb = Number(memLine);
   const uptime = Number(uptimeLine.split(' ')[0]);
   const names = new Map<number, string>();
   for (const l of passwd) {
@@ -475,6 +479,10 @@ export function parseProcesses(text: string, now: number): ProcessInfo[] {
       pid: Number(sec.slice(0, nl1)), ppid: Number(f[1]), uid, ...(names.has(uid) ? { user: names.get(uid)! } : {}), ttyNr: Number(f[4]),
       startedAt: now - elapsed * 1000, cpuSeconds: ticks / CLOCK_TICKS, elapsedSeconds: elapsed,
       args: cmdline.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1), comm: stat.slice(open + 1, close),
+      stat: {
+        state: f[0]!, pgrp: Number(f[2]), session: Number(f[3]), tpgid: Number(f[5]), priority: Number(f[15]), nice: Number(f[16]),
+        threads: Number(f[17]), vsizeBytes: Number(f[20]), rssKb: Number(f[21]) * (PAGE_SIZE / 1024), processor: Number(f[36] ?? 0), memTotalKb,
+      },
     });
   }
   return out.sort((a, b) => a.pid - b.pid);

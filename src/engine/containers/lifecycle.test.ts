@@ -283,6 +283,43 @@ describe('container lifecycle (fake runtime)', () => {
     expect(await state(none)).toMatchObject({ Status: 'running' });
   });
 
+  it("publishes Docker's container events: attach, start, resize, exec_create/start/die, kill (by signal), die, stop, restart, oom", async () => {
+    const id = await create({ tty: true, interactive: true });
+    const seen: string[] = [];
+    kit.engine.onEvent((e) => {
+      if (e.type !== 'container') return;
+      const { type: _t, id: _i, name: _n, image: _m, time: _w, labels: _l, action, ...rest } = e;
+      seen.push([action, ...Object.entries(rest).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(' ') : v}`)].join(' '));
+    });
+    const a = await kit.engine.attachContainer(id, () => {});
+    await kit.engine.startContainer(id, { cols: 80, rows: 24 });
+    await a.resize(100, 30);
+    const x = await kit.engine.execContainer(id, { args: ['sh', '-c', 'exit 3'] }, () => {});
+    rt.execs.at(-1)!.end(3);
+    expect(await x.wait()).toBe(3);
+    await until(() => seen.some((s) => s.startsWith('exec_die')));
+    const execId = /execId=(\w+)/.exec(seen.find((s) => s.startsWith('exec_create'))!)![1];
+    rt.last.onSignal = (sig, p) => (sig === 10 ? undefined : p.end(128 + sig));
+    await kit.engine.killContainer(id, 'USR1');
+    await kit.engine.stopContainer(id, 30);
+    await kit.engine.restartContainer(id, 30);
+    rt.last.end(137, { oomKilled: true });
+    await until(() => seen.at(-1) === 'die exitCode=137');
+    expect(seen).toEqual([
+      'attach', 'start', 'resize cols=80 rows=24', 'resize cols=100 rows=30',
+      `exec_create execId=${execId} command=sh -c exit 3`, `exec_start execId=${execId} command=sh -c exit 3`, `exec_die execId=${execId} exitCode=3`,
+      'kill signal=10', 'kill signal=15', 'die exitCode=143', 'stop',
+      // A stopped container's restart is a start and the restart event (nothing to stop).
+      'start', 'restart', 'oom', 'die exitCode=137',
+    ]);
+    // rm -f of a running container kills it first (moby's daemon.Kill).
+    const other = await create();
+    await kit.engine.startContainer(other);
+    seen.length = 0;
+    await kit.engine.removeContainer(other, { force: true });
+    expect(seen).toEqual(['kill signal=9', 'die exitCode=137', 'destroy']);
+  });
+
   it('records the Driver of the runtime the lookup chose', async () => {
     const id = await create();
     expect((await kit.engine.inspectContainer(id))['Driver']).toBe('tabdock-guest');

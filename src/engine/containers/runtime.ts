@@ -106,6 +106,29 @@ export interface ProcessInfo {
   elapsedSeconds: number;
   args: string[];
   comm: string;
+  /**
+   * The rest of proc(5)'s stat line that procps' columns show (`docker top CONTAINER aux`,
+   * `-o ...`); absent where a runtime cannot tell, and those columns print `-`.
+   */
+  stat?: ProcessStat;
+}
+
+/** Fields of /proc/PID/stat (proc(5)) beyond the ones above, and the host's memory for %MEM. */
+export interface ProcessStat {
+  /** R, S, D, Z, T, ... */
+  state: string;
+  pgrp: number;
+  session: number;
+  /** The tty's foreground process group (-1: none). */
+  tpgid: number;
+  priority: number;
+  nice: number;
+  threads: number;
+  vsizeBytes: number;
+  rssKb: number;
+  processor: number;
+  /** The runtime host's MemTotal in kB (/proc/meminfo), what procps' %MEM divides by. */
+  memTotalKb: number;
 }
 
 export interface ContainerRuntime {

@@ -21,7 +21,7 @@ import type { Runtimes } from './runtimes.ts';
 import type { ContainerFilesystems } from './filesystems.ts';
 import { ContainerStore } from './store.ts';
 import { STREAM_END } from '../rpc-contract.ts';
-import { NO_EVENTS, type ContainerEvent, type EventPublisher } from '../events.ts';
+import { NO_EVENTS, type ContainerEventDetail, type EventPublisher } from '../events.ts';
 import { EarlyAttach } from './early-attach.ts';
 import { removeAnonymousVolumes, volumeMounts } from './container-volumes.ts';
 import type { VolumeService } from '../volumes.ts';
@@ -88,14 +88,18 @@ export class ContainerService {
     this.events = deps.events ?? NO_EVENTS;
   }
 
-  private publish(action: 'create' | 'start' | 'destroy' | 'pause' | 'unpause' | 'update', c: ContainerRecord): void;
-  private publish(action: 'die', c: ContainerRecord, exitCode: number): void;
-  private publish(action: 'rename', c: ContainerRecord, oldName: string): void;
-  private publish(action: ContainerEvent['action'], c: ContainerRecord, extra?: number | string): void {
-    const base = { type: 'container' as const, id: c.Id, name: c.Name.slice(1), image: c.Config.Image, time: this.now().toISOString(), ...(Object.keys(c.Config.Labels ?? {}).length ? { labels: { ...c.Config.Labels } } : {}) };
-    if (action === 'die') this.events.publish({ ...base, action, exitCode: extra as number });
-    else if (action === 'rename') this.events.publish({ ...base, action, oldName: extra as string });
-    else this.events.publish({ ...base, action });
+  /**
+   * Publishes what happened to `c` as moby's `LogContainerEventWithAttributes` does: its
+   * name, image and labels as they are now, and the action's own fields. Other parts of the
+   * engine that act on a container (exec, top) publish through this too.
+   */
+  announce(c: ContainerRecord, detail: ContainerEventDetail): void {
+    const labels = Object.keys(c.Config.Labels ?? {}).length ? { labels: { ...c.Config.Labels } } : {};
+    this.events.publish({ type: 'container', id: c.Id, name: c.Name.slice(1), image: c.Config.Image, time: this.now().toISOString(), ...labels, ...detail });
+  }
+
+  private publish(action: 'create' | 'start' | 'destroy' | 'pause' | 'unpause' | 'update' | 'stop' | 'restart' | 'attach' | 'oom', c: ContainerRecord): void {
+    this.announce(c, { action });
   }
 
   /** After a restart of the daemon or page: what was running is not any more, and says why. */
@@ -244,6 +248,8 @@ export class ContainerService {
     const exited = proc.exit.then((end) => this.finish(c, end));
     this.live.set(c.Id, { proc, listeners, exited });
     this.publish('start', c);
+    // The docker CLI sizes a TTY right after its start (MonitorTtySize): moby's `resize` event.
+    if (c.Config.Tty && opts.cols && opts.rows) this.announce(c, { action: 'resize', cols: opts.cols, rows: opts.rows });
     this.early.deliver(c.Id, proc, c.Config.OpenStdin);
   }
 
@@ -264,7 +270,9 @@ export class ContainerService {
     // waits for this); the next engine start marks it exited again.
     await this.store.save(fresh).catch(() => {});
     this.live.delete(c.Id);
-    this.publish('die', fresh, end.code);
+    // moby: the cgroup's oom event comes before the exit's die.
+    if (end.oomKilled) this.publish('oom', fresh);
+    this.announce(fresh, { action: 'die', exitCode: end.code });
     const ends = this.attachEnds.get(c.Id);
     this.attachEnds.delete(c.Id);
     ends?.forEach((f) => f());
@@ -383,6 +391,7 @@ export class ContainerService {
   /** Attaches to a container's output (and stdin): before `start` to miss nothing. */
   async attach(ref: string, onOutput: (chunk: Uint8Array, fd: 1 | 2) => void): Promise<Attachment> {
     const c = await this.store.find(ref);
+    this.publish('attach', c);
     const live = this.live.get(c.Id);
     if (live) live.listeners.add(onOutput);
     else this.early.listen(c.Id, onOutput);
@@ -406,7 +415,12 @@ export class ContainerService {
         if (p) p.closeStdin();
         else this.early.close(c.Id);
       },
-      resize: async (cols, rows) => proc()?.resize(cols, rows),
+      resize: async (cols, rows) => {
+        const p = proc();
+        if (!p) return;
+        await p.resize(cols, rows);
+        this.announce(c, { action: 'resize', cols, rows });
+      },
       detach: async () => {
         this.live.get(c.Id)?.listeners.delete(onOutput);
         this.early.unlisten(c.Id, onOutput);
@@ -443,7 +457,14 @@ export class ContainerService {
     // moby killWithSignal: SIGKILL, or the container's own stop signal, is an end the restart
     // policy does not undo; another signal's exit is judged by the policy.
     if (signal === 9 || signal === stopSignalOf(c.Config).number) this.exitOnNext.add(c.Id);
-    await l.proc.kill(signal);
+    await this.signal(c, l, signal);
+  }
+
+  /** Sends a signal and publishes moby's `kill` event (the signal by number), before any `die` it causes. */
+  private signal(c: ContainerRecord, l: Live, signal: number): Promise<void> {
+    const sent = l.proc.kill(signal);
+    this.announce(c, { action: 'kill', signal });
+    return sent;
   }
 
   /** The container's stop signal (engine/spec's rule), then SIGKILL after the timeout. */
@@ -457,17 +478,28 @@ export class ContainerService {
     this.markManuallyStopped(c);
     this.exitOnNext.add(c.Id);
     const t = stopTimeoutOf(c.Config, timeoutSeconds);
-    await l.proc.kill(stopSignalOf(c.Config).number).catch(() => {});
+    await this.signal(c, l, stopSignalOf(c.Config).number).catch(() => {});
     let timeout: ReturnType<typeof setTimeout> | undefined;
     const timer = new Promise<'timeout'>((r) => (timeout = setTimeout(() => r('timeout'), t * 1000)));
     try {
       if ((await Promise.race([l.exited, timer])) === 'timeout') {
-        await l.proc.kill(9).catch(() => {});
+        await this.signal(c, l, 9).catch(() => {});
         await l.exited;
       }
     } finally {
       clearTimeout(timeout);
     }
+    // moby containerStop: kill (the stop signal), [kill 9], die, then stop.
+    this.publish('stop', (await this.store.get(c.Id)) ?? c);
+  }
+
+  /** `docker restart` (moby `containerRestart`): a stop if it runs, a start, then the `restart` event. */
+  async restart(ref: string, timeoutSeconds?: number): Promise<string> {
+    const c = await this.store.find(ref);
+    await this.stop(c.Id, timeoutSeconds);
+    await this.start(c.Id);
+    this.publish('restart', (await this.store.get(c.Id)) ?? c);
+    return c.Id;
   }
 
   /**
@@ -523,7 +555,7 @@ export class ContainerService {
     }
     await this.store.save(c);
     this.deps.network?.renamed(c.Id, wanted.slice(1));
-    this.publish('rename', c, oldName);
+    this.announce(c, { action: 'rename', oldName });
   }
 
   /**
@@ -570,7 +602,9 @@ export class ContainerService {
         // Its own exit's auto-removal is refused while this one runs: this one does its work.
         volumes ||= c.HostConfig.AutoRemove;
         this.exitOnNext.add(c.Id);
-        await this.live.get(c.Id)?.proc.kill(9).catch(() => {});
+        // moby's ContainerRm with force: daemon.Kill, so a `kill` event (signal 9) before the die.
+        const l = this.live.get(c.Id);
+        if (l) await this.signal(c, l, 9).catch(() => {});
         await this.live.get(c.Id)?.exited;
       }
       await this.deps.filesystems.remove(c);

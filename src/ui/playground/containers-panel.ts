@@ -1,5 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import type { ContainerSummary } from '../../engine/api.ts';
+import type { ContainerEvent } from '../../engine/events.ts';
 import type { BrowserEngine } from '../engine.ts';
 import { containerStatus } from '../model/container-status.ts';
 import { publishedPorts } from '../model/published-ports.ts';
@@ -7,6 +8,9 @@ import { previewUrl } from '../preview-bridge.ts';
 import { openPreview, openTab, reportError } from './panel-events.ts';
 import { panelStyles } from './panel-styles.ts';
 import { refresher } from './refresher.ts';
+
+/** Container events after which the list shows the same as before. */
+const LIST_UNCHANGED: ReadonlySet<ContainerEvent['action']> = new Set(['attach', 'resize', 'top', 'kill', 'exec_create', 'exec_start', 'exec_die']);
 
 /**
  * `<tabdock-containers>`: every container (`ps -a`) with its status, and what can be
@@ -52,7 +56,8 @@ export class ContainersPanel extends LitElement {
     if (!this.engine) return;
     this.off = this.engine.subscribe((e) => {
       // Create, start, exit (also on its own), remove: published by the engine, nothing polls.
-      if (e.type === 'container') this.refresh();
+      // Events that change nothing the list shows (a TTY's resize, top, exec, attach, a signal) are skipped.
+      if (e.type === 'container' && !LIST_UNCHANGED.has(e.action)) this.refresh();
     });
     this.refresh();
     this.clock = setInterval(() => this.requestUpdate(), 10_000);
