@@ -121,6 +121,12 @@ export class ImageService {
    * by full ID, or by an unambiguous ID prefix.
    */
   async find(text: string): Promise<ImageRecord | undefined> {
+    // A full ID is read directly (a build looks one up per step): no listing.
+    const full = /^(sha256:)?([a-f0-9]{64})$/.exec(text);
+    if (full) {
+      const r = await this.store.get(`sha256:${full[2]}`);
+      if (r) return r;
+    }
     const repos = await this.store.repositories();
     const ref = tryRef(text);
     if (ref) {
