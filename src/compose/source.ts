@@ -41,7 +41,7 @@ export function parseSource(file: string, text: string): SourceFile {
   const walk = (n: unknown, path: string): unknown => {
     if (isAlias(n)) return walk(n.resolve(doc), path);
     const node = n as Node | null;
-    if (node && node.range) lines.set(path, lc.linePos(node.range[0]).line);
+    if (node && node.range && !lines.has(path)) lines.set(path, lc.linePos(node.range[0]).line);
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
       for (const pair of node.items) {

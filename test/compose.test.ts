@@ -1,0 +1,182 @@
+// docker compose end to end through the `tabdock` CLI (issue 18): a two-service app whose
+// client reaches its server BY SERVICE NAME on the project network, brought up -d, listed,
+// its logs read, brought down -v leaving nothing; `config` interpolation and the merge of
+// two files; an invalid file naming its key and line. Traffic stays inside the guest.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
+
+let reg: TestRegistry;
+let cli: CliHome;
+let IMG: string;
+let dir: string;
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await cli.run(...args);
+  if (r.code !== 0) throw new Error(`tabdock ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+beforeAll(async () => {
+  ({ reg, cli, image: IMG } = await busyboxCli());
+  dir = join(mkdtempSync(join(tmpdir(), 'tabdock-compose-')), 'My.App');
+  mkdirSync(dir);
+}, 300_000);
+
+afterAll(async () => {
+  cli?.dispose();
+  await reg?.stop();
+  if (dir) rmSync(join(dir, '..'), { recursive: true, force: true });
+});
+
+describe('compose config', () => {
+  it('interpolates from the environment and .env, and merges a second file as Compose does', async () => {
+    file('.env', 'TAG_IMG=from-dotenv\nPORT=8080\n');
+    const base = file('compose.yaml', [
+      'services:',
+      '  web:',
+      '    image: ${TAG_IMG}',
+      '    command: ["sh", "-c", "echo $$HOME ${GREETING:-hello}"]',
+      '    environment: [A=1, B=2]',
+      '    ports: ["${PORT}:80"]',
+      '    labels: {tier: front}',
+      '  extra:',
+      '    image: busybox',
+      '    profiles: [debug]',
+      '',
+    ].join('\n'));
+    const over = file('override.yaml', [
+      'services:',
+      '  web:',
+      '    command: echo replaced',
+      '    environment: {B: "3", C: "${NEEDED:?set NEEDED}"}',
+      '    ports: ["9090:90"]',
+      '',
+    ].join('\n'));
+    const missing = await cli.run('compose', '-f', base, '-f', over, 'config');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('override.yaml:4: services.web.environment.C: required variable NEEDED is missing a value: set NEEDED');
+    cli.env['NEEDED'] = 'set';
+    cli.env['TAG_IMG'] = 'from-shell';
+    try {
+      const out = await ok('compose', '-f', base, '-f', over, 'config');
+      expect(out).toBe([
+        'name: myapp',
+        'services:',
+        '  web:',
+        '    command:',
+        '      - echo',
+        '      - replaced',
+        '    environment:',
+        '      A: "1"',
+        '      B: "3"',
+        '      C: set',
+        '    image: from-shell',
+        '    labels:',
+        '      tier: front',
+        '    networks:',
+        '      default: null',
+        '    ports:',
+        '      - mode: ingress',
+        '        protocol: tcp',
+        '        published: "8080"',
+        '        target: 80',
+        '      - mode: ingress',
+        '        protocol: tcp',
+        '        published: "9090"',
+        '        target: 90',
+        'networks:',
+        '  default:',
+        '    name: myapp_default',
+        '',
+      ].join('\n'));
+      const prof = await ok('compose', '-f', base, '-f', over, '-p', 'other', '--profile', 'debug', 'config', '--services');
+      expect(prof).toBe('extra\nweb\n');
+    } finally {
+      delete cli.env['NEEDED'];
+      delete cli.env['TAG_IMG'];
+    }
+  });
+
+  it('names the key and line of an invalid file, and refuses what it does not run', async () => {
+    const bad = file('bad.yaml', 'services:\n  web:\n    image: busybox\n    portz: ["80"]\n');
+    const r = await cli.run('compose', '-f', bad, 'config');
+    expect(r.code).toBe(15);
+    expect(r.stderr).toBe(`${bad}:4: services.web.portz: additional property portz is not allowed\n`);
+    const hc = file('hc.yaml', 'services:\n  web:\n    image: busybox\n    healthcheck:\n      test: ["CMD", "true"]\n');
+    const h = await cli.run('compose', '-f', hc, 'config');
+    expect(h.code).toBe(1);
+    expect(h.stderr).toContain(`${hc}:4: services.web.healthcheck: tabdock's engine runs no healthchecks yet`);
+    const bind = file('bind.yaml', 'services:\n  web:\n    image: busybox\n    volumes:\n      - ./src:/src\n');
+    const b = await cli.run('compose', '-f', bind, 'config');
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain(`${bind}:5: services.web.volumes.0: bind mounts of host paths`);
+  });
+});
+
+describe('compose up -d / ps / logs / down -v', () => {
+  it('runs a server and a client that reaches it by service name, and leaves nothing behind', async () => {
+    const app = file('app.yaml', [
+      'name: shop',
+      'services:',
+      '  api:',
+      `    image: ${IMG}`,
+      '    command: sh -c "mkdir -p /www && echo pong-$$GREETING > /www/ping && exec httpd -f -p 80 -h /www"',
+      '    environment:',
+      '      GREETING: ${GREETING:-hi}',
+      '    volumes: [data:/data, /scratch]',
+      '    networks:',
+      '      back: {aliases: [backend]}',
+      '  client:',
+      `    image: ${IMG}`,
+      '    depends_on: [api]',
+      '    networks: [back]',
+      '    command: ["sh", "-c", "until wget -qO- http://api/ping; do sleep 0.2; done; wget -qO- http://backend/ping; exec sleep 600"]',
+      'networks:',
+      '  back: {}',
+      'volumes:',
+      '  data: {}',
+      '',
+    ].join('\n'));
+    const up = await cli.run('compose', '-f', app, 'up', '-d');
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain(' Network shop_back  Created');
+    expect(up.stderr).toContain(' Volume shop_data  Created');
+    expect(up.stderr.indexOf('Container shop-api-1  Started')).toBeLessThan(up.stderr.indexOf('Container shop-client-1  Started'));
+
+    const ps = await ok('compose', '-f', app, 'ps');
+    expect(ps.split('\n')[0]).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS$/);
+    expect(ps).toMatch(/shop-api-1 .* api .* Up /);
+    expect(ps).toMatch(/shop-client-1 .* client .* Up /);
+    const labels = JSON.parse(await ok('inspect', '-f', '{{json .Config.Labels}}', 'shop-api-1')) as Record<string, string>;
+    expect(labels).toMatchObject({ 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'api', 'com.docker.compose.container-number': '1', 'com.docker.compose.oneoff': 'False' });
+    expect(labels['com.docker.compose.config-hash']).toMatch(/^[0-9a-f]{64}$/);
+
+    // The client fetched by service name and by alias: its log, prefixed as compose prefixes it.
+    let logs = '';
+    const until = Date.now() + 120_000;
+    while (!(logs.match(/pong-hi/g)?.length === 2) && Date.now() < until) logs = await ok('compose', '-f', app, 'logs', 'client');
+    expect(logs).toBe('client-1  | pong-hi\nclient-1  | pong-hi\n');
+    expect(await ok('compose', '-f', app, 'logs', '--tail', '1', 'client')).toBe('client-1  | pong-hi\n');
+
+    // Again with nothing changed: both left running (same config hash, same container).
+    const idBefore = (await ok('inspect', '-f', '{{.Id}}', 'shop-api-1')).trim();
+    const again = await ok('compose', '-f', app, 'up', '-d').then(() => cli.run('compose', '-f', app, 'up', '-d'));
+    expect(again.stderr).toContain(' Container shop-api-1  Running');
+    expect((await ok('inspect', '-f', '{{.Id}}', 'shop-api-1')).trim()).toBe(idBefore);
+
+    const down = await cli.run('compose', '-f', app, 'down', '-v');
+    expect(down.code, down.stderr).toBe(0);
+    expect(await ok('ps', '-a', '--filter', 'label=com.docker.compose.project=shop', '-q')).toBe('');
+    expect(await ok('network', 'ls', '--format', '{{.Name}}')).not.toContain('shop_');
+    expect(await ok('volume', 'ls', '-q')).toBe('');
+  }, 600_000);
+});
