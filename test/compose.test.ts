@@ -179,4 +179,51 @@ describe('compose up -d / ps / logs / down -v', () => {
     expect(await ok('network', 'ls', '--format', '{{.Name}}')).not.toContain('shop_');
     expect(await ok('volume', 'ls', '-q')).toBe('');
   }, 600_000);
+
+  it('builds a service, runs replicas after a one-shot dependency completed, and recreates what changed', async () => {
+    mkdirSync(join(dir, 'appctx'));
+    file('appctx/Dockerfile', `FROM ${IMG}\nARG MSG\nRUN echo "$MSG" > /msg\n`);
+    const text = (replicas: number, tag: string) => [
+      'name: mk',
+      'services:',
+      '  init:',
+      `    image: ${IMG}`,
+      '    command: ["sh", "-c", "echo init done"]',
+      '  app:',
+      '    build: {context: ./appctx, args: {MSG: built}}',
+      `    deploy: {replicas: ${replicas}}`,
+      '    depends_on: {init: {condition: service_completed_successfully}}',
+      `    environment: {TAG: ${tag}}`,
+      '    command: ["sh", "-c", "echo $$(cat /msg) $$TAG; exec sleep 600"]',
+      '',
+    ].join('\n');
+    const app = file('mk.yaml', text(2, 'one'));
+    const up = await cli.run('compose', '-f', app, 'up', '-d');
+    expect(up.code, up.stderr).toBe(0);
+    expect(await ok('images', '--format', '{{.Repository}}', 'mk-app')).toBe('mk-app\n');
+    const ps = await ok('compose', '-f', app, 'ps');
+    expect(ps).toMatch(/mk-app-1 .* app /);
+    expect(ps).toMatch(/mk-app-2 .* app /);
+    expect(ps).not.toContain('mk-init-1'); // exited: only with -a
+    expect(await ok('compose', '-f', app, 'ps', '-a')).toMatch(/mk-init-1 .* init .* Exited \(0\)/);
+    let logs = '';
+    const until = Date.now() + 60_000;
+    while (logs.split('\n').length < 3 && Date.now() < until) logs = await ok('compose', '-f', app, 'logs', 'app');
+    expect(logs).toBe('app-1  | built one\napp-2  | built one\n');
+
+    // One replica and a changed environment: app-2 goes, app-1 is made again.
+    const id1 = (await ok('inspect', '-f', '{{.Id}}', 'mk-app-1')).trim();
+    file('mk.yaml', text(1, 'two'));
+    const again = await cli.run('compose', '-f', app, 'up', '-d');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(' Container mk-app-2  Removed');
+    expect(again.stderr).toContain(' Container mk-app-1  Recreated');
+    expect((await ok('inspect', '-f', '{{.Id}}', 'mk-app-1')).trim()).not.toBe(id1);
+    expect((await ok('inspect', '-f', '{{json .Config.Env}}', 'mk-app-1'))).toContain('"TAG=two"');
+
+    expect((await cli.run('compose', '-f', app, 'down', '-v')).code).toBe(0);
+    expect(await ok('ps', '-a', '--filter', 'label=com.docker.compose.project=mk', '-q')).toBe('');
+    expect(await ok('network', 'ls', '--format', '{{.Name}}')).not.toContain('mk_');
+  }, 600_000);
 });
+

@@ -1,4 +1,4 @@
-import { fileError, type SourceFile } from './source.ts';
+import { fileError, refusal, type SourceFile } from './source.ts';
 import { shellSplit } from './words.ts';
 import type { BuildConfig, DependsOn, PortConfig, ServiceConfig, VolumeConfig } from './model.ts';
 
@@ -42,8 +42,7 @@ function err(c: Ctx, key: string, msg: string): Error {
 }
 
 function refuse(c: Ctx, key: string, why: string): Error {
-  const e = fileError(c.src, key ? `${c.path}.${key}` : c.path, `${why} (tabdock refuses it rather than ignore it)`, 1);
-  return Object.assign(e, { code: 'COMPOSE_UNSUPPORTED' });
+  return refusal(c.src, key ? `${c.path}.${key}` : c.path, why);
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);

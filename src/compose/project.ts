@@ -3,7 +3,7 @@ import { interpolateFile, type Lookup } from './interpolate.ts';
 import { mergeService, mergeTop } from './merge.ts';
 import type { NetworkConfig, Project, ServiceConfig, VolumeTopConfig } from './model.ts';
 import { normalizeService } from './normalize.ts';
-import { fileError, parseSource, type SourceFile } from './source.ts';
+import { fileError, parseSource, refusal, type SourceFile } from './source.ts';
 
 export interface LoadOptions {
   /** The files in `-f` order, with their text. */
@@ -50,8 +50,8 @@ export function loadProject(o: LoadOptions): Project {
     interpolateFile(src, o.env);
     for (const [k, v] of Object.entries(src.data)) {
       if (k.startsWith('x-')) continue;
-      if (TOP_REFUSED[k]) throw Object.assign(fileError(src, k, `${TOP_REFUSED[k]} (tabdock refuses it rather than ignore it)`, 1), { code: 'COMPOSE_UNSUPPORTED' });
-      if (!TOP.has(k)) throw fileError(src, '', `additional property ${k} is not allowed`);
+      if (TOP_REFUSED[k]) throw refusal(src, k, TOP_REFUSED[k]);
+      if (!TOP.has(k)) throw fileError(src, k, `additional property ${k} is not allowed`);
       if (k === 'version') warnings.push(`${src.file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
       if (k === 'name') topName = String(v);
       if ((k === 'services' || k === 'networks' || k === 'volumes') && v !== null && !isObj(v)) throw fileError(src, k, 'must be a mapping');
@@ -129,11 +129,11 @@ function checkTopEntry(src: SourceFile, key: 'networks' | 'volumes', n: string, 
     }
     if (k === 'driver') {
       const ok = key === 'networks' ? 'bridge' : 'local';
-      if (v !== ok) throw Object.assign(fileError(src, `${at}.driver`, `driver "${String(v)}" is not supported; tabdock has the ${ok} driver only (tabdock refuses it rather than ignore it)`, 1), { code: 'COMPOSE_UNSUPPORTED' });
+      if (v !== ok) throw refusal(src, `${at}.driver`, `driver "${String(v)}" is not supported; tabdock has the ${ok} driver only`);
       continue;
     }
-    if (!['driver_opts', 'ipam', 'internal', 'attachable', 'enable_ipv6', 'enable_ipv4'].includes(k)) throw fileError(src, at, `additional property ${k} is not allowed`);
-    throw Object.assign(fileError(src, `${at}.${k}`, `${key}.${n}.${k} is not supported yet (tabdock refuses it rather than ignore it)`, 1), { code: 'COMPOSE_UNSUPPORTED' });
+    if (!['driver_opts', 'ipam', 'internal', 'attachable', 'enable_ipv6', 'enable_ipv4'].includes(k)) throw fileError(src, `${at}.${k}`, `additional property ${k} is not allowed`);
+    throw refusal(src, `${at}.${k}`, `${key}.${n}.${k} is not supported yet`);
   }
 }
 

@@ -13,10 +13,15 @@ export interface SourceFile {
 export const EXIT_BAD_FILE = 15;
 
 /** A user-facing error naming the file, the key and its line. */
-export function fileError(src: { file: string; lines: Map<string, number> } | undefined, path: string, message: string, exitCode = EXIT_BAD_FILE): TabdockError {
+export function fileError(src: { file: string; lines: Map<string, number> } | undefined, path: string, message: string, exitCode = EXIT_BAD_FILE, code: 'COMPOSE_FILE_INVALID' | 'COMPOSE_UNSUPPORTED' = 'COMPOSE_FILE_INVALID'): TabdockError {
   const line = src ? lineOf(src.lines, path) : undefined;
   const where = src ? `${src.file}${line ? `:${line}` : ''}: ` : '';
-  return new TabdockError('COMPOSE_FILE_INVALID', `${where}${path ? `${path}: ` : ''}${message}`, { file: src?.file, key: path, line }, { exitCode });
+  return new TabdockError(code, `${where}${path ? `${path}: ` : ''}${message}`, { file: src?.file, key: path, line }, { exitCode });
+}
+
+/** What the spec allows and tabdock does not run: refused with a sentence (exit 1), never ignored. */
+export function refusal(src: { file: string; lines: Map<string, number> } | undefined, path: string, why: string): TabdockError {
+  return fileError(src, path, `${why} (tabdock refuses it rather than ignore it)`, 1, 'COMPOSE_UNSUPPORTED');
 }
 
 /** The line of the path, or of its nearest parent that has one. */
