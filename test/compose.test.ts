@@ -173,7 +173,7 @@ describe('compose up -d / ps / logs / down -v', () => {
     expect(again.stderr).toContain(' Container shop-api-1  Running');
     expect((await ok('inspect', '-f', '{{.Id}}', 'shop-api-1')).trim()).toBe(idBefore);
 
-    const down = await cli.run('compose', '-f', app, 'down', '-v');
+    const down = await cli.run('compose', '-f', app, 'down', '-v', '-t', '1');
     expect(down.code, down.stderr).toBe(0);
     expect(await ok('ps', '-a', '--filter', 'label=com.docker.compose.project=shop', '-q')).toBe('');
     expect(await ok('network', 'ls', '--format', '{{.Name}}')).not.toContain('shop_');
@@ -220,6 +220,17 @@ describe('compose up -d / ps / logs / down -v', () => {
     expect(again.stderr).toContain(' Container mk-app-1  Recreated');
     expect((await ok('inspect', '-f', '{{.Id}}', 'mk-app-1')).trim()).not.toBe(id1);
     expect((await ok('inspect', '-f', '{{json .Config.Env}}', 'mk-app-1'))).toContain('"TAG=two"');
+
+    // stop / start / kill / rm over the project's containers.
+    expect((await cli.run('compose', '-f', app, 'stop', '-t', '1', 'app')).stderr).toContain(' Container mk-app-1  Stopped');
+    expect(await ok('compose', '-f', app, 'ps', '-q')).toBe('');
+    expect((await cli.run('compose', '-f', app, 'start', 'app')).stderr).toContain(' Container mk-app-1  Started');
+    expect(await ok('compose', '-f', app, 'ps')).toMatch(/mk-app-1 .* Up /);
+    expect((await cli.run('compose', '-f', app, 'rm')).code).toBe(1); // no terminal to ask: -f needed
+    const rm = await cli.run('compose', '-f', app, 'rm', '-f', 'init');
+    expect(rm.stderr).toBe(' Container mk-init-1  Removed\n');
+    expect((await cli.run('compose', '-f', app, 'kill', 'app')).stderr).toContain(' Container mk-app-1  Killed');
+    expect(await ok('compose', '-f', app, 'ps', '-a')).toMatch(/mk-app-1 .* Exited \(137\)/);
 
     expect((await cli.run('compose', '-f', app, 'down', '-v')).code).toBe(0);
     expect(await ok('ps', '-a', '--filter', 'label=com.docker.compose.project=mk', '-q')).toBe('');

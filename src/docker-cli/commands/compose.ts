@@ -11,6 +11,7 @@ import { untilInterrupt, type TerminalIo } from '../io.ts';
 import { PullPrinter } from '../progress.ts';
 import { build } from './build.ts';
 import { statusText } from './containers.ts';
+import { confirmed } from './prune.ts';
 
 /**
  * `docker compose` over EngineApi (issue 18): the files are read here (`io.readFile` in
@@ -323,13 +324,17 @@ const up: Sub = {
 const down: Sub = {
   usage: 'compose down [OPTIONS]',
   description: 'Stop and remove containers, networks',
-  flags: [{ name: 'volumes', short: 'v', type: 'bool', help: 'Remove named volumes declared in the "volumes" section of the Compose file and anonymous volumes attached to containers' }],
+  flags: [
+    { name: 'volumes', short: 'v', type: 'bool', help: 'Remove named volumes declared in the "volumes" section of the Compose file and anonymous volumes attached to containers' },
+    { name: 'timeout', short: 't', type: 'string', value: 'int', help: 'Specify a shutdown timeout in seconds' },
+  ],
   args: [0, 0],
   async run(p, g, ctx) {
     const { io } = ctx;
     const { project } = await load(g, io);
     const api = await ctx.engine();
     const vols = p.flags['volumes'] === true;
+    const timeout = timeoutFlag(p);
     const order = orderServices(project.services).reverse();
     const rank = (c: ContainerSummary) => {
       const i = order.indexOf(c.Labels![`${LABEL}.service`]!);
@@ -337,7 +342,7 @@ const down: Sub = {
     };
     for (const c of (await projectContainers(api, project.name)).sort((a, b) => rank(a) - rank(b))) {
       if (c.State === 'running') {
-        await api.stopContainer(c.Id);
+        await api.stopContainer(c.Id, timeout);
         status(io, 'Container', nameOf(c), 'Stopped');
       }
       await api.removeContainer(c.Id, { force: true, volumes: vols });
@@ -460,12 +465,109 @@ const config: Sub = {
   },
 };
 
-const SUBS: Record<string, Sub> = { config, up, down, ps, logs };
+/** The project's containers of the named services (all when none), dependencies first; an unknown service is an error. */
+async function selected(api: EngineApi, project: Project, services: string[]): Promise<ContainerSummary[]> {
+  for (const s of services) if (!project.services[s]) throw cliError(`no such service: ${s}`);
+  const order = orderServices(project.services);
+  const rank = (c: ContainerSummary) => order.indexOf(c.Labels![`${LABEL}.service`]!);
+  return (await projectContainers(api, project.name)).filter((c) => !services.length || services.includes(c.Labels![`${LABEL}.service`]!)).sort((a, b) => rank(a) - rank(b));
+}
+
+/** start, stop, restart, kill: one engine call per container, dependencies first (stop and kill: last). */
+function lifecycle(verb: 'start' | 'stop' | 'restart' | 'kill', description: string, flags: FlagSpec[]): Sub {
+  return {
+    usage: `compose ${verb} [OPTIONS] [SERVICE...]`,
+    description,
+    flags,
+    args: [0, Infinity],
+    async run(p, g, ctx) {
+      const { project } = await load(g, ctx.io);
+      const api = await ctx.engine();
+      let list = await selected(api, project, p.args);
+      if (verb === 'stop' || verb === 'kill') list = list.reverse();
+      const timeout = timeoutFlag(p);
+      for (const c of list) {
+        if (verb === 'start') {
+          if (c.State === 'running') continue;
+          await api.startContainer(c.Id);
+          status(ctx.io, 'Container', nameOf(c), 'Started');
+        } else if (verb === 'stop') {
+          if (c.State !== 'running') continue;
+          await api.stopContainer(c.Id, timeout);
+          status(ctx.io, 'Container', nameOf(c), 'Stopped');
+        } else if (verb === 'restart') {
+          await api.restartContainer(c.Id, timeout);
+          status(ctx.io, 'Container', nameOf(c), 'Started');
+        } else {
+          if (c.State !== 'running') continue;
+          await api.killContainer(c.Id, (p.flags['signal'] as string | undefined) ?? 'SIGKILL');
+          status(ctx.io, 'Container', nameOf(c), 'Killed');
+        }
+      }
+      return 0;
+    },
+  };
+}
+
+function timeoutFlag(p: Parsed): number | undefined {
+  const t = p.flags['timeout'] !== undefined ? Number(p.flags['timeout']) : undefined;
+  if (t !== undefined && !Number.isInteger(t)) throw cliError(`invalid argument "${String(p.flags['timeout'])}" for "-t, --timeout" flag: a whole number of seconds`);
+  return t;
+}
+
+const TIMEOUT: FlagSpec = { name: 'timeout', short: 't', type: 'string', value: 'int', help: 'Specify a shutdown timeout in seconds' };
+
+const rm: Sub = {
+  usage: 'compose rm [OPTIONS] [SERVICE...]',
+  description: 'Removes stopped service containers',
+  flags: [
+    { name: 'force', short: 'f', type: 'bool', help: 'Don\'t ask to confirm removal' },
+    { name: 'stop', short: 's', type: 'bool', help: 'Stop the containers, if required, before removing' },
+    { name: 'volumes', short: 'v', type: 'bool', help: 'Remove any anonymous volumes attached to containers' },
+  ],
+  args: [0, Infinity],
+  async run(p, g, ctx) {
+    const { io } = ctx;
+    const { project } = await load(g, io);
+    const api = await ctx.engine();
+    const list = (await selected(api, project, p.args)).reverse();
+    if (p.flags['stop'] === true) {
+      for (const c of list.filter((x) => x.State === 'running')) {
+        await api.stopContainer(c.Id);
+        status(io, 'Container', nameOf(c), 'Stopped');
+        c.State = 'exited';
+      }
+    }
+    const gone = list.filter((c) => c.State !== 'running');
+    if (!gone.length) {
+      io.err('No stopped containers\n');
+      return 0;
+    }
+    if (p.flags['force'] !== true) {
+      if (!io.stdin?.isTTY) throw cliError(`${ctx.prog} compose rm: stdin is not a terminal, so it cannot ask for confirmation; use -f (--force) to remove without asking`);
+      const ok = await confirmed(ctx, false, `Going to remove ${gone.map(nameOf).join(', ')}`, 'compose rm');
+      if (ok !== true) return ok;
+    }
+    for (const c of gone) {
+      await api.removeContainer(c.Id, { volumes: p.flags['volumes'] === true });
+      status(io, 'Container', nameOf(c), 'Removed');
+    }
+    return 0;
+  },
+};
+
+const SUBS: Record<string, Sub> = {
+  config, up, down, ps, logs, rm,
+  start: lifecycle('start', 'Start services', []),
+  stop: lifecycle('stop', 'Stop services', [TIMEOUT]),
+  restart: lifecycle('restart', 'Restart service containers', [TIMEOUT]),
+  kill: lifecycle('kill', 'Force stop service containers', [{ name: 'signal', short: 's', type: 'string', value: 'string', help: 'SIGNAL to send to the container (default "SIGKILL")' }]),
+};
 
 export const compose: Command = {
   name: 'compose',
   usage: 'compose [OPTIONS] COMMAND',
-  description: 'Define and run multi-container applications with Docker (tabdock: config, up -d, down, ps, logs)',
+  description: 'Define and run multi-container applications with Docker (tabdock: config, up -d, down, ps, logs, start, stop, restart, kill, rm)',
   flags: GLOBAL_FLAGS,
   stopAtPositional: true,
   args: [1, Infinity],
@@ -473,8 +575,8 @@ export const compose: Command = {
     const [subName, ...rest] = g.args;
     const sub = SUBS[subName!];
     if (!sub) {
-      const known = ['build', 'pull', 'push', 'exec', 'run', 'start', 'stop', 'restart', 'rm', 'kill', 'top', 'images', 'port', 'ls', 'create', 'events', 'pause', 'unpause', 'cp', 'wait', 'watch', 'scale', 'stats', 'version', 'attach', 'commit', 'export', 'publish', 'alpha', 'bridge', 'volumes'];
-      if (known.includes(subName!)) throw cliError(`${ctx.prog} compose ${subName} is not supported by tabdock yet; it runs compose config, up -d, down, ps and logs`);
+      const known = ['build', 'pull', 'push', 'exec', 'run', 'top', 'images', 'port', 'ls', 'create', 'events', 'pause', 'unpause', 'cp', 'wait', 'watch', 'scale', 'stats', 'version', 'attach', 'commit', 'export', 'publish', 'alpha', 'bridge', 'volumes'];
+      if (known.includes(subName!)) throw cliError(`${ctx.prog} compose ${subName} is not supported by tabdock yet; it runs compose config, up -d, down, ps, logs, start, stop, restart, kill and rm`);
       throw cliError(`unknown docker command: "compose ${subName}"`);
     }
     if (rest.includes('--help') || rest.includes('-h')) {
