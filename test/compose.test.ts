@@ -230,6 +230,7 @@ describe('compose up -d / ps / logs / down -v', () => {
     const rm = await cli.run('compose', '-f', app, 'rm', '-f', 'init');
     expect(rm.stderr).toBe(' Container mk-init-1  Removed\n');
     expect((await cli.run('compose', '-f', app, 'kill', 'app')).stderr).toContain(' Container mk-app-1  Killed');
+    expect(await ok('wait', 'mk-app-1')).toBe('137\n'); // kill sends the signal; the exit comes after
     expect(await ok('compose', '-f', app, 'ps', '-a')).toMatch(/mk-app-1 .* Exited \(137\)/);
 
     expect((await cli.run('compose', '-f', app, 'down', '-v')).code).toBe(0);

@@ -71,7 +71,8 @@ async function load(g: Parsed, io: TerminalIo, requested: string[] = []): Promis
   const files: Array<{ name: string; text: string }> = [];
   if (names.length) {
     for (const n of names) {
-      const text = n === '-' ? undefined : await read(n);
+      if (n === '-') throw new TabdockError('COMPOSE_UNSUPPORTED', 'reading a compose file from stdin (-f -) is not supported yet: give a file', {}, { exitCode: 1 });
+      const text = await read(n);
       if (text === undefined) throw cliError(`open ${n}: no such file or directory`, 14);
       files.push({ name: n, text });
     }
@@ -207,7 +208,11 @@ async function runFlags(l: Loaded, name: string, s: ServiceConfig, n: number, im
     detach: true, name: s.container_name ?? `${p.name}-${name}-${n}`, env,
     label: Object.entries(labels).map(([k, v]) => `${k}=${v}`),
     network: p.networks[first![0]]!.name, 'network-alias': [name, ...(first![1]?.aliases ?? [])],
-    publish: (s.ports ?? []).map((x) => `${x.host_ip ? `${x.host_ip.includes(':') ? `[${x.host_ip}]` : x.host_ip}:` : ''}${x.published ?? (x.host_ip ? '' : undefined) ?? ''}${x.published !== undefined || x.host_ip ? ':' : ''}${x.target}/${x.protocol}`),
+    // `-p [IP:][PUBLISHED]:TARGET/PROTO`; no published port: a free one (`IP::TARGET`, or `TARGET`).
+    publish: (s.ports ?? []).map((x) => {
+      const ip = x.host_ip ? `${x.host_ip.includes(':') ? `[${x.host_ip}]` : x.host_ip}:` : '';
+      return `${ip}${x.published ?? ''}${x.published !== undefined || ip ? ':' : ''}${x.target}/${x.protocol}`;
+    }),
     expose: s.expose ?? [],
     volume: (s.volumes ?? []).map((v) => (v.source !== undefined ? `${p.volumes[v.source]!.name}:${v.target}${v.read_only ? ':ro' : ''}` : v.target)),
     init: s.init === true, tty: s.tty === true, interactive: s.stdin_open === true,
@@ -348,12 +353,13 @@ const down: Sub = {
       await api.removeContainer(c.Id, { force: true, volumes: vols });
       status(io, 'Container', nameOf(c), 'Removed');
     }
-    for (const n of Object.values(project.networks)) {
-      if (n.external) continue;
-      const [have] = await api.inspectNetworks([n.name]);
+    // The model's networks, and any the project made that the files no longer name.
+    const labelled = (await api.listNetworks()).filter((n) => n.Labels?.[`${LABEL}.project`] === project.name).map((n) => n.Name);
+    for (const n of new Set([...Object.values(project.networks).filter((x) => !x.external).map((x) => x.name), ...labelled])) {
+      const [have] = await api.inspectNetworks([n]);
       if (!have) continue;
-      await api.removeNetwork(n.name);
-      status(io, 'Network', n.name, 'Removed');
+      await api.removeNetwork(n);
+      status(io, 'Network', n, 'Removed');
     }
     if (vols) {
       for (const v of Object.values(project.volumes)) {
