@@ -15,6 +15,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'registry-client': [],
   // The Dockerfile frontend (issue 15): pure, shared/ only.
   build: [],
+  // docker compose's model (issue 18): pure, shared/ and the yaml package only.
+  compose: [],
   // DESIGN: "registry-client types only"; today fs-layers also uses its values (Digest, sha256Hasher, layerKind).
   'fs-layers': ['registry-client'],
   emulator: ['fs-layers'],
@@ -23,7 +25,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   // The browser composition root (silent in DESIGN): the engine and what it is built from.
   'engine/browser': ['engine', 'registry-client', 'fs-layers', 'emulator'],
   // The docker command line shared by the page and Node (silent in DESIGN): the engine's contract and spec, references.
-  'docker-cli': ['engine', 'registry-client', 'build'],
+  'docker-cli': ['engine', 'registry-client', 'build', 'compose'],
   // DESIGN: "engine's RPC contract only": the page's client, and from engine/ types only (checked below).
   ui: ['engine/browser', 'engine', 'docker-cli', 'build'],
   // DESIGN: "engine"; as the Node composition root it also builds what the engine is made of.

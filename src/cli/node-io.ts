@@ -20,6 +20,7 @@ export function terminalIo(io: Io): TerminalIo {
       process.on('SIGINT', h);
       return once(() => process.off('SIGINT', h));
     },
+    cwd: process.cwd(),
     readFile: (path) => readFileSync(path, 'utf8'),
     buildContext: dirContext,
     files: {

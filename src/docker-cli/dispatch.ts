@@ -46,7 +46,7 @@ export async function runDocker<C extends DockerCtx>(argv: string[], ctx: C, com
     }
     // Docker's sentence alone, exit 1 unless said: a --format template that does not parse
     // or run (64 for inspect's parse errors), and the CLI's own refusals.
-    if (TabdockError.is(e, 'TEMPLATE_ERROR') || TabdockError.is(e, 'CLI_ERROR')) {
+    if (TabdockError.is(e, 'TEMPLATE_ERROR') || TabdockError.is(e, 'CLI_ERROR') || TabdockError.is(e, 'COMPOSE_FILE_INVALID') || TabdockError.is(e, 'COMPOSE_UNSUPPORTED')) {
       io.err(`${e.message}\n`);
       return e.exitCode ?? 1;
     }

@@ -37,6 +37,8 @@ export interface TerminalIo {
    * `logs -f`, `wait`, `exec` end with 130). Returns the unsubscribe function.
    */
   onInterrupt?(f: () => void): () => void;
+  /** The working directory (Node): `compose` names a project after its folder. Absent in the page. */
+  cwd?: string;
   /** `--env-file` and similar; absent in the browser, where such flags fail with a flag error. */
   readFile?(path: string): string;
   /**

@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   // docker build's frontend (build/): a Dockerfile or .dockerignore that does not parse or
   // refers to what is not there, a flag or instruction feature refused, a missing --target.
   'DOCKERFILE_INVALID', 'DOCKERFILE_UNSUPPORTED', 'BUILD_TARGET_NOT_FOUND', 'BUILD_CONTEXT_INVALID', 'BUILD_CONTEXT_TOO_LARGE', 'BUILD_STEP_FAILED', 'BUILD_SOURCE_NOT_FOUND', 'BUILD_CANCELLED',
+  // docker compose (compose/): a compose file that does not load, or asks what tabdock refuses.
+  'COMPOSE_FILE_INVALID', 'COMPOSE_UNSUPPORTED',
   // An API argument the engine cannot read (logs/events `since`, `update`'s values).
   'INVALID_ARGUMENT',
   // Networks and published ports (engine/network).
