@@ -36,6 +36,7 @@ const sections = [
   await optional('link', 'link.ts', 'benchLink'),
   await optional('emulation', 'emulation.ts', 'benchEmulation'),
   await optional('build', 'build.ts', 'benchBuild'),
+  await optional('compose', 'compose.ts', 'benchCompose'),
 ].filter((s): s is Section => s !== undefined && (only.length === 0 || only.includes(s.name)));
 
 const rows: (BenchRow & { section: string })[] = [];
