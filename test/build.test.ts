@@ -123,6 +123,9 @@ describe('docker build', () => {
     // Build steps' images are cache, not `docker images` rows.
     const imgs = await cli.run('images', '--format', '{{.Repository}}:{{.Tag}}');
     expect(imgs.stdout.trim().split('\n').sort()).toEqual([`${IMG}:latest`, 'app:1', 'app:latest'].sort());
+    // -a shows them, untagged, as Docker shows intermediate images.
+    const every = await cli.run('images', '-a', '--format', '{{.Repository}}:{{.Tag}}');
+    expect(every.stdout.split('\n').filter((l) => l === '<none>:<none>').length).toBeGreaterThanOrEqual(8);
   }, 600_000);
 
   it('reuses every step from the cache, then reruns only the steps after a changed file', async () => {

@@ -93,7 +93,8 @@ export interface EngineApi extends ContainerApi, VolumeApi, NetworkApi {
    * connection that asked for the pull closes (`CANCEL_ON_LEAVE`).
    */
   pull(ref: string, opts: { platform?: string; signal?: AbortSignal }, onEvent?: (e: PullEvent) => void): Promise<PullSummary>;
-  listImages(): Promise<ImageSummary[]>;
+  /** `docker images`; `all` (`-a`): also the build cache's images (the steps of builds, untagged). */
+  listImages(opts?: { all?: boolean }): Promise<ImageSummary[]>;
   /** `docker image inspect` objects; `undefined` for a reference that names no image. */
   inspectImages(refs: string[]): Promise<(Record<string, unknown> | undefined)[]>;
   removeImage(ref: string, opts: { force?: boolean }): Promise<RemoveResult>;

@@ -186,9 +186,9 @@ export class Engine implements EngineApi {
     return { digest: r.digest.toString(), updated: r.updated, reference: r.reference, canonical: r.canonical, imageId: r.image.id };
   }
 
-  async listImages(): Promise<ImageSummary[]> {
-    // Build steps' images are build cache: out of the list until a tag names one.
-    return (await this.images.list()).filter((r) => !(r.buildCache && r.repoTags.length === 0)).map((r) => ({
+  async listImages(opts: { all?: boolean } = {}): Promise<ImageSummary[]> {
+    // Build steps' images are build cache: out of the list until a tag names one (`-a` shows them, as intermediate images).
+    return (await this.images.list()).filter((r) => opts.all || !(r.buildCache && r.repoTags.length === 0)).map((r) => ({
       id: r.id, repoTags: r.repoTags, repoDigests: r.repoDigests, created: r.config.created, size: r.size, platform: formatPlatform(r.platform),
       labels: r.config.config?.Labels ?? {},
     }));

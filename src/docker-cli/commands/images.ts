@@ -119,7 +119,7 @@ export const images: Command = {
     const filters = parseFilters(p.flags['filter'] as string[] | undefined, `${prog} images`);
     // The REPOSITORY[:TAG] argument is one more `reference` filter (docker/cli runImages).
     if (p.args[0]) filters.set('reference', [...(filters.get('reference') ?? []), p.args[0]]);
-    const all = (await (await engine()).listImages()).sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
+    const all = (await (await engine()).listImages({ all: p.flags['all'] === true })).sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
     const refs = filters.get('reference');
     filters.delete('reference');
     const list = filterImages(all, filters);
