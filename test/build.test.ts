@@ -125,7 +125,7 @@ describe('docker build', () => {
     expect(imgs.stdout.trim().split('\n').sort()).toEqual([`${IMG}:latest`, 'app:1', 'app:latest'].sort());
     // -a shows them, untagged, as Docker shows intermediate images.
     const every = await cli.run('images', '-a', '--format', '{{.Repository}}:{{.Tag}}');
-    expect(every.stdout.split('\n').filter((l) => l === '<none>:<none>').length).toBeGreaterThanOrEqual(8);
+    expect(every.stdout.split('\n').filter((l) => l === '<none>:<none>').length).toBe(7); // ARG, ENV, WORKDIR, 2 COPY, 2 RUN; CMD's is tagged
   }, 600_000);
 
   it('reuses every step from the cache, then reruns only the steps after a changed file', async () => {
