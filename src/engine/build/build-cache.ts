@@ -7,6 +7,7 @@
 import type { MetaStore } from '../../fs-layers/index.ts';
 import { layerSize, type ImageRecord } from '../image-record.ts';
 import type { ImageService } from '../images.ts';
+import { freedBytes } from '../image-prune.ts';
 
 export const CACHE_PREFIX = 'buildcache/';
 
@@ -63,14 +64,6 @@ export async function pruneBuildCache(d: { images: ImageService; meta: MetaStore
     const id = await d.meta.get<string>(k);
     if (opts.all || !id || gone.has(id)) await d.meta.delete(k);
   }
-  const left = await d.images.list();
-  const kept = new Set(left.flatMap((r) => r.layers.map((l) => l.diffId)));
-  const counted = new Set<string>();
-  let reclaimed = 0;
-  for (const l of doomed.flatMap((r) => r.layers)) {
-    if (kept.has(l.diffId) || counted.has(l.diffId)) continue;
-    counted.add(l.diffId);
-    reclaimed += layerSize(l);
-  }
-  return { deleted: doomed.map((r) => r.id.slice(7, 32)), reclaimed };
+  // Counted as `image prune` counts: the layers no remaining image holds, once each.
+  return { deleted: doomed.map((r) => r.id.slice(7, 32)), reclaimed: freedBytes(doomed, await d.images.list()) };
 }
