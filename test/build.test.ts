@@ -1,7 +1,6 @@
 // `docker build` (issue 15) end to end as a user types it: a context directory, the real
 // guest running RUN steps, a real registry on loopback for base images and pushes, and
 // skopeo/umoci reading what was built. One daemon for the file.
-import { spawn } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
@@ -9,7 +8,7 @@ import { join } from 'node:path';
 import { packTar } from 'modern-tar';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cliHome, startRegistry, stopDaemon, type CliHome, type CliResult, type TestRegistry } from './support/index.ts';
+import { cliHome, runCliWithInput, startRegistry, stopDaemon, type CliHome, type CliResult, type TestRegistry } from './support/index.ts';
 import { makeTempDir, removeTempDir, run } from './support/proc.ts';
 
 let reg: TestRegistry;
@@ -42,18 +41,7 @@ function context(name: string, files: Record<string, string | Uint8Array>): stri
   return dir;
 }
 
-/** The CLI with bytes on stdin (`build -`). */
-function runWithStdin(args: string[], input: Uint8Array): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const p = spawn(BIN, args, { env: { ...process.env, ...cli.env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    p.stdin.end(input);
-  });
-}
+const runWithStdin = (args: string[], input: Uint8Array): Promise<CliResult> => runCliWithInput(args, cli.env, input);
 
 /** Vertex lines of plain progress: `[2/5] COPY a.txt .` -> 'CACHED' | 'DONE' | 'ERROR'. */
 function steps(stderr: string): Map<string, string> {

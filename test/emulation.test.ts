@@ -3,12 +3,11 @@
 // images hold Debian's real amd64, arm64 and armhf binaries (busybox-static, and glibc +
 // coreutils for the dynamically linked case); the emulators are the committed ones
 // (kernel/build-qemu.sh). One daemon serves the whole file.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cliHome, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
+import { cliHome, runCliWithInput, startRegistry, type CliHome, type TestRegistry } from './support/index.ts';
 
 let reg: TestRegistry;
 let cli: CliHome;
@@ -33,17 +32,7 @@ afterAll(async () => {
 });
 
 /** `tabdock ARGS` with `input` on its stdin (then closed). */
-function runWithInput(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(BIN, args, { env: { ...process.env, ...cli.env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-    p.stdin.end(input);
-  });
-}
+const runWithInput = (args: string[], input: string) => runCliWithInput(args, cli.env, input);
 
 describe('foreign platforms run under QEMU in the guest', () => {
   it('amd64: echo, uname -m, a shell loop and exit codes, with Docker\'s platform warning', async () => {

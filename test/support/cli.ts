@@ -1,5 +1,5 @@
 // Runs the real `tabdock` command (bin/tabdock.mjs) in a child process, as a user would.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,6 +49,19 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
+  });
+}
+
+/** One CLI call with `input` on its stdin, then closed (`build -`, `run -i`). */
+export function runCliWithInput(args: string[], env: Record<string, string>, input: string | Uint8Array): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const p = spawn(BIN, args, { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    p.stdin.end(input);
   });
 }
 
