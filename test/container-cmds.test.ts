@@ -2,7 +2,7 @@
 // guest: logs --since/--until, top, rename, pause/unpause, update, events. One daemon
 // (and one guest) for the whole file.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,7 +183,7 @@ describe('attach', () => {
     expect((await cli.run('rm', 'at')).code).toBe(0);
   }, 180_000);
 
-  it('detach keys typed in a terminal leave the container running: run -it exits 0, attach and exec -it say "read escape sequence" (1)', async () => {
+  it('detach keys typed in a terminal leave the container running: run -it exits 0, attach and exec -it say "read escape sequence" (1); config.json detachKeys is the default', async () => {
     /** The CLI in a real terminal (`script` gives it a pty); `type` writes to that terminal's input. */
     const inPty = (args: string) => {
       const child = spawn('script', ['-qfec', `${BIN} ${args}`, '/dev/null'], { env: { ...process.env, ...cli.env }, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -215,6 +215,8 @@ describe('attach', () => {
 
     // One key each: two keys written at once reach the CLI as one read, which never detaches
     // (pasted text); the sequences of several keys are held to moby's proxy in stdin.test.ts.
+    // config.json's detachKeys is the default (docker/cli's ConfigFile().DetachKeys); a flag wins over it.
+    writeFileSync(join(cli.home, 'config.json'), JSON.stringify({ detachKeys: 'ctrl-y' }));
     const att = inPty('attach --detach-keys=ctrl-k dk');
     try {
       await shellAnswers(att, 'again');
@@ -224,7 +226,7 @@ describe('attach', () => {
     } finally {
       att.kill();
     }
-    const ex = inPty('exec -it --detach-keys=ctrl-y dk sh');
+    const ex = inPty('exec -it dk sh');
     try {
       await shellAnswers(ex, 'inside');
       ex.type('\x19');
@@ -236,6 +238,7 @@ describe('attach', () => {
     expect((await state('dk')).State.Running).toBe(true);
     expect(await cli.run('attach', '--detach-keys', 'ctrl-1', 'dk')).toEqual({ code: 1, stdout: '', stderr: 'Error response from daemon: Invalid detach keys (ctrl-1) provided\n' });
     expect((await cli.run('rm', '-f', 'dk')).code).toBe(0);
+    writeFileSync(join(cli.home, 'config.json'), '{}');
   }, 240_000);
 });
 
