@@ -263,12 +263,22 @@ describe('events', () => {
     expect(await cli.run('events', '--filter', 'colour=red')).toEqual({ code: 1, stdout: '', stderr: "Error response from daemon: Invalid filter 'colour'\n" });
   }, 120_000);
 
-  it('names kill (its signal), die (its exit code), stop, top and exec events as Docker does', async () => {
+  it('names kill (its signal), die (its exit code), stop, top, exec, cp, export and commit events as Docker does', async () => {
     const t0 = new Date().toISOString();
     const d = await cli.run('run', '-d', '--name', 'evx', IMG, 'sh', '-c', 'trap "exit 7" TERM; while true; do usleep 50000; done');
     expect(d.code, d.stderr).toBe(0);
     expect((await cli.run('exec', 'evx', 'sh', '-c', 'exit 3')).code).toBe(3);
     expect((await cli.run('top', 'evx')).code).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'tabdock-ev-'));
+    try {
+      expect((await cli.run('cp', 'evx:/etc/hostname', join(dir, 'h'))).code).toBe(0);
+      expect((await cli.run('cp', join(dir, 'h'), 'evx:/tmp/h')).code).toBe(0);
+      expect((await cli.run('export', '-o', join(dir, 'x.tar'), 'evx')).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const committed = await cli.run('commit', '-m', 'a note', 'evx', 'evx-img:1');
+    expect(committed.code, committed.stderr).toBe(0);
     expect((await cli.run('stop', 'evx')).code).toBe(0);
     expect((await cli.run('inspect', '-f', '{{.State.ExitCode}}', 'evx')).stdout).toBe('7\n');
     const t1 = new Date(Date.now() + 1000).toISOString();
@@ -277,10 +287,15 @@ describe('events', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trimEnd().split('\n')).toEqual([
       'create|||0', 'start|||0', 'exec_create: sh -c exit 3|||64', 'exec_start: sh -c exit 3|||64', 'exec_die||3|64', 'top|||0',
+      'archive-path|||0', 'extract-to-dir|||0', 'export|||0', 'pause|||0', 'unpause|||0', 'commit|||0',
       'kill|15||0', 'die||7|0', 'stop|||0',
     ]);
+    // commit's own attributes, as moby's: the comment, the new image's ID, the reference given.
+    const commit = await cli.run('events', '--since', t0, '--until', t1, '--filter', 'event=commit', '--format', '{{index .Actor.Attributes "comment"}}|{{index .Actor.Attributes "imageRef"}}|{{index .Actor.Attributes "imageID"}}');
+    expect(commit.stdout).toBe(`a note|evx-img:1|${committed.stdout.trim()}\n`);
+    expect((await cli.run('rmi', 'evx-img:1')).code).toBe(0);
     expect((await cli.run('rm', 'evx')).code).toBe(0);
-  }, 120_000);
+  }, 240_000);
 
   it('streams live events until interrupted', async () => {
     const child = spawn(BIN, ['events', '--filter', 'event=create', '--format', '{{json .}}'], { env: { ...process.env, ...cli.env }, stdio: ['ignore', 'pipe', 'pipe'] });
