@@ -130,7 +130,7 @@ export class FilesPanel extends LitElement {
         <button class="build" type="submit">Build</button>
       </form>
       ${this.note ? html`<p class="note" role="status">${this.note}</p>` : ''}
-      <p class="hint">Drop files or a folder here. <code>docker build -t app .</code> in the shell builds this project too.</p>
+      <p class="hint">Drop files or a folder here. <code>docker build -t app .</code> in the shell builds this project too, and <code>docker compose up -d</code> runs its compose.yaml.</p>
     `;
   }
 
