@@ -135,7 +135,12 @@ describe('compose exec, run, build, port, images, ls, top, pull, push, down --rm
     expect(rmo.stderr).toContain(' Container cmds-extra-1  Removed');
     expect(rmo.stderr).not.toContain('Found orphan');
 
-    // down --rmi local: containers (the one-off with --remove-orphans), network and the built image go; image: ones stay.
+    // down leaves one-off containers, and so their network, unless --remove-orphans (compose's warning, not a failure).
+    const keep = await c('down', '-t', '1');
+    expect(keep.code, keep.stderr).toBe(0);
+    expect(keep.stderr).toContain(' Network cmds_default  Resource is still in use');
+    expect(await ok('ps', '-a', '--filter', 'label=com.docker.compose.project=cmds', '--format', '{{.Names}}')).toMatch(/^cmds-app-run-[0-9a-f]{12}\n$/);
+    // down --rmi local --remove-orphans: the one-off, the network and the built image go; image: ones stay.
     const down = await c('down', '-t', '1', '--rmi', 'local', '--remove-orphans');
     expect(down.code, down.stderr).toBe(0);
     expect(down.stderr).toContain(' Image cmds-app  Removed');
@@ -168,6 +173,9 @@ describe('compose up, attached', () => {
     expect(r.stdout).toContain('first-1 exited with code 0\n');
     expect(r.stdout).toContain('second-1 exited with code 3\n');
     expect(r.stderr).toContain('first-1   | to stderr\n');
+    // ls: a project whose containers have all exited only with -a.
+    expect(await ok('compose', 'ls', '-q')).not.toContain('att');
+    expect(await ok('compose', 'ls', '-a')).toMatch(/\natt\s+exited\(2\)\s+\S*att\.yaml\n/);
     expect((await cli.run('compose', '-f', f, 'down')).code).toBe(0);
   }, 300_000);
 
