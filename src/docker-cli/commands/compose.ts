@@ -362,11 +362,20 @@ const down: Sub = {
     const { io } = ctx;
     const rmi = p.flags['rmi'] as string | undefined;
     if (rmi !== undefined && rmi !== 'local' && rmi !== 'all') throw cliError(`invalid value for --rmi: "${rmi}"`);
-    const { project } = await load(g, io);
-    const api = await ctx.engine();
     const vols = p.flags['volumes'] === true;
     const removeOrphans = p.flags['remove-orphans'] === true;
     const timeout = timeoutFlag(p);
+    let project: Project;
+    try {
+      ({ project } = await load(g, io));
+    } catch (e) {
+      // `-p NAME down` with no compose file: the project as its labels say (compose's
+      // project from the observed state), as the page's containers panel runs it.
+      const name = g.flags['project-name'];
+      if (name === undefined || !(e instanceof TabdockError && e.message.startsWith('no configuration file provided'))) throw e;
+      return downByLabels(await ctx.engine(), String(name), io, { vols, removeOrphans, timeout, rmi });
+    }
+    const api = await ctx.engine();
     const order = orderServices(project.services).reverse();
     const rank = (c: ContainerSummary) => order.indexOf(c.Labels![`${LABEL}.service`]!);
     // compose down: the model's services' containers; one-off (run) containers and orphans only with --remove-orphans.
@@ -410,6 +419,52 @@ const down: Sub = {
 };
 
 /**
+ * `down` of a project known only by its name: its containers (one-off ones with
+ * --remove-orphans), newest first, then the networks and (-v) volumes labelled as its, and
+ * (--rmi) the images its services ran: `local` the ones compose named `<project>-<service>`,
+ * `all` every one.
+ */
+async function downByLabels(api: EngineApi, name: string, io: TerminalIo, o: { vols: boolean; removeOrphans: boolean; timeout: number | undefined; rmi: string | undefined }): Promise<number> {
+  const mine = (await projectContainers(api, name, true, o.removeOrphans)).sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+  const ours = (labels: Record<string, string> | undefined) => labels?.[`${LABEL}.project`] === name;
+  const networks = (await api.listNetworks()).filter((n) => ours(n.Labels)).map((n) => n.Name);
+  const volumes = o.vols ? (await api.listVolumes()).filter((v) => ours(v.Labels)).map((v) => v.Name) : [];
+  if (!mine.length && !networks.length && !volumes.length) {
+    io.err(`Warning: No resource found to remove for project "${name}".\n`);
+    return 0;
+  }
+  const images = new Set<string>();
+  for (const c of mine) {
+    const own = `${name}-${c.Labels![`${LABEL}.service`]}`;
+    if (c.Image === own || o.rmi === 'all') images.add(c.Image);
+  }
+  for (const c of mine) {
+    if (c.State === 'running') {
+      await api.stopContainer(c.Id, o.timeout);
+      status(io, 'Container', nameOf(c), 'Stopped');
+    }
+    await api.removeContainer(c.Id, { force: true, volumes: o.vols });
+    status(io, 'Container', nameOf(c), 'Removed');
+  }
+  for (const n of networks) {
+    try {
+      await api.removeNetwork(n);
+    } catch (e) {
+      if (!TabdockError.is(e, 'NETWORK_IN_USE')) throw e;
+      status(io, 'Network', n, 'Resource is still in use');
+      continue;
+    }
+    status(io, 'Network', n, 'Removed');
+  }
+  if (o.rmi) await removeImageRefs(api, io, images);
+  for (const v of volumes) {
+    await api.removeVolume(v, {});
+    status(io, 'Volume', v, 'Removed');
+  }
+  return 0;
+}
+
+/**
  * `down --rmi` (compose's ImagePruner): `local` removes the images compose named itself
  * (`<project>-<service>` of services without `image:`), `all` also every service's `image:`.
  * An image another container still uses stays, with compose's warning.
@@ -420,6 +475,11 @@ async function removeImages(api: EngineApi, p: Project, io: TerminalIo, mode: st
     if (s.image === undefined) names.add(`${p.name}-${name}`);
     else if (mode === 'all') names.add(s.image);
   }
+  await removeImageRefs(api, io, names);
+}
+
+/** Removes each image that exists; one a container still uses stays, with compose's warning. */
+async function removeImageRefs(api: EngineApi, io: TerminalIo, names: Iterable<string>): Promise<void> {
   for (const ref of names) {
     const [have] = await api.inspectImages([ref]);
     if (!have) continue;
