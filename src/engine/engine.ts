@@ -233,8 +233,7 @@ export class Engine implements EngineApi {
   }
 
   async exportContainer(ref: string, onChunk: (b: Uint8Array) => Promise<unknown> | void) {
-    const c = await this.containers.store.find(ref);
-    await exportContainer(await this.filesystems.tree(c), onChunk);
+    await exportContainer(await this.c.settledTree(ref), onChunk);
   }
 
   async importImage(next: () => Promise<Uint8Array | null | undefined>, opts: { reference?: string; changes?: string[]; message?: string; platform?: string }) {
@@ -248,7 +247,7 @@ export class Engine implements EngineApi {
   }
 
   commitContainer(ref: string, opts: CommitOptions) {
-    return commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: this.filesystems, images: this.images, pause: (id, paused) => (paused ? this.c.pauseContainer(id) : this.c.unpauseContainer(id)) }, ref, opts);
+    return commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: { commit: async (c) => (await this.c.settledTree(c.Id), this.filesystems.commit(c)) }, images: this.images, pause: (id, paused) => (paused ? this.c.pauseContainer(id) : this.c.unpauseContainer(id)) }, ref, opts);
   }
 
   async build(req: BuildRequest, next: () => Promise<Uint8Array | null | undefined>, onEvent: (e: BuildEvent) => void) {
