@@ -10,6 +10,9 @@
 //   restarts (new engine, guest restored from the snapshot); and the workloads again in
 //   that restarted daemon (guest and server caches cold, store warm) beside the warm figures.
 // The page-load row (?run= in Chromium) is the `browser` section's (busybox), not repeated here.
+// The machine is shared: load only ever adds time, so the native figures and both sides of
+// the factor are the best of their runs (the host's and the emulator's own speed); the
+// guest workloads are medians, which makes the targets strict rather than generous.
 import { execFile } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { startRegistry, type CliHome } from '../test/support/index.ts';
@@ -55,7 +58,7 @@ async function nativeLoop(): Promise<number> {
     loop.push(await timed(() => host('busybox', ['sh', '-c', LOOP])));
     empty.push(await timed(() => host('busybox', ['sh', '-c', ':'])));
   }
-  return Math.max(0.1, median(loop) - median(empty));
+  return Math.max(0.1, Math.min(...loop) - Math.min(...empty));
 }
 
 /** The busybox loop in the guest, timed inside it (/proc/uptime either side, 10 ms steps). */
@@ -75,7 +78,7 @@ export async function benchRealimg(): Promise<BenchRow[]> {
     await host('chroot', [rootfs, '/bin/bash', '-c', timedScript(w.cmd)]);
     const xs: number[] = [];
     for (let i = 0; i < 5; i++) xs.push(msOf(await host('chroot', [rootfs, '/bin/bash', '-c', timedScript(w.cmd)])));
-    native[w.name] = median(xs);
+    native[w.name] = Math.min(...xs);
   }
   const nativeLoopMs = await nativeLoop();
 
@@ -98,7 +101,7 @@ export async function benchRealimg(): Promise<BenchRow[]> {
       const gl: number[] = [];
       for (let i = 0; i < RUNS; i++) gl.push(await guestLoop(cli, 'factor'));
       await ok(cli, 'rm', '-f', 'factor');
-      const guestLoopMs = median(gl);
+      const guestLoopMs = Math.min(...gl);
       const factor = guestLoopMs / nativeLoopMs;
 
       // The workloads, warm: one untimed run each, then medians.
@@ -137,11 +140,11 @@ export async function benchRealimg(): Promise<BenchRow[]> {
       const w = median(runs);
       const rows: BenchRow[] = [
         { name: 'host load average at start (1 min) / at end', value: r(load0), unit: '', baseline: 'at end', baselineValue: r(loadavg()[0]!) },
-        { name: `emulator factor: busybox sh loop of ${LOOP_N.toLocaleString('en')} in a container (guest-timed)`, value: r(guestLoopMs), unit: 'ms', baseline: 'the same loop natively on the host', baselineValue: r(nativeLoopMs) },
+        { name: `emulator factor: busybox sh loop of ${LOOP_N.toLocaleString('en')} in a container (guest-timed, best of ${RUNS})`, value: r(guestLoopMs), unit: 'ms', baseline: 'the same loop natively on the host', baselineValue: r(nativeLoopMs) },
       ];
       for (const x of WORKLOADS) {
         const target = native[x.name]! * factor * ALLOWANCE;
-        rows.push({ name: `exec: ${x.name} (guest-timed)`, value: r(warm[x.name]!), unit: 'ms', baseline: 'native, chroot of the rootfs', baselineValue: r(native[x.name]!), target: `<= ${ALLOWANCE} x native x factor (${Math.round(target)} ms)`, pass: warm[x.name]! <= target });
+        rows.push({ name: `exec: ${x.name} (guest-timed)`, value: r(warm[x.name]!), unit: 'ms', baseline: 'native, chroot of the rootfs (best of 5)', baselineValue: r(native[x.name]!), target: `<= ${ALLOWANCE} x native x factor (${Math.round(target)} ms)`, pass: warm[x.name]! <= target });
       }
       rows.push(
         { name: 'warm run --rm IMG true (CLI to exit)', value: r(w), unit: 'ms', baseline: 'exec true in a running container', baselineValue: r(f), target: '<= 1.2x floor and <= 500 ms', pass: w <= 1.2 * f && w <= 500 },
