@@ -1,15 +1,16 @@
 // A Debian bookworm i386 image built here with debootstrap from Debian's archive (minbase
-// plus python3-minimal, about 150 MB unpacked), as an OCI layout of one gzip layer (the shape
+// plus python3-minimal and libpython3.11-stdlib, for `import json, email, http.client`; about
+// 170 MB unpacked), as an OCI layout of one gzip layer (the shape
 // of Docker's own debian images). Built once: the layout is cached under the temp directory,
 // keyed by the recipe, so later bench runs reuse it.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../test/support/proc.ts';
 
 const MIRROR = 'http://deb.debian.org/debian';
-const DEBOOTSTRAP = ['--arch=i386', '--variant=minbase', '--include=python3-minimal', 'bookworm'];
+const DEBOOTSTRAP = ['--arch=i386', '--variant=minbase', '--include=python3-minimal,libpython3.11-stdlib', 'bookworm'];
 const CONFIG = ['--os', 'linux', '--architecture', '386', '--config.cmd', 'bash', '--config.env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
 const TAG = 'latest';
 
@@ -50,4 +51,28 @@ async function has(cmd: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * The same image's tree unpacked as plain files (its one layer, `tar -x` as root, so device
+ * nodes and owners are kept), for running Debian's i386 binaries natively in a chroot: the
+ * baseline of `bench/realimg.ts`. Cached beside the layout.
+ */
+export async function debianRootfs(log: (s: string) => void = () => {}): Promise<string> {
+  await debianLayout(log);
+  const dir = `${DEBIAN_LAYOUT}-rootfs`;
+  if (existsSync(join(dir, 'usr', 'bin', 'python3'))) return dir;
+  const blob = (d: string) => join(DEBIAN_LAYOUT, 'blobs', 'sha256', d.replace(/^sha256:/, ''));
+  const index = JSON.parse(readFileSync(join(DEBIAN_LAYOUT, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const manifest = JSON.parse(readFileSync(blob(index.manifests[0]!.digest), 'utf8')) as { layers: { digest: string }[] };
+  const tmp = mkdtempSync(`${dir}-partial-`);
+  try {
+    for (const l of manifest.layers) await run('tar', ['-C', tmp, '-xzf', blob(l.digest), '--numeric-owner', '--same-owner', '-p']);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return dir;
 }

@@ -37,6 +37,7 @@ const sections = [
   await optional('emulation', 'emulation.ts', 'benchEmulation'),
   await optional('build', 'build.ts', 'benchBuild'),
   await optional('compose', 'compose.ts', 'benchCompose'),
+  await optional('realimg', 'realimg.ts', 'benchRealimg'),
 ].filter((s): s is Section => s !== undefined && (only.length === 0 || only.includes(s.name)));
 
 const rows: (BenchRow & { section: string })[] = [];

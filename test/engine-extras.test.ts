@@ -127,6 +127,26 @@ describe('tabdock cp', () => {
   }, 180_000);
 });
 
+describe("a container's writes held in the guest's page cache (the trees are mounted cache=loose)", () => {
+  it('cp and export see what a running container wrote and never synced; what an exited one wrote survives a daemon restart', async () => {
+    await ok('run', '-d', '--name', 'unsynced', IMG, 'sh', '-c', 'seq 1 20000 > /big; echo done > /small; sleep 300');
+    await eventually(async () => (await cli.run('cp', 'unsynced:/small', join(host, 'small'))).code, (c) => c === 0);
+    const want = Array.from({ length: 20000 }, (_, i) => `${i + 1}\n`).join('');
+    await ok('cp', 'unsynced:/big', join(host, 'big'));
+    expect(readFileSync(join(host, 'big'), 'utf8')).toBe(want);
+    await ok('export', '-o', join(host, 'unsynced.tar'), 'unsynced');
+    const entries = await unpackTar(new Uint8Array(readFileSync(join(host, 'unsynced.tar'))));
+    expect(entries.find((e) => e.header.name.replace(/^\.?\//, '') === 'big')?.header.size).toBe(want.length);
+    await ok('rm', '-f', 'unsynced');
+    // Exits without a sync: its exit is reported once the guest wrote back and the store saved.
+    await ok('run', '--name', 'exited', IMG, 'sh', '-c', 'seq 1 5000 > /kept');
+    await ok('daemon', 'stop');
+    await ok('cp', 'exited:/kept', join(host, 'kept'));
+    expect(readFileSync(join(host, 'kept'), 'utf8')).toBe(Array.from({ length: 5000 }, (_, i) => `${i + 1}\n`).join(''));
+    await ok('rm', 'exited');
+  }, 240_000);
+});
+
 describe('tabdock history', () => {
   it("prints the image config's steps, newest first, with layer sizes", async () => {
     const id = JSON.parse(await ok('image', 'inspect', IMG))[0].Id as string;

@@ -234,7 +234,7 @@ export class Engine implements EngineApi {
 
   async exportContainer(ref: string, onChunk: (b: Uint8Array) => Promise<unknown> | void) {
     const c = await this.containers.store.find(ref);
-    await exportContainer(await this.filesystems.tree(c), onChunk);
+    await exportContainer(await this.c.settledTree(c), onChunk);
     this.containers.announce(c, { action: 'export' });
   }
 
@@ -249,7 +249,7 @@ export class Engine implements EngineApi {
   }
 
   async commitContainer(ref: string, opts: CommitOptions) {
-    const r = await commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: this.filesystems, images: this.images, pause: (id, paused) => (paused ? this.c.pauseContainer(id) : this.c.unpauseContainer(id)) }, ref, opts);
+    const r = await commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: { commit: async (c) => (await this.c.settledTree(c.Id), this.filesystems.commit(c)) }, images: this.images, pause: (id, paused) => (paused ? this.c.pauseContainer(id) : this.c.unpauseContainer(id)) }, ref, opts);
     const c = await this.containers.store.find(ref);
     this.containers.announce(c, { action: 'commit', comment: opts.comment ?? '', imageId: r.id, imageRef: opts.reference ? parseReference(opts.reference).familiar() : '' });
     return r;

@@ -7,12 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changes, lookupPath } from '../../src/fs-layers/index.ts';
 import { ociConfig } from '../guest/guest-fixture.ts';
 import { WHITEOUT_RESULT } from '../support/index.ts';
+import { FORGET, TREE_MOUNT_OPTIONS } from '../../src/engine/containers/guest-runtime.ts';
 import { startPosixRig, type PosixRig } from './guest-posix-fixture.ts';
 
 let rig: PosixRig;
 
 beforeAll(async () => {
-  rig = await startPosixRig({ extra: ['whiteouts'], shared: true });
+  rig = await startPosixRig({ extra: ['whiteouts'], shared: true, options: TREE_MOUNT_OPTIONS });
 }, 300_000);
 
 afterAll(async () => {
@@ -26,6 +27,8 @@ async function run(id: string, args: string[]) {
   const proc = await rig.guest.agent.run({ id, bundle: `/tmp/${id}` });
   const out = await proc.output();
   await rig.guest.agent.delete(id).catch(() => {});
+  // What the engine does at every exit (guest-runtime.ts TREE_MOUNT_OPTIONS).
+  expect((await rig.sh(FORGET)).status).toBe(0);
   return out;
 }
 

@@ -43,6 +43,8 @@ export interface RigOptions {
   extra?: FixtureName[];
   /** Mount the shared root (attach name '') once at /mnt/all instead of one tree at MNT. */
   shared?: boolean;
+  /** 9P mount options (e.g. the engine's TREE_MOUNT_OPTIONS); none: `cache=none`. */
+  options?: string;
 }
 
 async function unpackFixture(layers: LayerStore, name: FixtureName): Promise<Digest[]> {
@@ -89,7 +91,7 @@ export async function startPosixRig(opts: RigOptions = {}): Promise<PosixRig> {
   const bootMs = performance.now() - t0;
   await guest.agent.setTime(Date.now());
   const mnt = opts.shared ? `/mnt/all/${ID}` : MNT;
-  await guest.agent.mount(opts.shared ? { aname: '', path: '/mnt/all' } : { aname: ID, path: MNT });
+  await guest.agent.mount({ ...(opts.shared ? { aname: '', path: '/mnt/all' } : { aname: ID, path: MNT }), ...(opts.options ? { options: opts.options } : {}) });
   return {
     guest, fs, layers, server, root, diffIds, boot, ...(coldBootReason ? { coldBootReason } : {}), bootMs, mnt,
     sh: async (script) => (await guest.agent.spawn(['/bin/busybox', 'sh', '-c', script])).output(),

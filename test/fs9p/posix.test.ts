@@ -8,12 +8,15 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerFs, Inode } from '../../src/fs-layers/index.ts';
 import { lookupPath } from '../../src/fs-layers/index.ts';
+import { FORGET, TREE_MOUNT_OPTIONS } from '../../src/engine/containers/guest-runtime.ts';
 import { MNT, startPosixRig, type PosixRig } from './guest-posix-fixture.ts';
 
 let rig: PosixRig;
 
 beforeAll(async () => {
-  rig = await startPosixRig();
+  // Mounted as the engine mounts container trees, with its rules: the guest writes back
+  // (`sync`) before the host reads, and forgets its cache after the host changed the tree.
+  rig = await startPosixRig({ options: TREE_MOUNT_OPTIONS });
   console.log(`guest ${rig.boot} boot to agent-ready with our 9P server: ${Math.round(rig.bootMs)} ms`);
 }, 300_000);
 
@@ -153,11 +156,23 @@ describe('POSIX over the real Linux 9p client', () => {
   for (const c of CASES) {
     it(c.name, async () => {
       const out = await rig.sh(`cd ${MNT} && ${c.script}`);
+      expect((await rig.sh('sync')).status).toBe(0);
       if (typeof c.stdout === 'string') expect(out.stdout).toBe(c.stdout);
       else expect(out.stdout).toMatch(c.stdout);
       await c.host?.(rig.fs);
     }, c.timeout ?? 120_000);
   }
+
+  it('a file the host changed behind the guest, after it read it, reads anew once the guest forgot its cache', async () => {
+    expect((await rig.sh(`cd ${MNT} && echo guest-wrote > t-behind && cat t-behind && sync`)).stdout).toBe('guest-wrote\n');
+    // The engine's `docker cp` into a running container: the host writes the tree directly.
+    const node = at(rig.fs, 't-behind')!;
+    const bytes = new TextEncoder().encode('host wrote this, longer\n');
+    await rig.fs.setattr(node, { size: 0 });
+    await rig.fs.write(node, 0, bytes);
+    expect((await rig.sh(FORGET)).status).toBe(0);
+    expect((await rig.sh(`cat ${MNT}/t-behind`)).stdout).toBe('host wrote this, longer\n');
+  }, 120_000);
 
   it('everything the guest did is in the store: a reopened store shows the same tree', async () => {
     await rig.guest.agent.sync?.();

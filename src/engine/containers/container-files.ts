@@ -3,10 +3,11 @@ import { TabdockError } from '../../shared/errors.ts';
 
 /**
  * `docker diff` and `docker cp` over a container's tree (its ContainerFs: the same object
- * the 9P server serves, so a copy into a running container is what the guest sees next;
- * it mounts with cache=none). Paths are resolved inside the container's root: symlinks in
- * the middle of a path are followed within the tree, never on the host (docker cp's
- * `FollowSymlinkInScope`); the last component is taken as it is (cp copies a link itself).
+ * the 9P server serves; the engine has the guest write back before it reads a running
+ * container's tree and forget its cache after it wrote one: see TREE_MOUNT_OPTIONS).
+ * Paths are resolved inside the container's root: symlinks in the middle of a path are
+ * followed within the tree, never on the host (docker cp's `FollowSymlinkInScope`); the
+ * last component is taken as it is (cp copies a link itself).
  */
 export type { Change };
 

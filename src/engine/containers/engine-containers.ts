@@ -8,6 +8,7 @@ import { topRows } from './top.ts';
 import { copyIn, copyOut, diff, statPath, writableSize, type Change, type CopyEntry, type PathStat } from './container-files.ts';
 import type { LogEntry } from './logs.ts';
 import type { ContainerFilesystems } from './filesystems.ts';
+import type { ContainerRecord } from './record.ts';
 import type { Runtimes } from './runtimes.ts';
 import { randomHex, type ContainerService, type CreateRequest } from './service.ts';
 import { STREAM_END } from '../rpc-contract.ts';
@@ -121,24 +122,46 @@ export class EngineContainers implements ContainerApi {
   }
 
   async containerChanges(ref: string): Promise<Change[]> {
-    return diff(await this.tree(ref));
+    return diff(await this.settledTree(ref));
   }
 
   async statContainerPath(ref: string, path: string, opts: { followLink?: boolean } = {}): Promise<PathStat | undefined> {
-    return statPath(await this.tree(ref), path, opts.followLink);
+    return statPath(await this.settledTree(ref), path, opts.followLink);
   }
 
   async copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void, opts: { followLink?: boolean } = {}): Promise<void> {
     const c = await this.svc.store.find(ref);
-    await copyOut(await this.fss.tree(c), path, onEntry, opts.followLink);
+    await copyOut(await this.settledTree(c), path, onEntry, opts.followLink);
     this.svc.announce(c, { action: 'archive-path' });
   }
 
   async copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}): Promise<void> {
     const c = await this.svc.store.find(ref);
     if (c.HostConfig.ReadonlyRootfs && this.svc.isRunning(c.Id)) throw new TabdockError('READ_ONLY', 'container rootfs is marked read-only', {});
-    await copyIn(await this.fss.tree(c), path, next, opts);
+    // Its own writes land first (none may overwrite the copy later), and it sees the copy after.
+    const tree = await this.settledTree(c);
+    try {
+      await copyIn(tree, path, next, opts);
+    } finally {
+      await this.runtimeFiles(c, 'refresh');
+    }
     this.svc.announce((await this.svc.store.get(c.Id)) ?? c, { action: 'extract-to-dir' });
+  }
+
+  /**
+   * The container's tree as its processes left it: a running container's writes still held
+   * by its runtime (the guest's page cache) are written to it first.
+   */
+  async settledTree(ref: string | ContainerRecord) {
+    const c = typeof ref === 'string' ? await this.svc.store.find(ref) : ref;
+    await this.runtimeFiles(c, 'flush');
+    return this.fss.tree(c);
+  }
+
+  private async runtimeFiles(c: ContainerRecord, what: 'flush' | 'refresh'): Promise<void> {
+    if (!this.svc.isRunning(c.Id)) return;
+    const runtime = await this.runtimes.runtime(this.runtimes.forContainer(c));
+    await (what === 'flush' ? runtime.flushFiles?.(c) : runtime.refreshFiles?.(c));
   }
 
   /** `docker container prune`: every container not running, with its writable layer's size. */
@@ -210,6 +233,9 @@ export class EngineContainers implements ContainerApi {
     // moby's exec: the user (`-u`, else the container's) resolved against the container's
     // own /etc/passwd and /etc/group as they are now, as `run -u` is; a user that does not
     // resolve fails the exec as Docker's does (126: the process could not be started).
+    // A user named: the container's own writes to those files reach its tree first (its
+    // runtime may hold them, see flushFiles); root needs no lookup worth a flush per exec.
+    if (req.user || c.Config.User) await this.runtimeFiles(c, 'flush');
     const read = async (p: string) => {
       const b = await this.fss.readFile(c, p);
       return b ? new TextDecoder().decode(b) : undefined;

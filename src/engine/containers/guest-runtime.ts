@@ -34,6 +34,32 @@ export interface GuestRuntimeDeps {
 
 export const GUEST_TREE = '/run/tabdock/fs';
 
+/**
+ * How the guest mounts the trees: `cache=loose`, so it keeps what it looked up and read
+ * (dentries, inodes, file pages) instead of asking the 9P server again for every path and
+ * every page (a Python start: ~1,900 requests with `cache=none`, ~150 once cached). Safe by
+ * these rules, since the guest is the only writer of a tree while it runs a container:
+ * - a container's writes may sit in the guest's page cache until written back: the guest
+ *   `sync`s before a container's exit is reported (then the store saves the tree) and
+ *   before the engine reads a running container's tree (`flushFiles`: diff, cp, export,
+ *   commit, exec -u);
+ * - what the engine changes in a running container's tree (cp into it) the guest sees once
+ *   it has forgotten what it cached (`refreshFiles`, FORGET);
+ * - a tree the guest has served before (a container started again, a volume used again:
+ *   changed while no container ran, or a new tree under the old name) is forgotten before
+ *   the next container that uses it starts.
+ * A guest that is lost (panic, reboot) loses what its containers wrote and did not sync.
+ */
+export const TREE_MOUNT_OPTIONS = 'cache=loose';
+
+/**
+ * Written back, then every clean page, dentry and inode dropped. Once is not enough: the
+ * kernel's shrinkers pass over what was used lately (clearing its referenced bit) and free
+ * an inode only once its pages are gone, so it takes a few rounds (measured: the first two
+ * leave a changed file's old size and bytes).
+ */
+export const FORGET = 'sync && for i in 1 2 3 4; do echo 3 > /proc/sys/vm/drop_caches; done';
+
 /** Where a volume's tree is in the guest (a sibling of the container trees in the shared 9P root). */
 export function guestVolumePath(name: string): string {
   return `${GUEST_TREE}/${volumeTreeId(name)}`;
@@ -51,6 +77,8 @@ export class GuestRuntime implements ContainerRuntime {
   private guest: Promise<Guest> | undefined;
   /** The trees of running containers: what the shared 9P root lists (a container's, and `v.<name>` for its volumes). */
   private readonly serving = new Map<string, Serving>();
+  /** The trees (container IDs, volume tree IDs) each guest has served to a container. */
+  private readonly servedTrees = new WeakMap<Guest, Set<string>>();
   /** The bridges made in each guest (net-create is idempotent; this saves the request). */
   private readonly bridges = new WeakMap<Guest, Set<string>>();
   /** The emulators' trees, served once one is needed and for the engine's life (binfmt_misc holds the file open). */
@@ -96,7 +124,7 @@ export class GuestRuntime implements ContainerRuntime {
       const w = this.deps.watchdog ?? { intervalMs: 5000, timeoutMs: 20_000 };
       if (w) g.watchdog(w.intervalMs, w.timeoutMs);
       await run(g, ['/bin/mkdir', '-p', GUEST_TREE]);
-      await g.agent.mount({ aname: '', path: GUEST_TREE });
+      await g.agent.mount({ aname: '', path: GUEST_TREE, options: TREE_MOUNT_OPTIONS });
       // Its egress and DNS frames go to the engine's network; bridges are made as containers need them.
       await this.env.network?.serve(g.agent);
       this.bridges.set(g, new Set());
@@ -136,6 +164,23 @@ export class GuestRuntime implements ContainerRuntime {
     return p;
   }
 
+  /** A running container's writes reach its tree on the host (the guest writes back its page cache). */
+  async flushFiles(): Promise<void> {
+    const g = await this.guest?.catch(() => undefined);
+    if (g) await this.guestShell(g, 'sync');
+  }
+
+  /** The engine changed a running container's tree: the guest forgets what it cached of it. */
+  async refreshFiles(): Promise<void> {
+    const g = await this.guest?.catch(() => undefined);
+    if (g) await this.guestShell(g, FORGET);
+  }
+
+  private async guestShell(g: Guest, script: string): Promise<void> {
+    const out = await (await g.agent.spawn(['/bin/sh', '-c', script])).output();
+    if (out.status !== 0) throw new TabdockError('GUEST_WRITE_FAILED', `${script} failed in the guest (${out.status}): ${out.stderr.trim()}`, { script });
+  }
+
   /** Boots (restores) the guest now, before any container needs it. */
   async warmUp(): Promise<void> {
     await this.bootGuest();
@@ -150,6 +195,13 @@ export class GuestRuntime implements ContainerRuntime {
     try {
       guest = await this.bootGuest();
       const g = guest;
+      // Trees this guest served before may have changed since, or be new objects under the
+      // old names: the guest forgets what it cached of them first (TREE_MOUNT_OPTIONS).
+      const served = this.servedTrees.get(g) ?? new Set<string>();
+      this.servedTrees.set(g, served);
+      const ids = [c.Id, ...req.volumes.map((v) => volumeTreeId(v.name))];
+      if (ids.some((id) => served.has(id))) await this.guestShell(g, FORGET);
+      for (const id of ids) served.add(id);
       const dir = guestBundlePath(c.Id);
       const plan = req.network;
       const spec = plan ? withNetwork(req.spec, plan, dir) : req.spec;
@@ -175,6 +227,9 @@ export class GuestRuntime implements ContainerRuntime {
         // later netns-create of the same id only after it.
         if (netns) void g.agent.netnsDelete(netns).catch(() => {});
         try {
+          // What it wrote is written back from the guest's page cache (TREE_MOUNT_OPTIONS).
+          // A guest that went away has nothing left to write back.
+          const settled = g.lost ? undefined : await this.guestShell(g, 'sync').then(() => undefined, (e: unknown) => e);
           // What it wrote, to its tree and its volumes, is saved before its exit is reported.
           // A save that fails (a full store) still reports the exit, with the reason: the
           // container's writes past the failure were refused in it (ENOSPC) or are lost here.
@@ -182,6 +237,7 @@ export class GuestRuntime implements ContainerRuntime {
             const failed = await fs.sync().then(() => undefined, (e: unknown) => e);
             if (failed) return `its last writes could not be saved: ${(failed as Error).message}`;
           }
+          if (settled) return `its last writes could not be written back in the guest: ${(settled as Error).message}`;
         } finally {
           if (this.serving.get(c.Id) === trees) this.serving.delete(c.Id);
         }

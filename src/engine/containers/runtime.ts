@@ -140,6 +140,13 @@ export interface ContainerRuntime {
   processes?(container: ContainerRecord): Promise<ProcessInfo[]>;
   /** `docker update`: new cgroup limits on a running container. */
   updateResources?(container: ContainerRecord, resources: Omit<OciResources, 'devices'>): Promise<void>;
+  /**
+   * Before the engine reads a running container's tree: what its processes wrote and the
+   * runtime still holds (a page cache) is written to it. Absent: nothing is held.
+   */
+  flushFiles?(container: ContainerRecord): Promise<void>;
+  /** After the engine changed a running container's tree: the runtime forgets what it cached of it. */
+  refreshFiles?(container: ContainerRecord): Promise<void>;
   /** Gets ready now, before any container needs it (the guest restores its snapshot). */
   warmUp?(): Promise<void>;
   /** A TCP connection to ip:port inside the runtime's network (published ports). */
