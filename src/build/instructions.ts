@@ -182,9 +182,13 @@ export function parseGoDuration(s: string): number {
   if (rest === '') throw bad();
   let total = 0;
   while (rest !== '') {
-    const m = /^(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)/.exec(rest);
-    if (!m || m[1] === '' || m[1] === '.') throw bad();
-    total += Number(m[1]) * units[m[2]!]!;
+    const m = /^(\d*\.?\d*)([^\d.]*)/.exec(rest)!;
+    if (m[1] === '' || m[1] === '.') throw bad();
+    // Go's own words for a number without a unit, or with one it does not know.
+    if (m[2] === '') throw new LineError(`time: missing unit in duration ${goQuote(s)}`);
+    const unit = units[m[2]!];
+    if (unit === undefined) throw new LineError(`time: unknown unit ${goQuote(m[2]!)} in duration ${goQuote(s)}`);
+    total += Number(m[1]) * unit;
     rest = rest.slice(m[0].length);
   }
   return Math.round(sign * total);
