@@ -1,4 +1,5 @@
-import { parseGoDuration, type HealthConfig as BuildHealthConfig } from '../../build/index.ts';
+import type { HealthConfig as BuildHealthConfig } from '../../build/index.ts';
+import { parseGoDuration } from '../../shared/go-duration.ts';
 import { configError, flagError, invalidFlagValue } from './errors.ts';
 import type { Parsed } from './run-options.ts';
 import { parseIntFlag } from './units.ts';
@@ -212,23 +213,5 @@ export class ProbeOutput {
   }
 }
 
-/** Go's `time.Duration.String()` (`1s`, `1.5s`, `500ms`, `1m30s`, `1h0m0s`), from nanoseconds. */
-export function goDuration(ns: number): string {
-  if (ns === 0) return '0s';
-  const sign = ns < 0 ? '-' : '';
-  const u = Math.abs(Math.round(ns));
-  const frac = (v: number, unit: number) => {
-    const whole = Math.floor(v / unit);
-    const rest = v % unit;
-    if (!rest) return String(whole);
-    const digits = String(unit).length - 1;
-    return `${whole}.${String(rest).padStart(digits, '0').replace(/0+$/, '')}`;
-  };
-  if (u < 1e3) return `${sign}${u}ns`;
-  if (u < 1e6) return `${sign}${frac(u, 1e3)}µs`;
-  if (u < 1e9) return `${sign}${frac(u, 1e6)}ms`;
-  const h = Math.floor(u / 3600e9);
-  const m = Math.floor((u % 3600e9) / 60e9);
-  const s = u % 60e9;
-  return `${sign}${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${frac(s, 1e9)}s`;
-}
+/** Go's `time.Duration.String()` (shared/go-duration.ts). */
+export { formatGoDuration as goDuration } from '../../shared/go-duration.ts';
