@@ -1,4 +1,4 @@
-import { baseName, configHash, dirName, joinPath, loadProject, normalizePath, orderServices, parseDotenv, renderProject, type Project, type ServiceConfig } from '../../compose/index.ts';
+import { baseName, configHash, containerHealthcheck, dirName, joinPath, loadProject, normalizePath, orderServices, parseDotenv, renderProject, type Project, type ServiceConfig } from '../../compose/index.ts';
 import type { ContainerSummary, EngineApi } from '../../engine/api.ts';
 import { parseRunOptions } from '../../engine/spec/run-flags.ts';
 import { parseReference } from '../../registry-client/reference.ts';
@@ -12,6 +12,7 @@ import { PullPrinter } from '../progress.ts';
 import { build } from './build.ts';
 import { statusText } from './containers.ts';
 import { confirmed } from './prune.ts';
+import { waitHealthy } from './compose-wait.ts';
 
 /**
  * `docker compose` over EngineApi (issue 18): the files are read here (`io.readFile` in
@@ -259,11 +260,15 @@ const up: Sub = {
     { name: 'build', type: 'bool', help: 'Build images before starting containers' },
     { name: 'force-recreate', type: 'bool', help: 'Recreate containers even if their configuration and image haven\'t changed' },
     { name: 'no-deps', type: 'bool', help: 'Don\'t start linked services' },
+    { name: 'wait', type: 'bool', help: 'Wait for services to be running|healthy. Implies detached mode.' },
+    { name: 'wait-timeout', type: 'string', value: 'int', help: 'Maximum duration in seconds to wait for the project to be running|healthy' },
   ],
   args: [0, Infinity],
   async run(p, g, ctx) {
     const { io } = ctx;
-    if (p.flags['detach'] !== true) throw new TabdockError('COMPOSE_UNSUPPORTED', 'compose up without -d (attached to the logs) is not supported yet: run compose up -d, then compose logs', {}, { exitCode: 1 });
+    const waitTimeout = p.flags['wait-timeout'] === undefined ? undefined : Number(p.flags['wait-timeout']);
+    if (waitTimeout !== undefined && !(Number.isInteger(waitTimeout) && waitTimeout >= 0)) throw cliError(`invalid argument "${String(p.flags['wait-timeout'])}" for "--wait-timeout" flag: strconv.ParseInt: parsing "${String(p.flags['wait-timeout'])}": invalid syntax`);
+    if (p.flags['detach'] !== true && p.flags['wait'] !== true) throw new TabdockError('COMPOSE_UNSUPPORTED', 'compose up without -d (attached to the logs) is not supported yet: run compose up -d, then compose logs', {}, { exitCode: 1 });
     const l = await load(g, io, p.args);
     const proj = l.project;
     const api = await ctx.engine();
@@ -277,6 +282,10 @@ const up: Sub = {
     for (const name of orderServices(proj.services).filter((n) => wanted.has(n))) {
       const s = proj.services[name]!;
       for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
+        if (d.condition === 'service_healthy') {
+          await waitFor(api, io, (await projectContainers(api, proj.name)).filter((x) => x.Labels![`${LABEL}.service`] === dep), { fallbackRunning: false });
+          continue;
+        }
         if (d.condition !== 'service_completed_successfully') continue;
         for (const c of (await projectContainers(api, proj.name)).filter((x) => x.Labels![`${LABEL}.service`] === dep)) {
           const r = await api.waitContainer(c.Id);
@@ -314,6 +323,8 @@ const up: Sub = {
         } catch (e) {
           throw cliError(`service "${name}": ${messageOf(e)}`);
         }
+        // compose ToHealthCheck: the model's check as the container's (no run flag gives CMD's argv form).
+        if (s.healthcheck) o.healthcheck = containerHealthcheck(s.healthcheck);
         const { Id, Warnings } = await api.createContainer({ image, options: o });
         for (const w of Warnings) io.err(`WARNING: ${w}\n`);
         for (const x of extraNets) await api.connectNetwork(x.net, Id, { aliases: x.aliases });
@@ -322,9 +333,26 @@ const up: Sub = {
         status(io, 'Container', o.name!, 'Started');
       }
     }
+    // compose `up --wait`: every service running, or healthy where it has a health check.
+    if (p.flags['wait'] === true) {
+      const mine = (await projectContainers(api, proj.name)).filter((c) => wanted.has(c.Labels![`${LABEL}.service`]!));
+      await waitFor(api, io, mine, { fallbackRunning: true, ...(waitTimeout ? { timeoutSeconds: waitTimeout } : {}) });
+    }
     return 0;
   },
 };
+
+/** Waits (compose-wait.ts) saying `Waiting`, then `Healthy` or `Error` per container, as compose's progress does. */
+async function waitFor(api: EngineApi, io: TerminalIo, list: ContainerSummary[], o: { fallbackRunning: boolean; timeoutSeconds?: number }): Promise<void> {
+  for (const c of list) status(io, 'Container', nameOf(c), 'Waiting');
+  try {
+    await waitHealthy(api, list.map((c) => c.Id), o);
+  } catch (e) {
+    for (const c of list) status(io, 'Container', nameOf(c), 'Error');
+    throw e;
+  }
+  for (const c of list) status(io, 'Container', nameOf(c), 'Healthy');
+}
 
 const down: Sub = {
   usage: 'compose down [OPTIONS]',
