@@ -72,18 +72,18 @@ afterAll(async () => {
 describe('run --health-*', () => {
   it('goes starting -> unhealthy -> healthy after the file appears, in inspect, ps and events; a stop leaves it unhealthy', async () => {
     const ev = events('container=hc', 'container=hto', 'event=health_status', 'event=exec_create');
-    await ok('run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok', '--health-interval', '1s', '--health-retries', '1', IMG, 'sleep', '600');
+    await ok('run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok', '--health-interval', '1s', '--health-retries', '2', IMG, 'sleep', '600');
     // The timeout case runs beside it: a probe that sleeps past its 1s timeout.
-    await ok('run', '-d', '--name', 'hto', '--health-cmd', 'echo slow; sleep 30', '--health-timeout', '3s', '--health-interval', '1s', '--health-retries', '1', IMG, 'sleep', '600');
+    await ok('run', '-d', '--name', 'hto', '--health-cmd', 'echo slow; sleep 30', '--health-timeout', '3s', '--health-interval', '1s', '--health-retries', '2', IMG, 'sleep', '600');
     const first = await inspect('hc');
-    expect(first.Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /tmp/ok'], Interval: 1_000_000_000, Retries: 1 });
-    // The first probe comes 1 s after the start, and an exec in the guest takes longer than that: the first look is before it ends.
+    expect(first.Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /tmp/ok'], Interval: 1_000_000_000, Retries: 2 });
+    // Two failures 1 s apart, each an exec in the guest: the first look comes before them.
     expect(first.State.Health?.Status).toBe('starting');
 
     await ev.next('hc health_status: unhealthy');
     const sick = await inspect('hc');
     expect(sick.State.Health).toMatchObject({ Status: 'unhealthy' });
-    expect(sick.State.Health!.FailingStreak).toBeGreaterThanOrEqual(1);
+    expect(sick.State.Health!.FailingStreak).toBeGreaterThanOrEqual(2);
     expect(sick.State.Health!.Log.at(-1)).toMatchObject({ ExitCode: 1, Output: '' });
     expect(await ok('ps', '--filter', 'name=hc$', '--format', '{{.Status}}')).toMatch(/^Up .+ \(unhealthy\)\n$/);
     expect(await ok('ps', '--filter', 'health=unhealthy', '--format', '{{.Names}}')).toContain('hc\n');
