@@ -89,7 +89,7 @@ describe('run --health-*', () => {
     expect(await ok('ps', '--filter', 'health=unhealthy', '--format', '{{.Names}}')).toContain('hc\n');
     expect(await ok('ps', '--filter', 'health=healthy', '--format', '{{.Names}}')).not.toContain('hc\n');
 
-    await ok('exec', 'hc', 'touch', '/tmp/ok');
+    await ok('exec', 'hc', 'sh', '-c', ': > /tmp/ok');
     await ev.next('hc health_status: healthy');
     const well = await inspect('hc');
     expect(well.State.Health).toMatchObject({ Status: 'healthy', FailingStreak: 0 });
@@ -149,7 +149,7 @@ describe('compose healthcheck', () => {
       'services:',
       '  web:',
       `    image: ${IMG}`,
-      '    command: ["sh", "-c", "sleep 2; touch /tmp/ready; exec sleep 600"]',
+      '    command: ["sh", "-c", "sleep 2; : > /tmp/ready; exec sleep 600"]',
       '    healthcheck:',
       '      test: ["CMD", "test", "-f", "/tmp/ready"]',
       '      interval: 1s',
@@ -164,7 +164,7 @@ describe('compose healthcheck', () => {
       '    command: ["sleep", "600"]',
       '    profiles: [bad]',
       '    healthcheck:',
-      '      test: false',
+      '      test: exit 1',
       '      interval: 1s',
       '      retries: 1',
       '  after:',
@@ -182,7 +182,7 @@ describe('compose healthcheck', () => {
     expect((await inspect('hcapp-web-1')).State.Health?.Status).toBe('healthy');
     expect(await ok('ps', '--filter', 'name=hcapp-client-1', '--format', '{{.Status}}')).toMatch(/^Up /);
     // The model keeps the check (a string test is CMD-SHELL), as `config` prints it.
-    expect(await ok('compose', '-f', f, '--profile', 'bad', 'config')).toContain('    healthcheck:\n      interval: 1s\n      retries: 1\n      test:\n        - CMD-SHELL\n        - "false"\n');
+    expect(await ok('compose', '-f', f, '--profile', 'bad', 'config')).toContain('    healthcheck:\n      interval: 1s\n      retries: 1\n      test:\n        - CMD-SHELL\n        - exit 1\n');
 
     const bad = await cli.run('compose', '-f', f, '--profile', 'bad', 'up', '-d', 'after');
     expect(bad.code).toBe(1);
