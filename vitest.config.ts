@@ -25,6 +25,11 @@ const UNIT_FROM_TEST = [
   'test/wasi/engine.test.ts',
   'test/proxy-command.test.ts',
 ];
+/**
+ * How many system files run at once (default 1). `TABDOCK_TEST_SYSTEM_FORKS=2` runs two
+ * guests side by side, to measure whether a 2-core machine finishes sooner that way.
+ */
+const SYSTEM_FORKS = Math.max(1, Number(process.env['TABDOCK_TEST_SYSTEM_FORKS'] ?? '1') || 1);
 /** Files under src/ that start a daemon and a guest. */
 const SYSTEM_FROM_SRC = ['src/cli/sig-proxy.test.ts'];
 
@@ -37,7 +42,7 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
     poolOptions: {
-      forks: { maxForks: 1, minForks: 1 },
+      forks: { maxForks: SYSTEM_FORKS, minForks: 1 },
       threads: { maxThreads: 1, minThreads: 1 },
     },
     projects: [

@@ -2,7 +2,7 @@
 // guest: logs --since/--until, top, rename, pause/unpause, update, events. One daemon
 // (and one guest) for the whole file.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,7 +183,7 @@ describe('attach', () => {
     expect((await cli.run('rm', 'at')).code).toBe(0);
   }, 180_000);
 
-  it('detach keys typed in a terminal leave the container running: run -it exits 0, attach and exec -it say "read escape sequence" (1)', async () => {
+  it('detach keys typed in a terminal leave the container running: run -it exits 0, attach and exec -it say "read escape sequence" (1); config.json detachKeys is the default', async () => {
     /** The CLI in a real terminal (`script` gives it a pty); `type` writes to that terminal's input. */
     const inPty = (args: string) => {
       const child = spawn('script', ['-qfec', `${BIN} ${args}`, '/dev/null'], { env: { ...process.env, ...cli.env }, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -215,6 +215,8 @@ describe('attach', () => {
 
     // One key each: two keys written at once reach the CLI as one read, which never detaches
     // (pasted text); the sequences of several keys are held to moby's proxy in stdin.test.ts.
+    // config.json's detachKeys is the default (docker/cli's ConfigFile().DetachKeys); a flag wins over it.
+    writeFileSync(join(cli.home, 'config.json'), JSON.stringify({ detachKeys: 'ctrl-y' }));
     const att = inPty('attach --detach-keys=ctrl-k dk');
     try {
       await shellAnswers(att, 'again');
@@ -224,7 +226,7 @@ describe('attach', () => {
     } finally {
       att.kill();
     }
-    const ex = inPty('exec -it --detach-keys=ctrl-y dk sh');
+    const ex = inPty('exec -it dk sh');
     try {
       await shellAnswers(ex, 'inside');
       ex.type('\x19');
@@ -236,6 +238,7 @@ describe('attach', () => {
     expect((await state('dk')).State.Running).toBe(true);
     expect(await cli.run('attach', '--detach-keys', 'ctrl-1', 'dk')).toEqual({ code: 1, stdout: '', stderr: 'Error response from daemon: Invalid detach keys (ctrl-1) provided\n' });
     expect((await cli.run('rm', '-f', 'dk')).code).toBe(0);
+    writeFileSync(join(cli.home, 'config.json'), '{}');
   }, 240_000);
 });
 
@@ -260,12 +263,22 @@ describe('events', () => {
     expect(await cli.run('events', '--filter', 'colour=red')).toEqual({ code: 1, stdout: '', stderr: "Error response from daemon: Invalid filter 'colour'\n" });
   }, 120_000);
 
-  it('names kill (its signal), die (its exit code), stop, top and exec events as Docker does', async () => {
+  it('names kill (its signal), die (its exit code), stop, top, exec, cp, export and commit events as Docker does', async () => {
     const t0 = new Date().toISOString();
     const d = await cli.run('run', '-d', '--name', 'evx', IMG, 'sh', '-c', 'trap "exit 7" TERM; while true; do usleep 50000; done');
     expect(d.code, d.stderr).toBe(0);
     expect((await cli.run('exec', 'evx', 'sh', '-c', 'exit 3')).code).toBe(3);
     expect((await cli.run('top', 'evx')).code).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'tabdock-ev-'));
+    try {
+      expect((await cli.run('cp', 'evx:/etc/hostname', join(dir, 'h'))).code).toBe(0);
+      expect((await cli.run('cp', join(dir, 'h'), 'evx:/tmp/h')).code).toBe(0);
+      expect((await cli.run('export', '-o', join(dir, 'x.tar'), 'evx')).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const committed = await cli.run('commit', '-m', 'a note', 'evx', 'evx-img:1');
+    expect(committed.code, committed.stderr).toBe(0);
     expect((await cli.run('stop', 'evx')).code).toBe(0);
     expect((await cli.run('inspect', '-f', '{{.State.ExitCode}}', 'evx')).stdout).toBe('7\n');
     const t1 = new Date(Date.now() + 1000).toISOString();
@@ -274,10 +287,15 @@ describe('events', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trimEnd().split('\n')).toEqual([
       'create|||0', 'start|||0', 'exec_create: sh -c exit 3|||64', 'exec_start: sh -c exit 3|||64', 'exec_die||3|64', 'top|||0',
+      'archive-path|||0', 'extract-to-dir|||0', 'export|||0', 'pause|||0', 'unpause|||0', 'commit|||0',
       'kill|15||0', 'die||7|0', 'stop|||0',
     ]);
+    // commit's own attributes, as moby's: the comment, the new image's ID, the reference given.
+    const commit = await cli.run('events', '--since', t0, '--until', t1, '--filter', 'event=commit', '--format', '{{index .Actor.Attributes "comment"}}|{{index .Actor.Attributes "imageRef"}}|{{index .Actor.Attributes "imageID"}}');
+    expect(commit.stdout).toBe(`a note|evx-img:1|${committed.stdout.trim()}\n`);
+    expect((await cli.run('rmi', 'evx-img:1')).code).toBe(0);
     expect((await cli.run('rm', 'evx')).code).toBe(0);
-  }, 120_000);
+  }, 240_000);
 
   it('streams live events until interrupted', async () => {
     const child = spawn(BIN, ['events', '--filter', 'event=create', '--format', '{{json .}}'], { env: { ...process.env, ...cli.env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -142,6 +142,27 @@ describe('tabdock pull', () => {
       // One line per tag, as docker prints it (the same ID twice).
       expect((await home.run('images', '-q')).stdout).toBe(`${id}\n${id}\n`);
 
+      // config.json's default formats, as docker/cli reads them: a flag wins, -q wins over
+      // imagesFormat/networksFormat/volumesFormat, and a file that is not JSON is a warning.
+      writeFileSync(join(home.home, 'config.json'), JSON.stringify({
+        imagesFormat: '{{.Repository}}={{.Tag}}', psFormat: 'table {{.Names}}', networksFormat: '{{.Name}}/{{.Driver}}', volumesFormat: 'vol {{.Name}}',
+      }));
+      expect((await home.run('images')).stdout.split('\n').sort().join(' ')).toBe(` ${reg.host}/busybox=latest mine=v1`);
+      expect((await home.run('images', '--format', '{{.Tag}}')).stdout).toBe('latest\nv1\n');
+      expect((await home.run('images', '-q')).stdout).toBe(`${id}\n${id}\n`);
+      expect(await home.run('ps')).toEqual({ code: 0, stdout: 'NAMES\n', stderr: '' });
+      expect(await home.run('ps', '-q', '--format', '{{.Names}}')).toEqual({ code: 0, stdout: '', stderr: 'WARNING: Ignoring custom format, because both --format and --quiet are set.\n' });
+      expect((await home.run('network', 'ls')).stdout).toBe('bridge/bridge\nhost/host\nnone/null\n');
+      expect((await home.run('volume', 'create', 'v1')).code).toBe(0);
+      expect((await home.run('volume', 'ls')).stdout).toBe('vol v1\n');
+      expect((await home.run('volume', 'ls', '-q')).stdout).toBe('v1\n');
+      expect((await home.run('volume', 'rm', 'v1')).code).toBe(0);
+      writeFileSync(join(home.home, 'config.json'), '{ not json');
+      const warned = await home.run('images', '-q');
+      expect(warned.stdout).toBe(`${id}\n${id}\n`);
+      expect(warned.stderr).toMatch(/^WARNING: Error loading config file: .*config\.json is not valid JSON: .*\n$/);
+      writeFileSync(join(home.home, 'config.json'), '{}');
+
       const before = storedBlobs(home.home).length;
       const un = await home.run('rmi', 'mine:v1');
       expect(un.stdout).toBe('Untagged: mine:v1\n');

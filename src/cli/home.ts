@@ -1,14 +1,16 @@
 import { chmod, lstat, mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { TabdockError } from '../shared/errors.ts';
+import { cliConfigFrom, type CliConfig } from '../docker-cli/cli-config.ts';
+import { TabdockError, messageOf } from '../shared/errors.ts';
 import type { Credentials } from '../registry-client/index.ts';
 import { parseRamBytes } from '../engine/spec/units.ts';
 
 /**
  * `$TABDOCK_HOME` (default `~/.tabdock`) and the settings kept there, in Docker's own
  * file formats: `daemon.json` (`insecure-registries`, `registry-mirrors`, and ours:
- * `store-max`) and `config.json` (`auths`, base64 `user:password`).
+ * `store-max`) and `config.json` (`auths`, base64 `user:password`; and the CLI's `psFormat`,
+ * `imagesFormat`, `networksFormat`, `volumesFormat`, `statsFormat`, `detachKeys`).
  */
 export interface Settings {
   home: string;
@@ -91,6 +93,21 @@ function size(v: unknown, where: string): number {
     throw new TabdockError('CONFIG_INVALID', `${where} must be a size such as "2g" or "512m" (bytes, k, m, g, t), not ${JSON.stringify(v)}`, { where });
   }
   return n;
+}
+
+/**
+ * The CLI settings of `$TABDOCK_HOME/config.json` (default formats, detach keys). A file that
+ * cannot be read as one is a warning, as docker/cli's "Error loading config file", and the
+ * defaults apply.
+ */
+export async function loadCliConfig(home: string, warn: (s: string) => void): Promise<CliConfig> {
+  const path = join(home, 'config.json');
+  try {
+    return cliConfigFrom(await readJson(path), path);
+  } catch (e) {
+    warn(`WARNING: Error loading config file: ${messageOf(e)}\n`);
+    return {};
+  }
 }
 
 /** Credentials from `$TABDOCK_HOME/config.json`, looked up under the keys Docker uses. */

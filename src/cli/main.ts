@@ -1,5 +1,6 @@
 import { COMMON_COMMANDS, runDocker } from '../docker-cli/index.ts';
 import { makeCtx, type Io } from './context.ts';
+import { loadCliConfig, tabdockHome } from './home.ts';
 import type { NodeCommand, NodeCtx } from './commands/command.ts';
 import { cp } from './commands/cp.ts';
 import { daemon } from './commands/daemon.ts';
@@ -28,6 +29,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     engine: node.engine,
     prog: 'tabdock',
     runtime: `Node ${process.version} (${process.platform}/${process.arch})`,
+    config: await loadCliConfig(tabdockHome(io.env), (s) => io.err(s)),
     ...(io.stdin ? { stdinStream: io.stdin } : {}),
   };
   try {

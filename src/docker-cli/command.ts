@@ -1,5 +1,6 @@
 import type { EngineApi } from '../engine/api.ts';
 import type { FlagSpec, Parsed } from '../shared/flags.ts';
+import type { CliConfig } from './cli-config.ts';
 import type { TerminalIo } from './io.ts';
 
 /** What a command gets: the terminal, the engine (opened on first need), and the program's name. */
@@ -10,6 +11,8 @@ export interface DockerCtx {
   prog: string;
   /** What the commands run on, for `version` (e.g. `Node v20.19.0 (linux/x64)`). */
   runtime?: string;
+  /** The user's config.json settings (default formats, detach keys); none in the page. */
+  config?: CliConfig;
 }
 
 /** One docker command: its name (`image prune`), aliases, flags and positional arity. */

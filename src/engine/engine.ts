@@ -1,4 +1,4 @@
-import { formatPlatform, normalizePlatform, parsePlatform } from '../registry-client/index.ts';
+import { formatPlatform, normalizePlatform, parsePlatform, parseReference } from '../registry-client/index.ts';
 import { EmulatorTrees, type EmulatorSource } from './emulation/emulator-trees.ts';
 import { emulatedPlatforms } from './emulation/emulators.ts';
 import type { ContainerUpdate, EngineApi, ExecRequest, ImageSummary, LogOptions, PullSummary, VolumeSummary } from './api.ts';
@@ -235,6 +235,7 @@ export class Engine implements EngineApi {
   async exportContainer(ref: string, onChunk: (b: Uint8Array) => Promise<unknown> | void) {
     const c = await this.containers.store.find(ref);
     await exportContainer(await this.filesystems.tree(c), onChunk);
+    this.containers.announce(c, { action: 'export' });
   }
 
   async importImage(next: () => Promise<Uint8Array | null | undefined>, opts: { reference?: string; changes?: string[]; message?: string; platform?: string }) {
@@ -247,8 +248,11 @@ export class Engine implements EngineApi {
     return r;
   }
 
-  commitContainer(ref: string, opts: CommitOptions) {
-    return commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: this.filesystems, images: this.images, pause: (id, paused) => (paused ? this.c.pauseContainer(id) : this.c.unpauseContainer(id)) }, ref, opts);
+  async commitContainer(ref: string, opts: CommitOptions) {
+    const r = await commitContainer({ findContainer: (r) => this.containers.store.find(r), filesystems: this.filesystems, images: this.images, pause: (id, paused) => (paused ? this.c.pauseContainer(id) : this.c.unpauseContainer(id)) }, ref, opts);
+    const c = await this.containers.store.find(ref);
+    this.containers.announce(c, { action: 'commit', comment: opts.comment ?? '', imageId: r.id, imageRef: opts.reference ? parseReference(opts.reference).familiar() : '' });
+    return r;
   }
 
   async build(req: BuildRequest, next: () => Promise<Uint8Array | null | undefined>, onEvent: (e: BuildEvent) => void) {

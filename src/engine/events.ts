@@ -20,6 +20,10 @@ interface ContainerEventBase {
 /** What happened to a container: the action and the fields moby gives that action. */
 export type ContainerEventDetail =
   | { action: 'create' | 'start' | 'destroy' | 'pause' | 'unpause' | 'update' | 'stop' | 'restart' | 'attach' | 'top' | 'oom' }
+  /** `docker export`; `docker cp` out of it (moby's `archive-path`) and into it (`extract-to-dir`). */
+  | { action: 'export' | 'archive-path' | 'extract-to-dir' }
+  /** `docker commit`: moby's attributes comment (-m), imageID, imageRef (the familiar reference given, or empty). */
+  | { action: 'commit'; comment: string; imageId: string; imageRef: string }
   /** `docker rename`: `name` is the new name, `oldName` the old one with its slash (moby's attribute). */
   | { action: 'rename'; oldName: string }
   /** The process ended (by itself, stop, kill, or the runtime going away). */

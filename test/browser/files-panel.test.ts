@@ -120,7 +120,7 @@ function answerDialog(answer: string | boolean): Promise<string> {
 }
 
 it('a fresh page holds the example project; edits, new file, rename, the executable bit and delete are kept across a reload', async () => {
-  expect(await listed()).toEqual(['Dockerfile 0644', 'greet.sh 0755', 'hello.txt 0644']);
+  expect(await listed()).toEqual(['Dockerfile 0644', 'compose.yaml 0644', 'greet.sh 0755', 'hello.txt 0644']);
   expect(await editor().inputValue()).toMatch(/^FROM busybox$/m);
   await page.screenshot({ path: artifactPath('files-panel-example.png') });
 
@@ -159,7 +159,7 @@ it('a fresh page holds the example project; edits, new file, rename, the executa
   await row('scratch').waitFor({ state: 'detached' });
 
   await reload();
-  expect(await listed()).toEqual(['Dockerfile 0644', 'bin/todo 0755', 'greet.sh 0755', 'hello.txt 0644']);
+  expect(await listed()).toEqual(['Dockerfile 0644', 'bin/todo 0755', 'compose.yaml 0644', 'greet.sh 0755', 'hello.txt 0644']);
   await row('bin/todo').locator('.name').click();
   expect(await editor().inputValue()).toBe('#!/bin/sh\necho todo\n');
   await row('hello.txt').locator('.name').click();

@@ -112,8 +112,8 @@ export const attach: Command = {
     DETACH_KEYS_FLAG,
   ],
   args: [1, 1],
-  async run(p, { io, engine }) {
-    const keys = detachKeys(p.flags['detach-keys']);
+  async run(p, { io, engine, config }) {
+    const keys = detachKeys(p.flags['detach-keys'] ?? config?.detachKeys);
     const api = await engine();
     const c = (await api.inspectContainer(p.args[0]!)) as unknown as AttachState;
     if (!c.State.Running) throw new TabdockError('CLI_ERROR', 'You cannot attach to a stopped container, start it first', {});

@@ -115,7 +115,7 @@ export const images: Command = {
     { name: 'quiet', short: 'q', type: 'bool', help: 'Only show image IDs' },
   ],
   args: [0, 1],
-  async run(p, { io, engine, prog }) {
+  async run(p, { io, engine, prog, config }) {
     const filters = parseFilters(p.flags['filter'] as string[] | undefined, `${prog} images`);
     // The REPOSITORY[:TAG] argument is one more `reference` filter (docker/cli runImages).
     if (p.args[0]) filters.set('reference', [...(filters.get('reference') ?? []), p.args[0]]);
@@ -125,7 +125,7 @@ export const images: Command = {
     const list = filterImages(all, filters);
     const quiet = p.flags['quiet'] === true;
     const digests = p.flags['digests'] === true;
-    const format = imageFormat((p.flags['format'] as string | undefined) ?? 'table', quiet, digests);
+    const format = imageFormat((p.flags['format'] as string | undefined) || (!quiet && config?.imagesFormat) || 'table', quiet, digests);
     let rows = imageRows(list, digests, digests || format.includes('{{.Digest}}'));
     // moby's reference filter keeps the tags that match (and drops an image with none).
     if (refs) rows = rows.filter((r) => r.tag !== '<none>' && refs.some((pat) => referenceMatches(pat, r.repo, r.tag)));

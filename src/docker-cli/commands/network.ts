@@ -55,11 +55,11 @@ export const networkLs: Command = {
     { name: 'no-trunc', type: 'bool', help: 'Do not truncate the output' },
   ],
   args: [0, 0],
-  async run(p, { io, engine }) {
+  async run(p, { io, engine, config }) {
     const all = (await (await engine()).listNetworks()).sort((a, b) => a.Name.localeCompare(b.Name));
     const trunc = p.flags['no-trunc'] !== true;
     // network.NewFormat: -q is `{{.ID}}` with the default format and ignored with the user's.
-    const source = (p.flags['format'] as string | undefined) ?? 'table';
+    const source = (p.flags['format'] as string | undefined) || (p.flags['quiet'] !== true && config?.networksFormat) || 'table';
     const format = source === 'table' ? (p.flags['quiet'] === true ? '{{.ID}}' : 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}') : source;
     writeFormatted(io, format, all.map((n) => networkContext(n, trunc)), NETWORK_HEADER);
     return 0;

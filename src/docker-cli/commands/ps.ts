@@ -106,14 +106,16 @@ export const ps: Command = {
     { name: 'size', short: 's', type: 'bool', help: 'Display total file sizes' },
   ],
   args: [0, 0],
-  async run(p, { io, engine, prog }) {
+  async run(p, { io, engine, prog, config }) {
     const filters = parseFilters(p.flags['filter'] as string[] | undefined, `${prog} ps`);
     const lastFlag = p.flags['last'] as string | undefined;
     if (lastFlag !== undefined && !/^[+-]?[0-9]+$/.test(lastFlag)) throw new TabdockError('FLAG_ERROR', `invalid argument "${lastFlag}" for "-n, --last" flag: strconv.ParseInt: parsing ${JSON.stringify(lastFlag)}: invalid syntax`, {});
     let limit = lastFlag !== undefined ? Number(lastFlag) : -1;
     if (p.flags['latest'] === true && limit === -1) limit = 1;
     const quiet = p.flags['quiet'] === true;
-    const format = (p.flags['format'] as string | undefined) ?? '';
+    const given = p.flags['format'] as string | undefined;
+    if (given !== undefined && given !== '' && quiet) io.err('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+    const format = given || config?.psFormat || '';
     let size = p.flags['size'] === true;
     if (!size && format !== '') size = formatUsesSize(format);
     const api = await engine();

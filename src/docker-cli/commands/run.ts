@@ -127,11 +127,12 @@ export const run: Command = {
   flags: [...RUN_FLAGS, CIDFILE, SIG_PROXY, DETACH_KEYS_FLAG],
   stopAtPositional: true,
   args: [1, Infinity],
-  async run(p, { io, engine, prog }) {
+  async run(p, { io, engine, prog, config }) {
     const o = options(p, io);
     if (!o.detach) checkTty(io, o.interactive, o.tty);
     // Checked before anything is made (moby checks them at the attach, after the create).
-    const keys = detachKeys(p.flags['detach-keys']);
+    // config.json's detachKeys count only where the CLI attaches (docker/cli's attach options).
+    const keys = detachKeys(p.flags['detach-keys'] ?? (o.detach ? undefined : config?.detachKeys));
     const api = await engine();
     let id: string;
     try {
@@ -203,7 +204,7 @@ export const exec: Command = {
   ],
   stopAtPositional: true,
   args: [2, Infinity],
-  async run(p, { io, engine }) {
+  async run(p, { io, engine, config }) {
     const [ref, ...args] = p.args;
     // Refused, not half-done: the process's output would have nowhere to go once the CLI left.
     if (p.flags['detach'] === true) {
@@ -211,7 +212,7 @@ export const exec: Command = {
     }
     const tty = p.flags['tty'] === true;
     checkTty(io, p.flags['interactive'] === true, tty);
-    const keys = detachKeys(p.flags['detach-keys'], 'escape');
+    const keys = detachKeys(p.flags['detach-keys'] ?? config?.detachKeys, 'escape');
     const size = tty ? io.size?.() : undefined;
     const h = await (await engine()).execContainer(ref!, {
       args, tty, interactive: p.flags['interactive'] === true, env: ((p.flags['env'] as string[] | undefined) ?? []).map((e) => parseEnvFlag(e, (k) => io.env[k])),

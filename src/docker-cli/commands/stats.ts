@@ -79,14 +79,14 @@ export const stats: Command = {
     { name: 'no-trunc', type: 'bool', help: 'Do not truncate output' },
   ],
   args: [0, Infinity],
-  async run(p, { io, engine }) {
+  async run(p, { io, engine, config }) {
     const api = await engine();
     const trunc = p.flags['no-trunc'] !== true;
     const named = p.args.length > 0;
     // Named containers must exist (docker: "No such container" and exit 1).
     for (const ref of p.args) await api.inspectContainer(ref);
     const refs = async () => (named ? p.args : (await api.listContainers({ all: p.flags['all'] === true })).map((c) => c.Id));
-    const source = (p.flags['format'] as string | undefined) ?? 'table';
+    const source = (p.flags['format'] as string | undefined) || config?.statsFormat || 'table';
     const format = source === 'table' ? DEFAULT_FORMAT : source;
     let prev = new Map<string, ContainerStats>();
     const tick = async () => {

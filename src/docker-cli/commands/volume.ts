@@ -58,10 +58,10 @@ export const volumeLs: Command = {
     { name: 'quiet', short: 'q', type: 'bool', help: 'Only display volume names' },
   ],
   args: [0, 0],
-  async run(p, { io, engine }) {
+  async run(p, { io, engine, config }) {
     const list = (await (await engine()).listVolumes()).sort((a, b) => a.Name.localeCompare(b.Name));
     // NewVolumeFormat: -q is `{{.Name}}` with the default format and ignored with the user's.
-    const source = (p.flags['format'] as string | undefined) ?? 'table';
+    const source = (p.flags['format'] as string | undefined) || (p.flags['quiet'] !== true && config?.volumesFormat) || 'table';
     const format = source === 'table' ? (p.flags['quiet'] === true ? '{{.Name}}' : 'table {{.Driver}}\t{{.Name}}') : source;
     writeFormatted(io, format, list.map(volumeContext), VOLUME_HEADER);
     return 0;

@@ -125,13 +125,16 @@ export class EngineContainers implements ContainerApi {
   }
 
   async copyFromContainer(ref: string, path: string, onEntry: (e: CopyEntry) => Promise<unknown> | void, opts: { followLink?: boolean } = {}): Promise<void> {
-    await copyOut(await this.tree(ref), path, onEntry, opts.followLink);
+    const c = await this.svc.store.find(ref);
+    await copyOut(await this.fss.tree(c), path, onEntry, opts.followLink);
+    this.svc.announce(c, { action: 'archive-path' });
   }
 
   async copyToContainer(ref: string, path: string, next: () => Promise<CopyEntry | null | undefined>, opts: { keepOwner?: boolean } = {}): Promise<void> {
     const c = await this.svc.store.find(ref);
     if (c.HostConfig.ReadonlyRootfs && this.svc.isRunning(c.Id)) throw new TabdockError('READ_ONLY', 'container rootfs is marked read-only', {});
     await copyIn(await this.fss.tree(c), path, next, opts);
+    this.svc.announce((await this.svc.store.get(c.Id)) ?? c, { action: 'extract-to-dir' });
   }
 
   /** `docker container prune`: every container not running, with its writable layer's size. */

@@ -2,23 +2,30 @@ import { LitElement, css, html } from 'lit';
 import type { ContainerSummary } from '../../engine/api.ts';
 import type { ContainerEvent } from '../../engine/events.ts';
 import type { BrowserEngine } from '../engine.ts';
+import { groupByProject, type ComposeGroup } from '../model/compose-groups.ts';
 import { containerStatus } from '../model/container-status.ts';
 import { publishedPorts } from '../model/published-ports.ts';
 import { previewUrl } from '../preview-bridge.ts';
-import { openPreview, openTab, reportError } from './panel-events.ts';
+import { openPreview, openTab, reportError, type LineRunner } from './panel-events.ts';
 import { panelStyles } from './panel-styles.ts';
 import { refresher } from './refresher.ts';
 
 /** Container events after which the list shows the same as before. */
 const LIST_UNCHANGED: ReadonlySet<ContainerEvent['action']> = new Set(['attach', 'resize', 'top', 'kill', 'exec_create', 'exec_start', 'exec_die']);
 
+/** A project name as one shell word (compose's names need no quotes; a hand-set label may). */
+const shellWord = (s: string) => (/^[\w.-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
+
 /**
  * `<tabdock-containers>`: every container (`ps -a`) with its status, and what can be
  * done with it: a terminal (`exec -it ... sh`) and logs in a tab of their own, stop, remove,
  * and an "open" link per published port (its preview URL, shown in the preview pane).
+ * Containers of a Compose project (`com.docker.compose.project` label) are grouped under
+ * the project's name, by service and number, with a `down` that runs
+ * `docker compose -p NAME down` in the shell.
  */
 export class ContainersPanel extends LitElement {
-  static override properties = { engine: { attribute: false }, list: { state: true }, busy: { state: true } };
+  static override properties = { engine: { attribute: false }, run: { attribute: false }, list: { state: true }, busy: { state: true }, note: { state: true } };
   static override styles = [
     panelStyles,
     css`
@@ -32,10 +39,22 @@ export class ContainersPanel extends LitElement {
       .status.up { color: #1a7f37; }
       .ports { flex-wrap: wrap; gap: 0.6rem; }
       .ports a { font-size: 12px; }
+      .project { margin: 0.2rem 0 0.4rem; border: 1px solid #d0d7de; border-radius: 6px; padding: 0.2rem 0.4rem; }
+      .project + .item, .item + .project, .project + .project { margin-top: 0.4rem; }
+      .project header { display: flex; align-items: center; gap: 0.5rem; }
+      .project h3 { font-size: 13px; margin: 0; flex: none; max-width: 50%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      .project .count { flex: 1; color: #57606a; font-size: 12px; }
+      .project .item { padding-left: 0.6rem; border-left: 2px solid #d0d7de; }
+      .project .item + .item { border-top: none; margin-top: 0.2rem; }
+      .note { color: #9a6700; margin: 0.3rem 0 0; }
     `,
   ];
 
   engine: BrowserEngine | undefined;
+  /** Where a project's `down` runs `docker compose -p NAME down` (the playground's shell). */
+  run: LineRunner | undefined;
+  /** Why a `down` did not run. */
+  note = '';
   /** The site root the preview URLs hang off (the playground's). */
   root: URL = new URL('./', document.baseURI);
   list: ContainerSummary[] | undefined;
@@ -71,20 +90,49 @@ export class ContainersPanel extends LitElement {
 
   override render() {
     const list = this.list;
+    const grouped = list && groupByProject(list);
     return html`
       <h2>Containers</h2>
-      ${list === undefined ? html`<p class="empty">Loading…</p>` : list.length === 0 ? html`<p class="empty">No containers yet.</p>` : list.map((c) => this.row(c))}
+      ${this.note ? html`<p class="note" role="status">${this.note}</p>` : ''}
+      ${grouped === undefined ? html`<p class="empty">Loading…</p>` : list!.length === 0 ? html`<p class="empty">No containers yet.</p>` : html`
+        ${grouped.projects.map((g) => this.project(g))}
+        ${grouped.others.map((c) => this.row(c))}`}
     `;
   }
 
-  private row(c: ContainerSummary) {
+  /** A Compose project: its name, how many of its containers run, `down`, and its containers. */
+  private project(g: ComposeGroup) {
+    const id = `project-${g.project.replace(/[^\w-]/g, '_')}`;
+    const line = `docker compose -p ${shellWord(g.project)} down`;
+    return html`
+      <section class="project" role="group" aria-labelledby=${id} data-project=${g.project} data-running=${g.running} data-total=${g.total}>
+        <header>
+          <h3 id=${id} class="mono" title=${`Compose project ${g.project}`}>${g.project}</h3>
+          <span class="count">${g.running} running / ${g.total} total</span>
+          <span class="actions">
+            <button class="danger down" aria-label=${`down: stop and remove project ${g.project}`} title=${`Run in the shell: ${line}`} @click=${() => this.down(line)}>down</button>
+          </span>
+        </header>
+        ${g.members.map((m) => this.row(m.container, m.label))}
+      </section>`;
+  }
+
+  /** `down` runs in the shell, where its output shows as if typed; not while a command runs there. */
+  private down(line: string): void {
+    const r = this.run?.(line);
+    this.note = r === false ? 'The shell is running a command: down can run when its prompt is back.' : r === undefined ? 'This page has no shell to run down in.' : '';
+  }
+
+  /** One container; `label` is what it is shown as (a project's `web-1`; its name by default). */
+  private row(c: ContainerSummary, label?: string) {
     const name = (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, '');
+    const shown = label ?? name;
     const running = c.State === 'running';
     const busy = this.busy.has(c.Id);
     return html`
       <div class="item" data-id=${c.Id} data-name=${name} data-state=${c.State}>
         <div class="line">
-          <span class="mono name" title=${`${name}\n${c.Id}`}>${name}</span>
+          <span class="mono name" title=${`${name}\n${c.Id}`}>${shown}</span>
           <span class="mono image" title=${c.Image}>${c.Image}</span>
         </div>
         ${running ? this.ports(c, name) : ''}

@@ -2,11 +2,8 @@ import { LitElement, css, html } from 'lit';
 import { TabdockError } from '../../shared/errors.ts';
 import { droppedFiles, pickedFolder, textOf, type PickedFile } from '../project/dropped-files.ts';
 import { MAX_PROJECT_BYTES, type ProjectStore } from '../project/project-store.ts';
-import { reportError } from './panel-events.ts';
+import { reportError, type LineRunner } from './panel-events.ts';
 import { panelStyles } from './panel-styles.ts';
-
-/** Runs a command line in the shell, as if typed; false when the shell is running something. */
-export type LineRunner = (line: string) => Promise<number> | false;
 
 /**
  * `<tabdock-files>`: the project `docker build` sends from this page (project/). Lists the
@@ -133,7 +130,7 @@ export class FilesPanel extends LitElement {
         <button class="build" type="submit">Build</button>
       </form>
       ${this.note ? html`<p class="note" role="status">${this.note}</p>` : ''}
-      <p class="hint">Drop files or a folder here. <code>docker build -t app .</code> in the shell builds this project too.</p>
+      <p class="hint">Drop files or a folder here. <code>docker build -t app .</code> in the shell builds this project too, and <code>docker compose up -d</code> runs its compose.yaml.</p>
     `;
   }
 

@@ -1,4 +1,8 @@
 /** What a panel asks of the playground: open a terminal tab, or show an error. */
+
+/** Runs a command line in the shell, as if typed; false when the shell is running something. */
+export type LineRunner = (line: string) => Promise<number> | false;
+
 export interface OpenTabDetail {
   kind: 'exec' | 'logs';
   id: string;

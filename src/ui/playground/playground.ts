@@ -203,14 +203,14 @@ export class Playground extends LitElement {
         <aside>
           <tabdock-files .project=${this.project} .run=${this.runLine}></tabdock-files>
           <tabdock-pull-progress .engine=${this.engine}></tabdock-pull-progress>
-          <tabdock-containers .engine=${this.engine}></tabdock-containers>
+          <tabdock-containers .engine=${this.engine} .run=${this.runLine}></tabdock-containers>
           <tabdock-images .engine=${this.engine}></tabdock-images>
         </aside>
       </main>
     `;
   }
 
-  /** The files panel's Build: the line runs in the shell, shown as if typed. */
+  /** The files panel's Build and a project's down: the line runs in the shell, shown as if typed. */
   private readonly runLine = (line: string): Promise<number> | false => {
     const r = this.shell.runLine(line);
     if (r !== false) void this.select('shell');

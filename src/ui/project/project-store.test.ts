@@ -20,7 +20,7 @@ describe('ProjectStore', () => {
   it('starts with the example project, once', async () => {
     const name = `p${seq++}`;
     const s = await open(name);
-    expect(s.list().map((f) => `${f.path} ${f.mode.toString(8)}`)).toEqual(['Dockerfile 644', 'greet.sh 755', 'hello.txt 644']);
+    expect(s.list().map((f) => `${f.path} ${f.mode.toString(8)}`)).toEqual(['Dockerfile 644', 'compose.yaml 644', 'greet.sh 755', 'hello.txt 644']);
     expect(dec(s.get('Dockerfile')!.bytes)).toMatch(/^FROM busybox$/m);
     await s.clear();
     s.dispose();
@@ -35,6 +35,7 @@ describe('ProjectStore', () => {
     await s.rename('greet.sh', 'scripts/greet.sh');
     await s.setExecutable('hello.txt', true);
     await s.remove('Dockerfile');
+    await s.remove('compose.yaml');
     s.dispose();
     const t = await open(name);
     expect(t.list().map((f) => `${f.path} ${f.mode.toString(8)} ${f.bytes.length}`)).toEqual([
