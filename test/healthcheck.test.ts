@@ -74,7 +74,7 @@ describe('run --health-*', () => {
     const ev = events('container=hc', 'container=hto', 'event=health_status', 'event=exec_create');
     await ok('run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok', '--health-interval', '1s', '--health-retries', '2', IMG, 'sleep', '600');
     // The timeout case runs beside it: a probe that sleeps past its 1s timeout.
-    await ok('run', '-d', '--name', 'hto', '--health-cmd', 'echo slow; sleep 30', '--health-timeout', '3s', '--health-interval', '1s', '--health-retries', '2', IMG, 'sleep', '600');
+    await ok('run', '-d', '--name', 'hto', '--health-cmd', 'echo slow; sleep 8', '--health-timeout', '3s', '--health-interval', '1s', '--health-retries', '1', IMG, 'sleep', '600');
     const first = await inspect('hc');
     expect(first.Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /tmp/ok'], Interval: 1_000_000_000, Retries: 2 });
     // Two failures 1 s apart, each an exec in the guest: the first look comes before them.

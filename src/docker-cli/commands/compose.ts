@@ -9,10 +9,10 @@ import type { Command, DockerCtx } from '../command.ts';
 import { ago, ellipsis, table } from '../format.ts';
 import { untilInterrupt, type TerminalIo } from '../io.ts';
 import { PullPrinter } from '../progress.ts';
+import { waitHealthy } from './compose-wait.ts';
 import { build } from './build.ts';
 import { statusText } from './containers.ts';
 import { confirmed } from './prune.ts';
-import { waitHealthy } from './compose-wait.ts';
 
 /**
  * `docker compose` over EngineApi (issue 18): the files are read here (`io.readFile` in
@@ -260,20 +260,20 @@ const up: Sub = {
     { name: 'build', type: 'bool', help: 'Build images before starting containers' },
     { name: 'force-recreate', type: 'bool', help: 'Recreate containers even if their configuration and image haven\'t changed' },
     { name: 'no-deps', type: 'bool', help: 'Don\'t start linked services' },
-    { name: 'wait', type: 'bool', help: 'Wait for services to be running|healthy. Implies detached mode.' },
+    { name: 'wait', type: 'bool', help: 'Wait for services to be running|healthy (with -d here: up attached is not taken yet).' },
     { name: 'wait-timeout', type: 'string', value: 'int', help: 'Maximum duration in seconds to wait for the project to be running|healthy' },
   ],
   args: [0, Infinity],
   async run(p, g, ctx) {
     const { io } = ctx;
-    const waitTimeout = p.flags['wait-timeout'] === undefined ? undefined : Number(p.flags['wait-timeout']);
-    if (waitTimeout !== undefined && !(Number.isInteger(waitTimeout) && waitTimeout >= 0)) throw cliError(`invalid argument "${String(p.flags['wait-timeout'])}" for "--wait-timeout" flag: strconv.ParseInt: parsing "${String(p.flags['wait-timeout'])}": invalid syntax`);
-    if (p.flags['detach'] !== true && p.flags['wait'] !== true) throw new TabdockError('COMPOSE_UNSUPPORTED', 'compose up without -d (attached to the logs) is not supported yet: run compose up -d, then compose logs', {}, { exitCode: 1 });
+    if (p.flags['detach'] !== true) throw new TabdockError('COMPOSE_UNSUPPORTED', 'compose up without -d (attached to the logs) is not supported yet: run compose up -d, then compose logs', {}, { exitCode: 1 });
     const l = await load(g, io, p.args);
     const proj = l.project;
     const api = await ctx.engine();
     const wanted = p.flags['no-deps'] === true ? new Set(p.args.length ? p.args : Object.keys(proj.services)) : withDependencies(proj, p.args);
     for (const n of wanted) if (!proj.services[n]) throw cliError(`no such service: ${n}`);
+    const waitTimeout = p.flags['wait-timeout'] === undefined ? undefined : Number(p.flags['wait-timeout']);
+    if (waitTimeout !== undefined && !(Number.isInteger(waitTimeout) && waitTimeout >= 0)) throw cliError(`invalid argument "${String(p.flags['wait-timeout'])}" for "--wait-timeout" flag: strconv.ParseInt: parsing "${String(p.flags['wait-timeout'])}": invalid syntax`);
     await ensureNetworksAndVolumes(api, proj, io);
     const existing = await projectContainers(api, proj.name);
     const known = new Set(Object.keys(proj.services).concat(proj.disabled));
