@@ -335,7 +335,9 @@ const up: Sub = {
     }
     // compose `up --wait`: every service running, or healthy where it has a health check.
     if (p.flags['wait'] === true) {
-      const mine = (await projectContainers(api, proj.name)).filter((c) => wanted.has(c.Labels![`${LABEL}.service`]!));
+      // compose getDependencyCondition: a service others wait to complete successfully was waited for already (it may have exited 0).
+      const completes = new Set(Object.values(proj.services).flatMap((x) => Object.entries(x.depends_on ?? {}).filter(([, d]) => d.condition === 'service_completed_successfully').map(([k]) => k)));
+      const mine = (await projectContainers(api, proj.name)).filter((c) => wanted.has(c.Labels![`${LABEL}.service`]!) && !completes.has(c.Labels![`${LABEL}.service`]!));
       await waitFor(api, io, mine, { fallbackRunning: true, ...(waitTimeout ? { timeoutSeconds: waitTimeout } : {}) });
     }
     return 0;
