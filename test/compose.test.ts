@@ -233,9 +233,17 @@ describe('compose up -d / ps / logs / down -v', () => {
     expect(await ok('wait', 'mk-app-1')).toBe('137\n'); // kill sends the signal; the exit comes after
     expect(await ok('compose', '-f', app, 'ps', '-a')).toMatch(/mk-app-1 .* Exited \(137\)/);
 
-    expect((await cli.run('compose', '-f', app, 'down', '-v')).code).toBe(0);
+    // `-p NAME down` where there is no compose file (the test's working directory has none):
+    // the project as its labels say, as the page's containers panel runs it.
+    const byName = await cli.run('compose', '-p', 'mk', 'down', '-v', '--rmi', 'local');
+    expect(byName.code, byName.stderr).toBe(0);
+    expect(byName.stderr).toContain(' Container mk-app-1  Removed');
+    expect(byName.stderr).toContain(' Network mk_default  Removed');
+    expect(byName.stderr).toContain(' Image mk-app  Removed');
     expect(await ok('ps', '-a', '--filter', 'label=com.docker.compose.project=mk', '-q')).toBe('');
     expect(await ok('network', 'ls', '--format', '{{.Name}}')).not.toContain('mk_');
+    expect(await ok('images', '-q', 'mk-app')).toBe('');
+    expect(await cli.run('compose', '-p', 'mk', 'down')).toEqual({ code: 0, stdout: '', stderr: 'Warning: No resource found to remove for project "mk".\n' });
   }, 600_000);
 });
 

@@ -52,11 +52,11 @@ describe('start-up and exit codes', () => {
 });
 
 describe('exec', () => {
-  it("keeps the container's env (PATH included) under -e; -u takes a name or an ID from the container's passwd, gid from its entry (0 when unlisted)", async () => {
+  it("keeps the container's env (PATH included) under -e; -u takes a name or an ID from the container's passwd, gid from its entry (0 when unlisted), groups from its group file and --group-add", async () => {
     const name = 'exec-env';
     // The container adds its user after it started: exec reads its files as they are now.
-    const script = 'echo app:x:1000:1001::/home/app:/bin/sh >> /etc/passwd; echo ready > /tmp/ready; exec sleep 600';
-    expect((await cli.run('run', '-d', '--name', name, '-e', 'FOO=bar', IMG, 'sh', '-c', script)).code).toBe(0);
+    const script = 'echo app:x:1000:1001::/home/app:/bin/sh >> /etc/passwd; echo staff:x:50:app >> /etc/group; echo dev:x:60:root,app >> /etc/group; echo ready > /tmp/ready; exec sleep 600';
+    expect((await cli.run('run', '-d', '--name', name, '-e', 'FOO=bar', '--group-add', '77', IMG, 'sh', '-c', script)).code).toBe(0);
     try {
       // Wait until the container wrote its passwd line (a condition, not a sleep).
       for (let i = 0; (await cli.run('exec', name, 'cat', '/tmp/ready')).stdout !== 'ready\n'; i++) expect(i).toBeLessThan(200);
@@ -64,6 +64,9 @@ describe('exec', () => {
       expect(env).toEqual({ code: 0, stdout: '1|over|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|/root\n', stderr: '' });
       expect((await cli.run('exec', '-u', 'app', name, 'sh', '-c', 'id -u; id -g; echo $HOME')).stdout).toBe('1000\n1001\n/home/app\n');
       expect((await cli.run('exec', '-u', '1000', name, 'id', '-g')).stdout).toBe('1001\n');
+      // Supplementary groups, as moby gives an exec: the user's in /etc/group, then --group-add.
+      expect((await cli.run('exec', '-u', 'app', name, 'sh', '-c', 'grep ^Groups: /proc/self/status')).stdout).toMatch(/^Groups:\s+50 60 77 1001\s*\n$/);
+      expect((await cli.run('exec', name, 'sh', '-c', 'grep ^Groups: /proc/self/status')).stdout).toMatch(/^Groups:\s+0 60 77\s*\n$/);
       expect((await cli.run('exec', '-u', '4242', name, 'sh', '-c', 'id -u; id -g')).stdout).toBe('4242\n0\n');
       const nosuch = await cli.run('exec', '-u', 'nosuch', name, 'true');
       expect(nosuch.code).toBe(126);

@@ -59,6 +59,7 @@ struct proc {
 	int listen_fd; /* crun --console-socket listener until the pty master arrives */
 	char sock_path[64];
 	char pid_file[64];
+	char process_file[64]; /* exec's process.json (crun exec --process), removed with the stream */
 	char cid[128];
 	uint16_t rows, cols;
 	uint32_t out_credit;

@@ -118,6 +118,28 @@ void op_run(const struct fields *f, uint32_t id)
 	reply_ok(id, &r);
 }
 
+/* Writes len bytes to a new file of mode 0600 (replacing one of that name). */
+static int write_file(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return close(fd);
+}
+
 void op_exec(const struct fields *f, uint32_t id)
 {
 	struct proc *p;
@@ -125,8 +147,12 @@ void op_exec(const struct fields *f, uint32_t id)
 	const char *args[MAX_FIELDS], *envs[MAX_FIELDS];
 	int nargs = flist(f, "arg", args, MAX_FIELDS);
 	int nenv = flist(f, "env", envs, MAX_FIELDS);
-	if (!cid || !*cid || nargs == 0) {
-		reply_err(id, EINVAL, "exec needs id= and arg=");
+	/* process=: the whole OCI process (JSON on one line) for `crun exec --process`, which
+	 * carries what crun 1.8's flags cannot (the user's supplementary groups); then the
+	 * arg/env/cwd/user fields are not used. */
+	const char *process = fget(f, "process");
+	if (!cid || !*cid || (nargs == 0 && !(process && *process))) {
+		reply_err(id, EINVAL, "exec needs id= and arg= or process=");
 		return;
 	}
 	if (stream_common(f, id, &p, K_EXEC) < 0)
@@ -134,6 +160,15 @@ void op_exec(const struct fields *f, uint32_t id)
 	snprintf(p->cid, sizeof p->cid, "%s", cid);
 	snprintf(p->pid_file, sizeof p->pid_file, "/run/tabdock/exec-%u.pid", p->sid);
 	mkdir("/run/tabdock", 0700);
+	if (process && *process) {
+		snprintf(p->process_file, sizeof p->process_file, "/run/tabdock/exec-%u.json", p->sid);
+		if (write_file(p->process_file, process, strlen(process)) < 0) {
+			int e = errno;
+			proc_free(p);
+			reply_err(id, e, "exec process file: %s", strerror(e));
+			return;
+		}
+	}
 	static const char *argv[2 * MAX_FIELDS + 32];
 	int a = 0;
 	argv[a++] = CRUN;
@@ -151,16 +186,22 @@ void op_exec(const struct fields *f, uint32_t id)
 		argv[a++] = "--console-socket";
 		argv[a++] = p->sock_path;
 	}
-	const char *cwd = fget(f, "cwd"), *user = fget(f, "user");
-	if (cwd && *cwd) { argv[a++] = "--cwd"; argv[a++] = cwd; }
-	if (user && *user) { argv[a++] = "--user"; argv[a++] = user; }
-	for (int i = 0; i < nenv && a < (int)(sizeof argv / sizeof *argv) - nargs - 4; i++) {
-		argv[a++] = "--env";
-		argv[a++] = envs[i];
+	if (p->process_file[0]) {
+		argv[a++] = "--process";
+		argv[a++] = p->process_file;
+		argv[a++] = cid;
+	} else {
+		const char *cwd = fget(f, "cwd"), *user = fget(f, "user");
+		if (cwd && *cwd) { argv[a++] = "--cwd"; argv[a++] = cwd; }
+		if (user && *user) { argv[a++] = "--user"; argv[a++] = user; }
+		for (int i = 0; i < nenv && a < (int)(sizeof argv / sizeof *argv) - nargs - 4; i++) {
+			argv[a++] = "--env";
+			argv[a++] = envs[i];
+		}
+		argv[a++] = cid;
+		for (int i = 0; i < nargs; i++)
+			argv[a++] = args[i];
 	}
-	argv[a++] = cid;
-	for (int i = 0; i < nargs; i++)
-		argv[a++] = args[i];
 	argv[a] = NULL;
 	int e = proc_start(p, argv, NULL);
 	if (e) {

@@ -186,6 +186,8 @@ void proc_free(struct proc *p)
 	}
 	if (p->pid_file[0])
 		unlink(p->pid_file);
+	if (p->process_file[0])
+		unlink(p->process_file);
 	free(p->inbuf);
 	p->used = 0;
 }

@@ -21,7 +21,7 @@ import { version } from './commands/version.ts';
 import { stats } from './commands/stats.ts';
 import { VOLUME_COMMANDS } from './commands/volume.ts';
 import { NETWORK_COMMANDS, port } from './commands/network.ts';
-import { compose } from './commands/compose.ts';
+import { compose } from './commands/compose/index.ts';
 
 /** Every command that works over EngineApi alone, in the order `--help` lists them. */
 export const COMMON_COMMANDS: Command[] = [run, create, start, attach, exec, ps, logs, stop, kill, restart, wait, rm, rename, pause, unpause, top, update, stats, diff, commit, build, builderPrune, exportCmd, port, containerPrune, inspect, pull, push, images, imageInspect, history, imagePrune, rmi, tag, save, load, importCmd, ...VOLUME_COMMANDS, ...NETWORK_COMMANDS, events, systemDf, systemPrune, compose, version];

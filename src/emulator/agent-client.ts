@@ -54,6 +54,11 @@ export interface ExecOptions extends ProcessOptions {
   env?: string[];
   cwd?: string;
   user?: string;
+  /**
+   * The whole OCI process as JSON (`crun exec --process`): what crun's flags cannot say, such
+   * as the user's supplementary groups. With it, args/env/cwd/user are the JSON's and not sent.
+   */
+  process?: string;
 }
 
 export interface MountOptions {
@@ -174,6 +179,7 @@ export class AgentClient implements StreamHost, SocketHost {
   /** `crun exec ID ARGS...` into a running container. */
   exec(o: ExecOptions): Promise<GuestProcess> {
     const fields: Array<[string, string | number]> = [['id', o.id]];
+    if (o.process) return this.startProcess('exec', o, [...fields, ['process', o.process]]);
     if (o.cwd) fields.push(['cwd', o.cwd]);
     if (o.user) fields.push(['user', o.user]);
     for (const e of o.env ?? []) fields.push(['env', e]);

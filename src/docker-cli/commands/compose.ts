@@ -4,8 +4,7 @@ import { parseRunOptions } from '../../engine/spec/run-flags.ts';
 import { parseReference } from '../../registry-client/reference.ts';
 import { TabdockError, messageOf } from '../../shared/errors.ts';
 import type { FlagSpec, Parsed } from '../../shared/flags.ts';
-import { parseArgs, usageText } from '../args.ts';
-import type { Command, DockerCtx } from '../command.ts';
+import type { DockerCtx } from '../command.ts';
 import { ago, ellipsis, table } from '../format.ts';
 import { untilInterrupt, type TerminalIo } from '../io.ts';
 import { PullPrinter } from '../progress.ts';
@@ -13,6 +12,7 @@ import { waitHealthy } from './compose-wait.ts';
 import { build } from './build.ts';
 import { statusText } from './containers.ts';
 import { confirmed } from './prune.ts';
+import { LogPrinter } from './compose/log-printer.ts';
 
 /**
  * `docker compose` over EngineApi (issue 18): the files are read here (`io.readFile` in
@@ -20,21 +20,21 @@ import { confirmed } from './prune.ts';
  * through `io.buildContext`), the model is compose/'s, and the containers, networks and
  * volumes are made with Compose's names and `com.docker.compose.*` labels.
  */
-const GLOBAL_FLAGS: FlagSpec[] = [
+export const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'file', short: 'f', type: 'list', value: 'stringArray', help: 'Compose configuration files' },
   { name: 'project-name', short: 'p', type: 'string', value: 'string', help: 'Project name' },
   { name: 'env-file', type: 'list', value: 'stringArray', help: 'Specify an alternate environment file' },
   { name: 'profile', type: 'list', value: 'stringArray', help: 'Specify a profile to enable' },
 ];
 
-const LABEL = 'com.docker.compose';
-const COMPOSE_VERSION = '2.0.0-tabdock';
+export const LABEL = 'com.docker.compose';
+export const COMPOSE_VERSION = '2.0.0-tabdock';
 const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
 const OVERRIDE_FILES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
 
-type Ctx = DockerCtx;
+export type Ctx = DockerCtx;
 
-function cliError(msg: string, exitCode = 1): TabdockError {
+export function cliError(msg: string, exitCode = 1): TabdockError {
   return new TabdockError('CLI_ERROR', msg, {}, { exitCode });
 }
 
@@ -59,14 +59,14 @@ async function reader(io: TerminalIo): Promise<(path: string) => Promise<string 
   };
 }
 
-interface Loaded {
+export interface Loaded {
   project: Project;
   /** The shell's environment, then .env (for bare `environment` keys and env_file values). */
   env: (k: string) => string | undefined;
   read: (path: string) => Promise<string | undefined>;
 }
 
-async function load(g: Parsed, io: TerminalIo, requested: string[] = []): Promise<Loaded> {
+export async function load(g: Parsed, io: TerminalIo, requested: string[] = []): Promise<Loaded> {
   const read = await reader(io);
   let names = (g.flags['file'] as string[] | undefined) ?? [];
   const files: Array<{ name: string; text: string }> = [];
@@ -123,28 +123,30 @@ async function load(g: Parsed, io: TerminalIo, requested: string[] = []): Promis
 }
 
 /** A sub-command: its flags, arity and work. */
-interface Sub {
+export interface Sub {
   usage: string;
   description: string;
   flags: FlagSpec[];
   args: [number, number];
+  /** Flags end at the first positional (`exec SERVICE CMD...`, `run SERVICE CMD...`). */
+  stopAtPositional?: boolean;
   run(p: Parsed, g: Parsed, ctx: Ctx): Promise<number>;
 }
 
-const status = (io: TerminalIo, kind: string, name: string, what: string) => io.err(` ${kind} ${name}  ${what}\n`);
+export const status = (io: TerminalIo, kind: string, name: string, what: string) => io.err(` ${kind} ${name}  ${what}\n`);
 
 /** The project's containers (all states), by service then number. */
-async function projectContainers(api: EngineApi, project: string, all = true): Promise<ContainerSummary[]> {
+export async function projectContainers(api: EngineApi, project: string, all = true, oneoff = false): Promise<ContainerSummary[]> {
   const list = await api.listContainers({ all });
   return list
-    .filter((c) => c.Labels?.[`${LABEL}.project`] === project && c.Labels?.[`${LABEL}.oneoff`] !== 'True')
+    .filter((c) => c.Labels?.[`${LABEL}.project`] === project && (oneoff || c.Labels?.[`${LABEL}.oneoff`] !== 'True'))
     .sort((a, b) => (a.Labels![`${LABEL}.service`]! < b.Labels![`${LABEL}.service`]! ? -1 : a.Labels![`${LABEL}.service`]! > b.Labels![`${LABEL}.service`]! ? 1 : Number(a.Labels![`${LABEL}.container-number`]) - Number(b.Labels![`${LABEL}.container-number`])));
 }
 
-const nameOf = (c: ContainerSummary) => c.Names[0]!.replace(/^\//, '');
+export const nameOf = (c: ContainerSummary) => c.Names[0]!.replace(/^\//, '');
 
 /** The services asked for and everything they depend on. */
-function withDependencies(project: Project, asked: string[]): Set<string> {
+export function withDependencies(project: Project, asked: string[]): Set<string> {
   const out = new Set<string>();
   const add = (n: string) => {
     if (out.has(n)) return;
@@ -156,7 +158,7 @@ function withDependencies(project: Project, asked: string[]): Set<string> {
   return out;
 }
 
-async function ensureImage(api: EngineApi, l: Loaded, name: string, s: ServiceConfig, ctx: Ctx, forceBuild: boolean): Promise<string> {
+export async function ensureImage(api: EngineApi, l: Loaded, name: string, s: ServiceConfig, ctx: Ctx, forceBuild: boolean): Promise<string> {
   const { io } = ctx;
   const image = s.image ?? `${l.project.name}-${name}`;
   const [have] = await api.inspectImages([image]);
@@ -183,7 +185,7 @@ async function ensureImage(api: EngineApi, l: Loaded, name: string, s: ServiceCo
 }
 
 /** The service's container as `docker run` flags, through engine/spec's one parser. */
-async function runFlags(l: Loaded, name: string, s: ServiceConfig, n: number, image: string, hash: string): Promise<{ parsed: Parsed; extraNets: Array<{ net: string; aliases: string[] }> }> {
+export async function runFlags(l: Loaded, name: string, s: ServiceConfig, n: number, image: string, hash: string): Promise<{ parsed: Parsed; extraNets: Array<{ net: string; aliases: string[] }> }> {
   const p = l.project;
   const env: string[] = [];
   for (const f of s.env_file ?? []) {
@@ -229,7 +231,7 @@ async function runFlags(l: Loaded, name: string, s: ServiceConfig, n: number, im
   return { parsed: { flags, args: [image, ...cmd] }, extraNets: rest.map(([k, x]) => ({ net: p.networks[k]!.name, aliases: [name, ...(x?.aliases ?? [])] })) };
 }
 
-async function ensureNetworksAndVolumes(api: EngineApi, p: Project, io: TerminalIo): Promise<void> {
+export async function ensureNetworksAndVolumes(api: EngineApi, p: Project, io: TerminalIo): Promise<void> {
   for (const [key, n] of Object.entries(p.networks)) {
     const [have] = await api.inspectNetworks([n.name]);
     if (n.external) {
@@ -252,21 +254,43 @@ async function ensureNetworksAndVolumes(api: EngineApi, p: Project, io: Terminal
   }
 }
 
-const up: Sub = {
+/**
+ * Containers of the project whose service the files no longer name (one-off ones too, as
+ * compose-go's observed state counts them): removed with `--remove-orphans`, else compose's warning.
+ */
+export async function orphans(api: EngineApi, p: Project, io: TerminalIo, remove: boolean, timeout?: number): Promise<void> {
+  const known = new Set(Object.keys(p.services).concat(p.disabled));
+  const found = (await projectContainers(api, p.name, true, true)).filter((c) => !known.has(c.Labels![`${LABEL}.service`]!));
+  if (!found.length) return;
+  if (!remove) {
+    io.err(`WARN[0000] Found orphan containers ([${found.map(nameOf).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.\n`);
+    return;
+  }
+  for (const c of found) {
+    if (c.State === 'running') {
+      await api.stopContainer(c.Id, timeout);
+      status(io, 'Container', nameOf(c), 'Stopped');
+    }
+    await api.removeContainer(c.Id, { force: true });
+    status(io, 'Container', nameOf(c), 'Removed');
+  }
+}
+
+export const up: Sub = {
   usage: 'compose up [OPTIONS] [SERVICE...]',
   description: 'Create and start containers',
   flags: [
+    { name: 'remove-orphans', type: 'bool', help: 'Remove containers for services not defined in the Compose file' },
     { name: 'detach', short: 'd', type: 'bool', help: 'Detached mode: Run containers in the background' },
     { name: 'build', type: 'bool', help: 'Build images before starting containers' },
     { name: 'force-recreate', type: 'bool', help: 'Recreate containers even if their configuration and image haven\'t changed' },
     { name: 'no-deps', type: 'bool', help: 'Don\'t start linked services' },
-    { name: 'wait', type: 'bool', help: 'Wait for services to be running|healthy (with -d here: up attached is not taken yet).' },
+    { name: 'wait', type: 'bool', help: 'Wait for services to be running|healthy. Implies detached mode.' },
     { name: 'wait-timeout', type: 'string', value: 'int', help: 'Maximum duration in seconds to wait for the project to be running|healthy' },
   ],
   args: [0, Infinity],
   async run(p, g, ctx) {
     const { io } = ctx;
-    if (p.flags['detach'] !== true) throw new TabdockError('COMPOSE_UNSUPPORTED', 'compose up without -d (attached to the logs) is not supported yet: run compose up -d, then compose logs', {}, { exitCode: 1 });
     const l = await load(g, io, p.args);
     const proj = l.project;
     const api = await ctx.engine();
@@ -275,10 +299,8 @@ const up: Sub = {
     const waitTimeout = p.flags['wait-timeout'] === undefined ? undefined : Number(p.flags['wait-timeout']);
     if (waitTimeout !== undefined && !(Number.isInteger(waitTimeout) && waitTimeout >= 0)) throw cliError(`invalid argument "${String(p.flags['wait-timeout'])}" for "--wait-timeout" flag: strconv.ParseInt: parsing "${String(p.flags['wait-timeout'])}": invalid syntax`);
     await ensureNetworksAndVolumes(api, proj, io);
+    await orphans(api, proj, io, p.flags['remove-orphans'] === true);
     const existing = await projectContainers(api, proj.name);
-    const known = new Set(Object.keys(proj.services).concat(proj.disabled));
-    const orphans = existing.filter((c) => !known.has(c.Labels![`${LABEL}.service`]!));
-    if (orphans.length) io.err(`WARN[0000] Found orphan containers ([${orphans.map(nameOf).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.\n`);
     for (const name of orderServices(proj.services).filter((n) => wanted.has(n))) {
       const s = proj.services[name]!;
       for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
@@ -362,20 +384,33 @@ const down: Sub = {
   flags: [
     { name: 'volumes', short: 'v', type: 'bool', help: 'Remove named volumes declared in the "volumes" section of the Compose file and anonymous volumes attached to containers' },
     { name: 'timeout', short: 't', type: 'string', value: 'int', help: 'Specify a shutdown timeout in seconds' },
+    { name: 'remove-orphans', type: 'bool', help: 'Remove containers for services not defined in the Compose file' },
+    { name: 'rmi', type: 'string', value: 'string', help: 'Remove images used by services. "local" remove only images that don\'t have a custom tag ("local"|"all")' },
   ],
   args: [0, 0],
   async run(p, g, ctx) {
     const { io } = ctx;
-    const { project } = await load(g, io);
-    const api = await ctx.engine();
+    const rmi = p.flags['rmi'] as string | undefined;
+    if (rmi !== undefined && rmi !== 'local' && rmi !== 'all') throw cliError(`invalid value for --rmi: "${rmi}"`);
     const vols = p.flags['volumes'] === true;
+    const removeOrphans = p.flags['remove-orphans'] === true;
     const timeout = timeoutFlag(p);
+    let project: Project;
+    try {
+      ({ project } = await load(g, io));
+    } catch (e) {
+      // `-p NAME down` with no compose file: the project as its labels say (compose's
+      // project from the observed state), as the page's containers panel runs it.
+      const name = g.flags['project-name'];
+      if (name === undefined || !(e instanceof TabdockError && e.message.startsWith('no configuration file provided'))) throw e;
+      return downByLabels(await ctx.engine(), String(name), io, { vols, removeOrphans, timeout, rmi });
+    }
+    const api = await ctx.engine();
     const order = orderServices(project.services).reverse();
-    const rank = (c: ContainerSummary) => {
-      const i = order.indexOf(c.Labels![`${LABEL}.service`]!);
-      return i === -1 ? -1 : i;
-    };
-    for (const c of (await projectContainers(api, project.name)).sort((a, b) => rank(a) - rank(b))) {
+    const rank = (c: ContainerSummary) => order.indexOf(c.Labels![`${LABEL}.service`]!);
+    // compose down: the model's services' containers; one-off (run) containers and orphans only with --remove-orphans.
+    const mine = (await projectContainers(api, project.name, true, removeOrphans)).filter((c) => rank(c) !== -1);
+    for (const c of mine.sort((a, b) => rank(a) - rank(b))) {
       if (c.State === 'running') {
         await api.stopContainer(c.Id, timeout);
         status(io, 'Container', nameOf(c), 'Stopped');
@@ -383,14 +418,23 @@ const down: Sub = {
       await api.removeContainer(c.Id, { force: true, volumes: vols });
       status(io, 'Container', nameOf(c), 'Removed');
     }
+    if (removeOrphans) await orphans(api, project, io, true, timeout);
     // The model's networks, and any the project made that the files no longer name.
     const labelled = (await api.listNetworks()).filter((n) => n.Labels?.[`${LABEL}.project`] === project.name).map((n) => n.Name);
     for (const n of new Set([...Object.values(project.networks).filter((x) => !x.external).map((x) => x.name), ...labelled])) {
       const [have] = await api.inspectNetworks([n]);
       if (!have) continue;
-      await api.removeNetwork(n);
+      try {
+        await api.removeNetwork(n);
+      } catch (e) {
+        // An orphan or a one-off container left on it (compose's warning, not a failure).
+        if (!TabdockError.is(e, 'NETWORK_IN_USE')) throw e;
+        status(io, 'Network', n, 'Resource is still in use');
+        continue;
+      }
       status(io, 'Network', n, 'Removed');
     }
+    if (rmi) await removeImages(api, project, io, rmi);
     if (vols) {
       for (const v of Object.values(project.volumes)) {
         if (v.external) continue;
@@ -403,6 +447,82 @@ const down: Sub = {
     return 0;
   },
 };
+
+/**
+ * `down` of a project known only by its name: its containers (one-off ones with
+ * --remove-orphans), newest first, then the networks and (-v) volumes labelled as its, and
+ * (--rmi) the images its services ran: `local` the ones compose named `<project>-<service>`,
+ * `all` every one.
+ */
+async function downByLabels(api: EngineApi, name: string, io: TerminalIo, o: { vols: boolean; removeOrphans: boolean; timeout: number | undefined; rmi: string | undefined }): Promise<number> {
+  const mine = (await projectContainers(api, name, true, o.removeOrphans)).sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+  const ours = (labels: Record<string, string> | undefined) => labels?.[`${LABEL}.project`] === name;
+  const networks = (await api.listNetworks()).filter((n) => ours(n.Labels)).map((n) => n.Name);
+  const volumes = o.vols ? (await api.listVolumes()).filter((v) => ours(v.Labels)).map((v) => v.Name) : [];
+  if (!mine.length && !networks.length && !volumes.length) {
+    io.err(`Warning: No resource found to remove for project "${name}".\n`);
+    return 0;
+  }
+  const images = new Set<string>();
+  for (const c of mine) {
+    const own = `${name}-${c.Labels![`${LABEL}.service`]}`;
+    if (c.Image === own || o.rmi === 'all') images.add(c.Image);
+  }
+  for (const c of mine) {
+    if (c.State === 'running') {
+      await api.stopContainer(c.Id, o.timeout);
+      status(io, 'Container', nameOf(c), 'Stopped');
+    }
+    await api.removeContainer(c.Id, { force: true, volumes: o.vols });
+    status(io, 'Container', nameOf(c), 'Removed');
+  }
+  for (const n of networks) {
+    try {
+      await api.removeNetwork(n);
+    } catch (e) {
+      if (!TabdockError.is(e, 'NETWORK_IN_USE')) throw e;
+      status(io, 'Network', n, 'Resource is still in use');
+      continue;
+    }
+    status(io, 'Network', n, 'Removed');
+  }
+  if (o.rmi) await removeImageRefs(api, io, images);
+  for (const v of volumes) {
+    await api.removeVolume(v, {});
+    status(io, 'Volume', v, 'Removed');
+  }
+  return 0;
+}
+
+/**
+ * `down --rmi` (compose's ImagePruner): `local` removes the images compose named itself
+ * (`<project>-<service>` of services without `image:`), `all` also every service's `image:`.
+ * An image another container still uses stays, with compose's warning.
+ */
+async function removeImages(api: EngineApi, p: Project, io: TerminalIo, mode: string): Promise<void> {
+  const names = new Set<string>();
+  for (const [name, s] of Object.entries(p.services)) {
+    if (s.image === undefined) names.add(`${p.name}-${name}`);
+    else if (mode === 'all') names.add(s.image);
+  }
+  await removeImageRefs(api, io, names);
+}
+
+/** Removes each image that exists; one a container still uses stays, with compose's warning. */
+async function removeImageRefs(api: EngineApi, io: TerminalIo, names: Iterable<string>): Promise<void> {
+  for (const ref of names) {
+    const [have] = await api.inspectImages([ref]);
+    if (!have) continue;
+    try {
+      await api.removeImage(ref, {});
+    } catch (e) {
+      if (!TabdockError.is(e, 'CONFLICT')) throw e;
+      status(io, 'Image', ref, 'Resource is still in use');
+      continue;
+    }
+    status(io, 'Image', ref, 'Removed');
+  }
+}
 
 function portsText(c: ContainerSummary): string {
   return c.Ports.map((x) => (x.PublicPort ? `${x.IP ?? '0.0.0.0'}:${x.PublicPort}->${x.PrivatePort}/${x.Type}` : `${x.PrivatePort}/${x.Type}`)).join(', ');
@@ -433,13 +553,14 @@ const ps: Sub = {
   },
 };
 
-const logs: Sub = {
+export const logs: Sub = {
   usage: 'compose logs [OPTIONS] [SERVICE...]',
   description: 'View output from containers',
   flags: [
     { name: 'follow', short: 'f', type: 'bool', help: 'Follow log output' },
     { name: 'tail', short: 'n', type: 'string', value: 'string', help: 'Number of lines to show from the end of the logs for each container (default "all")' },
     { name: 'no-log-prefix', type: 'bool', help: 'Don\'t print prefix in logs' },
+    { name: 'no-color', type: 'bool', help: 'Produce monochrome output' },
     { name: 'timestamps', short: 't', type: 'bool', help: 'Show timestamps' },
   ],
   args: [0, Infinity],
@@ -452,22 +573,13 @@ const logs: Sub = {
     if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw cliError(`invalid tail value "${tailText}": a number or "all"`);
     const api = await ctx.engine();
     const list = (await projectContainers(api, project.name)).filter((c) => !p.args.length || p.args.includes(c.Labels![`${LABEL}.service`]!));
-    // compose's prefix: the container's name without `PROJECT-`, padded to the widest, then ` | `.
-    const short = (c: ContainerSummary) => nameOf(c).startsWith(`${project.name}-`) ? nameOf(c).slice(project.name.length + 1) : nameOf(c);
-    const width = Math.max(0, ...list.map((c) => short(c).length)) + 1;
-    const noPrefix = p.flags['no-log-prefix'] === true;
+    const printer = new LogPrinter(io, { color: io.isTTY && p.flags['no-color'] !== true, prefix: p.flags['no-log-prefix'] !== true });
+    for (const c of list) printer.register(shortName(project.name, c));
     const follow = p.flags['follow'] === true;
     const one = async (c: ContainerSummary) => {
-      const prefix = noPrefix ? '' : `${short(c).padEnd(width)} | `;
-      const partial = { stdout: '', stderr: '' };
-      const dec = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-      await api.containerLogs(c.Id, { follow, ...(tail !== undefined ? { tail } : {}), timestamps: p.flags['timestamps'] === true }, (stream, data) => {
-        const text = partial[stream] + dec[stream].decode(data, { stream: true });
-        const lines = text.split('\n');
-        partial[stream] = lines.pop()!;
-        if (lines.length) (stream === 'stderr' ? io.err : io.out)(lines.map((x) => `${prefix}${x}\n`).join(''));
-      });
-      for (const s of ['stdout', 'stderr'] as const) if (partial[s]) (s === 'stderr' ? io.err : io.out)(`${prefix}${partial[s]}\n`);
+      const sink = printer.sink(shortName(project.name, c));
+      await api.containerLogs(c.Id, { follow, ...(tail !== undefined ? { tail } : {}), timestamps: p.flags['timestamps'] === true }, (stream, data) => sink.write(stream, data));
+      sink.flush();
     };
     if (!follow) {
       for (const c of list) await one(c);
@@ -476,6 +588,12 @@ const logs: Sub = {
     return untilInterrupt(io, Promise.all(list.map(one)).then(() => 0));
   },
 };
+
+/** compose's name for a container in logs (`getContainerNameWithoutProject`): without `PROJECT-`. */
+export function shortName(project: string, c: ContainerSummary): string {
+  const n = nameOf(c);
+  return n.startsWith(`${project}-`) ? n.slice(project.length + 1) : n;
+}
 
 const config: Sub = {
   usage: 'compose config [OPTIONS] [SERVICE...]',
@@ -502,7 +620,7 @@ const config: Sub = {
 };
 
 /** The project's containers of the named services (all when none), dependencies first; an unknown service is an error. */
-async function selected(api: EngineApi, project: Project, services: string[]): Promise<ContainerSummary[]> {
+export async function selected(api: EngineApi, project: Project, services: string[]): Promise<ContainerSummary[]> {
   for (const s of services) if (!project.services[s]) throw cliError(`no such service: ${s}`);
   const order = orderServices(project.services);
   const rank = (c: ContainerSummary) => order.indexOf(c.Labels![`${LABEL}.service`]!);
@@ -545,7 +663,7 @@ function lifecycle(verb: 'start' | 'stop' | 'restart' | 'kill', description: str
   };
 }
 
-function timeoutFlag(p: Parsed): number | undefined {
+export function timeoutFlag(p: Parsed): number | undefined {
   const t = p.flags['timeout'] !== undefined ? Number(p.flags['timeout']) : undefined;
   if (t !== undefined && !Number.isInteger(t)) throw cliError(`invalid argument "${String(p.flags['timeout'])}" for "-t, --timeout" flag: a whole number of seconds`);
   return t;
@@ -592,35 +710,11 @@ const rm: Sub = {
   },
 };
 
-const SUBS: Record<string, Sub> = {
+/** The first slice's sub-commands; `compose/index.ts` adds the rest and dispatches. */
+export const BASE_SUBS: Record<string, Sub> = {
   config, up, down, ps, logs, rm,
   start: lifecycle('start', 'Start services', []),
   stop: lifecycle('stop', 'Stop services', [TIMEOUT]),
   restart: lifecycle('restart', 'Restart service containers', [TIMEOUT]),
   kill: lifecycle('kill', 'Force stop service containers', [{ name: 'signal', short: 's', type: 'string', value: 'string', help: 'SIGNAL to send to the container (default "SIGKILL")' }]),
-};
-
-export const compose: Command = {
-  name: 'compose',
-  usage: 'compose [OPTIONS] COMMAND',
-  description: 'Define and run multi-container applications with Docker (tabdock: config, up -d, down, ps, logs, start, stop, restart, kill, rm)',
-  flags: GLOBAL_FLAGS,
-  stopAtPositional: true,
-  args: [1, Infinity],
-  async run(g, ctx) {
-    const [subName, ...rest] = g.args;
-    const sub = SUBS[subName!];
-    if (!sub) {
-      const known = ['build', 'pull', 'push', 'exec', 'run', 'top', 'images', 'port', 'ls', 'create', 'events', 'pause', 'unpause', 'cp', 'wait', 'watch', 'scale', 'stats', 'version', 'attach', 'commit', 'export', 'publish', 'alpha', 'bridge', 'volumes'];
-      if (known.includes(subName!)) throw cliError(`${ctx.prog} compose ${subName} is not supported by tabdock yet; it runs compose config, up -d, down, ps, logs, start, stop, restart, kill and rm`);
-      throw cliError(`unknown docker command: "compose ${subName}"`);
-    }
-    if (rest.includes('--help') || rest.includes('-h')) {
-      ctx.io.out(`${usageText(ctx.prog, sub.usage, sub.description, sub.flags)}\n`);
-      return 0;
-    }
-    const p = parseArgs(rest, sub.flags);
-    if (p.args.length < sub.args[0] || p.args.length > sub.args[1]) throw cliError(`"${ctx.prog} ${sub.usage.split(' [')[0]}" accepts no arguments.`);
-    return sub.run(p, g, ctx);
-  },
 };

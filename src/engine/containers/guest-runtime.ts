@@ -50,7 +50,7 @@ export function guestRootfsPath(id: string): string {
 export class GuestRuntime implements ContainerRuntime {
   private guest: Promise<Guest> | undefined;
   /** The trees of running containers: what the shared 9P root lists (a container's, and `v.<name>` for its volumes). */
-  private readonly serving = new Map<string, Pick<StartRequest, 'rootfs' | 'volumes'>>();
+  private readonly serving = new Map<string, Serving>();
   /** The bridges made in each guest (net-create is idempotent; this saves the request). */
   private readonly bridges = new WeakMap<Guest, Set<string>>();
   /** The emulators' trees, served once one is needed and for the engine's life (binfmt_misc holds the file open). */
@@ -143,7 +143,7 @@ export class GuestRuntime implements ContainerRuntime {
 
   async start(req: StartRequest): Promise<RuntimeProcess> {
     const c = req.container;
-    const trees = { rootfs: req.rootfs, volumes: req.volumes };
+    const trees: Serving = { rootfs: req.rootfs, volumes: req.volumes, process: req.spec['process'] as Record<string, unknown> | undefined };
     this.serving.set(c.Id, trees);
     let netns: string | undefined;
     let guest: Guest | undefined;
@@ -229,9 +229,14 @@ export class GuestRuntime implements ContainerRuntime {
     // `run -d` returns once the agent started crun; crun may not have created the
     // container yet. Wait (bounded, 5 s) for its state before `crun exec`.
     await waitCreated(guest, req.container.Id);
+    // The container's own process (capabilities, rlimits, no-new-privileges) with the exec's
+    // command, environment, directory, terminal and user, as moby makes an exec's process;
+    // crun's --user cannot carry the user's supplementary groups, the process JSON can.
+    const base = this.serving.get(req.container.Id)?.process;
+    const process = base ? JSON.stringify(execProcess(base, req)) : undefined;
     const proc = await guest.agent.exec({
       id: req.container.Id, args: req.args, env: req.env, cwd: req.cwd, ...(req.user ? { user: req.user } : {}), tty: req.tty,
-      ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}),
+      ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}), ...(process ? { process } : {}),
     });
     return this.wrap(guest, proc, req.args[0] ?? '', (sig) => proc.kill(sig), async () => undefined);
   }
@@ -389,6 +394,25 @@ export class GuestRuntime implements ContainerRuntime {
  * none for `--network host`), and /etc/hosts, /etc/resolv.conf and /etc/hostname bound
  * from the bundle directory.
  */
+/** What a started container is served with, and its OCI process (the base of its execs). */
+type Serving = Pick<StartRequest, 'rootfs' | 'volumes'> & { process?: Record<string, unknown> | undefined };
+
+/** moby's exec process: the container's, with the exec's args, env, cwd, terminal and user (uid, gid, additionalGids). */
+export function execProcess(base: Record<string, unknown>, req: ExecRequest): Record<string, unknown> {
+  const { consoleSize: _size, ...rest } = base;
+  const [uid = 0, gid = 0] = req.user.split(':').map((n) => Number(n));
+  const gids = req.additionalGids ?? [];
+  return {
+    ...rest,
+    terminal: req.tty,
+    ...(req.tty && req.rows && req.cols ? { consoleSize: { height: req.rows, width: req.cols } } : {}),
+    user: { uid, gid, ...(gids.length ? { additionalGids: gids } : {}) },
+    args: req.args,
+    env: req.env,
+    cwd: req.cwd,
+  };
+}
+
 function withNetwork(spec: Record<string, unknown>, plan: NetworkPlan, dir: string): Record<string, unknown> {
   const linux = { ...(spec['linux'] as Record<string, unknown>) };
   const namespaces = ((linux['namespaces'] as Array<{ type: string; path?: string }>) ?? []).filter((n) => n.type !== 'network');

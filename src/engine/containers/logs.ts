@@ -25,7 +25,7 @@ const FLUSH_MS = 100;
 const FLUSH_BYTES = 64 * 1024;
 
 export class ContainerLogs {
-  private readonly buffers = new Map<string, { entries: StoredEntry[]; bytes: number; timer?: ReturnType<typeof setTimeout>; seq: number }>();
+  private readonly buffers = new Map<string, Buffered>();
   private readonly followers = new Map<string, Set<(e: LogEntry) => void>>();
 
   constructor(private readonly meta: MetaStore, private readonly now: () => Date = () => new Date()) {}
@@ -47,9 +47,30 @@ export class ContainerLogs {
     else b.timer ??= setTimeout(() => void this.flush(id).catch(() => {}), FLUSH_MS);
   }
 
+  /**
+   * Writes what is buffered. Flushes of one container run one after another, and each
+   * ends after every earlier one: a `read` (which flushes first) then sees every line
+   * appended before it, even while a timer's flush is still writing (the page's
+   * IndexedDB is slow enough for a line printed during `stop` to be missed otherwise).
+   */
   async flush(id: string): Promise<void> {
     const b = this.buffers.get(id);
-    if (!b || b.entries.length === 0) return;
+    if (!b) return;
+    const before = b.writing;
+    const mine = (async () => {
+      if (before) await before.catch(() => {});
+      await this.write(id, b);
+    })();
+    b.writing = mine;
+    try {
+      await mine;
+    } finally {
+      if (b.writing === mine) b.writing = undefined;
+    }
+  }
+
+  private async write(id: string, b: Buffered): Promise<void> {
+    if (b.entries.length === 0) return;
     clearTimeout(b.timer);
     b.timer = undefined;
     const entries = b.entries.splice(0);
@@ -92,6 +113,15 @@ export class ContainerLogs {
     this.buffers.delete(id);
     for (const k of await this.meta.keys(`log/${id}/`)) await this.meta.delete(k);
   }
+}
+
+interface Buffered {
+  entries: StoredEntry[];
+  bytes: number;
+  timer?: ReturnType<typeof setTimeout> | undefined;
+  seq: number;
+  /** The flush in progress (the last of the chain), if any. */
+  writing?: Promise<void> | undefined;
 }
 
 function rfc3339Nano(d: Date): string {

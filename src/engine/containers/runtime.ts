@@ -65,10 +65,7 @@ export interface ExecRequest {
   cwd: string;
   /** `uid:gid`, resolved against the container's /etc/passwd. */
   user: string;
-  /**
-   * Supplementary groups from the container's /etc/group. The guest runtime cannot apply
-   * them yet (the agent's exec passes crun `--user uid:gid` only; see its README).
-   */
+  /** Supplementary groups: the user's in the container's /etc/group, then the container's --group-add. */
   additionalGids?: number[];
   tty: boolean;
   cols?: number;
