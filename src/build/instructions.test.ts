@@ -77,7 +77,7 @@ describe('typed instructions', () => {
   it('Go durations', () => {
     expect(parseGoDuration('1h2m3.5s')).toBe(3723.5e9);
     expect(parseGoDuration('0')).toBe(0);
-    expect(() => parseGoDuration('5')).toThrow('time: invalid duration "5"');
+    expect(() => parseGoDuration('5')).toThrow('time: missing unit in duration "5"');
   });
 
   it('ENV in both forms, LABEL, ARG with and without defaults', () => {

@@ -5,6 +5,7 @@
  * written; expansion happens per stage (stage-vars.ts) because it needs the base image's
  * environment.
  */
+import { parseGoDuration as goParseDuration } from '../shared/go-duration.ts';
 import { TabdockError } from '../shared/errors.ts';
 import { lineArgs, type ParsedLine, type ParseResult } from './ast.ts';
 import { InstructionFlags } from './flags.ts';
@@ -168,26 +169,13 @@ function copySpec(l: ParsedLine, args: string[], cmd: string, f: InstructionFlag
   return { sources, contents, dest, chown: f.get('chown'), chmod: f.get('chmod'), link: f.isTrue('link'), exclude: f.list('exclude') };
 }
 
-/** Go's time.ParseDuration, in nanoseconds. */
+/** Go's time.ParseDuration, in nanoseconds (shared/go-duration.ts), failing as a line's error. */
 export function parseGoDuration(s: string): number {
-  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  const bad = () => new LineError(`time: invalid duration ${goQuote(s)}`);
-  let rest = s;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    sign = rest[0] === '-' ? -1 : 1;
-    rest = rest.slice(1);
+  try {
+    return goParseDuration(s);
+  } catch (e) {
+    throw new LineError((e as Error).message);
   }
-  if (rest === '0') return 0;
-  if (rest === '') throw bad();
-  let total = 0;
-  while (rest !== '') {
-    const m = /^(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)/.exec(rest);
-    if (!m || m[1] === '' || m[1] === '.') throw bad();
-    total += Number(m[1]) * units[m[2]!]!;
-    rest = rest.slice(m[0].length);
-  }
-  return Math.round(sign * total);
 }
 
 function interval(f: InstructionFlags, name: string): number | undefined {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TabdockError } from '../shared/errors.ts';
-import { interpolateString, loadProject, parseDotenv, renderProject, shellSplit, type LoadOptions } from './index.ts';
+import { containerHealthcheck, interpolateString, loadProject, parseDotenv, renderProject, shellSplit, type LoadOptions } from './index.ts';
 
 const ENV: Record<string, string> = { A: 'a', EMPTY: '' };
 const look = (k: string) => ENV[k];
@@ -53,6 +53,20 @@ describe('loadProject', () => {
     expect(renderProject(p)).toContain('networks:\n  default:\n    name: myapp_default\n');
   });
 
+  it('takes healthcheck and depends_on service_healthy; merges the check key by key, test replaced; config prints Go durations', () => {
+    const p = loadProject(opts([
+      ['a.yaml', 'services:\n  db:\n    image: x\n    healthcheck:\n      test: pg_isready\n      interval: 90s\n      retries: 5\n  web:\n    image: x\n    depends_on:\n      db: {condition: service_healthy}\n  off:\n    image: x\n    healthcheck: {disable: true}\n'],
+      ['b.yaml', 'services:\n  db:\n    healthcheck:\n      test: ["CMD", "true"]\n      start_period: 1500ms\n      start_interval: 1s\n      timeout: 1m\n'],
+    ]));
+    expect(p.services['db']!.healthcheck).toEqual({ test: ['CMD', 'true'], interval: '1m30s', retries: 5, start_period: '1.5s', start_interval: '1s', timeout: '1m0s' });
+    expect(p.services['web']!.depends_on).toEqual({ db: { condition: 'service_healthy', required: true } });
+    expect(p.services['off']!.healthcheck).toEqual({ disable: true });
+    expect(renderProject(p)).toContain('    healthcheck:\n      interval: 1m30s\n      retries: 5\n      start_interval: 1s\n      start_period: 1.5s\n      test:\n        - CMD\n        - "true"\n      timeout: 1m0s\n');
+    expect(containerHealthcheck(p.services['db']!.healthcheck!)).toEqual({ Test: ['CMD', 'true'], Interval: 90e9, Timeout: 60e9, StartPeriod: 1.5e9, StartInterval: 1e9, Retries: 5 });
+    expect(containerHealthcheck({ disable: true })).toEqual({ Test: ['NONE'] });
+    expect(containerHealthcheck({ test: ['CMD-SHELL', 'x'] })).toEqual({ Test: ['CMD-SHELL', 'x'] });
+  });
+
   it('takes -p over name: over the folder, and filters by profile', () => {
     const f: Array<[string, string]> = [['c.yaml', 'name: top\nservices:\n  a: {image: x}\n  b: {image: x, profiles: [p]}\n']];
     expect(loadProject(opts(f)).name).toBe('top');
@@ -66,7 +80,11 @@ describe('loadProject', () => {
     ['services:\n  a:\n    image: x\n    restart: sometimes\n', 'c.yaml:4: services.a.restart: invalid restart policy "sometimes"', 15],
     ['services:\n  a:\n    image: x\n    depends_on: [b]\n', 'c.yaml:4: services.a.depends_on.b: service "a" depends on undefined service "b"', 15],
     ['services:\n  a:\n    image: x\n    volumes: ["v:/d"]\n', 'c.yaml:4: services.a.volumes.0: service "a" refers to undefined volume v', 15],
-    ['services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_healthy}\n  b: {image: x}\n', 'c.yaml:5: services.a.depends_on.b.condition: condition service_healthy needs healthchecks', 1],
+    ['services:\n  a:\n    image: x\n    healthcheck:\n      test: [curl, x]\n', 'c.yaml:5: services.a.healthcheck.test: a list must start with NONE, CMD or CMD-SHELL', 15],
+    ['services:\n  a:\n    image: x\n    healthcheck:\n      interval: 10\n', 'c.yaml:5: services.a.healthcheck.interval: must be a duration such as 10s or 1m30s', 15],
+    ['services:\n  a:\n    image: x\n    healthcheck:\n      timeout: 5x\n', 'c.yaml:5: services.a.healthcheck.timeout: time: unknown unit "x" in duration "5x"', 15],
+    ['services:\n  a:\n    image: x\n    healthcheck:\n      disable: true\n      test: "true"\n', "services.a.healthcheck: healthcheck.disable and healthcheck.test can't be set at the same time", 15],
+    ['services:\n  a:\n    image: x\n    healthcheck:\n      retry: 3\n', 'c.yaml:5: services.a.healthcheck.retry: additional property retry is not allowed', 15],
     ['services:\n  a:\n    image: x\n    deploy:\n      placement: {}\n', 'c.yaml:5: services.a.deploy.placement: deploy.placement is a swarm key', 1],
     ['services:\n  a:\n    image: x\n    ports: ["nope"]\n', 'c.yaml:4: services.a.ports.0: invalid port "nope"', 15],
     ['services:\n  a:\n    build:\n      context: .\n      ssh: [default]\n', 'c.yaml:5: services.a.build.ssh: build.ssh is not supported', 1],

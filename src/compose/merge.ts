@@ -2,8 +2,8 @@ import type { ServiceConfig } from './model.ts';
 
 /**
  * The Compose spec's "Merge and override" for services already in long form: mappings
- * merge key by key (environment, labels, build, deploy, networks, depends_on), `command`
- * and `entrypoint` are replaced, `ports` are appended (a duplicate once), `volumes` merge
+ * merge key by key (environment, labels, build, deploy, networks, depends_on, healthcheck,
+ * whose `test` is replaced), `command` and `entrypoint` are replaced, `ports` are appended (a duplicate once), `volumes` merge
  * by target, `env_file`, `expose` and `profiles` are appended without duplicates, scalars
  * are replaced.
  */
@@ -13,6 +13,8 @@ export function mergeService(base: ServiceConfig, over: ServiceConfig): ServiceC
     const b = (base as Record<string, unknown>)[k];
     if (b === undefined) out[k] = v;
     else if (k === 'command' || k === 'entrypoint') out[k] = v;
+    // Key by key, `test` replaced whole (compose-go's override of healthcheck.test).
+    else if (k === 'healthcheck') out[k] = { ...(b as object), ...(v as object) };
     else if (k === 'ports') out[k] = unique([...(b as unknown[]), ...(v as unknown[])]);
     else if (k === 'volumes') {
       const byTarget = new Map<string, unknown>();

@@ -16,8 +16,19 @@ export interface VolumeConfig {
 }
 
 export interface DependsOn {
-  condition: 'service_started' | 'service_completed_successfully';
+  condition: 'service_started' | 'service_healthy' | 'service_completed_successfully';
   required: boolean;
+}
+
+/** `healthcheck`: test in long form (a string is `CMD-SHELL`), durations as Go prints them. */
+export interface HealthCheckConfig {
+  test?: string[];
+  interval?: string;
+  timeout?: string;
+  start_period?: string;
+  start_interval?: string;
+  retries?: number;
+  disable?: boolean;
 }
 
 export interface BuildConfig {
@@ -39,6 +50,7 @@ export interface ServiceConfig {
   volumes?: VolumeConfig[];
   networks?: Record<string, { aliases?: string[] } | null>;
   depends_on?: Record<string, DependsOn>;
+  healthcheck?: HealthCheckConfig;
   restart?: string;
   working_dir?: string;
   user?: string;

@@ -1,5 +1,6 @@
 import { fileError, refusal, type SourceFile } from './source.ts';
 import { shellSplit } from './words.ts';
+import { normalizeHealthcheck } from './healthcheck.ts';
 import type { BuildConfig, DependsOn, PortConfig, ServiceConfig, VolumeConfig } from './model.ts';
 
 /**
@@ -10,7 +11,6 @@ import type { BuildConfig, DependsOn, PortConfig, ServiceConfig, VolumeConfig } 
 
 /** Keys of the Compose spec tabdock does not run, with why. */
 const REFUSED: Record<string, string> = {
-  healthcheck: 'tabdock\'s engine runs no healthchecks yet',
   extends: 'extends is not supported yet; repeat the keys or use a second -f file',
   privileged: 'a tab gives no privileged devices',
   devices: 'a tab gives no host devices',
@@ -33,7 +33,7 @@ const REFUSED: Record<string, string> = {
   mac_address: 'mac_address is not supported', domainname: 'domainname is not supported', labels_file: 'label_file is not supported',
 };
 
-const TAKEN = new Set(['image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'networks', 'depends_on', 'restart', 'working_dir', 'user', 'hostname', 'container_name', 'labels', 'init', 'tty', 'stdin_open', 'profiles', 'deploy']);
+const TAKEN = new Set(['image', 'build', 'command', 'healthcheck', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'networks', 'depends_on', 'restart', 'working_dir', 'user', 'hostname', 'container_name', 'labels', 'init', 'tty', 'stdin_open', 'profiles', 'deploy']);
 
 type Ctx = { src: SourceFile; path: string };
 
@@ -161,8 +161,7 @@ function dependsOn(c: Ctx, key: string, v: unknown): Record<string, DependsOn> {
       if (x !== 'condition' && x !== 'required') throw err(c, `${k}.${x}`, `additional property ${x} is not allowed`);
     }
     const cond = o['condition'] === undefined ? 'service_started' : str(c, `${k}.condition`, o['condition']);
-    if (cond === 'service_healthy') throw refuse(c, `${k}.condition`, 'condition service_healthy needs healthchecks, and tabdock\'s engine runs none yet');
-    if (cond !== 'service_started' && cond !== 'service_completed_successfully') throw err(c, `${k}.condition`, `must be one of service_started, service_healthy, service_completed_successfully`);
+    if (cond !== 'service_started' && cond !== 'service_healthy' && cond !== 'service_completed_successfully') throw err(c, `${k}.condition`, `must be one of service_started, service_healthy, service_completed_successfully`);
     const required = o['required'] === undefined ? true : bool(c, `${k}.required`, o['required']);
     if (!required) throw refuse(c, `${k}.required`, 'required: false is not supported');
     out[name] = { condition: cond, required };
@@ -262,6 +261,7 @@ export function normalizeService(src: SourceFile, name: string, raw: unknown): S
         break;
       }
       case 'depends_on': s.depends_on = dependsOn(c, k, v); break;
+      case 'healthcheck': s.healthcheck = normalizeHealthcheck(v, (key, msg) => err(c, key ? `${k}.${key}` : k, msg)); break;
       case 'restart': s.restart = str(c, k, v); if (!RESTART.test(s.restart)) throw err(c, k, `invalid restart policy "${s.restart}"`); break;
       case 'working_dir': s.working_dir = str(c, k, v); break;
       case 'user': s.user = str(c, k, v); break;

@@ -100,8 +100,8 @@ export function filterContainers(list: ContainerSummary[], f: Filters, look: PsL
     if (!matchLabels(f.get('label'), c.Labels)) return false;
     if (f.has('status') && !f.get('status')!.includes(c.State)) return false;
     if (exited.length && !(c.State === 'exited' && exited.includes(c.ExitCode))) return false;
-    // tabdock has no HEALTHCHECK: every container's health is `none`.
-    if (f.has('health') && !f.get('health')!.includes('none')) return false;
+    // moby daemon/list.go: the health status, `none` without a health check.
+    if (f.has('health') && !f.get('health')!.includes(c.Health ?? 'none')) return false;
     if (ancestors.length && !ancestors.some((ids) => ids.has(c.ImageID) || c.Image === undefined)) return false;
     if (f.has('volume') && !f.get('volume')!.some((v) => (c.Mounts ?? []).some((m) => m.Name === v || m.Source === v || m.Destination === v))) return false;
     if (networks.length && !networks.some((n) => (c.Networks ?? []).includes(n))) return false;

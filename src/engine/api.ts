@@ -151,6 +151,8 @@ export interface ContainerSummary {
   SizeRw?: number;
   /** The image's platform when QEMU emulates it (`linux/arm64`): STATUS says so. */
   Emulated?: string;
+  /** Its health check's status (`starting`, `healthy`, `unhealthy`); absent: no health check (`none`). */
+  Health?: 'starting' | 'healthy' | 'unhealthy';
 }
 
 export interface ExecRequest {

@@ -3,7 +3,7 @@
  * task's exit is published by whoever sees it exit) and read by every client through one
  * subscription. `type` is the object kind and `action` what happened to it, with moby's
  * event names (`docker events`: container create/start/attach/resize/kill/die/stop/restart/
- * oom/destroy/pause/unpause/rename/update/top/exec_create/exec_start/exec_die, image
+ * oom/destroy/pause/unpause/rename/update/top/exec_create/exec_start/exec_die/health_status, image
  * pull/tag/untag/delete, volume create/destroy), so a `docker events` stream is a
  * formatting of these. A new kind (networks) is one more member of the union and one
  * more `publish` call in its service.
@@ -37,7 +37,9 @@ export type ContainerEventDetail =
    * command (its Entrypoint, a space, its arguments joined by spaces); `execId` its execID.
    */
   | { action: 'exec_create' | 'exec_start'; execId: string; command: string[] }
-  | { action: 'exec_die'; execId: string; exitCode: number };
+  | { action: 'exec_die'; execId: string; exitCode: number }
+  /** Its health check's status changed (moby's action `health_status: ` + the status). */
+  | { action: 'health_status'; status: 'starting' | 'healthy' | 'unhealthy' };
 
 export type ContainerEvent = ContainerEventBase & ContainerEventDetail;
 

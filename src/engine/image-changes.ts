@@ -1,11 +1,13 @@
 import type { ContainerConfig } from '../registry-client/index.ts';
 import { TabdockError } from '../shared/errors.ts';
+import { parseDockerfile, parseInstruction } from '../build/index.ts';
+import { healthFromDockerfile } from './spec/healthcheck.ts';
 
 /**
  * `docker commit --change` and `docker import --change`: Dockerfile instructions applied to
  * an image config, the ones moby accepts there (builder/dockerfile `validCommitCommands`:
- * CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR, and
- * HEALTHCHECK, which tabdock refuses with a sentence for now). JSON and shell forms,
+ * CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR and
+ * HEALTHCHECK, read by the Dockerfile frontend as a build reads it). JSON and shell forms,
  * `ENV k=v ...` and the old `ENV k v`, quotes and backslashes in words as the Dockerfile
  * frontend reads them. ENTRYPOINT clears a CMD not set by the same changes (moby's
  * dispatchEntrypoint, `cmdSet`).
@@ -79,7 +81,8 @@ export function applyChanges(base: ContainerConfig, changes: readonly string[]):
           break;
         }
         case 'HEALTHCHECK':
-          throw new TabdockError('UNSUPPORTED', 'HEALTHCHECK in --change is not supported by tabdock yet (health checks are not run)', { change: line });
+          c['Healthcheck'] = healthcheck(line);
+          break;
         case 'ADD': case 'ARG': case 'COPY': case 'FROM': case 'MAINTAINER': case 'RUN': case 'SHELL':
           throw invalid(`${instr.toLowerCase()} is not a valid change command`);
         default:
@@ -88,6 +91,19 @@ export function applyChanges(base: ContainerConfig, changes: readonly string[]):
     }
   }
   return c;
+}
+
+/** `HEALTHCHECK [OPTIONS] CMD ...` / `HEALTHCHECK NONE`, parsed as the builder parses it (one rule for both). */
+function healthcheck(line: string): ReturnType<typeof healthFromDockerfile> {
+  let ins;
+  try {
+    ins = parseInstruction(parseDockerfile(line).lines[0]!);
+  } catch (e) {
+    const reason = TabdockError.is(e) ? ((e.data['reason'] as string | undefined) ?? e.message) : (e as Error).message;
+    throw invalid(reason);
+  }
+  if (ins.kind !== 'HEALTHCHECK') throw invalid(`HEALTHCHECK: cannot read ${line}`);
+  return healthFromDockerfile(ins.health);
 }
 
 function invalid(message: string): TabdockError {

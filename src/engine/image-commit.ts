@@ -51,6 +51,9 @@ export async function commitContainer(d: CommitDeps, ref: string, opts: CommitOp
     ...(parent.config.config?.['OnBuild'] ? { OnBuild: parent.config.config['OnBuild'] } : {}),
     Labels: cc.Labels,
     ...(cc.StopSignal ? { StopSignal: cc.StopSignal } : {}),
+    // moby commits the container's whole Config: its health check (merged) and SHELL too.
+    ...(cc.Healthcheck ? { Healthcheck: cc.Healthcheck } : {}),
+    ...(cc.Shell ? { Shell: cc.Shell } : {}),
   };
   // Changes first: a bad one fails before the layer is made.
   const config = applyChanges(base, opts.changes ?? []);

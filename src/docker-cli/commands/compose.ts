@@ -1,4 +1,4 @@
-import { baseName, configHash, dirName, joinPath, loadProject, normalizePath, orderServices, parseDotenv, renderProject, type Project, type ServiceConfig } from '../../compose/index.ts';
+import { baseName, configHash, containerHealthcheck, dirName, joinPath, loadProject, normalizePath, orderServices, parseDotenv, renderProject, type Project, type ServiceConfig } from '../../compose/index.ts';
 import type { ContainerSummary, EngineApi } from '../../engine/api.ts';
 import { parseRunOptions } from '../../engine/spec/run-flags.ts';
 import { parseReference } from '../../registry-client/reference.ts';
@@ -8,6 +8,7 @@ import type { DockerCtx } from '../command.ts';
 import { ago, ellipsis, table } from '../format.ts';
 import { untilInterrupt, type TerminalIo } from '../io.ts';
 import { PullPrinter } from '../progress.ts';
+import { waitHealthy } from './compose-wait.ts';
 import { build } from './build.ts';
 import { statusText } from './containers.ts';
 import { confirmed } from './prune.ts';
@@ -284,6 +285,8 @@ export const up: Sub = {
     { name: 'build', type: 'bool', help: 'Build images before starting containers' },
     { name: 'force-recreate', type: 'bool', help: 'Recreate containers even if their configuration and image haven\'t changed' },
     { name: 'no-deps', type: 'bool', help: 'Don\'t start linked services' },
+    { name: 'wait', type: 'bool', help: 'Wait for services to be running|healthy. Implies detached mode.' },
+    { name: 'wait-timeout', type: 'string', value: 'int', help: 'Maximum duration in seconds to wait for the project to be running|healthy' },
   ],
   args: [0, Infinity],
   async run(p, g, ctx) {
@@ -293,12 +296,18 @@ export const up: Sub = {
     const api = await ctx.engine();
     const wanted = p.flags['no-deps'] === true ? new Set(p.args.length ? p.args : Object.keys(proj.services)) : withDependencies(proj, p.args);
     for (const n of wanted) if (!proj.services[n]) throw cliError(`no such service: ${n}`);
+    const waitTimeout = p.flags['wait-timeout'] === undefined ? undefined : Number(p.flags['wait-timeout']);
+    if (waitTimeout !== undefined && !(Number.isInteger(waitTimeout) && waitTimeout >= 0)) throw cliError(`invalid argument "${String(p.flags['wait-timeout'])}" for "--wait-timeout" flag: strconv.ParseInt: parsing "${String(p.flags['wait-timeout'])}": invalid syntax`);
     await ensureNetworksAndVolumes(api, proj, io);
     await orphans(api, proj, io, p.flags['remove-orphans'] === true);
     const existing = await projectContainers(api, proj.name);
     for (const name of orderServices(proj.services).filter((n) => wanted.has(n))) {
       const s = proj.services[name]!;
       for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
+        if (d.condition === 'service_healthy') {
+          await waitFor(api, io, (await projectContainers(api, proj.name)).filter((x) => x.Labels![`${LABEL}.service`] === dep), { fallbackRunning: false });
+          continue;
+        }
         if (d.condition !== 'service_completed_successfully') continue;
         for (const c of (await projectContainers(api, proj.name)).filter((x) => x.Labels![`${LABEL}.service`] === dep)) {
           const r = await api.waitContainer(c.Id);
@@ -336,6 +345,8 @@ export const up: Sub = {
         } catch (e) {
           throw cliError(`service "${name}": ${messageOf(e)}`);
         }
+        // compose ToHealthCheck: the model's check as the container's (no run flag gives CMD's argv form).
+        if (s.healthcheck) o.healthcheck = containerHealthcheck(s.healthcheck);
         const { Id, Warnings } = await api.createContainer({ image, options: o });
         for (const w of Warnings) io.err(`WARNING: ${w}\n`);
         for (const x of extraNets) await api.connectNetwork(x.net, Id, { aliases: x.aliases });
@@ -344,9 +355,28 @@ export const up: Sub = {
         status(io, 'Container', o.name!, 'Started');
       }
     }
+    // compose `up --wait`: every service running, or healthy where it has a health check.
+    if (p.flags['wait'] === true) {
+      // compose getDependencyCondition: a service others wait to complete successfully was waited for already (it may have exited 0).
+      const completes = new Set(Object.values(proj.services).flatMap((x) => Object.entries(x.depends_on ?? {}).filter(([, d]) => d.condition === 'service_completed_successfully').map(([k]) => k)));
+      const mine = (await projectContainers(api, proj.name)).filter((c) => wanted.has(c.Labels![`${LABEL}.service`]!) && !completes.has(c.Labels![`${LABEL}.service`]!));
+      await waitFor(api, io, mine, { fallbackRunning: true, ...(waitTimeout ? { timeoutSeconds: waitTimeout } : {}) });
+    }
     return 0;
   },
 };
+
+/** Waits (compose-wait.ts) saying `Waiting`, then `Healthy` or `Error` per container, as compose's progress does. */
+async function waitFor(api: EngineApi, io: TerminalIo, list: ContainerSummary[], o: { fallbackRunning: boolean; timeoutSeconds?: number }): Promise<void> {
+  for (const c of list) status(io, 'Container', nameOf(c), 'Waiting');
+  try {
+    await waitHealthy(api, list.map((c) => c.Id), o);
+  } catch (e) {
+    for (const c of list) status(io, 'Container', nameOf(c), 'Error');
+    throw e;
+  }
+  for (const c of list) status(io, 'Container', nameOf(c), 'Healthy');
+}
 
 const down: Sub = {
   usage: 'compose down [OPTIONS]',

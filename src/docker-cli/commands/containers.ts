@@ -9,7 +9,9 @@ import { getTimestamp } from '../timestamp.ts';
 export function statusText(c: ContainerSummary, now: Date): string {
   // An emulated container says so (Docker has no such case; its ps shows the same layout otherwise).
   const emulated = c.Emulated ? ` (emulated ${c.Emulated})` : '';
-  if (c.State === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))}${emulated}`;
+  // moby State.String: `(health: starting)`, `(healthy)`, `(unhealthy)` after a running container's uptime.
+  const health = c.Health ? ` (${c.Health === 'starting' ? 'health: starting' : c.Health})` : '';
+  if (c.State === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))}${health}${emulated}`;
   if (c.State === 'paused') return `Up ${humanDuration(now.getTime() - Date.parse(c.StartedAt))} (Paused)${emulated}`;
   if (c.State === 'exited') return `Exited (${c.ExitCode}) ${ago(c.FinishedAt, now)}`;
   if (c.State === 'created') return 'Created';

@@ -47,6 +47,7 @@ export function toMessage(e: EngineEvent): EventMessage {
           break;
         case 'exec_die': attrs['execID'] = e.execId; attrs['exitCode'] = String(e.exitCode); break;
         case 'commit': attrs['comment'] = e.comment; attrs['imageID'] = e.imageId; attrs['imageRef'] = e.imageRef; break;
+        case 'health_status': action = `health_status: ${e.status}`; break;
       }
       actor = { ID: e.id, Attributes: attrs };
       legacy = { Status: action, ID: e.id, From: e.image };

@@ -23,6 +23,7 @@ import type { ImageService } from '../images.ts';
 import { parseRunOptions } from '../spec/run-flags.ts';
 import { replaceOrAppendEnv } from '../spec/env.ts';
 import { resolveUser } from '../spec/user.ts';
+import { healthFromDockerfile } from '../spec/healthcheck.ts';
 import { archiveKind, copySources, mkdirAll, TreeSource, unpackInto, type CopyOptions, type Owner } from './build-copy.ts';
 
 export interface BuildRequest {
@@ -319,11 +320,7 @@ export class Builder {
         return meta(cfg, `ONBUILD ${ins.expression}`);
       }
       case 'HEALTHCHECK': {
-        const h = ins.health;
-        (cfg as Record<string, unknown>)['Healthcheck'] = {
-          Test: h.test, ...(h.interval ? { Interval: h.interval } : {}), ...(h.timeout ? { Timeout: h.timeout } : {}),
-          ...(h.startPeriod ? { StartPeriod: h.startPeriod } : {}), ...(h.startInterval ? { StartInterval: h.startInterval } : {}), ...(h.retries ? { Retries: h.retries } : {}),
-        };
+        (cfg as Record<string, unknown>)['Healthcheck'] = healthFromDockerfile(ins.health);
         return meta(cfg, `HEALTHCHECK ${ins.original.replace(/^\s*HEALTHCHECK\s+/i, '')}`);
       }
       case 'WORKDIR': {

@@ -1,7 +1,5 @@
 import { TabdockError } from '../../shared/errors.ts';
 import { parseSignal } from '../spec/signals.ts';
-import { execEnv } from '../spec/env.ts';
-import { additionalGroups, resolveUser } from '../spec/user.ts';
 import { apiTimestampNanos, rfc3339Nanos } from '../spec/timestamp.ts';
 import type { ContainerApi, ContainerStats, ContainerSummary, ContainerUpdate, ExecRequest, LogOptions, TopResult } from '../api.ts';
 import { topRows } from './top.ts';
@@ -10,7 +8,7 @@ import type { LogEntry } from './logs.ts';
 import type { ContainerFilesystems } from './filesystems.ts';
 import type { ContainerRecord } from './record.ts';
 import type { Runtimes } from './runtimes.ts';
-import { randomHex, type ContainerService, type CreateRequest } from './service.ts';
+import type { ContainerService, CreateRequest } from './service.ts';
 import { STREAM_END } from '../rpc-contract.ts';
 import { inspectContainer } from '../inspect.ts';
 
@@ -65,17 +63,15 @@ export class EngineContainers implements ContainerApi {
         Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),
         ...(opts.size ? { SizeRw: await this.fss.tree(c).then(writableSize, () => 0) } : {}),
         ...(c.Emulated ? { Emulated: c.Emulated } : {}),
+        ...(c.State.Health ? { Health: c.State.Health.Status } : {}),
       })));
   }
 
   async inspectContainer(ref: string): Promise<Record<string, unknown>> {
     const c = await this.svc.store.find(ref);
     const reg = this.runtimes.forContainer(c);
-    return inspectContainer(c, { ...(reg.filesDir ? { filesDir: reg.filesDir(c.Id) } : {}), execIds: [...(this.execs.get(c.Id) ?? [])] });
+    return inspectContainer(c, { ...(reg.filesDir ? { filesDir: reg.filesDir(c.Id) } : {}), execIds: this.svc.execs.ids(c.Id) });
   }
-
-  /** Running execs per container (inspect's ExecIDs), each ID as Docker makes them (64 hex). */
-  private readonly execs = new Map<string, Set<string>>();
 
   async containerLogs(ref: string, opts: LogOptions, onEntry: (stream: 'stdout' | 'stderr', data: Uint8Array, time: string) => void): Promise<void> {
     const c = await this.svc.store.find(ref);
@@ -230,42 +226,8 @@ export class EngineContainers implements ContainerApi {
     if (!this.svc.isRunning(c.Id)) throw new TabdockError('CONFLICT', `container ${c.Id} is not running`, {});
     // moby getActiveContainer: a frozen container would hold the exec's start forever.
     if (await this.svc.isPaused(c.Id)) throw new TabdockError('CONFLICT', `Container ${c.Id} is paused, unpause the container before exec`, {});
-    // moby's exec: the user (`-u`, else the container's) resolved against the container's
-    // own /etc/passwd and /etc/group as they are now, as `run -u` is; a user that does not
-    // resolve fails the exec as Docker's does (126: the process could not be started).
-    // A user named: the container's own writes to those files reach its tree first (its
-    // runtime may hold them, see flushFiles); root needs no lookup worth a flush per exec.
-    if (req.user || c.Config.User) await this.runtimeFiles(c, 'flush');
-    const read = async (p: string) => {
-      const b = await this.fss.readFile(c, p);
-      return b ? new TextDecoder().decode(b) : undefined;
-    };
-    const [passwd, group] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
-    let user;
-    try {
-      user = resolveUser(req.user || c.Config.User || '', passwd, group);
-    } catch (e) {
-      if (TabdockError.is(e)) throw new TabdockError(e.code, e.message, e.data, { exitCode: 126 });
-      throw e;
-    }
-    const tty = req.tty ?? false;
-    // moby: exec_create when the exec is made, exec_start as it starts, exec_die at its exit
-    // (the docker CLI makes and starts it in one go, as this does).
-    const execId = randomHex(32);
-    this.svc.announce(c, { action: 'exec_create', execId, command: req.args });
-    this.svc.announce(c, { action: 'exec_start', execId, command: req.args });
-    const proc = await (await this.runtimes.runtime(this.runtimes.forContainer(c))).exec({
-      container: c, args: req.args, env: execEnv({ configEnv: c.Config.Env, execEnv: req.env ?? [], hostname: c.Config.Hostname, tty, home: user.home }),
-      cwd: req.workdir || c.Config.WorkingDir || '/', user: `${user.uid}:${user.gid}`, additionalGids: [...new Set([...user.additionalGids, ...additionalGroups(c.HostConfig.GroupAdd ?? [], group)])],
-      tty, ...(req.cols ? { cols: req.cols } : {}), ...(req.rows ? { rows: req.rows } : {}),
-    });
+    const { proc } = await this.svc.execs.start(c, req);
     const off = proc.onOutput(onOutput);
-    const running = this.execs.get(c.Id) ?? new Set<string>();
-    this.execs.set(c.Id, running.add(execId));
-    void proc.exit.then((end) => this.svc.announce(c, { action: 'exec_die', execId, exitCode: end.code }), () => {}).finally(() => {
-      running.delete(execId);
-      if (running.size === 0 && this.execs.get(c.Id) === running) this.execs.delete(c.Id);
-    });
     return {
       // The exec's stream ends with its process.
       [STREAM_END]: proc.exit.then(() => {}, () => {}),

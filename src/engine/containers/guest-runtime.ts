@@ -42,7 +42,7 @@ export const GUEST_TREE = '/run/tabdock/fs';
  * - a container's writes may sit in the guest's page cache until written back: the guest
  *   `sync`s before a container's exit is reported (then the store saves the tree) and
  *   before the engine reads a running container's tree (`flushFiles`: diff, cp, export,
- *   commit, exec -u);
+ *   commit, exec);
  * - what the engine changes in a running container's tree (cp into it) the guest sees once
  *   it has forgotten what it cached (`refreshFiles`, FORGET);
  * - a tree the guest has served before (a container started again, a volume used again:

@@ -1,6 +1,7 @@
 import type { RunOptions } from '../spec/run-options.ts';
 import type { RestartPolicy } from '../spec/restart.ts';
 import type { NetworkSettings, PortMap } from '../network/settings.ts';
+import type { HealthConfig, HealthState } from '../spec/healthcheck.ts';
 
 /**
  * A container as the engine keeps it, in Docker's field names so `inspect` is the record
@@ -20,6 +21,8 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** A container with a health check (CMD or CMD-SHELL): its status, failing streak and last five probes. */
+  Health?: HealthState;
 }
 
 export interface ContainerConfig {
@@ -42,6 +45,10 @@ export interface ContainerConfig {
   StopTimeout?: number;
   /** The image's EXPOSE, `--expose` and `-p` ports (`80/tcp`). */
   ExposedPorts?: Record<string, object>;
+  /** The effective health check (image's HEALTHCHECK under `--health-*`; `["NONE"]`: disabled). */
+  Healthcheck?: HealthConfig;
+  /** The image's SHELL, when it set one. */
+  Shell?: string[];
 }
 
 export interface HostConfig {

@@ -29,6 +29,9 @@ import type { ContainerNetworking, CreateNetworkFields } from '../network/contai
 import { emptySettings, stoppedSettings } from '../network/settings.ts';
 import { configError } from '../spec/errors.ts';
 import { NO_RESTART, nextRestartDelay, shouldRestart, type RestartPolicy } from '../spec/restart.ts';
+import { validateHealthcheck } from '../spec/healthcheck.ts';
+import { Execs, randomHex } from './execs.ts';
+import { HealthMonitor, startingHealth } from './health.ts';
 
 export interface CreateRequest {
   /** The image as the user named it (resolved to an ID at create). */
@@ -80,12 +83,18 @@ export class ContainerService {
   private readonly events: EventPublisher;
   /** Attach streams not yet ended, by container: the container's exit ends them. */
   private readonly attachEnds = new Map<string, Set<() => void>>();
+  /** Processes started in running containers (`docker exec`, health probes). */
+  readonly execs: Execs;
+  /** Health checks of running containers. */
+  private readonly health: HealthMonitor;
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.store = new ContainerStore(deps.meta);
     this.now = deps.now ?? (() => new Date());
     this.logs = new ContainerLogs(deps.meta, this.now);
     this.events = deps.events ?? NO_EVENTS;
+    this.execs = new Execs({ filesystems: deps.filesystems, runtimes: deps.runtimes, announce: (c, d) => this.announce(c, d) });
+    this.health = new HealthMonitor({ store: this.store, execs: this.execs, announce: (c, d) => this.announce(c, d), now: this.now });
   }
 
   /**
@@ -125,6 +134,8 @@ export class ContainerService {
     const runtime = this.deps.runtimes.forPlatform(image.platform);
     const warnings = platformWarnings(image.platform, o.platform);
     runtime.checkOptions?.(o);
+    // moby verifyContainerSettings: the user's health check before the image's is merged in.
+    validateHealthcheck(o.healthcheck);
     const all = await this.store.list();
     const taken = new Set(all.map((c) => c.Name));
     const wanted = o.name?.replace(/^\//, '');
@@ -243,11 +254,13 @@ export class ContainerService {
     });
     // Without -i the container's stdin is empty, as Docker gives it /dev/null.
     if (!c.Config.OpenStdin) proc.closeStdin();
-    c.State = { ...freshState(), Status: RUNNING, Running: true, Pid: 1, StartedAt: this.now().toISOString() };
+    const health = startingHealth(c.Config.Healthcheck, c.State.Health);
+    c.State = { ...freshState(), Status: RUNNING, Running: true, Pid: 1, StartedAt: this.now().toISOString(), ...(health ? { Health: health } : {}) };
     await this.store.save(c);
     const exited = proc.exit.then((end) => this.finish(c, end));
     this.live.set(c.Id, { proc, listeners, exited });
     this.publish('start', c);
+    this.health.start(c);
     // The docker CLI sizes a TTY right after its start (MonitorTtySize): moby's `resize` event.
     if (c.Config.Tty && opts.cols && opts.rows) this.announce(c, { action: 'resize', cols: opts.cols, rows: opts.rows });
     this.early.deliver(c.Id, proc, c.Config.OpenStdin);
@@ -258,6 +271,8 @@ export class ContainerService {
     await this.logs.flush(c.Id).catch(() => {});
     // Its listeners close and its addresses are freed as it stops (Docker releases them then).
     await this.deps.network?.tearDown(c.Id);
+    // Its health checks end with it (moby stopHealthchecks); no probe's save lands after this.
+    await this.health.stop(c.Id);
     const fresh = (await this.store.get(c.Id)) ?? c;
     if (fresh.NetworkSettings) fresh.NetworkSettings = stoppedSettings(fresh.NetworkSettings);
     // A status below 0 means the runtime went away under it (guest stopped or crashed):
@@ -265,6 +280,8 @@ export class ContainerService {
     if (end.code < 0) end = { code: exitCodeForProcess({ signal: 'KILL' }), error: end.error ?? 'the guest stopped while the container was running' };
     if (this.manual.delete(c.Id)) fresh.ManuallyStopped = true;
     fresh.State = { ...fresh.State, Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: end.code, OOMKilled: end.oomKilled ?? false, Error: end.error ?? '', FinishedAt: this.now().toISOString() };
+    // moby CloseMonitorChannel: a stopped monitor leaves the status `unhealthy`.
+    if (fresh.State.Health) fresh.State.Health = { ...fresh.State.Health, Status: 'unhealthy' };
     // Saved before the process leaves `live`: a `wait` in between must not read the old state.
     // A record that cannot be saved (a full disk) still ends the container here (`rm -f`
     // waits for this); the next engine start marks it exited again.
@@ -518,11 +535,15 @@ export class ContainerService {
     const act = paused ? runtime.pause : runtime.resume;
     if (!act) throw new TabdockError('UNSUPPORTED', `${paused ? 'pause' : 'unpause'} is not available for ${c.Driver} containers: their runtime has no freezer`, {});
     await act.call(runtime, c);
+    // moby updateHealthMonitor: no probes while paused (the stopped monitor says `unhealthy`), again after.
+    const stopped = paused && (await this.health.stop(c.Id));
     // Read again: only the pause changes here (an exit saved meanwhile stays).
     const fresh = (await this.store.get(c.Id)) ?? c;
     if (!this.live.has(c.Id)) return;
     fresh.State = { ...fresh.State, Paused: paused, Status: paused ? 'paused' : RUNNING };
+    if (stopped && fresh.State.Health) fresh.State.Health = { ...fresh.State.Health, Status: 'unhealthy' };
     await this.store.save(fresh);
+    if (!paused) this.health.start(fresh);
     this.publish(paused ? 'pause' : 'unpause', fresh);
   }
 
@@ -654,11 +675,7 @@ export class ContainerService {
   }
 }
 
-export function randomHex(bytes: number): string {
-  const b = new Uint8Array(bytes);
-  crypto.getRandomValues(b);
-  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-}
+export { randomHex };
 
 
 /** The record's `--restart` (records made before restart policies have none: `no`). */

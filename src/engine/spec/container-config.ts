@@ -3,6 +3,7 @@ import { mergeImageEnv } from './env.ts';
 import { cleanPath } from './mounts.ts';
 import type { RunOptions } from './run-options.ts';
 import { parseSignal } from './signals.ts';
+import { mergeHealthcheck, type HealthConfig } from './healthcheck.ts';
 
 /** Docker's default stop signal and timeout (moby `container.DefaultStopTimeout`, 10 s). */
 export const DEFAULT_STOP_SIGNAL = 'SIGTERM';
@@ -28,6 +29,10 @@ export interface MergedConfig {
   StopSignal?: string;
   StopTimeout?: number;
   Image: string;
+  /** The image's HEALTHCHECK with `--health-*` over it (moby merge), when either has one. */
+  Healthcheck?: HealthConfig;
+  /** The image's SHELL (a CMD-SHELL health check runs under it). */
+  Shell?: string[];
 }
 
 export function mergeContainerConfig(image: ContainerConfig | undefined, o: RunOptions, hostname: string): MergedConfig {
@@ -57,6 +62,10 @@ export function mergeContainerConfig(image: ContainerConfig | undefined, o: RunO
   const stop = o.stopSignal ?? img.StopSignal;
   if (stop) c.StopSignal = stop;
   if (o.stopTimeout !== undefined) c.StopTimeout = o.stopTimeout;
+  const health = mergeHealthcheck(img['Healthcheck'] as HealthConfig | undefined, o.healthcheck);
+  if (health) c.Healthcheck = health;
+  const shell = img['Shell'];
+  if (Array.isArray(shell) && shell.length) c.Shell = shell as string[];
   return c;
 }
 

@@ -5,6 +5,7 @@ import { configError, flagError, invalidFlagValue } from './errors.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag, type TmpfsMount, type VolumeMount } from './mounts.ts';
 import { parseUlimit } from './run-flag-values.ts';
 import { parseNetworkFlags } from './network-flags.ts';
+import { HEALTH_FLAGS, parseHealthFlags } from './healthcheck.ts';
 import type { FlagSpec, Parsed, RunOptions, RunOptionsContext } from './run-options.ts';
 import { parseSignal } from './signals.ts';
 import { parseIntFlag, parseMemFlag, parseMemSwapFlag, parseNanoCpus } from './units.ts';
@@ -55,6 +56,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'ulimit', type: 'list', value: 'ulimit', help: 'Ulimit options' },
   { name: 'group-add', type: 'list', value: 'list', help: 'Add additional groups to join' },
   { name: 'storage-opt', type: 'list', value: 'list', help: 'Storage driver options for the container' },
+  ...HEALTH_FLAGS,
 ];
 
 const str = (p: Parsed, k: string) => p.flags[k] as string | undefined;
@@ -138,6 +140,8 @@ export function parseRunOptions(parsed: Parsed, ctx: RunOptionsContext = {}): Ru
   for (const u of list(parsed, 'ulimit')) o.ulimits.push(parseUlimit(u));
   if (list(parsed, 'group-add').length) o.groupAdd = list(parsed, 'group-add');
   parseStorageOpts(list(parsed, 'storage-opt'), o);
+  const health = parseHealthFlags(parsed);
+  if (health) o.healthcheck = health;
   return o;
 }
 

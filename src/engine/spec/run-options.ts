@@ -1,5 +1,6 @@
 import type { RestartPolicy } from './restart.ts';
 import type { TmpfsMount, VolumeMount } from './mounts.ts';
+import type { HealthConfig } from './healthcheck.ts';
 
 import type { FlagSpec, Parsed } from '../../shared/flags.ts';
 
@@ -89,6 +90,8 @@ export interface RunOptions {
   storageOpt?: { size: string };
   /** `--storage-opt size=` in bytes: the cap on the container's writable layer. */
   storageSize?: number;
+  /** `--health-*` (`["NONE"]` for `--no-healthcheck`), merged over the image's HEALTHCHECK at create; absent: the image's. */
+  healthcheck?: HealthConfig;
 }
 
 /** What parsing may need from outside: the CLI's environment and files (for --env-file). */

@@ -53,4 +53,8 @@ export function checkWasiOptions(o: RunOptions): void {
   if (o.volumes.length) throw notApplicable('-v/--mount', 'tabdock gives a module one tree (its image and writable layer)');
   if (o.init) throw notApplicable('--init', 'a module is one process, with no children to reap');
   if (o.publish.length) throw notApplicable('-p/--publish', 'a WASI (preview 1) module has no sockets');
+  // A probe is an exec, and a module is a single process. (A wasm image's own HEALTHCHECK
+  // still runs: each probe fails as exec does, exit -1 with that sentence.)
+  const test = o.healthcheck?.Test?.[0];
+  if (test === 'CMD' || test === 'CMD-SHELL') throw notApplicable('--health-cmd', 'a health check runs as an exec, and a module is a single process');
 }
