@@ -276,6 +276,24 @@ void op_kill(const struct fields *f, uint32_t id)
 		reply_err(id, EINVAL, "kill needs id= or sid=");
 		return;
 	}
+	/* The container's init process, as `crun kill ID SIG` signals it, without a crun run
+	 * (each one a fork+exec in the emulator, during which this loop waits): its pid is in
+	 * the --pid-file of the `crun run` stream, whose exit this loop reaps (so the pid is
+	 * still the container's while the stream has not exited). --all goes to crun. */
+	struct container *c = fnum(f, "all", 0) ? NULL : container_by_id(cid);
+	struct proc *rp = c && c->running ? proc_by_sid(c->sid) : NULL;
+	char pbuf[32];
+	if (rp && rp->kind == K_RUN && !rp->exited && rp->pid_file[0] && read_small(rp->pid_file, pbuf, sizeof pbuf) == 0) {
+		pid_t target = (pid_t)strtol(pbuf, NULL, 10);
+		if (target > 1) {
+			if (kill(target, sig) < 0) {
+				reply_err(id, errno, "kill %s: %s", cid, strerror(errno));
+				return;
+			}
+			reply_ok(id, NULL);
+			return;
+		}
+	}
 	const char *argv[] = { CRUN, "kill", fnum(f, "all", 0) ? "--all" : cid, fnum(f, "all", 0) ? cid : sigs,
 			       fnum(f, "all", 0) ? sigs : NULL, NULL };
 	char out[1024];

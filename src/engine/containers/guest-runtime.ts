@@ -219,7 +219,19 @@ export class GuestRuntime implements ContainerRuntime {
       for (const r of both) if (r.status === 'rejected') throw r.reason;
       const proc = await g.agent.run({ id: c.Id, bundle: dir, tty: req.tty, ...(req.rows ? { rows: req.rows } : {}), ...(req.cols ? { cols: req.cols } : {}) });
       // A signal right after `run -d` may come before crun made the container: wait for it.
-      return this.wrap(g, proc, c.Path, async (sig) => (await waitCreated(g, c.Id), g.agent.kill(c.Id, sig)), async () => {
+      // Once crun has made it, no signal waits again; once it has exited, none is sent (a
+      // wait for a container that is gone would run to its 5 s bound: `stop -t 0` of one that
+      // ended on the stop signal sends SIGKILL after it).
+      let created = false;
+      let ended = false;
+      void proc.exit.then(() => (ended = true), () => (ended = true));
+      const kill = async (sig: number) => {
+        if (ended) return;
+        if (!created) await waitCreated(g, c.Id);
+        created = true;
+        if (!ended) await g.agent.kill(c.Id, sig);
+      };
+      return this.wrap(g, proc, c.Path, kill, async () => {
         // crun run already deleted its container; this only drops the agent's record.
         void g.agent.delete(c.Id, true).catch(() => {});
         // Its namespace, veths and DNS socket go with it (the addresses are the engine's to free);
