@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two lanes that run side by side, one file at a time each (explicit, so a machine with more
-// cores runs the same way): `system` (forks) holds every file that drives the guest, Chromium,
-// a daemon or a deadline, so no two of them ever share the CPU with each other; `unit`
+// Two lanes that run side by side (explicit, so a machine with more cores runs the same way):
+// `system` (forks, SYSTEM_FORKS files at a time) holds every file that drives the guest,
+// Chromium, a daemon or a deadline; `unit`
 // (worker threads, which start faster than forks) holds the DOM-free unit tests beside the
 // code and the files that only talk to a loopback registry or relay, or drive a daemon with
 // no guest, which are light and have no timing of their own. The unit lane fills the core the emulator leaves idle.
@@ -26,10 +26,11 @@ const UNIT_FROM_TEST = [
   'test/proxy-command.test.ts',
 ];
 /**
- * How many system files run at once (default 1). `TABDOCK_TEST_SYSTEM_FORKS=2` runs two
- * guests side by side, to measure whether a 2-core machine finishes sooner that way.
+ * How many system files run at once: two (each file's guest is one busy core; the CLI,
+ * daemon and registry work between its steps leaves the other core idle a good part of the
+ * time). `TABDOCK_TEST_SYSTEM_FORKS=1` runs them one at a time.
  */
-const SYSTEM_FORKS = Math.max(1, Number(process.env['TABDOCK_TEST_SYSTEM_FORKS'] ?? '1') || 1);
+const SYSTEM_FORKS = Math.max(1, Number(process.env['TABDOCK_TEST_SYSTEM_FORKS'] ?? '2') || 2);
 /** Files under src/ that start a daemon and a guest. */
 const SYSTEM_FROM_SRC = ['src/cli/sig-proxy.test.ts'];
 
