@@ -35,7 +35,8 @@ export interface GuestRuntimeDeps {
 export const GUEST_TREE = '/run/tabdock/fs';
 
 /**
- * How the guest mounts the trees: `cache=loose`, so it keeps what it looked up and read
+ * How the guest mounts the trees: `cache=none`. `cache=loose` (issue 17) keeps what the
+ * guest looked up and read
  * (dentries, inodes, file pages) instead of asking the 9P server again for every path and
  * every page (a Python start: ~1,900 requests with `cache=none`, ~150 once cached). Safe by
  * these rules, since the guest is the only writer of a tree while it runs a container:
@@ -49,8 +50,14 @@ export const GUEST_TREE = '/run/tabdock/fs';
  *   changed while no container ran, or a new tree under the old name) is forgotten before
  *   the next container that uses it starts.
  * A guest that is lost (panic, reboot) loses what its containers wrote and did not sync.
+ * It is not used: with write-back, a write past the store's cap (or a full disk) lands in
+ * the guest's page cache and the writer is told it succeeded; the ENOSPC comes only at
+ * write-back, where no process hears it, and the bytes are lost (test/store-space.test.ts
+ * fails: `dd` past the cap exits 0). The rules below apply when the mode caches.
  */
-export const TREE_MOUNT_OPTIONS = 'cache=loose';
+export const TREE_MOUNT_OPTIONS = 'cache=none';
+/** Whether the guest may hold a container's writes or stale reads (the rules above apply). */
+const TREES_CACHED = /cache=(loose|fscache)/.test(TREE_MOUNT_OPTIONS);
 
 /**
  * Written back, then every clean page, dentry and inode dropped. Once is not enough: the
@@ -166,12 +173,14 @@ export class GuestRuntime implements ContainerRuntime {
 
   /** A running container's writes reach its tree on the host (the guest writes back its page cache). */
   async flushFiles(): Promise<void> {
+    if (!TREES_CACHED) return;
     const g = await this.guest?.catch(() => undefined);
     if (g) await this.guestShell(g, 'sync');
   }
 
   /** The engine changed a running container's tree: the guest forgets what it cached of it. */
   async refreshFiles(): Promise<void> {
+    if (!TREES_CACHED) return;
     const g = await this.guest?.catch(() => undefined);
     if (g) await this.guestShell(g, FORGET);
   }
@@ -200,7 +209,7 @@ export class GuestRuntime implements ContainerRuntime {
       const served = this.servedTrees.get(g) ?? new Set<string>();
       this.servedTrees.set(g, served);
       const ids = [c.Id, ...req.volumes.map((v) => volumeTreeId(v.name))];
-      if (ids.some((id) => served.has(id))) await this.guestShell(g, FORGET);
+      if (TREES_CACHED && ids.some((id) => served.has(id))) await this.guestShell(g, FORGET);
       for (const id of ids) served.add(id);
       const dir = guestBundlePath(c.Id);
       const plan = req.network;
@@ -241,7 +250,7 @@ export class GuestRuntime implements ContainerRuntime {
         try {
           // What it wrote is written back from the guest's page cache (TREE_MOUNT_OPTIONS).
           // A guest that went away has nothing left to write back.
-          const settled = g.lost ? undefined : await this.guestShell(g, 'sync').then(() => undefined, (e: unknown) => e);
+          const settled = g.lost || !TREES_CACHED ? undefined : await this.guestShell(g, 'sync').then(() => undefined, (e: unknown) => e);
           // What it wrote, to its tree and its volumes, is saved before its exit is reported.
           // A save that fails (a full store) still reports the exit, with the reason: the
           // container's writes past the failure were refused in it (ENOSPC) or are lost here.
