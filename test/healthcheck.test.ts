@@ -192,4 +192,47 @@ describe('compose healthcheck', () => {
     await ok('compose', '-f', f, '--profile', 'bad', 'down', '-v');
     expect(await ok('ps', '-a', '--filter', 'label=com.docker.compose.project=hcapp', '--format', '{{.Names}}')).toBe('');
   }, 400_000);
+
+  it('starts a service that waits on nothing while another waits for its dependency to be healthy', async () => {
+    const proj = join(dir, 'sideapp');
+    mkdirSync(proj);
+    // web is healthy only once the test makes /tmp/ready; client waits for that, side for nothing.
+    writeFileSync(join(proj, 'compose.yaml'), [
+      'services:',
+      '  web:',
+      `    image: ${IMG}`,
+      '    command: ["sleep", "600"]',
+      '    healthcheck:',
+      '      test: ["CMD", "test", "-f", "/tmp/ready"]',
+      '      interval: 1s',
+      '      retries: 100',
+      '  client:',
+      `    image: ${IMG}`,
+      '    command: ["sleep", "600"]',
+      '    depends_on:',
+      '      web: {condition: service_healthy}',
+      '  side:',
+      `    image: ${IMG}`,
+      '    command: ["sleep", "600"]',
+      '',
+    ].join('\n'));
+    const f = join(proj, 'compose.yaml');
+    const ev = events('label=com.docker.compose.project=sideapp', 'event=start');
+    const up = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const p = spawn(BIN, ['compose', '-f', f, 'up', '-d'], { env: { ...process.env, ...cli.env } });
+      let stderr = '';
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('exit', (code) => resolve({ code, stderr }));
+    });
+    // side starts while up still waits on web's health (compose starts in dependency order, not one by one).
+    await ev.next('sideapp-side-1 start');
+    expect(ev.lines.some((l) => l.includes('sideapp-client-1'))).toBe(false);
+    expect((await inspect('sideapp-web-1')).State.Health?.Status).toBe('starting');
+    await ok('exec', 'sideapp-web-1', 'sh', '-c', ': > /tmp/ready');
+    const r = await up;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Container sideapp-web-1  Healthy');
+    expect(await ok('ps', '--filter', 'name=sideapp-client-1', '--format', '{{.Status}}')).toMatch(/^Up /);
+    await ok('compose', '-f', f, 'down', '-t', '0');
+  }, 400_000);
 });

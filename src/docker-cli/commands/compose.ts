@@ -133,6 +133,9 @@ export interface Sub {
   run(p: Parsed, g: Parsed, ctx: Ctx): Promise<number>;
 }
 
+/** A service not started because one it depends on failed (that one's error is the one reported). */
+const skipped = new Error('dependency not started');
+
 export const status = (io: TerminalIo, kind: string, name: string, what: string) => io.err(` ${kind} ${name}  ${what}\n`);
 
 /** The project's containers (all states), by service then number. */
@@ -301,8 +304,28 @@ export const up: Sub = {
     await ensureNetworksAndVolumes(api, proj, io);
     await orphans(api, proj, io, p.flags['remove-orphans'] === true);
     const existing = await projectContainers(api, proj.name);
-    for (const name of orderServices(proj.services).filter((n) => wanted.has(n))) {
+    const order = orderServices(proj.services).filter((n) => wanted.has(n));
+    // Images first, one service at a time (as compose builds and pulls before it creates), so a
+    // build's or a pull's progress is not interleaved with another's.
+    const images = new Map<string, string>();
+    for (const name of order) images.set(name, await ensureImage(api, l, name, proj.services[name]!, ctx, p.flags['build'] === true));
+    // compose InDependencyOrder: each service starts once the services it depends on are up
+    // and their conditions hold; services that do not wait on each other start side by side.
+    const tasks = new Map<string, Promise<void>>();
+    const bring = (name: string): Promise<void> => {
+      let t = tasks.get(name);
+      if (!t) {
+        t = upService(name);
+        tasks.set(name, t);
+      }
+      return t;
+    };
+    const upService = async (name: string): Promise<void> => {
       const s = proj.services[name]!;
+      const deps = Object.keys(s.depends_on ?? {}).filter((d) => wanted.has(d));
+      const settled = await Promise.allSettled(deps.map(bring));
+      // A dependency that failed is reported once, by its own task.
+      if (settled.some((r) => r.status === 'rejected')) throw skipped;
       for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
         if (d.condition === 'service_healthy') {
           await waitFor(api, io, (await projectContainers(api, proj.name)).filter((x) => x.Labels![`${LABEL}.service`] === dep), { fallbackRunning: false });
@@ -314,7 +337,7 @@ export const up: Sub = {
           if (r.StatusCode !== 0) throw cliError(`service "${dep}" didn't complete successfully: exit ${r.StatusCode}`);
         }
       }
-      const image = await ensureImage(api, l, name, s, ctx, p.flags['build'] === true);
+      const image = images.get(name)!;
       const replicas = s.deploy?.replicas ?? 1;
       if (s.container_name && replicas > 1) throw cliError(`services.${name}: container_name "${s.container_name}" cannot be used with ${replicas} replicas`);
       // The image's ID is part of the hash: a rebuilt or re-pulled image recreates the container.
@@ -354,7 +377,10 @@ export const up: Sub = {
         await api.startContainer(Id);
         status(io, 'Container', o.name!, 'Started');
       }
-    }
+    };
+    const results = await Promise.allSettled(order.map(bring));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason !== skipped);
+    if (failed) throw failed.reason;
     // compose `up --wait`: every service running, or healthy where it has a health check.
     if (p.flags['wait'] === true) {
       // compose getDependencyCondition: a service others wait to complete successfully was waited for already (it may have exited 0).

@@ -1,0 +1,13 @@
+import { startRegistry } from '../../test/support/index.ts';
+import { daemonHome, ok, timed } from '../pull-unpacked.ts';
+const reg = await startRegistry();
+await reg.push('busybox', 'busybox:1');
+const img = `${reg.host}/busybox:1`;
+const cli = await daemonHome(reg);
+await ok(cli, 'pull', img);
+for (const n of ['aa', 'bb', 'cc']) await ok(cli, 'run', '-d', '--init', '--name', n, img, 'sleep', '3600');
+for (let i = 0; i < 4; i++) console.log('exec one', await timed(() => ok(cli, 'exec', 'aa', 'true')));
+for (let i = 0; i < 3; i++) console.log('exec three', await timed(() => Promise.all(['aa', 'bb', 'cc'].map((n) => ok(cli, 'exec', n, 'true')))));
+for (let i = 0; i < 3; i++) console.log('version', await timed(() => ok(cli, 'version')));
+for (let i = 0; i < 3; i++) console.log('inspect', await timed(() => ok(cli, 'inspect', 'aa')));
+cli.dispose(); await reg.stop();
