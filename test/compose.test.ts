@@ -221,6 +221,16 @@ describe('compose up -d / ps / logs / down -v', () => {
     expect((await ok('inspect', '-f', '{{.Id}}', 'mk-app-1')).trim()).not.toBe(id1);
     expect((await ok('inspect', '-f', '{{json .Config.Env}}', 'mk-app-1'))).toContain('"TAG=two"');
 
+    // --force-recreate makes app-1 again though nothing changed; --no-deps leaves the
+    // one-shot init (exited) alone where up would start it again.
+    const id2 = (await ok('inspect', '-f', '{{.Id}}', 'mk-app-1')).trim();
+    const forced = await cli.run('compose', '-f', app, 'up', '-d', '--force-recreate', '--no-deps', 'app');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).toContain(' Container mk-app-1  Recreated');
+    expect(forced.stderr).not.toContain('mk-init-1');
+    expect((await ok('inspect', '-f', '{{.Id}}', 'mk-app-1')).trim()).not.toBe(id2);
+    expect(await ok('compose', '-f', app, 'ps', '-a')).toMatch(/mk-init-1 .* Exited \(0\)/);
+
     // stop / start / kill / rm over the project's containers.
     expect((await cli.run('compose', '-f', app, 'stop', '-t', '1', 'app')).stderr).toContain(' Container mk-app-1  Stopped');
     expect(await ok('compose', '-f', app, 'ps', '-q')).toBe('');
