@@ -183,7 +183,7 @@ describe('attach', () => {
     expect((await cli.run('rm', 'at')).code).toBe(0);
   }, 180_000);
 
-  it('detach keys typed in a terminal leave the container running: run -it exits 0, attach and exec -it say "read escape sequence" (1); config.json detachKeys is the default', async () => {
+  it('detach keys typed in a terminal leave the container running: run -it exits 0, attach and exec -it say "read escape sequence" (1); config.json detachKeys is the default; detach and exec_detach events', async () => {
     /** The CLI in a real terminal (`script` gives it a pty); `type` writes to that terminal's input. */
     const inPty = (args: string) => {
       const child = spawn('script', ['-qfec', `${BIN} ${args}`, '/dev/null'], { env: { ...process.env, ...cli.env }, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -203,6 +203,7 @@ describe('attach', () => {
         return t.out();
       }, (o) => answered() && /\/ # (\x1b\[6n)?$/.test(o));
     };
+    const t0 = new Date().toISOString();
     const run = inPty(`run -it --detach-keys ctrl-x --name dk ${IMG} sh`);
     try {
       await shellAnswers(run, 'first');
@@ -235,6 +236,10 @@ describe('attach', () => {
     } finally {
       ex.kill();
     }
+    expect((await state('dk')).State.Running).toBe(true);
+    // moby's events for a client that detached: detach (run -it, attach), exec_detach with its execID.
+    const evs = await cli.run('events', '--since', t0, '--until', new Date().toISOString(), '--filter', 'container=dk', '--filter', 'event=detach', '--filter', 'event=exec_detach', '--format', '{{.Action}} {{if .Actor.Attributes.execID}}exec{{end}}');
+    expect(evs.stdout).toBe('detach \ndetach \nexec_detach exec\n');
     expect((await state('dk')).State.Running).toBe(true);
     expect(await cli.run('attach', '--detach-keys', 'ctrl-1', 'dk')).toEqual({ code: 1, stdout: '', stderr: 'Error response from daemon: Invalid detach keys (ctrl-1) provided\n' });
     expect((await cli.run('rm', '-f', 'dk')).code).toBe(0);

@@ -3,7 +3,8 @@
  * task's exit is published by whoever sees it exit) and read by every client through one
  * subscription. `type` is the object kind and `action` what happened to it, with moby's
  * event names (`docker events`: container create/start/attach/resize/kill/die/stop/restart/
- * oom/destroy/pause/unpause/rename/update/top/exec_create/exec_start/exec_die/health_status, image
+ * oom/destroy/pause/unpause/rename/update/top/detach/exec_create/exec_start/exec_die/exec_detach/
+ * health_status, image
  * pull/tag/untag/delete, volume create/destroy), so a `docker events` stream is a
  * formatting of these. A new kind (networks) is one more member of the union and one
  * more `publish` call in its service.
@@ -20,6 +21,8 @@ interface ContainerEventBase {
 /** What happened to a container: the action and the fields moby gives that action. */
 export type ContainerEventDetail =
   | { action: 'create' | 'start' | 'destroy' | 'pause' | 'unpause' | 'update' | 'stop' | 'restart' | 'attach' | 'top' | 'oom' }
+  /** An attached client typed the detach keys (moby's `detach`; the container goes on). */
+  | { action: 'detach' }
   /** `docker export`; `docker cp` out of it (moby's `archive-path`) and into it (`extract-to-dir`). */
   | { action: 'export' | 'archive-path' | 'extract-to-dir' }
   /** `docker commit`: moby's attributes comment (-m), imageID, imageRef (the familiar reference given, or empty). */
@@ -38,6 +41,8 @@ export type ContainerEventDetail =
    */
   | { action: 'exec_create' | 'exec_start'; execId: string; command: string[] }
   | { action: 'exec_die'; execId: string; exitCode: number }
+  /** The exec's client typed the detach keys (moby's `exec_detach`; the process goes on). */
+  | { action: 'exec_detach'; execId: string }
   /** Its health check's status changed (moby's action `health_status: ` + the status). */
   | { action: 'health_status'; status: 'starting' | 'healthy' | 'unhealthy' };
 

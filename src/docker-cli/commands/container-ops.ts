@@ -126,7 +126,7 @@ export const attach: Command = {
     let onDetach!: () => void;
     const detached = new Promise<number>((r) => (onDetach = () => {
       io.err('read escape sequence\n');
-      r(1);
+      void a.detach({ escape: true }).catch(() => {}).finally(() => r(1));
     }));
     const unwire = stdin ? wireStdin(a, io, c.Config.Tty, { closeOnEnd: false, detach: { keys, onDetach } }) : () => {};
     const proxy = p.flags['sig-proxy'] !== false && !c.Config.Tty;

@@ -34,6 +34,8 @@ it("gives kill, resize and exec events moby's actions and attributes", () => {
   expect(create).toMatchObject({ Status: 'exec_create: sh -c exit 3', Action: 'exec_create: sh -c exit 3', Actor: { Attributes: { execID: 'e1' } } });
   expect(toMessage({ ...base, action: 'exec_start', execId: 'e1', command: ['ls'] }).Action).toBe('exec_start: ls ');
   expect(line(toMessage({ ...base, action: 'exec_die', execId: 'e1', exitCode: 3 }))).toBe('container exec_die abc123 (execID=e1, exitCode=3, image=busybox, name=web)\n');
+  expect(line(toMessage({ ...base, action: 'exec_detach', execId: 'e1' }))).toBe('container exec_detach abc123 (execID=e1, image=busybox, name=web)\n');
+  expect(line(toMessage({ ...base, action: 'detach' }))).toBe('container detach abc123 (image=busybox, name=web)\n');
   // `event=exec_create` matches the action's prefix (moby's fuzzy match for exec events).
   expect(includeEvent(parseFilters(['event=exec_create'], 'docker events'), create)).toBe(true);
   expect(includeEvent(parseFilters(['event=exec_die'], 'docker events'), create)).toBe(false);

@@ -46,6 +46,7 @@ export function toMessage(e: EngineEvent): EventMessage {
           action = `${e.action}: ${e.command[0] ?? ''} ${e.command.slice(1).join(' ')}`;
           break;
         case 'exec_die': attrs['execID'] = e.execId; attrs['exitCode'] = String(e.exitCode); break;
+        case 'exec_detach': attrs['execID'] = e.execId; break;
         case 'commit': attrs['comment'] = e.comment; attrs['imageID'] = e.imageId; attrs['imageRef'] = e.imageRef; break;
         case 'health_status': action = `health_status: ${e.status}`; break;
       }

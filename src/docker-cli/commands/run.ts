@@ -152,7 +152,10 @@ export const run: Command = {
     const attachment = await api.attachContainer(id, (chunk, fd) => (fd === 2 ? io.err : io.out)(chunk));
     // The detach keys (with -it) leave the container running: docker run then exits 0, silently.
     let onDetach!: () => void;
-    const detached = new Promise<number>((r) => (onDetach = () => r(0)));
+    const detached = new Promise<number>((r) => (onDetach = () => {
+      // Said to the engine before the CLI exits (its `detach` event).
+      void attachment.detach({ escape: true }).catch(() => {}).finally(() => r(0));
+    }));
     const unwire = o.interactive ? wireStdin(attachment, io, o.tty, { detach: { keys, onDetach } }) : () => {};
     const unproxy = p.flags['sig-proxy'] !== false ? proxySignals(api, id, io) : () => {};
     try {
@@ -222,8 +225,7 @@ export const exec: Command = {
     let onDetach!: () => void;
     const detached = new Promise<number>((r) => (onDetach = () => {
       io.err('read escape sequence\n');
-      void h.detach().catch(() => {});
-      r(1);
+      void h.detach({ escape: true }).catch(() => {}).finally(() => r(1));
     }));
     const unwire = p.flags['interactive'] === true ? wireStdin(h, io, tty, { detach: { keys, onDetach } }) : (h.closeStdin(), () => {});
     try {

@@ -150,9 +150,9 @@ function localHandle(remote: Remote<Record<string, (...a: unknown[]) => Promise<
     write: call('write'),
     closeStdin: call('closeStdin'),
     resize: call('resize'),
-    detach: async () => {
+    detach: async (o?: { escape?: boolean }) => {
       try {
-        await call('detach')();
+        await call('detach')(o);
       } finally {
         void release();
       }

@@ -226,8 +226,9 @@ export class EngineContainers implements ContainerApi {
     if (!this.svc.isRunning(c.Id)) throw new TabdockError('CONFLICT', `container ${c.Id} is not running`, {});
     // moby getActiveContainer: a frozen container would hold the exec's start forever.
     if (await this.svc.isPaused(c.Id)) throw new TabdockError('CONFLICT', `Container ${c.Id} is paused, unpause the container before exec`, {});
-    const { proc } = await this.svc.execs.start(c, req);
+    const { execId, proc } = await this.svc.execs.start(c, req);
     const off = proc.onOutput(onOutput);
+    let attached = true;
     return {
       // The exec's stream ends with its process.
       [STREAM_END]: proc.exit.then(() => {}, () => {}),
@@ -235,7 +236,11 @@ export class EngineContainers implements ContainerApi {
       closeStdin: async () => proc.closeStdin(),
       resize: (cols: number, rows: number) => proc.resize(cols, rows),
       // The process goes on (docker exec proxies no signals); its output stops coming here.
-      detach: async () => void off(),
+      detach: async (o?: { escape?: boolean }) => {
+        off();
+        if (o?.escape && attached) this.svc.announce(c, { action: 'exec_detach', execId });
+        attached = false;
+      },
       wait: async () => (await proc.exit).code,
     };
   }

@@ -44,7 +44,11 @@ export interface Attachment {
   write(data: Uint8Array): Promise<void>;
   closeStdin(): Promise<void>;
   resize(cols: number, rows: number): Promise<void>;
-  detach(): Promise<void>;
+  /**
+   * Ends the stream (the container or exec goes on). `escape`: the client's detach keys
+   * ended it, which moby reports as a `detach` (`exec_detach`) event.
+   */
+  detach(o?: { escape?: boolean }): Promise<void>;
   /** Engine side only: resolves when the stream ended (detached, or the container exited). */
   readonly [STREAM_END]?: Promise<void>;
 }
@@ -438,11 +442,12 @@ export class ContainerService {
         await p.resize(cols, rows);
         this.announce(c, { action: 'resize', cols, rows });
       },
-      detach: async () => {
+      detach: async (o) => {
+        const listening = this.attachEnds.get(c.Id)?.delete(endStream) ?? false;
         this.live.get(c.Id)?.listeners.delete(onOutput);
         this.early.unlisten(c.Id, onOutput);
-        this.attachEnds.get(c.Id)?.delete(endStream);
         endStream();
+        if (o?.escape && listening) this.announce(c, { action: 'detach' });
       },
     };
   }
