@@ -37,7 +37,7 @@ beforeAll(async () => {
       // test, with room for a guest that answers slowly on a loaded 2-core machine.
       watchdog: { intervalMs: 2000, timeoutMs: 10_000 },
       startGuest: async (h) => {
-        const g = await startNodeGuest(h, (line) => boots.push(line));
+        const g = await startNodeGuest(h, { env: {}, home }, (line) => boots.push(line));
         guests.push(g);
         return g;
       },

@@ -37,7 +37,7 @@ beforeAll(async () => {
   layers = new LayerStore({ chunks: await DirBlobStore.open(join(home, 'chunks')), meta, hasher: nodeSha256, gunzip: countingGunzip });
   engine = await createEngine({
     stores: { blobs, meta, layers }, registry: new RegistryClient({ insecureRegistries: [reg.host], hasher: nodeSha256 }),
-    runtimes: [guestRuntime({ startGuest: (h) => startNodeGuest(h) })],
+    runtimes: [guestRuntime({ startGuest: (h) => startNodeGuest(h, { env: {}, home }) })],
   });
 }, 120_000);
 afterAll(async () => {
@@ -107,7 +107,7 @@ it('an image pulled by an older version (blobs, no layer records) is unpacked at
   const blobs = await DirBlobStore.open(join(home, 'store'));
   const old = await createEngine({
     stores: { blobs, meta, layers: fresh }, registry: new RegistryClient({ insecureRegistries: [reg.host], hasher: nodeSha256 }),
-    runtimes: [guestRuntime({ startGuest: (h) => startNodeGuest(h) })],
+    runtimes: [guestRuntime({ startGuest: (h) => startNodeGuest(h, { env: {}, home }) })],
   });
   try {
     const options = parseRunOptions({ flags: {}, args: [ref, 'true'] });

@@ -40,13 +40,14 @@ export function makeCtx(io: Io): Ctx {
     engine: () =>
       (engine ??= (async () => {
         if (io.env['TABDOCK_DAEMON'] === 'off') return openEngine(io.env);
-        await loadSettings(io.env); // creates $TABDOCK_HOME, and checks daemon.json before the daemon does
+        const settings = await loadSettings(io.env); // creates $TABDOCK_HOME, and checks daemon.json before the daemon does
         // A daemon about to start says here, on the user's terminal, when its guest will cold-boot.
         let d = await connectDaemon(io.env, { autostart: false });
         if (!d) {
-          const { coldBootLine, guestBoot } = await import('./node-guest.ts');
-          const boot = await guestBoot(io.env);
+          const { coldBootLine, guestBoot, makeSnapshotLine } = await import('./node-guest.ts');
+          const boot = await guestBoot({ env: io.env, home: settings.home, ...(settings.guestMemory !== undefined ? { memoryBytes: settings.guestMemory } : {}) });
           if (boot.kind === 'cold') io.err(`${coldBootLine(boot.reason)}\n`);
+          if (boot.kind === 'make') io.err(`${makeSnapshotLine(boot)}\n`);
           d = (await connectDaemon(io.env))!;
         }
         close = d.close;

@@ -5,11 +5,12 @@ import { cliConfigFrom, type CliConfig } from '../docker-cli/cli-config.ts';
 import { TabdockError, messageOf } from '../shared/errors.ts';
 import type { Credentials } from '../registry-client/index.ts';
 import { parseRamBytes } from '../engine/spec/units.ts';
+import { guestMemoryProblem } from '../emulator/memory.ts';
 
 /**
  * `$TABDOCK_HOME` (default `~/.tabdock`) and the settings kept there, in Docker's own
  * file formats: `daemon.json` (`insecure-registries`, `registry-mirrors`, and ours:
- * `store-max`) and `config.json` (`auths`, base64 `user:password`; and the CLI's `psFormat`,
+ * `store-max`, `guest-memory`) and `config.json` (`auths`, base64 `user:password`; and the CLI's `psFormat`,
  * `imagesFormat`, `networksFormat`, `volumesFormat`, `statsFormat`, `detachKeys`).
  */
 export interface Settings {
@@ -18,6 +19,11 @@ export interface Settings {
   mirrors: string[];
   /** A cap on the store's blob bytes (`TABDOCK_STORE_MAX`, else daemon.json `store-max`), when set. */
   storeMax?: number;
+  /**
+   * The guest's memory (`TABDOCK_GUEST_MEMORY`, else daemon.json `guest-memory`), when set;
+   * unset, the guest has the shipped snapshot's (256 MiB).
+   */
+  guestMemory?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -76,12 +82,24 @@ export async function loadSettings(env: Env): Promise<Settings> {
   const storeMax = env['TABDOCK_STORE_MAX'] !== undefined && env['TABDOCK_STORE_MAX'] !== ''
     ? size(env['TABDOCK_STORE_MAX'], 'TABDOCK_STORE_MAX')
     : daemon['store-max'] !== undefined ? size(daemon['store-max'], `${path}: "store-max"`) : undefined;
+  const guestMemory = env['TABDOCK_GUEST_MEMORY'] !== undefined && env['TABDOCK_GUEST_MEMORY'] !== ''
+    ? memory(env['TABDOCK_GUEST_MEMORY'], 'TABDOCK_GUEST_MEMORY')
+    : daemon['guest-memory'] !== undefined ? memory(daemon['guest-memory'], `${path}: "guest-memory"`) : undefined;
   return {
     home,
     insecureRegistries: [...list(daemon['insecure-registries'], path, 'insecure-registries'), ...fromEnv('TABDOCK_INSECURE_REGISTRIES')],
     mirrors: [...list(daemon['registry-mirrors'], path, 'registry-mirrors'), ...fromEnv('TABDOCK_REGISTRY_MIRRORS')],
     ...(storeMax !== undefined ? { storeMax } : {}),
+    ...(guestMemory !== undefined ? { guestMemory } : {}),
   };
+}
+
+/** The guest's memory setting: a size, then what the guest can have (guestMemoryProblem). */
+function memory(v: unknown, where: string): number {
+  const n = size(v, where);
+  const problem = guestMemoryProblem(n);
+  if (problem) throw new TabdockError('CONFIG_INVALID', `${where}: ${problem}, not ${JSON.stringify(v)}`, { where });
+  return n;
 }
 
 /** A size as Docker writes them ("2g", "512m", "1.5GiB", or bytes as a number). */

@@ -7,7 +7,7 @@ import { nodeWasiWorker } from '../engine/wasi/node.ts';
 import { NodeLink } from '../engine/network/node-link.ts';
 import { NodePorts } from '../engine/network/node-ports.ts';
 import { TabdockError } from '../shared/errors.ts';
-import { snapshotPath, startNodeGuest } from './node-guest.ts';
+import { startNodeGuest } from './node-guest.ts';
 import { loadEmulatorFile } from '../emulator/node.ts';
 import { RegistryClient } from '../registry-client/index.ts';
 import { nodeSha256 } from '../registry-client/node.ts';
@@ -53,17 +53,18 @@ async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof
   const meta = await DirMetaStore.open(join(settings.home, 'meta'));
   const layers = new LayerStore({ chunks: await DirBlobStore.open(join(settings.home, 'chunks'), { space }), meta, hasher: nodeSha256, gunzip: nodeGunzip });
   space.setReclaimable(() => layers.reclaimable());
+  const guest = { env, home: settings.home, ...(settings.guestMemory !== undefined ? { memoryBytes: settings.guestMemory } : {}) };
   // TABDOCK_GUEST=off: no Linux guest at all (only wasi/wasm images run).
   const startGuest = env['TABDOCK_GUEST'] === 'off'
     ? async () => {
       throw new TabdockError('GUEST_DISABLED', 'the Linux guest is turned off (TABDOCK_GUEST=off): only WebAssembly (wasi/wasm) images can run', {}, { exitCode: 125 });
     }
-    : (h: Parameters<typeof startNodeGuest>[0]) => startNodeGuest(h, opts.log, snapshotPath(env));
+    : (h: Parameters<typeof startNodeGuest>[0]) => startNodeGuest(h, guest, opts.log);
   return createEngine({
     stores: { blobs, meta, layers }, registry,
     runtimes: [
       // The guest boots (or restores) only when the first Linux container starts.
-      guestRuntime({ startGuest, capacity: () => space.capacity(), emulate: true }),
+      guestRuntime({ startGuest, capacity: () => space.capacity(), emulate: true, ...(settings.guestMemory !== undefined ? { guestMemory: settings.guestMemory } : {}) }),
       // WebAssembly (wasi/wasm) containers run in worker threads, without the guest. This
       // file and the CLI bundle (dist/tabdock/cli.mjs) both sit two levels below the root.
       wasiRuntime({ spawnWorker: nodeWasiWorker(new URL('../../src/engine/wasi/node-worker.mjs', import.meta.url)) }),

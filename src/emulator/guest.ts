@@ -5,6 +5,7 @@
  */
 import { V86, type V86Options } from 'v86';
 import { TabdockError } from '../shared/errors.ts';
+import { DEFAULT_MEMORY, GUEST_MEMORY_RANGE, guestMemoryProblem } from './memory.ts';
 import { AgentClient, type AgentInfo, type AgentTransport } from './agent-client.ts';
 
 /** 9P2000.L request frame in, response frame out (possibly later; see DESIGN "v86 facts"). */
@@ -63,7 +64,7 @@ export const CONTROL_PORT = 1;
  * BULK_PORT in kernel/agent/proto.h.
  */
 export const BULK_PORT = 2;
-export const DEFAULT_MEMORY = 256 * 1024 * 1024;
+export { DEFAULT_MEMORY, GUEST_MEMORY_RANGE, guestMemoryProblem };
 /**
  * quiet: no per-line cost on the emulated UART; tsc=reliable + no_timer_check: skip the
  * clock checks that are slow under emulation.

@@ -3,7 +3,7 @@
  * guest agent, 9P served by the caller. Platform-neutral; Node-only helpers live in
  * ./node.ts (artifact loading, state compression).
  */
-export { Guest, CONTROL_PORT, BULK_PORT, DEFAULT_MEMORY, KERNEL_CMDLINE, SNAPSHOT_CMDLINE } from './guest.ts';
+export { Guest, CONTROL_PORT, BULK_PORT, DEFAULT_MEMORY, GUEST_MEMORY_RANGE, guestMemoryProblem, KERNEL_CMDLINE, SNAPSHOT_CMDLINE } from './guest.ts';
 export type { GuestOptions, GuestImages, Handle9p, BootPhase } from './guest.ts';
 export { AgentClient } from './agent-client.ts';
 export type {

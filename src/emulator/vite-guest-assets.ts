@@ -42,6 +42,7 @@ export function collectGuestAssets(o: { artifactDir?: string; snapshotPath?: str
   const v86 = (JSON.parse(readFileSync(join(v86Dir, '..', 'package.json'), 'utf8')) as { version: string }).version;
   // A state only fits the kernel, initramfs and v86 it was made with (DESIGN "v86 facts").
   const state = existsSync(snap) && snapshotFits(snap, bzImage.path, initrd.path, v86) ? hashed(snap, basename(snap)) : undefined;
+  const stateMemoryBytes = state ? (JSON.parse(readFileSync(snap.replace(/\.bin\.zst$/, '.json'), 'utf8')) as SnapshotMeta).memoryBytes : undefined;
   // The emulators are fetched only when a foreign image first runs; the sums are the committed ones.
   const sums = existsSync(join(dir, '..', 'SHA256SUMS')) ? parseSums(readFileSync(join(dir, '..', 'SHA256SUMS'), 'utf8')) : new Map<string, string>();
   const emulators = EMULATOR_FILES.filter((f) => existsSync(join(dir, f)) && sums.has(f)).map((f) => ({ file: f, asset: hashed(join(dir, f), f) }));
@@ -49,6 +50,7 @@ export function collectGuestAssets(o: { artifactDir?: string; snapshotPath?: str
   const manifest: GuestAssetManifest = {
     v86,
     files: { bios: bios.name, bzImage: bzImage.name, initrd: initrd.name, wasm: wasm.name, ...(state ? { state: state.name } : {}) },
+    ...(stateMemoryBytes !== undefined ? { stateMemoryBytes } : {}),
     sizes: Object.fromEntries(assets.map((a) => [a.name, statSync(a.path).size])),
     ...(emulators.length ? { emulators: Object.fromEntries(emulators.map((e) => [e.file, { name: e.asset.name, sha256: sums.get(e.file)! }])) } : {}),
   };

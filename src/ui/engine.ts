@@ -11,7 +11,7 @@ export type { BrowserEngine };
  * The page's engine: one worker for the playground and every embed on the page. The
  * options count on the first call only (the worker is made then).
  */
-export function pageEngine(o: Pick<ConnectOptions, 'proxy' | 'assets'> = {}): BrowserEngine {
+export function pageEngine(o: Pick<ConnectOptions, 'proxy' | 'assets' | 'memoryBytes'> = {}): BrowserEngine {
   return sharedEngine(o);
 }
 

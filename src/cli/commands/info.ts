@@ -1,6 +1,8 @@
 import { statfsSync } from 'node:fs';
 import { VERSION } from '../../docker-cli/commands/version.ts';
 import { humanSize } from '../../docker-cli/format.ts';
+import { bytesSize } from '../../docker-cli/commands/stats.ts';
+import { DEFAULT_MEMORY } from '../../emulator/memory.ts';
 import { GoTemplate, TemplateExecError, TemplateParseError } from '../../docker-cli/gotemplate/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import { loadSettings } from '../home.ts';
@@ -48,17 +50,19 @@ export const info: NodeCommand = {
     }
     const settings = await loadSettings(io.env);
     const e = await engine();
-    const [containers, images, boot] = await Promise.all([e.listContainers({ all: true }), e.listImages(), import('../node-guest.ts').then((g) => g.guestBoot(io.env))]);
+    const [containers, images, boot] = await Promise.all([e.listContainers({ all: true }), e.listImages(), import('../node-guest.ts').then((g) => g.guestBoot({ env: io.env, home: settings.home, ...(settings.guestMemory !== undefined ? { memoryBytes: settings.guestMemory } : {}) }))]);
     const running = containers.filter((c) => c.State === 'running' || c.State === 'restarting').length;
     const paused = containers.filter((c) => c.State === 'paused').length;
     const room = storeRoom(settings.home, settings.storeMax);
+    // The guest's memory as it will be (or is): the snapshot's, or the setting's for one made or a cold boot.
+    const memTotal = boot.kind === 'off' ? 0 : boot.memoryBytes ?? DEFAULT_MEMORY;
     if (tmpl) {
       const data = {
         ID: '', Containers: containers.length, ContainersRunning: running, ContainersPaused: paused, ContainersStopped: containers.length - running - paused,
         Images: images.length, Driver: 'tabdock', DockerRootDir: settings.home, ServerVersion: VERSION, OSType: 'linux', Architecture: 'i386', NCPU: 1,
         OperatingSystem: 'tabdock (Linux in v86)', DefaultRuntime: 'crun', Runtimes: { crun: { path: 'crun' }, 'tabdock-wasi': { path: 'tabdock-wasi' } },
         RegistryConfig: { InsecureRegistryCIDRs: [], Mirrors: settings.mirrors, IndexConfigs: {} }, Warnings: null,
-        StoreSize: room?.total ?? 0, StoreFree: room?.free ?? 0,
+        MemTotal: memTotal, StoreSize: room?.total ?? 0, StoreFree: room?.free ?? 0,
       };
       try {
         io.out(`${tmpl.execute(data)}\n`);
@@ -75,6 +79,7 @@ export const info: NodeCommand = {
       ` Images: ${images.length}\n Server Version: ${VERSION}\n` +
       ' Runtimes: crun (linux/386, in the v86 guest) tabdock-wasi (wasi/wasm)\n' +
       ` Guest Boot: ${describe(boot)}\n` +
+      (memTotal ? ` Total Memory: ${bytesSize(memTotal)}${settings.guestMemory !== undefined ? ' (guest-memory)' : ''}\n` : '') +
       ` Docker Root Dir: ${settings.home}\n` +
       (room ? ` Store: ${humanSize(room.free, 4)} free of ${humanSize(room.total, 4)}${settings.storeMax !== undefined ? ' (store-max)' : ''}\n` : '') +
       list('Insecure Registries', settings.insecureRegistries) +
@@ -86,5 +91,6 @@ export const info: NodeCommand = {
 
 function describe(b: GuestBoot): string {
   if (b.kind === 'snapshot') return `restores the snapshot ${b.path}`;
+  if (b.kind === 'make') return `makes a snapshot with ${b.memoryBytes / (1024 * 1024)} MiB of memory at the first Linux container, then restores it (${b.path})`;
   return `${b.kind === 'off' ? 'off' : 'cold boot'} (${b.reason})`;
 }

@@ -25,6 +25,8 @@ export interface ConnectOptions {
   db?: string;
   /** The worker to use (default: the bundled worker.ts). */
   worker?: Worker;
+  /** The guest's memory in bytes (the playground's setting); default: the snapshot's. */
+  memoryBytes?: number;
 }
 
 /** A relay address as a WebSocket URL ending in `/` (`http(s):` becomes `ws(s):`). */
@@ -59,6 +61,7 @@ export function connectEngine(o: ConnectOptions = {}): BrowserEngine {
     ...(relay === false ? {} : { relay: relayUrl(relay) }),
     assets: o.assets ?? new URL('guest/', root).href,
     db: o.db ?? 'tabdock',
+    ...(o.memoryBytes !== undefined ? { memoryBytes: o.memoryBytes } : {}),
   };
   const ready = host.init(config);
   const subscribers = new Set<(e: BrowserEvent) => void>();

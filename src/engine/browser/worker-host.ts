@@ -38,6 +38,12 @@ export interface WorkerConfig {
   db: string;
   /** The network relay, `ws(s)://.../wisp/` (`<origin>/wisp/` with `npm run dev`); absent: no egress (NoLink). */
   relay?: string;
+  /**
+   * The guest's memory (the page's setting); absent: the snapshot's. Other memory than the
+   * snapshot was saved with boots the guest from scratch (a state restores only into the
+   * memory it was saved with).
+   */
+  memoryBytes?: number;
 }
 
 const DB_PARTS = ['blobs', 'chunks', 'meta'] as const;
@@ -242,9 +248,9 @@ export class WorkerHost {
   private async startGuest(handle9p: Handle9p, cfg: WorkerConfig): Promise<Guest> {
     try {
       this.setBoot({ phase: 'downloading', loaded: 0, total: 0 });
-      const assets = await loadGuestAssets(new URL(cfg.assets), (loaded, total) => this.setBoot({ phase: 'downloading', loaded, total }));
+      const assets = await loadGuestAssets(new URL(cfg.assets), (loaded, total) => this.setBoot({ phase: 'downloading', loaded, total }), fetch, cfg.memoryBytes);
       this.setBoot({ phase: assets.state ? 'restoring' : 'booting' });
-      const guest = await Guest.start({ images: assets.images, wasm: assets.wasm, handle9p, ...(assets.state ? { state: assets.state } : {}) });
+      const guest = await Guest.start({ images: assets.images, wasm: assets.wasm, handle9p, ...(assets.state ? { state: assets.state } : {}), ...(assets.memoryBytes !== undefined ? { memoryBytes: assets.memoryBytes } : {}) });
       // A restored guest wakes at the snapshot's time.
       if (assets.state) await guest.agent.setTime(Date.now());
       this.setBoot({ phase: 'ready' });

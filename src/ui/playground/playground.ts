@@ -1,6 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import type { BootStatus } from '../../engine/browser/events.ts';
 import { dockerRunner, pageEngine, type BrowserEngine } from '../engine.ts';
+import { DEFAULT_MEMORY, guestMemoryProblem } from '../../emulator/memory.ts';
 import { describeError, type ErrorView } from '../model/describe-error.ts';
 import { autorunnable, commandFromUrl, shareUrl } from '../model/share-link.ts';
 import { RunningCommand } from '../shell/running-command.ts';
@@ -28,6 +29,21 @@ interface Tab {
 }
 
 const HISTORY_KEY = 'tabdock.history';
+/** The guest's memory chosen on this page (bytes), kept in localStorage; applied when the page loads. */
+const MEMORY_KEY = 'tabdock.guest-memory';
+const MIB = 1024 * 1024;
+/** The choices the page offers (MiB); the first is the snapshot's, which restores in a second or two. */
+const MEMORY_CHOICES = [256, 512, 1024, 2048];
+
+/** The memory this page's guest is to have, if one other than the snapshot's was chosen. */
+function chosenMemory(): number | undefined {
+  try {
+    const v = Number(localStorage.getItem(MEMORY_KEY));
+    return v && v !== DEFAULT_MEMORY && guestMemoryProblem(v) === undefined ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const MAX_ERRORS = 3;
 
 const BANNER = [
@@ -45,7 +61,9 @@ const BANNER = [
 export class Playground extends LitElement {
   static override properties = { tabs: { state: true }, active: { state: true }, boot: { state: true }, errors: { state: true }, shareLine: { state: true }, preview: { state: true }, networkNotice: { state: true }, project: { state: true } };
 
-  readonly engine: BrowserEngine = pageEngine();
+  /** The guest's memory (the page's setting): other than the snapshot's boots the guest from scratch. */
+  readonly memoryBytes = chosenMemory();
+  readonly engine: BrowserEngine = pageEngine(this.memoryBytes !== undefined ? { memoryBytes: this.memoryBytes } : {});
   readonly shell: Shell;
   tabs: Tab[];
   active = 'shell';
@@ -160,6 +178,8 @@ export class Playground extends LitElement {
     .notice { flex-basis: 100%; margin: 0; padding: 0.3rem 0.6rem; font-size: 13px; background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; }
     button { font: inherit; font-size: 13px; padding: 0.2rem 0.6rem; border: 1px solid #d0d7de; border-radius: 6px; background: #fff; cursor: pointer; }
     button.reset { color: #b42318; }
+    label.memory { font-size: 13px; color: #57606a; }
+    label.memory select { font: inherit; margin-left: 0.3rem; }
     main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(18rem, 26rem); gap: 0.8rem; min-height: 0; }
     .terminals { display: flex; flex-direction: column; min-height: 0; min-width: 0; }
     nav { display: flex; gap: 0.25rem; flex-wrap: wrap; }
@@ -185,6 +205,11 @@ export class Playground extends LitElement {
         <tabdock-boot-indicator .status=${this.boot}></tabdock-boot-indicator>
         <span class="spacer"></span>
         ${this.shareLine ? html`<a class="share" href=${shareUrl(location.href, this.shareLine)} title=${`A link that runs: ${this.shareLine}`}>Link to this command</a>` : ''}
+        <label class="memory" title="The guest's memory, shared by its containers. Other than 256 MiB boots the guest from scratch at each page load (slower) instead of restoring its snapshot.">Memory
+          <select @change=${this.changeMemory} aria-label="guest memory">
+            ${MEMORY_CHOICES.map((m) => html`<option value=${m * MIB} ?selected=${(this.memoryBytes ?? DEFAULT_MEMORY) === m * MIB}>${m >= 1024 ? `${m / 1024} GiB` : `${m} MiB`}</option>`)}
+          </select>
+        </label>
         <button class="reset" @click=${this.reset} title="Remove every image, container and volume this page keeps">Reset</button>
         ${this.networkNotice ? html`<p class="notice" role="status">${this.networkNotice} <button @click=${() => (this.networkNotice = '')}>dismiss</button></p>` : ''}
       </header>
@@ -256,6 +281,24 @@ export class Playground extends LitElement {
     this.tabs = this.tabs.filter((x) => x !== t);
     if (this.active === t.id) void this.select('shell');
   }
+
+  /** A new memory for the guest: kept, then the page reloads (the guest is made with it then). */
+  private readonly changeMemory = (e: Event): void => {
+    const select = e.target as HTMLSelectElement;
+    const bytes = Number(select.value);
+    if (!confirm(`The guest gets ${select.selectedOptions[0]?.text ?? bytes} of memory after the page reloads; running containers stop (images, containers and volumes are kept).${bytes === DEFAULT_MEMORY ? '' : ' With other memory than 256 MiB the guest boots from scratch at each load, which takes longer than restoring its snapshot.'} Reload now?`)) {
+      select.value = String(this.memoryBytes ?? DEFAULT_MEMORY);
+      return;
+    }
+    try {
+      if (bytes === DEFAULT_MEMORY) localStorage.removeItem(MEMORY_KEY);
+      else localStorage.setItem(MEMORY_KEY, String(bytes));
+    } catch (err) {
+      this.addError(err);
+      return;
+    }
+    location.reload();
+  };
 
   private readonly reset = async (): Promise<void> => {
     if (!confirm('Reset removes every image, container and volume this page keeps, and the shell history, then reloads the page. Reset now?')) return;
