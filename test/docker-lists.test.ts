@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import recorded from '../src/docker-cli/testdata/docker-lists.json' with { type: 'json' };
 import cases from '../src/docker-cli/testdata/list-cases.json' with { type: 'json' };
+import { DOCKER_LISTS_KNOWN as KNOWN } from './support/docker-lists-known.ts';
 import { busyboxCli, type CliHome, type TestRegistry } from './support/index.ts';
 
 let reg: TestRegistry;
@@ -27,16 +28,6 @@ afterAll(async () => {
   cli?.dispose();
   await reg?.stop();
 });
-
-/**
- * Known differences, with their reason: the expected stderr is Docker's with this prefix.
- * tabdock's dispatcher starts every flag error with `PROG: ` (docker 20.10 and today's
- * docker print none); that line is the dispatcher's, shared by every command.
- */
-const KNOWN: Record<string, { stderrPrefix: string }> = {
-  'ps --filter nothing': { stderrPrefix: 'docker: ' },
-  'ps -n x': { stderrPrefix: 'docker: ' },
-};
 
 describe(`lists and templates as ${recorded.recordedWith} prints them`, () => {
   it.each(recorded.cases.map((c) => ({ ...c, name: c.args.join(' ') })))('$name', async (c) => {

@@ -4,7 +4,8 @@ import { dockerRunner, pageEngine, type BrowserEngine } from '../engine.ts';
 import { DEFAULT_MEMORY, guestMemoryProblem } from '../../emulator/memory.ts';
 import { describeError, type ErrorView } from '../model/describe-error.ts';
 import { autorunnable, commandFromUrl, shareUrl } from '../model/share-link.ts';
-import { RunningCommand } from '../shell/running-command.ts';
+import { RunningCommand, type OutputTee } from '../shell/running-command.ts';
+import { OutputCapture, type LineOutput } from '../shell/output-capture.ts';
 import { PageFiles } from '../page-files.ts';
 import { Shell } from '../shell/shell.ts';
 import type { HistoryStore } from '../shell/history.ts';
@@ -163,6 +164,19 @@ export class Playground extends LitElement {
     return this.tabs[index]?.view.text() ?? '';
   }
 
+  /**
+   * Runs a line in the shell as the panels' buttons do (shown as if typed, parsed and run
+   * by the shell, kept in the history) and resolves with what its commands wrote to stdout
+   * and to stderr, apart, and its exit status: the terminal shows both on one screen,
+   * wrapped. False, and nothing done, while a command runs. For tests and for scripts that
+   * drive the page.
+   */
+  runCaptured(line: string): Promise<LineOutput> | false {
+    const capture = new OutputCapture();
+    const r = this.runLine(line, capture.tee);
+    return r === false ? false : r.then((status) => capture.result(status));
+  }
+
   /** Resolves when what was written to a terminal tab is drawn (and in terminalText). */
   settled(index = 0): Promise<void> {
     return this.tabs[index]?.view.settled() ?? Promise.resolve();
@@ -235,9 +249,9 @@ export class Playground extends LitElement {
     `;
   }
 
-  /** The files panel's Build and a project's down: the line runs in the shell, shown as if typed. */
-  private readonly runLine = (line: string): Promise<number> | false => {
-    const r = this.shell.runLine(line);
+  /** The files panel's Build, a project's down and runCaptured: the line runs in the shell, shown as if typed. */
+  private readonly runLine = (line: string, tee?: OutputTee): Promise<number> | false => {
+    const r = this.shell.runLine(line, tee);
     if (r !== false) void this.select('shell');
     return r;
   };

@@ -8,6 +8,15 @@ export interface OutputTerminal {
   size(): { cols: number; rows: number };
 }
 
+/**
+ * Where a command's output goes besides the terminal: stdout and stderr apart, as the
+ * command wrote them (LF line ends, bytes as they came), while it is live.
+ */
+export interface OutputTee {
+  out(chunk: string | Uint8Array): void;
+  err(chunk: string | Uint8Array): void;
+}
+
 export interface CommandResult {
   status: number;
   /** Set when the user gave up on the command (it may still be running in the engine). */
@@ -19,15 +28,16 @@ export interface CommandResult {
 /**
  * One docker command attached to a terminal: its TerminalIo (output with CR LF line
  * ends unless the command put the terminal in raw mode, stdin through CommandInput,
- * size and resize, interrupts). `done` settles when it exits or is abandoned; after
- * that nothing it writes reaches the terminal.
+ * size and resize, interrupts), its output also handed to a `tee` when one is given.
+ * `done` settles when it exits or is abandoned; after that nothing it writes reaches the
+ * terminal or the tee.
  */
 export class RunningCommand {
   readonly input: CommandInput;
   readonly done: Promise<CommandResult>;
   private live = true;
 
-  constructor(term: OutputTerminal, run: DockerRunner, argv: string[], env: Record<string, string | undefined> = {}) {
+  constructor(term: OutputTerminal, run: DockerRunner, argv: string[], env: Record<string, string | undefined> = {}, tee?: OutputTee) {
     const crlf = new CrlfWriter();
     let giveUp!: (why: AbandonReason) => void;
     const abandoned = new Promise<AbandonReason>((resolve) => (giveUp = resolve));
@@ -41,9 +51,17 @@ export class RunningCommand {
     const write = (s: string | Uint8Array) => {
       if (this.live) term.write(this.input.isRaw ? s : crlf.convert(s));
     };
+    const out = (s: string | Uint8Array) => {
+      if (this.live) tee?.out(s);
+      write(s);
+    };
+    const err = (s: string | Uint8Array) => {
+      if (this.live) tee?.err(s);
+      write(s);
+    };
     const io: TerminalIo = {
-      out: write,
-      err: write,
+      out,
+      err,
       isTTY: true,
       env,
       stdin: this.input,
@@ -55,7 +73,7 @@ export class RunningCommand {
       (status): Omit<CommandResult, 'leftover'> => ({ status }),
       (e: unknown): Omit<CommandResult, 'leftover'> => {
         // The command layer reports its own errors; this is a bug's last resort.
-        write(`tabdock: ${e instanceof Error ? e.message : String(e)}\n`);
+        err(`tabdock: ${e instanceof Error ? e.message : String(e)}\n`);
         return { status: 1 };
       },
     );

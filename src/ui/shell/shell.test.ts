@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeScreen } from './fake-screen.ts';
+import { OutputCapture } from './output-capture.ts';
 import { Shell } from './shell.ts';
 import type { DockerRunner, TerminalIo } from './terminal-io.ts';
 
@@ -255,6 +256,28 @@ describe('Shell', () => {
     c.finish(0);
     await type('');
     expect(calls).toEqual([['build', '-t', 'app', '.'], ['wait']]);
+  });
+
+  it('runLine() with a tee hands over stdout and stderr apart, as written, for that line only', async () => {
+    const { screen, shell } = setup({
+      ps: (args, io) => (io.out(`${args.join('|')}\n`), io.out(new TextEncoder().encode('日本').subarray(0, 4)), io.out(new TextEncoder().encode('日本').subarray(4)), io.err('warn\n'), io.out('\n'), 2),
+    });
+    const c = new OutputCapture();
+    const status = await shell.runLine(`docker ps --format $'a\\tb' && echo no; echo "x y"; nope`, c.tee);
+    expect(status).toBe(127);
+    expect(c.result(127)).toEqual({
+      status: 127,
+      stdout: '--format|a\tb\n日本\nx y\n',
+      stderr: "warn\ntabdock: nope: command not found. This shell runs docker commands: try 'help', or 'docker run -it busybox sh' for a Linux shell in a container.\n",
+    });
+    // The terminal showed both streams, as ever.
+    expect(screen.text()).toMatch(/--format\|a\tb\n.*warn\n\nx y\ntabdock: nope/);
+    const syntax = new OutputCapture();
+    expect(await shell.runLine(`docker ps 'open`, syntax.tee)).toBe(2);
+    expect(syntax.result(2)).toEqual({ status: 2, stdout: '', stderr: "tabdock: unexpected EOF while looking for matching `''\n" });
+    // A later line typed at the prompt is not captured.
+    await (shell.runLine('docker ps typed') as Promise<number>);
+    expect(c.result(127).stdout).toBe('--format|a\tb\n日本\nx y\n');
   });
 
   it('keeps the history in its store', async () => {

@@ -2,7 +2,7 @@ import { findBuiltin } from './builtins.ts';
 import { History, type HistoryStore } from './history.ts';
 import { LineEditor } from './line-editor.ts';
 import { promptText } from './prompt.ts';
-import { RunningCommand, type OutputTerminal } from './running-command.ts';
+import { RunningCommand, type OutputTee, type OutputTerminal } from './running-command.ts';
 import type { DockerRunner } from './terminal-io.ts';
 import { tokenize } from './tokenize.ts';
 
@@ -37,6 +37,8 @@ export class Shell {
   private running: RunningCommand | undefined;
   private busy: Promise<void> | undefined;
   private typeahead = '';
+  /** The tee of the line runLine() is about to run (taken by that line only). */
+  private nextTee: OutputTee | undefined;
   private atLineStart = true;
   private readonly term: OutputTerminal;
 
@@ -88,12 +90,18 @@ export class Shell {
   /**
    * Runs a line now, as if typed (the files panel's Build button): what was typed at the
    * prompt is replaced. False, and nothing done, while a command runs (its output and
-   * keys are someone else's); else resolves with the line's exit status.
+   * keys are someone else's); else resolves with the line's exit status. With a `tee`,
+   * what the line's commands write goes there too, stdout and stderr apart (the shell's
+   * own errors, such as a line it cannot read or an unknown command, as stderr; the
+   * builtins' output as stdout), LF line ends as written.
    */
-  runLine(line: string): Promise<number> | false {
+  runLine(line: string, tee?: OutputTee): Promise<number> | false {
     if (this.busy) return false;
+    this.nextTee = tee;
     this.editor.replace(line.replace(/[\x00-\x1f\x7f]/g, ' '));
     this.edit('\r');
+    // No prompt yet (the keys wait as typeahead): the tee is not for a later line.
+    this.nextTee = undefined;
     return (this.busy ?? Promise.resolve()).then(() => this.status);
   }
 
@@ -115,7 +123,9 @@ export class Shell {
       if (r.event?.type === 'line') {
         this.typeahead = rest + this.typeahead;
         const line = r.event.text;
-        this.busy = this.execute(line).finally(() => {
+        const tee = this.nextTee;
+        this.nextTee = undefined;
+        this.busy = this.execute(line, tee).finally(() => {
           this.busy = undefined;
           this.prompt();
           const ahead = this.typeahead;
@@ -136,10 +146,16 @@ export class Shell {
     }
   }
 
-  private async execute(line: string): Promise<void> {
+  /** Writes the shell's own text (CR LF line ends) to the terminal, and to the line's tee. */
+  private say(s: string, stream: 'out' | 'err', tee: OutputTee | undefined): void {
+    this.term.write(s);
+    tee?.[stream](s.replaceAll('\r\n', '\n'));
+  }
+
+  private async execute(line: string, tee: OutputTee | undefined): Promise<void> {
     const t = tokenize(line);
     if (!t.ok) {
-      this.term.write(`tabdock: ${t.error}\r\n`);
+      this.say(`tabdock: ${t.error}\r\n`, 'err', tee);
       this.status = 2;
       this.opts.onCommandLine?.(line, this.status);
       return;
@@ -148,7 +164,7 @@ export class Shell {
     let status = this.status;
     for (const c of t.commands) {
       if ((c.op === '&&' && status !== 0) || (c.op === '||' && status === 0)) continue;
-      const r = await this.runOne(c.argv, status);
+      const r = await this.runOne(c.argv, status, tee);
       status = r.status;
       if (r.abandoned === 'interrupt' || r.abandoned === 'force') break;
     }
@@ -156,16 +172,19 @@ export class Shell {
     this.opts.onCommandLine?.(line, status);
   }
 
-  private async runOne(argv: string[], lastStatus: number): Promise<{ status: number; abandoned?: string }> {
+  private async runOne(argv: string[], lastStatus: number, tee: OutputTee | undefined): Promise<{ status: number; abandoned?: string }> {
     const [name, ...args] = argv as [string, ...string[]];
     if (DOCKER.has(name)) {
-      const cmd = new RunningCommand(this.term, this.opts.run, args, this.opts.env ?? {});
+      const cmd = new RunningCommand(this.term, this.opts.run, args, this.opts.env ?? {}, tee);
       this.running = cmd;
       try {
         const r = await cmd.done;
         this.typeahead += r.leftover;
         // docker's CLI words for its third Ctrl-C; the container goes on running.
-        if (r.abandoned === 'force') this.term.write('\r\ngot 3 SIGTERM/SIGINTs, forcefully exiting\r\n');
+        if (r.abandoned === 'force') {
+          this.term.write('\r\n');
+          this.say('got 3 SIGTERM/SIGINTs, forcefully exiting\r\n', 'err', tee);
+        }
         if (r.abandoned === 'detach') this.term.write('\r\n');
         return r;
       } finally {
@@ -173,8 +192,8 @@ export class Shell {
       }
     }
     const builtin = findBuiltin(name);
-    if (builtin) return { status: builtin.run(args, { write: (s) => this.term.write(s), history: this.history, status: lastStatus }) };
-    this.term.write(`tabdock: ${name}: command not found. This shell runs docker commands: try 'help', or 'docker run -it busybox sh' for a Linux shell in a container.\r\n`);
+    if (builtin) return { status: builtin.run(args, { write: (s) => this.say(s, 'out', tee), history: this.history, status: lastStatus }) };
+    this.say(`tabdock: ${name}: command not found. This shell runs docker commands: try 'help', or 'docker run -it busybox sh' for a Linux shell in a container.\r\n`, 'err', tee);
     return { status: 127 };
   }
 }

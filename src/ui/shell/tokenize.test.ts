@@ -21,6 +21,9 @@ describe('tokenize', () => {
     ['echo a#b', [['echo', 'a#b']]],
     ['', []],
     ['# only', []],
+    // Dollar-single-quotes (XCU 2.2.4): the way to type a tab or a newline into a word.
+    [`echo $'a\\tb\\nc' $'it\\'s' $'\\\\' x$'\\x41\\101\\u00e9\\cA'y`, [['echo', 'a\tb\nc', "it's", '\\', 'xAA\u00e9\x01y']]],
+    [`echo $'\\q' "$'x'" '$'`, [['echo', '\\q', "$'x'", '$']]],
   ])('%s', (line, want) => {
     expect(argv(line)).toEqual(want);
   });
@@ -49,6 +52,7 @@ describe('tokenize', () => {
     ['docker logs x > out', /redirections are not supported/],
     ['docker run -d x &', /background jobs are not supported/],
     ['echo $(date)', /command substitution/],
+    [`echo $'a\\'`, /matching `''/],
   ])('refuses %s', (line, why) => {
     const r = tokenize(line);
     expect(r.ok).toBe(false);
@@ -65,11 +69,18 @@ describe('quoteArgv', () => {
     [['docker', 'run', '--rm', 'busybox', 'echo', 'hello']],
     [['sh', '-c', "echo 'it''s' | wc; x=\"y\""]],
     [['a b', '', '$HOME', 'reg:5000/x@sha256:ab']],
+    [['table {{.Names}}\t{{.Image}}', "it's\n\\t \x1b[1m\x7f\x01 日本語"]],
   ])('round-trips %j', (words) => {
     expect(argv(quoteArgv(words))).toEqual([words]);
   });
 
   it('leaves plain words alone', () => {
     expect(quoteArgv(['docker', 'run', '127.0.0.1:5000/busybox:1', '-e', 'A=b'])).toBe('docker run 127.0.0.1:5000/busybox:1 -e A=b');
+  });
+
+  it('puts a word with a control character in $\'...\' (a typed line cannot hold a tab)', () => {
+    const line = quoteArgv(['ps', '--format', 'table {{.Names}}\t{{.State}}']);
+    expect(line).toBe("ps --format $'table {{.Names}}\\t{{.State}}'");
+    expect(line).not.toMatch(/[\x00-\x1f]/);
   });
 });
