@@ -38,6 +38,7 @@ const sections = [
   await optional('build', 'build.ts', 'benchBuild'),
   await optional('compose', 'compose.ts', 'benchCompose'),
   await optional('realimg', 'realimg.ts', 'benchRealimg'),
+  await optional('guest-memory', 'guest-memory.ts', 'benchGuestMemory'),
 ].filter((s): s is Section => s !== undefined && (only.length === 0 || only.includes(s.name)));
 
 const rows: (BenchRow & { section: string })[] = [];

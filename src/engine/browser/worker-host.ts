@@ -221,6 +221,7 @@ export class WorkerHost {
           guestRuntime({
             startGuest: (h) => this.startGuest(h, cfg),
             capacity: () => space.capacity(),
+            ...(cfg.memoryBytes !== undefined ? { guestMemory: cfg.memoryBytes } : {}),
             // amd64, arm64 and arm images through QEMU in the guest; an emulator is fetched only when one first runs.
             emulate: true,
             // A tab in the background runs slower: give an answer a minute before the guest is given up.
