@@ -212,7 +212,7 @@ it('the daemon log records no engine errors, and every guest restored from the s
   const log = readFileSync(join(cli.home, 'daemon.log'), 'utf8');
   expect(log).not.toMatch(/Error|TypeError|Unhandled/);
   expect(log).not.toContain('from scratch');
-  expect(log).toMatch(/ guest restored from the snapshot \S+ in \d+ ms\n/);
+  expect(log).toMatch(/ guest restored from the snapshot \S+ in \d+ ms \(\d+ MiB of memory\)\n/);
   expect((await cli.run('info')).stdout).toMatch(/\n Guest Boot: restores the snapshot \S+guest-state\.bin\.zst\n/);
 });
 

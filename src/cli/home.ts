@@ -5,7 +5,7 @@ import { cliConfigFrom, type CliConfig } from '../docker-cli/cli-config.ts';
 import { TabdockError, messageOf } from '../shared/errors.ts';
 import type { Credentials } from '../registry-client/index.ts';
 import { parseRamBytes } from '../engine/spec/units.ts';
-import { guestMemoryProblem } from '../emulator/memory.ts';
+import { guestMemoryProblem } from '../shared/guest-memory.ts';
 
 /**
  * `$TABDOCK_HOME` (default `~/.tabdock`) and the settings kept there, in Docker's own

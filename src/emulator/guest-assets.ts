@@ -7,7 +7,7 @@
 import { TabdockError } from '../shared/errors.ts';
 import type { GuestImages } from './guest.ts';
 import { decompressState } from './snapshot.ts';
-import { DEFAULT_MEMORY } from './memory.ts';
+import { DEFAULT_MEMORY } from '../shared/guest-memory.ts';
 
 export interface GuestAssetManifest {
   v86: string;

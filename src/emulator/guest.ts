@@ -5,7 +5,7 @@
  */
 import { V86, type V86Options } from 'v86';
 import { TabdockError } from '../shared/errors.ts';
-import { DEFAULT_MEMORY, GUEST_MEMORY_RANGE, guestMemoryProblem } from './memory.ts';
+import { DEFAULT_MEMORY, GUEST_MEMORY_RANGE, guestMemoryProblem } from '../shared/guest-memory.ts';
 import { AgentClient, type AgentInfo, type AgentTransport } from './agent-client.ts';
 
 /** 9P2000.L request frame in, response frame out (possibly later; see DESIGN "v86 facts"). */

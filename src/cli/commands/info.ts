@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import { VERSION } from '../../docker-cli/commands/version.ts';
 import { humanSize } from '../../docker-cli/format.ts';
 import { bytesSize } from '../../docker-cli/commands/stats.ts';
-import { DEFAULT_MEMORY } from '../../emulator/memory.ts';
+import { DEFAULT_MEMORY } from '../../shared/guest-memory.ts';
 import { GoTemplate, TemplateExecError, TemplateParseError } from '../../docker-cli/gotemplate/index.ts';
 import { TabdockError } from '../../shared/errors.ts';
 import { loadSettings } from '../home.ts';

@@ -1,7 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import type { BootStatus } from '../../engine/browser/events.ts';
 import { dockerRunner, pageEngine, type BrowserEngine } from '../engine.ts';
-import { DEFAULT_MEMORY, guestMemoryProblem } from '../../emulator/memory.ts';
+import { DEFAULT_MEMORY, guestMemoryProblem } from '../../shared/guest-memory.ts';
 import { describeError, type ErrorView } from '../model/describe-error.ts';
 import { autorunnable, commandFromUrl, shareUrl } from '../model/share-link.ts';
 import { RunningCommand, type OutputTee } from '../shell/running-command.ts';

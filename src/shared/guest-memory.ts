@@ -1,4 +1,4 @@
-/** The guest's memory: the default and what a setting may ask for (no emulator code: the CLI reads settings with it at every start). */
+/** The guest's memory: the default and what a setting may ask for (shared: the emulator, the CLI's settings read at every start, the page's Memory menu). */
 
 /** The shipped snapshot's memory, and the guest's when nothing asks for another. */
 export const DEFAULT_MEMORY = 256 * 1024 * 1024;
