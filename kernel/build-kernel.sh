@@ -3,7 +3,7 @@
 #
 #   kernel/build-kernel.sh            # builds into $BUILD_DIR, copies kernel/images/bzImage
 #
-# Needs (Debian): linux-source-6.1 bc flex bison libelf-dev libssl-dev gcc-i686-linux-gnu make
+# Needs (Debian): linux-source-6.1 bc flex bison libelf-dev libssl-dev gcc-i686-linux-gnu make patch
 # The source is unpacked OUTSIDE the repository (default /work/build). The config is
 # `tinyconfig` with kernel/config-fragment merged on top; every symbol the fragment asks
 # for is checked afterwards, so a silently dropped option fails the build.
@@ -28,6 +28,14 @@ if [ ! -f "$SRC/Makefile" ]; then
   tar -C "$BUILD_DIR" -xf "$SRC_TAR"
 fi
 cd "$SRC"
+# Our changes to Debian's source (kernel/patches, in name order), each applied once: one
+# already in the tree (an earlier build in the same $BUILD_DIR) is left as it is.
+for p in "$HERE"/patches/*.patch; do
+  [ -e "$p" ] || continue
+  if patch -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then continue; fi
+  echo "applying $(basename "$p")"
+  patch -p1 -s -N <"$p"
+done
 
 $MAKE tinyconfig >/dev/null
 ./scripts/kconfig/merge_config.sh -m .config "$HERE/config-fragment" >/dev/null

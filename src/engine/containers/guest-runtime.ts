@@ -35,29 +35,35 @@ export interface GuestRuntimeDeps {
 export const GUEST_TREE = '/run/tabdock/fs';
 
 /**
- * How the guest mounts the trees: `cache=none`. `cache=loose` (issue 17) keeps what the
- * guest looked up and read
- * (dentries, inodes, file pages) instead of asking the 9P server again for every path and
- * every page (a Python start: ~1,900 requests with `cache=none`, ~150 once cached). Safe by
- * these rules, since the guest is the only writer of a tree while it runs a container:
- * - a container's writes may sit in the guest's page cache until written back: the guest
- *   `sync`s before a container's exit is reported (then the store saves the tree) and
- *   before the engine reads a running container's tree (`flushFiles`: diff, cp, export,
- *   commit, exec);
+ * How the guest mounts the trees: `cache=loose` (issue 17) keeps what the guest looked up
+ * and read (dentries, inodes, attributes, file pages) instead of asking the 9P server again
+ * for every path and every page (a Python start: ~1,900 requests with `cache=none`, ~150
+ * cached). Writes are NOT cached: the guest kernel carries a patch
+ * (kernel/patches/0001-9p-loose-write-through.patch) that sends each write to the server
+ * before write() returns and drops the pages it covers, so a write the store refuses
+ * (ENOSPC past its cap, a full disk) fails in the writer, and a container's writes are in
+ * its tree when it exits or when the engine reads it (no sync needed); a shared writable
+ * mmap is refused, as with `cache=none`. (Stock `cache=loose` writes back later, where such
+ * an error is heard by nobody: test/store-space.test.ts saw `dd` past the cap exit 0.)
+ * What the guest cached is kept coherent by these rules, since the guest is the only
+ * writer of a tree while it runs a container:
  * - what the engine changes in a running container's tree (cp into it) the guest sees once
  *   it has forgotten what it cached (`refreshFiles`, FORGET);
  * - a tree the guest has served before (a container started again, a volume used again:
  *   changed while no container ran, or a new tree under the old name) is forgotten before
  *   the next container that uses it starts.
- * A guest that is lost (panic, reboot) loses what its containers wrote and did not sync.
- * It is not used: with write-back, a write past the store's cap (or a full disk) lands in
- * the guest's page cache and the writer is told it succeeded; the ENOSPC comes only at
- * write-back, where no process hears it, and the bytes are lost (test/store-space.test.ts
- * fails: `dd` past the cap exits 0). The rules below apply when the mode caches.
+ * Two containers sharing a volume share the guest's one mount, so they see each other's
+ * writes.
  */
-export const TREE_MOUNT_OPTIONS = 'cache=none';
-/** Whether the guest may hold a container's writes or stale reads (the rules above apply). */
-const TREES_CACHED = /cache=(loose|fscache)/.test(TREE_MOUNT_OPTIONS);
+export const TREE_MOUNT_OPTIONS = 'cache=loose';
+/** Whether the guest may hold stale lookups and reads of a tree (the forget rules above apply). */
+const TREES_CACHED = /cache=(loose|fscache|mmap)/.test(TREE_MOUNT_OPTIONS);
+/**
+ * Whether the guest may hold a container's writes (write-back): never with the patched
+ * kernel's write-through; a stock kernel's `cache=loose` would need a `sync` before an exit
+ * is reported and before the engine reads a running tree (`flushFiles`).
+ */
+const TREES_WRITE_BACK = false;
 
 /**
  * Written back, then every clean page, dentry and inode dropped. Once is not enough: the
@@ -173,7 +179,7 @@ export class GuestRuntime implements ContainerRuntime {
 
   /** A running container's writes reach its tree on the host (the guest writes back its page cache). */
   async flushFiles(): Promise<void> {
-    if (!TREES_CACHED) return;
+    if (!TREES_WRITE_BACK) return;
     const g = await this.guest?.catch(() => undefined);
     if (g) await this.guestShell(g, 'sync');
   }
@@ -250,7 +256,7 @@ export class GuestRuntime implements ContainerRuntime {
         try {
           // What it wrote is written back from the guest's page cache (TREE_MOUNT_OPTIONS).
           // A guest that went away has nothing left to write back.
-          const settled = g.lost || !TREES_CACHED ? undefined : await this.guestShell(g, 'sync').then(() => undefined, (e: unknown) => e);
+          const settled = g.lost || !TREES_WRITE_BACK ? undefined : await this.guestShell(g, 'sync').then(() => undefined, (e: unknown) => e);
           // What it wrote, to its tree and its volumes, is saved before its exit is reported.
           // A save that fails (a full store) still reports the exit, with the reason: the
           // container's writes past the failure were refused in it (ENOSPC) or are lost here.
