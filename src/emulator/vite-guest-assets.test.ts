@@ -27,6 +27,25 @@ describe('collectGuestAssets', () => {
     expect(assets.map((a) => a.path)).toContain(join(dir, 'fits.bin.zst'));
   });
 
+  it('names the memory the state was saved with (a page asking for other memory boots from scratch)', () => {
+    const { manifest } = collectGuestAssets({ snapshotPath: snapshot('mem', realMeta) });
+    expect(manifest.stateMemoryBytes).toBe(realMeta['memoryBytes']);
+    const none = collectGuestAssets({ snapshotPath: snapshot('mem-none', undefined) }).manifest;
+    expect(none.stateMemoryBytes).toBeUndefined();
+  });
+
+  it('hands the page (and the built site) the QEMU emulators, each with its committed sum', () => {
+    const { manifest, assets } = collectGuestAssets({ snapshotPath: snapshot('emu', realMeta) });
+    const sums = new Map(readFileSync(join(import.meta.dirname, '../../kernel/SHA256SUMS'), 'utf8').trim().split('\n').map((l) => [l.split(/\s+/)[1]!, l.split(/\s+/)[0]!] as const));
+    expect(Object.keys(manifest.emulators ?? {}).sort()).toEqual(['qemu-aarch64.zst', 'qemu-arm.zst', 'qemu-x86_64.zst']);
+    for (const [file, e] of Object.entries(manifest.emulators!)) {
+      expect(e.sha256).toBe(sums.get(file));
+      expect(e.name).toMatch(new RegExp(`^${file.replace('.zst', '')}\\.[0-9a-f]{12}\\.zst$`));
+      expect(assets.map((a) => a.name)).toContain(e.name);
+      expect(manifest.sizes[e.name]).toBeGreaterThan(1_000_000);
+    }
+  });
+
   it.each([
     ['made with another v86', { ...realMeta, v86: '0.0.1' }],
     ['made with another kernel', { ...realMeta, bzImageSha256: '0'.repeat(64) }],
