@@ -45,8 +45,8 @@ export async function guestBoot(s: GuestSetting): Promise<GuestBoot> {
     if (!snapshotMissing(e)) throw e;
     reason = e.message;
   }
-  // A shipped snapshot that does not fit the kernel would not be made to fit by another memory size either.
-  if (s.memoryBytes === undefined || reason) return { kind: 'cold', reason, ...(s.memoryBytes !== undefined ? { memoryBytes: s.memoryBytes } : {}) };
+  if (s.memoryBytes === undefined) return { kind: 'cold', reason };
+  // Another memory, or a shipped snapshot of another kernel: one made here (of this kernel) fits.
   const own = memorySnapshotPath(s.home, s.memoryBytes);
   try {
     const meta = await checkSnapshot(own);
@@ -84,9 +84,8 @@ export async function startNodeGuest(handle9p: Handle9p, s: GuestSetting, log: (
       log(`guest snapshot with ${mib(boot.memoryBytes)} made in ${Math.round(performance.now() - t)} ms: ${boot.path}`);
       boot = { kind: 'snapshot', path: boot.path, memoryBytes: boot.memoryBytes };
     } catch (e) {
-      const reason = `The guest snapshot for ${mib(boot.memoryBytes)} could not be made (${e instanceof Error ? e.message : String(e)}).`;
-      process.stderr.write(`${coldBootLine(reason)}\n`);
-      boot = { kind: 'cold', reason, memoryBytes: boot.memoryBytes };
+      // Said once, below, as every cold boot is.
+      boot = { kind: 'cold', reason: `The guest snapshot for ${mib(boot.memoryBytes)} could not be made (${e instanceof Error ? e.message : String(e)}).`, memoryBytes: boot.memoryBytes };
     }
   }
   let state: ArrayBuffer | undefined;

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,7 +110,12 @@ export async function createSnapshot(o: { path?: string; ninep?: 'handler' | 'bu
     const t2 = performance.now();
     // written under temporary names and renamed: a concurrent reader sees old or new, never half
     const tmp = `${path}.${process.pid}.tmp.bin.zst`;
-    await writeCompressedState(state, tmp, o.level ?? 19);
+    // A make that fails (a full disk, an interrupted compression) leaves no temporary file.
+    const dropTmp = () => Promise.all([rm(tmp, { force: true }), rm(metaPathOf(tmp), { force: true })]);
+    await writeCompressedState(state, tmp, o.level ?? 19).catch(async (e: unknown) => {
+      await dropTmp();
+      throw e;
+    });
     const compressMs = performance.now() - t2;
     const meta: SnapshotMeta = {
       v86: await v86Version(),
@@ -121,9 +126,14 @@ export async function createSnapshot(o: { path?: string; ninep?: 'handler' | 'bu
       // Guest.start refuses to return a guest without its bulk port, so this one has it
       bulkPort: BULK_PORT,
     };
-    await writeFile(metaPathOf(tmp), JSON.stringify(meta, null, 2) + '\n');
-    await rename(tmp, path);
-    await rename(metaPathOf(tmp), metaPathOf(path));
+    try {
+      await writeFile(metaPathOf(tmp), JSON.stringify(meta, null, 2) + '\n');
+      await rename(tmp, path);
+      await rename(metaPathOf(tmp), metaPathOf(path));
+    } catch (e) {
+      await dropTmp();
+      throw e;
+    }
     return { path, compressedBytes: (await stat(path)).size, rawBytes: state.byteLength, bootMs, saveMs, compressMs, meta };
   } finally {
     await guest.dispose();

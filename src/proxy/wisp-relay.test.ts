@@ -158,11 +158,15 @@ describe('wisp relay', () => {
     const t = await target(httpServe(Buffer.alloc(200_000, 'y')));
     cleanups.push(() => t.close());
     const { conn } = await relay({ allow: ['127.0.0.1/32'], ports: [t.port], maxBytes: 50_000 });
+    const t0 = Date.now();
     const s = open(conn, '127.0.0.1', t.port);
     await s.connected;
     s.send(GET);
     expect(await s.closed).toBe(ConnThrottled);
-    expect(s.bytes().length + GET.length).toBeLessThanOrEqual(50_000);
+    // The budget is 50,000 bytes an hour, refilled as time passes: what the stream took
+    // meanwhile (a few bytes a second; 2 were seen in CI on a loaded machine) is allowed too.
+    const refill = Math.ceil(((Date.now() - t0) * 50_000) / 3_600_000);
+    expect(s.bytes().length + GET.length).toBeLessThanOrEqual(50_000 + refill);
     expect(s.bytes().length).toBeGreaterThan(0);
     expect(await open(conn, '127.0.0.1', t.port).closed).toBe(ConnThrottled);
     expect(t.accepted).toBe(1);

@@ -326,7 +326,8 @@ export const up: Sub = {
       const settled = await Promise.allSettled(deps.map(bring));
       // A dependency that failed is reported once, by its own task.
       if (settled.some((r) => r.status === 'rejected')) throw skipped;
-      for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
+      // compose's --no-deps graph leaves the dependencies out: their conditions are not waited for either.
+      for (const [dep, d] of Object.entries(s.depends_on ?? {}).filter(([x]) => wanted.has(x))) {
         if (d.condition === 'service_healthy') {
           await waitFor(api, io, (await projectContainers(api, proj.name)).filter((x) => x.Labels![`${LABEL}.service`] === dep), { fallbackRunning: false });
           continue;

@@ -156,10 +156,10 @@ export async function copyIn(fs: ContainerFs, path: string, next: () => Promise<
       }
       else if (existing && (existing.kind === 'd') !== (e.kind === 'd')) {
         throw new TabdockError('CP_KIND', e.kind === 'd' ? `cannot overwrite non-directory ${join(path, e.path)} with directory` : `cannot overwrite directory ${join(path, e.path)} with non-directory`, {});
-      } else if (existing && existing.kind === 'f' && e.kind === 'f') {
-        n = existing;
-        await fs.setattr(n, { size: 0 });
       } else {
+        // A file that is there is replaced, not written over (moby's Unpack removes it first):
+        // its other hard links keep the old bytes, and a guest that cached it (or a process
+        // that has it open) holds the old inode, never half of each.
         if (existing) fs.unlink(parent, name, false);
         n = fs.create(parent, name, e.kind, { mode: e.mode, ...owner, ...(e.kind === 'l' ? { target: e.target ?? '' } : {}) });
       }

@@ -48,7 +48,9 @@ export const GUEST_TREE = '/run/tabdock/fs';
  * What the guest cached is kept coherent by these rules, since the guest is the only
  * writer of a tree while it runs a container:
  * - what the engine changes in a running container's tree (cp into it) the guest sees once
- *   it has forgotten what it cached (`refreshFiles`, FORGET);
+ *   it has forgotten what it cached (`refreshFiles`, FORGET); cp replaces files (new
+ *   inodes), and a name the guest has in use (an open file, a cwd, a mapping) it cannot
+ *   forget: a process holding the old file keeps it, as on a host;
  * - a tree the guest has served before (a container started again, a volume used again:
  *   changed while no container ran, or a new tree under the old name) is forgotten before
  *   the next container that uses it starts.

@@ -1,26 +1,26 @@
 import { splitKeys } from './keys.ts';
 import type { InputSource } from './terminal-io.ts';
 
-/** Ctrl-C nobody handles; the third Ctrl-C; Ctrl-P Ctrl-Q; the terminal went away. */
-export type AbandonReason = 'interrupt' | 'force' | 'detach' | 'hangup';
+/** Ctrl-C nobody handles; the third Ctrl-C; the terminal went away. */
+export type AbandonReason = 'interrupt' | 'force' | 'hangup';
 
 export interface CommandInputOptions {
   /** Echo to the terminal (the tty's ECHO, for cooked input and ^C). */
   echo(s: string): void;
-  /** The user gave up on the command: three Ctrl-C (or one nobody handles), or Ctrl-P Ctrl-Q. */
+  /** The user gave up on the command: three Ctrl-C (or one nobody handles). */
   abandon(why: AbandonReason): void;
 }
 
 const CTRL_C = '\x03';
 const CTRL_D = '\x04';
-const CTRL_P = '\x10';
-const CTRL_Q = '\x11';
 
 /**
  * The keyboard while a command runs, doing what a kernel tty's line discipline would:
  * - raw (the command asked for it: `-t`): every byte goes to the command, \x03 and \x04
- *   included, for the container's PTY to interpret; Ctrl-P Ctrl-Q detaches (Docker's
- *   default detach keys), so a stuck full-screen program never locks the tab;
+ *   included, for the container's PTY to interpret, and the detach keys for the docker
+ *   command itself (docker-cli's wireStdin: Ctrl-P Ctrl-Q unless --detach-keys or
+ *   config.json say otherwise), which detaches as docker's CLI does and tells the engine
+ *   (its `detach` / `exec_detach` events), so a stuck full-screen program never locks the tab;
  * - cooked (the command reads stdin without raw: `-i` alone): the line is edited and
  *   echoed here, sent on Enter; Ctrl-D sends what is typed, or ends the input when
  *   nothing is; Ctrl-C interrupts;
@@ -40,7 +40,6 @@ export class CommandInput implements InputSource {
   private line: string[] = [];
   private pending = '';
   private interrupts = 0;
-  private heldCtrlP = false;
   private readonly encoder = new TextEncoder();
   /** Someone types at it (prune asks for confirmation only then). */
   readonly isTTY = true;
@@ -146,20 +145,7 @@ export class CommandInput implements InputSource {
   }
 
   private rawKeys(data: string): void {
-    let out = '';
-    for (const ch of data) {
-      if (this.heldCtrlP) {
-        this.heldCtrlP = false;
-        if (ch === CTRL_Q) {
-          this.send(out);
-          return this.giveUp('detach');
-        }
-        out += CTRL_P;
-      }
-      if (ch === CTRL_P) this.heldCtrlP = true;
-      else out += ch;
-    }
-    this.send(out);
+    this.send(data);
   }
 
   private cookedKeys(data: string): void {

@@ -77,7 +77,7 @@ export class RunningCommand {
         return { status: 1 };
       },
     );
-    const gaveUp = abandoned.then((why): Omit<CommandResult, 'leftover'> => ({ status: why === 'detach' ? 0 : why === 'hangup' ? 129 : 130, abandoned: why }));
+    const gaveUp = abandoned.then((why): Omit<CommandResult, 'leftover'> => ({ status: why === 'hangup' ? 129 : 130, abandoned: why }));
     this.done = Promise.race([finished, gaveUp]).then((r) => {
       this.live = false;
       return { ...r, leftover: this.input.close() };

@@ -185,7 +185,6 @@ export class Shell {
           this.term.write('\r\n');
           this.say('got 3 SIGTERM/SIGINTs, forcefully exiting\r\n', 'err', tee);
         }
-        if (r.abandoned === 'detach') this.term.write('\r\n');
         return r;
       } finally {
         this.running = undefined;
