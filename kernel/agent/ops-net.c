@@ -147,6 +147,8 @@ static int nft_apply(char *err, size_t errcap)
 				continue;
 			/* what was redirected, and replies to the guest's own connections (ingress connect) */
 			R("  iifname \"%s\" ct status dnat accept\n", b->name);
+			/* the gateway answers ping, as a Docker host's bridge address does */
+			R("  iifname \"%s\" ip daddr @gateways icmp type echo-request accept\n", b->name);
 			R("  iifname \"%s\" ct state established,related accept\n", b->name);
 			/* egress down: TCP to a gateway meets a closed port (RST) rather than a drop (a hang) */
 			if (!link_up && !b->internal)

@@ -155,6 +155,12 @@ describe('guest networking', () => {
     expect(r.stdout).toBe('hello from c1\n');
   });
 
+  it('the gateway answers ping, as a Docker host\'s bridge address does (ICMP stays in the guest)', async () => {
+    const r = await run(`${BB} ping -c 1 -W 10 172.17.0.1`, 'c2');
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('1 packets received');
+  });
+
   it('egress: a wget to the gateway and to a 10.x address arrives as OPEN and is answered by a real host server', async () => {
     opens.length = 0;
     const gw = await run(`${BB} wget -q -O - http://172.17.0.1:8080/via-gateway`, 'c2');
