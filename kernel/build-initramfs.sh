@@ -9,7 +9,8 @@
 #   UPDATE_PACKAGES=1 kernel/build-initramfs.sh   # re-pin kernel/PACKAGES to the archive's versions
 #
 # Needs (Debian, with `dpkg --add-architecture i386`): apt-get, dpkg-deb, binutils,
-# gcc-i686-linux-gnu (static agent), zstd, gcc (host, for the kernel's gen_init_cpio),
+# gcc-i686-linux-gnu and libc6-dev-i386-cross (static agent; without the latter the cross gcc
+# finds the host's headers and fails on bits/wordsize.h), zstd, gcc (host, for the kernel's gen_init_cpio),
 # and the unpacked kernel source from build-kernel.sh (for usr/gen_init_cpio.c).
 # Package versions are pinned in kernel/PACKAGES; the archive is fixed-timestamp
 # (gen_init_cpio -t) so the same inputs give the same bytes.
