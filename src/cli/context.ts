@@ -44,8 +44,8 @@ export function makeCtx(io: Io): Ctx {
         // A daemon about to start says here, on the user's terminal, when its guest will cold-boot.
         let d = await connectDaemon(io.env, { autostart: false });
         if (!d) {
-          const { coldBootLine, guestBoot, makeSnapshotLine } = await import('./node-guest.ts');
-          const boot = await guestBoot({ env: io.env, home: settings.home, ...(settings.guestMemory !== undefined ? { memoryBytes: settings.guestMemory } : {}) });
+          const { coldBootLine, guestBoot, guestSetting, makeSnapshotLine } = await import('./node-guest.ts');
+          const boot = await guestBoot(guestSetting(io.env, settings));
           if (boot.kind === 'cold') io.err(`${coldBootLine(boot.reason)}\n`);
           if (boot.kind === 'make') io.err(`${makeSnapshotLine(boot)}\n`);
           d = (await connectDaemon(io.env))!;

@@ -19,6 +19,10 @@ export interface GuestSetting {
   memoryBytes?: number;
 }
 
+/** The GuestSetting of these settings (the CLI's check, `info`, and the engine it composes read it alike). */
+export const guestSetting = (env: Record<string, string | undefined>, settings: { home: string; guestMemory?: number }): GuestSetting =>
+  ({ env, home: settings.home, ...(settings.guestMemory !== undefined ? { memoryBytes: settings.guestMemory } : {}) });
+
 /** The snapshot the guest restores: `$TABDOCK_SNAPSHOT`, else the checkout's kernel/snapshot. */
 export const snapshotPath = (env: Record<string, string | undefined>): string => env['TABDOCK_SNAPSHOT'] || DEFAULT_SNAPSHOT_PATH;
 

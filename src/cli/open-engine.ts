@@ -7,7 +7,7 @@ import { nodeWasiWorker } from '../engine/wasi/node.ts';
 import { NodeLink } from '../engine/network/node-link.ts';
 import { NodePorts } from '../engine/network/node-ports.ts';
 import { TabdockError } from '../shared/errors.ts';
-import { startNodeGuest } from './node-guest.ts';
+import { guestSetting, startNodeGuest } from './node-guest.ts';
 import { loadEmulatorFile } from '../emulator/node.ts';
 import { RegistryClient } from '../registry-client/index.ts';
 import { nodeSha256 } from '../registry-client/node.ts';
@@ -53,7 +53,7 @@ async function composeEngine(env: Io['env'], settings: Awaited<ReturnType<typeof
   const meta = await DirMetaStore.open(join(settings.home, 'meta'));
   const layers = new LayerStore({ chunks: await DirBlobStore.open(join(settings.home, 'chunks'), { space }), meta, hasher: nodeSha256, gunzip: nodeGunzip });
   space.setReclaimable(() => layers.reclaimable());
-  const guest = { env, home: settings.home, ...(settings.guestMemory !== undefined ? { memoryBytes: settings.guestMemory } : {}) };
+  const guest = guestSetting(env, settings);
   // TABDOCK_GUEST=off: no Linux guest at all (only wasi/wasm images run).
   const startGuest = env['TABDOCK_GUEST'] === 'off'
     ? async () => {

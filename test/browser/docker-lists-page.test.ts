@@ -14,18 +14,9 @@ import recorded from '../../src/docker-cli/testdata/docker-lists.json' with { ty
 import cases from '../../src/docker-cli/testdata/list-cases.json' with { type: 'json' };
 import { quoteArgv } from '../../src/ui/shell/tokenize.ts';
 import { DOCKER_LISTS_KNOWN } from '../support/docker-lists-known.ts';
+import { runInPageShell, type CapturingPlayground, type LineOutput } from './page-shell.ts';
 import { launchChromium, startDevServer, startRegistry, type TestRegistry } from '../support/index.ts';
 
-interface LineOutput {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-/** What the test uses of <tabdock-playground> (its module needs Vite's CSS imports, so it is not imported here). */
-interface CapturingPlayground extends HTMLElement {
-  terminalText(tab?: number): string;
-  runCaptured(line: string): Promise<LineOutput> | false;
-}
 
 let reg: TestRegistry;
 let dev: { url: string; server: ViteDevServer };
@@ -33,21 +24,8 @@ let browser: Browser;
 let page: Page;
 
 /** `docker ARGS` typed into the page's shell, as a line the shell reads back into ARGS. */
-async function docker(args: string[], timeout = 60_000): Promise<LineOutput> {
-  const line = quoteArgv(['docker', ...args]);
-  const run = page.evaluate(async (l): Promise<LineOutput | 'busy'> => {
-    const r = document.querySelector<CapturingPlayground>('tabdock-playground')!.runCaptured(l);
-    return r === false ? 'busy' : await r;
-  }, line);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no prompt after ${timeout} ms: ${line}`)), timeout)));
-  try {
-    const r = await Promise.race([run, late]);
-    if (r === 'busy') throw new Error(`the shell was busy: ${line}`);
-    return r;
-  } finally {
-    clearTimeout(timer);
-  }
+function docker(args: string[], timeout = 60_000): Promise<LineOutput> {
+  return runInPageShell(page, quoteArgv(['docker', ...args]), timeout);
 }
 
 beforeAll(async () => {

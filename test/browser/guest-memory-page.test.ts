@@ -6,16 +6,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, startDevServer, startRegistry, type TestRegistry } from '../support/index.ts';
+import { runInPageShell, type CapturingPlayground, type LineOutput } from './page-shell.ts';
 
-interface LineOutput {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-interface CapturingPlayground extends HTMLElement {
-  terminalText(tab?: number): string;
-  runCaptured(line: string): Promise<LineOutput> | false;
-}
 
 const MIB = 1024 * 1024;
 let reg: TestRegistry;
@@ -25,14 +17,7 @@ let page: Page;
 
 const prompt = () => page.waitForFunction(() => document.querySelector<CapturingPlayground>('tabdock-playground')?.terminalText?.().includes('tabdock $'), null, { timeout: 60_000 });
 
-async function line(l: string): Promise<LineOutput> {
-  const r = await page.evaluate(async (text): Promise<LineOutput | 'busy'> => {
-    const p = document.querySelector<CapturingPlayground>('tabdock-playground')!.runCaptured(text);
-    return p === false ? 'busy' : await p;
-  }, l);
-  if (r === 'busy') throw new Error(`the shell was busy: ${l}`);
-  return r;
-}
+const line = (l: string): Promise<LineOutput> => runInPageShell(page, l, 300_000);
 
 beforeAll(async () => {
   reg = await startRegistry();

@@ -50,7 +50,7 @@ export const info: NodeCommand = {
     }
     const settings = await loadSettings(io.env);
     const e = await engine();
-    const [containers, images, boot] = await Promise.all([e.listContainers({ all: true }), e.listImages(), import('../node-guest.ts').then((g) => g.guestBoot({ env: io.env, home: settings.home, ...(settings.guestMemory !== undefined ? { memoryBytes: settings.guestMemory } : {}) }))]);
+    const [containers, images, boot] = await Promise.all([e.listContainers({ all: true }), e.listImages(), import('../node-guest.ts').then((g) => g.guestBoot(g.guestSetting(io.env, settings)))]);
     const running = containers.filter((c) => c.State === 'running' || c.State === 'restarting').length;
     const paused = containers.filter((c) => c.State === 'paused').length;
     const room = storeRoom(settings.home, settings.storeMax);
