@@ -37,6 +37,7 @@ void op_net_create(const struct fields *f, uint32_t id);
 void op_net_remove(const struct fields *f, uint32_t id);
 void op_netns_create(const struct fields *f, uint32_t id);
 void op_netns_delete(const struct fields *f, uint32_t id);
+void op_netns_dns(const struct fields *f, uint32_t id);
 void op_net_attach(const struct fields *f, uint32_t id);
 void op_net_detach(const struct fields *f, uint32_t id);
 void op_net_link(const struct fields *f, uint32_t id);

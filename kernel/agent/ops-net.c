@@ -325,6 +325,25 @@ static void netns_path(char *buf, size_t cap, const char *id)
 	snprintf(buf, cap, "%s/%s", NETNS_DIR, id);
 }
 
+/* Docker's embedded DNS address, in the current network namespace: a socket, or -1 (errno). */
+static int dns_socket_here(void)
+{
+	int one = 1;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
+	inet_pton(AF_INET, "127.0.0.11", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 void op_netns_create(const struct fields *f, uint32_t id)
 {
 	const char *nsid = fget(f, "id");
@@ -367,15 +386,9 @@ void op_netns_create(const struct fields *f, uint32_t id)
 	else if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
 		e = errno, what = "bind mount";
 	if (!e && fnum(f, "dns", 0)) {
-		/* Docker's embedded DNS address, inside the namespace */
-		int one = 1;
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
-		inet_pton(AF_INET, "127.0.0.11", &sa.sin_addr);
-		dns_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (dns_fd < 0 || setsockopt(dns_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ||
-		    bind(dns_fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		dns_fd = dns_socket_here();
+		if (dns_fd < 0) {
 			e = errno, what = "dns socket 127.0.0.11:53";
-			close_fd(&dns_fd);
 			umount2(path, MNT_DETACH);
 		}
 	}
@@ -391,6 +404,44 @@ void op_netns_create(const struct fields *f, uint32_t id)
 	struct reply rp = { .len = 0 };
 	rfield(&rp, "path=%s", path);
 	reply_ok(id, &rp);
+}
+
+/* The embedded DNS socket for a namespace made without one (a container connected to its
+ * first user network while running); nothing to do when it has one. */
+void op_netns_dns(const struct fields *f, uint32_t id)
+{
+	const char *nsid = fget(f, "id");
+	struct netns *ns = nsid ? netns_by_id(nsid) : NULL;
+	if (!ns) {
+		reply_err(id, ENOENT, "no network namespace %s", nsid ? nsid : "");
+		return;
+	}
+	if (ns->dns_fd >= 0) {
+		reply_ok(id, NULL);
+		return;
+	}
+	char path[128];
+	netns_path(path, sizeof path, nsid);
+	int nfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nfd < 0) {
+		reply_err(id, errno, "open %s: %s", path, strerror(errno));
+		return;
+	}
+	int e = 0, fd = -1;
+	const char *what = "setns";
+	if (setns(nfd, CLONE_NEWNET) < 0)
+		e = errno;
+	else if ((fd = dns_socket_here()) < 0)
+		e = errno, what = "dns socket 127.0.0.11:53";
+	close(nfd);
+	if (setns(root_ns_fd, CLONE_NEWNET) < 0)
+		logf_("setns back to the root namespace: %s", strerror(errno));
+	if (e) {
+		reply_err(id, e, "%s: %s", what, strerror(e));
+		return;
+	}
+	ns->dns_fd = fd;
+	reply_ok(id, NULL);
 }
 
 void op_netns_delete(const struct fields *f, uint32_t id)

@@ -176,6 +176,7 @@ void handle_request(uint32_t id, unsigned char *payload, uint32_t len)
 	else if (!strcmp(op, "net-remove")) op_net_remove(&f, id);
 	else if (!strcmp(op, "netns-create")) op_netns_create(&f, id);
 	else if (!strcmp(op, "netns-delete")) op_netns_delete(&f, id);
+	else if (!strcmp(op, "netns-dns")) op_netns_dns(&f, id);
 	else if (!strcmp(op, "net-attach")) op_net_attach(&f, id);
 	else if (!strcmp(op, "net-detach")) op_net_detach(&f, id);
 	else if (!strcmp(op, "net-link")) op_net_link(&f, id);

@@ -245,6 +245,11 @@ export class AgentClient implements StreamHost, SocketHost {
     return { path: one(f, 'path') };
   }
 
+  /** Give namespace `id` the embedded DNS socket (127.0.0.11:53) if it was made without one. */
+  async netnsDns(id: string): Promise<void> {
+    await this.request('netns-dns', [['id', id]]);
+  }
+
   /** Close its DNS socket, remove its veths, unmount and delete it. */
   async netnsDelete(id: string): Promise<void> {
     await this.request('netns-delete', [['id', id]]);

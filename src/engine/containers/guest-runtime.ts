@@ -294,8 +294,13 @@ export class GuestRuntime implements ContainerRuntime {
     return (await this.bootGuest()).agent.connect(ip, port);
   }
 
-  async attachEndpoint(containerId: string, e: PlannedEndpoint): Promise<void> {
-    await this.attach(await this.bootGuest(), netnsId(containerId), e);
+  async attachEndpoint(containerId: string, e: PlannedEndpoint, dns?: { resolvConf: string }): Promise<void> {
+    const g = await this.bootGuest();
+    await this.attach(g, netnsId(containerId), e);
+    if (!dns) return;
+    await g.agent.netnsDns(netnsId(containerId));
+    // `cat >` truncates and writes the same file: the bind in the container shows it.
+    await this.writeGuestFiles(g, guestBundlePath(containerId), { 'resolv.conf': dns.resolvConf });
   }
 
   async detachEndpoint(containerId: string, ifname: string): Promise<void> {

@@ -151,8 +151,12 @@ export interface ContainerRuntime {
   warmUp?(): Promise<void>;
   /** A TCP connection to ip:port inside the runtime's network (published ports). */
   connect?(ip: string, port: number): Promise<GuestSocket>;
-  /** `network connect` / `disconnect` on a running container. */
-  attachEndpoint?(containerId: string, e: PlannedEndpoint): Promise<void>;
+  /**
+   * `network connect` / `disconnect` on a running container. With `dns`, the container's
+   * first user network: its namespace gets the embedded DNS (127.0.0.11) and its
+   * /etc/resolv.conf this text, written in place (the file bound into it stays the same).
+   */
+  attachEndpoint?(containerId: string, e: PlannedEndpoint, dns?: { resolvConf: string }): Promise<void>;
   detachEndpoint?(containerId: string, ifname: string): Promise<void>;
   /** A network was removed: its bridge goes from the guest (if the guest made it). */
   removeBridge?(bridge: string): Promise<void>;

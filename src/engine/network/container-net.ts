@@ -227,7 +227,12 @@ export class ContainerNetworking {
   }
 
   /** `docker network connect` on a running container: one more endpoint (eth<n>). */
-  async connectRunning(c: ContainerRecord, n: NetworkRecord, es: EndpointSettings): Promise<{ planned: PlannedEndpoint; settings: EndpointSettings } | undefined> {
+  /**
+   * A running container joins `n`: its address there and the interface to add. Joining its
+   * first user network also gives it the embedded DNS, as libnetwork starts the sandbox's
+   * resolver then and rebuilds its resolv.conf: `dns` is the file to write in its place.
+   */
+  async connectRunning(c: ContainerRecord, n: NetworkRecord, es: EndpointSettings): Promise<{ planned: PlannedEndpoint; settings: EndpointSettings; dns?: { resolvConf: string } } | undefined> {
     const a = this.active.get(c.Id);
     if (!a || a.plan.mode !== 'bridge') return undefined;
     const e = this.deps.networks.attach(n, { id: c.Id, name: c.Name.slice(1), ...(es.IPAMConfig?.IPv4Address ? { ip: es.IPAMConfig.IPv4Address } : {}), aliases: es.Aliases ?? [] });
@@ -239,9 +244,17 @@ export class ContainerNetworking {
     while (used.has(`eth${i}`)) i++;
     const planned: PlannedEndpoint = { bridge: bridgeDevice(n), subnet: cfg.Subnet, gateway: cfg.Gateway, internal: n.Internal, ifname: `eth${i}`, ip: e.ip, prefix: e.prefix, mac: e.mac, defaultRoute: false };
     a.plan.endpoints.push(planned);
+    let dns: { resolvConf: string } | undefined;
+    if (isUserNetwork(n) && !a.plan.dns) {
+      const o = c.RunOptions;
+      const resolv = resolvConf({ embeddedDns: true, nameservers: [], dns: o.dns, dnsSearch: o.dnsSearch, dnsOptions: o.dnsOptions });
+      a.plan = { ...a.plan, dns: true, files: { ...a.plan.files, resolvConf: resolv } };
+      dns = { resolvConf: resolv };
+    }
     return {
       planned,
-      settings: { ...es, NetworkID: n.Id, EndpointID: e.endpointId, Gateway: e.gateway, IPAddress: e.ip, IPPrefixLen: e.prefix, MacAddress: e.mac, DNSNames: [c.Name.slice(1), c.Id.slice(0, 12), ...(es.Aliases ?? [])] },
+      ...(dns ? { dns } : {}),
+      settings: { ...es, NetworkID: n.Id, EndpointID: e.endpointId, Gateway: e.gateway, IPAddress: e.ip, IPPrefixLen: e.prefix, MacAddress: e.mac, DNSNames: isUserNetwork(n) ? [c.Name.slice(1), c.Id.slice(0, 12), ...(es.Aliases ?? [])] : null },
     };
   }
 
@@ -285,15 +298,16 @@ export class ContainerNetworking {
     return link.resolve(q);
   }
 
-  /** Names on the user networks the asking container (`ns`, its ID) is on: containers, aliases, short IDs. */
+  /** Names on the user networks the asking container (`ns`, its ID) is on: containers, aliases, short IDs (none from the default bridge, as Docker's). */
   private lookup(ns: string, name: string): string[] | undefined {
     const owner = [...this.active.keys()].find((id) => netnsId(id) === ns);
-    if (!owner) return undefined;
-    const mine = this.deps.networks.endpointsOfContainer(owner);
+    const mine = owner ? this.active.get(owner)?.endpoints : undefined;
+    if (!mine) return undefined;
     const q = name.toLowerCase();
     const out: string[] = [];
-    for (const { networkId } of mine) {
-      for (const e of this.deps.networks.endpointsOf(networkId)) {
+    for (const { network } of mine) {
+      if (!isUserNetwork(network)) continue;
+      for (const e of this.deps.networks.endpointsOf(network.Id)) {
         if (e.name.toLowerCase() === q || e.aliases.some((x) => x.toLowerCase() === q) || (q.length === 12 && e.containerId.startsWith(q))) out.push(e.ip);
       }
     }

@@ -73,7 +73,7 @@ export class EngineNetworks implements NetworkApi {
         try {
           const rt = await this.runtimes.runtime(this.runtimes.forContainer(c));
           if (!rt.attachEndpoint) throw new TabdockError('UNSUPPORTED', `the ${c.Driver} runtime cannot connect a running container to a network`, {});
-          await rt.attachEndpoint(c.Id, live.planned);
+          await rt.attachEndpoint(c.Id, live.planned, live.dns);
         } catch (e) {
           this.net.disconnectRunning(c.Id, n);
           throw e;
