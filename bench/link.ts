@@ -91,7 +91,7 @@ export async function benchLink(): Promise<BenchRow[]> {
   const r2 = (n: number) => +n.toFixed(2);
   rows.push({ name: `link: stdin host->guest, bulk port (${SIZE / MIB} MiB, median of ${RUNS})`, value: r2(b.mbPerS), unit: 'MB/s', baseline: 'console port (hvc1)', baselineValue: r2(c.mbPerS) });
   rows.push({ name: 'link: stdin host->guest, guest instructions per byte, bulk port', value: r2(b.instrPerByte), unit: 'instr/B', baseline: 'console port (hvc1)', baselineValue: r2(c.instrPerByte) });
-  rows.push({ name: 'link: stdin host->guest, guest instructions per byte, bulk port vs guest->host', value: r2(b.instrPerByte), unit: 'instr/B', baseline: 'stdout guest->host (console port)', baselineValue: r2(o.instrPerByte) });
+  rows.push({ name: 'link: stdin host->guest, guest instructions per byte, bulk port vs guest->host', value: r2(b.instrPerByte), unit: 'instr/B', baseline: 'stdout guest->host (bulk port)', baselineValue: r2(o.instrPerByte) });
   rows.push({ name: `link: stdout guest->host (${SIZE / MIB} MiB, median of ${RUNS})`, value: r2(o.mbPerS), unit: 'MB/s', baseline: 'stdin host->guest, bulk port', baselineValue: r2(b.mbPerS) });
   return rows;
 }

@@ -3,7 +3,7 @@
 // busybox wget inside the guest; a 16 MiB download through `-p`; a 16 MiB download from a
 // server on this machine made by a container through the link (host-gateway) beside curl
 // on this machine; and the daemon's CPU over 30 s with a network and its containers idle,
-// beside 30 s with one container on `--network none`. Loopback only.
+// beside 30 s with one container on `--network none`, each once the daemon has settled. Loopback only.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
@@ -19,6 +19,20 @@ function daemonCpuMs(home: string): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name).
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+/**
+ * Waits until the daemon is quiet (under 100 ms of CPU in a 2 s window, or 90 s at most):
+ * a guest just restored, or a container just started, keeps the emulator busy for a while
+ * (crun's tail, v86 compiling what ran), which would count as idle cost otherwise.
+ */
+async function settled(home: string): Promise<void> {
+  const end = Date.now() + 90_000;
+  while (Date.now() < end) {
+    const c0 = daemonCpuMs(home);
+    await new Promise((r) => setTimeout(r, 2000));
+    if (daemonCpuMs(home) - c0 < 100) return;
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -61,6 +75,7 @@ export async function benchNetwork(): Promise<BenchRow[]> {
 
     // Idle floor first: a daemon with one container on --network none.
     await must('run', '-d', '--name', 'quiet', '--network', 'none', IMG, 'sleep', '3600');
+    await settled(cli.home);
     const q0 = daemonCpuMs(cli.home);
     await new Promise((r) => setTimeout(r, 30_000));
     const quietCpu = daemonCpuMs(cli.home) - q0;
@@ -74,6 +89,7 @@ export async function benchNetwork(): Promise<BenchRow[]> {
     await until(async () => (await fetch(`http://127.0.0.1:${port}/big`, { method: 'HEAD' }).catch(() => undefined))?.headers.get('content-length') === String(BIG), 120_000, 'the server container');
 
     // Idle cost with the network up and both containers idle.
+    await settled(cli.home);
     const n0 = daemonCpuMs(cli.home);
     await new Promise((r) => setTimeout(r, 30_000));
     const netCpu = daemonCpuMs(cli.home) - n0;

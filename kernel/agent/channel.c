@@ -2,6 +2,7 @@
 #include "agent.h"
 
 int link_fd = -1;
+int out_fd = -1; /* where frames go: link_fd until READY is out, then the bulk port if there is one */
 
 /* ---------- small helpers ---------- */
 
@@ -62,7 +63,7 @@ void send_frame(int type, int flags, uint32_t id, const void *payload, size_t le
 	put_u32(buf + 8, (uint32_t)len);
 	if (len)
 		memcpy(buf + HDR_LEN, payload, len);
-	write_all(link_fd, buf, HDR_LEN + len);
+	write_all(out_fd >= 0 ? out_fd : link_fd, buf, HDR_LEN + len);
 }
 
 void send_u32(int type, uint32_t id, uint32_t v)

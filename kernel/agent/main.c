@@ -136,7 +136,7 @@ static int open_bulk_port(void)
 	/* <dev> is the virtio device index: the console is one of the first few virtio devices */
 	for (int dev = 0; dev < 16; dev++) {
 		snprintf(path, sizeof path, "/dev/vport%dp%d", dev, BULK_PORT);
-		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0)
 			return fd;
 	}
@@ -179,10 +179,21 @@ int main(int argc, char **argv)
 	char ready[256];
 	struct timespec boot;
 	clock_gettime(CLOCK_BOOTTIME, &boot);
-	int rl = snprintf(ready, sizeof ready, "version=%s%cproto=%d%ckernel=%s%cuptime_ms=%lld%cbulk=%d%c", AGENT_VERSION, 0,
+	int rl = snprintf(ready, sizeof ready, "version=%s%cproto=%d%ckernel=%s%cuptime_ms=%lld%cbulk=%d%cout=%d%c", AGENT_VERSION, 0,
 			  PROTO_VERSION, 0, u.release, 0, (long long)boot.tv_sec * 1000 + boot.tv_nsec / 1000000, 0,
-			  bulk_fd >= 0 ? BULK_PORT : 0, 0);
+			  bulk_fd >= 0 ? BULK_PORT : 0, 0, bulk_fd >= 0 ? BULK_PORT : CONTROL_PORT_NO, 0);
 	send_frame(FRAME_READY, 0, 0, ready, (size_t)rl);
+	/*
+	 * Every later guest->host frame goes on the bulk port too: a write there is one
+	 * virtio buffer of up to 32 KiB, where hvc1 pushes 4 KiB a kick through the tty layers
+	 * (and khvcd for what does not fit). READY said out=2; what READY wrote on hvc1 is
+	 * with the host before the first byte on the bulk port (tcdrain), so the host's two
+	 * decoders, one a port, never see a frame cut between them.
+	 */
+	if (bulk_fd >= 0) {
+		tcdrain(link_fd);
+		out_fd = bulk_fd;
+	}
 
 	enum { NET_FDS = MAX_SOCKSTREAMS + MAX_NETNS + 2 };
 	struct pollfd pfds[3 + 4 * MAX_PROCS + NET_FDS];

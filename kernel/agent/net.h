@@ -9,8 +9,8 @@
 #define MAX_NETNS 64
 #define MAX_BRIDGES 32
 #define MAX_ENDPOINTS 128
-/* One read of a socket: as large as a frame may carry, within the stream's credit. */
-#define SOCK_READ_CHUNK MAX_PAYLOAD
+/* One read of a socket, within the stream's credit: a frame that is one write to the bulk port. */
+#define SOCK_READ_CHUNK LINK_WRITE_PAYLOAD
 /* Host->guest bytes written to a socket are given back as CREDIT in batches of this. */
 #define SOCK_CREDIT_BATCH 32768
 

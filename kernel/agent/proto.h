@@ -18,11 +18,17 @@
 #define HDR_LEN 12
 #define MAX_PAYLOAD 65536
 /*
- * The virtio-console port host->guest frames take when the host announced it without the
- * console flag (a plain vport, read a whole buffer at a time); guest->host frames and the
- * fallback host->guest path stay on the console port (hvc1). READY and ping say bulk=2.
+ * The bulk port: the virtio-console port the host announced without the console flag (a
+ * plain vport: a read takes a whole buffer, a write sends up to 32 KiB in one). Host->guest
+ * frames take it once the host has switched (fallback: the console port, hvc1); guest->host
+ * frames take it after READY, which goes on hvc1. READY and ping say bulk=2 and out=2
+ * (out=1: every guest->host frame on hvc1).
  */
 #define BULK_PORT 2
+#define CONTROL_PORT_NO 1
+/* A write to a plain virtio port sends at most 32 KiB (one buffer): a DATA frame the agent
+ * makes carries at most this, so that each is one write. */
+#define LINK_WRITE_PAYLOAD (32768 - HDR_LEN)
 
 enum frame_type {
 	FRAME_REQ = 1,    /* host->guest: id=request id, payload = NUL-terminated fields */

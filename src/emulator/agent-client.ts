@@ -17,8 +17,12 @@ export type { Datagram } from './protocol.ts';
 /** The byte pipe under the client: virtio-console ports of the emulator (Guest picks which). */
 export interface AgentTransport {
   send(bytes: Uint8Array): void;
-  /** Subscribe to bytes from the guest; returns the unsubscribe function. */
-  onReceive(listener: (bytes: Uint8Array) => void): () => void;
+  /**
+   * Subscribe to bytes from the guest; returns the unsubscribe function. `port` names the
+   * virtio port they came on when there are several: each port's bytes are whole frames
+   * in order, but a frame never spans two ports, so each is decoded on its own.
+   */
+  onReceive(listener: (bytes: Uint8Array, port?: number) => void): () => void;
   /** Receive buffers the guest has posted now, if the emulator can tell (see LinkWriter). */
   buffersPosted?: () => number | undefined;
 }
@@ -32,6 +36,8 @@ export interface AgentInfo {
   uptimeMs?: number;
   /** The plain virtio port the agent reads host->guest frames on (0: none, console only). */
   bulk?: number;
+  /** The port its frames to the host take after READY (2: the bulk port; 1: the console port). */
+  out?: number;
 }
 
 export interface ProcessOptions {
@@ -118,7 +124,8 @@ const ECONNREFUSED = 111;
 
 export class AgentClient implements StreamHost, SocketHost {
   private readonly link: LinkWriter;
-  private readonly decoder: FrameDecoder;
+  /** One decoder per port the guest writes on (its READY on the console port, then the bulk port). */
+  private readonly decoders = new Map<number, FrameDecoder>();
   private readonly unsubscribe: () => void;
   private readonly pending = new Map<number, { op: string; resolve: (f: Map<string, string[]>) => void; reject: (e: Error) => void }>();
   private readonly processes = new Map<number, GuestProcess>();
@@ -136,8 +143,11 @@ export class AgentClient implements StreamHost, SocketHost {
       send: (b) => transport.send(b),
       ...(transport.buffersPosted ? { buffersPosted: transport.buffersPosted } : {}),
     });
-    this.decoder = new FrameDecoder((f) => this.handleFrame(f), (e) => this.onProtocolError(e));
-    this.unsubscribe = transport.onReceive((bytes) => this.decoder.push(bytes));
+    this.unsubscribe = transport.onReceive((bytes, port = 0) => {
+      let d = this.decoders.get(port);
+      if (!d) this.decoders.set(port, (d = new FrameDecoder((f) => this.handleFrame(f), (e) => this.onProtocolError(e))));
+      d.push(bytes);
+    });
   }
 
   /** What READY (cold boot) or the last ping said. */
@@ -154,7 +164,7 @@ export class AgentClient implements StreamHost, SocketHost {
   /** Round trip to the agent; also how a restored guest is found ready. */
   async ping(): Promise<AgentInfo> {
     const f = await this.request('ping', []);
-    const info: AgentInfo = { version: one(f, 'version'), proto: Number(one(f, 'proto')), kernel: one(f, 'kernel'), machine: one(f, 'machine'), bulk: Number(one(f, 'bulk') || 0) };
+    const info: AgentInfo = { version: one(f, 'version'), proto: Number(one(f, 'proto')), kernel: one(f, 'kernel'), machine: one(f, 'machine'), bulk: Number(one(f, 'bulk') || 0), out: Number(one(f, 'out') || 1) };
     this.markReady(info);
     return info;
   }
@@ -375,7 +385,7 @@ export class AgentClient implements StreamHost, SocketHost {
         // was running is gone, and the link's unacknowledged sends died with it.
         if (this.readyInfo) this.guestRestarted();
         const fields = decodeFields(f.payload);
-        this.markReady({ version: one(fields, 'version'), proto: Number(one(fields, 'proto')), kernel: one(fields, 'kernel'), uptimeMs: Number(one(fields, 'uptime_ms')), bulk: Number(one(fields, 'bulk') || 0) });
+        this.markReady({ version: one(fields, 'version'), proto: Number(one(fields, 'proto')), kernel: one(fields, 'kernel'), uptimeMs: Number(one(fields, 'uptime_ms')), bulk: Number(one(fields, 'bulk') || 0), out: Number(one(fields, 'out') || 1) });
         return;
       }
       case FrameType.Res: {

@@ -139,11 +139,16 @@ export class Guest {
     plainBulkPort(emulator);
     const transport: AgentTransport = {
       send: (bytes) => bus.send(`virtio-console${sendPort}-input-bytes`, bytes),
+      // The agent's READY comes on the console port, its later frames on the bulk port
+      // (out=2; an agent without one keeps to the console port): both are listened to.
       onReceive: (listener) => {
-        const name = `virtio-console${CONTROL_PORT}-output-bytes`;
-        const fn = (bytes: Uint8Array) => listener(bytes);
-        bus.register(name, fn);
-        return () => bus.unregister(name, fn);
+        const offs = [CONTROL_PORT, BULK_PORT].map((port) => {
+          const name = `virtio-console${port}-output-bytes`;
+          const fn = (bytes: Uint8Array) => listener(bytes, port);
+          bus.register(name, fn);
+          return () => bus.unregister(name, fn);
+        });
+        return () => offs.forEach((off) => off());
       },
       buffersPosted: () => postedBuffers(emulator, sendPort),
     };
