@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { cliHome, startRegistry, type CliHome } from '../test/support/index.ts';
 import { median, type BenchRow } from './table.ts';
 
-const BIG = 16 << 20;
+export const BIG = 16 << 20;
 
 function daemonCpuMs(home: string): number {
   const pid = Number(readFileSync(join(home, 'tabdock.pid'), 'utf8'));
@@ -43,7 +43,7 @@ async function freePort(): Promise<number> {
   return p;
 }
 
-async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+export async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await cond()) return;
@@ -52,7 +52,26 @@ async function until(cond: () => Promise<boolean>, ms: number, what: string): Pr
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const mbps = (bytes: number, ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
+export const mbps = (bytes: number, ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
+
+/** A server on 127.0.0.1 that answers every request with BIG bytes; `served` counts the responses sent whole. */
+export async function startBigServer(): Promise<{ server: Server; port: number; served: () => number }> {
+  const payload = Buffer.alloc(BIG, 7);
+  let served = 0;
+  const server = createServer((_req, res) => {
+    res.on('finish', () => void served++);
+    res.writeHead(200, { 'content-length': String(BIG) }).end(payload);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port, served: () => served };
+}
+
+/** ms for curl on this machine to download `url` (the egress baseline). */
+export async function curlMs(url: string): Promise<number> {
+  const t = performance.now();
+  await new Promise<void>((res, rej) => execFile('curl', ['-sf', '-o', '/dev/null', url], (e) => (e ? rej(e) : res())));
+  return performance.now() - t;
+}
 
 export async function benchNetwork(): Promise<BenchRow[]> {
   const reg = await startRegistry();
@@ -107,20 +126,17 @@ export async function benchNetwork(): Promise<BenchRow[]> {
     const guestPerReq = Math.max(0, loop - execFloor) / 50;
 
     // Ingress throughput: 16 MiB through -p, beside the same download in the guest.
-    let t = performance.now();
+    const t = performance.now();
     const got = (await (await fetch(`http://127.0.0.1:${port}/big`)).arrayBuffer()).byteLength;
     const ingressMs = performance.now() - t;
     if (got !== BIG) throw new Error(`ingress download got ${got} bytes`);
     const guestBig = Math.max(1, (await timed('exec', 'client', 'busybox', 'wget', '-q', '-O', '/dev/null', 'http://srv/big')) - execFloor);
 
     // Egress: a container downloads 16 MiB from a server on this machine, beside curl here.
-    const payload = Buffer.alloc(BIG, 7);
-    host = createServer((_req, res) => res.writeHead(200, { 'content-length': String(BIG) }).end(payload));
-    await new Promise<void>((r) => host!.listen(0, '127.0.0.1', r));
-    const hp = (host.address() as AddressInfo).port;
-    t = performance.now();
-    await new Promise<void>((res, rej) => execFile('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${hp}/big`], (e) => (e ? rej(e) : res())));
-    const curlMs = performance.now() - t;
+    const big = await startBigServer();
+    host = big.server;
+    const hp = big.port;
+    const curl = await curlMs(`http://127.0.0.1:${hp}/big`);
     const egressMs = Math.max(1, (await timed('exec', 'client', 'busybox', 'wget', '-q', '-O', '/dev/null', `http://host.docker.internal:${hp}/big`)) - execFloor);
 
     await must('rm', '-f', 'srv', 'client');
@@ -129,7 +145,7 @@ export async function benchNetwork(): Promise<BenchRow[]> {
     return [
       { name: 'ingress: median latency of 50 HTTP requests through -p (Node fetch -> daemon -> guest -> httpd)', value: Math.round(med * 10) / 10, unit: 'ms', baseline: 'the same request by busybox wget in a container on the same network (mean of 50)', baselineValue: Math.round(guestPerReq * 10) / 10, target: '<= 2x baseline', pass: med <= 2 * guestPerReq },
       { name: 'ingress: 16 MiB download through -p', value: mbps(BIG, ingressMs), unit: 'MB/s', baseline: 'the same download by wget in the guest', baselineValue: mbps(BIG, guestBig), target: '>= 10 MB/s', pass: mbps(BIG, ingressMs) >= 10 },
-      { name: 'egress (Node link): a container downloads 16 MiB from a server on this machine', value: mbps(BIG, egressMs), unit: 'MB/s', baseline: 'curl on this machine, same server', baselineValue: mbps(BIG, curlMs), target: '>= 10 MB/s', pass: mbps(BIG, egressMs) >= 10 },
+      { name: 'egress (Node link): a container downloads 16 MiB from a server on this machine', value: mbps(BIG, egressMs), unit: 'MB/s', baseline: 'curl on this machine, same server', baselineValue: mbps(BIG, curl), target: '>= 10 MB/s', pass: mbps(BIG, egressMs) >= 10 },
       { name: 'idle: daemon CPU over 30 s, a user network with two idle containers (one publishing a port)', value: Math.round(netCpu), unit: 'ms', baseline: 'one idle container on --network none', baselineValue: Math.round(quietCpu), target: '<= baseline + 300 ms', pass: netCpu <= quietCpu + 300 },
     ];
   } finally {

@@ -33,6 +33,7 @@ const sections = [
   await optional('wasi', 'wasi.ts', 'benchWasi'),
   await optional('attacks', 'attacks.ts', 'benchAttacks'),
   await optional('network', 'network.ts', 'benchNetwork'),
+  await optional('page-network', 'page-network.ts', 'benchPageNetwork'),
   await optional('link', 'link.ts', 'benchLink'),
   await optional('emulation', 'emulation.ts', 'benchEmulation'),
   await optional('build', 'build.ts', 'benchBuild'),
