@@ -25,6 +25,8 @@ export interface AgentTransport {
   onReceive(listener: (bytes: Uint8Array, port?: number) => void): () => void;
   /** Receive buffers the guest has posted now, if the emulator can tell (see LinkWriter). */
   buffersPosted?: () => number | undefined;
+  /** Bytes the next posted receive buffer holds, if the emulator can tell (see LinkWriter). */
+  nextBufferSize?: () => number | undefined;
 }
 
 export interface AgentInfo {
@@ -142,6 +144,7 @@ export class AgentClient implements StreamHost, SocketHost {
     this.link = new LinkWriter({
       send: (b) => transport.send(b),
       ...(transport.buffersPosted ? { buffersPosted: transport.buffersPosted } : {}),
+      ...(transport.nextBufferSize ? { nextBufferSize: transport.nextBufferSize } : {}),
     });
     this.unsubscribe = transport.onReceive((bytes, port = 0) => {
       let d = this.decoders.get(port);

@@ -151,6 +151,7 @@ export class Guest {
         return () => offs.forEach((off) => off());
       },
       buffersPosted: () => postedBuffers(emulator, sendPort),
+      nextBufferSize: () => nextBufferSize(emulator, sendPort),
     };
     const agent = new AgentClient(transport, (e) => {
       guestRef?.log(`[tabdock] ${e.message}\n`);
@@ -349,6 +350,10 @@ function busOf(emulator: V86): Bus {
 
 interface VirtQueue {
   count_requests(): number;
+  desc_addr: number;
+  avail_last_idx: number;
+  avail_get_entry(i: number): number;
+  get_descriptor(table: number, i: number): { len: number; flags: number };
 }
 
 interface VirtioConsoleDevice {
@@ -392,6 +397,22 @@ function postedBuffers(emulator: V86, port: number): number | undefined {
   try {
     const queue = consoleDevice(emulator)?.virtio?.queues?.[receiveQueueOf(port)];
     return queue ? queue.count_requests() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The size of the receive buffer the guest posted next on a port (the one v86 fills with
+ * the next send), if this v86 build exposes its queue: one descriptor, as Linux posts them.
+ */
+function nextBufferSize(emulator: V86, port: number): number | undefined {
+  try {
+    const queue = consoleDevice(emulator)?.virtio?.queues?.[receiveQueueOf(port)];
+    if (!queue || queue.count_requests() === 0) return undefined;
+    const d = queue.get_descriptor(queue.desc_addr, queue.avail_get_entry(queue.avail_last_idx));
+    const VIRTQ_DESC_F_NEXT = 1;
+    return d.flags & VIRTQ_DESC_F_NEXT || !(d.len > 0) ? undefined : d.len >>> 0;
   } catch {
     return undefined;
   }

@@ -36,6 +36,16 @@ describe('LinkWriter', () => {
     expect(sent.length).toBe(2);
   });
 
+  it('fills each send up to the size of the buffer the guest posted next', () => {
+    const sent: Uint8Array[] = [];
+    const sizes = [32768, 32768, 4096];
+    const w = new LinkWriter({ send: (b) => sent.push(b), nextBufferSize: () => sizes[sent.length], maxInFlight: 8 });
+    const data = bytes(80_000);
+    w.write(data);
+    expect(sent.map((s) => s.length)).toEqual([32768, 32768, 4096, 4096, 4096, 2176]);
+    expect(Uint8Array.from(sent.flatMap((s) => [...s]))).toEqual(data);
+  });
+
   it('waits while the guest has no receive buffer posted', () => {
     const sent: Uint8Array[] = [];
     let posted = 0;

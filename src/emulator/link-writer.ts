@@ -2,9 +2,10 @@
  * Host->guest byte stream over one virtio-console port (the bulk port, or the console port), without loss.
  *
  * v86 copies each send into one receive buffer the guest has posted, cuts it at that
- * buffer's size (Linux posts PAGE_SIZE = 4 KiB buffers, 16 per queue), and drops the send
- * when none is posted. So: every send is at most `chunkSize` bytes, at most `maxInFlight`
- * sends are outstanding, and a send is retired only when the agent's ACKs (bytes it read
+ * buffer's size (16 per queue; Linux posts PAGE_SIZE = 4 KiB buffers, our kernel 32 KiB
+ * ones for ports: kernel/patches), and drops the send when none is posted. So: every send
+ * is at most the next posted buffer's size (`nextBufferSize`, else `chunkSize`) bytes, at
+ * most `maxInFlight` sends are outstanding, and a send is retired only when the agent's ACKs (bytes it read
  * from the tty) cover its last byte; by then the kernel has re-posted that buffer.
  * When the emulator exposes the queue (`buffersPosted`), that is checked too.
  */
@@ -13,6 +14,8 @@ export interface LinkWriterOptions {
   send(bytes: Uint8Array): void;
   /** Receive buffers the guest has posted right now, when the emulator can tell. */
   buffersPosted?: () => number | undefined;
+  /** Bytes the next posted receive buffer holds, when the emulator can tell (else `chunkSize`). */
+  nextBufferSize?: () => number | undefined;
   chunkSize?: number;
   maxInFlight?: number;
   /** Retry timer when buffersPosted says 0 (injected for tests; setTimeout otherwise). */
@@ -80,7 +83,8 @@ export class LinkWriter {
         this.retryLater();
         return;
       }
-      const chunk = this.take(Math.min(this.chunkSize, this.queued));
+      const room = this.options.nextBufferSize?.();
+      const chunk = this.take(Math.min(room !== undefined && room > 0 ? room : this.chunkSize, this.queued));
       this.sentTotal += chunk.length;
       this.inFlightEnds.push(this.sentTotal);
       this.options.send(chunk);
