@@ -52,6 +52,15 @@ export async function until(cond: () => Promise<boolean>, ms: number, what: stri
   throw new Error(`timed out waiting for ${what}`);
 }
 
+export const RUNS = 3;
+
+/** `fn` RUNS times, one after another. */
+export async function runs(fn: () => Promise<number>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < RUNS; i++) out.push(await fn());
+  return out;
+}
+
 export const mbps = (bytes: number, ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
 
 /** A server on 127.0.0.1 that answers every request with BIG bytes; `served` counts the responses sent whole. */
@@ -86,11 +95,6 @@ export async function benchNetwork(): Promise<BenchRow[]> {
       if (r.code !== 0) throw new Error(`tabdock ${args.join(' ')} failed: ${r.stderr}`);
       return r.stdout;
     };
-    const timed = async (...args: string[]) => {
-      const t = performance.now();
-      await must(...args);
-      return performance.now() - t;
-    };
 
     // Idle floor first: a daemon with one container on --network none.
     await must('run', '-d', '--name', 'quiet', '--network', 'none', IMG, 'sleep', '3600');
@@ -121,31 +125,55 @@ export async function benchNetwork(): Promise<BenchRow[]> {
       await (await fetch(`http://127.0.0.1:${port}/`)).text();
       lat.push(performance.now() - t);
     }
-    const execFloor = median([await timed('exec', 'client', 'true'), await timed('exec', 'client', 'true'), await timed('exec', 'client', 'true')]);
-    const loop = await timed('exec', 'client', 'sh', '-c', 'i=0; while [ $i -lt 50 ]; do busybox wget -q -O /dev/null http://srv/ || exit 1; i=$((i+1)); done');
-    const guestPerReq = Math.max(0, loop - execFloor) / 50;
+    /**
+     * ms a command took in the client container, timed inside it (/proc/uptime either side,
+     * 10 ms steps; busybox's date has no %N), so the exec around it is not part of it; it
+     * must fit in the exec's time measured here.
+     */
+    const inGuest = async (cmd: string) => {
+      const t = performance.now();
+      const out = await must('exec', 'client', 'sh', '-c', `read s x < /proc/uptime; ${cmd} || exit 1; read e x < /proc/uptime; echo "$s $e"`);
+      const outside = performance.now() - t;
+      const [s, e] = out.trim().split(' ').map(Number);
+      const ms = (e! - s!) * 1000;
+      if (!(ms > 0 && ms <= outside)) throw new Error(`the guest timed ${cmd} at ${ms} ms (${JSON.stringify(out)}), the exec around it took ${outside.toFixed(0)} ms`);
+      return ms;
+    };
+    const loop = await inGuest('i=0; while [ $i -lt 50 ]; do busybox wget -q -O /dev/null http://srv/ || exit 1; i=$((i+1)); done');
+    const guestPerReq = loop / 50;
 
-    // Ingress throughput: 16 MiB through -p, beside the same download in the guest.
-    const t = performance.now();
-    const got = (await (await fetch(`http://127.0.0.1:${port}/big`)).arrayBuffer()).byteLength;
-    const ingressMs = performance.now() - t;
-    if (got !== BIG) throw new Error(`ingress download got ${got} bytes`);
-    const guestBig = Math.max(1, (await timed('exec', 'client', 'busybox', 'wget', '-q', '-O', '/dev/null', 'http://srv/big')) - execFloor);
+    // Ingress throughput: 16 MiB through -p, the first download and the median of the next
+    // RUNS (the first pays v86 compiling the guest's network paths), beside the same download in the guest.
+    const ingressOnce = async () => {
+      const t = performance.now();
+      const got = (await (await fetch(`http://127.0.0.1:${port}/big`)).arrayBuffer()).byteLength;
+      if (got !== BIG) throw new Error(`ingress download got ${got} bytes`);
+      return performance.now() - t;
+    };
+    const ingressFirstMs = await ingressOnce();
+    const ingressMs = median(await runs(ingressOnce));
+    const guestBig = median(await runs(() => inGuest('busybox wget -q -O /dev/null http://srv/big')));
 
     // Egress: a container downloads 16 MiB from a server on this machine, beside curl here.
     const big = await startBigServer();
     host = big.server;
     const hp = big.port;
     const curl = await curlMs(`http://127.0.0.1:${hp}/big`);
-    const egressMs = Math.max(1, (await timed('exec', 'client', 'busybox', 'wget', '-q', '-O', '/dev/null', `http://host.docker.internal:${hp}/big`)) - execFloor);
+    const egressOnce = () => inGuest(`busybox wget -q -O /dev/null http://host.docker.internal:${hp}/big`);
+    const sent0 = big.served();
+    const egressFirstMs = await egressOnce();
+    const egressMs = median(await runs(egressOnce));
+    if (big.served() - sent0 !== RUNS + 1) throw new Error(`egress: the server sent ${big.served() - sent0} whole responses for ${RUNS + 1} downloads`);
 
     await must('rm', '-f', 'srv', 'client');
     await must('network', 'rm', 'benchnet');
     const med = median(lat);
     return [
       { name: 'ingress: median latency of 50 HTTP requests through -p (Node fetch -> daemon -> guest -> httpd)', value: Math.round(med * 10) / 10, unit: 'ms', baseline: 'the same request by busybox wget in a container on the same network (mean of 50)', baselineValue: Math.round(guestPerReq * 10) / 10, target: '<= 2x baseline', pass: med <= 2 * guestPerReq },
-      { name: 'ingress: 16 MiB download through -p', value: mbps(BIG, ingressMs), unit: 'MB/s', baseline: 'the same download by wget in the guest', baselineValue: mbps(BIG, guestBig), target: '>= 10 MB/s', pass: mbps(BIG, ingressMs) >= 10 },
-      { name: 'egress (Node link): a container downloads 16 MiB from a server on this machine', value: mbps(BIG, egressMs), unit: 'MB/s', baseline: 'curl on this machine, same server', baselineValue: mbps(BIG, curl), target: '>= 10 MB/s', pass: mbps(BIG, egressMs) >= 10 },
+      { name: 'ingress: the first 16 MiB download through -p (after a container\'s start)', value: mbps(BIG, ingressFirstMs), unit: 'MB/s', baseline: 'the same download by wget in a container on the same network (median of 3)', baselineValue: mbps(BIG, guestBig), target: '>= 10 MB/s', pass: mbps(BIG, ingressFirstMs) >= 10 },
+      { name: `ingress: 16 MiB download through -p (median of the next ${RUNS})`, value: mbps(BIG, ingressMs), unit: 'MB/s', baseline: 'the same download by wget in a container on the same network (median of 3)', baselineValue: mbps(BIG, guestBig), target: '>= 10 MB/s', pass: mbps(BIG, ingressMs) >= 10 },
+      { name: 'egress (Node link): a container\'s first 16 MiB download from a server on this machine', value: mbps(BIG, egressFirstMs), unit: 'MB/s', baseline: 'curl on this machine, same server', baselineValue: mbps(BIG, curl), target: '>= 10 MB/s', pass: mbps(BIG, egressFirstMs) >= 10 },
+      { name: `egress (Node link): a container downloads 16 MiB from a server on this machine (median of the next ${RUNS})`, value: mbps(BIG, egressMs), unit: 'MB/s', baseline: 'curl on this machine, same server', baselineValue: mbps(BIG, curl), target: '>= 10 MB/s', pass: mbps(BIG, egressMs) >= 10 },
       { name: 'idle: daemon CPU over 30 s, a user network with two idle containers (one publishing a port)', value: Math.round(netCpu), unit: 'ms', baseline: 'one idle container on --network none', baselineValue: Math.round(quietCpu), target: '<= baseline + 300 ms', pass: netCpu <= quietCpu + 300 },
     ];
   } finally {

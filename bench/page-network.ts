@@ -11,10 +11,9 @@ import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { PREVIEW_PATH } from '../src/engine/browser/preview-protocol.ts';
 import { launchChromium, startDevServer, startRegistry } from '../test/support/index.ts';
-import { BIG, curlMs, mbps, startBigServer, until } from './network.ts';
+import { BIG, RUNS, curlMs, mbps, runs, startBigServer, until } from './network.ts';
 import { median, type BenchRow } from './table.ts';
 
-const RUNS = 3;
 const LINE_TIMEOUT = 240_000;
 
 /** What a line run in the page's shell printed (the playground's `runCaptured`). */
@@ -41,12 +40,6 @@ async function shell(page: Page, line: string): Promise<LineOutput> {
   }
 }
 
-/** `fn` RUNS times, one after another. */
-async function runs(fn: () => Promise<number>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < RUNS; i++) out.push(await fn());
-  return out;
-}
 
 export async function benchPageNetwork(): Promise<BenchRow[]> {
   const reg = await startRegistry();
