@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { PREVIEW_PATH } from '../src/engine/browser/preview-protocol.ts';
 import { launchChromium, startDevServer, startRegistry } from '../test/support/index.ts';
-import { BIG, RUNS, curlMs, mbps, runs, startBigServer, until } from './network.ts';
+import { BIG, RUNS, curlMs, mbps, runs, startBigServer, timedInGuest, until } from './network.ts';
 import { median, type BenchRow } from './table.ts';
 
 const LINE_TIMEOUT = 240_000;
@@ -69,21 +69,9 @@ export async function benchPageNetwork(): Promise<BenchRow[]> {
       if (r.status !== 0) throw new Error(`in the page, ${line} exited ${r.status}: ${r.stderr}${r.stdout}`);
       return r.stdout;
     };
-    /**
-     * A download in the client container, timed inside it (/proc/uptime either side, 10 ms
-     * steps: busybox's date has no %N), so the exec around it is not part of the figure; the
-     * median of RUNS. The guest's interval must fit in the exec's time measured here.
-     */
+    /** A download in the client container, timed inside it (timedInGuest); the median of RUNS. */
     const download = async (url: string) =>
-      median(await runs(async () => {
-        const t = performance.now();
-        const out = await must(`docker exec client sh -c 'read s x < /proc/uptime; busybox wget -q -O /dev/null ${url} || exit 1; read e x < /proc/uptime; echo "$s $e"'`);
-        const outside = performance.now() - t;
-        const [s, e] = out.trim().split(' ').map(Number);
-        const ms = (e! - s!) * 1000;
-        if (!(ms > 0 && ms <= outside)) throw new Error(`the guest timed ${url} at ${ms} ms (${JSON.stringify(out)}), the exec around it took ${outside.toFixed(0)} ms`);
-        return ms;
-      }));
+      median(await runs(() => timedInGuest((script) => must(`docker exec client sh -c '${script}'`), `busybox wget -q -O /dev/null ${url}`)));
     /** The bytes `url` gives the client container, counted there. */
     const size = async (url: string) => Number((await must(`docker exec client sh -c 'busybox wget -q -O - ${url} | wc -c'`)).trim());
 

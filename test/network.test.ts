@@ -126,14 +126,18 @@ describe('user-defined network', () => {
   it('a running container started on the default bridge, connected to a user network, gets the embedded DNS as Docker rebuilds it', async () => {
     const before = await ok('exec', 'pub', 'cat', '/etc/resolv.conf');
     expect(before).not.toContain('127.0.0.11');
+    // and one sharing its namespace, whose resolv.conf Docker points at pub's
+    await ok('run', '-d', '--name', 'sidecar', '--network', 'container:pub', IMG, 'sleep', '600');
     await ok('network', 'connect', 'appnet', 'pub');
     try {
       const r = await cli.run('exec', 'pub', 'sh', '-c', 'cat /etc/resolv.conf; wget -q -O - http://web/ && wget -q -O - http://www/');
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('nameserver 127.0.0.11\noptions ndots:0\nhello from web\nhello from web\n');
+      expect(await cli.run('exec', 'sidecar', 'sh', '-c', 'cat /etc/resolv.conf; wget -q -O - http://web/')).toMatchObject({ stdout: 'nameserver 127.0.0.11\noptions ndots:0\nhello from web\n', stderr: '' });
       // and the others on that network find it by name
       expect(await cli.run('exec', 'web', 'sh', '-c', 'wget -q -O - http://pub/')).toMatchObject({ stdout: 'hello from pub\n', stderr: '' });
     } finally {
+      await ok('rm', '-f', 'sidecar');
       await ok('network', 'disconnect', 'appnet', 'pub');
     }
   }, 120_000);

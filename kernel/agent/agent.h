@@ -82,7 +82,7 @@ struct container {
 
 extern int link_fd;
 extern int bulk_fd; /* the bulk port (both ways once READY is out), -1 without one */
-extern int out_fd;  /* guest->host frames: hvc1 until READY is out, then the bulk port */
+extern int link_out_fd;  /* guest->host frames: hvc1 until READY is out, then the bulk port */
 extern struct proc procs[MAX_PROCS];
 extern struct container containers[MAX_CONTAINERS];
 

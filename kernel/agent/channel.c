@@ -2,7 +2,7 @@
 #include "agent.h"
 
 int link_fd = -1;
-int out_fd = -1; /* where frames go: link_fd until READY is out, then the bulk port if there is one */
+int link_out_fd = -1; /* where frames go: link_fd until READY is out, then the bulk port if there is one */
 
 /* ---------- small helpers ---------- */
 
@@ -40,6 +40,11 @@ void write_all(int fd, const unsigned char *p, size_t n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			/* a bulk-port write allocates its buffer (up to 32 KiB): short of memory, try again */
+			if (errno == ENOMEM) {
+				usleep(10000);
+				continue;
+			}
 			if (errno == EAGAIN) {
 				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 				poll(&pfd, 1, 100);
@@ -63,7 +68,7 @@ void send_frame(int type, int flags, uint32_t id, const void *payload, size_t le
 	put_u32(buf + 8, (uint32_t)len);
 	if (len)
 		memcpy(buf + HDR_LEN, payload, len);
-	write_all(out_fd >= 0 ? out_fd : link_fd, buf, HDR_LEN + len);
+	write_all(link_out_fd >= 0 ? link_out_fd : link_fd, buf, HDR_LEN + len);
 }
 
 void send_u32(int type, uint32_t id, uint32_t v)

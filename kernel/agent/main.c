@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 	 */
 	if (bulk_fd >= 0) {
 		tcdrain(link_fd);
-		out_fd = bulk_fd;
+		link_out_fd = bulk_fd;
 	}
 
 	enum { NET_FDS = MAX_SOCKSTREAMS + MAX_NETNS + 2 };

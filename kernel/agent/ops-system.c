@@ -140,7 +140,7 @@ void op_ping(uint32_t id)
 	rfield(&r, "kernel=%s", u.release);
 	rfield(&r, "machine=%s", u.machine);
 	rfield(&r, "bulk=%d", bulk_fd >= 0 ? BULK_PORT : 0);
-	rfield(&r, "out=%d", out_fd == bulk_fd && bulk_fd >= 0 ? BULK_PORT : CONTROL_PORT_NO);
+	rfield(&r, "out=%d", link_out_fd == bulk_fd && bulk_fd >= 0 ? BULK_PORT : CONTROL_PORT_NO);
 	reply_ok(id, &r);
 }
 

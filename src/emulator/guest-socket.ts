@@ -10,7 +10,7 @@
  * FINs have both passed): the stream is gone on sending or receiving it.
  */
 import { TabdockError } from '../shared/errors.ts';
-import { FrameType, INITIAL_STREAM_CREDIT, u32Payload, readU32, type Frame } from './protocol.ts';
+import { FrameType, HEADER_LENGTH, INITIAL_STREAM_CREDIT, u32Payload, readU32, type Frame } from './protocol.ts';
 
 /** What a socket needs from the client that owns it. */
 export interface SocketHost {
@@ -20,7 +20,8 @@ export interface SocketHost {
 }
 
 const GRANT_BATCH = 32768;
-const DATA_FRAME = 32768;
+/** A DATA frame with its header fills one 32 KiB port buffer (kernel/patches/0002): one send each. */
+const DATA_FRAME = 32768 - HEADER_LENGTH;
 
 export class GuestSocket {
   /** Resolves when the stream is gone: CLOSE received or sent (or the guest went away). */

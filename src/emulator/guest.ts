@@ -349,6 +349,8 @@ function busOf(emulator: V86): Bus {
 }
 
 interface VirtQueue {
+  /** 0 until the driver has set the queue up (then its rings are not there to read). */
+  avail_addr: number;
   count_requests(): number;
   desc_addr: number;
   avail_last_idx: number;
@@ -396,7 +398,7 @@ function plainBulkPort(emulator: V86): void {
 function postedBuffers(emulator: V86, port: number): number | undefined {
   try {
     const queue = consoleDevice(emulator)?.virtio?.queues?.[receiveQueueOf(port)];
-    return queue ? queue.count_requests() : undefined;
+    return queue?.avail_addr ? queue.count_requests() : undefined;
   } catch {
     return undefined;
   }
@@ -409,7 +411,7 @@ function postedBuffers(emulator: V86, port: number): number | undefined {
 function nextBufferSize(emulator: V86, port: number): number | undefined {
   try {
     const queue = consoleDevice(emulator)?.virtio?.queues?.[receiveQueueOf(port)];
-    if (!queue || queue.count_requests() === 0) return undefined;
+    if (!queue?.avail_addr || queue.count_requests() === 0) return undefined;
     const d = queue.get_descriptor(queue.desc_addr, queue.avail_get_entry(queue.avail_last_idx));
     const VIRTQ_DESC_F_NEXT = 1;
     return d.flags & VIRTQ_DESC_F_NEXT || !(d.len > 0) ? undefined : d.len >>> 0;

@@ -294,13 +294,23 @@ export class GuestRuntime implements ContainerRuntime {
     return (await this.bootGuest()).agent.connect(ip, port);
   }
 
-  async attachEndpoint(containerId: string, e: PlannedEndpoint, dns?: { resolvConf: string }): Promise<void> {
+  async attachEndpoint(containerId: string, e: PlannedEndpoint, dns?: { resolvConf: string; sharers: string[] }): Promise<void> {
     const g = await this.bootGuest();
-    await this.attach(g, netnsId(containerId), e);
+    const ns = netnsId(containerId);
+    await this.attach(g, ns, e);
     if (!dns) return;
-    await g.agent.netnsDns(netnsId(containerId));
-    // `cat >` truncates and writes the same file: the bind in the container shows it.
-    await this.writeGuestFiles(g, guestBundlePath(containerId), { 'resolv.conf': dns.resolvConf });
+    try {
+      await g.agent.netnsDns(ns);
+      // The same file, truncated and written by one printf (the bind in the container shows
+      // it; a rename would leave the bind on the old file), in each container of the namespace.
+      const script = 'for f in "$@"; do printf %s "$0" > "$f" || exit 1; done';
+      const paths = [containerId, ...dns.sharers].map((id) => `${guestBundlePath(id)}/resolv.conf`);
+      const out = await (await g.agent.spawn(['/bin/sh', '-c', script, dns.resolvConf, ...paths])).output();
+      if (out.status !== 0) throw new TabdockError('GUEST_WRITE_FAILED', `could not write resolv.conf in the guest: ${out.stderr.trim()}`, { paths });
+    } catch (err) {
+      await g.agent.netDetach(ns, e.ifname).catch(() => {});
+      throw err;
+    }
   }
 
   async detachEndpoint(containerId: string, ifname: string): Promise<void> {

@@ -154,9 +154,11 @@ export interface ContainerRuntime {
   /**
    * `network connect` / `disconnect` on a running container. With `dns`, the container's
    * first user network: its namespace gets the embedded DNS (127.0.0.11) and its
-   * /etc/resolv.conf this text, written in place (the file bound into it stays the same).
+   * /etc/resolv.conf, and that of each of `sharers` (containers in its namespace), this
+   * text, written in place (the file bound into each stays the same). A connect that fails
+   * leaves no interface behind.
    */
-  attachEndpoint?(containerId: string, e: PlannedEndpoint, dns?: { resolvConf: string }): Promise<void>;
+  attachEndpoint?(containerId: string, e: PlannedEndpoint, dns?: { resolvConf: string; sharers: string[] }): Promise<void>;
   detachEndpoint?(containerId: string, ifname: string): Promise<void>;
   /** A network was removed: its bridge goes from the guest (if the guest made it). */
   removeBridge?(bridge: string): Promise<void>;

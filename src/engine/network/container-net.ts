@@ -226,13 +226,15 @@ export class ContainerNetworking {
     for (const { network } of a.endpoints) this.deps.networks.detach(network, id);
   }
 
-  /** `docker network connect` on a running container: one more endpoint (eth<n>). */
   /**
-   * A running container joins `n`: its address there and the interface to add. Joining its
-   * first user network also gives it the embedded DNS, as libnetwork starts the sandbox's
-   * resolver then and rebuilds its resolv.conf: `dns` is the file to write in its place.
+   * `docker network connect` on a running container: its address on `n` and the interface
+   * to add (eth<n>). Joining its first user network also gives it the embedded DNS, as
+   * libnetwork starts the sandbox's resolver then and rebuilds its resolv.conf: `dns` is the
+   * file to write in its place, in it and in the containers sharing its namespace
+   * (`--network container:`, which Docker points at the owner's file); `commitDns` records
+   * it once the runtime has done it.
    */
-  async connectRunning(c: ContainerRecord, n: NetworkRecord, es: EndpointSettings): Promise<{ planned: PlannedEndpoint; settings: EndpointSettings; dns?: { resolvConf: string } } | undefined> {
+  async connectRunning(c: ContainerRecord, n: NetworkRecord, es: EndpointSettings): Promise<{ planned: PlannedEndpoint; settings: EndpointSettings; dns?: { resolvConf: string; sharers: string[] } } | undefined> {
     const a = this.active.get(c.Id);
     if (!a || a.plan.mode !== 'bridge') return undefined;
     const e = this.deps.networks.attach(n, { id: c.Id, name: c.Name.slice(1), ...(es.IPAMConfig?.IPv4Address ? { ip: es.IPAMConfig.IPv4Address } : {}), aliases: es.Aliases ?? [] });
@@ -244,18 +246,31 @@ export class ContainerNetworking {
     while (used.has(`eth${i}`)) i++;
     const planned: PlannedEndpoint = { bridge: bridgeDevice(n), subnet: cfg.Subnet, gateway: cfg.Gateway, internal: n.Internal, ifname: `eth${i}`, ip: e.ip, prefix: e.prefix, mac: e.mac, defaultRoute: false };
     a.plan.endpoints.push(planned);
-    let dns: { resolvConf: string } | undefined;
+    let dns: { resolvConf: string; sharers: string[] } | undefined;
     if (isUserNetwork(n) && !a.plan.dns) {
       const o = c.RunOptions;
       const resolv = resolvConf({ embeddedDns: true, nameservers: [], dns: o.dns, dnsSearch: o.dnsSearch, dnsOptions: o.dnsOptions });
-      a.plan = { ...a.plan, dns: true, files: { ...a.plan.files, resolvConf: resolv } };
-      dns = { resolvConf: resolv };
+      dns = { resolvConf: resolv, sharers: this.sharersOf(c.Id) };
     }
     return {
       planned,
       ...(dns ? { dns } : {}),
       settings: { ...es, NetworkID: n.Id, EndpointID: e.endpointId, Gateway: e.gateway, IPAddress: e.ip, IPPrefixLen: e.prefix, MacAddress: e.mac, DNSNames: isUserNetwork(n) ? [c.Name.slice(1), c.Id.slice(0, 12), ...(es.Aliases ?? [])] : null },
     };
+  }
+
+  /** The runtime gave container `id` (and its sharers) the embedded DNS and this resolv.conf. */
+  commitDns(id: string, resolv: string): void {
+    for (const x of [id, ...this.sharersOf(id)]) {
+      const a = this.active.get(x);
+      if (a) a.plan = { ...a.plan, dns: true, files: { ...a.plan.files, resolvConf: resolv } };
+    }
+  }
+
+  /** Running containers that share `id`'s network namespace (`--network container:`). */
+  private sharersOf(id: string): string[] {
+    const ns = netnsId(id);
+    return [...this.active].filter(([x, a]) => x !== id && a.plan?.mode === 'container' && a.plan.netns === ns).map(([x]) => x);
   }
 
   /** `docker network disconnect` on a running container: its interface on `n`, or undefined when it has none. */

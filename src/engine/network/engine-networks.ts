@@ -74,6 +74,7 @@ export class EngineNetworks implements NetworkApi {
           const rt = await this.runtimes.runtime(this.runtimes.forContainer(c));
           if (!rt.attachEndpoint) throw new TabdockError('UNSUPPORTED', `the ${c.Driver} runtime cannot connect a running container to a network`, {});
           await rt.attachEndpoint(c.Id, live.planned, live.dns);
+          if (live.dns) this.net.commitDns(c.Id, live.dns.resolvConf);
         } catch (e) {
           this.net.disconnectRunning(c.Id, n);
           throw e;
