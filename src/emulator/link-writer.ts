@@ -83,8 +83,7 @@ export class LinkWriter {
         this.retryLater();
         return;
       }
-      const room = this.options.nextBufferSize?.();
-      const chunk = this.take(Math.min(room !== undefined && room > 0 ? room : this.chunkSize, this.queued));
+      const chunk = this.take(Math.min(this.options.nextBufferSize?.() || this.chunkSize, this.queued));
       this.sentTotal += chunk.length;
       this.inFlightEnds.push(this.sentTotal);
       this.options.send(chunk);

@@ -171,16 +171,6 @@ export class NetworkService {
     return undefined;
   }
 
-  /** The networks a running container has endpoints on, with them. */
-  endpointsOfContainer(containerId: string): Array<{ networkId: string; endpoint: Endpoint }> {
-    const out: Array<{ networkId: string; endpoint: Endpoint }> = [];
-    for (const [networkId, eps] of this.endpoints) {
-      const e = eps.get(containerId);
-      if (e) out.push({ networkId, endpoint: e });
-    }
-    return out;
-  }
-
   /**
    * An address on network `n` for a starting (or connecting) container: `ip` as asked
    * (`--ip`: in the subnet and free), else the lowest free one (libnetwork's default IPAM).
