@@ -69,7 +69,7 @@ describe('host->guest link', () => {
     }
   }, 240_000);
 
-  it('fills the guest\'s 32 KiB port buffers: 1 MiB of stdin goes in about 64 sends (one a 16 KiB frame), not 256 page-sized ones', async () => {
+  it('fills the guest\'s 32 KiB port buffers: 1 MiB of stdin goes in at most about 64 sends, not 256 page-sized ones', async () => {
     const guest = await restore();
     try {
       // what the host hands the device: the sends on the emulator's bus
@@ -86,8 +86,11 @@ describe('host->guest link', () => {
       const out = await p.output();
       bus.send = send;
       expect(out.stdout.trim()).toBe(String(1 << 20));
-      // each 16 KiB stdin frame goes whole into one buffer (v86 cuts a send at the buffer's size)
-      expect(Math.max(...sizes)).toBe(16384 + 12);
+      // a send fills up to one 32 KiB buffer: a 16 KiB stdin frame whole, or two frames the
+      // writer had queued together (v86 cuts a send at the buffer's size; 4 KiB pages cut at 4096)
+      const most = Math.max(...sizes);
+      expect(most).toBeGreaterThanOrEqual(16384 + 12);
+      expect(most).toBeLessThanOrEqual(32768);
       expect(sizes.length).toBeLessThan(100);
     } finally {
       await guest.dispose();
