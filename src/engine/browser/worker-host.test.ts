@@ -8,6 +8,7 @@ import { expose } from 'comlink';
 import { afterAll, expect, it } from 'vitest';
 import './comlink-errors.ts';
 import type { EngineEvent } from '../events.ts';
+import type { BrowserEvent } from './events.ts';
 import { WorkerHost } from './worker-host.ts';
 
 const { port1, port2 } = new MessageChannel();
@@ -36,6 +37,21 @@ it('releases a call\'s callback when the call settles, failed or not', async () 
   const t = tracked(() => {});
   await expect(host.call('pull', '127.0.0.1:9/nothing:1', {}, proxy(t.fn))).rejects.toMatchObject({ name: 'TabdockError' });
   await expect.poll(t.released).toBe(true);
+});
+
+it('answers a call only after the page has taken the callbacks made before its result', async () => {
+  // Each callback is a port of its own, unordered against the call's reply. Here the page
+  // holds its first pull event until the pull has failed in the worker (its pull-done
+  // reached the page, and 200 ms more passed): the failure must not arrive before it.
+  const seen: string[] = [];
+  let failedInWorker!: () => void;
+  const failed = new Promise<void>((r) => (failedInWorker = r));
+  await host.listen(proxy((e: BrowserEvent) => void (e.type === 'pull-done' && setTimeout(failedInWorker, 200))));
+  let settled = false;
+  const held = (e: { type: string }) => failed.then(() => void seen.push(`${e.type} (settled: ${settled})`));
+  const call = host.call('pull', '127.0.0.1:9/nothing:1', {}, proxy(held)).finally(() => (settled = true));
+  await expect(call).rejects.toMatchObject({ name: 'TabdockError' });
+  expect(seen).toEqual(['resolving (settled: false)']);
 });
 
 it('forwards engine events through a subscription until it is closed, then releases its callback', async () => {

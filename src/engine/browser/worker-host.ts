@@ -151,20 +151,31 @@ export class WorkerHost {
    * Callbacks from the page arrive as comlink proxies; they are released when the call
    * settles, or, for a call that returns a live handle, when its stream ends (the page
    * ended it, or the engine did: exit, detach, close).
+   *
+   * Each callback is a port of its own, and the page gets no order between two ports: a
+   * build's last step could reach the page after the build's result, and be lost behind
+   * the prompt. So the result (or error) of a call, and an exec's exit code, go back only
+   * once the page has taken every callback made before them.
    */
   async call(method: RpcMethod, ...args: unknown[]): Promise<unknown> {
     if (!isRpcMethod(method)) throw new TabdockError('RPC_REFUSED', `the engine worker serves no method "${String(method)}" to the page`, { method });
     let keep = false;
     const release = once(() => args.forEach(releaseIfProxy));
+    const delivered = new Delivered();
+    const passed = method === 'subscribeEvents' ? args : args.map((a) => delivered.track(a));
     try {
       if (this.resetting) throw new TabdockError('RESETTING', 'The store is being reset; the page reloads when it is done.', {});
       const { engine } = await this.open();
-      if (method === 'pull') return await this.pull(engine, args);
-      const r = await (engine[method] as (...a: unknown[]) => Promise<unknown>).apply(engine, args);
+      let r: unknown;
+      try {
+        r = method === 'pull' ? await this.pull(engine, passed) : await (engine[method] as (...a: unknown[]) => Promise<unknown>).apply(engine, passed);
+      } finally {
+        await delivered.flush();
+      }
       if (!HANDLE_ENDS[method] || !r || typeof r !== 'object') return r;
       keep = true;
       void (r as { [STREAM_END]?: Promise<void> })[STREAM_END]?.then(release);
-      return byReference(onHandleEnd(method, r, release));
+      return byReference(onHandleEnd(method, delivered.beforeEnd(method, r), release));
     } finally {
       if (!keep) release();
     }
@@ -260,6 +271,53 @@ export class WorkerHost {
       this.setBoot({ phase: 'failed', error: serialise(e) });
       throw e;
     }
+  }
+}
+
+/**
+ * The calls a method made to the page's callbacks, until the page has answered them
+ * (comlink answers a call once the page's function has run).
+ */
+class Delivered {
+  private readonly pending = new Set<Promise<unknown>>();
+
+  /** The callback as given to the engine: each call it makes is tracked. */
+  track(a: unknown): unknown {
+    if (typeof a !== 'function') return a;
+    const f = a as (...x: unknown[]) => unknown;
+    return (...x: unknown[]) => {
+      const p = Promise.resolve(f(...x));
+      const settled: Promise<void> = p.then(
+        () => void this.pending.delete(settled),
+        () => void this.pending.delete(settled),
+      );
+      this.pending.add(settled);
+      return p;
+    };
+  }
+
+  /** Resolves once the page has taken every call made so far (at most 30 s: a page that went away answers none). */
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.allSettled([...this.pending]), new Promise<void>((r) => (timer = setTimeout(r, 30_000)))]);
+    clearTimeout(timer);
+  }
+
+  /** An exec's `wait` resolves with the exit code only after the output before it was taken. */
+  beforeEnd<T extends object>(method: RpcMethod, handle: T): T {
+    if (method !== 'execContainer') return handle;
+    const h = handle as T & { wait?: () => Promise<unknown> };
+    const wait = h.wait;
+    if (typeof wait !== 'function') return handle;
+    const waitTaken = async () => {
+      try {
+        return await wait.call(handle);
+      } finally {
+        await this.flush();
+      }
+    };
+    return { ...handle, wait: waitTaken };
   }
 }
 
