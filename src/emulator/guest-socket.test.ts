@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { GuestSocket, type SocketHost } from './guest-socket.ts';
+import { DATA_FRAME, GuestSocket, type SocketHost } from './guest-socket.ts';
 import { FrameType, INITIAL_STREAM_CREDIT, readU32, u32Payload, type Frame } from './protocol.ts';
+
+/** Every microtask queued so far has run (the socket pumps on one; writes resolve on others). */
+const settled = () => new Promise((r) => setTimeout(r, 0));
 
 function host() {
   const sent: Array<{ type: number; id: number; payload: Uint8Array }> = [];
@@ -14,19 +17,27 @@ function host() {
 const frame = (type: number, payload: Uint8Array = new Uint8Array(0)): Frame => ({ type, flags: 0, id: 5, payload });
 
 describe('GuestSocket', () => {
-  it('sends no more than the agent\'s credit, and the rest when CREDIT comes', async () => {
+  it('sends no more than the agent\'s credit, in whole frames across writes, and the rest when CREDIT comes', async () => {
     const { h, sent } = host();
     const s = new GuestSocket(h, 5);
-    let done = false;
-    void s.write(new Uint8Array(INITIAL_STREAM_CREDIT + 1000)).then(() => (done = true));
-    await Promise.resolve();
-    const bytes = () => sent.filter((f) => f.type === FrameType.Data).reduce((n, f) => n + f.payload.length, 0);
-    expect(bytes()).toBe(INITIAL_STREAM_CREDIT);
-    expect(done).toBe(false);
-    s.handleFrame(frame(FrameType.Credit, u32Payload(1000)));
-    await Promise.resolve();
-    expect(bytes()).toBe(INITIAL_STREAM_CREDIT + 1000);
-    expect(done).toBe(true);
+    let done = 0;
+    // Three writes whose bytes cross frame boundaries.
+    for (const n of [20_000, 40_000, INITIAL_STREAM_CREDIT + 1000 - 60_000]) void s.write(new Uint8Array(n).fill(n & 0xff)).then(() => done++);
+    await settled();
+    const data = () => sent.filter((f) => f.type === FrameType.Data).map((f) => f.payload.length);
+    // Two whole frames (32 KiB with the header); the 24 bytes of credit left are not spent on a sliver.
+    expect(data()).toEqual([DATA_FRAME, DATA_FRAME]);
+    expect(done).toBe(2);
+    s.handleFrame(frame(FrameType.Credit, u32Payload(500)));
+    await settled();
+    expect(data()).toHaveLength(2);
+    s.handleFrame(frame(FrameType.Credit, u32Payload(500)));
+    await settled();
+    expect(data()).toEqual([DATA_FRAME, DATA_FRAME, INITIAL_STREAM_CREDIT + 1000 - 2 * DATA_FRAME]);
+    expect(done).toBe(3);
+    // The bytes arrive in order, each write's where it was.
+    const all = new Uint8Array(sent.filter((f) => f.type === FrameType.Data).flatMap((f) => [...f.payload]));
+    expect([all[19_999], all[20_000], all[59_999], all[60_000], all.length]).toEqual([20_000 & 0xff, 40_000 & 0xff, 40_000 & 0xff, (INITIAL_STREAM_CREDIT + 1000 - 60_000) & 0xff, INITIAL_STREAM_CREDIT + 1000]);
   });
 
   it('replays early data to the first listener, then the FIN, and grants credit only as delivered, not while paused', () => {

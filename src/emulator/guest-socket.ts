@@ -21,7 +21,13 @@ export interface SocketHost {
 
 const GRANT_BATCH = 32768;
 /** A DATA frame with its header fills one 32 KiB port buffer (kernel/patches/0002): one send each. */
-const DATA_FRAME = 32768 - HEADER_LENGTH;
+export const DATA_FRAME = 32768 - HEADER_LENGTH;
+
+interface Queued {
+  bytes: Uint8Array;
+  done?: () => void;
+  fail?: (e: Error) => void;
+}
 
 export class GuestSocket {
   /** Resolves when the stream is gone: CLOSE received or sent (or the guest went away). */
@@ -34,7 +40,10 @@ export class GuestSocket {
   private endDelivered = false;
   private ungranted = 0;
   private credit = INITIAL_STREAM_CREDIT;
-  private readonly queue: Array<{ bytes: Uint8Array; done?: () => void; fail?: (e: Error) => void }> = [];
+  private readonly queue: Queued[] = [];
+  /** Bytes in `queue` (its FIN aside). */
+  private queuedBytes = 0;
+  private pumpQueued = false;
   private ended = false; // our FIN is queued or sent
   private finSent = false;
   private isClosed = false;
@@ -70,7 +79,8 @@ export class GuestSocket {
     if (data.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.queue.push({ bytes: data, done: resolve, fail: reject });
-      this.pump();
+      this.queuedBytes += data.length;
+      this.pumpSoon();
     });
   }
 
@@ -149,26 +159,60 @@ export class GuestSocket {
     }
   }
 
+  /** Writes made in one turn go out together, in whole frames. */
+  private pumpSoon(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
   private pump(): void {
     while (this.queue.length > 0 && !this.isClosed) {
-      const head = this.queue[0]!;
-      if (head.bytes.length === 0) {
+      if (this.queue[0]!.bytes.length === 0) {
         this.host.sendFrame(FrameType.Data, this.sid);
         this.finSent = true;
         this.queue.shift();
         continue;
       }
-      if (this.credit <= 0) return;
-      const n = Math.min(head.bytes.length, this.credit, DATA_FRAME);
-      this.host.sendFrame(FrameType.Data, this.sid, head.bytes.subarray(0, n));
+      // Whole frames while more is queued (a sender's silly-window avoidance): with less
+      // credit than that, more than a frame's worth is in flight, and its CREDIT comes.
+      const n = Math.min(this.queuedBytes, DATA_FRAME);
+      if (this.credit < n) return;
+      this.host.sendFrame(FrameType.Data, this.sid, this.take(n));
       this.credit -= n;
-      if (n === head.bytes.length) {
-        this.queue.shift();
-        head.done?.();
-      } else {
-        head.bytes = head.bytes.subarray(n);
-      }
     }
+  }
+
+  /** The next n queued bytes (n <= queuedBytes), across writes: each write resolves once all of it is taken. */
+  private take(n: number): Uint8Array {
+    const head = this.queue[0]!;
+    if (head.bytes.length >= n) {
+      const out = head.bytes.subarray(0, n);
+      this.consume(head, n);
+      return out;
+    }
+    const out = new Uint8Array(n);
+    for (let filled = 0; filled < n; ) {
+      const h = this.queue[0]!;
+      const k = Math.min(h.bytes.length, n - filled);
+      out.set(h.bytes.subarray(0, k), filled);
+      filled += k;
+      this.consume(h, k);
+    }
+    return out;
+  }
+
+  private consume(head: Queued, k: number): void {
+    this.queuedBytes -= k;
+    if (k < head.bytes.length) {
+      head.bytes = head.bytes.subarray(k);
+      return;
+    }
+    this.queue.shift();
+    head.done?.();
   }
 
   private finish(aborted: boolean): void {
@@ -177,6 +221,7 @@ export class GuestSocket {
     this.aborted = aborted;
     const err = new TabdockError('EMULATOR_SOCKET_CLOSED', 'The guest connection closed before these bytes were sent.', { sid: this.sid });
     for (const q of this.queue.splice(0)) q.fail?.(err);
+    this.queuedBytes = 0;
     this.host.release(this.sid);
     this.resolveClosed();
   }

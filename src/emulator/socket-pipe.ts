@@ -23,6 +23,9 @@ export interface PipeEnd {
   resume(): void;
 }
 
+/** How many bytes from the other side may wait in the guest socket's queue before it is paused. */
+const QUEUE_HIGH = 256 * 1024;
+
 export function pipeSocket(guest: GuestSocket, other: PipeEnd): void {
   let guestEnded = false;
   let otherEnded = false;
@@ -43,14 +46,24 @@ export function pipeSocket(guest: GuestSocket, other: PipeEnd): void {
     other.end();
   });
 
-  let writing = 0;
+  // Bytes handed to the guest socket and not yet within the agent's credit: up to
+  // QUEUE_HIGH of them wait there, so each CREDIT the agent sends is answered at once
+  // with the next frames, inside the emulator's tick, not after it.
+  let queued = 0;
+  let pausedOther = false;
   other.onData((chunk) => {
-    writing++;
-    if (writing === 1) other.pause();
+    queued += chunk.byteLength;
+    if (queued >= QUEUE_HIGH && !pausedOther) {
+      pausedOther = true;
+      other.pause();
+    }
     guest.write(chunk).then(
       () => {
-        writing--;
-        if (writing === 0 && !done) other.resume();
+        queued -= chunk.byteLength;
+        if (pausedOther && queued < QUEUE_HIGH && !done) {
+          pausedOther = false;
+          other.resume();
+        }
       },
       () => abort(),
     );

@@ -101,6 +101,27 @@ describe('wisp relay', () => {
     expect(t.accepted).toBe(1);
   });
 
+  it('joins the reads that are ready into larger DATA packets (at most 512 KiB), every byte in order', async () => {
+    // 4 MiB written at once: the relay reads it 64 KiB at a time and hands over what has
+    // arrived by its next turn as one WebSocket message, so the page takes fewer of them.
+    const body = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
+    const t = await target(httpServe(body));
+    cleanups.push(() => t.close());
+    const { conn } = await relay({ allow: ['127.0.0.1/32'], ports: [t.port] });
+    const sizes: number[] = [];
+    const stream = conn.create_stream('127.0.0.1', t.port);
+    const chunks: Buffer[] = [];
+    stream.onmessage = (d) => void (d.byteLength > 0 && (sizes.push(d.byteLength), chunks.push(Buffer.from(d))));
+    const closed = new Promise<number>((r) => (stream.onclose = r));
+    stream.send(new Uint8Array(Buffer.from(GET)));
+    expect(await closed).toBe(Voluntary);
+    const got = Buffer.concat(chunks);
+    expect(got.subarray(got.indexOf('\r\n\r\n') + 4).equals(body)).toBe(true);
+    expect(Math.max(...sizes)).toBeGreaterThan(64 * 1024);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(512 * 1024);
+  });
+
   it('refuses private and loopback literals before connecting', async () => {
     const t = await target(httpServe(Buffer.from('no')));
     cleanups.push(() => t.close());

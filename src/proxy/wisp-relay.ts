@@ -26,6 +26,8 @@ const REASON = { Voluntary: 0x02, NetworkError: 0x03, UnreachableHost: 0x42, NoR
 const TCP = 0x01;
 /** TCP reads queued before the socket is paused (wisp-js reads one per DATA packet). */
 const QUEUE_HIGH = 64;
+/** The most bytes of queued reads joined into one DATA packet (a WebSocket message). */
+const DATA_MAX = 512 * 1024;
 /** WebSockets one client (IP) may hold (a class behind one NAT: a tab each). */
 export const MAX_CONNECTIONS_PER_CLIENT = 64;
 
@@ -215,6 +217,7 @@ class RelayTcpSocket implements WispSocketLike {
   private done = false;
   private overAfterThis = false;
   private wsBusy = false;
+  private handing = false;
 
   constructor(readonly hostname: string, readonly port: number, private readonly hooks: SocketHooks) {}
 
@@ -246,18 +249,43 @@ class RelayTcpSocket implements WispSocketLike {
   }
 
   private push(d: Uint8Array): void {
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w(this.charge(d));
-      return;
-    }
     this.queue.push(d);
     if (this.queue.length >= QUEUE_HIGH) this.socket?.pause();
+    if (this.waiter && !this.handing) {
+      // Hand the reads over after this turn of the event loop: the reads that are ready
+      // now (libuv reads up to 32 a turn) go as one DATA packet, one WebSocket message.
+      this.handing = true;
+      setImmediate(() => {
+        this.handing = false;
+        const w = this.waiter;
+        if (!w || this.queue.length === 0) return;
+        this.waiter = undefined;
+        w(this.charge(this.take()));
+      });
+    }
+  }
+
+  /** Queued reads, joined, up to DATA_MAX bytes (a single larger read whole). */
+  private take(): Uint8Array {
+    let n = 0;
+    let k = 0;
+    while (k < this.queue.length && (k === 0 || n + this.queue[k]!.byteLength <= DATA_MAX)) n += this.queue[k++]!.byteLength;
+    const parts = this.queue.splice(0, k);
+    if (this.queue.length < QUEUE_HIGH / 2 && !this.wsBusy) this.socket?.resume();
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
   }
 
   private finish(): void {
     this.done = true;
+    // Reads still queued are handed over first (push's hand-over is on its way).
+    if (this.queue.length > 0 && !this.overAfterThis) return;
     const w = this.waiter;
     this.waiter = undefined;
     w?.(null);
@@ -282,11 +310,7 @@ class RelayTcpSocket implements WispSocketLike {
 
   recv(): Promise<Uint8Array | null> {
     if (this.overAfterThis) return Promise.resolve(this.over());
-    const next = this.queue.shift();
-    if (next) {
-      if (this.queue.length < QUEUE_HIGH / 2 && !this.wsBusy) this.socket?.resume();
-      return Promise.resolve(this.charge(next));
-    }
+    if (this.queue.length > 0) return Promise.resolve(this.charge(this.take()));
     if (this.done) return Promise.resolve(null);
     return new Promise((resolve) => (this.waiter = resolve));
   }
