@@ -120,6 +120,34 @@ it('runs docker run --rm and prints the output', async () => {
   await page.screenshot({ path: artifactPath('playground-hello.png') });
 }, 300_000);
 
+it('a terminal left at the prompt stops blinking after 10 s, and then the page restyles nothing', async () => {
+  // xterm's blink restyles the page every frame; a tab left open at a prompt must not.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const restyles = async (ms: number) => {
+    const count = async () => ((await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.find((m) => m.name === 'RecalcStyleCount')!.value;
+    const a = await count();
+    await new Promise((r) => setTimeout(r, ms));
+    return (await count()) - a;
+  };
+  const blinking = () => page.evaluate(() => (document.querySelector('tabdock-playground')!.shadowRoot!.querySelector('tabdock-terminal') as unknown as { blinking: boolean }).blinking);
+  await page.locator('tabdock-playground nav [data-tab=shell]').click();
+  await page.locator('tabdock-playground tabdock-terminal').first().click();
+  await page.keyboard.type('x');
+  await page.keyboard.press('Backspace');
+  expect(await blinking()).toBe(true);
+  expect(await restyles(1000)).toBeGreaterThan(20); // what the blink costs while it runs
+  const stopped = Date.now();
+  await expect.poll(blinking, { timeout: 30_000, interval: 250 }).toBe(false);
+  expect(Date.now() - stopped).toBeGreaterThan(7_000); // it blinked on for its 10 s, less the second measured
+  expect(await restyles(2000)).toBeLessThan(5);
+  // A key brings the blink back.
+  await page.keyboard.type('x');
+  await page.keyboard.press('Backspace');
+  expect(await blinking()).toBe(true);
+  await cdp.detach();
+}, 120_000);
+
 it('docker save -o downloads the archive (skopeo reads it); dropping it on the page loads it', async () => {
   const download = page.waitForEvent('download', { timeout: 120_000 });
   const out = await command(`docker save -o bb.tar ${image}`);

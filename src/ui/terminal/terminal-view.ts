@@ -9,6 +9,14 @@ export interface TerminalHandler {
   resize(): void;
 }
 
+/**
+ * The cursor blinks for this long after a key, an output or a focus, then holds still (as
+ * GNOME Terminal's default blink timeout). xterm's blink is a CSS animation of colours that
+ * restyles the page every frame (60 times a second, 60 ms of the page's thread a second
+ * here): a tab left at a prompt should draw nothing.
+ */
+export const BLINK_MS = 10_000;
+
 const THEME: ITheme = { background: '#16181d', foreground: '#e6e6e6', cursor: '#9cdcfe', selectionBackground: '#3a3f4b' };
 
 /**
@@ -29,7 +37,7 @@ export class TerminalView extends LitElement {
   readonly term = new Terminal({
     fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
     fontSize: 14,
-    cursorBlink: true,
+    cursorBlink: false, // blink() turns it on for BLINK_MS at a time
     scrollback: 5000,
     theme: THEME,
   });
@@ -38,11 +46,16 @@ export class TerminalView extends LitElement {
   private observer: ResizeObserver | undefined;
   private opened = false;
   private focusWhenOpen = false;
+  private blinkTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     super();
     this.term.loadAddon(this.fitter);
-    this.term.onData((d) => this.handler?.input(d));
+    this.term.onData((d) => {
+      this.blink();
+      this.handler?.input(d);
+    });
+
     this.term.onResize(() => this.handler?.resize());
   }
 
@@ -52,6 +65,7 @@ export class TerminalView extends LitElement {
 
   protected override firstUpdated(): void {
     this.term.open(this.renderRoot.querySelector('.host') as HTMLElement);
+    this.term.textarea?.addEventListener('focus', () => this.blink());
     this.opened = true;
     this.observer = new ResizeObserver(() => this.fit());
     this.observer.observe(this);
@@ -78,6 +92,18 @@ export class TerminalView extends LitElement {
 
   write(s: string | Uint8Array): void {
     this.term.write(s);
+    this.blink();
+  }
+
+  /** Whether the cursor blinks now (BLINK_MS after the last key, output or focus). */
+  get blinking(): boolean {
+    return this.term.options.cursorBlink === true;
+  }
+
+  private blink(): void {
+    if (this.term.options.cursorBlink !== true) this.term.options.cursorBlink = true;
+    clearTimeout(this.blinkTimer);
+    this.blinkTimer = setTimeout(() => (this.term.options.cursorBlink = false), BLINK_MS);
   }
 
   size(): { cols: number; rows: number } {
@@ -103,6 +129,7 @@ export class TerminalView extends LitElement {
   }
 
   dispose(): void {
+    clearTimeout(this.blinkTimer);
     this.observer?.disconnect();
     this.handler = undefined;
     this.term.dispose();

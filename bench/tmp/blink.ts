@@ -1,0 +1,20 @@
+import { launchChromium, startDevServer } from '../../test/support/index.ts';
+const dev = await startDevServer({});
+const browser = await launchChromium();
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+await page.goto(dev.url);
+await page.waitForFunction(`document.querySelector('tabdock-playground')?.terminalText?.().includes('tabdock $')`, null, { timeout: 180_000 });
+await page.locator('tabdock-playground tabdock-terminal').first().click();
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Performance.enable');
+const metric = async () => Object.fromEntries(((await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.map((m) => [m.name, m.value]));
+const window = async (label: string) => {
+  const a = await metric();
+  await new Promise((r) => setTimeout(r, 5000));
+  const b = await metric();
+  console.log(label, 'TaskDuration ms/s', ((b.TaskDuration - a.TaskDuration) * 1000 / 5).toFixed(1), 'RecalcStyles/s', ((b.RecalcStyleCount - a.RecalcStyleCount) / 5).toFixed(1), 'Layouts/s', ((b.LayoutCount - a.LayoutCount) / 5).toFixed(1));
+};
+await window('blink on, focused ');
+await page.evaluate(`(() => { const t = document.querySelector('tabdock-playground').shadowRoot.querySelector('tabdock-terminal'); t.term.options.cursorBlink = false; })()`).catch((e) => console.log('set failed', e.message));
+await window('blink off, focused');
+await browser.close(); await dev.server.close(); process.exit(0);
