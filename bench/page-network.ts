@@ -1,11 +1,14 @@
 // Container networking in the page (issue 14), the Chromium half of the `network` section:
 // the playground in real Chromium (its engine worker, the real guest) on the dev server,
 // whose Wisp relay is allow-listed for exactly one address and port on this machine.
-// Egress: a container downloads 16 MiB from a server on 127.0.0.1 through the relay,
-// beside curl on this machine. Ingress: the page fetches 16 MiB from a container's httpd
-// at its preview URL (Service Worker -> the tab -> engine worker -> guest), beside the same
-// download by wget in another container on the same network. A download in a container is
-// timed inside it (not the `docker exec` around it); every download's size is checked.
+// Ingress: the page fetches 16 MiB from a container's httpd at its preview URL (Service
+// Worker -> the tab -> engine worker -> guest), beside the same download by wget in another
+// container on the same network. Then egress: a container downloads 16 MiB from a server
+// on 127.0.0.1 through the relay, beside curl on this machine: its first timed download and
+// the median of the next 3. The order is the Node bench's: the guest's first large
+// transfers run while v86 still compiles its network paths (slower by half), and those
+// fall on the ingress rows, whose baseline is measured as cold. A download in a container
+// is timed inside it (not the `docker exec` around it); every download's size is checked.
 // Loopback only.
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
@@ -87,15 +90,7 @@ export async function benchPageNetwork(): Promise<BenchRow[]> {
       throw new Error(`${e.message} (its last wget: ${JSON.stringify(last)}; docker ps -a: ${ps.stdout})`);
     });
 
-    // Egress through the relay, beside curl here; the server counts the responses it sent whole.
-    const hostUrl = `http://host.docker.internal:${big.port}/big`;
-    const sent0 = big.served();
-    const egressSize = await size(hostUrl);
-    if (egressSize !== BIG) throw new Error(`egress: the container got ${egressSize} bytes of ${BIG}`);
-    const egressMs = await download(hostUrl);
-    if (big.served() - sent0 !== RUNS + 1) throw new Error(`egress: the server sent ${big.served() - sent0} whole responses for ${RUNS + 1} downloads`);
-    const curl = median(await runs(() => curlMs(`http://127.0.0.1:${big.port}/big`)));
-
+    // Ingress first, then egress, in the Node bench's order.
     // Ingress: the same file by wget in the guest, then through the preview URL in the page.
     const guestSize = await size('http://srv/big');
     if (guestSize !== BIG) throw new Error(`ingress baseline: the client container got ${guestSize} bytes of ${BIG}`);
@@ -118,10 +113,23 @@ export async function benchPageNetwork(): Promise<BenchRow[]> {
       return r.ms;
     }));
 
+    // Egress through the relay, beside curl here; the server counts the responses it sent whole.
+    const hostUrl = `http://host.docker.internal:${big.port}/big`;
+    const sent0 = big.served();
+    const egressSize = await size(hostUrl);
+    if (egressSize !== BIG) throw new Error(`egress: the container got ${egressSize} bytes of ${BIG}`);
+    // The first timed download, then the median of the next RUNS (as the Node bench).
+    const egressFirstMs = await timedInGuest((script) => must(`docker exec client sh -c '${script}'`), `busybox wget -q -O /dev/null ${hostUrl}`);
+    const egressMs = await download(hostUrl);
+    if (big.served() - sent0 !== RUNS + 2) throw new Error(`egress: the server sent ${big.served() - sent0} whole responses for ${RUNS + 2} downloads`);
+    const curl = median(await runs(() => curlMs(`http://127.0.0.1:${big.port}/big`)));
+
     const egress = mbps(BIG, egressMs);
+    const egressFirst = mbps(BIG, egressFirstMs);
     const ingress = mbps(BIG, ingressMs);
     return [
-      { name: `egress (page relay): a container in Chromium downloads 16 MiB from a server on this machine through the dev server's Wisp relay (median of ${RUNS})`, value: egress, unit: 'MB/s', baseline: 'curl on this machine, same server', baselineValue: mbps(BIG, curl), target: '>= 10 MB/s', pass: egress >= 10 },
+      { name: 'egress (page relay): a container in Chromium, its first timed 16 MiB download from a server on this machine through the dev server\'s Wisp relay', value: egressFirst, unit: 'MB/s', baseline: 'curl on this machine, same server', baselineValue: mbps(BIG, curl), target: '>= 10 MB/s', pass: egressFirst >= 10 },
+      { name: `egress (page relay): the same download, median of the next ${RUNS}`, value: egress, unit: 'MB/s', baseline: 'curl on this machine, same server', baselineValue: mbps(BIG, curl), target: '>= 10 MB/s', pass: egress >= 10 },
       { name: `ingress (page preview): the page fetches 16 MiB from a container's httpd at its preview URL (median of ${RUNS})`, value: ingress, unit: 'MB/s', baseline: 'the same download by wget in a container on the same network', baselineValue: mbps(BIG, guestMs), target: '>= 10 MB/s', pass: ingress >= 10 },
     ];
   } finally {
