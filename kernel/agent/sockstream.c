@@ -124,11 +124,21 @@ static void ss_pump_in(struct ss *s)
 	ss_maybe_done(s);
 }
 
+/*
+ * A socket is read only with a whole read's credit: the host grants 32 KiB batches, and a
+ * read with the few bytes left over would be a frame of a few bytes. With less credit than
+ * a read, more than a batch is in flight (INITIAL_STREAM_CREDIT - SOCK_READ_CHUNK >=
+ * SOCK_CREDIT_BATCH), so the host's next CREDIT comes once it has delivered them.
+ */
+#define SS_CAN_READ(s) ((s)->state == SS_LIVE && !(s)->fin_out && (s)->out_credit >= SOCK_READ_CHUNK)
+/* the host grants in batches of 32 KiB (GRANT_BATCH in src/emulator/guest-socket.ts), ours too */
+_Static_assert(INITIAL_STREAM_CREDIT - SOCK_READ_CHUNK >= SOCK_CREDIT_BATCH, "a stream short of a read's credit must have a grant coming");
+
 /* One read within credit; the socket's EOF is our FIN (an empty DATA). */
 static void ss_pump_out(struct ss *s)
 {
 	static unsigned char buf[SOCK_READ_CHUNK];
-	if (s->state != SS_LIVE || s->fin_out || s->out_credit == 0)
+	if (!SS_CAN_READ(s))
 		return;
 	size_t want = s->out_credit < sizeof buf ? s->out_credit : sizeof buf;
 	ssize_t n = read(s->fd, buf, want);
@@ -411,7 +421,7 @@ int net_pollfds(struct pollfd *pfds, int max)
 		short ev = 0;
 		if (s->state == SS_CONNECTING || (s->state == SS_LIVE && s->inlen > 0))
 			ev |= POLLOUT;
-		if (s->state == SS_LIVE && !s->fin_out && s->out_credit > 0)
+		if (SS_CAN_READ(s))
 			ev |= POLLIN;
 		if (!ev)
 			continue;

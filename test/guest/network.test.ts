@@ -14,6 +14,7 @@ import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Datagram, Guest, GuestProcess, GuestSocket, OpenRequest, PipeEnd } from '../../src/emulator/index.ts';
 import { pipeSocket } from '../../src/emulator/index.ts';
+import { DATA_FRAME } from '../../src/emulator/guest-socket.ts';
 import { TabdockError } from '../../src/shared/errors.ts';
 import { startGuest } from './guest-fixture.ts';
 
@@ -60,9 +61,9 @@ function nodeEnd(s: Socket): PipeEnd {
   };
 }
 
-async function readAll(sock: GuestSocket): Promise<Buffer> {
+async function readAll(sock: GuestSocket, frames?: number[]): Promise<Buffer> {
   const parts: Uint8Array[] = [];
-  sock.onData((c) => parts.push(c));
+  sock.onData((c) => (parts.push(c), frames?.push(c.length)));
   await new Promise<void>((resolve) => sock.onEnd(resolve));
   return Buffer.concat(parts);
 }
@@ -272,13 +273,19 @@ describe('guest networking', () => {
     const sock = await guest.agent.connect('172.17.0.2', 80);
     await sock.write(new TextEncoder().encode('GET /big HTTP/1.0\r\n\r\n'));
     sock.end();
-    const resp = await readAll(sock);
+    const frames: number[] = [];
+    const resp = await readAll(sock, frames);
     await sock.closed;
     const ingressMs = performance.now() - t1;
     const ingressInstr = ((instructions() - i0) >>> 0) / BIG;
     const bodyAt = resp.indexOf('\r\n\r\n') + 4;
     expect(resp.length - bodyAt).toBe(BIG);
     expect(createHash('sha256').update(resp.subarray(bodyAt)).digest('hex')).toBe(bigHash);
+    // The agent reads the socket only with a whole frame's credit: no slivers of leftover
+    // credit between the 32 KiB frames (there were as many slivers as frames).
+    const whole = Math.ceil(resp.length / DATA_FRAME);
+    console.log(`ingress: ${frames.length} DATA frames for ${whole} whole ones; under 1 KiB: ${frames.filter((n) => n < 1024).length}`);
+    expect(frames.length).toBeLessThan(whole * 1.2);
     const mbps = (ms: number) => (BIG / 1e6 / (ms / 1000)).toFixed(2);
     console.log(`16 MiB egress (wget in a netns <- host server): ${egressMs.toFixed(0)} ms, ${mbps(egressMs)} MB/s, ${egressInstr.toFixed(1)} guest instructions/byte; ingress (connect -> httpd in a netns): ${ingressMs.toFixed(0)} ms, ${mbps(ingressMs)} MB/s, ${ingressInstr.toFixed(1)} guest instructions/byte`);
     await run('rm /tmp/www/big');
