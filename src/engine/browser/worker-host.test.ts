@@ -54,6 +54,28 @@ it('answers a call only after the page has taken the callbacks made before its r
   expect(seen).toEqual(['resolving (settled: false)']);
 });
 
+it('answers any call only after the callback calls other calls made before it (a run\'s output before its exit)', async () => {
+  // `docker run` in the page: output through attach's callback, the exit through
+  // waitContainer, a call of its own. Here a pull's event is held by the page; a call made
+  // meanwhile must not be answered before the page has taken that event.
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let entered!: () => void;
+  const inCallback = new Promise<void>((r) => (entered = r));
+  const seen: string[] = [];
+  const held = (e: { type: string }) => (entered(), gate.then(() => void seen.push(e.type)));
+  const pull = host.call('pull', '127.0.0.1:9/nothing:1', {}, proxy(held)).catch(() => 'failed');
+  await inCallback;
+  let answered = false;
+  const other = host.call('listVolumes').then((v) => ((answered = true), v));
+  await new Promise((r) => setTimeout(r, 300));
+  expect(answered).toBe(false);
+  open();
+  expect(await other).toEqual([]);
+  expect(seen).toEqual(['resolving']);
+  expect(await pull).toBe('failed');
+});
+
 it('forwards engine events through a subscription until it is closed, then releases its callback', async () => {
   const seen: EngineEvent[] = [];
   const t = tracked((e: EngineEvent) => void seen.push(e));

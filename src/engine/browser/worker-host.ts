@@ -62,6 +62,8 @@ export class WorkerHost {
   private boot: BootStatus = { phase: 'idle' };
   private resetting = false;
   private link: WispLink | NoLink | undefined;
+  /** Each live call's callbacks, whose calls an answer waits on (`taken`). */
+  private readonly callbacks = new Set<Delivered>();
 
   /** Sets where things are; the stores open on first use. */
   async init(config: WorkerConfig): Promise<void> {
@@ -153,15 +155,20 @@ export class WorkerHost {
    * ended it, or the engine did: exit, detach, close).
    *
    * Each callback is a port of its own, and the page gets no order between two ports: a
-   * build's last step could reach the page after the build's result, and be lost behind
-   * the prompt. So the result (or error) of a call, and an exec's exit code, go back only
-   * once the page has taken every callback made before them.
+   * build's last step, or a container's last output, could reach the page after the
+   * build's result or the container's exit (a call of its own, `waitContainer`), and land
+   * behind the prompt. So every answer (a result, an error, an exec's exit code) goes back
+   * only once the page has taken every callback call made before it, by any call.
    */
   async call(method: RpcMethod, ...args: unknown[]): Promise<unknown> {
     if (!isRpcMethod(method)) throw new TabdockError('RPC_REFUSED', `the engine worker serves no method "${String(method)}" to the page`, { method });
     let keep = false;
-    const release = once(() => args.forEach(releaseIfProxy));
-    const delivered = new Delivered();
+    const delivered = new Delivered(this.callbacks);
+    // comlink drops the unanswered calls of a released proxy: nothing waits on those after.
+    const release = once(() => {
+      delivered.forget();
+      args.forEach(releaseIfProxy);
+    });
     const passed = method === 'subscribeEvents' ? args : args.map((a) => delivered.track(a));
     try {
       if (this.resetting) throw new TabdockError('RESETTING', 'The store is being reset; the page reloads when it is done.', {});
@@ -170,15 +177,42 @@ export class WorkerHost {
       try {
         r = method === 'pull' ? await this.pull(engine, passed) : await (engine[method] as (...a: unknown[]) => Promise<unknown>).apply(engine, passed);
       } finally {
-        await delivered.flush();
+        await this.taken();
       }
       if (!HANDLE_ENDS[method] || !r || typeof r !== 'object') return r;
       keep = true;
-      void (r as { [STREAM_END]?: Promise<void> })[STREAM_END]?.then(release);
-      return byReference(onHandleEnd(method, delivered.beforeEnd(method, r), release));
+      // Released once the page has the stream's last output.
+      void (r as { [STREAM_END]?: Promise<void> })[STREAM_END]?.then(() => this.taken()).then(release);
+      return byReference(onHandleEnd(method, this.exitAfterOutput(method, r), release));
     } finally {
       if (!keep) release();
     }
+  }
+
+  /** Resolves once the page has answered every callback call made so far (at most 30 s: a page that went away answers none). */
+  private async taken(): Promise<void> {
+    const pending = [...this.callbacks].flatMap((d) => d.unanswered());
+    if (pending.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.allSettled(pending), new Promise<void>((r) => (timer = setTimeout(r, 30_000)))]);
+    clearTimeout(timer);
+  }
+
+  /** An exec's `wait` resolves with the exit code only after the output before it was taken. */
+  private exitAfterOutput<T extends object>(method: RpcMethod, handle: T): T {
+    if (method !== 'execContainer') return handle;
+    const wait = (handle as { wait?: () => Promise<unknown> }).wait;
+    if (typeof wait !== 'function') return handle;
+    return {
+      ...handle,
+      wait: async () => {
+        try {
+          return await wait.call(handle);
+        } finally {
+          await this.taken();
+        }
+      },
+    };
   }
 
   private async pull(engine: Engine, args: unknown[]): Promise<unknown> {
@@ -275,11 +309,16 @@ export class WorkerHost {
 }
 
 /**
- * The calls a method made to the page's callbacks, until the page has answered them
- * (comlink answers a call once the page's function has run).
+ * The calls one RPC call's callbacks made to the page, until the page has answered them
+ * (comlink answers once the page's function has run). Listed in the worker's set while
+ * the call's callbacks live.
  */
 class Delivered {
-  private readonly pending = new Set<Promise<unknown>>();
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly all: Set<Delivered>) {
+    all.add(this);
+  }
 
   /** The callback as given to the engine: each call it makes is tracked. */
   track(a: unknown): unknown {
@@ -296,28 +335,14 @@ class Delivered {
     };
   }
 
-  /** Resolves once the page has taken every call made so far (at most 30 s: a page that went away answers none). */
-  async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.allSettled([...this.pending]), new Promise<void>((r) => (timer = setTimeout(r, 30_000)))]);
-    clearTimeout(timer);
+  unanswered(): Promise<void>[] {
+    return [...this.pending];
   }
 
-  /** An exec's `wait` resolves with the exit code only after the output before it was taken. */
-  beforeEnd<T extends object>(method: RpcMethod, handle: T): T {
-    if (method !== 'execContainer') return handle;
-    const h = handle as T & { wait?: () => Promise<unknown> };
-    const wait = h.wait;
-    if (typeof wait !== 'function') return handle;
-    const waitTaken = async () => {
-      try {
-        return await wait.call(handle);
-      } finally {
-        await this.flush();
-      }
-    };
-    return { ...handle, wait: waitTaken };
+  /** The callbacks were released: their unanswered calls never will be. */
+  forget(): void {
+    this.pending.clear();
+    this.all.delete(this);
   }
 }
 

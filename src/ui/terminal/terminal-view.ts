@@ -47,6 +47,7 @@ export class TerminalView extends LitElement {
   private opened = false;
   private focusWhenOpen = false;
   private blinkTimer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
 
   constructor() {
     super();
@@ -101,6 +102,7 @@ export class TerminalView extends LitElement {
   }
 
   private blink(): void {
+    if (this.disposed) return;
     if (this.term.options.cursorBlink !== true) this.term.options.cursorBlink = true;
     clearTimeout(this.blinkTimer);
     this.blinkTimer = setTimeout(() => (this.term.options.cursorBlink = false), BLINK_MS);
@@ -129,6 +131,7 @@ export class TerminalView extends LitElement {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.blinkTimer);
     this.observer?.disconnect();
     this.handler = undefined;
