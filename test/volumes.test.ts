@@ -61,6 +61,13 @@ it('refuses a bind mount with a sentence and exit 125', async () => {
 it('runs the command under docker-init with --init (PID 1 is tini, signals reach the child)', async () => {
   expect(await ok('run', '--rm', '--init', IMG, 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; echo $$')).toMatch(/^\/sbin\/docker-init -- sh -c .*\n[0-9]+\n$/);
   const id = (await ok('run', '-d', '--init', IMG, 'sleep', '60')).trim();
+  // Once tini has started its child (before that, PID 1 has no handler yet and the kernel
+  // drops a SIGTERM sent to a namespace's init, as it would under Docker).
+  const deadline = Date.now() + 60_000;
+  while (!/sleep 60/.test((await cli.run('top', id)).stdout)) {
+    if (Date.now() > deadline) throw new Error('sleep never started under docker-init');
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const t0 = Date.now();
   await ok('stop', '-t', '20', id);
   // tini forwards SIGTERM to sleep, so the stop does not wait out its timeout
