@@ -272,14 +272,7 @@ class RelayTcpSocket implements WispSocketLike {
     while (k < this.queue.length && (k === 0 || n + this.queue[k]!.byteLength <= DATA_MAX)) n += this.queue[k++]!.byteLength;
     const parts = this.queue.splice(0, k);
     if (this.queue.length < QUEUE_HIGH / 2 && !this.wsBusy) this.socket?.resume();
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(n);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.byteLength;
-    }
-    return out;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
   }
 
   private finish(): void {
