@@ -55,6 +55,8 @@ describe('health monitor (fake runtime)', () => {
     expect(sick.Log.map((l) => [l.ExitCode, l.Output])).toEqual([[1, 'not yet\n'], [3, '']]);
     (await probe(2)).end(0);
     await until(async () => (await health(id))?.Status === 'healthy');
+    // The event follows the saved state (moby saves, then logs the event): wait for it too.
+    await until(() => statuses().length === 2);
     expect(statuses()).toEqual(['unhealthy', 'healthy']);
     expect(events.some((e) => e.type === 'container' && e.action === 'exec_create' && e.command.join(' ') === '/bin/sh -c check it')).toBe(true);
   });
